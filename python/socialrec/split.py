@@ -1,0 +1,304 @@
+"""Splitting a :class:`~socialrec.Dataset` into training and test parts.
+
+Every splitter divides the *ratings* only. Each part keeps the dataset's whole index space (same
+``n_users``, ``n_items``, ``user_ids``, ``item_ids``, ``rating_scale``) and the whole trust graph, so a
+model fitted on the training part predicts the test part by index. Parts are built with
+:meth:`Dataset.with_ratings`.
+
+All randomness comes from ``numpy.random.default_rng(seed)``; the exact use of the generator is stated in
+each function, so the splits can be reproduced outside socialrec.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+from .data import Dataset
+
+__all__ = [
+    "train_test_split",
+    "kfold",
+    "leave_k_out",
+    "per_user_split",
+    "ratio_split",
+    "cold_start_users",
+]
+
+
+# --------------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------------
+
+
+def _check_dataset(ds):
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"expected a socialrec.Dataset, got {type(ds).__name__}")
+
+
+def _check_fraction(x, name):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 < float(x) < 1.0:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {x!r}")
+    return float(x)
+
+
+def _check_int(x, name, low):
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {x!r}")
+    return int(x)
+
+
+def _row_counts(ds):
+    return np.diff(ds.ratings.indptr.astype(np.int64))
+
+
+def _part(ds, mask):
+    """The dataset restricted to the ratings (in CSR order) selected by a boolean mask."""
+    r = ds.ratings
+    counts = np.bincount(np.repeat(np.arange(ds.n_users), _row_counts(ds))[mask], minlength=ds.n_users)
+    indptr = np.zeros(ds.n_users + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    sub = sp.csr_matrix((r.data[mask], r.indices[mask], indptr), shape=r.shape)
+    return ds.with_ratings(sub)
+
+
+def _rank_within_users(ds, rng):
+    """A uniformly random rank (0-based) of each rating among its user's ratings, in CSR order.
+
+    Draws ``rng.random(nnz)`` once; the rank of a rating is the position of its key among the keys of the
+    same user, ascending.
+    """
+    counts = _row_counts(ds)
+    rows = np.repeat(np.arange(ds.n_users), counts)
+    keys = rng.random(ds.nnz)
+    order = np.lexsort((keys, rows))
+    starts = np.repeat(ds.ratings.indptr[:-1].astype(np.int64), counts)
+    rank = np.empty(ds.nnz, dtype=np.int64)
+    rank[order] = np.arange(ds.nnz) - starts
+    return rank, rows, counts
+
+
+def _round_half_even(x):
+    """``round`` as Python and NumPy do it (half to even), elementwise, as int64."""
+    return np.round(np.asarray(x, dtype=np.float64)).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------------------
+# splitters
+# --------------------------------------------------------------------------------------------------------
+
+
+def train_test_split(ds, test_size=0.2, seed=0):
+    """Random split of the ratings.
+
+    ``perm = numpy.random.default_rng(seed).permutation(ds.nnz)`` indexes the ratings in CSR order; the
+    first ``round(test_size * nnz)`` of ``perm`` go to test, the rest to training.
+
+    Parameters
+    ----------
+    ds : Dataset
+    test_size : float
+        Fraction of the ratings in the test part, strictly between 0 and 1.
+    seed : int
+
+    Returns
+    -------
+    train, test : Dataset
+        Same index space and trust graph as ``ds``.
+
+    Raises
+    ------
+    ValueError
+        If ``test_size`` is not in (0, 1) or leaves one of the parts empty.
+    """
+    _check_dataset(ds)
+    test_size = _check_fraction(test_size, "test_size")
+    n_test = round(test_size * ds.nnz)
+    if n_test == 0 or n_test == ds.nnz:
+        raise ValueError(
+            f"test_size={test_size} of {ds.nnz} ratings leaves an empty "
+            f"{'test' if n_test == 0 else 'training'} part"
+        )
+    perm = np.random.default_rng(seed).permutation(ds.nnz)
+    test = np.zeros(ds.nnz, dtype=bool)
+    test[perm[:n_test]] = True
+    return _part(ds, ~test), _part(ds, test)
+
+
+def kfold(ds, k=5, seed=0):
+    """K-fold cross-validation over the ratings.
+
+    ``perm = numpy.random.default_rng(seed).permutation(ds.nnz)``; ``folds = numpy.array_split(perm, k)``;
+    fold ``f`` is the test part of the ``f``-th split (the FilmTrust protocol of PEERS.md). Every rating is
+    in exactly one test fold.
+
+    Parameters
+    ----------
+    ds : Dataset
+    k : int
+        Number of folds, ``2 <= k <= ds.nnz``.
+    seed : int
+
+    Yields
+    ------
+    train, test : Dataset
+        Same index space and trust graph as ``ds``.
+    """
+    _check_dataset(ds)
+    k = _check_int(k, "k", 2)
+    if k > ds.nnz:
+        raise ValueError(f"k={k} folds need at least {k} ratings, the dataset has {ds.nnz}")
+    perm = np.random.default_rng(seed).permutation(ds.nnz)
+    folds = np.array_split(perm, k)
+
+    def generate():
+        for fold in folds:
+            test = np.zeros(ds.nnz, dtype=bool)
+            test[fold] = True
+            yield _part(ds, ~test), _part(ds, test)
+
+    return generate()
+
+
+def leave_k_out(ds, k=1, seed=0):
+    """Hold out ``k`` random ratings of every user.
+
+    Users with ``k`` ratings or fewer keep all of them in training (they have no test ratings). The choice
+    draws ``numpy.random.default_rng(seed).random(nnz)`` once: a user's ``k`` ratings with the smallest
+    keys go to test.
+
+    Parameters
+    ----------
+    ds : Dataset
+    k : int
+        Ratings held out per user, ``k >= 1``.
+    seed : int
+
+    Returns
+    -------
+    train, test : Dataset
+    """
+    _check_dataset(ds)
+    k = _check_int(k, "k", 1)
+    rank, rows, counts = _rank_within_users(ds, np.random.default_rng(seed))
+    test = (rank < k) & (counts[rows] > k)
+    return _part(ds, ~test), _part(ds, test)
+
+
+def per_user_split(ds, test_size=0.2, min_ratings=5, seed=0, drop_unseen_items=True):
+    """Per-user random split: the LastFM protocol of PEERS.md.
+
+    Users are visited in ascending index, each user's ratings in ascending item index (CSR order). One
+    ``rng = numpy.random.default_rng(seed)`` draws ``rng.permutation(n_u)`` for each user with at least
+    ``min_ratings`` ratings (users with fewer keep all their ratings in training and draw nothing); the
+    ratings at the first ``round(test_size * n_u)`` positions of the permutation go to test. With
+    ``drop_unseen_items`` test ratings of items that have no training rating are then removed.
+
+    Datasets loaded from raw ids number users and items in ascending raw id (see
+    :meth:`Dataset.from_raw`), so "ascending index" is "ascending id" for the loaders of
+    :mod:`socialrec.datasets`.
+
+    Parameters
+    ----------
+    ds : Dataset
+    test_size : float
+        Fraction of each user's ratings held out, strictly between 0 and 1.
+    min_ratings : int
+        Users with fewer ratings than this are not split.
+    seed : int
+    drop_unseen_items : bool
+        Remove test ratings on items never seen in training (default, as the protocol says).
+
+    Returns
+    -------
+    train, test : Dataset
+    """
+    _check_dataset(ds)
+    test_size = _check_fraction(test_size, "test_size")
+    min_ratings = _check_int(min_ratings, "min_ratings", 0)
+    rng = np.random.default_rng(seed)
+    indptr = ds.ratings.indptr.astype(np.int64)
+    counts = np.diff(indptr)
+    test = np.zeros(ds.nnz, dtype=bool)
+    for u in np.flatnonzero(counts >= max(min_ratings, 1)):  # one permutation per user: a loop over users
+        n_u = int(counts[u])
+        perm = rng.permutation(n_u)
+        test[indptr[u] + perm[: round(test_size * n_u)]] = True
+    for_test = test
+    if drop_unseen_items:
+        items = ds.ratings.indices
+        seen = np.zeros(ds.n_items, dtype=bool)
+        seen[items[~test]] = True
+        for_test = test & seen[items]
+    return _part(ds, ~test), _part(ds, for_test)
+
+
+def ratio_split(ds, ratios=(0.8, 0.1, 0.1), seed=0, per_user=True):
+    """Split the ratings into training, validation and test parts by ratio (the 8:1:1 protocol).
+
+    With ``per_user=True`` each user's ratings are shuffled (one ``default_rng(seed).random(nnz)`` draw of
+    keys, ascending key order) and cut: the first ``round(r_test * n_u)`` go to test, the next
+    ``round(r_valid * n_u)`` to validation, the rest (at least one rating) to training. With
+    ``per_user=False`` the same cut is made once over ``default_rng(seed).permutation(nnz)``.
+
+    Parameters
+    ----------
+    ds : Dataset
+    ratios : tuple of 3 floats
+        ``(train, valid, test)`` proportions, non-negative with a positive training share; they are
+        normalised to sum to 1.
+    seed : int
+    per_user : bool
+        Cut each user's ratings separately (default) or all ratings at once.
+
+    Returns
+    -------
+    train, valid, test : Dataset
+    """
+    _check_dataset(ds)
+    try:
+        r = np.asarray(ratios, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"ratios must be three numbers (train, valid, test), got {ratios!r}") from None
+    if r.shape != (3,) or not np.all(np.isfinite(r)) or np.any(r < 0) or r[0] <= 0:
+        raise ValueError(
+            f"ratios must be three non-negative numbers (train, valid, test) with train > 0, got {ratios!r}"
+        )
+    r = r / r.sum()
+    rng = np.random.default_rng(seed)
+    if per_user:
+        rank, rows, counts = _rank_within_users(ds, rng)
+        n = counts[rows]
+    else:
+        rank = np.empty(ds.nnz, dtype=np.int64)
+        rank[rng.permutation(ds.nnz)] = np.arange(ds.nnz)
+        n = np.full(ds.nnz, ds.nnz, dtype=np.int64)
+    n_test = _round_half_even(r[2] * n)
+    n_valid = _round_half_even(r[1] * n)
+    # keep at least one rating of each user (or of the whole set) for training
+    n_test = np.minimum(n_test, n - 1)
+    n_valid = np.minimum(n_valid, n - 1 - n_test)
+    test = rank < n_test
+    valid = ~test & (rank < n_test + n_valid)
+    return _part(ds, ~(test | valid)), _part(ds, valid), _part(ds, test)
+
+
+def cold_start_users(train, max_ratings=5):
+    """Users with fewer than ``max_ratings`` ratings in ``train`` (users with none included).
+
+    Parameters
+    ----------
+    train : Dataset
+    max_ratings : int
+        Threshold, ``>= 1``.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Ascending user indices.
+    """
+    _check_dataset(train)
+    max_ratings = _check_int(max_ratings, "max_ratings", 1)
+    return np.flatnonzero(_row_counts(train) < max_ratings).astype(np.int64)
