@@ -1,0 +1,30 @@
+// The table of hot kernels of one instruction-set variant. cpp/src/kernels.cpp fills one table per variant
+// (compiled with that variant's flags); the bindings pick the widest variant the CPU supports at import.
+//
+// Adding a kernel: write `template <class T> double name(const Args<T>&, const PassSettings&)` in a model
+// header, include the header below, and add one line X(name, Args) to SOCIALREC_KERNEL_LIST.
+#pragma once
+#include "socialrec/models/biased_mf.hpp"
+#include "socialrec/types.hpp"
+
+#define SOCIALREC_KERNEL_LIST(X) \
+    X(biased_mf_epoch, BiasedMFArgs)
+
+namespace socialrec {
+
+struct KernelTable {
+    const char* isa;
+#define SOCIALREC_DECLARE_ENTRY(name, Args)                        \
+    double (*name##_f32)(const Args<float>&, const PassSettings&); \
+    double (*name##_f64)(const Args<double>&, const PassSettings&);
+    SOCIALREC_KERNEL_LIST(SOCIALREC_DECLARE_ENTRY)
+#undef SOCIALREC_DECLARE_ENTRY
+
+};
+
+const KernelTable& kernel_table_avx2();
+const KernelTable& kernel_table_avx512();
+const KernelTable& kernel_table_native();
+const KernelTable& kernel_table_generic();
+
+}  // namespace socialrec

@@ -1,0 +1,110 @@
+// The SGD driver: visiting orders, threads, interrupts and the epoch loss. Written once; a model supplies
+// only its update step (a functor `double operator()(const Record&)` that applies one observation's update
+// and returns that observation's term of the objective, evaluated before the update).
+//
+// Orders (DESIGN §5; mirrored by socialrec/reference/sgd.py):
+//   grid_pass  -- the rating pass. Records live in a B x B grid of user blocks x item blocks. The epoch visits
+//                 B strata in an order shuffled with stream (seed, epoch, pass, B*B); stratum s holds the B
+//                 blocks (a, (a + s) mod B), which share no user and no item, so they run on any number of
+//                 threads with a result identical to running them one after another. Each block's records
+//                 are shuffled in place (Fisher-Yates, stream (seed, epoch, pass, a*B + b)) just before the
+//                 block is visited, then visited in that order. Loss: per-block sums, added in block order.
+//   flat_pass  -- passes that cannot be stratified (links, users, samples). The whole list is shuffled in
+//                 place with stream (seed, epoch, pass, 0) and visited in that order: by one thread when
+//                 deterministic, else split into contiguous chunks that threads run lock-free (Hogwild,
+//                 Niu et al. NIPS 2011), which is not bit-reproducible across thread counts.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "socialrec/isa.hpp"
+#include "socialrec/parallel.hpp"
+#include "socialrec/rng.hpp"
+#include "socialrec/types.hpp"
+
+SOCIALREC_KERNELS_BEGIN
+
+template <class Step>
+double grid_pass(const RatingGrid& grid, std::uint64_t pass, const PassSettings& settings, const Step& step) {
+    const std::int32_t B = grid.blocks;
+    const std::uint64_t n_blocks = std::uint64_t(B) * std::uint64_t(B);
+    std::vector<std::int32_t> strata(B);
+    std::iota(strata.begin(), strata.end(), 0);
+    SplitMix64 strata_gen(stream_seed(settings.seed, settings.epoch, pass, n_blocks));
+    shuffle(strata.data(), B, strata_gen);
+
+    std::vector<double> block_loss(n_blocks, 0.0);
+    bool stop = false;
+    const int threads = std::min<int>(resolve_threads(settings.threads), B);
+#pragma omp parallel num_threads(threads)
+    for (std::int32_t s = 0; s < B; ++s) {
+#pragma omp for schedule(dynamic, 1)
+        for (std::int32_t a = 0; a < B; ++a) {
+            const std::int64_t id = std::int64_t(a) * B + (a + strata[s]) % B;
+            RatingRecord* first = grid.records + grid.offsets[id];
+            const std::int64_t n = grid.offsets[id + 1] - grid.offsets[id];
+            SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(id)));
+            shuffle(first, n, gen);
+            double acc = 0.0;
+            for (std::int64_t r = 0; r < n; ++r) acc += step(first[r]);
+            block_loss[id] = acc;
+        }
+        // Signals are handled by the thread that called fit (the OpenMP master), between strata.
+#pragma omp master
+        stop = settings.should_stop();
+#pragma omp barrier
+        if (stop) break;
+    }
+    if (stop) throw Interrupted();
+    double total = 0.0;
+    for (double v : block_loss) total += v;
+    return total;
+}
+
+// Visits `list` in a freshly shuffled order; see the header comment. Checks for Ctrl-C every `chunk` records.
+template <class Record, class Step>
+double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSettings& settings, const Step& step) {
+    if (list.size <= 0) return 0.0;
+    SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, 0));
+    shuffle(list.records, list.size, gen);
+
+    constexpr std::int64_t chunk = 1 << 16;
+    const int threads = settings.deterministic ? 1 : resolve_threads(settings.threads);
+    double total = 0.0;
+    for (std::int64_t begin = 0; begin < list.size; begin += chunk) {
+        const std::int64_t end = std::min(list.size, begin + chunk);
+        double acc = 0.0;
+        if (threads == 1) {
+            for (std::int64_t r = begin; r < end; ++r) acc += step(list.records[r]);
+        } else {
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : acc)
+            for (std::int64_t r = begin; r < end; ++r) acc += step(list.records[r]);
+        }
+        total += acc;
+        if (settings.should_stop()) throw Interrupted();
+    }
+    return total;
+}
+
+SOCIALREC_KERNELS_END
+
+SOCIALREC_KERNELS_BEGIN
+
+// A pass over groups (users, with their ratings or trustees as members): the group list is visited as in
+// flat_pass; just before group g is visited its members offsets[g] .. offsets[g+1] are shuffled in place with
+// stream (seed, epoch, pass, g + 1) (block 0 is the group order's own stream), then step(g, members, n) runs.
+template <class Member, class Step>
+double grouped_pass(const FlatList<std::int32_t>& groups, Member* members, const std::int64_t* offsets,
+                    std::uint64_t pass, const PassSettings& settings, const Step& step) {
+    return flat_pass(groups, pass, settings, [&](std::int32_t g) {
+        Member* first = members + offsets[g];
+        const std::int64_t n = offsets[g + 1] - offsets[g];
+        SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(g) + 1));
+        shuffle(first, n, gen);
+        return step(g, first, n);
+    });
+}
+
+SOCIALREC_KERNELS_END

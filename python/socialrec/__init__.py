@@ -1,0 +1,19 @@
+"""socialrec: social recommendation with C++/CUDA kernels and NumPy references.
+
+>>> import socialrec as sr
+>>> ds = sr.datasets.synthetic(seed=0)
+>>> train, test = sr.split.train_test_split(ds, test_size=0.2, seed=0)
+>>> model = sr.BiasedMF(factors=10).fit(train)
+>>> round(sr.metrics.rmse(model, test), 2) < 1.5
+True
+"""
+
+__version__ = "0.1.0"
+
+from ._errors import CudaError, DivergenceError, NotFittedError  # noqa: F401
+from .data import Dataset  # noqa: F401
+from . import datasets, split, metrics, reference  # noqa: F401
+from ._backend import build_info  # noqa: F401
+from .evaluate import cross_validate, evaluate  # noqa: F401
+from .models import *  # noqa: F401,F403
+from .models import load  # noqa: F401

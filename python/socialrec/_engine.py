@@ -1,0 +1,75 @@
+"""Training-state helpers shared by the C++ path and the NumPy reference.
+
+The rating grid (DESIGN §5): users are cut into ``B`` contiguous blocks (``block(u) = u * B // n_users``) and
+items likewise; the (user, item, value) records of each of the ``B x B`` blocks are stored together, block
+``a * B + b`` at ``records[offsets[a*B + b] : offsets[a*B + b + 1]]``, in CSR order inside a block before the
+first epoch. The C++ kernels and ``socialrec.reference`` shuffle those records in place, so both start from
+the arrays built here.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+RECORD_DTYPE = np.dtype([("user", "<i4"), ("item", "<i4"), ("value", "<f4")])
+EDGE_DTYPE = np.dtype([("src", "<i4"), ("dst", "<i4"), ("value", "<f4")])
+
+# A block's factor rows should stay in a core's L2 cache (DESIGN §9a); at least 8 blocks a side so that up
+# to 8 threads find work in each stratum.
+_BLOCK_BYTES = 256 * 1024
+_MIN_BLOCKS, _MAX_BLOCKS = 8, 128
+
+
+def grid_blocks(n_users, n_items, factors, itemsize):
+    """Blocks per side of the rating grid: a function of the data shape only, never of the thread count,
+    so that the stratified pass gives the same parameters on any number of threads."""
+    rows = (n_users + n_items) * max(int(factors), 1) * int(itemsize)
+    blocks = max(_MIN_BLOCKS, math.ceil(rows / _BLOCK_BYTES))
+    return int(max(1, min(blocks, _MAX_BLOCKS, n_users, n_items)))
+
+
+def pack_grid(users, items, values, n_users, n_items, blocks):
+    """Packs rating triples into the grid layout; returns a dict with ``records``, ``offsets``, ``blocks``."""
+    users = np.asarray(users, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    key = (users * blocks // max(n_users, 1)) * blocks + items * blocks // max(n_items, 1)
+    order = np.argsort(key, kind="stable")
+    records = np.empty(len(order), dtype=RECORD_DTYPE)
+    records["user"] = users[order]
+    records["item"] = items[order]
+    records["value"] = np.asarray(values, dtype=np.float32)[order]
+    offsets = np.zeros(blocks * blocks + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key, minlength=blocks * blocks), out=offsets[1:])
+    return {"records": records, "offsets": offsets, "blocks": int(blocks)}
+
+
+def pack_edges(src, dst, values):
+    """Packs trust edges (or any pair list) into the record layout of a flat pass."""
+    edges = np.empty(len(src), dtype=EDGE_DTYPE)
+    edges["src"] = src
+    edges["dst"] = dst
+    edges["value"] = values
+    return edges
+
+
+def resolve_threads(num_threads):
+    """``num_threads=0`` means every core this process may use."""
+    if num_threads and num_threads > 0:
+        return int(num_threads)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def pass_settings(seed, epoch, threads, deterministic=True, interruptible=False):
+    """The settings dict every epoch kernel takes."""
+    return {
+        "seed": int(seed) & 0xFFFFFFFFFFFFFFFF,
+        "epoch": int(epoch),
+        "threads": int(threads),
+        "deterministic": bool(deterministic),
+        "interruptible": bool(interruptible),
+    }

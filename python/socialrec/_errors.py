@@ -1,0 +1,22 @@
+"""Exceptions raised by socialrec."""
+
+
+class DivergenceError(ArithmeticError):
+    """Training produced a NaN or infinite loss.
+
+    The message names the epoch; the model keeps the parameters of the last finished epoch whose loss was
+    finite. A smaller ``learning_rate`` (or a larger ``regularization``) usually cures it.
+    """
+
+    def __init__(self, epoch, loss, hint="try a smaller learning_rate"):
+        self.epoch = epoch
+        self.loss = loss
+        super().__init__(f"training diverged at epoch {epoch} (loss = {loss}); {hint}")
+
+
+class CudaError(RuntimeError):
+    """An error reported by the CUDA back-end (never an abort)."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted model was called before ``fit``."""

@@ -1,0 +1,5 @@
+"""socialrec models: one module per model, all on the shared engine (see base.Model)."""
+from .base import Model, load
+from .biased_mf import BiasedMF
+
+__all__ = ["Model", "load", "BiasedMF"]

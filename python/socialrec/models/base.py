@@ -1,0 +1,542 @@
+"""The model base class: hyper-parameters, the epoch loop, prediction, top-N, persistence.
+
+A concrete model declares its hyper-parameters in ``_params`` (name -> default), its parameter arrays in
+``_init_parameters``, one epoch in ``_run_epoch`` (one call into ``socialrec._core``), its objective in
+``_loss`` and its scoring form in ``_scoring_parts``. Everything else (validation, threads, Ctrl-C,
+divergence, early stopping, history, progress bar, save/load, pickling, predict, recommend) lives here once.
+
+Every socialrec model scores a (user, item) pair in the same form::
+
+    x_ui = global_bias + user_bias[u] + item_bias[i] + user_vectors[u] . item_vectors[i]
+
+followed by the model's link: ``identity`` (the rating itself) or ``logistic`` (rating models that the papers
+define on ratings mapped to [0, 1]: ``r_min + g(x_ui) (r_max - r_min)``). Models whose prediction sums over
+a user's items or trustees (SVD++, TrustSVD, RSTE, TrustMF) fold those sums into ``user_vectors`` once after
+training, so prediction and ranking cost the same for every model.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import numbers
+import time
+
+import numpy as np
+
+from .. import _engine
+from .._errors import DivergenceError, NotFittedError
+from ..data import Dataset
+
+__all__ = ["Model", "load", "register"]
+
+_REGISTRY = {}
+FORMAT = "socialrec-model"
+FORMAT_VERSION = 1
+
+
+def register(cls):
+    """Class decorator: makes ``socialrec.load`` able to rebuild ``cls`` from a saved file."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+# --------------------------------------------------------------------------------------------------------
+# hyper-parameter checks: name -> (predicate, description of what is allowed)
+# --------------------------------------------------------------------------------------------------------
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+POSITIVE_INT = (lambda v: _is_int(v) and v > 0, "a positive integer")
+NON_NEGATIVE_INT = (lambda v: _is_int(v) and v >= 0, "a non-negative integer")
+POSITIVE = (lambda v: _is_real(v) and v > 0, "a positive finite number")
+NON_NEGATIVE = (lambda v: _is_real(v) and v >= 0, "a non-negative finite number")
+UNIT_INTERVAL = (lambda v: _is_real(v) and 0 <= v <= 1, "a number in [0, 1]")
+BOOL = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
+
+_COMMON_CHECKS = {
+    "factors": POSITIVE_INT,
+    "epochs": NON_NEGATIVE_INT,
+    "learning_rate": POSITIVE,
+    "regularization": NON_NEGATIVE,
+    "bias_regularization": NON_NEGATIVE,
+    "init_std": NON_NEGATIVE,
+    "num_threads": NON_NEGATIVE_INT,
+    "seed": (lambda v: v is None or (_is_int(v) and v >= 0), "None or a non-negative integer"),
+    "dtype": (lambda v: v in ("float32", "float64", "float16"), "'float32' or 'float64' ('float16' on CUDA)"),
+    "device": (lambda v: v in ("auto", "cpu", "cuda"), "'auto', 'cpu' or 'cuda'"),
+    "progress": BOOL,
+    "deterministic": BOOL,
+    "biased": BOOL,
+}
+
+
+class Model:
+    """Base class of every socialrec model (scikit-learn estimator conventions).
+
+    Subclasses set ``_params`` (hyper-parameter defaults, merged along the class hierarchy) and optionally
+    ``_checks`` (extra hyper-parameter rules). Instances are built with keyword arguments only.
+    """
+
+    _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
+    _checks = {}
+    _link = "identity"          # or "logistic"
+    _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        defaults, checks = {}, dict(_COMMON_CHECKS)
+        for base in reversed(cls.__mro__):
+            defaults.update(base.__dict__.get("_params", {}))
+            checks.update(base.__dict__.get("_checks", {}))
+        cls._defaults, cls._all_checks = defaults, checks
+        # A real signature for help(), IDEs and get_params (the scikit-learn convention).
+        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in defaults.items()]
+
+        def __init__(self, **kw):
+            Model.__init__(self, **kw)
+
+        __init__.__signature__ = inspect.Signature(params)
+        __init__.__doc__ = f"Create a {cls.__name__}; see the class docstring for the parameters."
+        cls.__init__ = __init__
+
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(self._defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {unknown}; "
+                            f"accepted: {sorted(self._defaults)}")
+        for name, default in self._defaults.items():
+            setattr(self, name, params.get(name, default))
+        self._check_params()
+        self.history = []
+
+    # -- scikit-learn conventions ---------------------------------------------------------------------------
+    def get_params(self, deep=True):
+        """Hyper-parameters as a dict (``deep`` is accepted for scikit-learn compatibility)."""
+        return {name: getattr(self, name) for name in self._defaults}
+
+    def set_params(self, **params):
+        """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged."""
+        unknown = sorted(set(params) - set(self._defaults))
+        if unknown:
+            raise ValueError(f"invalid parameter(s) {unknown} for {type(self).__name__}; "
+                             f"accepted: {sorted(self._defaults)}")
+        old = self.get_params()
+        for name, value in params.items():
+            setattr(self, name, value)
+        try:
+            self._check_params()
+        except (TypeError, ValueError):
+            for name, value in old.items():
+                setattr(self, name, value)
+            raise
+        return self
+
+    def __repr__(self):
+        changed = {k: v for k, v in self.get_params().items() if v != self._defaults[k]}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    def _check_params(self):
+        for name in self._defaults:
+            rule = self._all_checks.get(name)
+            if rule is None:
+                continue
+            ok, allowed = rule
+            value = getattr(self, name)
+            if not ok(value):
+                raise ValueError(f"{type(self).__name__}: {name}={value!r} is invalid; it must be {allowed}")
+        if self.dtype == "float16" and self.device != "cuda":
+            raise ValueError("dtype='float16' is only available with device='cuda'")
+        self._check_extra()
+
+    def _check_extra(self):
+        """Hook for rules that involve several hyper-parameters."""
+
+    # -- fitting ---------------------------------------------------------------------------------------------
+    @property
+    def fitted(self):
+        """True once ``fit`` has produced parameters."""
+        return getattr(self, "parameters_", None) is not None
+
+    def _require_fitted(self):
+        if not self.fitted:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
+
+    def _resolve_device(self):
+        if self.device == "cuda":
+            from .. import _backend
+
+            _backend.require_cuda()
+        return "cpu"
+
+    def fit(self, data, trust=None, *, validation=None, early_stopping=None, callback=None):
+        """Train on ``data``.
+
+        Parameters
+        ----------
+        data : Dataset or scipy.sparse matrix
+            Training ratings (a ``Dataset``, or an ``n_users x n_items`` sparse matrix).
+        trust : scipy.sparse matrix, optional
+            ``n_users x n_users`` trust graph when ``data`` is a matrix (``T[u, v] != 0`` means u trusts v).
+        validation : Dataset, optional
+            Held-out ratings evaluated after every epoch (recorded in ``history``).
+        early_stopping : int, optional
+            Stop when the validation metric has not improved for this many epochs and keep the best
+            epoch's parameters. Needs ``validation``.
+        callback : callable, optional
+            ``callback(model, record)`` after every epoch, with the model usable (``predict``, ``save``);
+            return ``True`` to stop training.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DivergenceError
+            When an epoch's loss is NaN or infinite; the model keeps the last finite epoch.
+        KeyboardInterrupt
+            Ctrl-C stops within about a second; the model keeps the last finished epoch.
+        """
+        train = as_dataset(data, trust)
+        if early_stopping is not None:
+            if validation is None:
+                raise ValueError("early_stopping needs a validation set (fit(..., validation=...))")
+            if not (_is_int(early_stopping) and early_stopping > 0):
+                raise ValueError(f"early_stopping={early_stopping!r} must be a positive integer")
+        if validation is not None:
+            validation = as_dataset(validation)
+            if validation.ratings.shape != train.ratings.shape:
+                raise ValueError(f"validation has shape {validation.ratings.shape}, training data "
+                                 f"{train.ratings.shape}: both must share one index space")
+        self._check_params()
+        self._resolve_device()
+        self._validate_training_data(train)
+        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
+
+        self._clear_fit()
+        self.seed_ = seed
+        self.n_users_, self.n_items_ = train.ratings.shape
+        self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
+        self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
+        seen = train.ratings.tocsr()
+        self.seen_indptr_ = np.asarray(seen.indptr, dtype=np.int64)
+        self.seen_indices_ = np.asarray(seen.indices, dtype=np.int32)
+        self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
+        state = self._prepare(train)
+        threads = _engine.resolve_threads(self.num_threads)
+        self.history = []
+        self._train_loop(state, threads, validation, early_stopping, callback)
+        return self
+
+    def _train_loop(self, state, threads, validation, early_stopping, callback):
+        backup = {k: np.empty_like(v) for k, v in self.parameters_.items()}
+        best, best_score, since_best = None, math.inf, 0
+        interruptible = True  # until an epoch proves short enough for Python to see Ctrl-C between epochs
+        bar = self._progress_bar()
+        try:
+            for epoch in range(self.epochs):
+                for k, v in self.parameters_.items():
+                    np.copyto(backup[k], v)
+                settings = _engine.pass_settings(self.seed_, epoch, threads, self._deterministic(),
+                                                 interruptible)
+                start = time.perf_counter()
+                try:
+                    loss = float(self._run_epoch(state, settings))
+                except KeyboardInterrupt:
+                    self._restore(backup)
+                    raise
+                seconds = time.perf_counter() - start
+                interruptible = seconds > 0.2
+                self._invalidate()
+                if not math.isfinite(loss):
+                    self._restore(backup)
+                    raise DivergenceError(epoch, loss, "try a smaller learning_rate (or a larger regularization)")
+                record = {"epoch": epoch, "loss": loss, "seconds": seconds}
+                if validation is not None:
+                    record.update(self._validation_record(validation))
+                self.history.append(record)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "seconds")})
+                if early_stopping is not None:
+                    score = record[f"val_{self._validation_metric}"]
+                    score = -score if self._validation_metric in ("ndcg", "precision", "recall", "map") else score
+                    if score < best_score:
+                        best_score, since_best = score, 0
+                        best = {k: v.copy() for k, v in self.parameters_.items()}
+                        self.best_epoch_ = epoch
+                    else:
+                        since_best += 1
+                        if since_best >= early_stopping:
+                            break
+                if callback is not None and callback(self, record):
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        if best is not None:
+            self._restore(best)
+
+    def _progress_bar(self):
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.epochs, desc=f"{type(self).__name__}", unit="epoch", leave=False)
+
+    def _restore(self, snapshot):
+        for k, v in snapshot.items():
+            np.copyto(self.parameters_[k], v)
+        self._invalidate()
+
+    def _validation_record(self, validation):
+        from .. import metrics
+
+        return {"val_rmse": metrics.rmse(self, validation), "val_mae": metrics.mae(self, validation)}
+
+    def _deterministic(self):
+        return bool(getattr(self, "deterministic", True))
+
+    def _clear_fit(self):
+        self.parameters_ = None
+        self._invalidate()
+
+    def _invalidate(self):
+        self._scoring_cache = None
+
+    def _validate_training_data(self, train):
+        if train.ratings.nnz == 0:
+            raise ValueError("the training data has no ratings")
+
+    # -- hooks for subclasses ----------------------------------------------------------------------------------
+    def _init_parameters(self, train, rng):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _prepare(self, train):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _run_epoch(self, state, settings):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss(self, data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _scoring_parts(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def _np_dtype(self):
+        return np.dtype("float64" if self.dtype == "float64" else "float32")
+
+    # -- prediction ---------------------------------------------------------------------------------------------
+    def _scoring(self):
+        self._require_fitted()
+        if self._scoring_cache is None:
+            parts = self._scoring_parts()
+            n_users, n_items = self.n_users_, self.n_items_
+            dtype = parts["user_vectors"].dtype
+            parts.setdefault("user_bias", np.zeros(n_users, dtype))
+            parts.setdefault("item_bias", np.zeros(n_items, dtype))
+            parts.setdefault("global_bias", 0.0)
+            self._scoring_cache = parts
+        return self._scoring_cache
+
+    def _raw_scores(self, users, items):
+        s = self._scoring()
+        out = np.empty(len(users), dtype=np.float64)
+        for start in range(0, len(users), 1 << 18):  # bounded memory: 256k pairs at a time
+            u, i = users[start:start + (1 << 18)], items[start:start + (1 << 18)]
+            out[start:start + len(u)] = (np.einsum("ij,ij->i", s["user_vectors"][u], s["item_vectors"][i])
+                                         + s["user_bias"][u] + s["item_bias"][i] + s["global_bias"])
+        return out
+
+    def _apply_link(self, x):
+        lo, hi = self.rating_scale_
+        if self._link == "logistic":
+            x = lo + (hi - lo) / (1.0 + np.exp(-x))
+        return np.clip(x, lo, hi)
+
+    def predict(self, users, items):
+        """Predicted ratings for the (users[j], items[j]) pairs, clipped to the training rating scale.
+
+        Parameters
+        ----------
+        users, items : array-like of int
+            Indices (not raw ids) of equal length; see ``Dataset.user_index`` to map raw ids.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (len(users),)
+        """
+        self._require_fitted()
+        users = _index_array(users, self.n_users_, "users")
+        items = _index_array(items, self.n_items_, "items")
+        if users.shape != items.shape:
+            raise ValueError(f"users and items must have the same length ({len(users)} != {len(items)})")
+        return self._apply_link(self._raw_scores(users, items))
+
+    def loss(self, data):
+        """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph."""
+        self._require_fitted()
+        data = as_dataset(data)
+        if data.ratings.shape != (self.n_users_, self.n_items_):
+            raise ValueError(f"data has shape {data.ratings.shape}, the model was fitted on "
+                             f"{(self.n_users_, self.n_items_)}")
+        return float(self._loss(data))
+
+    # -- top-N ---------------------------------------------------------------------------------------------
+    def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
+        """Top-``n`` items for each user, best first.
+
+        Scores are the model's ``x_ui`` (monotone in the predicted rating). Ties go to the lower item index.
+
+        Parameters
+        ----------
+        users : array-like of int
+            User indices.
+        n : int
+            Items per user; fewer real items are padded with index -1 and score -inf.
+        exclude_seen : bool
+            Leave out the items each user rated in the training data.
+        items : array-like of int, optional
+            Rank only these candidate items.
+        batch_size : int, optional
+            Users scored per dense block (bounds memory); default picks ~64 MiB of scores.
+
+        Returns
+        -------
+        (indices, scores) : int64 and float32 arrays of shape (len(users), n)
+        """
+        from .. import topn
+
+        return topn.recommend(self, users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
+
+    def similar_items(self, items, n=10):
+        """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself."""
+        from .. import topn
+
+        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n)
+
+    def similar_users(self, users, n=10):
+        """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself."""
+        from .. import topn
+
+        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n)
+
+    def recommend_raw(self, user_ids, n=10, exclude_seen=True):
+        """``recommend`` for raw user ids; returns (raw item ids, scores)."""
+        self._require_fitted()
+        if self.user_ids_ is None:
+            raise ValueError("this model was fitted without id maps; use recommend() with indices")
+        index = {raw: k for k, raw in enumerate(self.user_ids_.tolist())}
+        try:
+            users = np.array([index[u] for u in np.asarray(user_ids).tolist()], dtype=np.int64)
+        except KeyError as e:
+            raise KeyError(f"unknown user id {e.args[0]!r}") from None
+        ids, scores = self.recommend(users, n=n, exclude_seen=exclude_seen)
+        return np.where(ids >= 0, np.asarray(self.item_ids_)[np.maximum(ids, 0)], None), scores
+
+    # -- persistence -----------------------------------------------------------------------------------------
+    _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")
+
+    def save(self, path):
+        """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside)."""
+        self._require_fitted()
+        meta = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "class": type(self).__name__,
+            "params": self.get_params(), "fit": {k: getattr(self, k) for k in self._FIT_ATTRS},
+            "history": self.history, "socialrec_version": _version(),
+        }
+        arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
+        arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
+        for name in ("user_ids_", "item_ids_"):
+            ids = getattr(self, name, None)
+            if ids is not None:
+                ids = np.asarray(ids)
+                arrays[f"ids/{name}"] = ids if ids.dtype.kind in "iuf" else ids.astype(str)
+        arrays["meta"] = np.array(json.dumps(meta))
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_scoring_cache"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def load(path):
+    """Load a model saved with ``Model.save``; returns an instance of the saved class."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            files = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise ValueError(f"{path}: not a socialrec model file ({e})") from None
+    try:
+        meta = json.loads(str(files.pop("meta")))
+        assert meta["format"] == FORMAT
+    except Exception:
+        raise ValueError(f"{path}: not a socialrec model file (no valid metadata)") from None
+    if meta["format_version"] > FORMAT_VERSION:
+        raise ValueError(f"{path}: saved by a newer socialrec (format {meta['format_version']})")
+    cls = _REGISTRY.get(meta["class"])
+    if cls is None:
+        raise ValueError(f"{path}: unknown model class {meta['class']!r}")
+    model = cls(**meta["params"])
+    for k, v in meta["fit"].items():
+        setattr(model, k, tuple(v) if k == "rating_scale_" else v)
+    model.history = meta["history"]
+    model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
+    model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
+    model.user_ids_ = files.get("ids/user_ids_")
+    model.item_ids_ = files.get("ids/item_ids_")
+    model._invalidate()
+    return model
+
+
+def as_dataset(data, trust=None):
+    """A ``Dataset`` from a Dataset or from scipy.sparse matrices."""
+    if isinstance(data, Dataset):
+        if trust is not None:
+            raise ValueError("pass trust only with a matrix; a Dataset carries its own trust graph")
+        return data
+    import scipy.sparse as sp
+
+    if sp.issparse(data) or isinstance(data, np.ndarray):
+        return Dataset.from_sparse(data, trust=trust)
+    raise TypeError(f"expected a socialrec.Dataset or a scipy.sparse matrix, got {type(data).__name__}")
+
+
+def _index_array(values, bound, name):
+    """Validated int64 index array (1-D); raises TypeError / IndexError naming the argument."""
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be integer indices, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64, copy=False)
+    if arr.size:
+        bad = np.flatnonzero((arr < 0) | (arr >= bound))
+        if bad.size:
+            raise IndexError(f"{name}[{bad[0]}] = {arr[bad[0]]} is out of range [0, {bound})")
+    return arr
+
+
+def _version():
+    from .. import __version__
+
+    return __version__

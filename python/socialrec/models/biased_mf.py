@@ -1,0 +1,93 @@
+"""BiasedMF and PMF."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from .base import register
+from .sgd import SGDModel, rated_mask
+
+
+@register
+class BiasedMF(SGDModel):
+    """Biased matrix factorisation (``biased=False``: PMF), trained by SGD.
+
+    Prediction ``r̂_ui = μ + b_u + b_i + p_u·q_i`` (PMF: ``p_u·q_i``), ``μ`` the training mean (fixed).
+    Objective (DESIGN §4), a sum over training ratings::
+
+        Σ_(u,i) ½ e_ui² + ½ λ (‖p_u‖² + ‖q_i‖²) + ½ λ_b (b_u² + b_i²),   e_ui = r_ui − r̂_ui
+
+    References: Koren, Bell, Volinsky, "Matrix factorization techniques for recommender systems", IEEE
+    Computer 2009 (eq. 5); Salakhutdinov & Mnih, "Probabilistic matrix factorization", NIPS 2008.
+
+    Parameters
+    ----------
+    factors : int, default 10
+        Latent dimension ``d``.
+    epochs : int, default 20
+        Passes over the ratings.
+    learning_rate : float, default 0.005
+        SGD step ``γ``.
+    regularization : float, default 0.02
+        ``λ`` on the factor rows.
+    bias_regularization : float, default 0.02
+        ``λ_b`` on the biases.
+    biased : bool, default True
+        ``False`` gives PMF (no biases, no global mean).
+    init_std : float, default 0.1
+        Factors start as ``N(0, init_std²)``; users and items without training ratings start (and stay) at 0.
+    seed : int or None, default 0
+        Fixes the initial parameters and every visiting order (same seed, same result on any thread count).
+    num_threads : int, default 0
+        Threads (0 = all cores). The rating pass is stratified: results do not depend on it.
+    dtype : {"float32", "float64"}
+    device : {"auto", "cpu", "cuda"}
+    progress : bool
+        Show a progress bar over epochs.
+
+    The defaults are Surprise's SVD settings, which LibRec and Surprise report near RMSE .80 on FilmTrust.
+    """
+
+    _params = {"factors": 10, "epochs": 20, "learning_rate": 0.005, "regularization": 0.02,
+               "bias_regularization": 0.02, "biased": True, "init_std": 0.1}
+
+    def _init_parameters(self, train, rng):
+        p = {"user_factors": self._normal(rng, (train.n_users, self.factors), rated_mask(train.ratings, 1)),
+             "item_factors": self._normal(rng, (train.n_items, self.factors), rated_mask(train.ratings, 0))}
+        if self.biased:
+            p["user_bias"] = np.zeros(train.n_users, self._np_dtype)
+            p["item_bias"] = np.zeros(train.n_items, self._np_dtype)
+            p["global_bias"] = np.array(train.ratings.data.mean(), dtype=self._np_dtype)
+        return p
+
+    def _hyper(self):
+        mu = float(self.parameters_["global_bias"]) if self.biased else 0.0
+        return {"factors": self.factors, "biased": self.biased, "global_bias": mu,
+                "learning_rate": self.learning_rate, "regularization": self.regularization,
+                "bias_regularization": self.bias_regularization}
+
+    def _prepare(self, train):
+        return {"grid": self._rating_grid(train), "hyper": self._hyper()}
+
+    def _run_epoch(self, state, settings):
+        return _core.biased_mf_epoch({**self.parameters_, **state["grid"]}, state["hyper"], settings)
+
+    def _scoring_parts(self):
+        p = self.parameters_
+        parts = {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"]}
+        if self.biased:
+            parts.update(user_bias=p["user_bias"], item_bias=p["item_bias"], global_bias=float(p["global_bias"]))
+        return parts
+
+    def _loss(self, data):
+        users, items, values = data.user_item_arrays()
+        p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}
+        P, Q = p["user_factors"][users], p["item_factors"][items]
+        pred = np.einsum("ij,ij->i", P, Q)
+        reg = self.regularization * (np.einsum("ij,ij->i", P, P) + np.einsum("ij,ij->i", Q, Q))
+        if self.biased:
+            bu, bi = p["user_bias"][users], p["item_bias"][items]
+            pred = pred + p["global_bias"] + bu + bi
+            reg = reg + self.bias_regularization * (bu * bu + bi * bi)
+        e = values - pred
+        return 0.5 * np.sum(e * e) + 0.5 * np.sum(reg)

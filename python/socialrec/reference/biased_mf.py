@@ -1,0 +1,67 @@
+"""Reference BiasedMF / PMF: the objective, its gradient, and SGD in the engine's order (DESIGN §4-5)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import sgd
+
+
+def fit(model, train):
+    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
+    params = model._init_parameters(train, np.random.default_rng(model.seed))
+    grid = model._rating_grid(train)
+    P, Q = params["user_factors"], params["item_factors"]
+    dt = P.dtype.type
+    gamma, lam, lam_b = dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization)
+    biased = model.biased
+    if biased:
+        bu, bi, mu = params["user_bias"], params["item_bias"], dt(params["global_bias"])
+
+    def step(u, i, r):
+        p, q = P[u].copy(), Q[i].copy()
+        prediction = p @ q
+        if biased:
+            prediction = prediction + mu + bu[u] + bi[i]
+        e = dt(r) - prediction
+        P[u] = p + gamma * (e * q - lam * p)
+        Q[i] = q + gamma * (e * p - lam * q)
+        if biased:
+            bu[u] = bu[u] + gamma * (e - lam_b * bu[u])
+            bi[i] = bi[i] + gamma * (e - lam_b * bi[i])
+
+    for epoch in range(model.epochs):
+        sgd.grid_pass(grid, model.seed, epoch, sgd.RATING_PASS, step)
+    return params
+
+
+def _terms(model, params, data):
+    u, i, r = data.user_item_arrays()
+    for k in range(len(u)):
+        p, q = params["user_factors"][u[k]], params["item_factors"][i[k]]
+        prediction = float(p @ q)
+        if model.biased:
+            prediction += float(params["global_bias"] + params["user_bias"][u[k]] + params["item_bias"][i[k]])
+        yield int(u[k]), int(i[k]), float(r[k]) - prediction, p, q
+
+
+def loss(model, params, data):
+    total = 0.0
+    lam, lam_b = model.regularization, model.bias_regularization
+    for u, i, e, p, q in _terms(model, params, data):
+        total += 0.5 * e * e + 0.5 * lam * (p @ p + q @ q)
+        if model.biased:
+            total += 0.5 * lam_b * (params["user_bias"][u] ** 2 + params["item_bias"][i] ** 2)
+    return total
+
+
+def gradient(model, params, data):
+    """Gradient of ``loss`` with respect to every learned array (the global mean is fixed: no entry)."""
+    g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
+    lam, lam_b = model.regularization, model.bias_regularization
+    for u, i, e, p, q in _terms(model, params, data):
+        g["user_factors"][u] += -e * q + lam * p
+        g["item_factors"][i] += -e * p + lam * q
+        if model.biased:
+            g["user_bias"][u] += -e + lam_b * params["user_bias"][u]
+            g["item_bias"][i] += -e + lam_b * params["item_bias"][i]
+    return g
