@@ -10,6 +10,11 @@ bool poll_python_signals(void*) {
 }
 }  // namespace
 
+std::vector<RegisterFn>& registered_bindings() {
+    static std::vector<RegisterFn> fns;
+    return fns;
+}
+
 RatingGrid rating_grid(const py::dict& arrays) {
     RatingGrid grid{};
     auto records = arrays["records"].cast<py::array>();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "socialrec/kernel_table.hpp"
 #include "socialrec/types.hpp"
@@ -65,6 +66,34 @@ auto without_gil(Fn&& fn) -> decltype(fn()) {
     return result;
 }
 
-void bind_sgd(py::module_& m);
+// Binding files register themselves (no central list to edit): `static Registrar r{[](py::module_& m) {...}};`
+using RegisterFn = void (*)(py::module_&);
+std::vector<RegisterFn>& registered_bindings();
+struct Registrar {
+    explicit Registrar(RegisterFn fn) { registered_bindings().push_back(fn); }
+};
+
+// Registers `name(arrays, hyper, settings) -> loss` for an epoch kernel of the table. `read<T>` builds the
+// kernel's arguments from the dicts (with the GIL); the kernel then runs without it. The dtype is the one of
+// arrays[dtype_key].
+template <template <class> class Args>
+void def_epoch(py::module_& m, const char* name, double (*const KernelTable::*f32)(const Args<float>&, const PassSettings&),
+               double (*const KernelTable::*f64)(const Args<double>&, const PassSettings&),
+               Args<float> (*read32)(const py::dict&, const py::dict&),
+               Args<double> (*read64)(const py::dict&, const py::dict&), const char* doc,
+               const char* dtype_key = "user_factors") {
+    m.def(
+        name,
+        [=](const py::dict& arrays, const py::dict& hyper, const py::dict& settings) {
+            const PassSettings s = pass_settings(settings);
+            if (is_float64(arrays, dtype_key)) {
+                const Args<double> a = read64(arrays, hyper);
+                return without_gil([&] { return (kernels().*f64)(a, s); });
+            }
+            const Args<float> a = read32(arrays, hyper);
+            return without_gil([&] { return (kernels().*f32)(a, s); });
+        },
+        py::arg("arrays"), py::arg("hyper"), py::arg("settings"), doc);
+}
 
 }  // namespace socialrec::bind

@@ -76,5 +76,5 @@ PYBIND11_MODULE(_core, m) {
     m.def("max_threads", &max_threads, "Number of threads OpenMP would use (1 without OpenMP).");
     m.attr("RATING_RECORD_SIZE") = sizeof(RatingRecord);
 
-    bind::bind_sgd(m);
+    for (auto fn : bind::registered_bindings()) fn(m);
 }

@@ -2,7 +2,9 @@
 // (compiled with that variant's flags); the bindings pick the widest variant the CPU supports at import.
 //
 // Adding a kernel: write `template <class T> double name(const Args<T>&, const PassSettings&)` in a model
-// header, include the header below, and add one line X(name, Args) to SOCIALREC_KERNEL_LIST.
+// header, include the header below, add one line X(name, Args) to SOCIALREC_KERNEL_LIST, and add
+// cpp/src/kernels/<model>.cpp with SOCIALREC_INSTANTIATE_KERNEL(name, Args). Each such file is compiled once
+// per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/types.hpp"
@@ -21,6 +23,15 @@ struct KernelTable {
 #undef SOCIALREC_DECLARE_ENTRY
 
 };
+
+// Explicit instantiation of one kernel for float and double, in the current variant's namespace.
+#define SOCIALREC_INSTANTIATE_KERNEL(name, Args)                                                   \
+    namespace socialrec {                                                                         \
+    inline namespace SOCIALREC_ISA_NAMESPACE {                                                    \
+    template double name<float>(const Args<float>&, const PassSettings&);                         \
+    template double name<double>(const Args<double>&, const PassSettings&);                       \
+    }                                                                                             \
+    }
 
 const KernelTable& kernel_table_avx2();
 const KernelTable& kernel_table_avx512();
