@@ -1,0 +1,163 @@
+"""Behaviour shared by every model: reference equality, objective and gradient, determinism, persistence,
+hyper-parameter validation. Cases live in model_suite.CASES."""
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import socialrec as sr
+from model_suite import CASES, assert_params_close, tiny_data
+
+ids = [c.name for c in CASES]
+
+
+def _fit(case, **overrides):
+    data = tiny_data(ranking=case.ranking)
+    return case.make(**overrides).fit(data), data
+
+
+def _deterministic(case):
+    return {"deterministic": True} if "deterministic" in getattr(sr, case.cls)._defaults else {}
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_cpp_equals_reference_float64(case):
+    model, data = _fit(case, dtype="float64", epochs=case.reference_epochs, **_deterministic(case))
+    ref = sr.reference.fit(model, data)
+    assert_params_close(model.parameters_, ref, rtol=0, atol=1e-10, what=case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_cpp_float32_close_to_reference(case):
+    model, data = _fit(case, dtype="float32", epochs=case.reference_epochs, **_deterministic(case))
+    ref = sr.reference.fit(case.make(dtype="float64", epochs=case.reference_epochs, **_deterministic(case)), data)
+    assert model.parameters_["user_factors"].dtype == np.float32
+    scale = max(np.max(np.abs(v)) for v in ref.values() if np.size(v))
+    assert_params_close(model.parameters_, ref, rtol=0, atol=case.float32_rtol * scale, what=case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_loss_matches_reference(case):
+    model, data = _fit(case, dtype="float64")
+    assert model.loss(data) == pytest.approx(sr.reference.loss(model, data), rel=1e-9)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_gradient_matches_finite_differences(case):
+    model, data = _fit(case, dtype="float64", epochs=2)
+    grad = sr.reference.gradient(model, data)
+    params = {k: np.array(v, dtype=np.float64) for k, v in model.parameters_.items()}
+    rng = np.random.default_rng(0)
+    h = 1e-6
+    for name, g in grad.items():
+        assert g.shape == params[name].shape, name
+        flat = params[name].reshape(-1)
+        for idx in rng.choice(flat.size, size=min(6, flat.size), replace=False):
+            old = flat[idx]
+            flat[idx] = old + h
+            up = sr.reference.loss(model, data, params=params)
+            flat[idx] = old - h
+            down = sr.reference.loss(model, data, params=params)
+            flat[idx] = old
+            numeric = (up - down) / (2 * h)
+            assert g.reshape(-1)[idx] == pytest.approx(numeric, rel=1e-5, abs=1e-6), f"{name}[{idx}]"
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_loss_decreases(case):
+    data = tiny_data(ranking=case.ranking)
+    short = case.make(epochs=1).fit(data)
+    long = case.make(epochs=30).fit(data)
+    assert long.loss(data) < short.loss(data)
+    assert all(np.isfinite(r["loss"]) for r in long.history) and len(long.history) == 30
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_same_result_on_one_and_two_threads_when_deterministic(case):
+    data = tiny_data(ranking=case.ranking)
+    one = case.make(num_threads=1, **_deterministic(case)).fit(data)
+    two = case.make(num_threads=2, **_deterministic(case)).fit(data)
+    for k in one.parameters_:
+        assert np.array_equal(one.parameters_[k], two.parameters_[k]), k
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_same_seed_same_result_other_seed_differs(case):
+    data = tiny_data(ranking=case.ranking)
+    a, b, c = case.make(seed=5).fit(data), case.make(seed=5).fit(data), case.make(seed=6).fit(data)
+    assert np.array_equal(a.parameters_["user_factors"], b.parameters_["user_factors"])
+    assert not np.array_equal(a.parameters_["user_factors"], c.parameters_["user_factors"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_save_load_and_pickle_round_trip_bit_exact(case, tmp_path):
+    model, data = _fit(case)
+    path = os.path.join(tmp_path, "m.npz")
+    model.save(path)
+    for other in (sr.load(path), pickle.loads(pickle.dumps(model))):
+        assert type(other) is type(model) and other.get_params() == model.get_params()
+        for k, v in model.parameters_.items():
+            assert other.parameters_[k].dtype == v.dtype and np.array_equal(other.parameters_[k], v), k
+        users, items = np.arange(10), np.arange(10) % data.n_items
+        assert np.array_equal(other.predict(users, items), model.predict(users, items))
+        assert np.array_equal(other.recommend(users, n=5)[0], model.recommend(users, n=5)[0])
+        assert other.history == model.history
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_predictions_finite_and_within_scale(case):
+    model, data = _fit(case)
+    lo, hi = data.rating_scale
+    users = np.repeat(np.arange(data.n_users), 3)
+    items = np.tile(np.arange(3), data.n_users)
+    p = model.predict(users, items)
+    assert p.shape == users.shape and np.all(np.isfinite(p)) and np.all((p >= lo) & (p <= hi))
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_bad_hyper_parameters_rejected(case):
+    cls = getattr(sr, case.cls)
+    for bad in ({"factors": 0}, {"factors": 2.5}, {"epochs": -1}, {"num_threads": -2}, {"dtype": "int8"},
+                {"device": "tpu"}, {"seed": -1}, {"no_such_parameter": 1}):
+        with pytest.raises((ValueError, TypeError)):
+            cls(**bad)
+    if "learning_rate" in cls._defaults:
+        with pytest.raises(ValueError, match="learning_rate"):
+            cls(learning_rate=-0.1)
+    model = cls()
+    with pytest.raises(ValueError):
+        model.set_params(factors=-3)
+    assert model.factors == cls._defaults["factors"], "a rejected set_params leaves the model unchanged"
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_unfitted_model_raises(case):
+    model = case.make()
+    with pytest.raises(sr.NotFittedError):
+        model.predict([0], [0])
+    with pytest.raises(sr.NotFittedError):
+        model.recommend([0])
+    with pytest.raises(sr.NotFittedError):
+        model.save("never-written.npz")
+    assert not os.path.exists("never-written.npz")
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_fit_accepts_sparse_matrices(case):
+    data = tiny_data(ranking=case.ranking)
+    a = case.make().fit(data)
+    b = case.make().fit(data.ratings, trust=data.trust)
+    for k in a.parameters_:
+        np.testing.assert_array_equal(a.parameters_[k], b.parameters_[k])
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_get_set_params_round_trip(case):
+    model = case.make()
+    params = model.get_params()
+    clone = getattr(sr, case.cls)(**params)
+    assert clone.get_params() == params
+    assert model.set_params(epochs=3) is model and model.epochs == 3
