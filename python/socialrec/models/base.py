@@ -9,8 +9,9 @@ Every socialrec model scores a (user, item) pair in the same form::
 
     x_ui = global_bias + user_bias[u] + item_bias[i] + user_vectors[u] . item_vectors[i]
 
-followed by the model's link: ``identity`` (the rating itself) or ``logistic`` (rating models that the papers
-define on ratings mapped to [0, 1]: ``r_min + g(x_ui) (r_max - r_min)``). Models whose prediction sums over
+followed by the model's link: ``identity`` (the rating itself), ``logistic`` (rating models that the papers
+define on ratings mapped to [0, 1]: ``r_min + g(x_ui) (r_max - r_min)``), both clipped to the training rating
+scale, or ``score`` (ranking models: ``x_ui`` as is, unclipped). Models whose prediction sums over
 a user's items or trustees (SVD++, TrustSVD, RSTE, TrustMF) fold those sums into ``user_vectors`` once after
 training, so prediction and ranking cost the same for every model.
 """
@@ -85,7 +86,7 @@ class Model:
 
     _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
     _checks = {}
-    _link = "identity"          # or "logistic"
+    _link = "identity"          # "logistic" or "score" (see the module docstring)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
 
     def __init_subclass__(cls, **kwargs):
@@ -358,6 +359,8 @@ class Model:
         return out
 
     def _apply_link(self, x):
+        if self._link == "score":
+            return x
         lo, hi = self.rating_scale_
         if self._link == "logistic":
             x = lo + (hi - lo) / (1.0 + np.exp(-x))
