@@ -293,6 +293,7 @@ def test_synthetic_homophily_zero_has_no_social_signal():
     assert s_strong > base + 0.4
     # homophily only changes the trust graph, not the ratings
     assert (strong.ratings != none.ratings).nnz == 0
+    assert (synthetic(trust_per_user=3).ratings != strong.ratings).nnz == 0
 
 
 def agreement(ds, src, dst):
