@@ -22,7 +22,7 @@ class SplitMix64:
         return mix(self.state)
 
     def below(self, n):
-        return self.next() % n
+        return (self.next() * n) >> 64  # Lemire multiply-shift, as rng.hpp
 
     def uniform(self):
         return (self.next() >> 11) * 2.0 ** -53
