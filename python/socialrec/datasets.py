@@ -43,25 +43,57 @@ def _sniff_sep(first_line):
 
 
 def _split_lines(path, sep, encoding):
-    """Yield ``(line_number, fields)`` for every non-blank line of a text file (1-based numbers)."""
+    """Yield ``(line_number, fields)`` for every non-blank line of a text file (1-based numbers).
+
+    Undecodable bytes and malformed CSV (e.g. a field over the csv module's size limit) raise a
+    ``ValueError`` naming the file and the line.
+    """
+    no = 0
     with open(path, newline="", encoding=encoding) as f:
-        if sep is None:
-            for no, line in enumerate(f, 1):
-                fields = line.split()
-                if fields:
-                    yield no, fields
-        else:
-            for no, fields in enumerate(csv.reader(f, delimiter=sep), 1):
-                fields = [x.strip() for x in fields]
-                if any(fields):
-                    yield no, fields
+        try:
+            if sep is None:
+                for no, line in enumerate(f, 1):
+                    fields = line.split()
+                    if fields:
+                        yield no, fields
+            else:
+                reader = csv.reader(f, delimiter=sep)
+                for fields in reader:
+                    no = reader.line_num
+                    fields = [x.strip() for x in fields]
+                    if any(fields):
+                        yield no, fields
+        except UnicodeDecodeError as e:
+            raise _decode_error(path, encoding, e) from None
+        except csv.Error as e:
+            raise ValueError(f"{path} line {no + 1}: {e}") from None
+
+
+def _decode_error(path, encoding, e):
+    line = _undecodable_line(path, encoding)
+    where = f" line {line}" if line else ""
+    return ValueError(f"{path}{where}: not valid {encoding} text ({e.reason})")
+
+
+def _undecodable_line(path, encoding):
+    """1-based number of the first line that does not decode (None if no single line is to blame)."""
+    with open(path, "rb") as f:
+        for no, raw in enumerate(f, 1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError:
+                return no
+    return None
 
 
 def _first_line(path, encoding):
     with open(path, encoding=encoding) as f:
-        for line in f:
-            if line.strip():
-                return line
+        try:
+            for line in f:
+                if line.strip():
+                    return line
+        except UnicodeDecodeError as e:
+            raise _decode_error(path, encoding, e) from None
     return ""
 
 
@@ -128,6 +160,10 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
         if bad.any():
             pos = int(np.argmax(bad))
             raise ValueError(f"{path} line {lines[pos]}: {value_name} {raw_values[pos]!r} is not finite")
+        big = np.abs(values) > float(np.finfo(np.float32).max)
+        if big.any():
+            pos = int(np.argmax(big))
+            raise ValueError(f"{path} line {lines[pos]}: {value_name} {raw_values[pos]!r} does not fit float32")
     return col_a, col_b, values, lines
 
 
@@ -141,7 +177,7 @@ def _ids(*cols):
     arrays = [np.array(c, dtype=str) for c in cols]
     try:
         ints = [a.astype(np.int64) for a in arrays]
-    except ValueError:
+    except (ValueError, OverflowError):  # not integers, or integers beyond int64: keep the strings
         return arrays
     if all(np.array_equal(i.astype(str), a) for i, a in zip(ints, arrays)):
         return ints
@@ -201,6 +237,8 @@ def load_files(
     FileNotFoundError
         If a file does not exist.
     """
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
+        raise ValueError(f"sep must be a single character (or None for runs of whitespace), got {sep!r}")
     users, items, values, _ = _read_columns(ratings, sep, columns, header, "ratings", "rating", encoding)
     if values is None:
         values = np.ones(len(users), dtype=np.float64)

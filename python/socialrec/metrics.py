@@ -8,6 +8,14 @@ __all__ = ["rmse", "mae", "errors"]
 
 def errors(model, data, users=None):
     """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``)."""
+    from .data import Dataset
+
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a socialrec.Dataset, got {type(data).__name__}")
+    model._require_fitted()
+    if data.ratings.shape != (model.n_users_, model.n_items_):
+        raise ValueError(f"data has shape {data.ratings.shape}, the model was fitted on "
+                         f"{(model.n_users_, model.n_items_)}: evaluate on a split of the training dataset")
     u, i, v = data.user_item_arrays()
     if users is not None:
         keep = np.isin(u, np.asarray(users))

@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _check_n(n, name="n"):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)) or n <= 0:
+        raise ValueError(f"{name}={n!r} must be a positive integer")
+    return int(n)
+
+
 def _batch_size(n_items, batch_size):
     if batch_size is not None:
-        if int(batch_size) <= 0:
-            raise ValueError(f"batch_size={batch_size!r} must be positive")
-        return int(batch_size)
+        return _check_n(batch_size, "batch_size")
     return max(1, min(4096, (64 << 20) // (4 * max(n_items, 1))))
 
 
@@ -32,12 +36,15 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
 
     s = model._scoring()
     users = _index_array(users, model.n_users_, "users")
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-        raise ValueError(f"n={n!r} must be a positive integer")
+    n = _check_n(n)
+    if not isinstance(exclude_seen, (bool, np.bool_)):
+        raise TypeError(f"exclude_seen must be True or False, got {exclude_seen!r}")
     item_vectors, item_bias = s["item_vectors"], s["item_bias"]
     candidates = None
     if items is not None:
         candidates = np.unique(_index_array(items, model.n_items_, "items"))
+        if len(candidates) == 0:
+            raise ValueError("items is empty: give at least one candidate item (or items=None for all)")
         item_vectors, item_bias = item_vectors[candidates], item_bias[candidates]
     n_cols = item_vectors.shape[0]
     out_ids = np.full((len(users), n), -1, dtype=np.int64)
@@ -71,8 +78,7 @@ def _mask_seen(model, batch, scores, candidates):
 
 def similar(vectors, queries, n):
     """Cosine top-n neighbours of ``vectors[queries]`` among all rows, excluding the query itself."""
-    if not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n={n!r} must be a positive integer")
+    n = _check_n(n)
     norms = np.linalg.norm(vectors, axis=1)
     unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
     out_ids, out_scores = [], []

@@ -54,6 +54,7 @@ def _is_real(v):
 
 
 POSITIVE_INT = (lambda v: _is_int(v) and v > 0, "a positive integer")
+FACTORS = (lambda v: _is_int(v) and 0 < v < 2**31, "a positive integer below 2**31")
 NON_NEGATIVE_INT = (lambda v: _is_int(v) and v >= 0, "a non-negative integer")
 POSITIVE = (lambda v: _is_real(v) and v > 0, "a positive finite number")
 NON_NEGATIVE = (lambda v: _is_real(v) and v >= 0, "a non-negative finite number")
@@ -61,7 +62,7 @@ UNIT_INTERVAL = (lambda v: _is_real(v) and 0 <= v <= 1, "a number in [0, 1]")
 BOOL = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
 
 _COMMON_CHECKS = {
-    "factors": POSITIVE_INT,
+    "factors": FACTORS,
     "epochs": NON_NEGATIVE_INT,
     "learning_rate": POSITIVE,
     "regularization": NON_NEGATIVE,
@@ -206,6 +207,8 @@ class Model:
             Ctrl-C stops within about a second; the model keeps the last finished epoch.
         """
         train = as_dataset(data, trust)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable(model, record), got {type(callback).__name__}")
         if early_stopping is not None:
             if validation is None:
                 raise ValueError("early_stopping needs a validation set (fit(..., validation=...))")
@@ -468,6 +471,36 @@ class Model:
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
 
+    @classmethod
+    def load(cls, path):
+        """Load a model saved with ``save``; raises ``TypeError`` when the file holds another model class."""
+        model = load(path)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+    def _check_loaded(self):
+        """Consistency of loaded arrays (a corrupted or hand-made file must not predict garbage)."""
+        n_users, n_items = int(self.n_users_), int(self.n_items_)
+        if n_users < 0 or n_items < 0:
+            raise ValueError(f"negative sizes {(n_users, n_items)}")
+        for k, v in self.parameters_.items():
+            if v.dtype != self._np_dtype:
+                raise TypeError(f"parameter {k!r} has dtype {v.dtype}, the model's dtype is {self.dtype}")
+        parts = self._scoring()
+        k = parts["user_vectors"].shape[1] if parts["user_vectors"].ndim == 2 else -1
+        for name, shape in (("user_vectors", (n_users, k)), ("item_vectors", (n_items, k)),
+                            ("user_bias", (n_users,)), ("item_bias", (n_items,))):
+            if np.shape(parts[name]) != shape:
+                raise ValueError(f"{name} has shape {np.shape(parts[name])}, expected {shape}")
+        indptr, indices = self.seen_indptr_, self.seen_indices_
+        if (indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu" or indptr.shape != (n_users + 1,)
+                or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
+                or (len(indices) and (indices.min() < 0 or indices.max() >= n_items))):
+            raise ValueError("the seen-items matrix is not a valid CSR structure of the model's shape")
+        self.seen_indptr_ = indptr.astype(np.int64, copy=False)
+        self.seen_indices_ = indices.astype(np.int32, copy=False)
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_scoring_cache"] = None
@@ -478,31 +511,57 @@ class Model:
 
 
 def load(path):
-    """Load a model saved with ``Model.save``; returns an instance of the saved class."""
+    """Load a model saved with ``Model.save``; returns an instance of the saved class.
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``, when the file is missing, truncated, corrupted, not a socialrec model file, of a
+        newer format version, of a model class this version does not know, or inconsistent (parameter
+        arrays missing or of the wrong shape or dtype).
+    """
+    import zipfile
+    import zlib
+
+    broken = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
     try:
-        with np.load(path, allow_pickle=False) as f:
+        archive = np.load(path, allow_pickle=False)
+    except broken as e:
+        raise ValueError(f"{path}: not a socialrec model file ({e})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # a plain .npy array
+        raise ValueError(f"{path}: not a socialrec model file (not an .npz archive)")
+    try:
+        with archive as f:
             files = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as e:
+    except broken as e:  # truncated or corrupted members (CRC errors) show up while reading
         raise ValueError(f"{path}: not a socialrec model file ({e})") from None
     try:
         meta = json.loads(str(files.pop("meta")))
         assert meta["format"] == FORMAT
+        version = meta["format_version"]
+        assert _is_int(version)
     except Exception:
         raise ValueError(f"{path}: not a socialrec model file (no valid metadata)") from None
-    if meta["format_version"] > FORMAT_VERSION:
-        raise ValueError(f"{path}: saved by a newer socialrec (format {meta['format_version']})")
-    cls = _REGISTRY.get(meta["class"])
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path}: saved by a newer socialrec (format {version}; this version reads up to "
+                         f"{FORMAT_VERSION}); upgrade socialrec to load it")
+    cls = _REGISTRY.get(meta.get("class"))
     if cls is None:
-        raise ValueError(f"{path}: unknown model class {meta['class']!r}")
-    model = cls(**meta["params"])
-    for k, v in meta["fit"].items():
-        setattr(model, k, tuple(v) if k == "rating_scale_" else v)
-    model.history = meta["history"]
-    model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
-    model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
-    model.user_ids_ = files.get("ids/user_ids_")
-    model.item_ids_ = files.get("ids/item_ids_")
-    model._invalidate()
+        raise ValueError(f"{path}: unknown model class {meta.get('class')!r} (known: {sorted(_REGISTRY)})")
+    try:
+        model = cls(**meta["params"])
+        for k in Model._FIT_ATTRS:
+            v = meta["fit"][k]
+            setattr(model, k, tuple(v) if k == "rating_scale_" else v)
+        model.history = list(meta["history"])
+        model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
+        model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
+        model.user_ids_ = files.get("ids/user_ids_")
+        model.item_ids_ = files.get("ids/item_ids_")
+        model._invalidate()
+        model._check_loaded()
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+        raise ValueError(f"{path}: inconsistent {meta['class']} model file ({type(e).__name__}: {e})") from None
     return model
 
 
@@ -520,23 +579,48 @@ def as_dataset(data, trust=None):
 
 
 def _index_array(values, bound, name):
-    """Validated int64 index array (1-D); raises TypeError / IndexError naming the argument."""
+    """Validated int64 index array (1-D, a fresh copy).
+
+    Raises ``TypeError`` for values that are not integer indices (strings, booleans, fractional numbers),
+    ``ValueError`` for NaN/inf or arrays that are not 1-D, and ``IndexError`` for indices outside
+    ``[0, bound)``; each message names the argument and the first offending position.
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be integer indices, got a {type(values).__name__}")
     arr = np.asarray(values)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size and arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must be integer indices, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size:
-        bad = np.flatnonzero((arr < 0) | (arr >= bound))
-        if bad.size:
-            raise IndexError(f"{name}[{bad[0]}] = {arr[bad[0]]} is out of range [0, {bound})")
-    return arr
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    kind = arr.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{name} is boolean; expected integer indices (np.flatnonzero turns a mask into indices)")
+    if kind == "O":
+        for pos, v in enumerate(arr):
+            if not isinstance(v, numbers.Integral) or isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{name}[{pos}] = {v!r} is not an integer index")
+            if not 0 <= v < bound:
+                raise IndexError(f"{name}[{pos}] = {v} is out of range [0, {bound})")
+        return arr.astype(np.int64)
+    if kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            pos = int(np.argmax(bad))
+            raise ValueError(f"{name}[{pos}] is {arr[pos]}; expected integer indices")
+        frac = arr != np.round(arr)
+        if frac.any():
+            pos = int(np.argmax(frac))
+            raise TypeError(f"{name}[{pos}] = {arr[pos]} is not an integer index")
+    elif kind not in "iu":
+        raise TypeError(f"{name} must be integer indices, got dtype {arr.dtype}")
+    # compare before any cast, so that uint64 or float values beyond int64 cannot wrap around
+    bad = (arr < 0) | (arr >= bound)
+    if bad.any():
+        pos = int(np.argmax(bad))
+        raise IndexError(f"{name}[{pos}] = {arr[pos]} is out of range [0, {bound})")
+    return arr.astype(np.int64)
 
 
 def _version():
