@@ -26,6 +26,8 @@ RatingGrid rating_grid(const py::dict& arrays) {
     // The kernel keeps a raw pointer: the caller's array must be used as is, not a converted temporary.
     if (!offsets_obj.is(offsets)) throw py::type_error("grid 'offsets' must be a C-contiguous int64 array");
     grid.blocks = arrays["blocks"].cast<std::int32_t>();
+    // blocks = -1 would pass the size check below (B*B = 1) and then size a vector with (size_t)-1.
+    if (grid.blocks < 1) throw py::value_error("grid 'blocks' must be at least 1");
     if (offsets.size() != std::int64_t(grid.blocks) * grid.blocks + 1)
         throw py::value_error("grid 'offsets' must have blocks*blocks + 1 entries");
     if (offsets.at(offsets.size() - 1) != records.size())

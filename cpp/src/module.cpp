@@ -1,5 +1,6 @@
 // socialrec._core: the C++ kernels behind the Python package. Each bind_*.cpp adds one concern.
 #include <cstdlib>
+#include <new>
 #include <cstring>
 
 #include "bindings.hpp"
@@ -75,6 +76,18 @@ PYBIND11_MODULE(_core, m) {
     m.attr("build_info") = info;
     m.def("max_threads", &max_threads, "Number of threads OpenMP would use (1 without OpenMP).");
     m.attr("RATING_RECORD_SIZE") = sizeof(RatingRecord);
+    // Test hook (tests/test_faults.py): allocates and frees `bytes` bytes with the throwing operator new, so a
+    // test can check that std::bad_alloc reaches Python as MemoryError (pybind11's translation) and not abort.
+    // A direct call of ::operator new, not a new-expression, so the compiler may not elide it.
+    m.def(
+        "_allocate",
+        [](std::int64_t bytes) {
+            if (bytes < 0) throw py::value_error("bytes must be >= 0");
+            void* p = ::operator new(static_cast<std::size_t>(bytes));
+            ::operator delete(p);
+            return bytes;
+        },
+        py::arg("bytes"), "Test hook: allocate and free `bytes` bytes in C++ (std::bad_alloc -> MemoryError).");
 
     for (auto fn : bind::registered_bindings()) fn(m);
 }
