@@ -597,13 +597,27 @@ def _index_array(values, bound, name):
     kind = arr.dtype.kind
     if kind == "b":
         raise TypeError(f"{name} is boolean; expected integer indices (np.flatnonzero turns a mask into indices)")
-    if kind == "O":
+    if kind == "O":  # mixed Python objects, or integers beyond int64
+        out = np.empty(len(arr), dtype=np.int64)
         for pos, v in enumerate(arr):
-            if not isinstance(v, numbers.Integral) or isinstance(v, (bool, np.bool_)):
+            if isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{name}[{pos}] = {v!r} is a boolean, not an integer index")
+            if isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral):
+                if not math.isfinite(v):
+                    raise ValueError(f"{name}[{pos}] is {v}; expected integer indices")
+                if not float(v).is_integer():
+                    raise TypeError(f"{name}[{pos}] = {v!r} is not an integer index")
+            elif not isinstance(v, numbers.Integral):
                 raise TypeError(f"{name}[{pos}] = {v!r} is not an integer index")
             if not 0 <= v < bound:
                 raise IndexError(f"{name}[{pos}] = {v} is out of range [0, {bound})")
-        return arr.astype(np.int64)
+            out[pos] = int(v)
+        return out
+    if isinstance(values, (list, tuple)) and kind in "iuf":
+        # NumPy turns [True, 2] into integers: a boolean inside a list is still not an index
+        for pos, v in enumerate(values):
+            if isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{name}[{pos}] = {v!r} is a boolean, not an integer index")
     if kind == "f":
         bad = ~np.isfinite(arr)
         if bad.any():
