@@ -1,0 +1,65 @@
+"""Faults (issue 7): sizes that cannot be allocated raise MemoryError, never crash, and leave no half-fitted
+model. Divergence, Ctrl-C and saving from a callback are tested in tests/test_engine.py."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import socialrec as sr
+from socialrec import _core
+
+NAMES = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD", "BPR", "SBPR", "ALS",
+         "SocialALS"]
+MODELS = [getattr(sr, n) for n in NAMES if hasattr(sr, n)]
+
+# Beyond 2^48 bytes: more than any x86-64 / arm64 address space, so the allocation fails whatever the
+# machine's memory and overcommit policy (a smaller "absurd" size could be granted lazily and then OOM-kill).
+UNALLOCATABLE = 1 << 49
+
+
+def test_synthetic_with_absurd_factor_count_is_a_memory_error():
+    with pytest.raises(MemoryError):
+        sr.datasets.synthetic(n_users=2, n_items=1, factors=UNALLOCATABLE // 8, n_communities=1)
+    with pytest.raises(MemoryError):
+        sr.datasets.synthetic(n_users=10, n_items=UNALLOCATABLE // 8, factors=2, n_communities=1)
+
+
+@pytest.fixture(scope="module")
+def many_users():
+    # 20,000 users x (2^31 - 1) factors x 8 bytes (the float64 draws) is about 2^48 bytes: cannot be allocated.
+    return sr.datasets.synthetic(n_users=20_000, n_items=20, density=0.1, seed=0)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_fit_with_unallocatable_factors_is_a_memory_error_and_leaves_the_model_unfitted(cls, many_users):
+    data = many_users
+    if issubclass(cls, sr.models.ranking.RankingModel):
+        r = data.ratings.copy()
+        r.data[:] = 1
+        data = data.with_ratings(r)
+    model = cls(factors=4, epochs=1, num_threads=1)
+    model.fit(data)
+    assert model.fitted
+    model.set_params(factors=2**31 - 1)
+    with pytest.raises(MemoryError):
+        model.fit(data)
+    assert not model.fitted, "a fit that ran out of memory must not leave a half-built model"
+    with pytest.raises(sr.NotFittedError):
+        model.predict([0], [0])
+    # and the same object trains normally afterwards
+    model.set_params(factors=4).fit(data)
+    assert model.fitted and np.all(np.isfinite(model.predict([0, 1], [0, 1])))
+
+
+@pytest.mark.skipif(os.environ.get("SOCIALREC_SANITIZED") == "1",
+                    reason="under ASan a failed operator new is reported and aborts by design "
+                           "(allocator_may_return_null covers malloc only)")
+def test_cpp_bad_alloc_becomes_memory_error():
+    assert _core._allocate(1 << 20) == 1 << 20
+    with pytest.raises(MemoryError):
+        _core._allocate(1 << 62)
+    with pytest.raises(ValueError, match="bytes must be >= 0"):
+        _core._allocate(-1)
+    assert _core._allocate(16) == 16  # the module still works afterwards
