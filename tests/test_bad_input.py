@@ -300,6 +300,8 @@ CORRUPTIONS = [
     ("parameter-array-other-dtype", lambda f, m: f.update({_first_param(f): f[_first_param(f)].astype(np.float16)}),
      r"inconsistent .*dtype float16"),
     ("seen-items-missing", lambda f, m: f.pop("seen/indptr"), r"inconsistent .*seen/indptr"),
+    ("user-ids-short", lambda f, m: f.update({"ids/user_ids_": f["ids/user_ids_"][:3]}),
+     r"inconsistent .*user_ids_ has shape \(3,\)"),
     ("seen-items-out-of-range", lambda f, m: f.update({"seen/indices": f["seen/indices"] + 10**6}),
      r"inconsistent .*seen-items"),
 ]

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -179,6 +179,9 @@ def _copy(x):
 
 @FUZZ
 @given(kw=from_arrays_inputs())
+# found by this test: an empty string array made the error message itself fail (IndexError on a[0])
+@example(kw=dict(users=np.array([], np.int8), items=np.array([], "<U1"), values=np.array([], np.int8)))
+@example(kw=dict(users=np.array([], np.int64), items=np.array([], np.int8), values=np.array([], "<U1")))
 def test_from_arrays_on_random_arrays(kw):
     before = {k: _copy(v) for k, v in kw.items()}
     with warnings.catch_warnings():

@@ -69,6 +69,8 @@ def _as_index_array(x, name):
     ``ValueError`` that is also an ``IndexError``.
     """
     a = _one_d(x, name)
+    if len(a) == 0:  # an empty array of any dtype is an empty index list
+        return np.empty(0, dtype=np.int64)
     kind = a.dtype.kind
     hint = " (use Dataset.from_raw for raw ids)"
     if kind == "b":
@@ -118,6 +120,8 @@ def _parses_as_float(v):
 def _as_value_array(x, name):
     """Validate finite numeric values and return them as a new float64 array."""
     a = _one_d(x, name)
+    if len(a) == 0:
+        return np.empty(0, dtype=np.float64)
     kind = a.dtype.kind
     if kind in "US":
         bad = [pos for pos, v in enumerate(a[:1000]) if not _parses_as_float(v)]

@@ -498,6 +498,10 @@ class Model:
                 or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
                 or (len(indices) and (indices.min() < 0 or indices.max() >= n_items))):
             raise ValueError("the seen-items matrix is not a valid CSR structure of the model's shape")
+        for name, n in (("user_ids_", n_users), ("item_ids_", n_items)):
+            ids = getattr(self, name, None)
+            if ids is not None and np.shape(ids) != (n,):
+                raise ValueError(f"{name} has shape {np.shape(ids)}, expected ({n},)")
         self.seen_indptr_ = indptr.astype(np.int64, copy=False)
         self.seen_indices_ = indices.astype(np.int32, copy=False)
 
