@@ -9,6 +9,7 @@ import pytest
 
 import socialrec as sr
 from socialrec import _core
+from socialrec.models.ranking import RankingModel
 
 NAMES = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD", "BPR", "SBPR", "ALS",
          "SocialALS"]
@@ -35,7 +36,7 @@ def many_users():
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
 def test_fit_with_unallocatable_factors_is_a_memory_error_and_leaves_the_model_unfitted(cls, many_users):
     data = many_users
-    if issubclass(cls, sr.models.ranking.RankingModel):
+    if issubclass(cls, RankingModel):
         r = data.ratings.copy()
         r.data[:] = 1
         data = data.with_ratings(r)
@@ -63,3 +64,44 @@ def test_cpp_bad_alloc_becomes_memory_error():
     with pytest.raises(ValueError, match="bytes must be >= 0"):
         _core._allocate(-1)
     assert _core._allocate(16) == 16  # the module still works afterwards
+
+
+def _data_for(cls):
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=0)
+    if issubclass(cls, RankingModel):
+        r = ds.ratings.copy()
+        r.data[:] = 1
+        ds = ds.with_ratings(r)
+    return ds
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_non_finite_parameters_after_the_last_epoch_are_a_divergence(cls, monkeypatch):
+    """The loss of an epoch is evaluated before each update, so a blow-up in the final epoch's updates shows
+    in no loss: fit must still notice it, raise DivergenceError and keep the last finite epoch."""
+    model = cls(factors=4, epochs=3, num_threads=1)
+    real = model._run_epoch
+
+    def run_epoch(state, settings):
+        loss = real(state, settings)
+        if settings["epoch"] == 2:
+            big = max(model.parameters_.values(), key=np.size)
+            big.flat[big.size // 2] = np.inf
+        return loss
+
+    monkeypatch.setattr(model, "_run_epoch", run_epoch)
+    with pytest.raises(sr.DivergenceError, match=r"epoch 2 .*non-finite.*learning_rate") as info:
+        model.fit(_data_for(cls))
+    assert info.value.epoch == 2 and len(model.history) == 2
+    assert all(np.all(np.isfinite(v)) for v in model.parameters_.values())
+    assert np.all(np.isfinite(model.predict([0, 1], [0, 1])))
+
+
+def test_huge_ratings_that_blow_up_in_the_last_updates_are_a_divergence():
+    # found by tests/test_fuzz.py: two finite epoch losses, then NaN predictions
+    ds = sr.Dataset.from_arrays([0, 0, 0], [5, 0, 3], np.array([0, -7640656, -7640656], np.int32),
+                                rating_scale=(1, 5))
+    model = sr.BiasedMF(factors=2, epochs=2, num_threads=1)
+    with pytest.raises(sr.DivergenceError, match="epoch 1"):
+        model.fit(ds)
+    assert np.all(np.isfinite(model.predict([0], [0])))

@@ -287,6 +287,13 @@ class Model:
                 bar.close()
         if best is not None:
             self._restore(best)
+        elif self.history and not all(np.isfinite(v).all() for v in self.parameters_.values()):
+            # An epoch's loss sums terms evaluated before each update, so a blow-up in the updates of the last
+            # epoch run shows in no loss; earlier epochs' blow-ups show in the next epoch's loss.
+            last = self.history.pop()
+            self._restore(backup)
+            raise DivergenceError(last["epoch"], math.nan, "the parameters became non-finite in its updates; "
+                                  "try a smaller learning_rate (or a larger regularization)")
 
     def _progress_bar(self):
         if not self.progress:
