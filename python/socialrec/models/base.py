@@ -398,7 +398,10 @@ class Model:
     def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
         """Top-``n`` items for each user, best first.
 
-        Scores are the model's ``x_ui`` (monotone in the predicted rating). Ties go to the lower item index.
+        Scores are the model's ``x_ui`` (monotone in the predicted rating), returned as float32; the ranking
+        is decided on ``item_bias[i] + user_vectors[u] . item_vectors[i]`` in the model's dtype (the terms of
+        ``x_ui`` that vary with the item). Ties go to the lower item index. Blocks of users are scored by one
+        dense product each (BLAS, pinned to ``num_threads``) and selected in C++ (``socialrec.topn``).
 
         Parameters
         ----------
@@ -411,7 +414,8 @@ class Model:
         items : array-like of int, optional
             Rank only these candidate items.
         batch_size : int, optional
-            Users scored per dense block (bounds memory); default picks ~64 MiB of scores.
+            Users scored per dense product (default 256); each product covers at most 64 MiB of scores per
+            thread, so memory is bounded by the batch, not by users x items.
 
         Returns
         -------
@@ -425,13 +429,15 @@ class Model:
         """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself."""
         from .. import topn
 
-        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n)
+        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n,
+                            threads=_engine.resolve_threads(self.num_threads))
 
     def similar_users(self, users, n=10):
         """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself."""
         from .. import topn
 
-        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n)
+        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n,
+                            threads=_engine.resolve_threads(self.num_threads))
 
     def recommend_raw(self, user_ids, n=10, exclude_seen=True):
         """``recommend`` for raw user ids; returns (raw item ids, scores)."""
