@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 from ..models.base import as_dataset
+from . import ranking  # noqa: F401  (top-N selection and ranking metrics: socialrec.reference.ranking)
 
 __all__ = ["fit", "loss", "gradient"]
 
