@@ -30,6 +30,8 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("SoRec", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
+    Case("SocialMF", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
 ]
 
 

@@ -7,10 +7,14 @@
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/social_mf.hpp"
+#include "socialrec/models/sorec.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
-    X(biased_mf_epoch, BiasedMFArgs)
+    X(biased_mf_epoch, BiasedMFArgs)     \
+    X(sorec_epoch, SoRecArgs)            \
+    X(social_mf_epoch, SocialMFArgs)
 
 namespace socialrec {
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "socialrec/isa.hpp"
 
@@ -55,5 +56,19 @@ inline void axpy(T alpha, const T* __restrict x, T* __restrict y, Dim dim) {
 #pragma omp simd
     for (int j = 0; j < dim.size(); ++j) y[j] += alpha * x[j];
 }
+
+// Scratch space for one factor row: on the stack for FixedDim<K>, on the heap for DynamicDim.
+template <class T, class Dim>
+struct RowBuffer {
+    std::vector<T> row;
+    explicit RowBuffer(Dim dim) : row(std::size_t(dim.size())) {}
+    T* data() { return row.data(); }
+};
+template <class T, int K>
+struct RowBuffer<T, FixedDim<K>> {
+    alignas(64) T row[K];
+    explicit RowBuffer(FixedDim<K>) {}
+    T* data() { return row; }
+};
 
 SOCIALREC_KERNELS_END
