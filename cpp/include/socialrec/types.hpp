@@ -55,6 +55,7 @@ enum PassId : std::uint64_t {
     kUserPass = 2,
     kSamplePass = 3,
     kTrusteePass = 4,
+    kTrusteeLinkPass = 5,
 };
 
 }  // namespace socialrec

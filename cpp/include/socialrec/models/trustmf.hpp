@@ -1,0 +1,88 @@
+// TrustMF (Yang, Lei, Liu, Liu, "Social collaborative filtering by trust", IJCAI 2013, Section 3).
+//
+// Ratings mapped to [0, 1]; trust values t_uk in [0, 1]. Two models, trained side by side:
+//   truster model  (B, V, W):   r~_ui ~ g(B_u . V_i),    t_uk ~ g(B_u . W_k)
+//   trustee model  (W', V', B'): r~_ki ~ g(W'_k . V'_i), t_uk ~ g(B'_u . W'_k)
+// Every observation's term is  w/2 (y - g(P_a . Q_b))^2 + lambda/2 (|P_a|^2 + |Q_b|^2)  with w = 1 for a
+// rating and w = lambda_T for a trust edge: summed over observations, each row is penalised once per
+// observation it takes part in, which is the paper's weighted-lambda regularisation.
+// Prediction g(((B_u + W'_u)/2) . ((V_i + V'_i)/2)) (DESIGN §4; the paper's combined model).
+//
+// Every step touches one row of each of two different matrices, so all four passes are stratified grid
+// passes (ratings: users x items; trust: trusters x trustees) and the result is the same on any number of
+// threads. Reference: socialrec/reference/trustmf.py.
+#pragma once
+#include <cstdint>
+
+#include "socialrec/logistic.hpp"
+#include "socialrec/sgd.hpp"
+#include "socialrec/types.hpp"
+#include "socialrec/vec.hpp"
+
+namespace socialrec {
+
+template <class T>
+struct TrustMFArgs {
+    RatingGrid ratings;      // (user, item, r~)
+    RatingGrid trust;        // (truster, trustee, t)
+    T* user_factors;            // B   n_users x factors (the truster model's user vectors)
+    T* item_factors;            // V   n_items x factors
+    T* trustee_factors;         // W   n_users x factors
+    T* trustee_user_factors;    // W'  n_users x factors (the trustee model's user vectors)
+    T* trustee_item_factors;    // V'  n_items x factors
+    T* trustee_truster_factors; // B'  n_users x factors (the trustee model's truster vectors)
+    std::int32_t factors;
+    double learning_rate;
+    double regularization;
+    double trust_regularization;
+};
+
+}  // namespace socialrec
+
+SOCIALREC_KERNELS_BEGIN
+
+// One observation (a, b, y) fitted by g(P_a . Q_b) with weight w; SGD on the term above (old P_a, Q_b).
+template <class T, class Dim>
+struct LogisticPairStep {
+    T* P;
+    T* Q;
+    Dim dim;
+    T gamma, lambda, weight;
+
+    double operator()(const RatingRecord& r) const {
+        T* __restrict p = P + std::int64_t(r.user) * dim.size();
+        T* __restrict q = Q + std::int64_t(r.item) * dim.size();
+        const T g = logistic(dot(p, q, dim));
+        const T e = T(r.value) - g;
+        const T d = weight * e * g * (T(1) - g);
+        T norms = 0;
+#pragma omp simd reduction(+ : norms)
+        for (int j = 0; j < dim.size(); ++j) {
+            const T pj = p[j], qj = q[j];
+            norms += pj * pj + qj * qj;
+            p[j] = pj + gamma * (d * qj - lambda * pj);
+            q[j] = qj + gamma * (d * pj - lambda * qj);
+        }
+        return 0.5 * double(weight) * double(e) * double(e) + 0.5 * double(lambda) * double(norms);
+    }
+};
+
+// One epoch: truster rating pass, truster trust pass, trustee rating pass, trustee trust pass.
+template <class T>
+double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
+    return dispatch_dim(a.factors, [&](auto dim) {
+        using Step = LogisticPairStep<T, decltype(dim)>;
+        const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization);
+        double loss = grid_pass(a.ratings, kRatingPass, settings,
+                                Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1)});
+        loss += grid_pass(a.trust, kLinkPass, settings,
+                          Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t});
+        loss += grid_pass(a.ratings, kTrusteePass, settings,
+                          Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1)});
+        loss += grid_pass(a.trust, kTrusteeLinkPass, settings,
+                          Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t});
+        return loss;
+    });
+}
+
+SOCIALREC_KERNELS_END

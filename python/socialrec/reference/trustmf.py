@@ -1,0 +1,79 @@
+"""Reference TrustMF (Yang et al. IJCAI 2013): objective, gradient, and SGD in the engine's order
+(DESIGN §4-5). Mirrors cpp/include/socialrec/models/trustmf.hpp."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..models._social import unit_values
+from ..models.trustmf import initial_parameters, training_state, trust_targets
+from . import sgd
+
+# (P, Q, observations, pass id): the four passes of an epoch, in order
+_PASSES = (
+    ("user_factors", "item_factors", "ratings", sgd.RATING_PASS),
+    ("user_factors", "trustee_factors", "trust", sgd.LINK_PASS),
+    ("trustee_user_factors", "trustee_item_factors", "ratings", sgd.TRUSTEE_PASS),
+    ("trustee_truster_factors", "trustee_user_factors", "trust", sgd.TRUSTEE_LINK_PASS),
+)
+
+
+def fit(model, train):
+    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
+    params = initial_parameters(model, train, np.random.default_rng(model.seed))
+    state = training_state(model, train)
+    grids = {"ratings": {k: state[k] for k in ("records", "offsets", "blocks")}, "trust": state["trust_grid"]}
+    dt = params["user_factors"].dtype.type
+    gamma, lam, lam_t = dt(model.learning_rate), dt(model.regularization), dt(model.trust_regularization)
+
+    def step_for(P, Q, weight):
+        def step(a, b, y):
+            p, q = P[a].copy(), Q[b].copy()
+            g = dt(1) / (dt(1) + np.exp(-(p @ q)))
+            d = weight * (dt(y) - g) * g * (dt(1) - g)
+            P[a] = p + gamma * (d * q - lam * p)
+            Q[b] = q + gamma * (d * p - lam * q)
+        return step
+
+    for epoch in range(model.epochs):
+        for P, Q, kind, pass_id in _PASSES:
+            weight = dt(1) if kind == "ratings" else lam_t
+            sgd.grid_pass(grids[kind], model.seed, epoch, pass_id, step_for(params[P], params[Q], weight))
+    return params
+
+
+def _observations(model, data):
+    """Yields (P, Q, a, b, y, weight) for every term of the objective."""
+    users, items, values = data.user_item_arrays()
+    r = unit_values(values, data.rating_scale)
+    src, dst, t = data.trust_arrays()
+    t = trust_targets(t)
+    for P, Q, kind, _ in _PASSES:
+        if kind == "ratings":
+            for a, b, y in zip(users, items, r):
+                yield P, Q, int(a), int(b), float(y), 1.0
+        else:
+            for a, b, y in zip(src, dst, t):
+                yield P, Q, int(a), int(b), float(y), model.trust_regularization
+
+
+def loss(model, params, data):
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    total = 0.0
+    for P, Q, a, b, y, w in _observations(model, data):
+        e = y - 1.0 / (1.0 + math.exp(-float(p[P][a] @ p[Q][b])))
+        total += 0.5 * w * e * e + 0.5 * model.regularization * (p[P][a] @ p[P][a] + p[Q][b] @ p[Q][b])
+    return total
+
+
+def gradient(model, params, data):
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    grad = {k: np.zeros_like(v) for k, v in p.items()}
+    lam = model.regularization
+    for P, Q, a, b, y, w in _observations(model, data):
+        g = 1.0 / (1.0 + math.exp(-float(p[P][a] @ p[Q][b])))
+        d = w * (y - g) * g * (1.0 - g)
+        grad[P][a] += -d * p[Q][b] + lam * p[P][a]
+        grad[Q][b] += -d * p[P][a] + lam * p[Q][b]
+    return grad
