@@ -17,6 +17,7 @@ RSTEArgs<T> read_rste(const py::dict& arrays, const py::dict& hyper) {
     a.item_factors = inplace_data<T>(arrays, "item_factors");
     a.factors = scalar<std::int32_t>(hyper, "factors");
     a.alpha = scalar<double>(hyper, "alpha");
+    a.global_bias = scalar<double>(hyper, "global_bias");
     a.learning_rate = scalar<double>(hyper, "learning_rate");
     a.regularization = scalar<double>(hyper, "regularization");
     return a;

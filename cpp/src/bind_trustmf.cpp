@@ -16,6 +16,7 @@ TrustMFArgs<T> read_trustmf(const py::dict& arrays, const py::dict& hyper) {
     a.trustee_item_factors = inplace_data<T>(arrays, "trustee_item_factors");
     a.trustee_truster_factors = inplace_data<T>(arrays, "trustee_truster_factors");
     a.factors = scalar<std::int32_t>(hyper, "factors");
+    a.global_bias = scalar<double>(hyper, "global_bias");
     a.learning_rate = scalar<double>(hyper, "learning_rate");
     a.regularization = scalar<double>(hyper, "regularization");
     a.trust_regularization = scalar<double>(hyper, "trust_regularization");

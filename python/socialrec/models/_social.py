@@ -13,6 +13,14 @@ def unit_values(values, rating_scale):
     return ((np.asarray(values, dtype=np.float64) - lo) / (hi - lo)).astype(np.float32)
 
 
+def logit_offset(train, dtype):
+    """b = logit(mean r~): the fixed offset of the logistic models, so that x = b predicts the training mean
+    (users and items without training ratings). A 0-d array of ``dtype``."""
+    mean = float(np.mean(unit_values(train.ratings.data, train.rating_scale), dtype=np.float64))
+    mean = min(max(mean, 1e-6), 1 - 1e-6)
+    return np.array(np.log(mean / (1 - mean)), dtype=dtype)
+
+
 def trust_csr(trust, keep=None, weights=None):
     """CSR arrays (offsets int64, dst int32, weight float64) of the trust graph, optionally only the edges
     where ``keep`` is True and with ``weights`` (default: the stored trust values), in CSR order."""

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _core
 from .base import NON_NEGATIVE, register
 from .sgd import SGDModel, rated_mask
-from ._social import trust_grid, unit_values
+from ._social import logit_offset, trust_grid, unit_values
 
 # parameter name -> (rows: "users" or "items", what makes a row active)
 _MATRICES = (
@@ -41,12 +41,22 @@ class TrustMF(SGDModel):
     Summed over observations each row is penalised once per observation it takes part in: the paper's
     weighted-λ regularisation. Prediction combines the two models (DESIGN §4)::
 
-        r̂_ui = r_min + g(((B_u + W'_u)/2)·((V_i + V'_i)/2)) (r_max − r_min)
+        r̂_ui = r_min + g(b + ((B_u + W'_u)/2)·((V_i + V'_i)/2)) (r_max − r_min)
+
+    ``b = logit(mean r̃)`` is a fixed offset (``global_bias``), also inside ``g`` in both rating terms
+    above (not in the trust terms). It is our addition (the paper has b = 0) so that users and items
+    without training ratings predict the mean rating rather than the middle of the scale.
 
     Training: each epoch runs four passes (truster ratings, truster trust, trustee ratings, trustee trust).
     Every step touches one row of each of two different matrices, so every pass is a stratified grid pass
     (ratings: users × items; trust: trusters × trustees): the result is identical on any number of threads
     and there is no ``deterministic`` switch.
+
+    Initialisation: ``N(0, init_std²)`` rows, and the trustee model starts where the truster model does
+    (``W'₀ = B₀``, ``V'₀ = V₀``, ``B'₀ = W₀`` on rows active in both): the two models are then fitted to the
+    same ratings from the same start, their latent spaces stay aligned, and averaging their vectors pairs
+    like with like (with independent starts the averaged prediction mixes two unrelated bases: validation
+    RMSE .827 instead of .800 on FilmTrust).
 
     Users with trust but no ratings still learn ``B_u`` from the users they trust (and ``W'_u`` from the
     users who trust them), so their prediction ``g(((B_u + W'_u)/2)·…)`` comes from their place in the trust
@@ -61,7 +71,7 @@ class TrustMF(SGDModel):
         Epochs (each of four passes).
     learning_rate : float, default 0.1
         SGD step ``γ``.
-    regularization : float, default 0.02
+    regularization : float, default 0.005
         ``λ``, on each row once per observation it takes part in.
     trust_regularization : float, default 1.0
         ``λ_T``, the weight of the trust terms (the paper's setting ``λ_T = 1``).
@@ -76,7 +86,7 @@ class TrustMF(SGDModel):
     """
 
     _link = "logistic"
-    _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.02,
+    _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "trust_regularization": 1.0, "init_std": 0.1}
     _checks = {"trust_regularization": NON_NEGATIVE}
 
@@ -86,6 +96,7 @@ class TrustMF(SGDModel):
     def _prepare(self, train):
         arrays = training_state(self, train)
         hyper = {"factors": self.factors, "learning_rate": self.learning_rate,
+                 "global_bias": float(self.parameters_["global_bias"]),
                  "regularization": self.regularization, "trust_regularization": self.trust_regularization}
         return {"arrays": arrays, "hyper": hyper}
 
@@ -95,7 +106,8 @@ class TrustMF(SGDModel):
     def _scoring_parts(self):
         p = self.parameters_
         return {"user_vectors": (p["user_factors"] + p["trustee_user_factors"]) / 2,
-                "item_vectors": (p["item_factors"] + p["trustee_item_factors"]) / 2}
+                "item_vectors": (p["item_factors"] + p["trustee_item_factors"]) / 2,
+                "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):
         return objective(self, self.parameters_, data)
@@ -108,8 +120,16 @@ def initial_parameters(model, train, rng):
               "trustee_user_factors": rated_users | trusted, "trustee_item_factors": rated_items,
               "trustee_truster_factors": trusts}
     rows = {"item_factors": train.n_items, "trustee_item_factors": train.n_items}
-    return {name: model._normal(rng, (rows.get(name, train.n_users), model.factors), active[name])
-            for name, _ in _MATRICES}
+    params = {name: model._normal(rng, (rows.get(name, train.n_users), model.factors), active[name])
+              for name, _ in _MATRICES}
+    # The trustee model starts where the truster model does (W'_0 = B_0, V'_0 = V_0, B'_0 = W_0 on active
+    # rows), so that the two latent spaces stay aligned and the averaged prediction pairs like with like.
+    for dst, src in (("trustee_user_factors", "user_factors"), ("trustee_item_factors", "item_factors"),
+                     ("trustee_truster_factors", "trustee_factors")):
+        both = active[dst] & active[src]
+        params[dst][both] = params[src][both]
+    params["global_bias"] = logit_offset(train, model._np_dtype)
+    return params
 
 
 def trust_targets(values):
@@ -129,8 +149,8 @@ def training_state(model, train):
     return arrays
 
 
-def _pair_terms(P, Q, a, b, y, weight, lam):
-    x = np.einsum("ij,ij->i", P[a], Q[b])
+def _pair_terms(P, Q, a, b, y, weight, lam, offset=0.0):
+    x = offset + np.einsum("ij,ij->i", P[a], Q[b])
     e = y - 1.0 / (1.0 + np.exp(-x))
     return 0.5 * weight * np.sum(e * e) + 0.5 * lam * (np.sum(P[a] * P[a]) + np.sum(Q[b] * Q[b]))
 
@@ -141,8 +161,8 @@ def objective(model, params, data):
     r = unit_values(values, data.rating_scale).astype(np.float64)
     src, dst, t = data.trust_arrays()
     t = trust_targets(t).astype(np.float64)
-    lam, lam_t = model.regularization, model.trust_regularization
-    return (_pair_terms(p["user_factors"], p["item_factors"], users, items, r, 1.0, lam)
+    lam, lam_t, b = model.regularization, model.trust_regularization, float(p["global_bias"])
+    return (_pair_terms(p["user_factors"], p["item_factors"], users, items, r, 1.0, lam, b)
             + _pair_terms(p["user_factors"], p["trustee_factors"], src, dst, t, lam_t, lam)
-            + _pair_terms(p["trustee_user_factors"], p["trustee_item_factors"], users, items, r, 1.0, lam)
+            + _pair_terms(p["trustee_user_factors"], p["trustee_item_factors"], users, items, r, 1.0, lam, b)
             + _pair_terms(p["trustee_truster_factors"], p["trustee_user_factors"], src, dst, t, lam_t, lam))

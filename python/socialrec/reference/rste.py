@@ -22,6 +22,7 @@ def fit(model, train):
     U, V = params["user_factors"], params["item_factors"]
     dt = U.dtype.type
     gamma, lam, alpha = dt(model.learning_rate), dt(model.regularization), dt(model.alpha)
+    b = dt(params["global_bias"])
     t_off, t_dst, t_w = state["trust_offsets"], state["trust_dst"], state["trust_weight"]
 
     def user_step(u, ratings):
@@ -36,7 +37,7 @@ def fit(model, train):
             i, value = int(r[1]), dt(r[2])
             p, q = U[u].copy(), V[i].copy()
             z = own * p + rest * neighbours
-            g = dt(1) / (dt(1) + np.exp(-(z @ q)))
+            g = dt(1) / (dt(1) + np.exp(-(b + z @ q)))
             d = (value - g) * g * (dt(1) - g)
             U[u] = p + gamma * (d * own * q - lam * p)
             V[i] = q + gamma * (d * z - lam * q)
@@ -62,7 +63,7 @@ def _terms(model, params, data):
         z = own * U[u]
         for k in range(lo, hi):
             z = z + (1.0 - model.alpha) * S.data[k] * U[S.indices[k]]
-        g = _g(float(z @ V[i]))
+        g = _g(float(params["global_bias"]) + float(z @ V[i]))
         e = float(r) - g
         yield int(u), int(i), e, e * g * (1.0 - g), z, own, S.indices[lo:hi], S.data[lo:hi]
 

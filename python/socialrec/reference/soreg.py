@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..models.soreg import initial_parameters, social_state
+from ..models.soreg import centred_grid, initial_parameters, social_state
 from . import sgd
 
 
@@ -56,7 +56,7 @@ def fit(model, train):
     """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
     sim = _similarity(model, train)
     params = initial_parameters(model, train, np.random.default_rng(model.seed), sim)
-    grid = model._rating_grid(train)
+    grid = centred_grid(model, train, params["global_bias"])
     social = social_state(train, sim, model.regularizer)
     U, V = params["user_factors"], params["item_factors"]
     dt = U.dtype.type
@@ -97,6 +97,11 @@ def fit(model, train):
     return params
 
 
+def _centred(values, params):
+    """r − μ as the kernels see it (float32)."""
+    return (values.astype(np.float64) - float(params["global_bias"])).astype(np.float32)
+
+
 def _social_terms(model, data, sim):
     """Yields (user, [(f, weight)], kind) for every social term with Sim > 0."""
     src, dst, _ = data.trust_arrays()
@@ -117,7 +122,7 @@ def loss(model, params, data):
     lam, beta = model.regularization, model.social_regularization
     total = 0.0
     users, items, values = data.user_item_arrays()
-    for u, i, r in zip(users, items, values):
+    for u, i, r in zip(users, items, _centred(values, params)):
         e = float(r) - U[u] @ V[i]
         total += 0.5 * e * e + 0.5 * lam * (U[u] @ U[u] + V[i] @ V[i])
     for u, neighbours in _social_terms(model, data, _similarity(model, data)):
@@ -137,7 +142,7 @@ def gradient(model, params, data):
     g = {"user_factors": np.zeros_like(U), "item_factors": np.zeros_like(V)}
     lam, beta = model.regularization, model.social_regularization
     users, items, values = data.user_item_arrays()
-    for u, i, r in zip(users, items, values):
+    for u, i, r in zip(users, items, _centred(values, params)):
         e = float(r) - U[u] @ V[i]
         g["user_factors"][u] += -e * V[i] + lam * U[u]
         g["item_factors"][i] += -e * U[u] + lam * V[i]

@@ -27,10 +27,12 @@ def fit(model, train):
     dt = params["user_factors"].dtype.type
     gamma, lam, lam_t = dt(model.learning_rate), dt(model.regularization), dt(model.trust_regularization)
 
-    def step_for(P, Q, weight):
+    bias = dt(params["global_bias"])
+
+    def step_for(P, Q, weight, offset):
         def step(a, b, y):
             p, q = P[a].copy(), Q[b].copy()
-            g = dt(1) / (dt(1) + np.exp(-(p @ q)))
+            g = dt(1) / (dt(1) + np.exp(-(offset + p @ q)))
             d = weight * (dt(y) - g) * g * (dt(1) - g)
             P[a] = p + gamma * (d * q - lam * p)
             Q[b] = q + gamma * (d * p - lam * q)
@@ -38,41 +40,42 @@ def fit(model, train):
 
     for epoch in range(model.epochs):
         for P, Q, kind, pass_id in _PASSES:
-            weight = dt(1) if kind == "ratings" else lam_t
-            sgd.grid_pass(grids[kind], model.seed, epoch, pass_id, step_for(params[P], params[Q], weight))
+            weight, offset = (dt(1), bias) if kind == "ratings" else (lam_t, dt(0))
+            sgd.grid_pass(grids[kind], model.seed, epoch, pass_id, step_for(params[P], params[Q], weight, offset))
     return params
 
 
-def _observations(model, data):
-    """Yields (P, Q, a, b, y, weight) for every term of the objective."""
+def _observations(model, params, data):
+    """Yields (P, Q, a, b, y, weight, offset) for every term of the objective."""
     users, items, values = data.user_item_arrays()
     r = unit_values(values, data.rating_scale)
     src, dst, t = data.trust_arrays()
     t = trust_targets(t)
+    offset = float(params["global_bias"])
     for P, Q, kind, _ in _PASSES:
         if kind == "ratings":
             for a, b, y in zip(users, items, r):
-                yield P, Q, int(a), int(b), float(y), 1.0
+                yield P, Q, int(a), int(b), float(y), 1.0, offset
         else:
             for a, b, y in zip(src, dst, t):
-                yield P, Q, int(a), int(b), float(y), model.trust_regularization
+                yield P, Q, int(a), int(b), float(y), model.trust_regularization, 0.0
 
 
 def loss(model, params, data):
     p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     total = 0.0
-    for P, Q, a, b, y, w in _observations(model, data):
-        e = y - 1.0 / (1.0 + math.exp(-float(p[P][a] @ p[Q][b])))
+    for P, Q, a, b, y, w, offset in _observations(model, params, data):
+        e = y - 1.0 / (1.0 + math.exp(-(offset + float(p[P][a] @ p[Q][b]))))
         total += 0.5 * w * e * e + 0.5 * model.regularization * (p[P][a] @ p[P][a] + p[Q][b] @ p[Q][b])
     return total
 
 
 def gradient(model, params, data):
     p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
-    grad = {k: np.zeros_like(v) for k, v in p.items()}
+    grad = {k: np.zeros_like(v) for k, v in p.items() if k != "global_bias"}  # b is fixed
     lam = model.regularization
-    for P, Q, a, b, y, w in _observations(model, data):
-        g = 1.0 / (1.0 + math.exp(-float(p[P][a] @ p[Q][b])))
+    for P, Q, a, b, y, w, offset in _observations(model, params, data):
+        g = 1.0 / (1.0 + math.exp(-(offset + float(p[P][a] @ p[Q][b]))))
         d = w * (y - g) * g * (1.0 - g)
         grad[P][a] += -d * p[Q][b] + lam * p[P][a]
         grad[Q][b] += -d * p[P][a] + lam * p[Q][b]

@@ -2,7 +2,8 @@
 //
 // Ratings mapped to [0, 1]: r~ = (r - r_min) / (r_max - r_min). With S the row-normalised trust matrix,
 //   z_u = alpha U_u + (1 - alpha) sum_{v in N+(u)} S_uv U_v        (users without out-links: z_u = U_u)
-//   x_ui = z_u . V_i,   prediction g(x_ui).
+//   x_ui = b + z_u . V_i,   prediction g(x_ui),
+// b = logit(mean r~) a fixed offset (ours, not the paper's: rows without ratings then predict the mean).
 // Each rating contributes 1/2 (r~_ui - g(x_ui))^2 + lambda/2 (|U_u|^2 + |V_i|^2). With e = r~ - g(x) and
 // d = e g(x) (1 - g(x)), its gradient is -d a_u V_i + lambda U_u on U_u (a_u = alpha, or 1 without
 // out-links), -d z_u + lambda V_i on V_i, and -d (1 - alpha) S_uv V_i on each out-neighbour U_v.
@@ -34,6 +35,7 @@ struct RSTEArgs {
     T* user_factors;
     T* item_factors;
     std::int32_t factors;
+    double global_bias;  // b
     double alpha;
     double learning_rate;
     double regularization;
@@ -47,7 +49,7 @@ template <class T, class Dim>
 struct RSTEUserStep {
     const RSTEArgs<T>* a;
     Dim dim;
-    T gamma, lambda, alpha;
+    T gamma, lambda, alpha, offset;
 
     double operator()(std::int32_t user, RatingRecord* first, std::int64_t n) const {
         T* __restrict U = a->user_factors;
@@ -71,7 +73,7 @@ struct RSTEUserStep {
                 x += (own * u[j] + rest * neighbours[j]) * v[j];
                 norms += u[j] * u[j] + v[j] * v[j];
             }
-            const T g = logistic(x);
+            const T g = logistic(offset + x);
             const T e = T(first[r].value) - g;
             const T d = e * g * (T(1) - g);
 #pragma omp simd
@@ -94,7 +96,8 @@ struct RSTEUserStep {
 template <class T>
 double rste_epoch(const RSTEArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
-        RSTEUserStep<T, decltype(dim)> step{&a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha)};
+        RSTEUserStep<T, decltype(dim)> step{&a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha),
+                                            T(a.global_bias)};
         return grouped_pass(a.users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
     });
 }

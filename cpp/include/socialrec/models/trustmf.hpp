@@ -6,7 +6,9 @@
 // Every observation's term is  w/2 (y - g(P_a . Q_b))^2 + lambda/2 (|P_a|^2 + |Q_b|^2)  with w = 1 for a
 // rating and w = lambda_T for a trust edge: summed over observations, each row is penalised once per
 // observation it takes part in, which is the paper's weighted-lambda regularisation.
-// Prediction g(((B_u + W'_u)/2) . ((V_i + V'_i)/2)) (DESIGN §4; the paper's combined model).
+// Prediction g(b + ((B_u + W'_u)/2) . ((V_i + V'_i)/2)) (DESIGN §4; the paper's combined model), and every
+// rating term fits g(b + P_a . Q_b): b = logit(mean r~) is a fixed offset (ours, not the paper's: rows
+// without ratings then predict the mean rating). Trust terms have no offset.
 //
 // Every step touches one row of each of two different matrices, so all four passes are stratified grid
 // passes (ratings: users x items; trust: trusters x trustees) and the result is the same on any number of
@@ -32,6 +34,7 @@ struct TrustMFArgs {
     T* trustee_item_factors;    // V'  n_items x factors
     T* trustee_truster_factors; // B'  n_users x factors (the trustee model's truster vectors)
     std::int32_t factors;
+    double global_bias;  // b
     double learning_rate;
     double regularization;
     double trust_regularization;
@@ -41,18 +44,18 @@ struct TrustMFArgs {
 
 SOCIALREC_KERNELS_BEGIN
 
-// One observation (a, b, y) fitted by g(P_a . Q_b) with weight w; SGD on the term above (old P_a, Q_b).
+// One observation (a, b, y) fitted by g(offset + P_a . Q_b) with weight w; SGD on the term above (old rows).
 template <class T, class Dim>
 struct LogisticPairStep {
     T* P;
     T* Q;
     Dim dim;
-    T gamma, lambda, weight;
+    T gamma, lambda, weight, offset;
 
     double operator()(const RatingRecord& r) const {
         T* __restrict p = P + std::int64_t(r.user) * dim.size();
         T* __restrict q = Q + std::int64_t(r.item) * dim.size();
-        const T g = logistic(dot(p, q, dim));
+        const T g = logistic(offset + dot(p, q, dim));
         const T e = T(r.value) - g;
         const T d = weight * e * g * (T(1) - g);
         T norms = 0;
@@ -72,15 +75,16 @@ template <class T>
 double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Step = LogisticPairStep<T, decltype(dim)>;
-        const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization);
+        const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization),
+                b = T(a.global_bias);
         double loss = grid_pass(a.ratings, kRatingPass, settings,
-                                Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1)});
+                                Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), b});
         loss += grid_pass(a.trust, kLinkPass, settings,
-                          Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t});
+                          Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(0)});
         loss += grid_pass(a.ratings, kTrusteePass, settings,
-                          Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1)});
+                          Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), b});
         loss += grid_pass(a.trust, kTrusteeLinkPass, settings,
-                          Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t});
+                          Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(0)});
         return loss;
     });
 }
