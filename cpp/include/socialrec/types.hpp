@@ -55,7 +55,6 @@ enum PassId : std::uint64_t {
     kUserPass = 2,
     kSamplePass = 3,
     kTrusteePass = 4,
-    kTrusteeLinkPass = 5,
 };
 
 }  // namespace socialrec

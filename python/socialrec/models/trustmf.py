@@ -47,10 +47,11 @@ class TrustMF(SGDModel):
     above (not in the trust terms). It is our addition (the paper has b = 0) so that users and items
     without training ratings predict the mean rating rather than the middle of the scale.
 
-    Training: each epoch runs four passes (truster ratings, truster trust, trustee ratings, trustee trust).
-    Every step touches one row of each of two different matrices, so every pass is a stratified grid pass
-    (ratings: users × items; trust: trusters × trustees): the result is identical on any number of threads
-    and there is no ``deterministic`` switch.
+    Training: each epoch runs a rating pass (each rating steps the truster model, then the trustee model)
+    and a trust pass (each edge likewise). A rating moves rows ``u`` of B, W' and ``i`` of V, V'; an edge
+    moves rows ``u`` of B, B' and ``k`` of W, W': every row is keyed by one end of the record, so both passes
+    are stratified grid passes (ratings: users × items; trust: trusters × trustees), the result is
+    identical on any number of threads, and there is no ``deterministic`` switch.
 
     Initialisation: ``N(0, init_std²)`` rows, and the trustee model starts where the truster model does
     (``W'₀ = B₀``, ``V'₀ = V₀``, ``B'₀ = W₀`` on rows active in both): the two models are then fitted to the

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ._rng import SplitMix64, shuffle, stream_seed
 
-RATING_PASS, LINK_PASS, USER_PASS, SAMPLE_PASS, TRUSTEE_PASS, TRUSTEE_LINK_PASS = 0, 1, 2, 3, 4, 5
+RATING_PASS, LINK_PASS, USER_PASS, SAMPLE_PASS, TRUSTEE_PASS = 0, 1, 2, 3, 4
 
 
 def grid_pass(grid, seed, epoch, pass_id, step):

@@ -10,13 +10,14 @@ from ..models._social import unit_values
 from ..models.trustmf import initial_parameters, training_state, trust_targets
 from . import sgd
 
-# (P, Q, observations, pass id): the four passes of an epoch, in order
-_PASSES = (
-    ("user_factors", "item_factors", "ratings", sgd.RATING_PASS),
-    ("user_factors", "trustee_factors", "trust", sgd.LINK_PASS),
-    ("trustee_user_factors", "trustee_item_factors", "ratings", sgd.TRUSTEE_PASS),
-    ("trustee_truster_factors", "trustee_user_factors", "trust", sgd.TRUSTEE_LINK_PASS),
+# (P, Q, observations): the four kinds of terms; per record the truster model steps before the trustee model
+_TERMS = (
+    ("user_factors", "item_factors", "ratings"),
+    ("trustee_user_factors", "trustee_item_factors", "ratings"),
+    ("user_factors", "trustee_factors", "trust"),
+    ("trustee_truster_factors", "trustee_user_factors", "trust"),
 )
+_PASS_IDS = {"ratings": sgd.RATING_PASS, "trust": sgd.LINK_PASS}
 
 
 def fit(model, train):
@@ -38,10 +39,18 @@ def fit(model, train):
             Q[b] = q + gamma * (d * p - lam * q)
         return step
 
+    def both(kind):
+        weight, offset = (dt(1), bias) if kind == "ratings" else (lam_t, dt(0))
+        steps = [step_for(params[P], params[Q], weight, offset) for P, Q, k in _TERMS if k == kind]
+
+        def step(a, b, y):
+            for s in steps:
+                s(a, b, y)
+        return step
+
     for epoch in range(model.epochs):
-        for P, Q, kind, pass_id in _PASSES:
-            weight, offset = (dt(1), bias) if kind == "ratings" else (lam_t, dt(0))
-            sgd.grid_pass(grids[kind], model.seed, epoch, pass_id, step_for(params[P], params[Q], weight, offset))
+        for kind in ("ratings", "trust"):
+            sgd.grid_pass(grids[kind], model.seed, epoch, _PASS_IDS[kind], both(kind))
     return params
 
 
@@ -52,7 +61,7 @@ def _observations(model, params, data):
     src, dst, t = data.trust_arrays()
     t = trust_targets(t)
     offset = float(params["global_bias"])
-    for P, Q, kind, _ in _PASSES:
+    for P, Q, kind in _TERMS:
         if kind == "ratings":
             for a, b, y in zip(users, items, r):
                 yield P, Q, int(a), int(b), float(y), 1.0, offset

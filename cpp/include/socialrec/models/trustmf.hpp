@@ -10,9 +10,9 @@
 // rating term fits g(b + P_a . Q_b): b = logit(mean r~) is a fixed offset (ours, not the paper's: rows
 // without ratings then predict the mean rating). Trust terms have no offset.
 //
-// Every step touches one row of each of two different matrices, so all four passes are stratified grid
-// passes (ratings: users x items; trust: trusters x trustees) and the result is the same on any number of
-// threads. Reference: socialrec/reference/trustmf.py.
+// A rating (u, i) moves rows u of B and W' and rows i of V and V'; an edge (u, k) moves rows u of B and B' and
+// rows k of W and W'. Each row is keyed by one end of the record, so both passes are stratified grid passes
+// (ratings: users x items; trust: trusters x trustees) and the result is the same on any number of threads. Reference: socialrec/reference/trustmf.py.
 #pragma once
 #include <cstdint>
 
@@ -70,22 +70,26 @@ struct LogisticPairStep {
     }
 };
 
-// One epoch: truster rating pass, truster trust pass, trustee rating pass, trustee trust pass.
+// Two observations' steps on one record, one after the other (rows of four different matrices).
+template <class Step>
+struct BothModels {
+    Step truster, trustee;
+    double operator()(const RatingRecord& r) const { return truster(r) + trustee(r); }
+};
+
+// One epoch: a rating pass (each rating steps the truster, then the trustee model) and a trust pass (each
+// edge steps the truster, then the trustee model). Fusing the two models' passes halves the record traffic.
 template <class T>
 double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Step = LogisticPairStep<T, decltype(dim)>;
         const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization),
                 b = T(a.global_bias);
-        double loss = grid_pass(a.ratings, kRatingPass, settings,
-                                Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), b});
-        loss += grid_pass(a.trust, kLinkPass, settings,
-                          Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(0)});
-        loss += grid_pass(a.ratings, kTrusteePass, settings,
-                          Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), b});
-        loss += grid_pass(a.trust, kTrusteeLinkPass, settings,
-                          Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(0)});
-        return loss;
+        const BothModels<Step> ratings{Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), b},
+                                       Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), b}};
+        const BothModels<Step> trust{Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(0)},
+                                     Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(0)}};
+        return grid_pass(a.ratings, kRatingPass, settings, ratings) + grid_pass(a.trust, kLinkPass, settings, trust);
     });
 }
 
