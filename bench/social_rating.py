@@ -100,7 +100,13 @@ def main():
     for threads, row in costs["threads"].items():
         print(f"  {threads} thread(s): " + ", ".join(f"{n} {r['seconds'] * 1e3:.1f} ms ({r['ratio']:.2f}x)"
                                                   for n, r in row.items()))
-    print(json.dumps(result, default=str))
+    result["command"] = "PYTHONPATH=python python bench/social_rating.py"
+    text = json.dumps(result, default=str)
+    print(text)
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "social_rating.json"), "w") as fh:
+        fh.write(text + "\n")
 
 
 if __name__ == "__main__":
