@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import machine, one_thread  # noqa: E402
 
 import socialrec as sr  # noqa: E402
-from socialrec.models.sgd import unit_interval  # noqa: E402
+from socialrec.models._social import unit_values  # noqa: E402
 from socialrec.models.sorec import link_targets  # noqa: E402
 
 
@@ -39,7 +39,7 @@ def cornac_epoch(ds, k, epochs, repeats):
     from cornac.models.sorec import sorec as cornac_sorec
 
     u, i, r = ds.user_item_arrays()
-    values = unit_interval(r, ds.rating_scale).astype(np.float32)
+    values = unit_values(r, ds.rating_scale)
     src, dst, c = link_targets(ds.trust)
     best = np.inf
     for _ in range(repeats):

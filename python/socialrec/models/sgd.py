@@ -22,8 +22,6 @@ class SGDModel(Model):
 
     def _rating_grid(self, train):
         users, items, values = train.user_item_arrays()
-        if self._link == "logistic":
-            values = unit_interval(values, train.rating_scale)
         blocks = _engine.grid_blocks(train.n_users, train.n_items, self.factors, self._np_dtype.itemsize)
         return _engine.pack_grid(users, items, values, train.n_users, train.n_items, blocks)
 
@@ -31,16 +29,3 @@ class SGDModel(Model):
 def rated_mask(ratings, axis):
     """Boolean mask of users (axis=1) or items (axis=0) with at least one rating."""
     return np.asarray(ratings.getnnz(axis=axis) > 0)
-
-
-def unit_interval(values, rating_scale):
-    """Min-max mapping of ratings onto [0, 1]: ``(r - r_min) / (r_max - r_min)`` (DESIGN §4), in float64."""
-    lo, hi = float(rating_scale[0]), float(rating_scale[1])
-    if not hi > lo:
-        raise ValueError(f"rating_scale {rating_scale!r} must have r_min < r_max for a logistic-link model")
-    return (np.asarray(values, dtype=np.float64) - lo) / (hi - lo)
-
-
-def logistic(x):
-    """The logistic function g(x) = 1 / (1 + exp(-x)), elementwise."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))

@@ -5,7 +5,8 @@ import numpy as np
 
 from .. import _core
 from .base import NON_NEGATIVE, register
-from .sgd import SGDModel, logistic, rated_mask, unit_interval
+from ._social import logistic, unit_values
+from .sgd import SGDModel, rated_mask
 
 
 @register
@@ -83,7 +84,12 @@ class SocialMF(SGDModel):
             bad = int(np.flatnonzero(train.trust.data <= 0)[0])
             raise ValueError(f"SocialMF needs positive trust values (they weight the trustees); trust value "
                              f"#{bad} is {train.trust.data[bad]!r}")
-        unit_interval(train.ratings.data[:1], train.rating_scale)  # clear error for a degenerate scale
+
+    def _rating_grid(self, train):
+        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
+        grid = super()._rating_grid(train)
+        grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
+        return grid
 
     def _init_parameters(self, train, rng):
         trust = train.trust
@@ -118,7 +124,7 @@ class SocialMF(SGDModel):
         U, V = p["user_factors"], p["item_factors"]
         users, items, values = data.user_item_arrays()
         P, Q = U[users], V[items]
-        e = unit_interval(values, data.rating_scale) - logistic(np.einsum("ij,ij->i", P, Q))
+        e = unit_values(values, data.rating_scale).astype(np.float64) - logistic(np.einsum("ij,ij->i", P, Q))
         total = 0.5 * np.sum(e * e) + 0.5 * self.regularization * (np.sum(P * P) + np.sum(Q * Q))
         offsets, trustees, weights = normalised_trust(data.trust)
         trusters = np.flatnonzero(np.diff(offsets) > 0)

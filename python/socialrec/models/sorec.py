@@ -5,7 +5,8 @@ import numpy as np
 
 from .. import _core, _engine
 from .base import NON_NEGATIVE, register
-from .sgd import SGDModel, logistic, rated_mask, unit_interval
+from ._social import logistic, unit_values
+from .sgd import SGDModel, rated_mask
 
 
 @register
@@ -74,6 +75,12 @@ class SoRec(SGDModel):
     _checks = {"social_regularization": NON_NEGATIVE}
     _link = "logistic"
 
+    def _rating_grid(self, train):
+        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
+        grid = super()._rating_grid(train)
+        grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
+        return grid
+
     def _init_parameters(self, train, rng):
         trust = train.trust
         trusters = np.asarray(trust.getnnz(axis=1) > 0)
@@ -92,7 +99,6 @@ class SoRec(SGDModel):
         return _engine.pack_grid(src, dst, target, train.n_users, train.n_users, blocks)
 
     def _prepare(self, train):
-        unit_interval(train.ratings.data[:1], train.rating_scale)  # clear error for a degenerate scale
         hyper = {"factors": self.factors, "learning_rate": self.learning_rate,
                  "regularization": self.regularization, "social_regularization": self.social_regularization}
         return {"grid": self._rating_grid(train), "link_grid": self._link_grid(train), "hyper": hyper}
@@ -109,7 +115,7 @@ class SoRec(SGDModel):
         U, V, Z = p["user_factors"], p["item_factors"], p["link_factors"]
         lam = self.regularization
         users, items, values = data.user_item_arrays()
-        total = _pair_loss(U[users], V[items], unit_interval(values, data.rating_scale), lam)
+        total = _pair_loss(U[users], V[items], unit_values(values, data.rating_scale).astype(np.float64), lam)
         src, dst, target = link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
 

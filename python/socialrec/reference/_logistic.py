@@ -1,4 +1,4 @@
-"""The logistic pair step shared by the logistic-link models (cpp/include/socialrec/models/logistic_pair.hpp)."""
+"""The logistic pair step shared by the logistic-link models (cpp/include/socialrec/models/weighted_logistic.hpp)."""
 from __future__ import annotations
 
 import math

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.sgd import unit_interval
+from ..models._social import unit_values
 from ..models.social_mf import normalised_trust
 from . import sgd
 from ._logistic import pair_step, pair_terms
@@ -39,7 +39,7 @@ def fit(model, train):
 
 def _ratings(data):
     users, items, values = data.user_item_arrays()
-    return zip(users.tolist(), items.tolist(), unit_interval(values, data.rating_scale).tolist())
+    return zip(users.tolist(), items.tolist(), unit_values(values, data.rating_scale).astype(np.float64).tolist())
 
 
 def _user_terms(params, data):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.sgd import unit_interval
+from ..models._social import unit_values
 from ..models.sorec import link_targets
 from . import sgd
 from ._logistic import pair_step, pair_terms
@@ -26,7 +26,7 @@ def fit(model, train):
 def _observations(params, data):
     """(weight, A, B, row a, row b, target) for every rating and every trust edge."""
     users, items, values = data.user_item_arrays()
-    targets = unit_interval(values, data.rating_scale)
+    targets = unit_values(values, data.rating_scale).astype(np.float64)
     for k in range(len(users)):
         yield 1.0, "user_factors", "item_factors", int(users[k]), int(items[k]), float(targets[k])
     src, dst, c = link_targets(data.trust)

@@ -1,7 +1,7 @@
 // SocialMF (Jamali & Ester, "A matrix factorization technique with trust propagation for recommendation in
 // social networks", RecSys 2010, eq. 7): a user's factors are drawn towards the mean of his trustees'.
 //
-//   rating (u, i):  1/2 (r~_ui - g(U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)     (logistic_pair.hpp)
+//   rating (u, i):  1/2 (r~_ui - g(U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)     (weighted_logistic.hpp)
 //   user u with N+(u) non-empty:  lambda_T/2 |D_u|^2,   D_u = U_u - sum_{v in N+(u)} T_uv U_v,
 //   T row-normalised (sum_v T_uv = 1). The gradient of the user term is lambda_T D_u on U_u and
 //   -lambda_T T_uv D_u on each trustee U_v (eq. 8's last two sums, split by user), so one step is
@@ -12,7 +12,8 @@
 #pragma once
 #include <cstdint>
 
-#include "socialrec/models/logistic_pair.hpp"
+#include "socialrec/models/weighted_logistic.hpp"
+#include "socialrec/row_buffer.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
@@ -68,7 +69,7 @@ double social_mf_epoch(const SocialMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate);
-        const LogisticPairStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(1),
+        const WeightedLogisticStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(1),
                                               T(a.regularization)};
         const SocialMFUserStep<T, Dim> user{a.user_factors, a.trust_offsets, a.trustees, a.trust_weights,
                                             dim, gamma, T(a.social_regularization)};

@@ -11,7 +11,7 @@
 #pragma once
 #include <cstdint>
 
-#include "socialrec/models/logistic_pair.hpp"
+#include "socialrec/models/weighted_logistic.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
@@ -41,8 +41,8 @@ double sorec_epoch(const SoRecArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate), lambda = T(a.regularization);
-        const LogisticPairStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(1), lambda};
-        const LogisticPairStep<T, Dim> link{a.user_factors, a.link_factors, dim, gamma,
+        const WeightedLogisticStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(1), lambda};
+        const WeightedLogisticStep<T, Dim> link{a.user_factors, a.link_factors, dim, gamma,
                                             T(a.social_regularization), lambda};
         const double loss = grid_pass(a.grid, kRatingPass, settings, rating);
         return loss + grid_pass(a.link_grid, kLinkPass, settings, link);

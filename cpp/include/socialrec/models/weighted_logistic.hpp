@@ -8,22 +8,17 @@
 //   A_a += gamma w (e g'(x) B_b - lambda A_a),   B_b += gamma w (e g'(x) A_a - lambda B_b).
 // Reference: socialrec/reference/sorec.py and social_mf.py (_pair_step).
 #pragma once
-#include <cmath>
 #include <cstdint>
 
+#include "socialrec/logistic.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
 
 SOCIALREC_KERNELS_BEGIN
 
-template <class T>
-inline T logistic(T x) {
-    return T(1) / (T(1) + std::exp(-x));
-}
-
 // record.user indexes A (users), record.item indexes B (items, or the trustees' factor matrix Z).
 template <class T, class Dim>
-struct LogisticPairStep {
+struct WeightedLogisticStep {
     T* A;
     T* B;
     Dim dim;
