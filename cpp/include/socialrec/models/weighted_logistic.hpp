@@ -6,7 +6,7 @@
 //   w [ 1/2 (c - g(x))^2 + lambda/2 (|A_a|^2 + |B_b|^2) ],   x = A_a . B_b,
 // and, with e = c - g(x) and g'(x) = g(x) (1 - g(x)), one SGD step on it is (old A_a, B_b on the right)
 //   A_a += gamma w (e g'(x) B_b - lambda A_a),   B_b += gamma w (e g'(x) A_a - lambda B_b).
-// Reference: socialrec/reference/sorec.py and social_mf.py (_pair_step).
+// Reference: socialrec/reference/_logistic.py (pair_step), used by reference/sorec.py and social_mf.py.
 #pragma once
 #include <cstdint>
 
