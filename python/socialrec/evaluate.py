@@ -45,7 +45,8 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True):
 def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progress=False, **params):
     """Fit ``model_class(**params)`` on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out
     fold with :func:`evaluate` (each fold's training items are excluded from its rankings; ``ranking=False``
-    skips the ranking metrics). Returns ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included."""
+    skips the ranking metrics). ``seed`` seeds the folds and, unless ``params`` set one, the models. Returns
+    ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included."""
     import time
 
     results = {}
@@ -55,7 +56,7 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
 
         iterator = tqdm(iterator, total=folds, desc=f"{model_class.__name__} CV", unit="fold")
     for train, test in iterator:
-        model = model_class(**params)
+        model = model_class(**{"seed": seed, **params})
         start = time.perf_counter()
         model.fit(train)
         seconds = time.perf_counter() - start

@@ -17,6 +17,11 @@ __all__ = ["fit", "loss", "gradient"]
 # model class name -> module of socialrec.reference implementing fit / loss / gradient
 _MODULES = {
     "BiasedMF": "biased_mf",
+    "SoReg": "soreg",
+    "RSTE": "rste",
+    "TrustMF": "trustmf",
+    "SoRec": "sorec",
+    "SocialMF": "social_mf",
 }
 
 
