@@ -3,38 +3,23 @@
 Both get the same float32 factors (1,000 users x 100,000 items, k=64 by default), the same per-user
 training items to exclude, N=64, and the same number of threads for their own code and for BLAS
 (threadpoolctl); each call is timed end to end, alternating the two libraries, repeats interleaved.
-Prints JSON (machine, versions, timings, ratios, list agreement) then a table.
+Prints JSON (machine, versions, timings, ratios, list agreement) then a table, and writes
+bench/results/recommend_vs_implicit.json.
 
-    python bench/recommend_vs_implicit.py [--users 1000] [--items 100000] [--factors 64] [--n 64]
-                                          [--threads 1,2] [--repeats 7] [--out result.json]
+    PYTHONPATH=python python bench/recommend_vs_implicit.py [--users 1000] [--items 100000] [--factors 64]
+                                                            [--n 64] [--threads 1,2] [--repeats 7]
 """
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import sys
 import time
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-
-import socialrec as sr  # noqa: E402
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+import socialrec as sr
+from _peers import emit
 
 
 def make_problem(n_users, n_items, factors, seen_per_user, seed):
@@ -73,7 +58,6 @@ def main(argv=None):
     p.add_argument("--threads", default="1,2")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args(argv)
 
     import implicit
@@ -102,46 +86,35 @@ def main(argv=None):
                         times[name].append(time.perf_counter() - start)
             ids_ours, scores_ours = out["socialrec"]
             ids_theirs, scores_theirs = out["implicit"]
-            row = {
+            ours_med, theirs_med = statistics.median(times["socialrec"]), statistics.median(times["implicit"])
+            results.append({
                 "threads": threads, "exclude_seen": exclude,
-                "socialrec_s": {"min": min(times["socialrec"]), "median": statistics.median(times["socialrec"])},
-                "implicit_s": {"min": min(times["implicit"]), "median": statistics.median(times["implicit"])},
-                "identical_lists": float(np.mean(np.all(ids_ours == ids_theirs, axis=1))),
-                "identical_entries": float(np.mean(ids_ours == ids_theirs)),
+                "socialrec_med_s": ours_med, "implicit_med_s": theirs_med,
+                "socialrec_min_s": min(times["socialrec"]), "implicit_min_s": min(times["implicit"]),
+                "speedup_med": theirs_med / ours_med,
+                "speedup_min": min(times["implicit"]) / min(times["socialrec"]),
+                "same_lists": float(np.mean(np.all(ids_ours == ids_theirs, axis=1))),
+                "same_entries": float(np.mean(ids_ours == ids_theirs)),
+                # rows whose lists differ only where scores tie (implicit does not break ties by item index)
+                "differ_only_in_ties": int(np.sum(np.any(ids_ours != ids_theirs, axis=1)
+                                                  & np.all(scores_ours == scores_theirs, axis=1))),
+                "differ_otherwise": int(np.sum(np.any(ids_ours != ids_theirs, axis=1)
+                                               & np.any(scores_ours != scores_theirs, axis=1))),
                 "max_score_diff": float(np.max(np.abs(scores_ours - scores_theirs))),
                 "times": times,
-            }
-            row["speedup_median"] = row["implicit_s"]["median"] / row["socialrec_s"]["median"]
-            row["speedup_min"] = row["implicit_s"]["min"] / row["socialrec_s"]["min"]
-            results.append(row)
-
-    report = {
-        "benchmark": "recommend_vs_implicit",
+            })
+    extra = {
         "setup": {"users": args.users, "items": args.items, "factors": args.factors, "n": args.n,
                   "seen_per_user": args.seen, "repeats": args.repeats, "seed": args.seed, "dtype": "float32"},
-        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
-        "versions": {"socialrec": sr.__version__, "numpy": np.__version__, "implicit": implicit.__version__,
+        "versions": {"implicit": implicit.__version__,
                      "blas": [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})"
                               for i in threadpool_info() if i["user_api"] == "blas"]},
-        "socialrec_build": {k: v for k, v in sr.build_info().items() if k in ("compiler", "simd", "openmp")},
-        "results": results,
+        "note": "speedup = implicit seconds / socialrec seconds per call (> 1: socialrec faster); same_lists = "
+                "fraction of users whose whole top-N list (ids, order) is identical in both libraries",
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as fh:
-            fh.write(text + "\n")
-    print()
-    print(f"batched recommend, {args.users} users x {args.items} items, k={args.factors}, N={args.n} "
-          f"(seconds per call; speedup = implicit / socialrec)")
-    print(f"{'threads':>7} {'exclude':>7} {'socialrec med':>13} {'implicit med':>12} {'speedup med':>11} "
-          f"{'speedup min':>11} {'same lists':>10}")
-    for r in results:
-        print(f"{r['threads']:>7} {str(r['exclude_seen']):>7} {r['socialrec_s']['median']:>13.4f} "
-              f"{r['implicit_s']['median']:>12.4f} {r['speedup_median']:>10.2f}x {r['speedup_min']:>10.2f}x "
-              f"{r['identical_lists']:>10.3f}")
-
+    emit("recommend_vs_implicit", results,
+         ["threads", "exclude_seen", "socialrec_med_s", "implicit_med_s", "speedup_med", "speedup_min",
+          "same_lists", "differ_only_in_ties", "differ_otherwise", "max_score_diff"], extra)
 
 if __name__ == "__main__":
     main()
