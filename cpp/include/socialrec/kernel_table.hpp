@@ -7,10 +7,16 @@
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/rste.hpp"
+#include "socialrec/models/soreg.hpp"
+#include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
-    X(biased_mf_epoch, BiasedMFArgs)
+    X(biased_mf_epoch, BiasedMFArgs) \
+    X(soreg_epoch, SoRegArgs) \
+    X(rste_epoch, RSTEArgs) \
+    X(trustmf_epoch, TrustMFArgs)
 
 namespace socialrec {
 

@@ -1,5 +1,8 @@
 """socialrec models: one module per model, all on the shared engine (see base.Model)."""
 from .base import Model, load
 from .biased_mf import BiasedMF
+from .rste import RSTE
+from .soreg import SoReg
+from .trustmf import TrustMF
 
-__all__ = ["Model", "load", "BiasedMF"]
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF"]
