@@ -195,7 +195,8 @@ __global__ void shuffle_keys_kernel(std::uint64_t* keys, std::int64_t n, std::ui
 template <class T, int KPL>
 void launch(const BiasedMFDeviceArgs& a, const Hyper& h, const Order& order, cudaStream_t stream) {
     auto kernel = biased_mf_sgd_kernel<T, KPL>;
-    const int blocks = detail::resident_blocks(kernel, kBlock, std::int64_t((order.chunks + 7) / 8));
+    // At least 8 chunks (256 updates) per warp: on small data fewer warps means fewer stale reads.
+    const int blocks = detail::resident_blocks(kernel, kBlock, std::int64_t((order.chunks + 63) / 64));
     kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.items, a.values, a.n, static_cast<T*>(a.user_factors),
                                           static_cast<T*>(a.item_factors), a.user_bias, a.item_bias, h, order,
                                           a.loss);

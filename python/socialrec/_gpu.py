@@ -146,7 +146,7 @@ class DeviceRatings:
         bad = cp.flatnonzero(~cp.isfinite(csr.data))
         if bad.size:
             k = int(bad[0])
-            row = int(cp.searchsorted(csr.indptr, k, side="right")) - 1
+            row = int(cp.searchsorted(csr.indptr, cp.asarray([k]), side="right")[0]) - 1
             raise ValueError(f"ratings contain a non-finite value at (user {row}, item {int(csr.indices[k])})")
         data = csr.data
         if rating_scale is None:
