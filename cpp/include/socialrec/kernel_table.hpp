@@ -8,6 +8,8 @@
 #pragma once
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/models/rste.hpp"
+#include "socialrec/models/social_mf.hpp"
+#include "socialrec/models/sorec.hpp"
 #include "socialrec/models/soreg.hpp"
 #include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
@@ -16,7 +18,9 @@
     X(biased_mf_epoch, BiasedMFArgs) \
     X(soreg_epoch, SoRegArgs) \
     X(rste_epoch, RSTEArgs) \
-    X(trustmf_epoch, TrustMFArgs)
+    X(trustmf_epoch, TrustMFArgs) \
+    X(sorec_epoch, SoRecArgs) \
+    X(social_mf_epoch, SocialMFArgs)
 
 namespace socialrec {
 

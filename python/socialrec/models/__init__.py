@@ -2,7 +2,9 @@
 from .base import Model, load
 from .biased_mf import BiasedMF
 from .rste import RSTE
+from .social_mf import SocialMF
+from .sorec import SoRec
 from .soreg import SoReg
 from .trustmf import TrustMF
 
-__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF"]
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SoRec", "SocialMF"]
