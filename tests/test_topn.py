@@ -47,10 +47,8 @@ def score_blocks(draw):
         indices = np.concatenate(lists).astype(np.int32)  # unsorted, with repeats and an id beyond the columns
         exclude = (indptr, indices)
         row_list = rng.integers(0, n_lists, size=rows).astype(np.int64)
-    row_offset = rng.integers(-5, 6, size=rows) / 4 if draw(st.booleans()) else None
     n = draw(st.one_of(st.integers(1, 6), st.integers(1, cols + 4)))
-    return dict(scores=scores, n=n, item_offset=offset, columns=columns, row_list=row_list, exclude=exclude,
-                row_offset=row_offset)
+    return dict(scores=scores, n=n, item_offset=offset, columns=columns, row_list=row_list, exclude=exclude)
 
 
 def assert_same_lists(got, want):
@@ -83,17 +81,17 @@ def test_select_in_tiles_equals_one_pass(block, width):
                           None if offset is None else offset[first:last],
                           None if columns is None else columns[first:last], first, block["row_list"], exclude,
                           best_ids, best_scores, first > 0, 1, finish=last == cols)
-    assert_same_lists((best_ids, topn._reported(best_scores, block["row_offset"])), ref.select(**block))
+    assert_same_lists((best_ids, best_scores.astype(np.float32)), ref.select(**block))
 
 
-def test_ties_go_to_the_lower_item_and_nan_never_qualifies():
-    scores = np.array([[1.0, 2.0, 2.0, np.nan, 2.0, 0.5]], np.float32)
+def test_ties_go_to_the_lower_item_and_nan_or_minus_inf_never_qualify():
+    scores = np.array([[1.0, 2.0, 2.0, np.nan, 2.0, -np.inf, 0.5, np.inf]], np.float32)
     ids, top = topn.select(scores, 5)
-    assert ids.tolist() == [[1, 2, 4, 0, 5]]
-    assert top.tolist() == [[2.0, 2.0, 2.0, 1.0, 0.5]]
-    ids, top = topn.select(scores, 7)
-    assert ids.tolist() == [[1, 2, 4, 0, 5, -1, -1]]
-    assert np.isneginf(top[0, 5:]).all()
+    assert ids.tolist() == [[7, 1, 2, 4, 0]]
+    assert top.tolist() == [[np.inf, 2.0, 2.0, 2.0, 1.0]]
+    ids, top = topn.select_top(scores, 8)
+    assert ids.tolist() == [[7, 1, 2, 4, 0, 6, -1, -1]]
+    assert np.isneginf(top[0, 6:]).all()
 
 
 def test_kernel_rejects_bad_arguments():
@@ -203,8 +201,10 @@ def test_every_model_ranks_by_its_own_scores(case):
     model = case.make().fit(data)
     users = np.arange(model.n_users_)
     ids, scores = model.recommend(users, n=8)
+    parts = model._scoring()
     for u in users:
         x = model._raw_scores(np.full(model.n_items_, u), np.arange(model.n_items_))  # float64 x_ui
+        x -= float(parts["user_bias"][u]) + float(parts["global_bias"])  # returned: the item-dependent part
         x[model.seen_indices_[model.seen_indptr_[u]:model.seen_indptr_[u + 1]]] = -np.inf
         kept = ids[u][ids[u] >= 0]
         np.testing.assert_allclose(scores[u][: len(kept)], x[kept], rtol=1e-5, atol=1e-5)

@@ -86,7 +86,7 @@ const Registrar registrar{[](py::module_& m) {
         "or column_start + c. row_list[r] selects the CSR row (exclude_indptr, exclude_indices) of item ids\n"
         "row r leaves out (sorted ascending; check_sorted verifies it). merge=True merges into lists that\n"
         "already hold earlier tiles of lower item ids; finish=False leaves the lists unordered (for a next tile)\n"
-        "instead of sorted. NaN scores never qualify.");
+        "instead of sorted. -inf and NaN scores never qualify.");
     m.def("lists_sorted", &sorted_rows, py::arg("indptr"), py::arg("indices"), py::arg("rows"),
           "True when the CSR rows `rows` of (indptr, indices) are each sorted ascending.");
 }};

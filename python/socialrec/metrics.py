@@ -46,8 +46,9 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     """Per-user ranking metrics @k: ``(users, values)`` with ``values`` a ``(len(users), 6)`` float64 array whose
     columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions."""
     from . import topn
-    from .models.base import _index_array
     from ._engine import resolve_threads
+    from ._gpu import to_host
+    from .models.base import _index_array
 
     model._require_fitted()
     k = topn.check_n(k, "k")
@@ -60,12 +61,17 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
         raise ValueError("no user to evaluate: the test data has no interactions"
                          + ("" if users is None else " for the given users"))
     if train is None:
-        exclude = (model.seen_indptr_, model.seen_indices_)
+        # The model's own lists (a CUDA model selects on its device), its training items excluded.
+        top, _ = model.recommend(evaluated, n=k)
+        exclude = (to_host(model.seen_indptr_), to_host(model.seen_indices_))
     else:
         seen = _csr_of(train, shape, "train")
         exclude = (seen.indptr, seen.indices)
     exclude = (np.ascontiguousarray(exclude[0], dtype=np.int64), np.ascontiguousarray(exclude[1], dtype=np.int32))
-    top, _ = topn.recommend(model, evaluated, n=k, exclude=exclude)
+    if train is not None:
+        host = model._host_copy() if getattr(model, "_device", "cpu") != "cpu" else model
+        top, _ = topn.recommend(host, evaluated, n=k, exclude=exclude)
+    top = np.ascontiguousarray(to_host(top), dtype=np.int64)
     from . import _core
 
     values = _core.ranking_metrics(

@@ -1,12 +1,12 @@
 """Top-N selection for every model: ``recommend``, ``similar_items``, ``similar_users``.
 
-For a block of users the scores ``user_vectors[block] @ item_vectors.T`` are dense products (BLAS, through
-NumPy, with its threads pinned to the model's ``num_threads``), one tile of items at a time into one reused
-buffer; ``socialrec._core.topk_select`` merges each tile into every row's best ``n`` items in C++ (threads
-over the rows, GIL released) while the tile is still in cache, leaving out the user's training items, ties
-going to the lower item index. Memory is bounded by one tile (``batch_size`` users x ``tile_items`` items,
-about 4 MiB by default), never by users x items. ``socialrec.reference.ranking`` is the specification these
-functions must equal.
+For a block of users the scores ``user_vectors[block] @ item_vectors.T`` (+ item bias) are dense products
+(BLAS, through NumPy), one tile of items at a time into a reused buffer; ``socialrec._core.topk_select``
+merges each tile into every row's best ``n`` items in C++ (GIL released) right after the product wrote it,
+leaving out the user's training items and -inf / NaN scores, ties going to the lower item index. With
+``num_threads`` > 1 the blocks of users are shared among that many threads, each with a one-thread BLAS.
+Memory is bounded by one tile per thread (``batch_size`` users x at most 64 MiB of scores), never by
+users x items. ``socialrec.reference.ranking`` is the specification these functions must equal.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _engine
 
-__all__ = ["recommend", "similar", "select"]
+__all__ = ["recommend", "similar", "select", "select_top"]
 
 _BLOCK_USERS = 256         # users per dense product (BLAS is efficient from a few hundred rows on)
 _TILE_BYTES = 64 << 20    # scores per tile and thread: at most 64 MiB (all items at once up to 65k items)
@@ -37,8 +37,7 @@ def check_n(n, name="n"):
 
 
 def _tiles(n_cols, itemsize, batch_size, tile_items):
-    """(users per block, items per tile): a tile of scores stays about _TILE_BYTES, so that the selection reads
-    it from cache right after the product wrote it."""
+    """(users per block, items per tile): a tile of scores stays within _TILE_BYTES."""
     def positive(v, name):
         if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
             raise ValueError(f"{name}={v!r} must be a positive integer")
@@ -71,7 +70,7 @@ def _csr_pair(indptr, indices):
     return np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(indices, dtype=np.int32)
 
 
-def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=None, row_offset=None, threads=1):
+def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=None, threads=1):
     """Row-wise top-``n`` of a dense score block in C++ (``socialrec.reference.ranking.select`` is its
     specification). Returns ``(ids int64, scores float32)`` of shape ``(rows, n)``."""
     n = check_n(n)
@@ -85,7 +84,22 @@ def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=Non
     best_scores = np.empty((scores.shape[0], n), scores.dtype)
     _select_tile(scores, n, item_offset, columns, 0, row_list, _sorted_exclusion(exclude, row_list), best_ids,
                  best_scores, False, threads)
-    return best_ids, _reported(best_scores, row_offset)
+    return best_ids, best_scores.astype(np.float32, copy=False)
+
+
+def select_top(scores, n, **kwargs):
+    """Row-wise top-``n`` of a dense score block: ``(ids, scores)``, ties to the lower column, -inf and NaN
+    scores never listed, -1 / -inf padding. The contract the CUDA kernel mirrors (``_gpu.select_top``)."""
+    return select(scores, n, **kwargs)
+
+
+def _batch_size(n_cols, batch_size):
+    """Users per dense score block on the device path (``_gpu``): about 64 MiB of float32 scores."""
+    if batch_size is not None:
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+        return int(batch_size)
+    return max(1, min(4096, _TILE_BYTES // (4 * max(int(n_cols), 1))))
 
 
 def _select_tile(tile, n, item_offset, columns, column_start, row_list, exclude, best_ids, best_scores, merge,
@@ -118,15 +132,8 @@ def _sorted_exclusion(exclude, row_list):
     return indptr, indices
 
 
-def _reported(best_scores, row_offset):
-    """The scores handed back: float32 of (ranking score + row_offset) computed in float64."""
-    if row_offset is None:
-        return best_scores.astype(np.float32)
-    return (best_scores.astype(np.float64) + np.asarray(row_offset, dtype=np.float64)[:, None]).astype(np.float32)
-
-
 def _top_rows(query_vectors, rows, targets, n, *, item_offset=None, columns=None, row_list=None, exclude=None,
-              row_offset=None, threads=1, batch_size=None, tile_items=None):
+              threads=1, batch_size=None, tile_items=None):
     """Top-``n`` columns of ``query_vectors[rows] @ targets.T`` (+ item_offset) per row.
 
     Rows go in blocks of ``batch_size``; each block's product is computed one tile of items at a time into a
@@ -170,7 +177,7 @@ def _top_rows(query_vectors, rows, targets, n, *, item_offset=None, columns=None
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for future in [pool.submit(work, blocks[w::workers]) for w in range(workers)]:
                     future.result()
-    return best_ids, _reported(best_scores, row_offset)
+    return best_ids, best_scores.astype(np.float32, copy=False)
 
 
 def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None, tile_items=None):
@@ -191,15 +198,15 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     if items is not None:
         columns = np.unique(_index_array(items, model.n_items_, "items"))
         item_vectors, item_bias = item_vectors[columns], item_bias[columns]
+    # x_ui = global_bias + user_bias[u] + (item_bias[i] + p_u . q_i): the ranking needs only the last part,
+    # which is also the score returned (as the CUDA back-end does).
     item_offset = np.ascontiguousarray(item_bias, dtype=dtype) if np.any(item_bias) else None
-    # x_ui = global_bias + user_bias[u] + (item_bias[i] + p_u . q_i): the ranking needs only the last part.
-    row_offset = np.asarray(s["user_bias"], dtype=np.float64)[users] + float(s["global_bias"])
     if exclude_seen:
         exclude = (model.seen_indptr_, model.seen_indices_) if exclude is None else exclude
     else:
         exclude = None
     return _top_rows(user_vectors, users, item_vectors, n, item_offset=item_offset, columns=columns,
-                     row_list=users if exclude is not None else None, exclude=exclude, row_offset=row_offset,
+                     row_list=users if exclude is not None else None, exclude=exclude,
                      threads=_engine.resolve_threads(model.num_threads), batch_size=batch_size,
                      tile_items=tile_items)
 

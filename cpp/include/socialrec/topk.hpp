@@ -120,7 +120,8 @@ inline std::uint32_t chunk_mask(const T* row, const T* offset, T threshold) {
 }
 #endif
 
-// One row of one tile: merges the tile's qualifying columns (not excluded, score not NaN) into the row's
+// One row of one tile: merges the tile's qualifying columns (not excluded, score neither -inf nor NaN, as
+// in the CUDA kernel: -inf is what a masked score looks like) into the row's
 // list. Candidates are appended to `buffer`; when it holds `capacity` of them, nth_element keeps the best n
 // and their worst score becomes the threshold that later columns must beat. (A binary heap keeps the exact
 // threshold but pays log n moves per candidate; with a few hundred candidates per 100k columns, appending
@@ -162,7 +163,7 @@ void select_row(const TopKArgs<T>& a, std::int64_t r, const Exclusion& excluded,
     std::int64_t c = 0;
     for (; c < a.cols && !full; ++c) {  // until n are kept, every qualifying column enters
         const T s = score_at(c);
-        if (!std::isnan(s)) offer(c, s);
+        if (s > -std::numeric_limits<T>::infinity()) offer(c, s);  // false for -inf and NaN
     }
     for (; c + kChunk <= a.cols; c += kChunk) {  // visit only the columns of a chunk that beat the threshold
         std::uint32_t mask = chunk_mask(row + c, a.item_offset ? a.item_offset + c : nullptr, threshold);

@@ -409,10 +409,11 @@ class Model:
     def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
         """Top-``n`` items for each user, best first.
 
-        Scores are the model's ``x_ui`` (monotone in the predicted rating), returned as float32; the ranking
-        is decided on ``item_bias[i] + user_vectors[u] . item_vectors[i]`` in the model's dtype (the terms of
-        ``x_ui`` that vary with the item). Ties go to the lower item index. Blocks of users are scored by one
-        dense product each (BLAS, pinned to ``num_threads``) and selected in C++ (``socialrec.topn``).
+        Items are ranked by ``item_bias[i] + user_vectors[u] . item_vectors[i]`` computed in the model's
+        dtype: the terms of ``x_ui`` that vary with the item, so the order is that of the predicted rating.
+        That score is returned (float32); add ``user_bias[u] + global_bias`` for ``x_ui`` itself. Ties go to
+        the lower item index; items scoring -inf or NaN are never listed. Blocks of users are scored by dense
+        products (BLAS, pinned to ``num_threads``) and selected in C++ (``socialrec.topn``).
 
         Parameters
         ----------

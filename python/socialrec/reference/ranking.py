@@ -3,7 +3,7 @@
 ``socialrec.topn`` and ``socialrec.metrics.ranking`` must return exactly what these functions return:
 
 - :func:`select`: the row-wise top-n of a score block by a stable argsort (ties to the lower item id),
-  leaving out excluded items and NaN scores, padded with -1 / -inf;
+  leaving out excluded items and -inf / NaN scores, padded with -1 / -inf;
 - :func:`recommend`, :func:`similar`: the scores that the dense product gives, then :func:`select`;
 - :func:`ranking_metrics`, :func:`ranking`: precision, recall, NDCG, MAP, hit rate and AUC @k per user
   (definitions in ``socialrec.metrics.ranking``), and their means.
@@ -25,7 +25,7 @@ def _row(indptr, indices, r):
     return set(int(x) for x in indices[indptr[r]:indptr[r + 1]])
 
 
-def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=None, row_offset=None):
+def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=None):
     """Row-wise top-``n`` of ``scores`` (+ ``item_offset``), best first.
 
     Parameters
@@ -39,8 +39,6 @@ def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=Non
     row_list, exclude : optional
         ``exclude = (indptr, indices)`` CSR of item ids; row ``r`` leaves out the ids of list
         ``row_list[r]``.
-    row_offset : ndarray (rows,) of float64, optional
-        Added (in float64) to the reported scores, not to the ranking.
 
     Returns
     -------
@@ -54,18 +52,17 @@ def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=Non
     for r in range(rows):
         s = scores[r] if item_offset is None else scores[r] + item_offset  # same dtype as the kernel
         banned = set() if row_list is None else _row(exclude[0], exclude[1], int(row_list[r]))
-        keep = np.array([not np.isnan(s[c]) and int(ids_of[c]) not in banned for c in range(cols)], dtype=bool)
+        keep = np.array([s[c] > -np.inf and int(ids_of[c]) not in banned for c in range(cols)], dtype=bool)
         kept = np.flatnonzero(keep)
         order = kept[np.argsort(-s[kept], kind="stable")][:n]  # stable: equal scores keep the id order
-        shift = 0.0 if row_offset is None else float(row_offset[r])
         out_ids[r, :len(order)] = ids_of[order]
-        out_scores[r, :len(order)] = (s[order].astype(np.float64) + shift).astype(np.float32)
+        out_scores[r, :len(order)] = s[order].astype(np.float32)
     return out_ids, out_scores
 
 
 def recommend(model, users, n=10, exclude_seen=True, items=None, exclude=None):
     """Reference of ``model.recommend``: one user at a time, scores ``user_vectors[u] @ item_vectors.T`` (+ item
-    bias) in the model's dtype, reported as ``x_ui`` (+ user bias + global bias, in float64)."""
+    bias) in the model's dtype, returned as float32."""
     s = model._scoring()
     users = np.asarray(users, dtype=np.int64)
     item_vectors, item_bias = s["item_vectors"], s["item_bias"]
@@ -79,9 +76,8 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, exclude=None):
     out_scores = np.full((len(users), n), -np.inf, dtype=np.float32)
     for r, u in enumerate(users):
         row = (s["user_vectors"][u][None, :] @ item_vectors.T).astype(item_vectors.dtype)
-        shift = np.array([float(s["user_bias"][u]) + float(s["global_bias"])])
         ids, top = select(row, n, item_offset=item_bias if np.any(item_bias) else None, columns=columns,
-                          row_list=None if exclude is None else [u], exclude=exclude, row_offset=shift)
+                          row_list=None if exclude is None else [u], exclude=exclude)
         out_ids[r], out_scores[r] = ids[0], top[0]
     return out_ids, out_scores
 
