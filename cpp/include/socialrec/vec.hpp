@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "socialrec/isa.hpp"
 
@@ -32,6 +33,22 @@ auto dispatch_dim(int k, Fn&& fn) {
         default: return fn(DynamicDim{k});
     }
 }
+
+// Scratch space for one factor row (a per-user cache, a gradient accumulator): on the stack when the row
+// length is a compile-time constant, on the heap otherwise. Each call of a step owns its own, so Hogwild
+// threads never share one.
+template <class T, class Dim>
+struct RowBuffer {
+    std::vector<T> values;
+    explicit RowBuffer(Dim dim) : values(dim.size(), T(0)) {}
+    T* data() { return values.data(); }
+};
+template <class T, int K>
+struct RowBuffer<T, FixedDim<K>> {
+    alignas(64) T values[K] = {};
+    explicit RowBuffer(FixedDim<K>) {}
+    T* data() { return values; }
+};
 
 template <class T, class Dim>
 inline T dot(const T* __restrict a, const T* __restrict b, Dim dim) {
