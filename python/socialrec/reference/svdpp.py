@@ -14,7 +14,10 @@ from . import sgd
 
 def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
     """The step of one user's group of ratings. ``trust``: None (SVD++) or a dict with ``W``, ``offsets``,
-    ``trustees``, ``item_weight`` (TrustSVD: weighted penalties and the trustee sum)."""
+    ``trustees``, ``item_weight``, ``trustee_weight`` (TrustSVD: weighted penalties and the trustee sum).
+
+    Ratings step p, q, b one by one with the cached implicit sum z; then each y_i (and w_v) takes one proximal
+    step on the group's term: ``y <- (y + γ |I_u|^-½ g) / (1 + γ |I_u| λ_y)``, g the summed e·q of the group."""
     dt = P.dtype.type
 
     def step(u, segment):
@@ -48,15 +51,18 @@ def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
             Q[i] = q + gamma * (e * (p + z) - lam_q * q)
             bu[u] = b_u + gamma * (e - lam_bu * b_u)
             bi[i] = b_i + gamma * (e - lam_bi * b_i)
-        for rec in segment:
+        n_t = dt(n)
+        for rec in segment:  # one proximal step per y_i on the group's term (penalty counted per rating)
             i = int(rec["item"])
             lam_y = lam * dt(trust["item_weight"][i]) if trust is not None else lam
-            y = Y[i].copy()
-            Y[i] = y + gamma * (s_items * g - lam_y * y)
+            shrink = dt(1) / (dt(1) + gamma * n_t * lam_y)
+            Y[i] = (Y[i] + gamma * (s_items * g)) * shrink
         if len(trustees):
             step_w = g * (gamma * s_trust)
             for v in trustees:
-                trust["W"][v] = trust["W"][v] + step_w
+                lam_w = lam * dt(trust["trustee_weight"][v])
+                shrink = dt(1) / (dt(1) + gamma * n_t * lam_w)
+                trust["W"][v] = (trust["W"][v] + step_w) * shrink
 
     return step
 
@@ -100,13 +106,10 @@ def rating_terms(params, data, trust_graph=None):
 def loss(model, params, data):
     lam, lam_b = model.regularization, model.bias_regularization
     P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
-    total, last_user = 0.0, -1
+    total = 0.0
     for u, i, e, x, items in rating_terms(params, data):
-        total += 0.5 * e * e + 0.5 * lam * (P[u] @ P[u] + Q[i] @ Q[i])
+        total += 0.5 * e * e + 0.5 * lam * (P[u] @ P[u] + Q[i] @ Q[i] + sum(Y[j] @ Y[j] for j in items))
         total += 0.5 * lam_b * (float(params["user_bias"][u]) ** 2 + float(params["item_bias"][i]) ** 2)
-        if u != last_user:  # the group term of user u: once per user
-            total += 0.5 * lam * sum(Y[j] @ Y[j] for j in items)
-            last_user = u
     return total
 
 
@@ -115,16 +118,11 @@ def gradient(model, params, data):
     g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
     lam, lam_b = model.regularization, model.bias_regularization
     P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
-    last_user = -1
     for u, i, e, x, items in rating_terms(params, data):
         g["user_factors"][u] += -e * Q[i] + lam * P[u]
         g["item_factors"][i] += -e * x + lam * Q[i]
         g["user_bias"][u] += -e + lam_b * float(params["user_bias"][u])
         g["item_bias"][i] += -e + lam_b * float(params["item_bias"][i])
         for j in items:
-            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items))
-        if u != last_user:
-            for j in items:
-                g["implicit_factors"][j] += lam * Y[j]
-            last_user = u
+            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items)) + lam * Y[j]
     return g

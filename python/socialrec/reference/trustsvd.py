@@ -33,7 +33,7 @@ def fit(model, train):
                              params["item_bias"], dt(params["global_bias"]), gamma, lam,
                              dt(model.bias_regularization),
                              trust={"W": W, "offsets": trust["trust_offsets"], "trustees": trust["trustees"],
-                                    "item_weight": trust["item_weight"]})
+                                    "item_weight": trust["item_weight"], "trustee_weight": trust["trustee_weight"]})
     offsets, trustee_weight = trust["trust_offsets"], trust["trustee_weight"]
 
     def link_step(edge):
@@ -63,15 +63,16 @@ def _edges(params, t):
 def loss(model, params, data):
     lam, lam_b, lam_t = model.regularization, model.bias_regularization, model.social_regularization
     s_user, s_item, s_out, s_in, t = _weights(data)
-    P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    P, Q, Y, W = (np.asarray(params[k], dtype=np.float64)
+                  for k in ("user_factors", "item_factors", "implicit_factors", "trustee_factors"))
     bu, bi = params["user_bias"], params["item_bias"]
-    total, last_user = 0.0, -1
+    total = 0.0
     for u, i, e, x, items in rating_terms(params, data, trust_graph=t):
+        trustees = t.indices[t.indptr[u]:t.indptr[u + 1]]
         total += 0.5 * e * e + 0.5 * lam * (s_user[u] * (P[u] @ P[u]) + s_item[i] * (Q[i] @ Q[i]))
+        total += 0.5 * lam * sum(s_item[j] * (Y[j] @ Y[j]) for j in items)
+        total += 0.5 * lam * sum(s_in[v] * (W[v] @ W[v]) for v in trustees)
         total += 0.5 * lam_b * (s_user[u] * float(bu[u]) ** 2 + s_item[i] * float(bi[i]) ** 2)
-        if u != last_user:
-            total += 0.5 * lam * sum(s_item[j] * (Y[j] @ Y[j]) for j in items)
-            last_user = u
     for u, v, e, p, w in _edges(params, t):
         total += 0.5 * lam_t * e * e + 0.5 * lam_t * s_out[u] * (p @ p) + 0.5 * lam * s_in[v] * (w @ w)
     return total
@@ -82,23 +83,19 @@ def gradient(model, params, data):
     g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
     lam, lam_b, lam_t = model.regularization, model.bias_regularization, model.social_regularization
     s_user, s_item, s_out, s_in, t = _weights(data)
-    P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    P, Q, Y, W = (np.asarray(params[k], dtype=np.float64)
+                  for k in ("user_factors", "item_factors", "implicit_factors", "trustee_factors"))
     bu, bi = params["user_bias"], params["item_bias"]
-    last_user = -1
     for u, i, e, x, items in rating_terms(params, data, trust_graph=t):
         g["user_factors"][u] += -e * Q[i] + lam * s_user[u] * P[u]
         g["item_factors"][i] += -e * x + lam * s_item[i] * Q[i]
         g["user_bias"][u] += -e + lam_b * s_user[u] * float(bu[u])
         g["item_bias"][i] += -e + lam_b * s_item[i] * float(bi[i])
         for j in items:
-            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items))
+            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items)) + lam * s_item[j] * Y[j]
         trustees = t.indices[t.indptr[u]:t.indptr[u + 1]]
         for v in trustees:
-            g["trustee_factors"][v] += -e * Q[i] / math.sqrt(len(trustees))
-        if u != last_user:
-            for j in items:
-                g["implicit_factors"][j] += lam * s_item[j] * Y[j]
-            last_user = u
+            g["trustee_factors"][v] += -e * Q[i] / math.sqrt(len(trustees)) + lam * s_in[v] * W[v]
     for u, v, e, p, w in _edges(params, t):
         g["user_factors"][u] += -lam_t * e * w + lam_t * s_out[u] * p
         g["trustee_factors"][v] += -lam_t * e * p + lam * s_in[v] * w

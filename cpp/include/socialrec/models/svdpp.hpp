@@ -6,12 +6,13 @@
 // y_j. Here the rating pass is grouped by user (sgd.hpp grouped_pass). For user u:
 //   z_u = |I_u|^-1/2 sum_j y_j is computed once (y does not move while u's ratings are visited, so z_u stays
 //   exact); each rating (u, i) then takes an ordinary SGD step on p_u, q_i, b_u, b_i and adds its y-gradient
-//   e_ui q_i to an accumulator g; after the last rating every y_j, j in I_u, takes one step
-//   y_j += gamma (|I_u|^-1/2 g - lambda y_j).
-// So an epoch costs O(k |R|). The objective this descends (socialrec/models/svdpp.py states it in full):
-//   sum_(u,i) [1/2 e_ui^2 + lambda/2 (|p_u|^2 + |q_i|^2) + lambda_b/2 (b_u^2 + b_i^2)]
-//     + sum_u lambda/2 sum_{j in I_u} |y_j|^2          (y's penalty counted once per user, not per rating)
-// Reference: socialrec/reference/svdpp.py.
+//   e_ui q_i to an accumulator g; after the last rating every y_j, j in I_u, takes one step with
+//   |I_u|^-1/2 g and its penalty.
+// So an epoch costs O(k |R|). Every rating (u, i) touches p_u, q_i, b_u, b_i and all y_j, j in I_u, so it
+// carries all their penalties (DESIGN §4); the objective this descends (socialrec/models/svdpp.py):
+//   sum_(u,i) [1/2 e_ui^2 + lambda/2 (|p_u|^2 + |q_i|^2 + sum_{j in I_u} |y_j|^2) + lambda_b/2 (b_u^2 + b_i^2)]
+// (y's penalty counted once per rating, as Koren's per-rating SGD has it; in the group step it is
+// |I_u| lambda/2 |y_j|^2, taken as one proximal step). Reference: socialrec/reference/svdpp.py.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -58,6 +59,7 @@ struct TrustPart {
     const std::int64_t* trust_offsets;  // CSR of the trust graph: u's trustees at trustees[off[u] .. off[u+1])
     const std::int32_t* trustees;
     const double* item_weight;        // |U_j|^-1/2 (0 for unrated items)
+    const double* trustee_weight;     // |T+_v|^-1/2 (0 for users nobody trusts)
 };
 
 // One user's group of ratings. TrustAware = false: SVD++ (uniform penalties); true: TrustSVD.
@@ -130,25 +132,41 @@ struct UserGroupStep {
             bi[rec.item] = b_i + gamma * (e - lam_bi * b_i);
         }
 
-        // One step per user on y (and w): the summed y-gradient of u's ratings, penalty counted once per user.
+        // One step per user on y (and w) on the group's term: the summed y-gradient of u's ratings, and the
+        // penalty that each of the n ratings carries (n lambda_y |y|^2 / 2 in all). The penalty part is taken
+        // implicitly (a proximal step, y <- (y + gamma s g) / (1 + gamma n lambda_y)): stable for any n, where
+        // an explicit step would overshoot once gamma n lambda_y > 2 (heavy users).
+        const T n_t = T(n);
         for (std::int64_t r = 0; r < n; ++r) {
             const std::int32_t i = ratings[r].item;
             const T lam_y = TrustAware ? lambda * T(trust.item_weight[i]) : lambda;
+            const T shrink = T(1) / (T(1) + gamma * n_t * lam_y);
             T* __restrict y = Y + std::int64_t(i) * k;
             T norm_y = 0;
 #pragma omp simd reduction(+ : norm_y)
             for (int j = 0; j < k; ++j) {
                 const T yj = y[j];
                 norm_y += yj * yj;
-                y[j] = yj + gamma * (s_items * g[j] - lam_y * yj);
+                y[j] = (yj + gamma * (s_items * g[j])) * shrink;
             }
-            loss += 0.5 * double(lam_y) * double(norm_y);
+            loss += 0.5 * double(n) * double(lam_y) * double(norm_y);
         }
         if (TrustAware && n_trustees > 0) {
-            // w's penalty lives in the link terms (trustsvd.hpp), so this step is the rating gradient only.
             for (int j = 0; j < k; ++j) g[j] *= gamma * s_trust;
-            for (std::int64_t r = 0; r < n_trustees; ++r)
-                axpy(T(1), g, trust.trustee_factors + std::int64_t(trustees[r]) * k, dim);
+            for (std::int64_t r = 0; r < n_trustees; ++r) {
+                const std::int32_t v = trustees[r];
+                const T lam_w = lambda * T(trust.trustee_weight[v]);
+                const T shrink = T(1) / (T(1) + gamma * n_t * lam_w);
+                T* __restrict w = trust.trustee_factors + std::int64_t(v) * k;
+                T norm_w = 0;
+#pragma omp simd reduction(+ : norm_w)
+                for (int j = 0; j < k; ++j) {
+                    const T wj = w[j];
+                    norm_w += wj * wj;
+                    w[j] = (wj + g[j]) * shrink;
+                }
+                loss += 0.5 * double(n) * double(lam_w) * double(norm_w);
+            }
         }
         return loss;
     }

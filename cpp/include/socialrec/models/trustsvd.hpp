@@ -6,10 +6,12 @@
 // An epoch is two passes:
 //   1. the user-grouped rating pass of svdpp.hpp with TrustAware = true (cached z_u, one y/w step per user);
 //   2. a link pass over the trust edges u -> v fitting t^_uv = w_v . p_u to t_uv (eq. 5), weight lambda_t.
-// The paper's weighted-lambda penalties (eq. 6) are carried by the observations, as DESIGN §4 asks: each rating
-// (u, j) carries lambda/2 (|I_u|^-1/2 (|p_u|^2 + b_u^2) + |U_j|^-1/2 (|q_j|^2 + b_j^2)) (b with lambda_b), each
-// user's group lambda/2 sum_{i in I_u} |U_i|^-1/2 |y_i|^2, and each edge u -> v
-//   lambda_t/2 (t_uv - w_v . p_u)^2 + lambda_t/2 |T_u|^-1/2 |p_u|^2 + lambda/2 |T+_v|^-1/2 |w_v|^2.
+// The paper's weighted-lambda penalties (eq. 6) are carried by the observations that touch each parameter, as
+// DESIGN §4 asks and as the authors' LibRec implementation does:
+//   rating (u, j):  1/2 e_uj^2 + lambda/2 (|I_u|^-1/2 |p_u|^2 + |U_j|^-1/2 |q_j|^2
+//                     + sum_{i in I_u} |U_i|^-1/2 |y_i|^2 + sum_{v in T_u} |T+_v|^-1/2 |w_v|^2)
+//                   + lambda_b/2 (|I_u|^-1/2 b_u^2 + |U_j|^-1/2 b_j^2)
+//   edge u -> v:    lambda_t/2 (t_uv - w_v . p_u)^2 + lambda_t/2 |T_u|^-1/2 |p_u|^2 + lambda/2 |T+_v|^-1/2 |w_v|^2
 // Users with trust but no ratings learn p_u through pass 2 alone; users without trustees reduce to SVD++ with
 // the weighted penalties. Reference: socialrec/reference/trustsvd.py.
 #pragma once
@@ -89,7 +91,7 @@ double trustsvd_epoch(const TrustSVDArgs<T>& a, const PassSettings& settings) {
         const T gamma = T(a.learning_rate), lambda = T(a.regularization);
         UserGroupStep<T, Dim, true> rating_step{
             a.user_factors, a.item_factors, a.implicit_factors, a.user_bias, a.item_bias,
-            TrustPart<T>{a.trustee_factors, a.trust_offsets, a.trustees, a.item_weight},
+            TrustPart<T>{a.trustee_factors, a.trust_offsets, a.trustees, a.item_weight, a.trustee_weight},
             dim, T(a.global_bias), gamma, lambda, T(a.bias_regularization)};
         double loss = grouped_pass(a.groups.users, a.groups.ratings, a.groups.offsets, kRatingPass, settings,
                                    rating_step);
