@@ -31,7 +31,8 @@ class TrustSVD(SVDpp):
     ``U_j`` the raters of item ``j``, ``T⁺_v`` the trusters of ``v``. An epoch is a rating pass grouped by
     user (the implicit sums are computed once per user, every rating steps ``p, q, b``, then every ``y_i`` and
     ``w_v`` of the user takes one step with the summed gradient and a proximal step on its ``|I_u|``-fold
-    penalty; see ``SVDpp``) followed by a pass over the trust edges. Users in the trust graph without ratings learn ``p_u`` from the trust term alone (and predict with
+    penalty; see ``SVDpp``) followed by a pass over the trust edges grouped by truster (trusters in shuffled
+    order, each one's edges shuffled). Users in the trust graph without ratings learn ``p_u`` from the trust term alone (and predict with
     ``q_j·(p_u + |T_u|^-½ Σ w_v)``); users without trustees are SVD++ with these weighted penalties.
 
     Reference: G. Guo, J. Zhang, N. Yorke-Smith, "TrustSVD: Collaborative filtering with both the explicit and
@@ -85,10 +86,12 @@ class TrustSVD(SVDpp):
                 "global_bias": np.array(train.ratings.data.mean(), dtype=self._np_dtype)}
 
     def _trust_state(self, train):
-        """Trust edges for the link pass (CSR order) plus the CSR of trustees and the penalty weights."""
+        """Trust edges for the link pass (CSR order, grouped by truster), the trusters, the CSR of trustees
+        and the penalty weights."""
         t = train.trust.tocsr()
         src, dst, values = train.trust_arrays()
         return {"edges": _engine.pack_edges(src, dst, values),
+                "trusters": np.flatnonzero(np.diff(t.indptr) > 0).astype(np.int32),
                 "trust_offsets": np.asarray(t.indptr, dtype=np.int64),
                 "trustees": np.asarray(t.indices, dtype=np.int32),
                 "item_weight": inverse_sqrt(train.ratings.getnnz(axis=0)),

@@ -36,19 +36,20 @@ def fit(model, train):
                                     "item_weight": trust["item_weight"], "trustee_weight": trust["trustee_weight"]})
     offsets, trustee_weight = trust["trust_offsets"], trust["trustee_weight"]
 
-    def link_step(edge):
-        u, v = int(edge["src"]), int(edge["dst"])
-        p, w = P[u].copy(), W[v].copy()
-        lam_p = lam_t * dt(1.0 / math.sqrt(offsets[u + 1] - offsets[u]))
-        lam_w = lam * dt(trustee_weight[v])
-        le = lam_t * (dt(edge["value"]) - p @ w)
-        P[u] = p + gamma * (le * w - lam_p * p)
-        W[v] = w + gamma * (le * p - lam_w * w)
+    def link_step(u, segment):
+        lam_p = lam_t * dt(1.0 / math.sqrt(len(segment)))
+        for edge in segment:
+            v = int(edge["dst"])
+            p, w = P[u].copy(), W[v].copy()
+            lam_w = lam * dt(trustee_weight[v])
+            le = lam_t * (dt(edge["value"]) - p @ w)
+            P[u] = p + gamma * (le * w - lam_p * p)
+            W[v] = w + gamma * (le * p - lam_w * w)
 
     for epoch in range(model.epochs):
         sgd.grouped_pass(groups["rating_users"], groups["rating_records"], groups["rating_offsets"],
                          model.seed, epoch, sgd.RATING_PASS, rating_step)
-        sgd.flat_pass(trust["edges"], model.seed, epoch, sgd.LINK_PASS, link_step)
+        sgd.grouped_pass(trust["trusters"], trust["edges"], offsets, model.seed, epoch, sgd.LINK_PASS, link_step)
     return params
 
 

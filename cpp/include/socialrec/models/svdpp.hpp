@@ -83,7 +83,12 @@ struct UserGroupStep {
 
         // z_u = |I_u|^-1/2 sum y_j (+ |T_u|^-1/2 sum w_v), summed in the (shuffled) member order.
         const T s_items = T(1.0 / std::sqrt(double(n)));
-        for (std::int64_t r = 0; r < n; ++r) axpy(T(1), Y + std::int64_t(ratings[r].item) * k, z, dim);
+        // The rows of y, q (and w) are random accesses: fetch a few members ahead (memory-bound otherwise).
+        constexpr std::int64_t ahead = 4;
+        for (std::int64_t r = 0; r < n; ++r) {
+            if (r + ahead < n) __builtin_prefetch(Y + std::int64_t(ratings[r + ahead].item) * k);
+            axpy(T(1), Y + std::int64_t(ratings[r].item) * k, z, dim);
+        }
         for (int j = 0; j < k; ++j) z[j] *= s_items;
         const std::int32_t* trustees = nullptr;
         std::int64_t n_trustees = 0;
@@ -107,20 +112,17 @@ struct UserGroupStep {
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
             const RatingRecord& rec = ratings[r];
+            if (r + ahead < n) __builtin_prefetch(Q + std::int64_t(ratings[r + ahead].item) * k);
             const T c_i = TrustAware ? T(trust.item_weight[rec.item]) : T(1);
             const T lam_q = lambda * c_i, lam_bi = lambda_b * c_i;
             T* __restrict q = Q + std::int64_t(rec.item) * k;
             const T b_u = bu[u], b_i = bi[rec.item];
-            T xq = 0;
-#pragma omp simd reduction(+ : xq)
-            for (int j = 0; j < k; ++j) xq += (p[j] + z[j]) * q[j];
-            const T e = T(rec.value) - (mu + b_u + b_i + xq);
-            T norm_p = 0, norm_q = 0;
-#pragma omp simd reduction(+ : norm_p, norm_q)
+            // Reductions through vec.hpp's dot (register-width vectors); the update loop has none.
+            const T e = T(rec.value) - (mu + b_u + b_i + (dot(p, q, dim) + dot(z, q, dim)));
+            const T norm_p = squared_norm(p, dim), norm_q = squared_norm(q, dim);
+#pragma omp simd
             for (int j = 0; j < k; ++j) {
                 const T pj = p[j], qj = q[j];
-                norm_p += pj * pj;
-                norm_q += qj * qj;
                 g[j] += e * qj;
                 p[j] = pj + gamma * (e * qj - lam_p * pj);
                 q[j] = qj + gamma * (e * (pj + z[j]) - lam_q * qj);
@@ -142,13 +144,9 @@ struct UserGroupStep {
             const T lam_y = TrustAware ? lambda * T(trust.item_weight[i]) : lambda;
             const T shrink = T(1) / (T(1) + gamma * n_t * lam_y);
             T* __restrict y = Y + std::int64_t(i) * k;
-            T norm_y = 0;
-#pragma omp simd reduction(+ : norm_y)
-            for (int j = 0; j < k; ++j) {
-                const T yj = y[j];
-                norm_y += yj * yj;
-                y[j] = (yj + gamma * (s_items * g[j])) * shrink;
-            }
+            const T norm_y = squared_norm(y, dim);
+#pragma omp simd
+            for (int j = 0; j < k; ++j) y[j] = (y[j] + gamma * (s_items * g[j])) * shrink;
             loss += 0.5 * double(n) * double(lam_y) * double(norm_y);
         }
         if (TrustAware && n_trustees > 0) {
@@ -158,13 +156,9 @@ struct UserGroupStep {
                 const T lam_w = lambda * T(trust.trustee_weight[v]);
                 const T shrink = T(1) / (T(1) + gamma * n_t * lam_w);
                 T* __restrict w = trust.trustee_factors + std::int64_t(v) * k;
-                T norm_w = 0;
-#pragma omp simd reduction(+ : norm_w)
-                for (int j = 0; j < k; ++j) {
-                    const T wj = w[j];
-                    norm_w += wj * wj;
-                    w[j] = (wj + g[j]) * shrink;
-                }
+                const T norm_w = squared_norm(w, dim);
+#pragma omp simd
+                for (int j = 0; j < k; ++j) w[j] = (w[j] + g[j]) * shrink;
                 loss += 0.5 * double(n) * double(lam_w) * double(norm_w);
             }
         }

@@ -5,7 +5,8 @@
 //                                                        + |T_u|^-1/2 sum_{v in T_u} w_v).
 // An epoch is two passes:
 //   1. the user-grouped rating pass of svdpp.hpp with TrustAware = true (cached z_u, one y/w step per user);
-//   2. a link pass over the trust edges u -> v fitting t^_uv = w_v . p_u to t_uv (eq. 5), weight lambda_t.
+//   2. a link pass over the trust edges u -> v fitting t^_uv = w_v . p_u to t_uv (eq. 5), weight lambda_t,
+//      grouped by truster (sgd.hpp grouped_pass: trusters shuffled, each one's edges shuffled).
 // The paper's weighted-lambda penalties (eq. 6) are carried by the observations that touch each parameter, as
 // DESIGN §4 asks and as the authors' LibRec implementation does:
 //   rating (u, j):  1/2 e_uj^2 + lambda/2 (|I_u|^-1/2 |p_u|^2 + |U_j|^-1/2 |q_j|^2
@@ -28,9 +29,10 @@ namespace socialrec {
 template <class T>
 struct TrustSVDArgs {
     UserRatingGroups groups;
-    FlatList<EdgeRecord> edges;          // the trust edges (shuffled in place by the link pass)
-    const std::int64_t* trust_offsets;   // CSR of the trust graph, n_users + 1
-    const std::int32_t* trustees;
+    FlatList<std::int32_t> trusters;     // users with at least one trustee (shuffled in place by the link pass)
+    FlatList<EdgeRecord> edges;          // the trust edges sorted by truster (each truster's shuffled in place)
+    const std::int64_t* trust_offsets;   // CSR of the trust graph, n_users + 1 (also the edges' offsets)
+    const std::int32_t* trustees;        // CSR column indices (never shuffled: the rating pass sums over them)
     const double* item_weight;           // |U_j|^-1/2
     const double* trustee_weight;        // |T+_v|^-1/2 (in-degree of v)
     T* user_factors;                     // p
@@ -51,35 +53,32 @@ struct TrustSVDArgs {
 
 SOCIALREC_KERNELS_BEGIN
 
-// One trust edge u -> v: an SGD step on lambda_t/2 e^2 + the penalties above, e = t_uv - w_v . p_u.
+// The trust edges of one truster u (the link pass is grouped by truster, so p_u and |T_u| stay at hand):
+// for each edge u -> v an SGD step on lambda_t/2 e^2 + the edge's penalties above, e = t_uv - w_v . p_u.
 template <class T, class Dim>
 struct TrustLinkStep {
     T* P;
     T* W;
-    const std::int64_t* trust_offsets;
     const double* trustee_weight;
     Dim dim;
     T gamma, lambda, lambda_t;
 
-    double operator()(const EdgeRecord& edge) const {
-        T* __restrict p = P + std::int64_t(edge.src) * dim.size();
-        T* __restrict w = W + std::int64_t(edge.dst) * dim.size();
-        const std::int64_t out_degree = trust_offsets[edge.src + 1] - trust_offsets[edge.src];
-        const T lam_p = lambda_t * T(1.0 / std::sqrt(double(out_degree)));
-        const T lam_w = lambda * T(trustee_weight[edge.dst]);
-        const T e = T(edge.value) - dot(p, w, dim);
-        const T le = lambda_t * e;
-        T norm_p = 0, norm_w = 0;
-#pragma omp simd reduction(+ : norm_p, norm_w)
-        for (int j = 0; j < dim.size(); ++j) {
-            const T pj = p[j], wj = w[j];
-            norm_p += pj * pj;
-            norm_w += wj * wj;
-            p[j] = pj + gamma * (le * wj - lam_p * pj);
-            w[j] = wj + gamma * (le * pj - lam_w * wj);
+    double operator()(std::int32_t u, const EdgeRecord* edges, std::int64_t n) const {
+        T* __restrict p = P + std::int64_t(u) * dim.size();
+        const T lam_p = lambda_t * T(1.0 / std::sqrt(double(n)));  // n = |T_u|
+        double loss = 0.0;
+        for (std::int64_t r = 0; r < n; ++r) {
+            if (r + 4 < n) __builtin_prefetch(W + std::int64_t(edges[r + 4].dst) * dim.size());
+            T* __restrict w = W + std::int64_t(edges[r].dst) * dim.size();
+            const T lam_w = lambda * T(trustee_weight[edges[r].dst]);
+            const T e = T(edges[r].value) - dot(p, w, dim);
+            const T norm_p = squared_norm(p, dim), norm_w = squared_norm(w, dim);
+            // p += gamma (lambda_t e w - lam_p p),  w += gamma (lambda_t e p_old - lam_w w)
+            pair_update(p, w, lambda_t * e, gamma, lam_p, lam_w, dim);
+            loss += 0.5 * double(lambda_t) * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
+                    0.5 * double(lam_w) * double(norm_w);
         }
-        return 0.5 * double(lambda_t) * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
-               0.5 * double(lam_w) * double(norm_w);
+        return loss;
     }
 };
 
@@ -95,9 +94,9 @@ double trustsvd_epoch(const TrustSVDArgs<T>& a, const PassSettings& settings) {
             dim, T(a.global_bias), gamma, lambda, T(a.bias_regularization)};
         double loss = grouped_pass(a.groups.users, a.groups.ratings, a.groups.offsets, kRatingPass, settings,
                                    rating_step);
-        TrustLinkStep<T, Dim> link_step{a.user_factors, a.trustee_factors, a.trust_offsets, a.trustee_weight,
-                                        dim, gamma, lambda, T(a.social_regularization)};
-        loss += flat_pass(a.edges, kLinkPass, settings, link_step);
+        TrustLinkStep<T, Dim> link_step{a.user_factors, a.trustee_factors, a.trustee_weight, dim, gamma, lambda,
+                                        T(a.social_regularization)};
+        loss += grouped_pass(a.trusters, a.edges.records, a.trust_offsets, kLinkPass, settings, link_step);
         return loss;
     });
 }
