@@ -12,7 +12,9 @@
 // carries all their penalties (DESIGN §4); the objective this descends (socialrec/models/svdpp.py):
 //   sum_(u,i) [1/2 e_ui^2 + lambda/2 (|p_u|^2 + |q_i|^2 + sum_{j in I_u} |y_j|^2) + lambda_b/2 (b_u^2 + b_i^2)]
 // (y's penalty counted once per rating, as Koren's per-rating SGD has it; in the group step it is
-// |I_u| lambda/2 |y_j|^2, taken as one proximal step). Reference: socialrec/reference/svdpp.py.
+// |I_u| lambda/2 |y_j|^2, taken as one proximal step. Counted once per user instead, TrustSVD's w (same
+// step) was regularised far less than its data pulled and overfitted FilmTrust). Reference:
+// socialrec/reference/svdpp.py.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -52,7 +54,7 @@ SOCIALREC_KERNELS_BEGIN
 
 // The trust part of TrustSVD's rating step (Guo, Zhang, Yorke-Smith, AAAI 2015, eq. 4): the trustees' sum
 // |T_u|^-1/2 sum_{v in T_u} w_v joins the cached z_u, and each w_v takes one step per user with the same g.
-// Its penalty weights: the paper's |I_u|^-1/2 on p_u and b_u, |U_j|^-1/2 on q_j, b_j and y_j.
+// Its penalty weights: the paper's |I_u|^-1/2 on p_u and b_u, |U_j|^-1/2 on q_j, b_j and y_j, |T+_v|^-1/2 on w_v.
 template <class T>
 struct TrustPart {
     T* trustee_factors;               // w, n_users x factors
