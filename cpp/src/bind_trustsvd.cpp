@@ -10,8 +10,8 @@ TrustSVDArgs<T> read_trustsvd(const py::dict& arrays, const py::dict& hyper) {
     const std::int64_t n_users = rows_of(arrays, "user_factors");
     const std::int64_t n_items = rows_of(arrays, "item_factors");
     a.groups = user_rating_groups(arrays, n_users);
-    a.trusters = record_list<std::int32_t>(arrays, "trusters");
-    a.edges = record_list<EdgeRecord>(arrays, "edges");
+    a.trusters = typed_records<std::int32_t>(arrays, "trusters");
+    a.edges = typed_records<EdgeRecord>(arrays, "edges");
     a.trust_offsets = input_data<std::int64_t>(arrays, "trust_offsets", n_users + 1);
     a.trustees = input_data<std::int32_t>(arrays, "trustees", a.trust_offsets[n_users]);
     if (a.trust_offsets[n_users] != a.edges.size)

@@ -8,8 +8,8 @@ namespace socialrec::bind {
 // 'rating_offsets' (int64, n_users + 1; user u's records at [off[u], off[u+1])).
 inline UserRatingGroups user_rating_groups(const py::dict& arrays, std::int64_t n_users) {
     UserRatingGroups groups{};
-    groups.users = record_list<std::int32_t>(arrays, "rating_users");
-    const FlatList<RatingRecord> records = record_list<RatingRecord>(arrays, "rating_records");
+    groups.users = typed_records<std::int32_t>(arrays, "rating_users");
+    const FlatList<RatingRecord> records = typed_records<RatingRecord>(arrays, "rating_records");
     groups.ratings = records.records;
     groups.offsets = input_data<std::int64_t>(arrays, "rating_offsets", n_users + 1);
     if (groups.offsets[n_users] != records.size)

@@ -52,9 +52,9 @@ const T* input_data(const py::dict& arrays, const char* key, std::int64_t size =
     return static_cast<const T*>(array.data());
 }
 
-// A list of packed records (rating records, trust edges, user ids) that a pass shuffles in place.
+// A list of packed records of any type (user ids, trust edges...) that a pass shuffles in place.
 template <class Record>
-FlatList<Record> record_list(const py::dict& arrays, const char* key) {
+FlatList<Record> typed_records(const py::dict& arrays, const char* key) {
     if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
     auto array = arrays[key].cast<py::array>();
     if (array.itemsize() != sizeof(Record) || !(array.flags() & py::array::c_style) || !array.writeable())
@@ -68,6 +68,16 @@ T scalar(const py::dict& values, const char* key) {
     if (!values.contains(key)) throw py::key_error(std::string("missing setting '") + key + "'");
     return values[key].cast<T>();
 }
+
+// A 1-D array that a pass visits (and shuffles in place): data pointer and length, exact dtype.
+template <class T>
+FlatList<T> flat_list(const py::dict& arrays, const char* key) {
+    T* data = inplace_data<T>(arrays, key);
+    return FlatList<T>{data, static_cast<std::int64_t>(arrays[key].cast<py::array>().size())};
+}
+
+// A 1-D array of 12-byte (int32, int32, float32) records: rating records or packed trust edges.
+FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key);
 
 // The packed records of a rating grid (python/socialrec/_engine.py builds them).
 RatingGrid rating_grid(const py::dict& arrays);

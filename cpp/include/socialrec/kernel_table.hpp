@@ -9,12 +9,18 @@
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/models/svdpp.hpp"
 #include "socialrec/models/trustsvd.hpp"
+#include "socialrec/models/rste.hpp"
+#include "socialrec/models/soreg.hpp"
+#include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
     X(biased_mf_epoch, BiasedMFArgs) \
-    X(svdpp_epoch, SVDppArgs)         \
-    X(trustsvd_epoch, TrustSVDArgs)
+    X(svdpp_epoch, SVDppArgs) \
+    X(trustsvd_epoch, TrustSVDArgs) \
+    X(soreg_epoch, SoRegArgs) \
+    X(rste_epoch, RSTEArgs) \
+    X(trustmf_epoch, TrustMFArgs)
 
 namespace socialrec {
 

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <utility>
 #include <cstring>
-#include <vector>
 
 #include "socialrec/isa.hpp"
 
@@ -33,22 +32,6 @@ auto dispatch_dim(int k, Fn&& fn) {
         default: return fn(DynamicDim{k});
     }
 }
-
-// Scratch space for one factor row (a per-user cache, a gradient accumulator): on the stack when the row
-// length is a compile-time constant, on the heap otherwise. Each call of a step owns its own, so Hogwild
-// threads never share one.
-template <class T, class Dim>
-struct RowBuffer {
-    std::vector<T> values;
-    explicit RowBuffer(Dim dim) : values(dim.size(), T(0)) {}
-    T* data() { return values.data(); }
-};
-template <class T, int K>
-struct RowBuffer<T, FixedDim<K>> {
-    alignas(64) T values[K] = {};
-    explicit RowBuffer(FixedDim<K>) {}
-    T* data() { return values; }
-};
 
 // Sums of products are accumulated in a GCC vector of the register width (kVectorBytes), then in one of
 // half that width for the rest, and the lanes are added as a tree. A plain `acc += a[j] * b[j]`

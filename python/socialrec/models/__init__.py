@@ -1,7 +1,10 @@
 """socialrec models: one module per model, all on the shared engine (see base.Model)."""
 from .base import Model, load
 from .biased_mf import BiasedMF
+from .rste import RSTE
+from .soreg import SoReg
 from .svdpp import SVDpp
+from .trustmf import TrustMF
 from .trustsvd import TrustSVD
 
-__all__ = ["Model", "load", "BiasedMF", "SVDpp", "TrustSVD"]
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SVDpp", "TrustSVD"]

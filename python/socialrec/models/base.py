@@ -448,7 +448,9 @@ class Model:
 
     # -- persistence -----------------------------------------------------------------------------------------
     _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")
-    _FIT_ARRAYS = ()  # names of fitted array attributes that scoring needs (saved as "fit/<name>")
+    # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
+    # saved as "fit/<name>" and restored as attributes.
+    _FIT_ARRAYS = ()
 
     def save(self, path):
         """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside)."""

@@ -18,6 +18,9 @@ _MODULES = {
     "BiasedMF": "biased_mf",
     "SVDpp": "svdpp",
     "TrustSVD": "trustsvd",
+    "SoReg": "soreg",
+    "RSTE": "rste",
+    "TrustMF": "trustmf",
 }
 
 

@@ -22,7 +22,7 @@ class SplitMix64:
         return mix(self.state)
 
     def below(self, n):
-        """Uniform in [0, n): the high word of next() * n, as rng.hpp (Lemire's multiply-shift)."""
+        """Uniform in [0, n): the high word of next() * n (Lemire), as rng.hpp."""
         return (self.next() * n) >> 64
 
     def uniform(self):

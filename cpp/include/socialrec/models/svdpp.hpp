@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "socialrec/row_buffer.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
@@ -82,6 +83,8 @@ struct UserGroupStep {
         RowBuffer<T, Dim> z_buf(dim), g_buf(dim);
         T* __restrict z = z_buf.data();
         T* __restrict g = g_buf.data();
+        fill_zero(z, dim);
+        fill_zero(g, dim);
 
         // z_u = |I_u|^-1/2 sum y_j (+ |T_u|^-1/2 sum w_v), summed in the (shuffled) member order.
         const T s_items = T(1.0 / std::sqrt(double(n)));
@@ -102,6 +105,7 @@ struct UserGroupStep {
                 s_trust = T(1.0 / std::sqrt(double(n_trustees)));
                 RowBuffer<T, Dim> t_buf(dim);
                 T* __restrict t = t_buf.data();
+                fill_zero(t, dim);
                 for (std::int64_t r = 0; r < n_trustees; ++r)
                     axpy(T(1), trust.trustee_factors + std::int64_t(trustees[r]) * k, t, dim);
                 axpy(s_trust, t, z, dim);
