@@ -30,6 +30,8 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("SVDpp", "SVDpp", {"epochs": 5, "learning_rate": 0.01}),
+    Case("TrustSVD", "TrustSVD", {"epochs": 5, "learning_rate": 0.01}),
     Case("SoReg", "SoReg", {"epochs": 5}),
     Case("SoReg-SR1-vss", "SoReg", {"epochs": 5, "regularizer": "SR1", "similarity": "vss"}),
     Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),

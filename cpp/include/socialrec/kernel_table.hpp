@@ -7,6 +7,8 @@
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/svdpp.hpp"
+#include "socialrec/models/trustsvd.hpp"
 #include "socialrec/models/rste.hpp"
 #include "socialrec/models/social_mf.hpp"
 #include "socialrec/models/sorec.hpp"
@@ -16,6 +18,8 @@
 
 #define SOCIALREC_KERNEL_LIST(X) \
     X(biased_mf_epoch, BiasedMFArgs) \
+    X(svdpp_epoch, SVDppArgs) \
+    X(trustsvd_epoch, TrustSVDArgs) \
     X(soreg_epoch, SoRegArgs) \
     X(rste_epoch, RSTEArgs) \
     X(trustmf_epoch, TrustMFArgs) \

@@ -5,6 +5,8 @@ from .rste import RSTE
 from .social_mf import SocialMF
 from .sorec import SoRec
 from .soreg import SoReg
+from .svdpp import SVDpp
 from .trustmf import TrustMF
+from .trustsvd import TrustSVD
 
-__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SoRec", "SocialMF"]
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SoRec", "SocialMF", "SVDpp", "TrustSVD"]

@@ -17,6 +17,8 @@ __all__ = ["fit", "loss", "gradient"]
 # model class name -> module of socialrec.reference implementing fit / loss / gradient
 _MODULES = {
     "BiasedMF": "biased_mf",
+    "SVDpp": "svdpp",
+    "TrustSVD": "trustsvd",
     "SoReg": "soreg",
     "RSTE": "rste",
     "TrustMF": "trustmf",
