@@ -30,6 +30,8 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("BPR", "BPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),
+    Case("SBPR", "SBPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),
 ]
 
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "socialrec/kernel_table.hpp"
+#include "socialrec/sampling.hpp"
 #include "socialrec/types.hpp"
 
 namespace py = pybind11;
@@ -34,6 +35,25 @@ T* inplace_data(const py::dict& arrays, const char* key) {
     return static_cast<T*>(array.mutable_data());
 }
 
+// A read-only input array that a kernel keeps a raw pointer to: exact dtype and C-contiguous, so that it is
+// the caller's array and not a converted temporary. `size` (optional) receives the number of elements.
+template <class T>
+const T* input_data(const py::dict& arrays, const char* key, std::int64_t* size = nullptr) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    py::object obj = arrays[key];
+    if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string("'") + key + "' must be a NumPy array");
+    auto array = obj.cast<py::array>();
+    if (!array.dtype().is(py::dtype::of<T>()))
+        throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(array.dtype())) +
+                             ", expected " + std::string(py::str(py::dtype::of<T>())));
+    if (!(array.flags() & py::array::c_style)) throw py::value_error(std::string("'") + key + "' must be C-contiguous");
+    if (size != nullptr) *size = static_cast<std::int64_t>(array.size());
+    return static_cast<const T*>(array.data());
+}
+
+// Raises ValueError unless arrays[key] has exactly `shape`.
+void check_shape(const py::dict& arrays, const char* key, std::vector<std::int64_t> shape);
+
 template <class T>
 T scalar(const py::dict& values, const char* key) {
     if (!values.contains(key)) throw py::key_error(std::string("missing setting '") + key + "'");
@@ -42,6 +62,15 @@ T scalar(const py::dict& values, const char* key) {
 
 // The packed records of a rating grid (python/socialrec/_engine.py builds them).
 RatingGrid rating_grid(const py::dict& arrays);
+
+// Sorted CSR rows of each user's items plus the pool of positive pairs (keys indptr, indices, pool_users,
+// pool_items; python/socialrec/models/bpr.py builds them), validated against n_items.
+Interactions interactions(const py::dict& arrays, std::int32_t n_items);
+
+// Checks that `indptr` (n_rows + 1 entries) and `indices` form a CSR matrix whose rows are strictly increasing
+// lists of column indices in [0, n_cols); `what` names it in the error.
+void check_sorted_csr(const std::int64_t* indptr, std::int64_t n_rows, const std::int32_t* indices,
+                      std::int64_t n_indices, std::int64_t n_cols, const char* what);
 
 // Settings of one pass from the Python dict {seed, epoch, threads, deterministic, interruptible}.
 PassSettings pass_settings(const py::dict& settings);

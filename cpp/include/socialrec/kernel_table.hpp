@@ -7,10 +7,14 @@
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/bpr.hpp"
+#include "socialrec/models/sbpr.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
-    X(biased_mf_epoch, BiasedMFArgs)
+    X(biased_mf_epoch, BiasedMFArgs) \
+    X(bpr_epoch, BPRArgs) \
+    X(sbpr_epoch, SBPRArgs)
 
 namespace socialrec {
 
