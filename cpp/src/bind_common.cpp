@@ -74,8 +74,9 @@ Interactions interactions(const py::dict& arrays, std::int32_t n_items) {
     check_sorted_csr(data.indptr, n_users, data.indices, n_indices, n_items, "interactions");
     for (std::int64_t r = 0; r < data.n_pool; ++r) {
         const std::int32_t u = data.pool_users[r];
-        if (u < 0 || u >= n_users || data.indptr[u + 1] - data.indptr[u] >= n_items ||
-            !std::binary_search(data.indices + data.indptr[u], data.indices + data.indptr[u + 1], data.pool_items[r]))
+        // (u, i) must index the arrays and u must have an unconsumed item (else no negative can be drawn)
+        if (u < 0 || u >= n_users || data.pool_items[r] < 0 || data.pool_items[r] >= n_items ||
+            data.indptr[u + 1] - data.indptr[u] >= n_items)
             throw py::value_error("pool entry " + std::to_string(r) + " is not an interaction of a user with an "
                                   "unconsumed item");
     }

@@ -28,7 +28,18 @@ struct Interactions {
 struct ItemRow {
     const std::int32_t* first;
     std::int64_t size;
-    bool contains(std::int32_t item) const { return std::binary_search(first, first + size, item); }
+    // Branch-free binary search: the outcome of each probe is random, so branches would mispredict.
+    bool contains(std::int32_t item) const {
+        if (size == 0) return false;
+        const std::int32_t* base = first;
+        std::int64_t n = size;
+        while (n > 1) {
+            const std::int64_t half = n / 2;
+            base = (base[half] <= item) ? base + half : base;
+            n -= half;
+        }
+        return *base == item;
+    }
 };
 
 }  // namespace socialrec
@@ -55,6 +66,13 @@ inline std::int32_t draw_outside(std::int32_t n_items, const ItemRow& a, const I
         const auto j = static_cast<std::int32_t>(gen.below(std::uint64_t(n_items)));
         if (!a.contains(j) && !b.contains(j)) return j;
     }
+}
+
+// Asks for the cache lines of one factor row (and its bias) ahead of an update (sgd.hpp sampled_pass).
+template <class T, class Dim>
+inline void prefetch_row(const T* row, Dim dim) {
+    constexpr int per_line = int(64 / sizeof(T));
+    for (int f = 0; f < dim.size(); f += per_line) __builtin_prefetch(row + f, 1);
 }
 
 SOCIALREC_KERNELS_END

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "socialrec/isa.hpp"
@@ -124,19 +125,39 @@ SOCIALREC_KERNELS_BEGIN
 // Samples per chunk of a sampled_pass (mirrored by reference/sgd.py SAMPLE_CHUNK); a fixed constant, so
 // the samples of an epoch are a function of (seed, epoch, pass) only.
 constexpr std::int64_t kSampleChunk = 4096;
+// How many samples a chunk draws ahead of the one it updates, so that their parameter rows are prefetched.
+constexpr int kSampleLookahead = 8;
 
-// Runs `n_samples` calls of step(gen), each drawing its own observation from `gen` (a SplitMix64 whose
-// stream belongs to the chunk); see the header comment. Checks for Ctrl-C after each chunk.
+// Runs `n_samples` observations drawn from the chunks' streams (see the header comment). The step supplies
+//   Sample draw(SplitMix64&) const     -- draws one observation; must not read the parameters
+//   void prefetch(const Sample&) const -- touches the parameter rows the update will need
+//   double update(const Sample&) const -- applies the update, returns the term before it.
+// Because draws never read the parameters, drawing kSampleLookahead samples ahead (for the prefetch) visits
+// exactly the sequence "draw, update, draw, update, ..." of the reference. Checks for Ctrl-C after each chunk.
 template <class Step>
 double sampled_pass(std::int64_t n_samples, std::uint64_t pass, const PassSettings& settings, const Step& step) {
     if (n_samples <= 0) return 0.0;
+    using Sample = decltype(step.draw(std::declval<SplitMix64&>()));
     const std::int64_t n_chunks = (n_samples + kSampleChunk - 1) / kSampleChunk;
     std::vector<double> chunk_loss(n_chunks, 0.0);
     auto run_chunk = [&](std::int64_t c) {
         SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(c)));
-        const std::int64_t end = std::min(n_samples, (c + 1) * kSampleChunk);
+        const std::int64_t n = std::min(n_samples - c * kSampleChunk, kSampleChunk);
+        Sample ahead[kSampleLookahead];
+        const std::int64_t first = std::min<std::int64_t>(n, kSampleLookahead);
+        for (std::int64_t s = 0; s < first; ++s) {
+            ahead[s] = step.draw(gen);
+            step.prefetch(ahead[s]);
+        }
         double acc = 0.0;
-        for (std::int64_t s = c * kSampleChunk; s < end; ++s) acc += step(gen);
+        for (std::int64_t s = 0; s < n; ++s) {
+            Sample& slot = ahead[s % kSampleLookahead];
+            acc += step.update(slot);
+            if (s + kSampleLookahead < n) {
+                slot = step.draw(gen);
+                step.prefetch(slot);
+            }
+        }
         chunk_loss[c] = acc;
     };
     const int threads =

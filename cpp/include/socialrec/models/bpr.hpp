@@ -78,16 +78,27 @@ double bpr_pair_step(const ScoreParams<T, Dim>& m, std::int32_t u, std::int32_t 
            0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_j) * b_j);
 }
 
+struct BPRSample {
+    std::int32_t user, item, negative;
+};
+
 template <class T, class Dim>
 struct BPRStep {
     Interactions data;
     ScoreParams<T, Dim> m;
     T gamma, lambda, lambda_b;
 
-    double operator()(SplitMix64& gen) const {
+    BPRSample draw(SplitMix64& gen) const {
         const PositivePair pos = draw_positive(data, gen);
-        const std::int32_t j = draw_outside(data.n_items, user_row(data, pos.user), ItemRow{nullptr, 0}, gen);
-        return bpr_pair_step(m, pos.user, pos.item, j, gamma, lambda, lambda_b);
+        return {pos.user, pos.item, draw_outside(data.n_items, user_row(data, pos.user), ItemRow{nullptr, 0}, gen)};
+    }
+    void prefetch(const BPRSample& s) const {
+        prefetch_row(m.user(s.user), m.dim);
+        prefetch_row(m.item(s.item), m.dim);
+        prefetch_row(m.item(s.negative), m.dim);
+    }
+    double update(const BPRSample& s) const {
+        return bpr_pair_step(m, s.user, s.item, s.negative, gamma, lambda, lambda_b);
     }
 };
 

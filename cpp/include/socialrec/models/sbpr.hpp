@@ -73,6 +73,11 @@ double sbpr_step(const ScoreParams<T, Dim>& m, std::int32_t u, std::int32_t i, s
            0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_k) * b_k + double(b_j) * b_j);
 }
 
+struct SBPRSample {
+    std::int32_t user, item, social, negative;  // social = -1: BPR's triple (u, item, negative)
+    std::int32_t count;                         // s_uk of the social item
+};
+
 template <class T, class Dim>
 struct SBPRStep {
     Interactions data;
@@ -82,7 +87,7 @@ struct SBPRStep {
     const std::int32_t* social_counts;
     T gamma, lambda, lambda_b;
 
-    double operator()(SplitMix64& gen) const {
+    SBPRSample draw(SplitMix64& gen) const {
         const PositivePair pos = draw_positive(data, gen);
         const ItemRow own = user_row(data, pos.user);
         const std::int64_t begin = social_indptr[pos.user];
@@ -90,11 +95,19 @@ struct SBPRStep {
         if (social.size > 0 && own.size + social.size < data.n_items) {
             const auto t = static_cast<std::int64_t>(gen.below(std::uint64_t(social.size)));
             const std::int32_t j = draw_outside(data.n_items, own, social, gen);
-            return sbpr_step(m, pos.user, pos.item, social.first[t], j, social_counts[begin + t], gamma, lambda,
-                             lambda_b);
+            return {pos.user, pos.item, social.first[t], j, social_counts[begin + t]};
         }
-        const std::int32_t j = draw_outside(data.n_items, own, ItemRow{nullptr, 0}, gen);
-        return bpr_pair_step(m, pos.user, pos.item, j, gamma, lambda, lambda_b);
+        return {pos.user, pos.item, -1, draw_outside(data.n_items, own, ItemRow{nullptr, 0}, gen), 0};
+    }
+    void prefetch(const SBPRSample& s) const {
+        prefetch_row(m.user(s.user), m.dim);
+        prefetch_row(m.item(s.item), m.dim);
+        prefetch_row(m.item(s.negative), m.dim);
+        if (s.social >= 0) prefetch_row(m.item(s.social), m.dim);
+    }
+    double update(const SBPRSample& s) const {
+        if (s.social < 0) return bpr_pair_step(m, s.user, s.item, s.negative, gamma, lambda, lambda_b);
+        return sbpr_step(m, s.user, s.item, s.social, s.negative, s.count, gamma, lambda, lambda_b);
     }
 };
 
