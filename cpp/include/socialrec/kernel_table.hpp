@@ -9,12 +9,18 @@
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/models/bpr.hpp"
 #include "socialrec/models/sbpr.hpp"
+#include "socialrec/models/rste.hpp"
+#include "socialrec/models/soreg.hpp"
+#include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
     X(biased_mf_epoch, BiasedMFArgs) \
     X(bpr_epoch, BPRArgs) \
-    X(sbpr_epoch, SBPRArgs)
+    X(sbpr_epoch, SBPRArgs) \
+    X(soreg_epoch, SoRegArgs) \
+    X(rste_epoch, RSTEArgs) \
+    X(trustmf_epoch, TrustMFArgs)
 
 namespace socialrec {
 

@@ -2,6 +2,9 @@
 from .base import Model, load
 from .biased_mf import BiasedMF
 from .bpr import BPR
+from .rste import RSTE
 from .sbpr import SBPR
+from .soreg import SoReg
+from .trustmf import TrustMF
 
-__all__ = ["Model", "load", "BiasedMF", "BPR", "SBPR"]
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "BPR", "SBPR"]

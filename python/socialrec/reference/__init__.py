@@ -18,6 +18,9 @@ _MODULES = {
     "BiasedMF": "biased_mf",
     "BPR": "bpr",
     "SBPR": "sbpr",
+    "SoReg": "soreg",
+    "RSTE": "rste",
+    "TrustMF": "trustmf",
 }
 
 
