@@ -37,6 +37,8 @@ CASES = [
     Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),
     Case("RSTE", "RSTE", {"epochs": 5}),
     Case("TrustMF", "TrustMF", {"epochs": 5}),
+    Case("SoRec", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
+    Case("SocialMF", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
 ]
 
 

@@ -10,6 +10,8 @@
 #include "socialrec/models/bpr.hpp"
 #include "socialrec/models/sbpr.hpp"
 #include "socialrec/models/rste.hpp"
+#include "socialrec/models/social_mf.hpp"
+#include "socialrec/models/sorec.hpp"
 #include "socialrec/models/soreg.hpp"
 #include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
@@ -20,7 +22,9 @@
     X(sbpr_epoch, SBPRArgs) \
     X(soreg_epoch, SoRegArgs) \
     X(rste_epoch, RSTEArgs) \
-    X(trustmf_epoch, TrustMFArgs)
+    X(trustmf_epoch, TrustMFArgs) \
+    X(sorec_epoch, SoRecArgs) \
+    X(social_mf_epoch, SocialMFArgs)
 
 namespace socialrec {
 

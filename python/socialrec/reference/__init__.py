@@ -21,6 +21,8 @@ _MODULES = {
     "SoReg": "soreg",
     "RSTE": "rste",
     "TrustMF": "trustmf",
+    "SoRec": "sorec",
+    "SocialMF": "social_mf",
 }
 
 
