@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "socialrec/kernel_table.hpp"
+#include "socialrec/sampling.hpp"
 #include "socialrec/types.hpp"
 
 namespace py = pybind11;
@@ -63,6 +64,17 @@ FlatList<Record> typed_records(const py::dict& arrays, const char* key) {
     return FlatList<Record>{static_cast<Record*>(array.mutable_data()), static_cast<std::int64_t>(array.size())};
 }
 
+// The same, reporting the number of elements in *size.
+template <class T>
+const T* input_data(const py::dict& arrays, const char* key, std::int64_t* size) {
+    const T* data = input_data<T>(arrays, key);
+    *size = static_cast<std::int64_t>(arrays[key].cast<py::array>().size());
+    return data;
+}
+
+// Raises ValueError unless arrays[key] has exactly `shape`.
+void check_shape(const py::dict& arrays, const char* key, std::vector<std::int64_t> shape);
+
 template <class T>
 T scalar(const py::dict& values, const char* key) {
     if (!values.contains(key)) throw py::key_error(std::string("missing setting '") + key + "'");
@@ -81,6 +93,15 @@ FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key);
 
 // The packed records of a rating grid (python/socialrec/_engine.py builds them).
 RatingGrid rating_grid(const py::dict& arrays);
+
+// Sorted CSR rows of each user's items plus the pool of positive pairs (keys indptr, indices, pool_users,
+// pool_items; python/socialrec/models/bpr.py builds them), validated against n_items.
+Interactions interactions(const py::dict& arrays, std::int32_t n_items);
+
+// Checks that `indptr` (n_rows + 1 entries) and `indices` form a CSR matrix whose rows are strictly increasing
+// lists of column indices in [0, n_cols); `what` names it in the error.
+void check_sorted_csr(const std::int64_t* indptr, std::int64_t n_rows, const std::int32_t* indices,
+                      std::int64_t n_indices, std::int64_t n_cols, const char* what);
 
 // Settings of one pass from the Python dict {seed, epoch, threads, deterministic, interruptible}.
 PassSettings pass_settings(const py::dict& settings);

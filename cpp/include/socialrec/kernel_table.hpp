@@ -9,6 +9,8 @@
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/models/svdpp.hpp"
 #include "socialrec/models/trustsvd.hpp"
+#include "socialrec/models/bpr.hpp"
+#include "socialrec/models/sbpr.hpp"
 #include "socialrec/models/rste.hpp"
 #include "socialrec/models/social_mf.hpp"
 #include "socialrec/models/sorec.hpp"
@@ -20,6 +22,8 @@
     X(biased_mf_epoch, BiasedMFArgs) \
     X(svdpp_epoch, SVDppArgs) \
     X(trustsvd_epoch, TrustSVDArgs) \
+    X(bpr_epoch, BPRArgs) \
+    X(sbpr_epoch, SBPRArgs) \
     X(soreg_epoch, SoRegArgs) \
     X(rste_epoch, RSTEArgs) \
     X(trustmf_epoch, TrustMFArgs) \

@@ -19,6 +19,8 @@ _MODULES = {
     "BiasedMF": "biased_mf",
     "SVDpp": "svdpp",
     "TrustSVD": "trustsvd",
+    "BPR": "bpr",
+    "SBPR": "sbpr",
     "SoReg": "soreg",
     "RSTE": "rste",
     "TrustMF": "trustmf",
