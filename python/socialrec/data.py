@@ -107,18 +107,22 @@ def _as_index_array(x, name):
     return a.astype(np.int64)  # always a copy
 
 
+def _parses_as_float(v):
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
 def _as_value_array(x, name):
     """Validate finite numeric values and return them as a new float64 array."""
     a = _one_d(x, name)
     kind = a.dtype.kind
     if kind in "US":
-        pos = 0
-        for pos, v in enumerate(a):
-            try:
-                float(v)
-            except ValueError:
-                break
-        raise TypeError(f"{name}[{pos}] = {_plain(a[pos])!r} is not a number")
+        bad = [pos for pos, v in enumerate(a[:1000]) if not _parses_as_float(v)]
+        pos = bad[0] if bad else 0
+        raise TypeError(f"{name}[{pos}] = {_plain(a[pos])!r} is not a number ({name} holds strings)")
     if kind == "c":
         raise TypeError(f"{name} is complex; expected real numbers")
     if kind == "O":
@@ -235,6 +239,8 @@ def _dedupe(rows, cols, values, n_cols, duplicates, describe):
     the ``duplicates="error"`` message.
     """
     key = rows * np.int64(n_cols) + cols
+    if np.all(key[1:] > key[:-1]):  # already in CSR order without duplicates (common for loaded files)
+        return rows, cols, values
     order = np.argsort(key, kind="stable")
     skey = key[order]
     same = skey[1:] == skey[:-1]
@@ -327,26 +333,41 @@ def _check_finite_sparse(m, name):
         raise ValueError(f"{name}[{row}, {int(m.indices[pos])}] = {_plain(m.data[pos])!r} does not fit float32")
 
 
+def _object_array(values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _as_id_array(values):
+    """A list of raw ids as a 1-D array.
+
+    Numbers become a numeric array; anything else (strings included) an object array, so that no id
+    is coerced into another type (3 vs "3") and strings keep trailing NUL characters.
+    """
+    kinds = {type(v) for v in values}
+    numeric = all(issubclass(t, numbers.Real) and not issubclass(t, (bool, np.bool_)) for t in kinds)
+    if numeric:
+        try:
+            a = np.asarray(values)
+        except ValueError:
+            return _object_array(values)
+        if a.ndim == 1:
+            return a
+    return _object_array(values)
+
+
 def _raw_array(x, name):
     """Raw ids as a 1-D array; rejects None and NaN ids."""
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be a 1-D array-like of ids, got a single {type(x).__name__}")
-    a = np.asarray(x) if isinstance(x, np.ndarray) else None
-    if a is None:
-        lst = list(x)
-        try:
-            a = np.asarray(lst)
-        except ValueError:
-            a = None
-        if a is None or a.ndim != 1:
-            a = np.empty(len(lst), dtype=object)
-            a[:] = lst
+    a = x if isinstance(x, np.ndarray) else _as_id_array(list(x))
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
     if a.dtype.kind == "f":
         bad = np.isnan(a)
         if bad.any():
-            raise ValueError(f"{name}[{_first(bad)}] is nan; ids must be hashable values")
+            raise ValueError(f"{name}[{_first(bad)}] is nan; ids must not be missing")
     elif a.dtype.kind == "O":
         for pos, v in enumerate(a):
             if v is None or (isinstance(v, float) and v != v):
@@ -359,20 +380,19 @@ def _map_ids(groups):
 
     ``groups`` is a list of lists of arrays. Ids of the first group get the first indices, ids first seen
     in the second group the next ones, and so on. Within a group, ids are numbered in ascending order
-    when they are sortable, in order of first appearance otherwise.
+    when they can be sorted (all numbers, all strings, ...), in order of first appearance otherwise.
 
     Returns ``(ids, [[indices...], ...])`` with ids an array and each index array int64.
     """
-    flat = [a for g in groups for a in g]
-    kinds = {a.dtype.kind for a in flat if len(a)}
-    numeric = kinds <= set("iuf")
-    homogeneous = numeric or (len(kinds) == 1 and kinds <= set("US"))
-    if homogeneous:
-        try:
-            return _map_ids_sorted(groups)
-        except TypeError:
-            pass
-    return _map_ids_dict(groups)
+    arrays = [a for g in groups for a in g if len(a)]
+    kinds = {a.dtype.kind for a in arrays}
+    if not (kinds <= set("iuf") or kinds == {"U"} or kinds == {"S"}):
+        # mixed kinds: compare as Python objects, so that 3 and "3" stay different ids
+        groups = [[a.astype(object) for a in g] for g in groups]
+    try:
+        return _map_ids_sorted(groups)
+    except TypeError:  # ids that cannot be ordered
+        return _map_ids_dict(groups)
 
 
 def _map_ids_sorted(groups):
@@ -412,43 +432,57 @@ def _map_ids_dict(groups):
                 idx[pos] = k
             gi.append(idx)
         out.append(gi)
-    arr = np.asarray(ids)
-    if arr.ndim != 1:
-        arr = np.empty(len(ids), dtype=object)
-        arr[:] = ids
-    return arr, out
+    return _as_id_array(ids), out
 
 
-def _lookup(ids, cache, raw, what):
-    """Map raw ids to indices; scalar in, Python int out; array-like in, int32 array out."""
-    scalar = isinstance(raw, (str, bytes)) or np.ndim(raw) == 0
-    if scalar:
-        try:
-            return int(cache()[raw.item() if isinstance(raw, np.generic) else raw])
-        except (KeyError, TypeError):
-            raise KeyError(f"unknown {what} id {raw!r}") from None
-    q = np.asarray(raw)
-    if q.ndim == 0:
-        q = q.reshape(1)
-    if q.ndim != 1:
+class _IdIndex:
+    """Raw id -> index lookup for one id array, built lazily (a sort for numbers/strings, else a dict)."""
+
+    def __init__(self, ids, what):
+        self.ids = ids
+        self.what = what
+        self._sorter = None
+        self._table = None
+
+    def table(self):
+        if self._table is None:
+            self._table = {v: k for k, v in enumerate(self.ids.tolist())}
+        return self._table
+
+    def __call__(self, raw):
+        """Scalar in, Python int out; array-like in, int32 array out; unknown ids raise KeyError."""
+        scalar = isinstance(raw, (str, bytes)) or np.ndim(raw) == 0
+        if isinstance(raw, tuple) and self.ids.dtype == object:
+            try:
+                scalar = raw in self.table()  # a tuple that is itself a known id
+            except TypeError:
+                pass
+        if scalar:
+            try:
+                return int(self.table()[_plain(raw)])
+            except (KeyError, TypeError):
+                raise KeyError(f"unknown {self.what} id {_plain(raw)!r}") from None
+        q = raw if isinstance(raw, np.ndarray) else _as_id_array(list(raw))
         q = q.ravel()
-    if ids.dtype.kind in "iuf" and q.dtype.kind in "iuf" or ids.dtype.kind in "US" and q.dtype.kind in "US":
-        sorter = np.argsort(ids, kind="stable")
-        sids = ids[sorter]
-        pos = np.clip(np.searchsorted(sids, q), 0, max(len(sids) - 1, 0))
-        found = (sids[pos] == q) if len(sids) else np.zeros(len(q), dtype=bool)
-        if not found.all():
-            bad = _first(~found)
-            raise KeyError(f"unknown {what} id {_plain(q[bad])!r} (at position {bad})")
-        return sorter[pos].astype(np.int32)
-    table = cache()
-    out = np.empty(len(q), dtype=np.int32)
-    for pos, v in enumerate(q.tolist()):
-        k = table.get(v)
-        if k is None:
-            raise KeyError(f"unknown {what} id {v!r} (at position {pos})")
-        out[pos] = k
-    return out
+        ids = self.ids
+        if (ids.dtype.kind in "iuf" and q.dtype.kind in "iuf") or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
+            if self._sorter is None:
+                self._sorter = np.argsort(ids, kind="stable")
+            sids = ids[self._sorter]
+            pos = np.minimum(np.searchsorted(sids, q), len(sids) - 1)
+            found = sids[pos] == q
+            if not found.all():
+                bad = _first(~found)
+                raise KeyError(f"unknown {self.what} id {_plain(q[bad])!r} (at position {bad})")
+            return self._sorter[pos].astype(np.int32)
+        table = self.table()
+        out = np.empty(len(q), dtype=np.int32)
+        for pos, v in enumerate(q.tolist()):
+            k = table.get(v)
+            if k is None:
+                raise KeyError(f"unknown {self.what} id {v!r} (at position {pos})")
+            out[pos] = k
+        return out
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -498,8 +532,8 @@ class Dataset:
         self.user_ids = _readonly(user_ids)
         self.item_ids = _readonly(item_ids)
         self.rating_scale = (float(rating_scale[0]), float(rating_scale[1]))
-        self._user_table = None
-        self._item_table = None
+        self._user_index = _IdIndex(self.user_ids, "user")
+        self._item_index = _IdIndex(self.item_ids, "item")
 
     @classmethod
     def _new(cls, ratings, trust, user_ids, item_ids, rating_scale):
@@ -829,15 +863,6 @@ class Dataset:
         t = self.trust
         return _rows_of(t.indptr), t.indices.astype(np.int32), t.data.astype(np.float32)
 
-    def _table(self, which):
-        attr = "_user_table" if which == "user" else "_item_table"
-        table = getattr(self, attr)
-        if table is None:
-            ids = self.user_ids if which == "user" else self.item_ids
-            table = {v: k for k, v in enumerate(ids.tolist())}
-            setattr(self, attr, table)
-        return table
-
     def user_index(self, raw):
         """Index of a raw user id (scalar in, int out) or of each of an array of raw ids (int32 array).
 
@@ -846,7 +871,7 @@ class Dataset:
         KeyError
             Naming the first unknown id.
         """
-        return _lookup(self.user_ids, lambda: self._table("user"), raw, "user")
+        return self._user_index(raw)
 
     def item_index(self, raw):
         """Index of a raw item id (scalar in, int out) or of each of an array of raw ids (int32 array).
@@ -856,7 +881,7 @@ class Dataset:
         KeyError
             Naming the first unknown id.
         """
-        return _lookup(self.item_ids, lambda: self._table("item"), raw, "item")
+        return self._item_index(raw)
 
     # -- protocol ------------------------------------------------------------------------------------
 

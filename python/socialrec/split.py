@@ -67,13 +67,14 @@ def _part(ds, mask):
 def _rank_within_users(ds, rng):
     """A uniformly random rank (0-based) of each rating among its user's ratings, in CSR order.
 
-    Draws ``rng.random(nnz)`` once; the rank of a rating is the position of its key among the keys of the
-    same user, ascending.
+    Draws ``keys = rng.random(nnz)`` once; the rank of a rating is the position of its key among the keys
+    of the same user, ascending (keys compared on their first 32 bits, ties in CSR order).
     """
     counts = _row_counts(ds)
-    rows = np.repeat(np.arange(ds.n_users), counts)
+    rows = np.repeat(np.arange(ds.n_users, dtype=np.int64), counts)
     keys = rng.random(ds.nnz)
-    order = np.lexsort((keys, rows))
+    # one integer sort on (user, key) is several times faster than lexsort
+    order = np.argsort((rows << 32) | (keys * 2.0**32).astype(np.int64), kind="stable")
     starts = np.repeat(ds.ratings.indptr[:-1].astype(np.int64), counts)
     rank = np.empty(ds.nnz, dtype=np.int64)
     rank[order] = np.arange(ds.nnz) - starts

@@ -37,7 +37,10 @@ double grid_pass(const RatingGrid& grid, std::uint64_t pass, const PassSettings&
 
     std::vector<double> block_loss(n_blocks, 0.0);
     bool stop = false;
-    const int threads = std::min<int>(resolve_threads(settings.threads), B);
+    // Small grids run on fewer threads (a stratum barrier costs more than it saves under ~32k records per
+    // thread); the result does not depend on the count either way.
+    const std::int64_t records = grid.offsets[n_blocks];
+    const int threads = int(std::min<std::int64_t>({resolve_threads(settings.threads), B, 1 + records / 32768}));
 #pragma omp parallel num_threads(threads)
     for (std::int32_t s = 0; s < B; ++s) {
 #pragma omp for schedule(dynamic, 1)
@@ -71,7 +74,8 @@ double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSet
     shuffle(list.records, list.size, gen);
 
     constexpr std::int64_t chunk = 1 << 16;
-    const int threads = settings.deterministic ? 1 : resolve_threads(settings.threads);
+    const int threads = settings.deterministic ? 1 : int(std::min<std::int64_t>(resolve_threads(settings.threads),
+                                                                                 1 + list.size / 4096));
     double total = 0.0;
     for (std::int64_t begin = 0; begin < list.size; begin += chunk) {
         const std::int64_t end = std::min(list.size, begin + chunk);
