@@ -6,11 +6,15 @@
 // cpp/src/kernels/<model>.cpp with SOCIALREC_INSTANTIATE_KERNEL(name, Args). Each such file is compiled once
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
+#include "socialrec/models/als.hpp"
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/social_als.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
-    X(biased_mf_epoch, BiasedMFArgs)
+    X(biased_mf_epoch, BiasedMFArgs) \
+    X(als_epoch, ALSArgs)            \
+    X(social_als_epoch, SocialALSArgs)
 
 namespace socialrec {
 

@@ -16,6 +16,8 @@ __all__ = ["fit", "loss", "gradient"]
 # model class name -> module of socialrec.reference implementing fit / loss / gradient
 _MODULES = {
     "BiasedMF": "biased_mf",
+    "ALS": "als",
+    "SocialALS": "social_als",
 }
 
 
