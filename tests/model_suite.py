@@ -30,6 +30,11 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("ALS", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1}, ranking=True),
+    Case("ALS-cholesky", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1, "solver": "cholesky"},
+         ranking=True),
+    Case("SocialALS", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                    "social_regularization": 0.5}, ranking=True),
 ]
 
 

@@ -227,9 +227,14 @@ template <class T, class Dim, class Term>
 double als_half_step(const CsrRows& rows, T* X, const T* Y, std::int64_t n_fixed, Dim dim, const ALSSolver& solver,
                      const Term& term, bool want_loss, const PassSettings& settings) {
     const int k = dim.size();
-    const int threads = resolve_threads(settings.threads);
+    // Small half-steps run on fewer threads (a parallel region costs more than it saves below a few million
+    // flops per thread); the result does not depend on the count either way.
+    const double products = solver.cholesky ? k / 3.0 + 1 : solver.cg_steps + 1.0;  // A-products per row
+    const double flops = products * (double(rows.rows) * k * k + 2.0 * double(rows.indptr[rows.rows]) * k);
+    const int threads = int(std::min<double>(resolve_threads(settings.threads), 1 + flops / 4e6));
+    const int gramian_threads = int(std::min<double>(threads, 1 + double(n_fixed) * k * k / 4e6));
     std::vector<T> G(std::size_t(k) * k);
-    gramian(Y, n_fixed, dim, G.data(), threads);
+    gramian(Y, n_fixed, dim, G.data(), gramian_threads);
     std::vector<double> row_loss(want_loss ? rows.rows : 0, 0.0);
     const T alpha = T(solver.alpha), lambda = T(solver.regularization);
 

@@ -57,8 +57,9 @@ class SocialALS(ALS):
     objective, as for ALS. The item half-step is WRMF's unchanged; ``social_regularization=0`` gives exactly
     (bit for bit) :class:`ALS`.
 
-    Users without any stored interaction but with friends get ``x_u = β Σ_f S_uf x_f / (λ + β s_u)`` (exact
-    solve): a shrunk average of their friends, so cold users get recommendations from their friends' tastes.
+    Users without any stored interaction but with friends get ``x_u = (YᵀY + (λ + β s_u) I)⁻¹ β Σ_f S_uf x_f``
+    (exact solve): a shrunk average of their friends, so cold users get recommendations from their friends'
+    tastes (ALS leaves them at 0).
 
     Parameters
     ----------

@@ -8,6 +8,7 @@
 // stay independent and the result is the same on any number of threads. The item half-step is WRMF's.
 // Reference: socialrec/reference/social_als.py.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -90,7 +91,8 @@ double social_als_epoch(const SocialALSArgs<T>& s, const PassSettings& settings)
                                           NoRowTerm{}, true, settings);
         return loss + a.solver.regularization * squared_frobenius(a.user_factors, n_users, dim) +
                laplacian_penalty(s.similarity, a.user_factors, s.social_regularization, dim,
-                                 resolve_threads(settings.threads));
+                                 int(std::min<std::int64_t>(resolve_threads(settings.threads),
+                                                            1 + s.similarity.indptr[n_users] * dim.size() / 1000000)));
     });
 }
 
