@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "socialrec/isa.hpp"
@@ -94,10 +95,58 @@ void gramian(const T* Y, std::int64_t n, Dim dim, T* G, int threads) {
 }
 
 // out = G v for a symmetric k x k G, as a sum of G's rows (columns) scaled by v: contiguous loads only.
-template <class T, class Dim>
-inline void symmetric_product(const T* G, const T* __restrict v, T* __restrict out, Dim dim) {
+template <class T>
+inline void symmetric_product(const T* G, const T* __restrict v, T* __restrict out, DynamicDim dim) {
     for (int j = 0; j < dim.size(); ++j) out[j] = 0;
     for (int l = 0; l < dim.size(); ++l) axpy(v[l], G + std::int64_t(l) * dim.size(), out, dim);
+}
+
+// Fixed k: the sum lives in registers, in two interleaved accumulators (even and odd rows of G) so that two
+// independent FMA chains hide the FMA latency; this product is most of the cost of a CG step.
+template <class T, int K>
+inline void symmetric_product(const T* G, const T* __restrict v, T* __restrict out, FixedDim<K>) {
+    T even[K], odd[K];
+    for (int j = 0; j < K; ++j) even[j] = odd[j] = 0;
+    for (int l = 0; l + 1 < K; l += 2) {
+        const T a = v[l], b = v[l + 1];
+        const T* __restrict g0 = G + std::int64_t(l) * K;
+        const T* __restrict g1 = g0 + K;
+#pragma omp simd
+        for (int j = 0; j < K; ++j) {
+            even[j] += a * g0[j];
+            odd[j] += b * g1[j];
+        }
+    }
+    if constexpr (K % 2 == 1) {
+        const T* __restrict g = G + std::int64_t(K - 1) * K;
+        for (int j = 0; j < K; ++j) even[j] += v[K - 1] * g[j];
+    }
+#pragma omp simd
+    for (int j = 0; j < K; ++j) out[j] = even[j] + odd[j];
+}
+
+// A dot product whose horizontal sum is a tree over one register's lanes: the plain `omp simd` reduction of
+// vec.hpp ends in a serial lane-by-lane sum, which costs as much as the multiply-adds at these sizes.
+template <class T, class Dim>
+inline T row_dot(const T* __restrict a, const T* __restrict b, Dim dim) {
+    constexpr int W = 64 / int(sizeof(T));  // lanes of a 512-bit register (two registers with AVX2)
+    if constexpr (std::is_same_v<Dim, DynamicDim>) {
+        return dot(a, b, dim);
+    } else if constexpr (Dim::size() % W != 0) {
+        return dot(a, b, dim);
+    } else {
+        T acc[W];
+        for (int j = 0; j < W; ++j) acc[j] = 0;
+        for (int c = 0; c < Dim::size(); c += W) {
+#pragma omp simd
+            for (int j = 0; j < W; ++j) acc[j] += a[c + j] * b[c + j];
+        }
+        for (int w = W / 2; w >= 1; w /= 2) {
+#pragma omp simd
+            for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+        }
+        return acc[0];
+    }
 }
 
 // What a model adds to one row's normal equations: A_u += shift(u) I, b_u += extra (add_rhs).
@@ -129,7 +178,7 @@ struct RowSystem {
         axpy(shift, v, out, dim);
         for (std::int64_t e = 0; e < n; ++e) {
             const T* ye = y(e);
-            axpy(alpha * T(val[e]) * dot(ye, v, dim), ye, out, dim);
+            axpy(alpha * T(val[e]) * row_dot(ye, v, dim), ye, out, dim);
         }
     }
 
@@ -164,16 +213,16 @@ void cg_solve(const RowSystem<T, Dim>& sys, T* __restrict x, RowScratch<T>& s, i
     sys.apply(x, Ap);
     for (int j = 0; j < dim.size(); ++j) r[j] = b[j] - Ap[j];
     for (int j = 0; j < dim.size(); ++j) p[j] = r[j];
-    T rs = dot(r, r, dim);
+    T rs = row_dot(r, r, dim);
     for (int step = 0; step < steps; ++step) {
         if (double(rs) < 1e-20) break;
         sys.apply(p, Ap);
-        const T pAp = dot(p, Ap, dim);
+        const T pAp = row_dot(p, Ap, dim);
         if (!(pAp > T(0))) break;
         const T a = rs / pAp;
         axpy(a, p, x, dim);
         axpy(-a, Ap, r, dim);
-        const T rs_new = dot(r, r, dim);
+        const T rs_new = row_dot(r, r, dim);
         const T beta = rs_new / rs;
 #pragma omp simd
         for (int j = 0; j < dim.size(); ++j) p[j] = r[j] + beta * p[j];
