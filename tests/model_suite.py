@@ -35,6 +35,9 @@ CASES = [
          ranking=True),
     Case("SocialALS", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
                                     "social_regularization": 0.5}, ranking=True),
+    Case("SocialALS-normalized", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                               "social_regularization": 2.0, "similarity": "normalized",
+                                               "solver": "cholesky"}, ranking=True),
 ]
 
 

@@ -99,3 +99,13 @@ def test_social_term_pays_on_homophilous_data():
 def test_bad_social_regularization_rejected():
     with pytest.raises(ValueError, match="social_regularization"):
         sr.SocialALS(social_regularization=-1.0)
+
+
+def test_normalized_similarity_divides_by_the_degrees():
+    trust = sp.csr_matrix(np.array([[0, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 3, 0]], dtype=np.float32))
+    S = edge_similarity(trust).toarray()
+    d = S.sum(axis=1)
+    np.testing.assert_allclose(edge_similarity(trust, normalized=True).toarray(), S / np.sqrt(np.outer(d, d)),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="similarity"):
+        sr.SocialALS(similarity="cosine")

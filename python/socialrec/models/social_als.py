@@ -9,16 +9,23 @@ from .als import ALS, csr_arrays, wrmf_objective
 from .base import NON_NEGATIVE, register
 
 
-def edge_similarity(trust):
+def edge_similarity(trust, normalized=False):
     """The symmetric similarity of SocialALS: ``S = (B + Bᵀ)/2`` with ``B`` the trust graph binarised
     (``B_uf = 1`` where ``trust[u, f] != 0``), so each stored edge u→f carries weight ½ in both ``S_uf`` and
-    ``S_fu``. A friendship stored in both directions (LastFM) gets ``S_uf = S_fu = 1``."""
+    ``S_fu``. A friendship stored in both directions (LastFM) gets ``S_uf = S_fu = 1``. With ``normalized``
+    each entry is divided by ``sqrt(d_u d_f)``, ``d`` the row sums of that S (the normalised Laplacian)."""
     t = sp.coo_matrix(trust)
     keep = (t.data != 0) & (t.row != t.col)  # a self-loop adds nothing to ‖x_u − x_f‖²
     b = sp.csr_matrix((np.ones(int(keep.sum()), np.float64), (t.row[keep], t.col[keep])), shape=t.shape)
     b.data[:] = 1.0  # repeated entries count once
     s = ((b + b.T) * 0.5).tocsr()
     s.sort_indices()
+    if normalized:
+        inv = np.zeros(s.shape[0])
+        degree = np.asarray(s.sum(axis=1)).ravel()
+        inv[degree > 0] = 1.0 / np.sqrt(degree[degree > 0])
+        s = s.multiply(inv[:, None]).multiply(inv[None, :]).tocsr()
+        s.sort_indices()
     return s.astype(np.float32)
 
 
@@ -66,12 +73,17 @@ class SocialALS(ALS):
     social_regularization : float, default 1.0
         ``β`` (≥ 0), the weight of the graph-Laplacian term. The default is the value chosen on a validation
         split carved from LastFM's training data (``bench/lastfm_als.py``), with α = 9, λ = 0.01.
+    similarity : {"edges", "normalized"}, default "edges"
+        ``"edges"``: S as above (1 per friendship). ``"normalized"``: ``S_uf / sqrt(d_u d_f)`` with ``d_u`` the
+        row sums of S, i.e. the symmetric normalised Laplacian ``I − D^-½ S D^-½`` of the same graph, which
+        keeps users with many friends from being pulled harder than others.
     factors, epochs, regularization, alpha, solver, cg_steps, init_std, seed, num_threads, dtype, device, progress
         As in :class:`ALS`.
     """
 
-    _params = {"social_regularization": 1.0}
-    _checks = {"social_regularization": NON_NEGATIVE}
+    _params = {"social_regularization": 1.0, "similarity": "edges"}
+    _checks = {"social_regularization": NON_NEGATIVE,
+               "similarity": (lambda v: v in ("edges", "normalized"), "'edges' or 'normalized'")}
     _kernel = "social_als_epoch"
 
     def _hyper(self):
@@ -79,14 +91,17 @@ class SocialALS(ALS):
 
     def _prepare(self, train):
         state = super()._prepare(train)
-        state["arrays"].update(csr_arrays(edge_similarity(train.trust), "similarity"))
+        state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
         return state
 
     def _loss(self, data):
         X = np.asarray(self.parameters_["user_factors"], dtype=np.float64)
         Y = np.asarray(self.parameters_["item_factors"], dtype=np.float64)
         return (wrmf_objective(X, Y, data.ratings, self.alpha, self.regularization)
-                + laplacian_penalty(X, edge_similarity(data.trust), self.social_regularization))
+                + laplacian_penalty(X, self._similarity(data.trust), self.social_regularization))
+
+    def _similarity(self, trust):
+        return edge_similarity(trust, normalized=self.similarity == "normalized")
 
 
 def laplacian_penalty(X, similarity, beta):
