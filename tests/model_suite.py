@@ -30,6 +30,11 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("SoReg", "SoReg", {"epochs": 5}),
+    Case("SoReg-SR1-vss", "SoReg", {"epochs": 5, "regularizer": "SR1", "similarity": "vss"}),
+    Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),
+    Case("RSTE", "RSTE", {"epochs": 5}),
+    Case("TrustMF", "TrustMF", {"epochs": 5}),
     Case("ALS", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1}, ranking=True),
     Case("ALS-cholesky", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1, "solver": "cholesky"},
          ranking=True),

@@ -15,6 +15,16 @@ std::vector<RegisterFn>& registered_bindings() {
     return fns;
 }
 
+FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing record array '") + key + "'");
+    auto records = arrays[key].cast<py::array>();
+    if (records.itemsize() != sizeof(RatingRecord) || records.ndim() != 1 || !(records.flags() & py::array::c_style) ||
+        !records.writeable())
+        throw py::value_error(std::string("'") + key +
+                              "' must be a writeable C-contiguous 1-D array of 12-byte (int32, int32, float32) records");
+    return FlatList<RatingRecord>{static_cast<RatingRecord*>(records.mutable_data()), records.size()};
+}
+
 RatingGrid rating_grid(const py::dict& arrays) {
     RatingGrid grid{};
     auto records = arrays["records"].cast<py::array>();

@@ -40,6 +40,16 @@ T scalar(const py::dict& values, const char* key) {
     return values[key].cast<T>();
 }
 
+// A 1-D array that a pass visits (and shuffles in place): data pointer and length, exact dtype.
+template <class T>
+FlatList<T> flat_list(const py::dict& arrays, const char* key) {
+    T* data = inplace_data<T>(arrays, key);
+    return FlatList<T>{data, static_cast<std::int64_t>(arrays[key].cast<py::array>().size())};
+}
+
+// A 1-D array of 12-byte (int32, int32, float32) records: rating records or packed trust edges.
+FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key);
+
 // The packed records of a rating grid (python/socialrec/_engine.py builds them).
 RatingGrid rating_grid(const py::dict& arrays);
 

@@ -159,7 +159,7 @@ def cmd_evaluate(args):
     sr = _sr()
     data = _load_data(args)
     cls = _model_class(args.model)
-    params = {"seed": args.seed, **_params(args.param)}
+    params = _params(args.param)
     ranking = cls.__name__ in RANKING_MODELS
     result = sr.cross_validate(cls, data, folds=args.folds, seed=args.seed, k=args.k, ranking=ranking,
                                progress=not args.quiet, **params)

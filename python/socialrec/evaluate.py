@@ -17,7 +17,8 @@ def evaluate(model, test, train=None, k=10, users=None):
 
 def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=False, progress=False, **params):
     """Fit ``model_class(**params)`` on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out
-    fold. Returns ``{metric: {"mean", "std", "folds"}}`` plus ``fit_seconds``."""
+    fold. ``seed`` seeds the folds and, unless ``params`` set one, the models. Returns
+    ``{metric: {"mean", "std", "folds"}}`` plus ``fit_seconds``."""
     import time
 
     results = {}
@@ -27,7 +28,7 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=False, prog
 
         iterator = tqdm(iterator, total=folds, desc=f"{model_class.__name__} CV", unit="fold")
     for train, test in iterator:
-        model = model_class(**params)
+        model = model_class(**{"seed": seed, **params})
         start = time.perf_counter()
         model.fit(train)
         seconds = time.perf_counter() - start

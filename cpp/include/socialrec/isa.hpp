@@ -18,3 +18,11 @@
 // Opens `namespace socialrec { inline namespace isa_<variant> {` in kernel headers.
 #define SOCIALREC_KERNELS_BEGIN namespace socialrec { inline namespace SOCIALREC_ISA_NAMESPACE {
 #define SOCIALREC_KERNELS_END } }
+
+// For the per-observation step functors and vector helpers: the passes call them once per record, and the
+// compiler does not always inline them into OpenMP-outlined loops on its own (seen: a call per update).
+#if defined(__GNUC__)
+#define SOCIALREC_INLINE inline __attribute__((always_inline))
+#else
+#define SOCIALREC_INLINE inline
+#endif

@@ -8,12 +8,18 @@
 #pragma once
 #include "socialrec/models/als.hpp"
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/rste.hpp"
 #include "socialrec/models/social_als.hpp"
+#include "socialrec/models/soreg.hpp"
+#include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
     X(biased_mf_epoch, BiasedMFArgs) \
-    X(als_epoch, ALSArgs)            \
+    X(soreg_epoch, SoRegArgs) \
+    X(rste_epoch, RSTEArgs) \
+    X(trustmf_epoch, TrustMFArgs) \
+    X(als_epoch, ALSArgs) \
     X(social_als_epoch, SocialALSArgs)
 
 namespace socialrec {

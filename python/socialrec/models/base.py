@@ -448,6 +448,9 @@ class Model:
 
     # -- persistence -----------------------------------------------------------------------------------------
     _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")
+    # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
+    # saved as "fit/<name>" and restored as attributes.
+    _FIT_ARRAYS = ()
 
     def save(self, path):
         """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside)."""
@@ -459,6 +462,8 @@ class Model:
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
         arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
+        for name in self._FIT_ARRAYS:
+            arrays[f"fit/{name}"] = getattr(self, name)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name, None)
             if ids is not None:
@@ -500,6 +505,8 @@ def load(path):
     model.history = meta["history"]
     model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
     model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
+    for name in cls._FIT_ARRAYS:
+        setattr(model, name, files[f"fit/{name}"])
     model.user_ids_ = files.get("ids/user_ids_")
     model.item_ids_ = files.get("ids/item_ids_")
     model._invalidate()

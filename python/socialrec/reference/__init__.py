@@ -16,6 +16,9 @@ __all__ = ["fit", "loss", "gradient"]
 # model class name -> module of socialrec.reference implementing fit / loss / gradient
 _MODULES = {
     "BiasedMF": "biased_mf",
+    "SoReg": "soreg",
+    "RSTE": "rste",
+    "TrustMF": "trustmf",
     "ALS": "als",
     "SocialALS": "social_als",
 }

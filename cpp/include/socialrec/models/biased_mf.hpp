@@ -43,7 +43,7 @@ struct BiasedMFStep {
     Dim dim;
     T mu, gamma, lambda, lambda_b;
 
-    double operator()(const RatingRecord& r) const {
+    SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
         T* __restrict p = P + std::int64_t(r.user) * dim.size();
         T* __restrict q = Q + std::int64_t(r.item) * dim.size();
         T prediction = dot(p, q, dim);
@@ -54,14 +54,8 @@ struct BiasedMFStep {
             prediction += mu + b_u + b_i;
         }
         const T e = T(r.value) - prediction;
-        T norms = 0;
-#pragma omp simd reduction(+ : norms)
-        for (int j = 0; j < dim.size(); ++j) {
-            const T pj = p[j], qj = q[j];
-            norms += pj * pj + qj * qj;
-            p[j] = pj + gamma * (e * qj - lambda * pj);
-            q[j] = qj + gamma * (e * pj - lambda * qj);
-        }
+        const T norms = squared_norm(p, dim) + squared_norm(q, dim);
+        pair_update(p, q, e, gamma, lambda, lambda, dim);
         double loss = 0.5 * double(e) * double(e) + 0.5 * double(lambda) * double(norms);
         if (Biased) {
             loss += 0.5 * double(lambda_b) * (double(b_u) * b_u + double(b_i) * b_i);

@@ -1,0 +1,188 @@
+"""The training engine: visiting orders, kernel variants, Ctrl-C, divergence, early stopping, callbacks."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import socialrec as sr
+from socialrec import _core, _engine
+from socialrec.reference import _rng
+
+
+def test_splitmix_and_shuffle_match_cpp_spec():
+    # Known SplitMix64 outputs for seed 0 (Steele et al.'s reference sequence).
+    g = _rng.SplitMix64(0)
+    assert [g.next() for _ in range(3)] == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+    values = list(range(10))
+    arr = np.arange(10)
+    _rng.shuffle(arr, _rng.SplitMix64(7))
+    assert sorted(arr.tolist()) == values and arr.tolist() != values
+
+
+def test_grid_blocks_do_not_depend_on_threads_and_cover_every_rating():
+    ds = sr.datasets.synthetic(n_users=300, n_items=200, seed=1)
+    u, i, v = ds.user_item_arrays()
+    B = _engine.grid_blocks(ds.n_users, ds.n_items, 8, 4)
+    grid = _engine.pack_grid(u, i, v, ds.n_users, ds.n_items, B)
+    assert grid["offsets"][-1] == len(u) and np.all(np.diff(grid["offsets"]) >= 0)
+    for block in range(B * B):
+        rec = grid["records"][grid["offsets"][block]:grid["offsets"][block + 1]]
+        assert np.all(rec["user"] * B // ds.n_users == block // B)
+        assert np.all(rec["item"] * B // ds.n_items == block % B)
+    packed = sorted(zip(grid["records"]["user"].tolist(), grid["records"]["item"].tolist()))
+    assert packed == sorted(zip(u.tolist(), i.tolist()))
+
+
+def _run_in_subprocess(code, env=None, timeout=120):
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@pytest.mark.skipif(len(_core.build_info["simd_variants"]) < 2, reason="only one kernel variant built")
+def test_kernel_variants_agree(tmp_path):
+    code = """
+        import os, numpy as np, socialrec as sr
+        out = os.environ["VARIANT_OUT"]
+        ds = sr.datasets.synthetic(n_users=200, n_items=100, seed=2)
+        for dtype in ("float64", "float32"):
+            m = sr.BiasedMF(factors=32, epochs=5, dtype=dtype, seed=0).fit(ds)
+            np.save(out + "_" + dtype + ".npy", m.parameters_["user_factors"])
+        print(sr.build_info()["simd"])
+    """
+    results = {}
+    for variant in _core.build_info["simd_variants"]:
+        out = str(tmp_path / variant)
+        proc = _run_in_subprocess(code, env={"SOCIALREC_SIMD": variant, "VARIANT_OUT": out})
+        if proc.returncode != 0 and "names no kernel variant this build and CPU support" in proc.stderr:
+            continue  # this CPU cannot run that variant
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == variant
+        results[variant] = {d: np.load(f"{out}_{d}.npy") for d in ("float64", "float32")}
+    base = next(iter(results.values()))
+    for other in results.values():
+        np.testing.assert_allclose(other["float64"], base["float64"], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(other["float32"], base["float32"], rtol=0, atol=1e-4)
+
+
+def test_ctrl_c_stops_within_a_second_and_keeps_last_finished_epoch(tmp_path):
+    flag = tmp_path / "started"
+    code = f"""
+        import sys, time, numpy as np, socialrec as sr
+        ds = sr.datasets.synthetic(n_users=40000, n_items=20000, density=0.002, seed=0)
+        model = sr.BiasedMF(factors=128, epochs=10000, num_threads=1)
+        def callback(m, record):
+            if record["epoch"] == 0:
+                open({str(flag)!r}, "w").close()
+        try:
+            model.fit(ds, callback=callback)
+        except KeyboardInterrupt:
+            done = len(model.history)
+            ok = all(np.isfinite(v).all() for v in model.parameters_.values())
+            print("interrupted", done, ok, time.time(), flush=True)
+            sys.exit(0)
+        print("not interrupted")
+    """
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not flag.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert flag.exists(), proc.stderr.read() if proc.poll() is not None else "first epoch never finished"
+    time.sleep(0.3)
+    sent = time.time()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    word, epochs, ok, stopped = out.split()
+    assert word == "interrupted" and int(epochs) >= 1 and ok == "True"
+    assert float(stopped) - sent < 2.0, "fit did not return within about a second of Ctrl-C"
+
+
+def test_divergence_raises_naming_the_epoch_and_keeps_finite_parameters():
+    ds = sr.datasets.synthetic(n_users=200, n_items=100, seed=0)
+    model = sr.BiasedMF(learning_rate=50.0, epochs=50)
+    with pytest.raises(sr.DivergenceError, match=r"epoch \d+.*learning_rate") as info:
+        model.fit(ds)
+    assert info.value.epoch >= 0
+    assert all(np.all(np.isfinite(v)) for v in model.parameters_.values())
+    assert len(model.history) == info.value.epoch
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    ds = sr.datasets.synthetic(n_users=400, n_items=200, seed=0)
+    train, valid = sr.split.train_test_split(ds, test_size=0.2, seed=0)
+    model = sr.BiasedMF(epochs=300, learning_rate=0.05, regularization=0.0).fit(
+        train, validation=valid, early_stopping=3)
+    scores = [h["val_rmse"] for h in model.history]
+    assert len(scores) < 300, "over-fitting without regularisation should trigger early stopping"
+    best = int(np.argmin(scores))
+    assert model.best_epoch_ == best
+    assert sr.metrics.rmse(model, valid) == pytest.approx(scores[best], rel=1e-6)
+
+
+def test_early_stopping_needs_validation():
+    ds = sr.datasets.synthetic(n_users=50, n_items=40, seed=0)
+    with pytest.raises(ValueError, match="validation"):
+        sr.BiasedMF().fit(ds, early_stopping=2)
+
+
+def test_callback_can_stop_and_save_mid_training(tmp_path):
+    ds = sr.datasets.synthetic(n_users=100, n_items=60, seed=0)
+    path = tmp_path / "mid.npz"
+
+    def callback(model, record):
+        if record["epoch"] == 2:
+            model.save(path)
+            return True
+        return False
+
+    model = sr.BiasedMF(epochs=10).fit(ds, callback=callback)
+    assert len(model.history) == 3
+    loaded = sr.load(path)
+    assert np.array_equal(loaded.parameters_["user_factors"], model.parameters_["user_factors"])
+    assert len(loaded.history) == 3
+
+
+def test_load_rejects_missing_corrupted_and_foreign_files(tmp_path):
+    with pytest.raises(ValueError, match="not a socialrec model"):
+        sr.load(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match="not a socialrec model"):
+        sr.load(bad)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, a=np.arange(3))
+    with pytest.raises(ValueError, match="not a socialrec model"):
+        sr.load(foreign)
+
+
+def test_build_info_keys_and_types():
+    info = sr.build_info()
+    for key in ("version", "compiler", "openmp", "simd", "cuda_built", "cuda_archs", "cuda_devices"):
+        assert key in info
+    assert info["version"] == sr.__version__
+    assert info["simd"] in info["simd_variants"]
+    assert isinstance(info["cuda_built"], bool) and isinstance(info["cuda_devices"], list)
+
+
+def test_device_cuda_without_cuda_build_is_a_clear_error():
+    if sr.build_info()["cuda_built"] and sr.build_info()["cuda_devices"]:
+        pytest.skip("a CUDA device is present")
+    ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
+    with pytest.raises(RuntimeError, match="CUDA"):
+        sr.BiasedMF(device="cuda").fit(ds)
+
+
+def test_inputs_are_not_modified():
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=0)
+    before = ds.ratings.copy(), ds.trust.copy()
+    sr.BiasedMF(epochs=3).fit(ds)
+    assert (ds.ratings != before[0]).nnz == 0 and (ds.trust != before[1]).nnz == 0
+    assert np.array_equal(ds.ratings.indices, before[0].indices)
