@@ -71,8 +71,9 @@ class SocialALS(ALS):
     Parameters
     ----------
     social_regularization : float, default 1.0
-        ``β`` (≥ 0), the weight of the graph-Laplacian term. The default is the value chosen on a validation
-        split carved from LastFM's training data (``bench/lastfm_als.py``), with α = 9, λ = 0.01.
+        ``β`` (≥ 0), the weight of the graph-Laplacian term (no published value: GRALS tunes it per data set).
+        On LastFM (k = 64) the validation split of ``bench/lastfm_als.py`` chose ``β = 10`` with
+        ``similarity="normalized"``, ``λ = 50``, ``α = 9``; tune it with λ, the two interact.
     similarity : {"edges", "normalized"}, default "edges"
         ``"edges"``: S as above (1 per friendship). ``"normalized"``: ``S_uf / sqrt(d_u d_f)`` with ``d_u`` the
         row sums of S, i.e. the symmetric normalised Laplacian ``I − D^-½ S D^-½`` of the same graph, which
