@@ -34,6 +34,35 @@ T* inplace_data(const py::dict& arrays, const char* key) {
     return static_cast<T*>(array.mutable_data());
 }
 
+// A read-only input array the kernel keeps a raw pointer to (offsets, weights, index lists): exact dtype and
+// C-contiguous, so that no converted temporary is handed over; `size` (when >= 0) is checked too.
+template <class T>
+const T* input_data(const py::dict& arrays, const char* key, std::int64_t size = -1) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    py::object obj = arrays[key];
+    if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string("'") + key + "' must be a NumPy array");
+    auto array = obj.cast<py::array>();
+    if (!array.dtype().is(py::dtype::of<T>()))
+        throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(array.dtype())) +
+                             ", expected " + std::string(py::str(py::dtype::of<T>())));
+    if (!(array.flags() & py::array::c_style)) throw py::value_error(std::string("'") + key + "' must be C-contiguous");
+    if (size >= 0 && array.size() != size)
+        throw py::value_error(std::string("'") + key + "' has " + std::to_string(array.size()) + " entries, expected " +
+                              std::to_string(size));
+    return static_cast<const T*>(array.data());
+}
+
+// A list of packed records of any type (user ids, trust edges...) that a pass shuffles in place.
+template <class Record>
+FlatList<Record> typed_records(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    auto array = arrays[key].cast<py::array>();
+    if (array.itemsize() != sizeof(Record) || !(array.flags() & py::array::c_style) || !array.writeable())
+        throw py::value_error(std::string("'") + key + "' must be a writeable C-contiguous array of " +
+                              std::to_string(sizeof(Record)) + "-byte records");
+    return FlatList<Record>{static_cast<Record*>(array.mutable_data()), static_cast<std::int64_t>(array.size())};
+}
+
 template <class T>
 T scalar(const py::dict& values, const char* key) {
     if (!values.contains(key)) throw py::key_error(std::string("missing setting '") + key + "'");

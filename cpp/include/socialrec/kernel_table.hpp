@@ -8,17 +8,25 @@
 #pragma once
 #include "socialrec/models/als.hpp"
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/svdpp.hpp"
+#include "socialrec/models/trustsvd.hpp"
 #include "socialrec/models/rste.hpp"
 #include "socialrec/models/social_als.hpp"
+#include "socialrec/models/social_mf.hpp"
+#include "socialrec/models/sorec.hpp"
 #include "socialrec/models/soreg.hpp"
 #include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
     X(biased_mf_epoch, BiasedMFArgs) \
+    X(svdpp_epoch, SVDppArgs) \
+    X(trustsvd_epoch, TrustSVDArgs) \
     X(soreg_epoch, SoRegArgs) \
     X(rste_epoch, RSTEArgs) \
     X(trustmf_epoch, TrustMFArgs) \
+    X(sorec_epoch, SoRecArgs) \
+    X(social_mf_epoch, SocialMFArgs) \
     X(als_epoch, ALSArgs) \
     X(social_als_epoch, SocialALSArgs)
 

@@ -67,15 +67,19 @@ double grid_pass(const RatingGrid& grid, std::uint64_t pass, const PassSettings&
 }
 
 // Visits `list` in a freshly shuffled order; see the header comment. Checks for Ctrl-C every `chunk` records.
+// `work` is the pass's size in elementary updates (default: one per record; grouped_pass counts members):
+// small passes run on fewer threads, about one per 4096 updates.
 template <class Record, class Step>
-double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSettings& settings, const Step& step) {
+double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSettings& settings, const Step& step,
+                 std::int64_t work = -1) {
     if (list.size <= 0) return 0.0;
     SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, 0));
     shuffle(list.records, list.size, gen);
 
     constexpr std::int64_t chunk = 1 << 16;
+    if (work < 0) work = list.size;
     const int threads = settings.deterministic ? 1 : int(std::min<std::int64_t>(resolve_threads(settings.threads),
-                                                                                 1 + list.size / 4096));
+                                                                                 1 + work / 4096));
     double total = 0.0;
     for (std::int64_t begin = 0; begin < list.size; begin += chunk) {
         const std::int64_t end = std::min(list.size, begin + chunk);
@@ -102,13 +106,18 @@ SOCIALREC_KERNELS_BEGIN
 template <class Member, class Step>
 double grouped_pass(const FlatList<std::int32_t>& groups, Member* members, const std::int64_t* offsets,
                     std::uint64_t pass, const PassSettings& settings, const Step& step) {
-    return flat_pass(groups, pass, settings, [&](std::int32_t g) {
-        Member* first = members + offsets[g];
-        const std::int64_t n = offsets[g + 1] - offsets[g];
-        SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(g) + 1));
-        shuffle(first, n, gen);
-        return step(g, first, n);
-    });
+    std::int64_t work = 0;  // members of the listed groups: what the thread count should follow
+    for (std::int64_t r = 0; r < groups.size; ++r) work += offsets[groups.records[r] + 1] - offsets[groups.records[r]];
+    return flat_pass(
+        groups, pass, settings,
+        [&](std::int32_t g) {
+            Member* first = members + offsets[g];
+            const std::int64_t n = offsets[g + 1] - offsets[g];
+            SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(g) + 1));
+            shuffle(first, n, gen);
+            return step(g, first, n);
+        },
+        work);
 }
 
 SOCIALREC_KERNELS_END

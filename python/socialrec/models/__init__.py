@@ -4,7 +4,12 @@ from .als import ALS
 from .biased_mf import BiasedMF
 from .rste import RSTE
 from .social_als import SocialALS
+from .social_mf import SocialMF
+from .sorec import SoRec
 from .soreg import SoReg
+from .svdpp import SVDpp
 from .trustmf import TrustMF
+from .trustsvd import TrustSVD
 
-__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "ALS", "SocialALS"]
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SoRec", "SocialMF", "SVDpp", "TrustSVD",
+           "ALS", "SocialALS"]

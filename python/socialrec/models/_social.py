@@ -54,3 +54,8 @@ def trust_grid(src, dst, values, n_users, factors, itemsize):
     different matrices, e.g. TrustMF's B_u . W_k)."""
     blocks = _engine.grid_blocks(n_users, n_users, factors, itemsize)
     return _engine.pack_grid(src, dst, values, n_users, n_users, blocks)
+
+
+def logistic(x):
+    """The logistic function g(x) = 1 / (1 + exp(-x)), elementwise in float64."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))

@@ -16,9 +16,13 @@ __all__ = ["fit", "loss", "gradient"]
 # model class name -> module of socialrec.reference implementing fit / loss / gradient
 _MODULES = {
     "BiasedMF": "biased_mf",
+    "SVDpp": "svdpp",
+    "TrustSVD": "trustsvd",
     "SoReg": "soreg",
     "RSTE": "rste",
     "TrustMF": "trustmf",
+    "SoRec": "sorec",
+    "SocialMF": "social_mf",
     "ALS": "als",
     "SocialALS": "social_als",
 }
