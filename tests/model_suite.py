@@ -41,6 +41,14 @@ CASES = [
     Case("TrustMF", "TrustMF", {"epochs": 5}),
     Case("SoRec", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
     Case("SocialMF", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
+    Case("ALS", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1}, ranking=True),
+    Case("ALS-cholesky", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1, "solver": "cholesky"},
+         ranking=True),
+    Case("SocialALS", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                    "social_regularization": 0.5}, ranking=True),
+    Case("SocialALS-normalized", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                               "social_regularization": 2.0, "similarity": "normalized",
+                                               "solver": "cholesky"}, ranking=True),
 ]
 
 

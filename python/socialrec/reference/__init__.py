@@ -26,6 +26,8 @@ _MODULES = {
     "TrustMF": "trustmf",
     "SoRec": "sorec",
     "SocialMF": "social_mf",
+    "ALS": "als",
+    "SocialALS": "social_als",
 }
 
 
