@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 import socialrec as sr
-from social_checks import cold_trust_users, rmse, split, without_trust
+from social_checks import check_rating_offset, cold_trust_users, rmse, split, without_trust
 
 # One thread unless a test is about threads: the suite runs on shared, loaded cores.
 def SoRec(**kw):
@@ -74,6 +74,10 @@ def test_users_without_trust_fall_back_to_the_plain_model():
         assert np.array_equal(a.parameters_[k], b.parameters_[k]), k
 
 
+def test_predictions_use_the_logistic_link_with_the_rating_offset():
+    check_rating_offset(SocialMF)
+
+
 def test_trust_values_weight_the_trustees():
     from socialrec.models.social_mf import normalised_trust
 
@@ -84,7 +88,8 @@ def test_trust_values_weight_the_trustees():
 
 
 @pytest.mark.parametrize("bad", [{"social_regularization": -0.5}, {"social_regularization": float("inf")},
-                                 {"deterministic": "yes"}, {"learning_rate": -1.0}, {"regularization": None}])
+                                 {"deterministic": "yes"}, {"learning_rate": -1.0}, {"regularization": None},
+                                 {"offset": None}])
 def test_bad_hyper_parameters_rejected(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):
