@@ -45,6 +45,23 @@ def pack_grid(users, items, values, n_users, n_items, blocks):
     return {"records": records, "offsets": offsets, "blocks": int(blocks)}
 
 
+def pack_user_groups(users, items, values, n_users):
+    """Packs rating triples grouped by user for ``grouped_pass`` (SVD++, TrustSVD): ``rating_records`` sorted by
+    user (stable, so CSR input keeps its order), ``rating_offsets`` (int64, ``n_users + 1``; user u's records at
+    ``[off[u], off[u+1])``) and ``rating_users`` (int32, the users with at least one rating, ascending)."""
+    users = np.asarray(users, dtype=np.int64)
+    order = np.argsort(users, kind="stable")
+    records = np.empty(len(order), dtype=RECORD_DTYPE)
+    records["user"] = users[order]
+    records["item"] = np.asarray(items)[order]
+    records["value"] = np.asarray(values, dtype=np.float32)[order]
+    counts = np.bincount(users, minlength=n_users)
+    offsets = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return {"rating_records": records, "rating_offsets": offsets,
+            "rating_users": np.flatnonzero(counts > 0).astype(np.int32)}
+
+
 def pack_edges(src, dst, values):
     """Packs trust edges (or any pair list) into the record layout of a flat pass."""
     edges = np.empty(len(src), dtype=EDGE_DTYPE)

@@ -87,6 +87,7 @@ class Model:
     _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
     _checks = {}
     _link = "identity"          # "logistic" or "score" (see the module docstring)
+    _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
 
     def __init_subclass__(cls, **kwargs):
@@ -170,11 +171,19 @@ class Model:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
 
     def _resolve_device(self):
-        if self.device == "cuda":
-            from .. import _backend
+        """``"cpu"`` or ``"cuda"`` for this model's ``device`` and ``dtype`` (see ``_backend.resolve_device``)."""
+        from .. import _backend
 
-            _backend.require_cuda()
-        return "cpu"
+        return _backend.resolve_device(self.device, self.dtype, self._cuda_kernels, type(self).__name__)
+
+    def _training_data(self, data, trust, device):
+        """The training data in the form the ``device``'s kernels take (hook; CPU: a ``Dataset``)."""
+        return as_dataset(data, trust)
+
+    def _seen_structure(self, train):
+        """CSR (indptr int64, indices int32) of the training items per user (hook, like ``_training_data``)."""
+        seen = train.ratings.tocsr()
+        return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
 
     def fit(self, data, trust=None, *, validation=None, early_stopping=None, callback=None):
         """Train on ``data``.
@@ -205,7 +214,9 @@ class Model:
         KeyboardInterrupt
             Ctrl-C stops within about a second; the model keeps the last finished epoch.
         """
-        train = as_dataset(data, trust)
+        self._check_params()
+        device = self._resolve_device()
+        train = self._training_data(data, trust, device)
         if early_stopping is not None:
             if validation is None:
                 raise ValueError("early_stopping needs a validation set (fit(..., validation=...))")
@@ -216,19 +227,16 @@ class Model:
             if validation.ratings.shape != train.ratings.shape:
                 raise ValueError(f"validation has shape {validation.ratings.shape}, training data "
                                  f"{train.ratings.shape}: both must share one index space")
-        self._check_params()
-        self._resolve_device()
         self._validate_training_data(train)
         seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
 
         self._clear_fit()
+        self.device_ = device
         self.seed_ = seed
         self.n_users_, self.n_items_ = train.ratings.shape
         self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
         self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
-        seen = train.ratings.tocsr()
-        self.seen_indptr_ = np.asarray(seen.indptr, dtype=np.int64)
-        self.seen_indices_ = np.asarray(seen.indices, dtype=np.int32)
+        self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
         self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
         state = self._prepare(train)
         threads = _engine.resolve_threads(self.num_threads)
@@ -237,14 +245,14 @@ class Model:
         return self
 
     def _train_loop(self, state, threads, validation, early_stopping, callback):
-        backup = {k: np.empty_like(v) for k, v in self.parameters_.items()}
+        backup = {k: v.copy() for k, v in self.parameters_.items()}  # NumPy or CuPy alike
         best, best_score, since_best = None, math.inf, 0
         interruptible = True  # until an epoch proves short enough for Python to see Ctrl-C between epochs
         bar = self._progress_bar()
         try:
             for epoch in range(self.epochs):
                 for k, v in self.parameters_.items():
-                    np.copyto(backup[k], v)
+                    backup[k][...] = v
                 settings = _engine.pass_settings(self.seed_, epoch, threads, self._deterministic(),
                                                  interruptible)
                 start = time.perf_counter()
@@ -294,7 +302,7 @@ class Model:
 
     def _restore(self, snapshot):
         for k, v in snapshot.items():
-            np.copyto(self.parameters_[k], v)
+            self.parameters_[k][...] = v
         self._invalidate()
 
     def _validation_record(self, validation):
@@ -304,6 +312,9 @@ class Model:
 
     def _deterministic(self):
         return bool(getattr(self, "deterministic", True))
+
+    def _on_load(self):
+        """Hook run by ``load`` once the arrays are in place (on the host)."""
 
     def _clear_fit(self):
         self.parameters_ = None
@@ -398,7 +409,11 @@ class Model:
     def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
         """Top-``n`` items for each user, best first.
 
-        Scores are the model's ``x_ui`` (monotone in the predicted rating). Ties go to the lower item index.
+        Items are ranked by ``item_bias[i] + user_vectors[u] . item_vectors[i]`` computed in the model's
+        dtype: the terms of ``x_ui`` that vary with the item, so the order is that of the predicted rating.
+        That score is returned (float32); add ``user_bias[u] + global_bias`` for ``x_ui`` itself. Ties go to
+        the lower item index; items scoring -inf or NaN are never listed. Blocks of users are scored by dense
+        products (BLAS, pinned to ``num_threads``) and selected in C++ (``socialrec.topn``).
 
         Parameters
         ----------
@@ -411,7 +426,8 @@ class Model:
         items : array-like of int, optional
             Rank only these candidate items.
         batch_size : int, optional
-            Users scored per dense block (bounds memory); default picks ~64 MiB of scores.
+            Users scored per dense product (default 256); each product covers at most 64 MiB of scores per
+            thread, so memory is bounded by the batch, not by users x items.
 
         Returns
         -------
@@ -425,13 +441,15 @@ class Model:
         """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself."""
         from .. import topn
 
-        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n)
+        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n,
+                            threads=_engine.resolve_threads(self.num_threads))
 
     def similar_users(self, users, n=10):
         """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself."""
         from .. import topn
 
-        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n)
+        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n,
+                            threads=_engine.resolve_threads(self.num_threads))
 
     def recommend_raw(self, user_ids, n=10, exclude_seen=True):
         """``recommend`` for raw user ids; returns (raw item ids, scores)."""
@@ -482,8 +500,12 @@ class Model:
         self.__dict__.update(state)
 
 
-def load(path):
-    """Load a model saved with ``Model.save``; returns an instance of the saved class."""
+def load(path, device=None):
+    """Load a model saved with ``Model.save``; returns an instance of the saved class.
+
+    ``device`` (``"auto"``, ``"cpu"`` or ``"cuda"``) overrides the saved ``device`` setting; models with a
+    CUDA back-end then place their parameters accordingly (``Model._on_load``).
+    """
     try:
         with np.load(path, allow_pickle=False) as f:
             files = {k: f[k] for k in f.files}
@@ -499,7 +521,13 @@ def load(path):
     cls = _REGISTRY.get(meta["class"])
     if cls is None:
         raise ValueError(f"{path}: unknown model class {meta['class']!r}")
-    model = cls(**meta["params"])
+    params = dict(meta["params"])
+    if device is not None:
+        params["device"] = device
+        if device != "cuda" and params.get("dtype") == "float16":
+            params["dtype"] = "float32"  # float16 storage exists on CUDA only; _on_load widens the arrays
+    model = cls(**params)
+    model.device_ = "cpu"
     for k, v in meta["fit"].items():
         setattr(model, k, tuple(v) if k == "rating_scale_" else v)
     model.history = meta["history"]
@@ -510,6 +538,7 @@ def load(path):
     model.user_ids_ = files.get("ids/user_ids_")
     model.item_ids_ = files.get("ids/item_ids_")
     model._invalidate()
+    model._on_load()
     return model
 
 
