@@ -118,7 +118,7 @@ def main():
     for threads in [int(t) for t in args.threads.split(",")]:
         if args.libmf_bins <= 0:
             args.libmf_bins = max(2 * threads + 1, 20)
-        with threadpool_limits(1):
+        with threadpool_limits(1, user_api="blas"):
             ours_s, ours_rmse, kernel_s = run_socialrec(train, test, threads, args, biased=False, lr=args.lr)
             peer_s, peer_rmse = run_libmf(mf, train_triples, test_triples, threads, args)
         ratio = peer_s / ours_s

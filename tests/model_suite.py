@@ -30,6 +30,25 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("SVDpp", "SVDpp", {"epochs": 5, "learning_rate": 0.01}),
+    Case("TrustSVD", "TrustSVD", {"epochs": 5, "learning_rate": 0.01}),
+    Case("BPR", "BPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),
+    Case("SBPR", "SBPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),
+    Case("SoReg", "SoReg", {"epochs": 5}),
+    Case("SoReg-SR1-vss", "SoReg", {"epochs": 5, "regularizer": "SR1", "similarity": "vss"}),
+    Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),
+    Case("RSTE", "RSTE", {"epochs": 5}),
+    Case("TrustMF", "TrustMF", {"epochs": 5}),
+    Case("SoRec", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
+    Case("SocialMF", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
+    Case("ALS", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1}, ranking=True),
+    Case("ALS-cholesky", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1, "solver": "cholesky"},
+         ranking=True),
+    Case("SocialALS", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                    "social_regularization": 0.5}, ranking=True),
+    Case("SocialALS-normalized", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                               "social_regularization": 2.0, "similarity": "normalized",
+                                               "solver": "cholesky"}, ranking=True),
 ]
 
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "socialrec/kernel_table.hpp"
+#include "socialrec/sampling.hpp"
 #include "socialrec/types.hpp"
 
 namespace py = pybind11;
@@ -34,14 +35,73 @@ T* inplace_data(const py::dict& arrays, const char* key) {
     return static_cast<T*>(array.mutable_data());
 }
 
+// A read-only input array the kernel keeps a raw pointer to (offsets, weights, index lists): exact dtype and
+// C-contiguous, so that no converted temporary is handed over; `size` (when >= 0) is checked too.
+template <class T>
+const T* input_data(const py::dict& arrays, const char* key, std::int64_t size = -1) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    py::object obj = arrays[key];
+    if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string("'") + key + "' must be a NumPy array");
+    auto array = obj.cast<py::array>();
+    if (!array.dtype().is(py::dtype::of<T>()))
+        throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(array.dtype())) +
+                             ", expected " + std::string(py::str(py::dtype::of<T>())));
+    if (!(array.flags() & py::array::c_style)) throw py::value_error(std::string("'") + key + "' must be C-contiguous");
+    if (size >= 0 && array.size() != size)
+        throw py::value_error(std::string("'") + key + "' has " + std::to_string(array.size()) + " entries, expected " +
+                              std::to_string(size));
+    return static_cast<const T*>(array.data());
+}
+
+// A list of packed records of any type (user ids, trust edges...) that a pass shuffles in place.
+template <class Record>
+FlatList<Record> typed_records(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    auto array = arrays[key].cast<py::array>();
+    if (array.itemsize() != sizeof(Record) || !(array.flags() & py::array::c_style) || !array.writeable())
+        throw py::value_error(std::string("'") + key + "' must be a writeable C-contiguous array of " +
+                              std::to_string(sizeof(Record)) + "-byte records");
+    return FlatList<Record>{static_cast<Record*>(array.mutable_data()), static_cast<std::int64_t>(array.size())};
+}
+
+// The same, reporting the number of elements in *size.
+template <class T>
+const T* input_data(const py::dict& arrays, const char* key, std::int64_t* size) {
+    const T* data = input_data<T>(arrays, key);
+    *size = static_cast<std::int64_t>(arrays[key].cast<py::array>().size());
+    return data;
+}
+
+// Raises ValueError unless arrays[key] has exactly `shape`.
+void check_shape(const py::dict& arrays, const char* key, std::vector<std::int64_t> shape);
+
 template <class T>
 T scalar(const py::dict& values, const char* key) {
     if (!values.contains(key)) throw py::key_error(std::string("missing setting '") + key + "'");
     return values[key].cast<T>();
 }
 
+// A 1-D array that a pass visits (and shuffles in place): data pointer and length, exact dtype.
+template <class T>
+FlatList<T> flat_list(const py::dict& arrays, const char* key) {
+    T* data = inplace_data<T>(arrays, key);
+    return FlatList<T>{data, static_cast<std::int64_t>(arrays[key].cast<py::array>().size())};
+}
+
+// A 1-D array of 12-byte (int32, int32, float32) records: rating records or packed trust edges.
+FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key);
+
 // The packed records of a rating grid (python/socialrec/_engine.py builds them).
 RatingGrid rating_grid(const py::dict& arrays);
+
+// Sorted CSR rows of each user's items plus the pool of positive pairs (keys indptr, indices, pool_users,
+// pool_items; python/socialrec/models/bpr.py builds them), validated against n_items.
+Interactions interactions(const py::dict& arrays, std::int32_t n_items);
+
+// Checks that `indptr` (n_rows + 1 entries) and `indices` form a CSR matrix whose rows are strictly increasing
+// lists of column indices in [0, n_cols); `what` names it in the error.
+void check_sorted_csr(const std::int64_t* indptr, std::int64_t n_rows, const std::int32_t* indices,
+                      std::int64_t n_indices, std::int64_t n_cols, const char* what);
 
 // Settings of one pass from the Python dict {seed, epoch, threads, deterministic, interruptible}.
 PassSettings pass_settings(const py::dict& settings);

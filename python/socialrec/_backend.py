@@ -1,10 +1,19 @@
-"""Back-end discovery: which compiled modules exist and which devices they can reach."""
+"""Back-end discovery: which compiled modules exist and which devices they can reach.
+
+Three facts are kept apart (``build_info()`` reports each): whether ``socialrec._cuda`` was built
+(``cuda_built``), which devices its runtime sees (``cuda_devices``; ``cuda_status`` says why none), and
+whether CuPy, which holds the device arrays, can be imported (``cupy``). Nothing here touches the driver at
+import time; the first probe happens when a model resolves ``device="auto"``/``"cuda"`` or when
+``build_info()`` is called, and a CUDA build that finds no usable device warns about it once per process.
+"""
 from __future__ import annotations
 
 import functools
 import warnings
 
 from . import _core
+
+_WARNED = set()
 
 
 @functools.lru_cache(maxsize=None)
@@ -18,32 +27,113 @@ def cuda_module():
 
 
 @functools.lru_cache(maxsize=None)
-def cuda_devices():
-    """Names of the CUDA devices the built back-end can see ([] when not built or none present)."""
+def _probe():
+    """(device names, reason there are none or None). Never raises: a driver problem is a reason."""
     mod = cuda_module()
     if mod is None:
-        return []
+        return [], "socialrec was built without CUDA (no nvcc at build time, or SOCIALREC_CUDA=OFF)"
     try:
         devices = list(mod.devices())
-    except Exception as e:  # noqa: BLE001 - a driver problem must not break import
-        warnings.warn(f"socialrec was built with CUDA but no device is usable: {e}", RuntimeWarning, stacklevel=3)
-        return []
-    return devices
+    except Exception as e:  # noqa: BLE001 - a missing driver must not break anything
+        return [], f"socialrec was built with CUDA but the CUDA runtime reports: {e}"
+    if not devices:
+        return [], "socialrec was built with CUDA but no CUDA device is present"
+    return devices, None
+
+
+@functools.lru_cache(maxsize=None)
+def cupy_version():
+    """CuPy's version string, or None when CuPy cannot be imported."""
+    try:
+        import cupy
+    except Exception:  # noqa: BLE001 - ImportError, or a CuPy built for another CUDA
+        return None
+    return str(cupy.__version__)
+
+
+def cuda_devices():
+    """Names of the CUDA devices the built back-end can see ([] when not built or none present)."""
+    return list(_probe()[0])
+
+
+def _warn_once(key, message):
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def cuda_available(warn=True):
+    """True when CUDA kernels can run here: built, a device present, CuPy importable.
+
+    A CUDA build without a usable device (or without CuPy) warns once per process when ``warn``.
+    """
+    devices, reason = _probe()
+    if cuda_module() is None:
+        return False  # a CPU-only build is a normal configuration: no warning
+    if not devices:
+        if warn:
+            _warn_once("device", f"{reason}; socialrec runs on the CPU")
+        return False
+    if cupy_version() is None:
+        if warn:
+            _warn_once("cupy", "a CUDA device is present but CuPy is not installed; socialrec runs on the CPU "
+                               "(pip install 'socialrec[cuda13]' or 'socialrec[cuda12]' to use the GPU)")
+        return False
+    return True
 
 
 def require_cuda():
+    """Raise ``RuntimeError`` (``socialrec.CudaError`` for driver problems) naming what is missing."""
+    from ._errors import CudaError
+
+    devices, reason = _probe()
     if cuda_module() is None:
-        raise RuntimeError("socialrec was built without CUDA (no nvcc at build time); use device='cpu'")
-    if not cuda_devices():
-        raise RuntimeError("socialrec was built with CUDA but no CUDA device is present; use device='cpu'")
+        raise RuntimeError(f"{reason}; use device='cpu'")
+    if not devices:
+        raise CudaError(f"{reason}; use device='cpu'")
+    if cupy_version() is None:
+        raise RuntimeError("device='cuda' needs CuPy (pip install 'socialrec[cuda13]' or 'socialrec[cuda12]')")
+
+
+def resolve_device(device, dtype, cuda_kernels, name):
+    """The device a model with these settings runs on: ``"cpu"`` or ``"cuda"``.
+
+    ``"auto"`` picks CUDA when the model has CUDA kernels, its dtype is one CUDA computes in (float32, or
+    float16 storage), and ``cuda_available()``; otherwise the CPU. ``"cuda"`` raises a clear error when any
+    of these is missing.
+    """
+    if device == "cpu":
+        return "cpu"
+    if device == "cuda":
+        if not cuda_kernels:
+            raise ValueError(f"{name} has no CUDA kernels yet; use device='cpu' (or 'auto')")
+        if dtype == "float64":
+            raise ValueError(f"{name}: dtype='float64' is not available with device='cuda' (the CUDA kernels "
+                             "compute in float32); use dtype='float32' or 'float16'")
+        require_cuda()
+        return "cuda"
+    if device != "auto":
+        raise ValueError(f"device={device!r} must be 'auto', 'cpu' or 'cuda'")
+    if cuda_kernels and dtype != "float64" and cuda_available():
+        return "cuda"
+    return "cpu"
 
 
 def build_info():
-    """Build and run-time facts: version, compiler, openmp, simd, cuda_built, cuda_archs, cuda_devices."""
+    """Build and run-time facts: version, compiler, openmp, simd, cuda_built, cuda_archs, cuda_devices, ...
+
+    ``cuda_built`` is False for a build without the CUDA back-end; ``cuda_devices`` is empty when it was
+    built but no device (or driver) is usable, and ``cuda_status`` then says why (``"ok"`` otherwise).
+    """
     info = dict(_core.build_info)
     mod = cuda_module()
+    devices, reason = _probe()
     info["cuda_built"] = mod is not None
     info["cuda_archs"] = list(getattr(mod, "archs", [])) if mod is not None else []
-    info["cuda_devices"] = cuda_devices()
+    info["cuda_version"] = int(getattr(mod, "cuda_version", 0)) if mod is not None else None
+    info["cuda_devices"] = list(devices)
+    info["cuda_status"] = "ok" if reason is None else reason
+    info["cupy"] = cupy_version() if mod is not None else None
     info["max_threads"] = _core.max_threads()
     return info

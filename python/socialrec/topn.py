@@ -1,95 +1,229 @@
-"""Top-N selection for every model: dense scores for a block of users, then selection with the seen-item
-filter, ties broken by the lower item index. Memory is bounded by the batch, not by users x items."""
+"""Top-N selection for every model: ``recommend``, ``similar_items``, ``similar_users``.
+
+For a block of users the scores ``user_vectors[block] @ item_vectors.T`` (+ item bias) are dense products
+(BLAS, through NumPy), one tile of items at a time into a reused buffer; ``socialrec._core.topk_select``
+merges each tile into every row's best ``n`` items in C++ (GIL released) right after the product wrote it,
+leaving out the user's training items and -inf / NaN scores, ties going to the lower item index. With
+``num_threads`` > 1 the blocks of users are shared among that many threads, each with a one-thread BLAS.
+Memory is bounded by one tile per thread (``batch_size`` users x at most 64 MiB of scores), never by
+users x items. ``socialrec.reference.ranking`` is the specification these functions must equal.
+"""
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
+from . import _engine
 
-def _check_n(n, name="n"):
-    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)) or n <= 0:
+__all__ = ["recommend", "similar", "select", "select_top"]
+
+_BLOCK_USERS = 256         # users per dense product (BLAS is efficient from a few hundred rows on)
+_TILE_BYTES = 64 << 20    # scores per tile and thread: at most 64 MiB (all items at once up to 65k items)
+_MIN_TILE_ITEMS = 1024
+
+
+def _core():
+    from . import _core
+
+    return _core
+
+
+def check_n(n, name="n"):
+    """``n`` as a positive int, or a ValueError naming it."""
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
         raise ValueError(f"{name}={n!r} must be a positive integer")
     return int(n)
 
 
-def _batch_size(n_items, batch_size):
+def _tiles(n_cols, itemsize, batch_size, tile_items):
+    """(users per block, items per tile): a tile of scores stays within _TILE_BYTES."""
+    def positive(v, name):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
+            raise ValueError(f"{name}={v!r} must be a positive integer")
+        return int(v)
+
+    users = _BLOCK_USERS if batch_size is None else positive(batch_size, "batch_size")
+    if tile_items is None:
+        tile_items = max(_MIN_TILE_ITEMS, _TILE_BYTES // (itemsize * users))
+    return users, max(1, min(positive(tile_items, "tile_items"), n_cols))
+
+
+_CONTROLLER = None
+
+
+def blas_threads(threads):
+    """Context manager limiting the BLAS libraries NumPy loaded to ``threads`` threads (threadpoolctl)."""
+    global _CONTROLLER
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=int(threads), user_api="blas")
+
+
+def _csr_pair(indptr, indices):
+    return np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(indices, dtype=np.int32)
+
+
+def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=None, threads=1):
+    """Row-wise top-``n`` of a dense score block in C++ (``socialrec.reference.ranking.select`` is its
+    specification). Returns ``(ids int64, scores float32)`` of shape ``(rows, n)``."""
+    n = check_n(n)
+    scores = np.asarray(scores)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-D, got shape {scores.shape}")
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
+    scores = np.ascontiguousarray(scores)
+    best_ids = np.empty((scores.shape[0], n), np.int64)
+    best_scores = np.empty((scores.shape[0], n), scores.dtype)
+    _select_tile(scores, n, item_offset, columns, 0, row_list, _sorted_exclusion(exclude, row_list), best_ids,
+                 best_scores, False, threads)
+    return best_ids, best_scores.astype(np.float32, copy=False)
+
+
+def select_top(scores, n, **kwargs):
+    """Row-wise top-``n`` of a dense score block: ``(ids, scores)``, ties to the lower column, -inf and NaN
+    scores never listed, -1 / -inf padding. The contract the CUDA kernel mirrors (``_gpu.select_top``)."""
+    return select(scores, n, **kwargs)
+
+
+def _batch_size(n_cols, batch_size):
+    """Users per dense score block on the device path (``_gpu``): about 64 MiB of float32 scores."""
     if batch_size is not None:
-        return _check_n(batch_size, "batch_size")
-    return max(1, min(4096, (64 << 20) // (4 * max(n_items, 1))))
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+        return int(batch_size)
+    return max(1, min(4096, _TILE_BYTES // (4 * max(int(n_cols), 1))))
 
 
-def select_top(scores, n):
-    """Row-wise top-n of a dense score block: (indices, scores), ties to the lower column."""
-    n_cols = scores.shape[1]
-    k = min(n, n_cols)
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    top = np.take_along_axis(scores, order, axis=1)
-    if k < n:
-        pad = n - k
-        order = np.pad(order, ((0, 0), (0, pad)), constant_values=-1)
-        top = np.pad(top, ((0, 0), (0, pad)), constant_values=-np.inf)
-    order = np.where(np.isneginf(top), -1, order)
-    return order.astype(np.int64), top.astype(np.float32)
+def _select_tile(tile, n, item_offset, columns, column_start, row_list, exclude, best_ids, best_scores, merge,
+                 threads, finish=True):
+    _core().topk_select(
+        tile, n,
+        item_offset=None if item_offset is None else np.ascontiguousarray(item_offset, dtype=tile.dtype),
+        columns=None if columns is None else np.ascontiguousarray(columns, dtype=np.int64),
+        column_start=int(column_start),
+        row_list=None if row_list is None else np.ascontiguousarray(row_list, dtype=np.int64),
+        exclude_indptr=None if exclude is None else exclude[0],
+        exclude_indices=None if exclude is None else exclude[1], check_sorted=False,
+        best_ids=best_ids, best_scores=best_scores, merge=bool(merge), finish=bool(finish),
+        threads=int(threads))
 
 
-def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None):
+def _sorted_exclusion(exclude, row_list):
+    """``exclude`` as (int64 indptr, int32 indices) whose rows named by ``row_list`` are sorted (a sorted copy
+    only when they are not: socialrec's own CSR matrices are canonical)."""
+    if exclude is None or row_list is None:
+        return None
+    indptr, indices = _csr_pair(*exclude)
+    if not _core().lists_sorted(indptr, indices, np.ascontiguousarray(row_list, dtype=np.int64)):
+        import scipy.sparse as sp
+
+        m = sp.csr_matrix((np.ones(len(indices), np.int8), indices, indptr),
+                          shape=(len(indptr) - 1, int(indices.max()) + 1 if len(indices) else 0))
+        m.sort_indices()
+        indptr, indices = _csr_pair(m.indptr, m.indices)
+    return indptr, indices
+
+
+def _top_rows(query_vectors, rows, targets, n, *, item_offset=None, columns=None, row_list=None, exclude=None,
+              threads=1, batch_size=None, tile_items=None):
+    """Top-``n`` columns of ``query_vectors[rows] @ targets.T`` (+ item_offset) per row.
+
+    Rows go in blocks of ``batch_size``; each block's product is computed one tile of items at a time into a
+    reused buffer and merged into the block's lists right away, so memory stays at one tile per thread.
+    With ``threads`` > 1 the blocks are shared among that many Python threads (NumPy's product and the C++
+    selection both release the GIL), each running a single-threaded BLAS: alternating a multi-threaded BLAS
+    with a multi-threaded selection on every tile would make two thread pools take turns on the cores.
+    """
+    dtype = query_vectors.dtype
+    targets = np.ascontiguousarray(targets, dtype=dtype)
+    n_rows, n_cols = len(rows), targets.shape[0]
+    best_ids = np.full((n_rows, n), -1, np.int64)
+    best_scores = np.full((n_rows, n), -np.inf, dtype)
+    step, width = _tiles(n_cols, dtype.itemsize, batch_size, tile_items)
+    threads = max(1, int(threads))
+    if batch_size is None and threads > 1:  # enough blocks to keep every thread busy
+        step = max(1, min(step, -(-n_rows // threads)))
+    blocks = [(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+    exclude = _sorted_exclusion(exclude, row_list)
+
+    def work(my_blocks):
+        buffer = np.empty(step * width, dtype=dtype)
+        for start, stop in my_blocks:
+            queries = query_vectors[rows[start:stop]]
+            lists = None if row_list is None else row_list[start:stop]
+            for first in range(0, n_cols, width):
+                last = min(first + width, n_cols)
+                tile = buffer[:(stop - start) * (last - first)].reshape(stop - start, last - first)
+                np.matmul(queries, targets[first:last].T, out=tile)
+                _select_tile(tile, n, None if item_offset is None else item_offset[first:last],
+                             None if columns is None else columns[first:last], first, lists, exclude,
+                             best_ids[start:stop], best_scores[start:stop], first > 0, 1, last == n_cols)
+
+    workers = min(threads, len(blocks))
+    with blas_threads(1):
+        if workers <= 1:
+            work(blocks)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for future in [pool.submit(work, blocks[w::workers]) for w in range(workers)]:
+                    future.result()
+    return best_ids, best_scores.astype(np.float32, copy=False)
+
+
+def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None, tile_items=None):
+    """Top-``n`` items for each of ``users`` (see ``Model.recommend``).
+
+    ``exclude=(indptr, indices)`` replaces the model's training interactions as the excluded items
+    (``metrics.ranking`` passes a ``train`` dataset this way); it applies only when ``exclude_seen``.
+    """
     from .models.base import _index_array
 
     s = model._scoring()
     users = _index_array(users, model.n_users_, "users")
-    n = _check_n(n)
+    n = check_n(n)
     if not isinstance(exclude_seen, (bool, np.bool_)):
         raise TypeError(f"exclude_seen must be True or False, got {exclude_seen!r}")
-    item_vectors, item_bias = s["item_vectors"], s["item_bias"]
-    candidates = None
+    user_vectors, item_vectors, item_bias = s["user_vectors"], s["item_vectors"], s["item_bias"]
+    dtype = np.dtype(np.float64 if user_vectors.dtype == np.float64 else np.float32)
+    user_vectors = np.ascontiguousarray(user_vectors, dtype=dtype)
+    columns = None
     if items is not None:
-        candidates = np.unique(_index_array(items, model.n_items_, "items"))
-        if len(candidates) == 0:
-            raise ValueError("items is empty: give at least one candidate item (or items=None for all)")
-        item_vectors, item_bias = item_vectors[candidates], item_bias[candidates]
-    n_cols = item_vectors.shape[0]
-    out_ids = np.full((len(users), n), -1, dtype=np.int64)
-    out_scores = np.full((len(users), n), -np.inf, dtype=np.float32)
-    step = _batch_size(n_cols, batch_size)
-    for start in range(0, len(users), step):
-        batch = users[start:start + step]
-        scores = (s["user_vectors"][batch] @ item_vectors.T).astype(np.float32) + item_bias.astype(np.float32)
-        if exclude_seen:
-            _mask_seen(model, batch, scores, candidates)
-        ids, top = select_top(scores, n)
-        if candidates is not None:
-            ids = np.where(ids >= 0, candidates[np.maximum(ids, 0)], -1)
-        out_ids[start:start + len(batch)] = ids
-        out_scores[start:start + len(batch)] = top
-    return out_ids, out_scores
+        columns = np.unique(_index_array(items, model.n_items_, "items"))
+        item_vectors, item_bias = item_vectors[columns], item_bias[columns]
+    # x_ui = global_bias + user_bias[u] + (item_bias[i] + p_u . q_i): the ranking needs only the last part,
+    # which is also the score returned (as the CUDA back-end does).
+    item_offset = np.ascontiguousarray(item_bias, dtype=dtype) if np.any(item_bias) else None
+    if exclude_seen:
+        exclude = (model.seen_indptr_, model.seen_indices_) if exclude is None else exclude
+    else:
+        exclude = None
+    return _top_rows(user_vectors, users, item_vectors, n, item_offset=item_offset, columns=columns,
+                     row_list=users if exclude is not None else None, exclude=exclude,
+                     threads=_engine.resolve_threads(model.num_threads), batch_size=batch_size,
+                     tile_items=tile_items)
 
 
-def _mask_seen(model, batch, scores, candidates):
-    indptr, indices = model.seen_indptr_, model.seen_indices_
-    counts = indptr[batch + 1] - indptr[batch]
-    rows = np.repeat(np.arange(len(batch)), counts)
-    cols = indices[np.concatenate([np.arange(indptr[u], indptr[u + 1]) for u in batch])] if len(batch) else []
-    cols = np.asarray(cols, dtype=np.int64)
-    if candidates is not None:
-        pos = np.searchsorted(candidates, cols)
-        keep = (pos < len(candidates)) & (candidates[np.minimum(pos, len(candidates) - 1)] == cols)
-        rows, cols = rows[keep], pos[keep]
-    scores[rows, cols] = -np.inf
-
-
-def similar(vectors, queries, n):
-    """Cosine top-n neighbours of ``vectors[queries]`` among all rows, excluding the query itself."""
-    n = _check_n(n)
-    norms = np.linalg.norm(vectors, axis=1)
-    unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
-    out_ids, out_scores = [], []
-    step = _batch_size(len(vectors), None)
-    for start in range(0, len(queries), step):
-        q = queries[start:start + step]
-        scores = (unit[q] @ unit.T).astype(np.float32)
-        scores[np.arange(len(q)), q] = -np.inf
-        ids, top = select_top(scores, n)
-        out_ids.append(ids)
-        out_scores.append(top)
-    if not out_ids:
-        return np.empty((0, n), np.int64), np.empty((0, n), np.float32)
-    return np.concatenate(out_ids), np.concatenate(out_scores)
+def similar(vectors, queries, n, threads=1, batch_size=None, tile_items=None):
+    """Cosine top-``n`` neighbours of ``vectors[queries]`` among all rows of ``vectors``, excluding the query
+    itself (a zero vector has cosine 0 with every row)."""
+    n = check_n(n)
+    vectors = np.asarray(vectors)
+    dtype = np.dtype(np.float64 if vectors.dtype == np.float64 else np.float32)
+    vectors = vectors.astype(dtype, copy=False)
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+    unit = vectors / np.where(norms > 0, norms, 1).astype(dtype)[:, None]
+    queries = np.asarray(queries, dtype=np.int64)
+    # Each query's own row is its exclusion list: CSR row r holds the single id queries[r].
+    exclude = (np.arange(len(queries) + 1, dtype=np.int64), queries.astype(np.int32))
+    return _top_rows(unit, queries, unit, n, row_list=np.arange(len(queries), dtype=np.int64), exclude=exclude,
+                     threads=threads, batch_size=batch_size, tile_items=tile_items)

@@ -6,11 +6,33 @@
 // cpp/src/kernels/<model>.cpp with SOCIALREC_INSTANTIATE_KERNEL(name, Args). Each such file is compiled once
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
+#include "socialrec/models/als.hpp"
 #include "socialrec/models/biased_mf.hpp"
+#include "socialrec/models/svdpp.hpp"
+#include "socialrec/models/trustsvd.hpp"
+#include "socialrec/models/bpr.hpp"
+#include "socialrec/models/sbpr.hpp"
+#include "socialrec/models/rste.hpp"
+#include "socialrec/models/social_als.hpp"
+#include "socialrec/models/social_mf.hpp"
+#include "socialrec/models/sorec.hpp"
+#include "socialrec/models/soreg.hpp"
+#include "socialrec/models/trustmf.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
-    X(biased_mf_epoch, BiasedMFArgs)
+    X(biased_mf_epoch, BiasedMFArgs) \
+    X(svdpp_epoch, SVDppArgs) \
+    X(trustsvd_epoch, TrustSVDArgs) \
+    X(bpr_epoch, BPRArgs) \
+    X(sbpr_epoch, SBPRArgs) \
+    X(soreg_epoch, SoRegArgs) \
+    X(rste_epoch, RSTEArgs) \
+    X(trustmf_epoch, TrustMFArgs) \
+    X(sorec_epoch, SoRecArgs) \
+    X(social_mf_epoch, SocialMFArgs) \
+    X(als_epoch, ALSArgs) \
+    X(social_als_epoch, SocialALSArgs)
 
 namespace socialrec {
 

@@ -13,10 +13,17 @@
 //                 place with stream (seed, epoch, pass, 0) and visited in that order: by one thread when
 //                 deterministic, else split into contiguous chunks that threads run lock-free (Hogwild,
 //                 Niu et al. NIPS 2011), which is not bit-reproducible across thread counts.
+//   sampled_pass -- passes whose observations are drawn at random (BPR, SBPR): n samples cut into fixed chunks
+//                 of kSampleChunk; chunk c draws its samples from its own stream (seed, epoch, pass, c), so
+//                 the samples never depend on the thread count. Deterministic: chunks run in order on one
+//                 thread. Otherwise threads take chunks dynamically and update lock-free (Hogwild).
+//                 Loss: per-chunk sums, added in chunk order.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "socialrec/isa.hpp"
@@ -67,15 +74,19 @@ double grid_pass(const RatingGrid& grid, std::uint64_t pass, const PassSettings&
 }
 
 // Visits `list` in a freshly shuffled order; see the header comment. Checks for Ctrl-C every `chunk` records.
+// `work` is the pass's size in elementary updates (default: one per record; grouped_pass counts members):
+// small passes run on fewer threads, about one per 4096 updates.
 template <class Record, class Step>
-double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSettings& settings, const Step& step) {
+double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSettings& settings, const Step& step,
+                 std::int64_t work = -1) {
     if (list.size <= 0) return 0.0;
     SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, 0));
     shuffle(list.records, list.size, gen);
 
     constexpr std::int64_t chunk = 1 << 16;
+    if (work < 0) work = list.size;
     const int threads = settings.deterministic ? 1 : int(std::min<std::int64_t>(resolve_threads(settings.threads),
-                                                                                 1 + list.size / 4096));
+                                                                                 1 + work / 4096));
     double total = 0.0;
     for (std::int64_t begin = 0; begin < list.size; begin += chunk) {
         const std::int64_t end = std::min(list.size, begin + chunk);
@@ -102,13 +113,83 @@ SOCIALREC_KERNELS_BEGIN
 template <class Member, class Step>
 double grouped_pass(const FlatList<std::int32_t>& groups, Member* members, const std::int64_t* offsets,
                     std::uint64_t pass, const PassSettings& settings, const Step& step) {
-    return flat_pass(groups, pass, settings, [&](std::int32_t g) {
-        Member* first = members + offsets[g];
-        const std::int64_t n = offsets[g + 1] - offsets[g];
-        SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(g) + 1));
-        shuffle(first, n, gen);
-        return step(g, first, n);
-    });
+    std::int64_t work = 0;  // members of the listed groups: what the thread count should follow
+    for (std::int64_t r = 0; r < groups.size; ++r) work += offsets[groups.records[r] + 1] - offsets[groups.records[r]];
+    return flat_pass(
+        groups, pass, settings,
+        [&](std::int32_t g) {
+            Member* first = members + offsets[g];
+            const std::int64_t n = offsets[g + 1] - offsets[g];
+            SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(g) + 1));
+            shuffle(first, n, gen);
+            return step(g, first, n);
+        },
+        work);
+}
+
+SOCIALREC_KERNELS_END
+
+SOCIALREC_KERNELS_BEGIN
+
+// Samples per chunk of a sampled_pass (mirrored by reference/sgd.py SAMPLE_CHUNK); a fixed constant, so
+// the samples of an epoch are a function of (seed, epoch, pass) only.
+constexpr std::int64_t kSampleChunk = 4096;
+// How many samples a chunk draws ahead of the one it updates, so that their parameter rows are prefetched.
+constexpr int kSampleLookahead = 8;
+
+// Runs `n_samples` observations drawn from the chunks' streams (see the header comment). The step supplies
+//   Sample draw(SplitMix64&) const     -- draws one observation; must not read the parameters
+//   void prefetch(const Sample&) const -- touches the parameter rows the update will need
+//   double update(const Sample&) const -- applies the update, returns the term before it.
+// Because draws never read the parameters, drawing kSampleLookahead samples ahead (for the prefetch) visits
+// exactly the sequence "draw, update, draw, update, ..." of the reference. Checks for Ctrl-C after each chunk.
+template <class Step>
+double sampled_pass(std::int64_t n_samples, std::uint64_t pass, const PassSettings& settings, const Step& step) {
+    if (n_samples <= 0) return 0.0;
+    using Sample = decltype(step.draw(std::declval<SplitMix64&>()));
+    const std::int64_t n_chunks = (n_samples + kSampleChunk - 1) / kSampleChunk;
+    std::vector<double> chunk_loss(n_chunks, 0.0);
+    auto run_chunk = [&](std::int64_t c) {
+        SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(c)));
+        const std::int64_t n = std::min(n_samples - c * kSampleChunk, kSampleChunk);
+        Sample ahead[kSampleLookahead];
+        const std::int64_t first = std::min<std::int64_t>(n, kSampleLookahead);
+        for (std::int64_t s = 0; s < first; ++s) {
+            ahead[s] = step.draw(gen);
+            step.prefetch(ahead[s]);
+        }
+        double acc = 0.0;
+        for (std::int64_t s = 0; s < n; ++s) {
+            Sample& slot = ahead[s % kSampleLookahead];
+            acc += step.update(slot);
+            if (s + kSampleLookahead < n) {
+                slot = step.draw(gen);
+                step.prefetch(slot);
+            }
+        }
+        chunk_loss[c] = acc;
+    };
+    const int threads =
+        settings.deterministic ? 1 : int(std::min<std::int64_t>(resolve_threads(settings.threads), n_chunks));
+    if (threads == 1) {
+        for (std::int64_t c = 0; c < n_chunks; ++c) {
+            run_chunk(c);
+            if (settings.should_stop()) throw Interrupted();
+        }
+    } else {
+        std::atomic<bool> stop{false};
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (std::int64_t c = 0; c < n_chunks; ++c) {
+            if (stop.load(std::memory_order_relaxed)) continue;
+            run_chunk(c);
+            // Signals are handled by the thread that called fit (thread 0 of the team).
+            if (thread_id() == 0 && settings.should_stop()) stop.store(true, std::memory_order_relaxed);
+        }
+        if (stop.load()) throw Interrupted();
+    }
+    double total = 0.0;
+    for (double v : chunk_loss) total += v;
+    return total;
 }
 
 SOCIALREC_KERNELS_END

@@ -15,6 +15,14 @@ struct RatingRecord {
 };
 static_assert(sizeof(RatingRecord) == 12, "RatingRecord must be packed as 3 x 4 bytes (NumPy mirrors it)");
 
+// One trust edge u -> v with its value (t_uv) for link passes; NumPy mirrors it as _engine.EDGE_DTYPE.
+struct EdgeRecord {
+    std::int32_t src;
+    std::int32_t dst;
+    float value;
+};
+static_assert(sizeof(EdgeRecord) == 12, "EdgeRecord must be packed as 3 x 4 bytes (NumPy mirrors it)");
+
 // A user-block x item-block grid of rating records: block (a, b) holds records offsets[a*B+b] .. offsets[a*B+b+1].
 struct RatingGrid {
     RatingRecord* records;

@@ -88,6 +88,7 @@ class Model:
     _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
     _checks = {}
     _link = "identity"          # "logistic" or "score" (see the module docstring)
+    _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
 
     def __init_subclass__(cls, **kwargs):
@@ -171,11 +172,19 @@ class Model:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
 
     def _resolve_device(self):
-        if self.device == "cuda":
-            from .. import _backend
+        """``"cpu"`` or ``"cuda"`` for this model's ``device`` and ``dtype`` (see ``_backend.resolve_device``)."""
+        from .. import _backend
 
-            _backend.require_cuda()
-        return "cpu"
+        return _backend.resolve_device(self.device, self.dtype, self._cuda_kernels, type(self).__name__)
+
+    def _training_data(self, data, trust, device):
+        """The training data in the form the ``device``'s kernels take (hook; CPU: a ``Dataset``)."""
+        return as_dataset(data, trust)
+
+    def _seen_structure(self, train):
+        """CSR (indptr int64, indices int32) of the training items per user (hook, like ``_training_data``)."""
+        seen = train.ratings.tocsr()
+        return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
 
     def fit(self, data, trust=None, *, validation=None, early_stopping=None, callback=None):
         """Train on ``data``.
@@ -206,7 +215,9 @@ class Model:
         KeyboardInterrupt
             Ctrl-C stops within about a second; the model keeps the last finished epoch.
         """
-        train = as_dataset(data, trust)
+        self._check_params()
+        device = self._resolve_device()
+        train = self._training_data(data, trust, device)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable(model, record), got {type(callback).__name__}")
         if early_stopping is not None:
@@ -219,19 +230,16 @@ class Model:
             if validation.ratings.shape != train.ratings.shape:
                 raise ValueError(f"validation has shape {validation.ratings.shape}, training data "
                                  f"{train.ratings.shape}: both must share one index space")
-        self._check_params()
-        self._resolve_device()
         self._validate_training_data(train)
         seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
 
         self._clear_fit()
+        self.device_ = device
         self.seed_ = seed
         self.n_users_, self.n_items_ = train.ratings.shape
         self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
         self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
-        seen = train.ratings.tocsr()
-        self.seen_indptr_ = np.asarray(seen.indptr, dtype=np.int64)
-        self.seen_indices_ = np.asarray(seen.indices, dtype=np.int32)
+        self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
         self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
         state = self._prepare(train)
         threads = _engine.resolve_threads(self.num_threads)
@@ -240,14 +248,14 @@ class Model:
         return self
 
     def _train_loop(self, state, threads, validation, early_stopping, callback):
-        backup = {k: np.empty_like(v) for k, v in self.parameters_.items()}
+        backup = {k: v.copy() for k, v in self.parameters_.items()}  # NumPy or CuPy alike
         best, best_score, since_best = None, math.inf, 0
         interruptible = True  # until an epoch proves short enough for Python to see Ctrl-C between epochs
         bar = self._progress_bar()
         try:
             for epoch in range(self.epochs):
                 for k, v in self.parameters_.items():
-                    np.copyto(backup[k], v)
+                    backup[k][...] = v
                 settings = _engine.pass_settings(self.seed_, epoch, threads, self._deterministic(),
                                                  interruptible)
                 start = time.perf_counter()
@@ -304,7 +312,7 @@ class Model:
 
     def _restore(self, snapshot):
         for k, v in snapshot.items():
-            np.copyto(self.parameters_[k], v)
+            self.parameters_[k][...] = v
         self._invalidate()
 
     def _validation_record(self, validation):
@@ -314,6 +322,9 @@ class Model:
 
     def _deterministic(self):
         return bool(getattr(self, "deterministic", True))
+
+    def _on_load(self):
+        """Hook run by ``load`` once the arrays are in place (on the host)."""
 
     def _clear_fit(self):
         self.parameters_ = None
@@ -408,7 +419,11 @@ class Model:
     def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
         """Top-``n`` items for each user, best first.
 
-        Scores are the model's ``x_ui`` (monotone in the predicted rating). Ties go to the lower item index.
+        Items are ranked by ``item_bias[i] + user_vectors[u] . item_vectors[i]`` computed in the model's
+        dtype: the terms of ``x_ui`` that vary with the item, so the order is that of the predicted rating.
+        That score is returned (float32); add ``user_bias[u] + global_bias`` for ``x_ui`` itself. Ties go to
+        the lower item index; items scoring -inf or NaN are never listed. Blocks of users are scored by dense
+        products (BLAS, pinned to ``num_threads``) and selected in C++ (``socialrec.topn``).
 
         Parameters
         ----------
@@ -421,7 +436,8 @@ class Model:
         items : array-like of int, optional
             Rank only these candidate items.
         batch_size : int, optional
-            Users scored per dense block (bounds memory); default picks ~64 MiB of scores.
+            Users scored per dense product (default 256); each product covers at most 64 MiB of scores per
+            thread, so memory is bounded by the batch, not by users x items.
 
         Returns
         -------
@@ -435,13 +451,15 @@ class Model:
         """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself."""
         from .. import topn
 
-        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n)
+        return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n,
+                            threads=_engine.resolve_threads(self.num_threads))
 
     def similar_users(self, users, n=10):
         """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself."""
         from .. import topn
 
-        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n)
+        return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n,
+                            threads=_engine.resolve_threads(self.num_threads))
 
     def recommend_raw(self, user_ids, n=10, exclude_seen=True):
         """``recommend`` for raw user ids; returns (raw item ids, scores)."""
@@ -458,6 +476,9 @@ class Model:
 
     # -- persistence -----------------------------------------------------------------------------------------
     _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")
+    # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
+    # saved as "fit/<name>" and restored as attributes.
+    _FIT_ARRAYS = ()
 
     def save(self, path):
         """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside)."""
@@ -469,6 +490,8 @@ class Model:
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
         arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
+        for name in self._FIT_ARRAYS:
+            arrays[f"fit/{name}"] = getattr(self, name)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name, None)
             if ids is not None:
@@ -486,31 +509,35 @@ class Model:
             raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
-    def _check_loaded(self):
+    def _check_loaded(self, saved_dtype):
         """Consistency of loaded arrays (a corrupted or hand-made file must not predict garbage)."""
         n_users, n_items = int(self.n_users_), int(self.n_items_)
         if n_users < 0 or n_items < 0:
             raise ValueError(f"negative sizes {(n_users, n_items)}")
+        # the saved dtype; float16 (CUDA) models keep their biases in float32 and widen on the CPU (_on_load)
+        allowed = {np.dtype(saved_dtype)} | ({np.dtype(np.float32)} if saved_dtype == "float16" else set())
         for k, v in self.parameters_.items():
-            if v.dtype != self._np_dtype:
-                raise TypeError(f"parameter {k!r} has dtype {v.dtype}, the model's dtype is {self.dtype}")
+            if v.dtype not in allowed:
+                raise TypeError(f"parameter {k!r} has dtype {v.dtype}, the model was saved as {saved_dtype}")
+        # index structures first: scoring follows them (a bad index in a CSR crashes scipy's sparse products)
+        _check_csr(self.seen_indptr_, self.seen_indices_, n_users, n_items, "the seen-items matrix")
+        if {"trust_indptr_", "trust_indices_"} <= set(self._FIT_ARRAYS):  # RSTE, TrustSVD: a user x user CSR
+            _check_csr(self.trust_indptr_, self.trust_indices_, n_users, n_users, "the trust matrix")
+            weight = getattr(self, "trust_weight_", None)
+            if weight is not None and np.shape(weight) != np.shape(self.trust_indices_):
+                raise ValueError("the trust weights do not match the trust matrix")
+        for name, n in (("user_ids_", n_users), ("item_ids_", n_items)):
+            ids = getattr(self, name, None)
+            if ids is not None and np.shape(ids) != (n,):
+                raise ValueError(f"{name} has shape {np.shape(ids)}, expected ({n},)")
+        self.seen_indptr_ = self.seen_indptr_.astype(np.int64, copy=False)
+        self.seen_indices_ = self.seen_indices_.astype(np.int32, copy=False)
         parts = self._scoring()
         k = parts["user_vectors"].shape[1] if parts["user_vectors"].ndim == 2 else -1
         for name, shape in (("user_vectors", (n_users, k)), ("item_vectors", (n_items, k)),
                             ("user_bias", (n_users,)), ("item_bias", (n_items,))):
             if np.shape(parts[name]) != shape:
                 raise ValueError(f"{name} has shape {np.shape(parts[name])}, expected {shape}")
-        indptr, indices = self.seen_indptr_, self.seen_indices_
-        if (indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu" or indptr.shape != (n_users + 1,)
-                or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
-                or (len(indices) and (indices.min() < 0 or indices.max() >= n_items))):
-            raise ValueError("the seen-items matrix is not a valid CSR structure of the model's shape")
-        for name, n in (("user_ids_", n_users), ("item_ids_", n_items)):
-            ids = getattr(self, name, None)
-            if ids is not None and np.shape(ids) != (n,):
-                raise ValueError(f"{name} has shape {np.shape(ids)}, expected ({n},)")
-        self.seen_indptr_ = indptr.astype(np.int64, copy=False)
-        self.seen_indices_ = indices.astype(np.int32, copy=False)
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -521,8 +548,11 @@ class Model:
         self.__dict__.update(state)
 
 
-def load(path):
+def load(path, device=None):
     """Load a model saved with ``Model.save``; returns an instance of the saved class.
+
+    ``device`` (``"auto"``, ``"cpu"`` or ``"cuda"``) overrides the saved ``device`` setting; models with a
+    CUDA back-end then place their parameters accordingly (``Model._on_load``).
 
     Raises
     ------
@@ -560,19 +590,31 @@ def load(path):
     if cls is None:
         raise ValueError(f"{path}: unknown model class {meta.get('class')!r} (known: {sorted(_REGISTRY)})")
     try:
-        model = cls(**meta["params"])
-        for k in Model._FIT_ATTRS:
-            v = meta["fit"][k]
+        params = dict(meta["params"])
+        if device is not None:
+            params["device"] = device
+            if device != "cuda" and params.get("dtype") == "float16":
+                params["dtype"] = "float32"  # float16 storage exists on CUDA only; _on_load widens the arrays
+        model = cls(**params)
+        model.device_ = "cpu"
+        fit = meta["fit"]
+        for k in cls._FIT_ATTRS:
+            fit[k]  # noqa: B018 - a missing entry is an inconsistent file (KeyError below)
+        for k, v in fit.items():
             setattr(model, k, tuple(v) if k == "rating_scale_" else v)
         model.history = list(meta["history"])
         model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
         model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
+        for name in cls._FIT_ARRAYS:
+            setattr(model, name, files[f"fit/{name}"])
         model.user_ids_ = files.get("ids/user_ids_")
         model.item_ids_ = files.get("ids/item_ids_")
         model._invalidate()
-        model._check_loaded()
+        model._check_loaded(meta["params"]["dtype"])
+        model._invalidate()
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
         raise ValueError(f"{path}: inconsistent {meta['class']} model file ({type(e).__name__}: {e})") from None
+    model._on_load()
     return model
 
 
@@ -646,6 +688,15 @@ def _index_array(values, bound, name):
         pos = int(np.argmax(bad))
         raise IndexError(f"{name}[{pos}] = {arr[pos]} is out of range [0, {bound})")
     return arr.astype(np.int64)
+
+
+def _check_csr(indptr, indices, n_rows, n_cols, what):
+    """A loaded CSR structure: integer arrays, n_rows + 1 non-decreasing offsets from 0, indices in range."""
+    indptr, indices = np.asarray(indptr), np.asarray(indices)
+    if (indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu" or indptr.shape != (n_rows + 1,)
+            or indices.ndim != 1 or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
+            or (len(indices) and (indices.min() < 0 or indices.max() >= n_cols))):
+        raise ValueError(f"{what} is not a valid CSR structure of shape {(n_rows, n_cols)}")
 
 
 def _version():

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _gpu
 from .base import register
+from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 
 
 @register
-class BiasedMF(SGDModel):
+class BiasedMF(DeviceMixin, SGDModel):
     """Biased matrix factorisation (``biased=False``: PMF), trained by SGD.
 
     Prediction ``r̂_ui = μ + b_u + b_i + p_u·q_i`` (PMF: ``p_u·q_i``), ``μ`` the training mean (fixed).
@@ -40,8 +41,13 @@ class BiasedMF(SGDModel):
         Fixes the initial parameters and every visiting order (same seed, same result on any thread count).
     num_threads : int, default 0
         Threads (0 = all cores). The rating pass is stratified: results do not depend on it.
-    dtype : {"float32", "float64"}
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
+        ``"auto"``: CUDA when socialrec was built with it, a device is present and CuPy is installed (and
+        dtype is not float64), else the CPU. On CUDA the rating pass is batch-Hogwild SGD (one warp per
+        update, Xie et al. HPDC 2017): not bit-reproducible, same objective and step; parameters are CuPy
+        arrays, and ``fit`` takes ``cupyx.scipy.sparse`` ratings without copying them to the host.
     progress : bool
         Show a progress bar over epochs.
 
@@ -57,7 +63,7 @@ class BiasedMF(SGDModel):
         if self.biased:
             p["user_bias"] = np.zeros(train.n_users, self._np_dtype)
             p["item_bias"] = np.zeros(train.n_items, self._np_dtype)
-            p["global_bias"] = np.array(train.ratings.data.mean(), dtype=self._np_dtype)
+            p["global_bias"] = np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)
         return p
 
     def _hyper(self):
@@ -71,6 +77,35 @@ class BiasedMF(SGDModel):
 
     def _run_epoch(self, state, settings):
         return _core.biased_mf_epoch({**self.parameters_, **state["grid"]}, state["hyper"], settings)
+
+    def _prepare_cuda(self, train):
+        """Device training state: the records (users, items, values) shuffled once (cuda/sgd.hpp)."""
+        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+        users, items, values = train.user_item_arrays()
+        keys = cp.empty(len(values), dtype=cp.uint64)
+        mod.shuffle_keys(_gpu.ptr(keys), len(values), self.seed_, _gpu.stream_ptr())
+        order = cp.argsort(keys)
+        del keys
+        return {"users": cp.ascontiguousarray(users[order], dtype=cp.int32),
+                "items": cp.ascontiguousarray(items[order], dtype=cp.int32),
+                "values": cp.ascontiguousarray(values[order], dtype=cp.float32),
+                "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _run_epoch_cuda(self, state, settings):
+        p, h, n = self.parameters_, state["hyper"], len(state["values"])
+        factor_dtype = np.float16 if self.dtype == "float16" else np.float32
+        P = _gpu.require(p["user_factors"], factor_dtype, "user_factors", size=self.n_users_ * self.factors)
+        Q = _gpu.require(p["item_factors"], factor_dtype, "item_factors", size=self.n_items_ * self.factors)
+        bu = _gpu.require(p["user_bias"], np.float32, "user_bias", size=self.n_users_) if self.biased else None
+        bi = _gpu.require(p["item_bias"], np.float32, "item_bias", size=self.n_items_) if self.biased else None
+        _gpu.cuda_module().biased_mf_sgd_epoch(
+            users=_gpu.ptr(state["users"]), items=_gpu.ptr(state["items"]), values=_gpu.ptr(state["values"]), n=n,
+            user_factors=_gpu.ptr(P), item_factors=_gpu.ptr(Q), user_bias=_gpu.ptr(bu), item_bias=_gpu.ptr(bi),
+            factors=self.factors, float16=self.dtype == "float16", biased=self.biased,
+            global_bias=h["global_bias"], learning_rate=h["learning_rate"], regularization=h["regularization"],
+            bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
+            loss=_gpu.ptr(state["loss"]), stream=_gpu.stream_ptr())
+        return float(state["loss"][0])  # waits for the epoch (same stream)
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -10,12 +10,24 @@ from __future__ import annotations
 import importlib
 
 from ..models.base import as_dataset
+from . import ranking  # noqa: F401  (top-N selection and ranking metrics: socialrec.reference.ranking)
 
 __all__ = ["fit", "loss", "gradient"]
 
 # model class name -> module of socialrec.reference implementing fit / loss / gradient
 _MODULES = {
     "BiasedMF": "biased_mf",
+    "SVDpp": "svdpp",
+    "TrustSVD": "trustsvd",
+    "BPR": "bpr",
+    "SBPR": "sbpr",
+    "SoReg": "soreg",
+    "RSTE": "rste",
+    "TrustMF": "trustmf",
+    "SoRec": "sorec",
+    "SocialMF": "social_mf",
+    "ALS": "als",
+    "SocialALS": "social_als",
 }
 
 

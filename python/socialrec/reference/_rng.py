@@ -22,7 +22,8 @@ class SplitMix64:
         return mix(self.state)
 
     def below(self, n):
-        return (self.next() * n) >> 64  # Lemire multiply-shift, as rng.hpp
+        """Uniform in [0, n): the high word of next() * n (Lemire), as rng.hpp."""
+        return (self.next() * n) >> 64
 
     def uniform(self):
         return (self.next() >> 11) * 2.0 ** -53

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ._rng import SplitMix64, shuffle, stream_seed
 
 RATING_PASS, LINK_PASS, USER_PASS, SAMPLE_PASS, TRUSTEE_PASS = 0, 1, 2, 3, 4
+SAMPLE_CHUNK = 4096  # samples per chunk of a sampled pass (sgd.hpp kSampleChunk)
 
 
 def grid_pass(grid, seed, epoch, pass_id, step):
@@ -40,6 +41,16 @@ def grouped_pass(groups, members, offsets, seed, epoch, pass_id, step):
         step(g, segment)
 
     flat_pass(groups, seed, epoch, pass_id, visit)
+
+
+def sampled_pass(n_samples, seed, epoch, pass_id, step):
+    """Pass of ``n_samples`` drawn observations: chunk c (samples c*SAMPLE_CHUNK ...) draws from stream
+    (seed, epoch, pass, c); ``step(gen)`` draws one observation from ``gen`` and applies its update. This is
+    the deterministic order (chunks in order); the parallel mode runs the same chunks Hogwild."""
+    for c in range(-(-n_samples // SAMPLE_CHUNK)):
+        gen = SplitMix64(stream_seed(seed, epoch, pass_id, c))
+        for _ in range(min(SAMPLE_CHUNK, n_samples - c * SAMPLE_CHUNK)):
+            step(gen)
 
 
 def shuffle_list(values, gen):

@@ -1,0 +1,104 @@
+// RSTE (Ma, King, Lyu, "Learning to recommend with social trust ensemble", SIGIR 2009, Section 4).
+//
+// Ratings mapped to [0, 1]: r~ = (r - r_min) / (r_max - r_min). With S the row-normalised trust matrix,
+//   z_u = alpha U_u + (1 - alpha) sum_{v in N+(u)} S_uv U_v        (users without out-links: z_u = U_u)
+//   x_ui = b + z_u . V_i,   prediction g(x_ui),
+// b = logit(mean r~) a fixed offset (ours, not the paper's: rows without ratings then predict the mean).
+// Each rating contributes 1/2 (r~_ui - g(x_ui))^2 + lambda/2 (|U_u|^2 + |V_i|^2). With e = r~ - g(x) and
+// d = e g(x) (1 - g(x)), its gradient is -d a_u V_i + lambda U_u on U_u (a_u = alpha, or 1 without
+// out-links), -d z_u + lambda V_i on V_i, and -d (1 - alpha) S_uv V_i on each out-neighbour U_v.
+//
+// Schedule: ratings grouped by user (grouped_pass over users with ratings; the user's ratings shuffled).
+// The neighbour term N_u = sum_v S_uv U_v is computed once per user, and the out-neighbours' gradient is
+// accumulated over the user's ratings and applied once when the user is done (as SVD++ caches its y-sum,
+// DESIGN §4), so a rating costs what a PMF rating costs. Several user rows move: not stratifiable, so the
+// pass runs in one order when deterministic, else Hogwild over users. Reference: socialrec/reference/rste.py.
+#pragma once
+#include <cstdint>
+
+#include "socialrec/logistic.hpp"
+#include "socialrec/row_buffer.hpp"
+#include "socialrec/sgd.hpp"
+#include "socialrec/types.hpp"
+#include "socialrec/vec.hpp"
+
+namespace socialrec {
+
+template <class T>
+struct RSTEArgs {
+    FlatList<std::int32_t> users;      // users with at least one rating (the groups)
+    RatingRecord* ratings;              // all ratings, grouped by user; value already mapped to [0, 1]
+    const std::int64_t* rating_offsets; // n_users + 1: user u's ratings at ratings[offsets[u] .. offsets[u+1]]
+    const std::int64_t* trust_offsets;  // n_users + 1, CSR of the trust graph
+    const std::int32_t* trust_dst;
+    const double* trust_weight;         // S_uv, each non-empty row sums to 1
+    T* user_factors;
+    T* item_factors;
+    std::int32_t factors;
+    double global_bias;  // b
+    double alpha;
+    double learning_rate;
+    double regularization;
+};
+
+}  // namespace socialrec
+
+SOCIALREC_KERNELS_BEGIN
+
+template <class T, class Dim>
+struct RSTEUserStep {
+    const RSTEArgs<T>* a;
+    Dim dim;
+    T gamma, lambda, alpha, offset;
+
+    SOCIALREC_INLINE double operator()(std::int32_t user, RatingRecord* first, std::int64_t n) const {
+        T* __restrict U = a->user_factors;
+        const std::int64_t t0 = a->trust_offsets[user], t1 = a->trust_offsets[user + 1];
+        const bool social = t1 > t0;
+        const T own = social ? alpha : T(1), rest = T(1) - alpha;
+        RowBuffer<T, Dim> n_buf(dim), g_buf(dim), z_buf(dim);
+        T* __restrict neighbours = n_buf.data();  // N_u, fixed while the user's ratings are visited
+        T* __restrict grad = g_buf.data();        // sum over the ratings of d V_i (for the out-neighbours)
+        T* __restrict z = z_buf.data();           // z_u = a_u U_u + (1 - alpha) N_u, before each rating's step
+        fill_zero(neighbours, dim);
+        fill_zero(grad, dim);
+        for (std::int64_t k = t0; k < t1; ++k)
+            axpy(T(a->trust_weight[k]), U + std::int64_t(a->trust_dst[k]) * dim.size(), neighbours, dim);
+        T* __restrict u = U + std::int64_t(user) * dim.size();
+        double loss = 0.0;
+        for (std::int64_t r = 0; r < n; ++r) {
+            T* __restrict v = a->item_factors + std::int64_t(first[r].item) * dim.size();
+#pragma omp simd
+            for (int j = 0; j < dim.size(); ++j) z[j] = own * u[j] + rest * neighbours[j];
+            // z . V_i and |U_u|^2 + |V_i|^2 with vec.hpp (`omp simd reduction` adds lanes serially, GCC 12)
+            const DotAndNorms<T> s = dot_and_norms(z, v, u, v, dim);
+            const T g = logistic(offset + s.dot);
+            const T norms = s.norms;
+            const T e = T(first[r].value) - g;
+            const T d = e * g * (T(1) - g);
+#pragma omp simd
+            for (int j = 0; j < dim.size(); ++j) {
+                const T uj = u[j], vj = v[j];
+                u[j] = uj + gamma * (d * own * vj - lambda * uj);
+                v[j] = vj + gamma * (d * z[j] - lambda * vj);
+                grad[j] += d * vj;
+            }
+            loss += 0.5 * double(e) * double(e) + 0.5 * double(lambda) * double(norms);
+        }
+        // The delayed out-neighbour step: U_v += gamma (1 - alpha) S_uv sum_r d_r V_i(r).
+        for (std::int64_t k = t0; k < t1; ++k)
+            axpy(gamma * rest * T(a->trust_weight[k]), grad, U + std::int64_t(a->trust_dst[k]) * dim.size(), dim);
+        return loss;
+    }
+};
+
+template <class T>
+double rste_epoch(const RSTEArgs<T>& a, const PassSettings& settings) {
+    return dispatch_dim(a.factors, [&](auto dim) {
+        RSTEUserStep<T, decltype(dim)> step{&a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha),
+                                            T(a.global_bias)};
+        return grouped_pass(a.users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
+    });
+}
+
+SOCIALREC_KERNELS_END

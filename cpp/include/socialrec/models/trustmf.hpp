@@ -1,0 +1,75 @@
+// TrustMF (Yang, Lei, Liu, Liu, "Social collaborative filtering by trust", IJCAI 2013, Section 3).
+//
+// Ratings mapped to [0, 1]; trust values t_uk in [0, 1]. Two models, trained side by side:
+//   truster model  (B, V, W):   r~_ui ~ g(B_u . V_i),    t_uk ~ g(B_u . W_k)
+//   trustee model  (W', V', B'): r~_ki ~ g(W'_k . V'_i), t_uk ~ g(B'_u . W'_k)
+// Every observation's term is  w/2 (y - g(P_a . Q_b))^2 + lambda/2 (|P_a|^2 + |Q_b|^2)  with w = 1 for a
+// rating and w = lambda_T for a trust edge: summed over observations, each row is penalised once per
+// observation it takes part in, which is the paper's weighted-lambda regularisation. Each term's step is
+// LogisticPairStep (models/logistic_pair.hpp: data weight w, penalty weight 1).
+// Prediction g(b + ((B_u + W'_u)/2) . ((V_i + V'_i)/2)) (DESIGN §4; the paper's combined model), and every
+// rating term fits g(b + P_a . Q_b): b = logit(mean r~) is a fixed offset (ours, not the paper's: rows
+// without ratings then predict the mean rating). Trust terms have no offset.
+//
+// A rating (u, i) moves rows u of B and W' and rows i of V and V'; an edge (u, k) moves rows u of B and B' and
+// rows k of W and W'. Each row is keyed by one end of the record, so both passes are stratified grid passes
+// (ratings: users x items; trust: trusters x trustees) and the result is the same on any number of threads.
+// Reference: socialrec/reference/trustmf.py.
+#pragma once
+#include <cstdint>
+
+#include "socialrec/models/logistic_pair.hpp"
+#include "socialrec/sgd.hpp"
+#include "socialrec/types.hpp"
+#include "socialrec/vec.hpp"
+
+namespace socialrec {
+
+template <class T>
+struct TrustMFArgs {
+    RatingGrid ratings;      // (user, item, r~)
+    RatingGrid trust;        // (truster, trustee, t)
+    T* user_factors;            // B   n_users x factors (the truster model's user vectors)
+    T* item_factors;            // V   n_items x factors
+    T* trustee_factors;         // W   n_users x factors
+    T* trustee_user_factors;    // W'  n_users x factors (the trustee model's user vectors)
+    T* trustee_item_factors;    // V'  n_items x factors
+    T* trustee_truster_factors; // B'  n_users x factors (the trustee model's truster vectors)
+    std::int32_t factors;
+    double global_bias;  // b
+    double learning_rate;
+    double regularization;
+    double trust_regularization;
+};
+
+}  // namespace socialrec
+
+SOCIALREC_KERNELS_BEGIN
+
+// Two observations' steps on one record, one after the other (rows of four different matrices).
+template <class Step>
+struct BothModels {
+    Step truster, trustee;
+    SOCIALREC_INLINE double operator()(const RatingRecord& r) const { return truster(r) + trustee(r); }
+};
+
+// One epoch: a rating pass (each rating steps the truster, then the trustee model) and a trust pass (each
+// edge steps the truster, then the trustee model). Fusing the two models' passes halves the record traffic.
+template <class T>
+double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
+    return dispatch_dim(a.factors, [&](auto dim) {
+        using Step = LogisticPairStep<T, decltype(dim)>;
+        const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization),
+                b = T(a.global_bias);
+        // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_T, 1, 0
+        const BothModels<Step> ratings{
+            Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1), b},
+            Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), T(1), b}};
+        const BothModels<Step> trust{
+            Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(1), T(0)},
+            Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(1), T(0)}};
+        return grid_pass(a.ratings, kRatingPass, settings, ratings) + grid_pass(a.trust, kLinkPass, settings, trust);
+    });
+}
+
+SOCIALREC_KERNELS_END

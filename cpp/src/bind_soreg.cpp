@@ -1,0 +1,74 @@
+// socialrec._core.soreg_epoch and socialrec._core.edge_similarity
+#include "bindings.hpp"
+#include "socialrec/similarity.hpp"
+
+namespace socialrec::bind {
+namespace {
+
+template <class T>
+SoRegArgs<T> read_soreg(const py::dict& arrays, const py::dict& hyper) {
+    SoRegArgs<T> a{};
+    a.grid = rating_grid(arrays);
+    a.user_factors = inplace_data<T>(arrays, "user_factors");
+    a.item_factors = inplace_data<T>(arrays, "item_factors");
+    a.average_based = scalar<bool>(hyper, "average_based");
+    if (a.average_based) {
+        a.users = flat_list<std::int32_t>(arrays, "social_users");
+        a.trust_offsets = inplace_data<std::int64_t>(arrays, "trust_offsets");
+        a.trust_dst = inplace_data<std::int32_t>(arrays, "trust_dst");
+        a.trust_sim = inplace_data<double>(arrays, "trust_sim");
+    } else {
+        a.edges = record_list(arrays, "edges");
+    }
+    a.factors = scalar<std::int32_t>(hyper, "factors");
+    a.learning_rate = scalar<double>(hyper, "learning_rate");
+    a.regularization = scalar<double>(hyper, "regularization");
+    a.social_regularization = scalar<double>(hyper, "social_regularization");
+    return a;
+}
+
+py::array_t<double> similarity(const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& indptr,
+                               const py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>& indices,
+                               const py::array_t<float, py::array::c_style | py::array::forcecast>& values,
+                               const py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>& src,
+                               const py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>& dst,
+                               const std::string& kind, int threads) {
+    SimilarityKind k;
+    if (kind == "pcc") k = SimilarityKind::kPCC;
+    else if (kind == "vss") k = SimilarityKind::kVSS;
+    else throw py::value_error("similarity kind must be 'pcc' or 'vss', got '" + kind + "'");
+    const std::int64_t n_users = indptr.size() - 1;
+    if (n_users < 0 || indices.size() != values.size() || indptr.at(n_users) != values.size())
+        throw py::value_error("indptr / indices / values do not form a CSR matrix");
+    if (src.size() != dst.size()) throw py::value_error("src and dst must have the same length");
+    const std::int64_t n = src.size();
+    for (std::int64_t e = 0; e < n; ++e) {
+        if (src.at(e) < 0 || src.at(e) >= n_users || dst.at(e) < 0 || dst.at(e) >= n_users)
+            throw py::index_error("edge " + std::to_string(e) + " names a user outside [0, " +
+                                  std::to_string(n_users) + ")");
+    }
+    py::array_t<double> out(n);
+    double* o = out.mutable_data();
+    const std::int64_t* ip = indptr.data();
+    const std::int32_t *ix = indices.data(), *s = src.data(), *d = dst.data();
+    const auto* v = values.data();
+    {
+        py::gil_scoped_release release;
+        edge_similarity(ip, ix, v, s, d, n, k, o, threads);
+    }
+    return out;
+}
+
+const Registrar registrar{[](py::module_& m) {
+    def_epoch<SoRegArgs>(m, "soreg_epoch", &KernelTable::soreg_epoch_f32, &KernelTable::soreg_epoch_f64,
+                         &read_soreg<float>, &read_soreg<double>,
+                         "One SoReg epoch: the stratified rating pass, then the SR2 link or SR1 user pass; returns "
+                         "the epoch loss.");
+    m.def("edge_similarity", &similarity, py::arg("indptr"), py::arg("indices"), py::arg("values"), py::arg("src"),
+          py::arg("dst"), py::arg("kind"), py::arg("threads") = 0,
+          "Similarity ('pcc' mapped to (1 + pcc) / 2, or 'vss') of each pair (src[e], dst[e]) over the items both "
+          "rated, from CSR ratings with sorted rows; 0 where undefined.");
+}};
+
+}  // namespace
+}  // namespace socialrec::bind

@@ -1,0 +1,223 @@
+"""CUDA support shared by the models that have CUDA kernels (``class M(DeviceMixin, SGDModel)``).
+
+A model with this mixin keeps every fitted array on its device: NumPy on the CPU, CuPy on ``device="cuda"``
+(``parameters_``, ``seen_indptr_``, ``seen_indices_``). ``device_`` says where they are. The model itself
+supplies ``_prepare_cuda(train)`` (device training state, ``train`` a ``_gpu.DeviceRatings``) and
+``_run_epoch_cuda(state, settings)`` (one call into ``socialrec._cuda``, returning the epoch's loss); the
+epoch loop, early stopping and divergence checks are the CPU ones (``Model._train_loop``).
+
+Rules: initial parameters are drawn on the host with the CPU path's generator, so that CPU and CUDA runs
+start from the same point; ``dtype="float16"`` stores the factor matrices in half precision on the device
+(biases stay float32; compute is float32); ``to("cpu")`` widens them to float32. Outputs follow the input:
+CuPy in, CuPy out.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import _gpu, _interop
+
+_FACTOR_KEYS_SUFFIX = "_factors"
+
+
+class DeviceMixin:
+    """Adds ``device="cuda"`` to a ``Model`` subclass (see the module docstring)."""
+
+    _cuda_kernels = True
+
+    # -- placement --------------------------------------------------------------------------------------------
+    @property
+    def _device(self):
+        return getattr(self, "device_", "cpu")
+
+    def _storage_dtype(self, key, array):
+        """Device dtype of a parameter array: float16 for factor matrices under dtype='float16'."""
+        if self.dtype == "float16" and key.endswith(_FACTOR_KEYS_SUFFIX):
+            return np.float16
+        return np.float32 if array.dtype.kind == "f" else array.dtype
+
+    def _place(self, device):
+        """Move the fitted arrays to ``device`` ("cpu" or "cuda"); the ``device`` hyper-parameter is unchanged."""
+        if device == "cuda":
+            self.parameters_ = {k: _gpu.to_device(v, self._storage_dtype(k, v)) for k, v in self.parameters_.items()}
+            self.seen_indptr_ = _gpu.to_device(self.seen_indptr_, np.int64)
+            self.seen_indices_ = _gpu.to_device(self.seen_indices_, np.int32)
+        else:
+            params = {k: np.asarray(_gpu.to_host(v)) for k, v in self.parameters_.items()}
+            if any(v.dtype == np.float16 for v in params.values()):
+                params = {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in params.items()}
+                self.dtype = "float32"  # float16 storage exists on CUDA only
+            self.parameters_ = params
+            self.seen_indptr_ = np.asarray(_gpu.to_host(self.seen_indptr_), dtype=np.int64)
+            self.seen_indices_ = np.asarray(_gpu.to_host(self.seen_indices_), dtype=np.int32)
+        self.device_ = device
+        self._invalidate()
+
+    def to(self, device):
+        """Move the model to ``device`` (``"cpu"`` or ``"cuda"``) and make it the model's ``device``.
+
+        A fitted model's arrays move with it (a float16 model becomes float32 on the CPU). Returns self.
+        """
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device={device!r} must be 'cpu' or 'cuda'")
+        if device == "cuda":
+            from .. import _backend
+
+            _backend.resolve_device("cuda", self.dtype, self._cuda_kernels, type(self).__name__)
+        if self.fitted:
+            self._place(device)
+        elif self.dtype == "float16" and device == "cpu":
+            self.dtype = "float32"
+        self.device = device
+        return self
+
+    def _host_copy(self):
+        """A shallow copy whose fitted arrays are on the host (for save, pickling and the NumPy loss)."""
+        clone = object.__new__(type(self))  # not copy.copy: that would call __getstate__, which calls this
+        clone.__dict__.update(self.__dict__)
+        clone.parameters_ = {k: np.asarray(_gpu.to_host(v)) for k, v in self.parameters_.items()}
+        clone.seen_indptr_ = np.asarray(_gpu.to_host(self.seen_indptr_))
+        clone.seen_indices_ = np.asarray(_gpu.to_host(self.seen_indices_))
+        clone.device_ = "cpu"
+        clone._scoring_cache = None
+        return clone
+
+    def _on_load(self):
+        try:
+            device = self._resolve_device()
+        except (RuntimeError, ValueError, ImportError) as e:
+            warnings.warn(f"{type(self).__name__} was saved with device={self.device!r} but {e}; loaded on the "
+                          "CPU", RuntimeWarning, stacklevel=3)
+            device = "cpu"
+        self._place(device)
+
+    # -- fitting ----------------------------------------------------------------------------------------------
+    def _training_data(self, data, trust, device):
+        if device == "cuda":
+            return _gpu.training_data(data, trust)
+        return super()._training_data(_host_matrix(data), _host_matrix(trust), device)
+
+    def _seen_structure(self, train):
+        if isinstance(train, _gpu.DeviceRatings):
+            return train.indptr, train.indices
+        return super()._seen_structure(train)
+
+    def _prepare(self, train):
+        if self._device != "cuda":
+            return super()._prepare(train)
+        self.parameters_ = {k: _gpu.to_device(v, self._storage_dtype(k, v)) for k, v in self.parameters_.items()}
+        return self._prepare_cuda(train)
+
+    def _run_epoch(self, state, settings):
+        if self._device != "cuda":
+            return super()._run_epoch(state, settings)
+        return self._run_epoch_cuda(state, settings)
+
+    def _prepare_cuda(self, train):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _run_epoch_cuda(self, state, settings):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- prediction -------------------------------------------------------------------------------------------
+    def _scoring(self):
+        if self._device != "cuda":
+            return super()._scoring()
+        self._require_fitted()
+        if self._scoring_cache is None:
+            self._scoring_cache = _gpu.scoring_parts(self._scoring_parts(), self.n_users_, self.n_items_)
+        return self._scoring_cache
+
+    def _apply_link(self, x):
+        if not _gpu.is_cupy(x):
+            return super()._apply_link(x)
+        cp = _gpu.cupy_module()
+        if self._link == "score":
+            return x
+        lo, hi = self.rating_scale_
+        if self._link == "logistic":
+            x = lo + (hi - lo) / (1.0 + cp.exp(-x))
+        return cp.clip(x, lo, hi)
+
+    def predict(self, users, items):
+        """Predicted ratings (see ``Model.predict``); CuPy arrays in give a CuPy array out."""
+        on_device = _interop.is_device_input(users) or _interop.is_device_input(items)
+        if self._device != "cuda":
+            out = super().predict(_host_input(users, "users"), _host_input(items, "items"))
+            return _gpu.to_device(out) if on_device else out
+        self._require_fitted()
+        u = _gpu.index_array(users, self.n_users_, "users")
+        i = _gpu.index_array(items, self.n_items_, "items")
+        if u.shape != i.shape:
+            raise ValueError(f"users and items must have the same length ({len(u)} != {len(i)})")
+        out = self._apply_link(_gpu.raw_scores(self._scoring(), u, i))
+        return out if on_device else out.get()
+
+    def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
+        """Top-``n`` items per user (see ``Model.recommend``); CuPy ``users`` give CuPy arrays out."""
+        if self._device == "cuda":
+            self._require_fitted()
+            return _gpu.recommend(self, users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
+        ids, scores = super().recommend(_host_input(users, "users"), n=n, exclude_seen=exclude_seen,
+                                        items=_host_input(items, "items"), batch_size=batch_size)
+        if _interop.is_device_input(users):
+            return _gpu.to_device(ids), _gpu.to_device(scores)
+        return ids, scores
+
+    def similar_items(self, items, n=10):
+        if self._device != "cuda":
+            return super().similar_items(items, n)
+        return _gpu.similar(self._scoring()["item_vectors"], items, n)
+
+    def similar_users(self, users, n=10):
+        if self._device != "cuda":
+            return super().similar_users(users, n)
+        return _gpu.similar(self._scoring()["user_vectors"], users, n)
+
+    def loss(self, data):
+        data = _host_matrix(data)
+        if self._device == "cuda":
+            return self._host_copy().loss(data)
+        return super().loss(data)
+
+    # -- persistence ------------------------------------------------------------------------------------------
+    def save(self, path):
+        """Save (see ``Model.save``); a CUDA model's arrays are copied to the host first."""
+        if self._device == "cuda":
+            return self._host_copy().save(path)
+        return super().save(path)
+
+    def __getstate__(self):
+        if self._device == "cuda" and self.fitted:
+            state = self._host_copy().__dict__.copy()
+            state["_pickled_on"] = "cuda"
+        else:
+            state = dict(self.__dict__)
+        state["_scoring_cache"] = None
+        return state
+
+    def __setstate__(self, state):
+        on = state.pop("_pickled_on", None)
+        self.__dict__.update(state)
+        if on == "cuda":
+            self._on_load()
+
+
+def _host_input(x, name):
+    """Host copy of a device array (CPU-resident models); anything else passes through."""
+    if x is not None and _interop.is_device_input(x):
+        return _gpu.to_host(_interop.as_cupy(x, name))
+    return x
+
+
+def _host_matrix(m):
+    """Host (scipy.sparse) copy of a device matrix, for the CPU path; anything else passes through."""
+    if m is None or not _interop.is_device_input(m):
+        return m
+    if _interop.is_device_sparse(m):
+        return m.get()
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(_gpu.to_host(_interop.as_cupy(m, "ratings")))

@@ -1,0 +1,112 @@
+"""SocialALS: WRMF with a graph-Laplacian term on the user factors."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import _core  # noqa: F401  (the kernel is looked up by name in ALS._run_epoch)
+from .als import ALS, csr_arrays, wrmf_objective
+from .base import NON_NEGATIVE, register
+
+
+def edge_similarity(trust, normalized=False):
+    """The symmetric similarity of SocialALS: ``S = (B + Bᵀ)/2`` with ``B`` the trust graph binarised
+    (``B_uf = 1`` where ``trust[u, f] != 0``), so each stored edge u→f carries weight ½ in both ``S_uf`` and
+    ``S_fu``. A friendship stored in both directions (LastFM) gets ``S_uf = S_fu = 1``. With ``normalized``
+    each entry is divided by ``sqrt(d_u d_f)``, ``d`` the row sums of that S (the normalised Laplacian)."""
+    t = sp.coo_matrix(trust)
+    keep = (t.data != 0) & (t.row != t.col)  # a self-loop adds nothing to ‖x_u − x_f‖²
+    b = sp.csr_matrix((np.ones(int(keep.sum()), np.float64), (t.row[keep], t.col[keep])), shape=t.shape)
+    b.data[:] = 1.0  # repeated entries count once
+    s = ((b + b.T) * 0.5).tocsr()
+    s.sort_indices()
+    if normalized:
+        inv = np.zeros(s.shape[0])
+        degree = np.asarray(s.sum(axis=1)).ravel()
+        inv[degree > 0] = 1.0 / np.sqrt(degree[degree > 0])
+        s = s.multiply(inv[:, None]).multiply(inv[None, :]).tocsr()
+        s.sort_indices()
+    return s.astype(np.float32)
+
+
+@register
+class SocialALS(ALS):
+    """ALS (WRMF) whose user factors are smoothed over the social graph by a graph-Laplacian penalty.
+
+    Score ``x_ui = x_u·y_i``. Objective: the WRMF objective of :class:`ALS` (Hu, Koren, Volinsky, ICDM 2008,
+    eq. 3) plus, for every **stored** trust edge u→f, ``(β/2)·‖x_u − x_f‖²``::
+
+        Σ_(u,i) c_ui (p_ui − x_u·y_i)² + λ (Σ_u ‖x_u‖² + Σ_i ‖y_i‖²) + (β/2) Σ_u Σ_f S_uf ‖x_u − x_f‖²
+
+    with ``S = (B + Bᵀ)/2`` symmetric, ``B`` the binarised trust graph (``Sim = 1`` on an edge, as stored):
+    a friendship stored in both directions (LastFM) weighs ``S_uf = 1``, a one-way trust edge (FilmTrust,
+    Epinions) ``½`` each way. The last term equals ``β tr(Xᵀ L X)`` with ``L = D − S`` the graph Laplacian,
+    ``D = diag(s_u)``, ``s_u = Σ_f S_uf``: the graph regulariser of GRALS (Rao, Yu, Ravikumar, Dhillon,
+    "Collaborative filtering with graph information", NIPS 2015, eq. 3), here on WRMF's implicit-feedback
+    loss and solved row by row. No peer library implements it.
+
+    **Derivation of the user solve.** With Y and every other user fixed, the terms that involve x_u are
+    ``Σ_i c_ui (p_ui − x_u·y_i)² + λ‖x_u‖² + β Σ_f S_uf ‖x_u − x_f‖²`` (u appears in its own row of the double
+    sum and in each neighbour's, ``(β/2)(S_uf + S_fu) = β S_uf``). Setting the gradient to zero gives WRMF's
+    normal equations (ALS docstring) with one term more on each side::
+
+        (A_u + β s_u I) x_u = b_u + β Σ_f S_uf x_f
+
+    **Jacobi, not Gauss–Seidel.** Gauss–Seidel would use each neighbour's newest x_f: an exact block-coordinate
+    step, but sequential (or needing a graph colouring to run in parallel). This class uses Jacobi: every
+    user reads its neighbours' values from before the user half-step, so all user rows stay independent, run
+    in parallel, and give identical results on any number of threads. Jacobi is still a descent step here:
+    write the user half-step's quadratic with Hessian ``H = M − N``, ``M = blockdiag(A_u + β s_u I)``,
+    ``N = β S ⊗ I``. A Jacobi sweep moves X by ``d = −M⁻¹ g`` (g the gradient) and changes the objective by
+    ``−½ dᵀ(M + N) d``; ``M + N = blockdiag(A_u) + β (D + S) ⊗ I`` is positive definite, because
+    ``A_u ⪰ λI`` and ``D + S`` (the signless Laplacian) is positive semi-definite:
+    ``vᵀ(D + S)v = ½ Σ_uf S_uf (v_u + v_f)² ≥ 0``. So with ``solver="cholesky"`` every epoch decreases the
+    objective, as for ALS. The item half-step is WRMF's unchanged; ``social_regularization=0`` gives exactly
+    (bit for bit) :class:`ALS`.
+
+    Users without any stored interaction but with friends get ``x_u = (YᵀY + (λ + β s_u) I)⁻¹ β Σ_f S_uf x_f``
+    (exact solve): a shrunk average of their friends, so cold users get recommendations from their friends'
+    tastes (ALS leaves them at 0).
+
+    Parameters
+    ----------
+    social_regularization : float, default 1.0
+        ``β`` (≥ 0), the weight of the graph-Laplacian term (no published value: GRALS tunes it per data set).
+        On LastFM (k = 64) the validation split of ``bench/lastfm_als.py`` chose ``β = 10`` with
+        ``similarity="normalized"``, ``λ = 50``, ``α = 9``; tune it with λ, the two interact.
+    similarity : {"edges", "normalized"}, default "edges"
+        ``"edges"``: S as above (1 per friendship). ``"normalized"``: ``S_uf / sqrt(d_u d_f)`` with ``d_u`` the
+        row sums of S, i.e. the symmetric normalised Laplacian ``I − D^-½ S D^-½`` of the same graph, which
+        keeps users with many friends from being pulled harder than others.
+    factors, epochs, regularization, alpha, solver, cg_steps, init_std, seed, num_threads, dtype, device, progress
+        As in :class:`ALS`.
+    """
+
+    _params = {"social_regularization": 1.0, "similarity": "edges"}
+    _checks = {"social_regularization": NON_NEGATIVE,
+               "similarity": (lambda v: v in ("edges", "normalized"), "'edges' or 'normalized'")}
+    _kernel = "social_als_epoch"
+
+    def _hyper(self):
+        return {**super()._hyper(), "social_regularization": float(self.social_regularization)}
+
+    def _prepare(self, train):
+        state = super()._prepare(train)
+        state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
+        return state
+
+    def _loss(self, data):
+        X = np.asarray(self.parameters_["user_factors"], dtype=np.float64)
+        Y = np.asarray(self.parameters_["item_factors"], dtype=np.float64)
+        return (wrmf_objective(X, Y, data.ratings, self.alpha, self.regularization)
+                + laplacian_penalty(X, self._similarity(data.trust), self.social_regularization))
+
+    def _similarity(self, trust):
+        return edge_similarity(trust, normalized=self.similarity == "normalized")
+
+
+def laplacian_penalty(X, similarity, beta):
+    """``(β/2) Σ_u Σ_f S_uf ‖x_u − x_f‖²`` in float64."""
+    s = similarity.tocoo()
+    d = X[s.row] - X[s.col]
+    return 0.5 * beta * float(np.sum(s.data.astype(np.float64) * np.einsum("ij,ij->i", d, d)))

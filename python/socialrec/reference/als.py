@@ -1,0 +1,101 @@
+"""Reference ALS (WRMF): the objective, its gradient, and the alternating row solves (DESIGN §4-5).
+
+The objective (Hu, Koren, Volinsky, ICDM 2008, eq. 3) is evaluated densely, one user row at a time:
+``Σ_(u,i) c_ui (p_ui − x_u·y_i)² + λ (‖X‖² + ‖Y‖²)``, ``p = 1, c = 1 + α r`` on stored entries, ``p = 0,
+c = 1`` elsewhere. A row solve builds its matrix ``A = YᵀY + Σ α r y yᵀ + (λ + shift) I`` densely and runs the
+same conjugate-gradient recurrence as cpp/include/socialrec/als.hpp (or an exact solve).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CG_CONVERGED = 1e-20  # |r|² below which CG stops (als.hpp cg_solve)
+
+
+def conjugate_gradient(A, b, x, steps):
+    """``steps`` CG steps on ``A x = b`` from ``x`` (Takács et al. 2011, Alg. 3); returns the new x."""
+    x = x.copy()
+    r = b - A @ x
+    p = r.copy()
+    rs = r @ r
+    for _ in range(steps):
+        if rs < CG_CONVERGED:
+            break
+        Ap = A @ p
+        pAp = p @ Ap
+        if not pAp > 0:
+            break
+        a = rs / pAp
+        x = x + a * p
+        r = r - a * Ap
+        rs_new = r @ r
+        p = r + (rs_new / rs) * p
+        rs = rs_new
+    return x
+
+
+def half_step(model, rows, X, Y, shift=None, rhs=None):
+    """Solves every row u of X against the fixed side Y: ``(A_u + shift[u] I) x_u = b_u + rhs[u]``."""
+    dt = X.dtype.type
+    alpha, lam = dt(model.alpha), dt(model.regularization)
+    G = Y.T @ Y
+    eye = np.eye(X.shape[1], dtype=X.dtype)
+    for u in range(X.shape[0]):
+        idx = rows.indices[rows.indptr[u]:rows.indptr[u + 1]]
+        w = alpha * rows.data[rows.indptr[u]:rows.indptr[u + 1]].astype(X.dtype)
+        Yu = Y[idx]
+        A = G + Yu.T @ (w[:, None] * Yu) + (lam if shift is None else lam + shift[u]) * eye
+        b = Yu.T @ (dt(1) + w)
+        if rhs is not None:
+            b = b + rhs[u]
+        if model.solver == "cholesky":
+            X[u] = np.linalg.solve(A, b)
+        else:
+            X[u] = conjugate_gradient(A, b, X[u], model.cg_steps)
+
+
+def fit(model, train):
+    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
+    params = model._init_parameters(train, np.random.default_rng(model.seed))
+    X, Y = params["user_factors"], params["item_factors"]
+    R = train.ratings.tocsr()
+    Rt = R.T.tocsr()
+    for _ in range(model.epochs):
+        half_step(model, R, X, Y)
+        half_step(model, Rt, Y, X)
+    return params
+
+
+def _rows(model, params, data):
+    """Per user: (x_u, dense preference row p_u, dense confidence row c_u)."""
+    X = np.asarray(params["user_factors"], dtype=np.float64)
+    R = data.ratings.tocsr()
+    for u in range(X.shape[0]):
+        p = np.zeros(R.shape[1])
+        c = np.ones(R.shape[1])
+        lo, hi = R.indptr[u], R.indptr[u + 1]
+        p[R.indices[lo:hi]] = 1.0
+        c[R.indices[lo:hi]] = 1.0 + model.alpha * R.data[lo:hi].astype(np.float64)
+        yield u, p, c
+
+
+def loss(model, params, data):
+    X = np.asarray(params["user_factors"], dtype=np.float64)
+    Y = np.asarray(params["item_factors"], dtype=np.float64)
+    total = 0.0
+    for u, p, c in _rows(model, params, data):
+        e = p - Y @ X[u]
+        total += c @ (e * e)
+    return total + model.regularization * (np.sum(X * X) + np.sum(Y * Y))
+
+
+def gradient(model, params, data):
+    """Gradient of ``loss`` with respect to user_factors and item_factors."""
+    X = np.asarray(params["user_factors"], dtype=np.float64)
+    Y = np.asarray(params["item_factors"], dtype=np.float64)
+    gX, gY = 2 * model.regularization * X, 2 * model.regularization * Y
+    for u, p, c in _rows(model, params, data):
+        ce = c * (p - Y @ X[u])
+        gX[u] -= 2 * Y.T @ ce
+        gY -= 2 * np.outer(ce, X[u])
+    return {"user_factors": gX, "item_factors": gY}

@@ -1,0 +1,128 @@
+"""Reference SVD++: the objective, its gradient, and the user-grouped SGD in the engine's order.
+
+The user step (``group_step``) is shared with the TrustSVD reference, as the C++ step is
+(cpp/include/socialrec/models/svdpp.hpp).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import sgd
+
+
+def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
+    """The step of one user's group of ratings. ``trust``: None (SVD++) or a dict with ``W``, ``offsets``,
+    ``trustees``, ``item_weight``, ``trustee_weight`` (TrustSVD: weighted penalties and the trustee sum).
+
+    Ratings step p, q, b one by one with the cached implicit sum z; then each y_i (and w_v) takes one proximal
+    step on the group's term: ``y <- (y + γ |I_u|^-½ g) / (1 + γ |I_u| λ_y)``, g the summed e·q of the group."""
+    dt = P.dtype.type
+
+    def step(u, segment):
+        n = len(segment)
+        s_items = dt(1.0 / math.sqrt(n))
+        z = np.zeros(P.shape[1], dtype=P.dtype)
+        for rec in segment:
+            z = z + Y[int(rec["item"])]
+        z = z * s_items
+        trustees, s_trust = [], dt(0)
+        if trust is not None:
+            trustees = trust["trustees"][trust["offsets"][u]:trust["offsets"][u + 1]]
+            if len(trustees):
+                s_trust = dt(1.0 / math.sqrt(len(trustees)))
+                t = np.zeros_like(z)
+                for v in trustees:
+                    t = t + trust["W"][v]
+                z = z + s_trust * t
+        lam_p = lam * s_items if trust is not None else lam
+        lam_bu = lam_b * s_items if trust is not None else lam_b
+        g = np.zeros_like(z)
+        for rec in segment:
+            i = int(rec["item"])
+            c_i = dt(trust["item_weight"][i]) if trust is not None else dt(1)
+            lam_q, lam_bi = lam * c_i, lam_b * c_i
+            p, q = P[u].copy(), Q[i].copy()
+            b_u, b_i = bu[u], bi[i]
+            e = dt(rec["value"]) - (mu + b_u + b_i + (p + z) @ q)
+            g = g + e * q
+            P[u] = p + gamma * (e * q - lam_p * p)
+            Q[i] = q + gamma * (e * (p + z) - lam_q * q)
+            bu[u] = b_u + gamma * (e - lam_bu * b_u)
+            bi[i] = b_i + gamma * (e - lam_bi * b_i)
+        n_t = dt(n)
+        for rec in segment:  # one proximal step per y_i on the group's term (penalty counted per rating)
+            i = int(rec["item"])
+            lam_y = lam * dt(trust["item_weight"][i]) if trust is not None else lam
+            shrink = dt(1) / (dt(1) + gamma * n_t * lam_y)
+            Y[i] = (Y[i] + gamma * (s_items * g)) * shrink
+        if len(trustees):
+            step_w = g * (gamma * s_trust)
+            for v in trustees:
+                lam_w = lam * dt(trust["trustee_weight"][v])
+                shrink = dt(1) / (dt(1) + gamma * n_t * lam_w)
+                trust["W"][v] = (trust["W"][v] + step_w) * shrink
+
+    return step
+
+
+def fit(model, train):
+    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
+    params = model._init_parameters(train, np.random.default_rng(model.seed))
+    groups = model._user_groups(train)
+    dt = params["user_factors"].dtype.type
+    step = group_step(params["user_factors"], params["item_factors"], params["implicit_factors"],
+                      params["user_bias"], params["item_bias"], dt(params["global_bias"]),
+                      dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization))
+    for epoch in range(model.epochs):
+        sgd.grouped_pass(groups["rating_users"], groups["rating_records"], groups["rating_offsets"],
+                         model.seed, epoch, sgd.RATING_PASS, step)
+    return params
+
+
+def rating_terms(params, data, trust_graph=None):
+    """Yields (u, i, e_ui, x_u, |I_u|) per rating of ``data``, x_u = p_u + implicit sums (float64)."""
+    r = data.ratings.tocsr()
+    P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    mu = float(params["global_bias"])
+    for u in range(data.n_users):
+        items = r.indices[r.indptr[u]:r.indptr[u + 1]]
+        values = r.data[r.indptr[u]:r.indptr[u + 1]]
+        if len(items) == 0:
+            continue
+        z = sum(Y[j] for j in items) / math.sqrt(len(items))
+        if trust_graph is not None:
+            trustees = trust_graph.indices[trust_graph.indptr[u]:trust_graph.indptr[u + 1]]
+            if len(trustees):
+                W = np.asarray(params["trustee_factors"], dtype=np.float64)
+                z = z + sum(W[v] for v in trustees) / math.sqrt(len(trustees))
+        x = P[u] + z
+        for i, value in zip(items, values):
+            pred = mu + float(params["user_bias"][u]) + float(params["item_bias"][i]) + float(x @ Q[i])
+            yield u, int(i), float(value) - pred, x, items
+
+
+def loss(model, params, data):
+    lam, lam_b = model.regularization, model.bias_regularization
+    P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    total = 0.0
+    for u, i, e, x, items in rating_terms(params, data):
+        total += 0.5 * e * e + 0.5 * lam * (P[u] @ P[u] + Q[i] @ Q[i] + sum(Y[j] @ Y[j] for j in items))
+        total += 0.5 * lam_b * (float(params["user_bias"][u]) ** 2 + float(params["item_bias"][i]) ** 2)
+    return total
+
+
+def gradient(model, params, data):
+    """Gradient of ``loss`` with respect to every learned array (the global mean is fixed: no entry)."""
+    g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
+    lam, lam_b = model.regularization, model.bias_regularization
+    P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    for u, i, e, x, items in rating_terms(params, data):
+        g["user_factors"][u] += -e * Q[i] + lam * P[u]
+        g["item_factors"][i] += -e * x + lam * Q[i]
+        g["user_bias"][u] += -e + lam_b * float(params["user_bias"][u])
+        g["item_bias"][i] += -e + lam_b * float(params["item_bias"][i])
+        for j in items:
+            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items)) + lam * Y[j]
+    return g

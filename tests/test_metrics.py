@@ -1,0 +1,236 @@
+"""Ranking metrics: the C++ kernel equals its NumPy reference, the definitions hold on worked examples,
+``metrics.ranking`` / ``evaluate`` / ``cross_validate`` / early stopping use them; rmse and mae unchanged."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import socialrec as sr
+from socialrec import _core
+from socialrec.models.biased_mf import BiasedMF
+from socialrec.models.ranking import RankingModel
+from socialrec.reference import ranking as ref
+from strategies import datasets
+from test_topn import integer_model
+
+SETTINGS = settings(deadline=None, max_examples=40)
+
+
+def csr_lists(lists):
+    indptr = np.concatenate([[0], np.cumsum([len(x) for x in lists])]).astype(np.int64)
+    indices = np.array([i for x in lists for i in x], dtype=np.int32)
+    return indptr, indices
+
+
+@st.composite
+def ranking_problems(draw):
+    """Top-k lists drawn from each user's candidates (items minus exclusions), test sets that may overlap
+    the exclusions, users in any order (repeats allowed)."""
+    n_items = draw(st.integers(1, 15))
+    n_users = draw(st.integers(1, 6))
+    k = draw(st.integers(1, 8))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    excluded = [sorted(set(rng.choice(n_items, size=rng.integers(0, n_items + 1)).tolist())) for _ in range(n_users)]
+    tests = [sorted(set(rng.choice(n_items, size=rng.integers(1, n_items + 1)).tolist())) for _ in range(n_users)]
+    if draw(st.booleans()):  # unsorted test rows: the kernel sorts a copy
+        tests = [list(rng.permutation(t)) for t in tests]
+    users = np.array(draw(st.lists(st.integers(0, n_users - 1), min_size=1, max_size=8)), dtype=np.int64)
+    top = np.full((len(users), k), -1, dtype=np.int64)
+    for r, u in enumerate(users):
+        candidates = np.setdiff1d(np.arange(n_items), excluded[u])
+        listed = rng.permutation(candidates)[: rng.integers(0, k + 1)] if len(candidates) else []
+        if len(candidates) and len(listed) < min(k, len(candidates)) and draw(st.booleans()):
+            listed = rng.permutation(candidates)[: min(k, len(candidates))]  # full lists are the usual case
+        top[r, : len(listed)] = listed
+    use_exclusion = draw(st.booleans())
+    if not use_exclusion:
+        top[:] = -1
+        for r in range(len(users)):
+            listed = rng.permutation(n_items)[: min(k, n_items)]
+            top[r, : len(listed)] = listed
+    return dict(top=top, users=users, test=csr_lists(tests), exclude=csr_lists(excluded) if use_exclusion else None,
+                n_items=n_items)
+
+
+@SETTINGS
+@given(ranking_problems(), st.sampled_from([1, 2]))
+def test_kernel_equals_reference(problem, threads):
+    exclude = problem["exclude"] or (None, None)
+    got = _core.ranking_metrics(problem["top"], problem["users"], *problem["test"], exclude_indptr=exclude[0],
+                                exclude_indices=exclude[1], n_items=problem["n_items"], threads=threads)
+    want = ref.ranking_metrics(problem["top"], problem["users"], problem["test"], problem["exclude"],
+                               problem["n_items"])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert _core.RANKING_METRIC_NAMES == ref.METRICS == sr.metrics.RANKING_METRICS
+
+
+def test_definitions_on_a_worked_example():
+    # 10 items; user 0 has excluded items {0, 1}; test items {3, 5, 9, 1}; its top-4 list is [3, 4, 5, 6].
+    top = np.array([[3, 4, 5, 6]])
+    test = csr_lists([[1, 3, 5, 9]])
+    exclude = csr_lists([[0, 1]])
+    got = _core.ranking_metrics(top, np.array([0]), *test, exclude_indptr=exclude[0], exclude_indices=exclude[1],
+                                n_items=10)[0]
+    precision, recall, ndcg, ap, hit, auc = got
+    assert precision == pytest.approx(2 / 4)
+    assert recall == pytest.approx(2 / 4)                     # |T_u| = 4 (item 1 counts though excluded)
+    dcg = 1 / math.log2(2) + 1 / math.log2(4)                 # hits at positions 0 and 2
+    idcg = sum(1 / math.log2(j + 2) for j in range(4))        # min(k, |T_u|) = 4
+    assert ndcg == pytest.approx(dcg / idcg)
+    assert ap == pytest.approx((1 / 1 + 2 / 3) / 4)
+    assert hit == 1.0
+    # candidates: 8 items {2..9}; positives {3, 5, 9}; negatives {2, 4, 6, 7, 8} (5 of them).
+    # 3 beats all 5; 5 beats 4 of them (4 ranks above it); 9 (unlisted) ties with the unlisted 2, 7, 8.
+    assert auc == pytest.approx((5 + 4 + 0.5 * 3) / (3 * 5))
+
+
+def test_auc_with_the_whole_list_is_the_exact_auc():
+    rng = np.random.default_rng(0)
+    n_items = 40
+    scores = rng.permutation(n_items).astype(float)
+    positives = rng.choice(n_items, size=7, replace=False)
+    order = np.argsort(-scores, kind="stable")
+    auc = _core.ranking_metrics(order[None, :], np.array([0]), *csr_lists([sorted(positives)]),
+                                n_items=n_items)[0, 5]
+    negatives = np.setdiff1d(np.arange(n_items), positives)
+    exact = np.mean([scores[p] > scores[q] for p in positives for q in negatives])  # Mann-Whitney
+    assert auc == pytest.approx(exact)
+    # Truncated lists: unlisted pairs count 1/2, so an empty list scores 0.5.
+    empty = _core.ranking_metrics(np.full((1, 3), -1), np.array([0]), *csr_lists([sorted(positives)]),
+                                  n_items=n_items)[0]
+    assert empty[5] == 0.5 and empty[:5].tolist() == [0, 0, 0, 0, 0]
+
+
+def test_auc_undefined_without_negatives_is_left_out_of_the_mean():
+    got = _core.ranking_metrics(np.array([[0, 1], [0, -1]]), np.array([0, 1]), *csr_lists([[0, 1], [0]]),
+                                n_items=2)
+    assert math.isnan(got[0, 5]) and got[1, 5] == 1.0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# metrics.ranking end to end
+# ----------------------------------------------------------------------------------------------------------
+def split_model(seed=0, **kw):
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=seed)
+    train, test = sr.split.train_test_split(ds, test_size=0.3, seed=seed)
+    return integer_model(train, seed, **kw), train, test
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ranking_equals_reference(dtype):
+    model, train, test = split_model(dtype=dtype)
+    for k in (1, 5, 50):
+        got = sr.metrics.ranking(model, test, k=k)
+        want = ref.ranking(model, test, k=k)
+        assert set(got) == set(sr.metrics.RANKING_METRICS)
+        for name in got:
+            assert got[name] == pytest.approx(want[name], rel=1e-12, abs=1e-15), name
+
+
+@settings(deadline=None, max_examples=25)
+@given(datasets(min_users=2, max_users=10, min_items=2, max_items=12, min_ratings=5, max_ratings=50),
+       st.integers(0, 2**16), st.integers(1, 6))
+def test_ranking_equals_reference_on_random_splits(ds, seed, k):
+    train, test = sr.split.train_test_split(ds, test_size=0.4, seed=seed % 7)
+    model = integer_model(train, seed)
+    got, want = sr.metrics.ranking(model, test, k=k), ref.ranking(model, test, k=k)
+    for name in got:
+        assert got[name] == pytest.approx(want[name], rel=1e-12, abs=1e-15, nan_ok=True), name
+
+
+def test_train_argument_overrides_the_models_own_exclusions():
+    model, train, test = split_model(seed=1)
+    default = sr.metrics.ranking(model, test, k=10)
+    assert sr.metrics.ranking(model, test, train=train, k=10) == default
+    nothing = train.with_ratings(sp.csr_matrix(train.ratings.shape, dtype=np.float32))
+    without = sr.metrics.ranking(model, test, train=nothing, k=10)
+    assert without == ref.ranking(model, test, train=nothing, k=10)
+    assert without != default
+
+
+def test_users_subset_and_per_user_values():
+    model, train, test = split_model(seed=2)
+    users, values = sr.metrics.ranking_per_user(model, test, k=5)
+    assert np.all(np.diff(test.ratings.indptr)[users] > 0)
+    assert len(users) == np.count_nonzero(np.diff(test.ratings.indptr))
+    subset = users[::3]
+    got = sr.metrics.ranking(model, test, k=5, users=np.concatenate([subset, subset]))
+    assert got["ndcg"] == pytest.approx(values[::3, 2].mean())
+    want = ref.ranking(model, test, k=5, users=subset)
+    assert all(got[m] == pytest.approx(v, rel=1e-12, nan_ok=True) for m, v in want.items())
+
+
+def test_bad_input_raises():
+    model, train, test = split_model()
+    for k in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="k="):
+            sr.metrics.ranking(model, test, k=k)
+    other = sr.datasets.synthetic(n_users=61, n_items=40, seed=0)
+    with pytest.raises(ValueError, match="index space"):
+        sr.metrics.ranking(model, other)
+    with pytest.raises(ValueError, match="index space"):
+        sr.metrics.ranking(model, test, train=other)
+    empty = test.with_ratings(sp.csr_matrix(test.ratings.shape, dtype=np.float32))
+    with pytest.raises(ValueError, match="no user to evaluate"):
+        sr.metrics.ranking(model, empty)
+    with pytest.raises(IndexError, match="users"):
+        sr.metrics.ranking(model, test, users=[1000])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# evaluate, cross_validate, early stopping on NDCG
+# ----------------------------------------------------------------------------------------------------------
+def test_evaluate_reports_rating_and_ranking_metrics():
+    model, train, test = split_model(seed=3)
+    out = sr.evaluate(model, test, train=train, k=5)
+    assert set(out) == {"rmse", "mae", *sr.metrics.RANKING_METRICS}
+    assert out["rmse"] == sr.metrics.rmse(model, test)
+    assert {k: out[k] for k in sr.metrics.RANKING_METRICS} == sr.metrics.ranking(model, test, train=train, k=5)
+    assert set(sr.evaluate(model, test, ranking=False)) == {"rmse", "mae"}
+
+
+def test_cross_validate_reports_ranking_metrics():
+    ds = sr.datasets.synthetic(n_users=50, n_items=30, seed=4)
+    out = sr.cross_validate(sr.BiasedMF, ds, folds=3, seed=0, k=5, factors=3, epochs=3)
+    assert {"rmse", "mae", "ndcg", "precision", "recall", "map", "hit_rate", "auc", "fit_seconds"} <= set(out)
+    assert len(out["ndcg"]["folds"]) == 3 and 0 <= out["ndcg"]["mean"] <= 1
+    assert "ndcg" not in sr.cross_validate(sr.BiasedMF, ds, folds=2, ranking=False, factors=3, epochs=2)
+
+
+class RankedMF(RankingModel, BiasedMF):
+    """BiasedMF trained as usual but validated like a ranking model (NDCG@10), for the test below."""
+
+
+def test_ranking_models_validate_and_stop_early_on_ndcg():
+    ds = sr.datasets.synthetic(n_users=80, n_items=50, seed=5)
+    train, val = sr.split.train_test_split(ds, test_size=0.2, seed=0)
+    model = RankedMF(factors=4, epochs=12, learning_rate=0.02).fit(train, validation=val, early_stopping=2)
+    record = model.history[-1]
+    assert {f"val_{m}" for m in sr.metrics.RANKING_METRICS} <= set(record)
+    best = max(r["val_ndcg"] for r in model.history)
+    assert sr.metrics.ranking(model, val, k=10)["ndcg"] == pytest.approx(best)
+    assert set(sr.evaluate(model, val)) == set(sr.metrics.RANKING_METRICS)  # ranking models predict no rating
+
+
+def test_most_popular_on_lastfm_matches_the_peers_protocol(shared_data):
+    """PEERS.md measured most-popular on LastFM (per-user 80/20, top-10 over all items seen in training,
+    training items excluded, ties to the lower index): NDCG@10 .0836, P@10 .0702, R@10 .0767, 1,871 users."""
+    ds = sr.datasets.load_lastfm(shared_data("lastfm"))
+    listens = ds.ratings.copy()
+    listens.data[:] = 1.0
+    train, test = sr.split.per_user_split(ds.with_ratings(listens), test_size=0.2, min_ratings=5, seed=0)
+    model = sr.BiasedMF(factors=1, epochs=0).fit(train)
+    for name, value in model.parameters_.items():
+        value[...] = 0.0
+    model.parameters_["item_bias"][:] = np.diff(train.ratings.tocsc().indptr)  # popularity as the score
+    users, _ = sr.metrics.ranking_per_user(model, test, k=10)
+    got = sr.metrics.ranking(model, test, k=10)
+    assert len(users) == 1871
+    assert got["ndcg"] == pytest.approx(0.0836, abs=5e-5)
+    assert got["precision"] == pytest.approx(0.0702, abs=5e-5)
+    assert got["recall"] == pytest.approx(0.0767, abs=5e-5)

@@ -1,0 +1,72 @@
+"""SBPR-specific checks (the shared suite covers reference equality, gradients, determinism, persistence)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import socialrec as sr
+from model_suite import tiny_data
+from ranking_eval import RANKING_PARAMS, homophily_data, ndcg_at_k
+from socialrec.models.bpr import social_matrix
+from socialrec.reference.bpr import Interactions
+
+
+def test_social_items_and_counts_match_their_definition():
+    data = tiny_data(ranking=True)
+    s = social_matrix(data.ratings, data.trust)
+    spec = Interactions(data, social=True)
+    for u in range(data.n_users):
+        row = s.indices[s.indptr[u]:s.indptr[u + 1]].tolist()
+        assert row == spec.social[u]
+        assert s.data[s.indptr[u]:s.indptr[u + 1]].tolist() == [spec.counts[u][k] for k in row]
+    assert s.nnz > 0 and s.data.max() > 1, "the tiny data must exercise counts above one"
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_without_trust_sbpr_is_bpr(deterministic):
+    """With no friends every user falls back to BPR's triple with the same draws: identical parameters."""
+    data = tiny_data(ranking=True)
+    lonely = sr.Dataset.from_sparse(data.ratings, trust=sp.csr_matrix((data.n_users, data.n_users)))
+    params = dict(factors=4, epochs=5, deterministic=deterministic, num_threads=1)
+    a, b = sr.SBPR(**params).fit(lonely), sr.BPR(**params).fit(lonely)
+    for k in a.parameters_:
+        np.testing.assert_array_equal(a.parameters_[k], b.parameters_[k])
+    assert sr.SBPR(**params).fit(data).parameters_["user_factors"].tolist() != a.parameters_["user_factors"].tolist()
+
+
+def test_sbpr_beats_bpr_with_strong_homophily():
+    train, test = homophily_data(homophily=0.9)
+    bpr = sr.BPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
+    sbpr = sr.SBPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
+    assert ndcg_at_k(sbpr, test) > ndcg_at_k(bpr, test) + 0.01
+
+
+def test_social_gain_comes_from_homophily():
+    """Control: the same data with a trust graph drawn independently of the tastes gives SBPR no gain."""
+    train, test = homophily_data(homophily=0.0)
+    bpr = sr.BPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
+    sbpr = sr.SBPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
+    assert ndcg_at_k(sbpr, test) < ndcg_at_k(bpr, test) + 0.005
+
+
+def test_parallel_mode_reaches_deterministic_quality():
+    train, test = homophily_data()
+    det = sr.SBPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
+    par = sr.SBPR(**RANKING_PARAMS, deterministic=False, num_threads=2).fit(train)
+    assert par.loss(train) == pytest.approx(det.loss(train), rel=0.01)
+    assert ndcg_at_k(par, test) == pytest.approx(ndcg_at_k(det, test), abs=0.01)
+
+
+def test_kernel_rejects_malformed_social_items():
+    data = tiny_data(ranking=True)
+    model = sr.SBPR(factors=4, epochs=1).fit(data)
+    state = model._prepare(data)
+    arrays = {**model.parameters_, **state["arrays"]}
+    settings = sr._engine.pass_settings(0, 0, 1)
+    zero = arrays["social_counts"].copy()
+    zero[0] = 0
+    with pytest.raises(ValueError, match="social_counts"):
+        sr._core.sbpr_epoch(dict(arrays, social_counts=zero), state["hyper"], settings)
+    with pytest.raises(ValueError, match="social"):
+        sr._core.sbpr_epoch(dict(arrays, social_items=arrays["social_items"][::-1].copy()), state["hyper"], settings)

@@ -1,0 +1,110 @@
+"""SocialMF-specific behaviour (the shared suite in test_models.py covers reference equality, gradients,
+determinism, persistence and validation)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import socialrec as sr
+from social_checks import check_rating_offset, cold_trust_users, rmse, split, without_trust
+
+# One thread unless a test is about threads: the suite runs on shared, loaded cores.
+def SoRec(**kw):
+    return sr.SoRec(**{"num_threads": 1, **kw})
+
+
+def SocialMF(**kw):
+    return sr.SocialMF(**{"num_threads": 1, **kw})
+
+
+def BiasedMF(**kw):
+    return sr.BiasedMF(**{"num_threads": 1, **kw})
+
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_beats_pmf_and_biased_mf_with_strong_homophily(seed):
+    train, test = split(homophily=0.9, seed=seed)
+    social = rmse(SocialMF(), train, test)
+    pmf = rmse(BiasedMF(biased=False, learning_rate=0.01, epochs=50), train, test)
+    biased = rmse(BiasedMF(epochs=50), train, test)
+    plain = rmse(SocialMF(social_regularization=0.0), train, test)
+    assert social < 0.95 * plain, (social, plain)
+    assert social < pmf and social < biased, (social, pmf, biased)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_no_social_signal_costs_little_with_a_small_trust_weight(seed):
+    train, test = split(homophily=0.0, seed=seed)
+    plain = rmse(SocialMF(social_regularization=0.0), train, test)
+    assert rmse(SocialMF(social_regularization=0.1), train, test) < 1.01 * plain
+    # the default weight (chosen on FilmTrust) pulls users towards unrelated trustees: a bounded cost
+    assert rmse(SocialMF(), train, test) < 1.06 * plain
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_parallel_user_pass_reaches_the_deterministic_rmse(seed):
+    train, test = split(homophily=0.9, seed=seed)
+    single = rmse(SocialMF(deterministic=True, num_threads=1), train, test)
+    hogwild = rmse(SocialMF(deterministic=False, num_threads=2), train, test)
+    assert abs(hogwild - single) < 0.01 * single, (hogwild, single)
+
+
+def test_users_with_trust_but_no_ratings_learn_from_the_user_pass():
+    train, held, cold = cold_trust_users()
+    social = SocialMF().fit(train)
+    plain = SocialMF(social_regularization=0.0).fit(train)
+    assert sr.metrics.rmse(social, held) < 0.9 * sr.metrics.rmse(plain, held)
+    # a rating-less truster ends near the weighted mean of his trustees (the term's minimiser); each epoch
+    # moves him a fraction γ λ_T of the way, so this needs a stronger pull than the default λ_T = 0.1
+    social = SocialMF(social_regularization=0.3).fit(train)
+    U = social.parameters_["user_factors"].astype(np.float64)
+    T = train.trust.tocsr()
+    weights = sp.diags(1.0 / np.maximum(T.getnnz(axis=1), 1)) @ T
+    gap = np.linalg.norm(U[cold] - (weights @ U)[cold], axis=1)
+    spread = np.linalg.norm(U[cold], axis=1)
+    assert np.median(gap) < 0.5 * np.median(spread)
+
+
+def test_users_without_trust_fall_back_to_the_plain_model():
+    train, _ = split(homophily=0.9, seed=0)
+    bare = without_trust(train)
+    a = SocialMF(epochs=10).fit(bare)
+    b = SocialMF(epochs=10, social_regularization=0.0).fit(bare)
+    for k in a.parameters_:
+        assert np.array_equal(a.parameters_[k], b.parameters_[k]), k
+
+
+def test_predictions_use_the_logistic_link_with_the_rating_offset():
+    check_rating_offset(SocialMF)
+
+
+def test_trust_values_weight_the_trustees():
+    from socialrec.models.social_mf import normalised_trust
+
+    trust = sp.csr_matrix((np.array([1.0, 3.0, 2.0]), ([0, 0, 2], [1, 2, 0])), shape=(3, 3))
+    offsets, trustees, weights = normalised_trust(trust)
+    assert offsets.tolist() == [0, 2, 2, 3] and trustees.tolist() == [1, 2, 0]
+    np.testing.assert_allclose(weights, [0.25, 0.75, 1.0])
+
+
+@pytest.mark.parametrize("bad", [{"social_regularization": -0.5}, {"social_regularization": float("inf")},
+                                 {"deterministic": "yes"}, {"learning_rate": -1.0}, {"regularization": None},
+                                 {"offset": None}])
+def test_bad_hyper_parameters_rejected(bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=name):
+        SocialMF(**bad)
+
+
+def test_non_positive_trust_values_rejected():
+    train, _ = split(homophily=0.9, seed=0)
+    trust = train.trust.copy()
+    trust.data[3] = -1.0
+    try:
+        data = sr.Dataset.from_sparse(train.ratings, trust=trust, rating_scale=train.rating_scale)
+    except ValueError:
+        pytest.skip("the Dataset itself refuses negative trust values")
+    with pytest.raises(ValueError, match="positive trust"):
+        SocialMF(epochs=1).fit(data)

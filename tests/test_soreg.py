@@ -1,0 +1,102 @@
+"""SoReg-specific checks: the similarity kernel against its reference, social gain on planted homophily,
+Hogwild vs single order, users with trust but no ratings, hyper-parameter validation."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import socialrec as sr
+from socialrec.reference.soreg import edge_similarity as reference_similarity
+from social_helpers import held_out_rmse as rmse_on, with_trust_only_users
+
+
+def _cpp_similarity(ds, kind):
+    r = ds.ratings
+    src, dst, _ = ds.trust_arrays()
+    return sr._core.edge_similarity(r.indptr.astype(np.int64), r.indices.astype(np.int32),
+                                    r.data.astype(np.float32), src, dst, kind, 2)
+
+
+@pytest.mark.parametrize("kind", ["pcc", "vss"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_similarity_kernel_matches_reference(kind, seed):
+    ds = sr.datasets.synthetic(n_users=200, n_items=80, density=0.08, trust_per_user=4, seed=seed)
+    src, dst, _ = ds.trust_arrays()
+    cpp, ref = _cpp_similarity(ds, kind), reference_similarity(ds.ratings, src, dst, kind)
+    np.testing.assert_allclose(cpp, ref, rtol=0, atol=1e-12)
+    assert np.any(cpp == 0) and np.any(cpp > 0), "the data must cover both defined and undefined pairs"
+    assert np.all((cpp >= 0) & (cpp <= 1 + 1e-12))
+
+
+def test_similarity_formulas_on_a_hand_made_example():
+    # user 0 rates items 0,1,2 = 1,2,3; user 1 rates 0,1,2,3 = 2,3,4,5; user 2 rates only item 4.
+    users, items = [0, 0, 0, 1, 1, 1, 1, 2], [0, 1, 2, 0, 1, 2, 3, 4]
+    values = [1, 2, 3, 2, 3, 4, 5, 3]
+    ds = sr.Dataset.from_arrays(users, items, values, trust_src=[0, 0], trust_dst=[1, 2], rating_scale=(1, 5))
+    m0, m1 = 2.0, 3.5  # means over all of each user's ratings
+    x, y = np.array([1, 2, 3]) - m0, np.array([2, 3, 4]) - m1
+    pcc = x @ y / math.sqrt((x @ x) * (y @ y))
+    vss = 20 / math.sqrt(14 * 29)
+    np.testing.assert_allclose(_cpp_similarity(ds, "pcc"), [(1 + pcc) / 2, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(_cpp_similarity(ds, "vss"), [vss, 0.0], rtol=1e-12)
+
+
+def test_similarity_rejects_bad_input():
+    ds = sr.datasets.synthetic(n_users=20, n_items=10, seed=0)
+    r = ds.ratings
+    with pytest.raises(ValueError, match="kind"):
+        sr._core.edge_similarity(r.indptr, r.indices, r.data, [0], [1], "cosine", 1)
+    with pytest.raises(IndexError):
+        sr._core.edge_similarity(r.indptr, r.indices, r.data, [0], [99], "pcc", 1)
+
+
+@pytest.mark.parametrize("params", [{}, {"regularizer": "SR1"}, {"similarity": None}])
+def test_beats_plain_mf_with_strong_homophily(params):
+    social = rmse_on(sr.SoReg(**params), 0.9)
+    plain = rmse_on(sr.SoReg(**params, social_regularization=0.0), 0.9)
+    pmf = rmse_on(sr.BiasedMF(biased=False, epochs=60, learning_rate=0.01, regularization=0.1), 0.9)
+    biased = rmse_on(sr.BiasedMF(), 0.9)
+    assert social < plain and social < pmf, f"SoReg {social:.4f}, beta=0 {plain:.4f}, PMF {pmf:.4f}, BiasedMF {biased:.4f}"
+
+
+@pytest.mark.parametrize("params", [{}, {"regularizer": "SR1"}, {"similarity": None}])
+def test_not_worse_without_homophily(params):
+    social = rmse_on(sr.SoReg(**params), 0.0)
+    plain = rmse_on(sr.SoReg(**params, social_regularization=0.0), 0.0)
+    assert social <= 1.01 * plain, f"SoReg {social:.4f} vs beta=0 {plain:.4f} on a trust graph without homophily"
+
+
+@pytest.mark.parametrize("regularizer", ["SR2", "SR1"])
+def test_hogwild_within_one_percent_of_single_order(regularizer):
+    parallel = rmse_on(sr.SoReg(regularizer=regularizer, num_threads=2), 0.9)
+    single = rmse_on(sr.SoReg(regularizer=regularizer, deterministic=True), 0.9)
+    assert abs(parallel - single) <= 0.01 * single
+
+
+def test_trust_only_users():
+    ds = sr.datasets.synthetic(n_users=200, n_items=80, density=0.08, trust_per_user=4, seed=0)
+    cold = np.arange(10)
+    data = with_trust_only_users(ds, cold)
+    assert np.all(data.ratings.getnnz(axis=1)[cold] == 0) and np.all(data.trust.getnnz(axis=1)[cold] > 0)
+    # Sim = 1: pulled towards the users they trust (and who trust them) -> non-zero, near their neighbours
+    model = sr.SoReg(similarity=None, social_regularization=1.0, epochs=80).fit(data)
+    U = model.parameters_["user_factors"]
+    assert np.all(np.abs(U[cold]).sum(axis=1) > 0)
+    for u in cold:
+        neighbours = data.trust.indices[data.trust.indptr[u]:data.trust.indptr[u + 1]]
+        mean = U[neighbours].mean(axis=0)
+        cosine = U[u] @ mean / (np.linalg.norm(U[u]) * np.linalg.norm(mean))
+        assert cosine > 0.5, f"user {u}: factors not aligned with the users it trusts (cosine {cosine:.2f})"
+    # PCC: no co-rated items -> every edge of theirs has Sim 0 -> they stay at zero and predict the mean
+    model = sr.SoReg(similarity="pcc").fit(data)
+    assert np.all(model.parameters_["user_factors"][cold] == 0)
+    np.testing.assert_allclose(model.predict(cold, cold), float(model.parameters_["global_bias"]), rtol=1e-6)
+
+
+def test_bad_hyper_parameters_rejected():
+    for bad in ({"regularizer": "SR3"}, {"similarity": "cosine"}, {"social_regularization": -1.0},
+                {"social_regularization": float("nan")}, {"deterministic": "yes"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            sr.SoReg(**bad)
