@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import socialrec as sr
 
@@ -35,3 +36,33 @@ def without_trust(ds):
 
     return sr.Dataset.from_sparse(ds.ratings, trust=sp.csr_matrix(ds.trust.shape, dtype=np.float32),
                                   rating_scale=ds.rating_scale)
+
+
+def with_unrated_item(ds):
+    """``ds`` with one more item, which nobody rates (its factors stay 0)."""
+    users, items, values = ds.user_item_arrays()
+    src, dst, t = ds.trust_arrays()
+    return sr.Dataset.from_arrays(users, items, values, trust_src=src, trust_dst=dst, trust_values=t,
+                                  n_users=ds.n_users, n_items=ds.n_items + 1)
+
+
+def check_rating_offset(make):
+    """SoRec/SocialMF ``offset``: b = logit(mean r~) inside g (an unrated item predicts the training mean for
+    every user) or, with ``offset=False``, the paper's g(U_u . V_i) (an unrated item predicts the middle)."""
+    train, _ = split(homophily=0.9, seed=0)
+    train = with_unrated_item(train)
+    lo, hi = train.rating_scale
+    mean = float(np.mean(train.ratings.data, dtype=np.float64))
+    users, unrated = np.arange(train.n_users), np.full(train.n_users, train.n_items - 1)
+    on, off = make(epochs=5).fit(train), make(epochs=5, offset=False).fit(train)
+    assert float(off.parameters_["global_bias"]) == 0.0
+    assert float(on.parameters_["global_bias"]) == pytest.approx(np.log((mean - lo) / (hi - mean)), rel=1e-6)
+    np.testing.assert_allclose(on.predict(users, unrated), mean, rtol=1e-5)
+    np.testing.assert_allclose(off.predict(users, unrated), (lo + hi) / 2, rtol=1e-5)
+    # elsewhere the prediction is r_min + g(b + U_u . V_i) (r_max - r_min)
+    for model in (on, off):
+        u, i, _ = train.user_item_arrays()
+        x = float(model.parameters_["global_bias"]) + np.einsum(
+            "ij,ij->i", model.parameters_["user_factors"][u].astype(np.float64),
+            model.parameters_["item_factors"][i].astype(np.float64))
+        np.testing.assert_allclose(model.predict(u, i), lo + (hi - lo) / (1 + np.exp(-x)), rtol=1e-5)

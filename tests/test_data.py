@@ -433,3 +433,15 @@ def test_repr():
 
 def test_package_exports():
     assert sr.Dataset is Dataset
+
+
+def test_binarized_keeps_index_space_and_drops_entries_at_or_below_threshold():
+    ds = sr.Dataset.from_arrays([0, 0, 1, 2], [0, 1, 1, 0], [5.0, 0.5, 2.0, 1.0],
+                                trust_src=[0], trust_dst=[1], n_users=3, n_items=2)
+    b = ds.binarized(threshold=1.0)
+    assert b.ratings.shape == ds.ratings.shape and b.rating_scale == (1.0, 1.0)
+    assert b.ratings.nnz == 2 and set(b.ratings.data.tolist()) == {1.0}
+    assert b.ratings[0, 0] == 1 and b.ratings[1, 1] == 1 and b.ratings[0, 1] == 0
+    assert (b.trust != ds.trust).nnz == 0
+    assert ds.ratings.nnz == 4, "the original is not modified"
+    assert ds.binarized().ratings.nnz == 4

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 import socialrec as sr
-from social_checks import cold_trust_users, rmse, split, without_trust
+from social_checks import check_rating_offset, cold_trust_users, rmse, split, without_trust
 
 # One thread unless a test is about threads: the suite runs on shared, loaded cores.
 def SoRec(**kw):
@@ -56,7 +56,9 @@ def test_users_with_trust_but_no_ratings_learn_from_the_user_pass():
     social = SocialMF().fit(train)
     plain = SocialMF(social_regularization=0.0).fit(train)
     assert sr.metrics.rmse(social, held) < 0.9 * sr.metrics.rmse(plain, held)
-    # a rating-less truster ends near the weighted mean of his trustees (the term's minimiser)
+    # a rating-less truster ends near the weighted mean of his trustees (the term's minimiser); each epoch
+    # moves him a fraction γ λ_T of the way, so this needs a stronger pull than the default λ_T = 0.1
+    social = SocialMF(social_regularization=0.3).fit(train)
     U = social.parameters_["user_factors"].astype(np.float64)
     T = train.trust.tocsr()
     weights = sp.diags(1.0 / np.maximum(T.getnnz(axis=1), 1)) @ T
@@ -74,6 +76,10 @@ def test_users_without_trust_fall_back_to_the_plain_model():
         assert np.array_equal(a.parameters_[k], b.parameters_[k]), k
 
 
+def test_predictions_use_the_logistic_link_with_the_rating_offset():
+    check_rating_offset(SocialMF)
+
+
 def test_trust_values_weight_the_trustees():
     from socialrec.models.social_mf import normalised_trust
 
@@ -84,7 +90,8 @@ def test_trust_values_weight_the_trustees():
 
 
 @pytest.mark.parametrize("bad", [{"social_regularization": -0.5}, {"social_regularization": float("inf")},
-                                 {"deterministic": "yes"}, {"learning_rate": -1.0}, {"regularization": None}])
+                                 {"deterministic": "yes"}, {"learning_rate": -1.0}, {"regularization": None},
+                                 {"offset": None}])
 def test_bad_hyper_parameters_rejected(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import socialrec as sr
-from social_checks import cold_trust_users, rmse, split, without_trust
+from social_checks import check_rating_offset, cold_trust_users, rmse, split, without_trust
 
 # One thread unless a test is about threads: the suite runs on shared, loaded cores.
 def SoRec(**kw):
@@ -82,19 +82,13 @@ def test_link_targets_follow_the_degree_formula():
     np.testing.assert_allclose(c, np.sqrt([1 / 3, 3 / 5, 3 / 4, 3 / 4]))
 
 
-def test_predictions_use_the_logistic_link_on_the_rating_scale():
-    train, test = split(homophily=0.9, seed=0)
-    model = SoRec(epochs=3).fit(train)
-    u, i, _ = test.user_item_arrays()
-    lo, hi = train.rating_scale
-    x = np.einsum("ij,ij->i", model.parameters_["user_factors"][u].astype(np.float64),
-                  model.parameters_["item_factors"][i].astype(np.float64))
-    np.testing.assert_allclose(model.predict(u, i), lo + (hi - lo) / (1 + np.exp(-x)), rtol=1e-6)
+def test_predictions_use_the_logistic_link_with_the_rating_offset():
+    check_rating_offset(SoRec)
 
 
 @pytest.mark.parametrize("bad", [{"social_regularization": -1.0}, {"social_regularization": float("nan")},
                                  {"social_regularization": "high"}, {"learning_rate": 0.0},
-                                 {"regularization": -0.1}])
+                                 {"regularization": -0.1}, {"offset": "yes"}, {"offset": 1}])
 def test_bad_hyper_parameters_rejected(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):

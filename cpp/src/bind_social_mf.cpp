@@ -30,6 +30,7 @@ SocialMFArgs<T> read_social_mf(const py::dict& arrays, const py::dict& hyper) {
         if (a.trusters.records[r] < 0 || a.trusters.records[r] >= users)
             throw py::index_error("trusters[" + std::to_string(r) + "] is out of range");
     a.factors = scalar<std::int32_t>(hyper, "factors");
+    a.global_bias = scalar<double>(hyper, "global_bias");
     a.learning_rate = scalar<double>(hyper, "learning_rate");
     a.regularization = scalar<double>(hyper, "regularization");
     a.social_regularization = scalar<double>(hyper, "social_regularization");

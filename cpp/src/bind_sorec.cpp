@@ -14,6 +14,7 @@ SoRecArgs<T> read_sorec(const py::dict& arrays, const py::dict& hyper) {
     a.item_factors = inplace_data<T>(arrays, "item_factors");
     a.link_factors = inplace_data<T>(arrays, "link_factors");
     a.factors = scalar<std::int32_t>(hyper, "factors");
+    a.global_bias = scalar<double>(hyper, "global_bias");
     a.learning_rate = scalar<double>(hyper, "learning_rate");
     a.regularization = scalar<double>(hyper, "regularization");
     a.social_regularization = scalar<double>(hyper, "social_regularization");

@@ -16,9 +16,11 @@ import numpy as np
 RECORD_DTYPE = np.dtype([("user", "<i4"), ("item", "<i4"), ("value", "<f4")])
 EDGE_DTYPE = np.dtype([("src", "<i4"), ("dst", "<i4"), ("value", "<f4")])
 
-# A block's factor rows should stay in a core's L2 cache (DESIGN §9a); at least 8 blocks a side so that up
+# A block's factor rows should stay in a core's L2 cache (DESIGN §9a), but no smaller: a row is loaded once
+# per block it has ratings in, so more blocks means fewer updates per load (measured at k=32 on 50k users x
+# 20k items, 1.7M ratings, one thread: 8 blocks a side beat 35 by 1.5x). At least 8 blocks a side so that up
 # to 8 threads find work in each stratum.
-_BLOCK_BYTES = 256 * 1024
+_BLOCK_BYTES = 1024 * 1024
 _MIN_BLOCKS, _MAX_BLOCKS = 8, 128
 
 

@@ -7,7 +7,7 @@
 SOCIALREC_KERNELS_BEGIN
 
 template <class T>
-inline T logistic(T x) {
+SOCIALREC_INLINE T logistic(T x) {
     return T(1) / (T(1) + std::exp(-x));
 }
 

@@ -111,6 +111,100 @@ SOCIALREC_INLINE T squared_norm(const T* a, Dim dim) {
     return dot<T>(a, a, dim);
 }
 
+template <int... I, int... J>
+constexpr std::integer_sequence<int, I..., J...> join(std::integer_sequence<int, I...>,
+                                                      std::integer_sequence<int, J...>) {
+    return {};
+}
+
+template <class V, int... I>
+SOCIALREC_INLINE auto lanes_of(V u, V v, std::integer_sequence<int, I...>) {
+    return __builtin_shufflevector(u, v, I...);
+}
+
+// Two lane sums at once: w (W lanes) holds the partial sums of one in its low half and of the other in its
+// high half; each round halves both with one shuffle pair and one add.
+template <class T, int W, class V>
+SOCIALREC_INLINE void paired_sums(V w, T& low_sum, T& high_sum) {
+    if constexpr (W == 2) {
+        low_sum = w[0];
+        high_sum = w[1];
+    } else {
+        using Q = std::make_integer_sequence<int, W / 4>;
+        const auto front = lanes_of(w, join(Q{}, shift<W / 2>(Q{})));
+        const auto back = lanes_of(w, join(shift<W / 4>(Q{}), shift<3 * W / 4>(Q{})));
+        paired_sums<T, W / 2>(front + back, low_sum, high_sum);
+    }
+}
+
+// su = sum of u's lanes, sv = sum of v's (L lanes each), sharing the shuffles and adds.
+template <class T, int L, class V>
+SOCIALREC_INLINE void horizontal_sums(V u, V v, T& su, T& sv) {
+    if constexpr (L == 1) {
+        su = u[0];
+        sv = v[0];
+    } else {
+        using H = std::make_integer_sequence<int, L / 2>;
+        const auto w = lanes_of(u, v, join(H{}, shift<L>(H{})))
+                       + lanes_of(u, v, join(shift<L / 2>(H{}), shift<L + L / 2>(H{})));
+        paired_sums<T, L>(w, su, sv);
+    }
+}
+
+template <class T>
+struct DotAndNorms {
+    T dot;    // x . y
+    T norms;  // |a|^2 + |b|^2
+};
+
+// x . y and |a|^2 + |b|^2 in one pass with one shared lane reduction: the prediction and the penalty of an
+// SGD step (a, b are often x, y). Separate dot()/squared_norm() calls pay three reductions.
+template <class T, class Dim>
+SOCIALREC_INLINE DotAndNorms<T> dot_and_norms(const T* x, const T* y, const T* a, const T* b, Dim dim) {
+    using Wide = VectorOf<T, kVectorBytes>;
+    using Half = VectorOf<T, kVectorBytes / 2>;
+    const int n = dim.size();
+    int j = 0;
+    typename Half::type dot_h = {}, norms_h = {};
+    if (n >= Wide::lanes) {
+        typename Wide::type dot_w = {}, norms_w = {};
+        for (; j + Wide::lanes <= n; j += Wide::lanes) {
+            typename Wide::type xv, yv, av, bv;
+            __builtin_memcpy(&xv, x + j, sizeof xv);
+            __builtin_memcpy(&yv, y + j, sizeof yv);
+            __builtin_memcpy(&av, a + j, sizeof av);
+            __builtin_memcpy(&bv, b + j, sizeof bv);
+            dot_w += xv * yv;
+            norms_w += av * av + bv * bv;
+        }
+        using Seq = std::make_integer_sequence<int, Half::lanes>;
+        dot_h = lanes_of(dot_w, Seq{}) + lanes_of(dot_w, shift<Half::lanes>(Seq{}));
+        norms_h = lanes_of(norms_w, Seq{}) + lanes_of(norms_w, shift<Half::lanes>(Seq{}));
+    }
+    if (j + Half::lanes <= n) {
+        typename Half::type xv, yv, av, bv;
+        __builtin_memcpy(&xv, x + j, sizeof xv);
+        __builtin_memcpy(&yv, y + j, sizeof yv);
+        __builtin_memcpy(&av, a + j, sizeof av);
+        __builtin_memcpy(&bv, b + j, sizeof bv);
+        dot_h += xv * yv;
+        norms_h += av * av + bv * bv;
+        j += Half::lanes;
+    }
+    DotAndNorms<T> out;
+    horizontal_sums<T, Half::lanes>(dot_h, norms_h, out.dot, out.norms);
+    for (; j < n; ++j) {
+        out.dot += x[j] * y[j];
+        out.norms += a[j] * a[j] + b[j] * b[j];
+    }
+    return out;
+}
+
+template <class T, class Dim>
+SOCIALREC_INLINE DotAndNorms<T> dot_and_norms(const T* a, const T* b, Dim dim) {
+    return dot_and_norms(a, b, a, b, dim);
+}
+
 // The SGD pair update of factor rows p and q with error e (all models' rating steps share it):
 //   p <- p + gamma (e q - lambda_p p),   q <- q + gamma (e p_old - lambda_q q)
 template <class T, class Dim>

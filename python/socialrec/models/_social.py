@@ -1,4 +1,4 @@
-"""Training-state helpers shared by SoReg, RSTE and TrustMF (and their references): ratings mapped to
+"""Training-state helpers shared by the social rating models (and their references): ratings mapped to
 [0, 1], trust as CSR arrays, the packed trust grid. Pure array code, no loops over ratings."""
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ def logit_offset(train, dtype):
     mean = float(np.mean(unit_values(train.ratings.data, train.rating_scale), dtype=np.float64))
     mean = min(max(mean, 1e-6), 1 - 1e-6)
     return np.array(np.log(mean / (1 - mean)), dtype=dtype)
+
+
+def rating_offset(model, train):
+    """The fixed offset b inside g of SoRec's and SocialMF's rating term: ``logit_offset`` when
+    ``model.offset``, else 0 (the papers' form). A 0-d array of the model's dtype."""
+    if model.offset:
+        return logit_offset(train, model._np_dtype)
+    return np.array(0.0, dtype=model._np_dtype)
 
 
 def trust_csr(trust, keep=None, weights=None):

@@ -7,7 +7,7 @@ import numpy as np
 from ..models._social import unit_values
 from ..models.social_mf import normalised_trust
 from . import sgd
-from ._logistic import pair_step, pair_terms
+from ._logistic import pair_gradient, pair_loss, pair_step
 
 
 def fit(model, train):
@@ -19,6 +19,7 @@ def fit(model, train):
     offsets, trustees, weights = trust["trust_offsets"], trust["trustees"], trust["trust_weights"]
     gamma, lam, lam_t = model.learning_rate, model.regularization, model.social_regularization
     step = dt(gamma) * dt(lam_t)
+    b = params["global_bias"]
 
     def user_step(u):
         u = int(u)
@@ -32,7 +33,7 @@ def fit(model, train):
 
     for epoch in range(model.epochs):
         sgd.grid_pass(grid, model.seed, epoch, sgd.RATING_PASS,
-                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, 1.0, lam))
+                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b))
         sgd.flat_pass(trust["trusters"], model.seed, epoch, sgd.USER_PASS, user_step)
     return params
 
@@ -56,23 +57,22 @@ def _user_terms(params, data):
 
 
 def loss(model, params, data):
-    total, lam = 0.0, model.regularization
+    total, b = 0.0, float(params["global_bias"])
     for u, i, r in _ratings(data):
-        e, _, x, y = pair_terms(params["user_factors"], params["item_factors"], u, i, r)
-        total += 0.5 * e * e + 0.5 * lam * (x @ x + y @ y)
+        total += pair_loss(params["user_factors"], params["item_factors"], u, i, r, model.regularization,
+                           offset=b)
     for _, d, _ in _user_terms(params, data):
         total += 0.5 * model.social_regularization * (d @ d)
     return total
 
 
 def gradient(model, params, data):
-    """Gradient of ``loss`` with respect to U and V."""
-    grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items()}
-    lam, lam_t = model.regularization, model.social_regularization
+    """Gradient of ``loss`` with respect to U and V (b is fixed)."""
+    grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
+    lam_t, b = model.social_regularization, float(params["global_bias"])
     for u, i, r in _ratings(data):
-        _, ge, x, y = pair_terms(params["user_factors"], params["item_factors"], u, i, r)
-        grad["user_factors"][u] += -ge * y + lam * x
-        grad["item_factors"][i] += -ge * x + lam * y
+        pair_gradient(grad["user_factors"], grad["item_factors"], params["user_factors"], params["item_factors"],
+                      u, i, r, model.regularization, offset=b)
     for u, d, edges in _user_terms(params, data):
         grad["user_factors"][u] += lam_t * d
         for v, w in edges:

@@ -2,13 +2,12 @@
 (DESIGN §4-5). Mirrors cpp/include/socialrec/models/trustmf.hpp."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..models._social import unit_values
 from ..models.trustmf import initial_parameters, training_state, trust_targets
 from . import sgd
+from ._logistic import pair_gradient, pair_loss, pair_step
 
 # (P, Q, observations): the four kinds of terms; per record the truster model steps before the trustee model
 _TERMS = (
@@ -25,27 +24,17 @@ def fit(model, train):
     params = initial_parameters(model, train, np.random.default_rng(model.seed))
     state = training_state(model, train)
     grids = {"ratings": {k: state[k] for k in ("records", "offsets", "blocks")}, "trust": state["trust_grid"]}
-    dt = params["user_factors"].dtype.type
-    gamma, lam, lam_t = dt(model.learning_rate), dt(model.regularization), dt(model.trust_regularization)
-
-    bias = dt(params["global_bias"])
-
-    def step_for(P, Q, weight, offset):
-        def step(a, b, y):
-            p, q = P[a].copy(), Q[b].copy()
-            g = dt(1) / (dt(1) + np.exp(-(offset + p @ q)))
-            d = weight * (dt(y) - g) * g * (dt(1) - g)
-            P[a] = p + gamma * (d * q - lam * p)
-            Q[b] = q + gamma * (d * p - lam * q)
-        return step
+    gamma, lam, lam_t = model.learning_rate, model.regularization, model.trust_regularization
+    bias = params["global_bias"]
 
     def both(kind):
-        weight, offset = (dt(1), bias) if kind == "ratings" else (lam_t, dt(0))
-        steps = [step_for(params[P], params[Q], weight, offset) for P, Q, k in _TERMS if k == kind]
+        # data weight and offset: ratings 1 and b, edges lambda_T and 0; the penalty weight is 1
+        weight, offset = (1.0, bias) if kind == "ratings" else (lam_t, 0.0)
+        pairs = [(params[P], params[Q]) for P, Q, k in _TERMS if k == kind]
 
         def step(a, b, y):
-            for s in steps:
-                s(a, b, y)
+            for P, Q in pairs:
+                pair_step(P, Q, a, b, y, gamma, lam, weight, 1.0, offset)
         return step
 
     for epoch in range(model.epochs):
@@ -71,21 +60,14 @@ def _observations(model, params, data):
 
 
 def loss(model, params, data):
-    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     total = 0.0
     for P, Q, a, b, y, w, offset in _observations(model, params, data):
-        e = y - 1.0 / (1.0 + math.exp(-(offset + float(p[P][a] @ p[Q][b]))))
-        total += 0.5 * w * e * e + 0.5 * model.regularization * (p[P][a] @ p[P][a] + p[Q][b] @ p[Q][b])
+        total += pair_loss(params[P], params[Q], a, b, y, model.regularization, w, 1.0, offset)
     return total
 
 
 def gradient(model, params, data):
-    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
-    grad = {k: np.zeros_like(v) for k, v in p.items() if k != "global_bias"}  # b is fixed
-    lam = model.regularization
+    grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}  # b is fixed
     for P, Q, a, b, y, w, offset in _observations(model, params, data):
-        g = 1.0 / (1.0 + math.exp(-(offset + float(p[P][a] @ p[Q][b]))))
-        d = w * (y - g) * g * (1.0 - g)
-        grad[P][a] += -d * p[Q][b] + lam * p[P][a]
-        grad[Q][b] += -d * p[P][a] + lam * p[Q][b]
+        pair_gradient(grad[P], grad[Q], params[P], params[Q], a, b, y, model.regularization, w, 1.0, offset)
     return grad

@@ -51,14 +51,15 @@ struct RSTEUserStep {
     Dim dim;
     T gamma, lambda, alpha, offset;
 
-    double operator()(std::int32_t user, RatingRecord* first, std::int64_t n) const {
+    SOCIALREC_INLINE double operator()(std::int32_t user, RatingRecord* first, std::int64_t n) const {
         T* __restrict U = a->user_factors;
         const std::int64_t t0 = a->trust_offsets[user], t1 = a->trust_offsets[user + 1];
         const bool social = t1 > t0;
         const T own = social ? alpha : T(1), rest = T(1) - alpha;
-        RowBuffer<T, Dim> n_buf(dim), g_buf(dim);
+        RowBuffer<T, Dim> n_buf(dim), g_buf(dim), z_buf(dim);
         T* __restrict neighbours = n_buf.data();  // N_u, fixed while the user's ratings are visited
         T* __restrict grad = g_buf.data();        // sum over the ratings of d V_i (for the out-neighbours)
+        T* __restrict z = z_buf.data();           // z_u = a_u U_u + (1 - alpha) N_u, before each rating's step
         fill_zero(neighbours, dim);
         fill_zero(grad, dim);
         for (std::int64_t k = t0; k < t1; ++k)
@@ -67,21 +68,19 @@ struct RSTEUserStep {
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
             T* __restrict v = a->item_factors + std::int64_t(first[r].item) * dim.size();
-            T x = 0, norms = 0;
-#pragma omp simd reduction(+ : x, norms)
-            for (int j = 0; j < dim.size(); ++j) {
-                x += (own * u[j] + rest * neighbours[j]) * v[j];
-                norms += u[j] * u[j] + v[j] * v[j];
-            }
-            const T g = logistic(offset + x);
+#pragma omp simd
+            for (int j = 0; j < dim.size(); ++j) z[j] = own * u[j] + rest * neighbours[j];
+            // z . V_i and |U_u|^2 + |V_i|^2 with vec.hpp (`omp simd reduction` adds lanes serially, GCC 12)
+            const DotAndNorms<T> s = dot_and_norms(z, v, u, v, dim);
+            const T g = logistic(offset + s.dot);
+            const T norms = s.norms;
             const T e = T(first[r].value) - g;
             const T d = e * g * (T(1) - g);
 #pragma omp simd
             for (int j = 0; j < dim.size(); ++j) {
                 const T uj = u[j], vj = v[j];
-                const T zj = own * uj + rest * neighbours[j];
                 u[j] = uj + gamma * (d * own * vj - lambda * uj);
-                v[j] = vj + gamma * (d * zj - lambda * vj);
+                v[j] = vj + gamma * (d * z[j] - lambda * vj);
                 grad[j] += d * vj;
             }
             loss += 0.5 * double(e) * double(e) + 0.5 * double(lambda) * double(norms);

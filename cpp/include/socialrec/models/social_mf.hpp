@@ -1,18 +1,21 @@
 // SocialMF (Jamali & Ester, "A matrix factorization technique with trust propagation for recommendation in
 // social networks", RecSys 2010, eq. 7): a user's factors are drawn towards the mean of his trustees'.
 //
-//   rating (u, i):  1/2 (r~_ui - g(U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)     (weighted_logistic.hpp)
+//   rating (u, i):  1/2 (r~_ui - g(b + U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)   (logistic_pair.hpp)
 //   user u with N+(u) non-empty:  lambda_T/2 |D_u|^2,   D_u = U_u - sum_{v in N+(u)} T_uv U_v,
 //   T row-normalised (sum_v T_uv = 1). The gradient of the user term is lambda_T D_u on U_u and
 //   -lambda_T T_uv D_u on each trustee U_v (eq. 8's last two sums, split by user), so one step is
 //   U_u -= gamma lambda_T D_u,   U_v += gamma lambda_T T_uv D_u   (D_u computed before either update).
+//
+// b = logit(mean r~) is a fixed offset (ours; b = 0 is the paper's form), so that users and items with few
+// ratings are shrunk towards the mean rating instead of the middle of the scale.
 //
 // The user pass touches arbitrary rows of U, so it cannot be stratified: it runs as flat_pass (single order
 // when deterministic, else Hogwild). Reference: socialrec/reference/social_mf.py.
 #pragma once
 #include <cstdint>
 
-#include "socialrec/models/weighted_logistic.hpp"
+#include "socialrec/models/logistic_pair.hpp"
 #include "socialrec/row_buffer.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
@@ -30,6 +33,7 @@ struct SocialMFArgs {
     T* user_factors;                       // U, n_users x factors
     T* item_factors;                       // V, n_items x factors
     std::int32_t factors;
+    double global_bias;  // b, the rating term's offset inside g (0: the paper's form)
     double learning_rate;
     double regularization;
     double social_regularization;  // lambda_T
@@ -48,7 +52,7 @@ struct SocialMFUserStep {
     Dim dim;
     T gamma, lambda_t;
 
-    double operator()(std::int32_t u) const {
+    SOCIALREC_INLINE double operator()(std::int32_t u) const {
         const std::int64_t k = dim.size();
         T* __restrict own = U + u * k;
         RowBuffer<T, Dim> buffer(dim);
@@ -69,8 +73,8 @@ double social_mf_epoch(const SocialMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate);
-        const WeightedLogisticStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(1),
-                                              T(a.regularization)};
+        const LogisticPairStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(a.regularization),
+                                              T(1), T(1), T(a.global_bias)};
         const SocialMFUserStep<T, Dim> user{a.user_factors, a.trust_offsets, a.trustees, a.trust_weights,
                                             dim, gamma, T(a.social_regularization)};
         const double loss = grid_pass(a.grid, kRatingPass, settings, rating);

@@ -1,9 +1,12 @@
 // SoRec (Ma, Yang, Lyu, King, "SoRec: social recommendation using probabilistic matrix factorization",
 // CIKM 2008, eq. 9): user factors U are shared between the rating matrix and the trust matrix.
 //
-//   rating (u, i):  1/2 (r~_ui - g(U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)
+//   rating (u, i):  1/2 (r~_ui - g(b + U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)
 //   edge u -> k:    lambda_C [ 1/2 (c*_uk - g(U_u . Z_k))^2 + lambda/2 (|U_u|^2 + |Z_k|^2) ]
 //   c*_uk = sqrt(d-(k) / (d+(u) + d-(k)))   (the paper's eq. 8; d+ out-degree, d- in-degree)
+// b = logit(mean r~) is a fixed offset on the rating term only (ours; b = 0 is the paper's form): users and
+// items with few ratings are then shrunk towards the mean rating instead of the middle of the scale.
+// Both terms' steps are LogisticPairStep (models/logistic_pair.hpp).
 //
 // Both passes touch one row of U and one row of a second matrix (V, or Z), so both are bipartite and run on the
 // stratified grid (sgd.hpp grid_pass): the link pass uses a user-block x user-block grid of edge records.
@@ -11,7 +14,7 @@
 #pragma once
 #include <cstdint>
 
-#include "socialrec/models/weighted_logistic.hpp"
+#include "socialrec/models/logistic_pair.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
@@ -26,6 +29,7 @@ struct SoRecArgs {
     T* item_factors;       // V, n_items x factors
     T* link_factors;       // Z, n_users x factors (users as trustees)
     std::int32_t factors;
+    double global_bias;  // b, the rating term's offset inside g (0: the paper's form)
     double learning_rate;
     double regularization;
     double social_regularization;  // lambda_C
@@ -40,10 +44,12 @@ template <class T>
 double sorec_epoch(const SoRecArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
-        const T gamma = T(a.learning_rate), lambda = T(a.regularization);
-        const WeightedLogisticStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(1), lambda};
-        const WeightedLogisticStep<T, Dim> link{a.user_factors, a.link_factors, dim, gamma,
-                                            T(a.social_regularization), lambda};
+        const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_c = T(a.social_regularization);
+        // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_C, lambda_C, 0
+        const LogisticPairStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1),
+                                              T(a.global_bias)};
+        const LogisticPairStep<T, Dim> link{a.user_factors, a.link_factors, dim, gamma, lambda, lambda_c, lambda_c,
+                                            T(0)};
         const double loss = grid_pass(a.grid, kRatingPass, settings, rating);
         return loss + grid_pass(a.link_grid, kLinkPass, settings, link);
     });

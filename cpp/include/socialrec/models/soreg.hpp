@@ -48,18 +48,18 @@ struct SoRegEdgeStep {
     Dim dim;
     T gamma, beta;
 
-    double operator()(const RatingRecord& edge) const {
+    SOCIALREC_INLINE double operator()(const RatingRecord& edge) const {
         T* __restrict u = U + std::int64_t(edge.user) * dim.size();
         T* __restrict f = U + std::int64_t(edge.item) * dim.size();
         const T w = beta * T(edge.value);
-        T norm = 0;
-#pragma omp simd reduction(+ : norm)
-        for (int j = 0; j < dim.size(); ++j) {
-            const T d = u[j] - f[j];
-            norm += d * d;
-            u[j] -= gamma * w * d;
-            f[j] += gamma * w * d;
-        }
+        RowBuffer<T, Dim> buffer(dim);
+        T* __restrict d = buffer.data();
+#pragma omp simd
+        for (int j = 0; j < dim.size(); ++j) d[j] = u[j] - f[j];
+        // vec.hpp's dot: an `omp simd reduction` here would add the lanes serially (GCC 12)
+        const T norm = squared_norm(d, dim);
+        axpy(-(gamma * w), d, u, dim);
+        axpy(gamma * w, d, f, dim);
         return 0.5 * double(w) * double(norm);
     }
 };
@@ -74,7 +74,7 @@ struct SoRegUserStep {
     Dim dim;
     T gamma, beta;
 
-    double operator()(std::int32_t user) const {
+    SOCIALREC_INLINE double operator()(std::int32_t user) const {
         RowBuffer<T, Dim> buffer(dim);
         T* __restrict d = buffer.data();
         fill_zero(d, dim);
@@ -85,13 +85,10 @@ struct SoRegUserStep {
             axpy(s, U + std::int64_t(dst[k]) * dim.size(), d, dim);
         }
         T* __restrict u = U + std::int64_t(user) * dim.size();
-        T norm = 0;
-#pragma omp simd reduction(+ : norm)
-        for (int j = 0; j < dim.size(); ++j) {
-            d[j] = u[j] - d[j] / total;
-            norm += d[j] * d[j];
-            u[j] -= gamma * beta * d[j];
-        }
+#pragma omp simd
+        for (int j = 0; j < dim.size(); ++j) d[j] = u[j] - d[j] / total;
+        const T norm = squared_norm(d, dim);
+        axpy(-(gamma * beta), d, u, dim);
         for (std::int64_t k = offsets[user]; k < offsets[user + 1]; ++k)
             axpy(gamma * beta * T(sim[k]) / total, d, U + std::int64_t(dst[k]) * dim.size(), dim);
         return 0.5 * double(beta) * double(norm);

@@ -1,0 +1,43 @@
+// The step of every observation fitted through the logistic link g(x) = 1 / (1 + e^-x) to a target in
+// [0, 1] (DESIGN §4): the rating terms of SoRec (Ma, Yang, Lyu, King, CIKM 2008, eq. 9), SocialMF (Jamali &
+// Ester, RecSys 2010, eq. 7) and TrustMF (Yang et al., IJCAI 2013), SoRec's link term and TrustMF's trust terms.
+//
+// One observation (row a of A, row b of B, target c) contributes, with fixed weights w_d and w_p,
+//   w_d 1/2 (c - g(x))^2 + w_p lambda/2 (|A_a|^2 + |B_b|^2),   x = offset + A_a . B_b,
+// and, with e = c - g(x) and g'(x) = g(x) (1 - g(x)), one SGD step on it is (old A_a, B_b on the right)
+//   A_a += gamma (w_d e g'(x) B_b - w_p lambda A_a),   B_b += gamma (w_d e g'(x) A_a - w_p lambda B_b).
+// The models' weights: a rating w_d = w_p = 1 (offset b = logit(mean r~), or 0 in the papers' form);
+// a SoRec edge w_d = w_p = lambda_C; a TrustMF edge w_d = lambda_T, w_p = 1 (offset 0).
+// Reference: socialrec/reference/_logistic.py (pair_step).
+#pragma once
+#include <cstdint>
+
+#include "socialrec/logistic.hpp"
+#include "socialrec/types.hpp"
+#include "socialrec/vec.hpp"
+
+SOCIALREC_KERNELS_BEGIN
+
+// record.user indexes A (users), record.item indexes B (items, or a matrix of users as trustees).
+template <class T, class Dim>
+struct LogisticPairStep {
+    T* A;
+    T* B;
+    Dim dim;
+    T gamma, lambda, data_weight, penalty_weight, offset;
+
+    SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
+        T* __restrict a = A + std::int64_t(r.user) * dim.size();
+        T* __restrict b = B + std::int64_t(r.item) * dim.size();
+        const DotAndNorms<T> s = dot_and_norms(a, b, dim);
+        const T g = logistic(offset + s.dot);
+        const T e = T(r.value) - g;
+        const T d = data_weight * e * g * (T(1) - g);  // w_d e g'(x)
+        const T lambda_w = penalty_weight * lambda;
+        pair_update(a, b, d, gamma, lambda_w, lambda_w, dim);
+        return 0.5 * double(data_weight) * double(e) * double(e)
+               + 0.5 * double(penalty_weight) * double(lambda) * double(s.norms);
+    }
+};
+
+SOCIALREC_KERNELS_END
