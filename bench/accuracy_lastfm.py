@@ -16,8 +16,6 @@ for the SGD models and no Cornac (its BPR/SBPR fits take minutes here).
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 import _common
