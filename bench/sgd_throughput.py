@@ -59,6 +59,7 @@ def run_libmf(mf, train_triples, test_triples, threads, args):
     ok = (u < len(P)) & (i < len(Q))
     pred = np.full(len(u), float(np.mean(train_triples[:, 2])))
     pred[ok] = np.einsum("ij,ij->i", P[u[ok]], Q[i[ok]])
+    pred[~np.isfinite(pred)] = float(np.mean(train_triples[:, 2]))  # LIBMF marks rows it never saw with NaN
     return seconds, rmse_of(np.clip(pred, 1, 5), test_triples[:, 2])
 
 
