@@ -99,7 +99,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--surprise-ratings", type=int, default=300_000)
-    ap.add_argument("--surprise-epochs", type=int, default=5)
+    ap.add_argument("--surprise-epochs", type=int, default=20)
     ap.add_argument("--no-surprise", action="store_true")
     args = ap.parse_args()
     if args.quick:
