@@ -91,14 +91,19 @@ def test_ctrl_c_stops_within_a_second_and_keeps_last_finished_epoch(tmp_path):
     """
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not flag.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert flag.exists(), proc.stderr.read() if proc.poll() is not None else "first epoch never finished"
-    time.sleep(0.3)
-    sent = time.time()
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.time() + 120
+        while not flag.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert flag.exists(), proc.stderr.read() if proc.poll() is not None else "first epoch never finished"
+        time.sleep(0.3)
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # never leave a 10,000-epoch fit running
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, err
     word, epochs, ok, stopped = out.split()
     assert word == "interrupted" and int(epochs) >= 1 and ok == "True"
