@@ -9,6 +9,7 @@
 //                 threads with a result identical to running them one after another. Each block's records
 //                 are shuffled in place (Fisher-Yates, stream (seed, epoch, pass, a*B + b)) just before the
 //                 block is visited, then visited in that order. Loss: per-block sums, added in block order.
+//                 Threads run the blocks as OpenMP tasks ordered only by their user and item block.
 //   flat_pass  -- passes that cannot be stratified (links, users, samples). The whole list is shuffled in
 //                 place with stream (seed, epoch, pass, 0) and visited in that order: by one thread when
 //                 deterministic, else split into contiguous chunks that threads run lock-free (Hogwild,
@@ -43,31 +44,48 @@ double grid_pass(const RatingGrid& grid, std::uint64_t pass, const PassSettings&
     shuffle(strata.data(), B, strata_gen);
 
     std::vector<double> block_loss(n_blocks, 0.0);
-    bool stop = false;
-    // Small grids run on fewer threads (a stratum barrier costs more than it saves under ~32k records per
-    // thread); the result does not depend on the count either way.
+    std::atomic<bool> stop{false};
+    auto visit = [&](std::int64_t id) {
+        if (stop.load(std::memory_order_relaxed)) return;
+        RatingRecord* first = grid.records + grid.offsets[id];
+        const std::int64_t n = grid.offsets[id + 1] - grid.offsets[id];
+        SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(id)));
+        shuffle(first, n, gen);
+        double acc = 0.0;
+        for (std::int64_t r = 0; r < n; ++r) acc += step(first[r]);
+        block_loss[id] = acc;
+        // Signals are handled by the thread that called fit (OpenMP thread 0), after any block it ran.
+        if (thread_id() == 0 && settings.should_stop()) stop.store(true);
+    };
+    auto block_of = [&](std::int32_t s, std::int32_t a) { return std::int64_t(a) * B + (a + strata[s]) % B; };
+
+    // Small grids run on one thread (tasks cost more than they save under ~32k records per thread); the
+    // result does not depend on the count either way.
     const std::int64_t records = grid.offsets[n_blocks];
     const int threads = int(std::min<std::int64_t>({resolve_threads(settings.threads), B, 1 + records / 32768}));
+    if (threads <= 1) {
+        for (std::int32_t s = 0; s < B; ++s)
+            for (std::int32_t a = 0; a < B; ++a) visit(block_of(s, a));
+    } else {
+        // No barrier between strata: block (a, b) of stratum s waits only for the previous blocks of its user
+        // block a and of its item block b (OpenMP task dependences), which is exactly what running the strata
+        // one after another guarantees, so the result is the same; a thread that the OS deschedules then
+        // holds up only the blocks that need its rows, not the whole stratum.
+        std::vector<char> user_token(B), item_token(B);
+        char* users = user_token.data();
+        char* items = item_token.data();
 #pragma omp parallel num_threads(threads)
-    for (std::int32_t s = 0; s < B; ++s) {
-#pragma omp for schedule(dynamic, 1)
-        for (std::int32_t a = 0; a < B; ++a) {
-            const std::int64_t id = std::int64_t(a) * B + (a + strata[s]) % B;
-            RatingRecord* first = grid.records + grid.offsets[id];
-            const std::int64_t n = grid.offsets[id + 1] - grid.offsets[id];
-            SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(id)));
-            shuffle(first, n, gen);
-            double acc = 0.0;
-            for (std::int64_t r = 0; r < n; ++r) acc += step(first[r]);
-            block_loss[id] = acc;
+#pragma omp single
+        for (std::int32_t s = 0; s < B; ++s) {
+            for (std::int32_t a = 0; a < B; ++a) {
+                const std::int64_t id = block_of(s, a);
+                const std::int64_t b = id % B;
+#pragma omp task firstprivate(id) depend(inout : users[a], items[b])
+                visit(id);
+            }
         }
-        // Signals are handled by the thread that called fit (the OpenMP master), between strata.
-#pragma omp master
-        stop = settings.should_stop();
-#pragma omp barrier
-        if (stop) break;
     }
-    if (stop) throw Interrupted();
+    if (stop.load()) throw Interrupted();
     double total = 0.0;
     for (double v : block_loss) total += v;
     return total;

@@ -209,18 +209,24 @@ SOCIALREC_INLINE DotAndNorms<T> dot_and_norms(const T* a, const T* b, Dim dim) {
 //   p <- p + gamma (e q - lambda_p p),   q <- q + gamma (e p_old - lambda_q q)
 template <class T, class Dim>
 SOCIALREC_INLINE void pair_update(T* p, T* q, T e, T gamma, T lambda_p, T lambda_q, Dim dim) {
-    using Wide = VectorOf<T, kVectorBytes>;
     const int n = dim.size();
     int j = 0;
-    for (; j + Wide::lanes <= n; j += Wide::lanes) {
-        typename Wide::type x, y;
+    // Full-width vectors, then one half-width vector (k = 10 on AVX-512: 8 lanes + 2), then scalars.
+    auto update = [&](auto tag) {
+        using V = typename decltype(tag)::type;
+        V x, y;
         std::memcpy(&x, p + j, sizeof x);
         std::memcpy(&y, q + j, sizeof y);
-        const typename Wide::type nx = x + gamma * (e * y - lambda_p * x);
-        const typename Wide::type ny = y + gamma * (e * x - lambda_q * y);
+        const V nx = x + gamma * (e * y - lambda_p * x);
+        const V ny = y + gamma * (e * x - lambda_q * y);
         std::memcpy(p + j, &nx, sizeof nx);
         std::memcpy(q + j, &ny, sizeof ny);
-    }
+        j += int(sizeof(V) / sizeof(T));
+    };
+    using Wide = VectorOf<T, kVectorBytes>;
+    using Half = VectorOf<T, kVectorBytes / 2>;
+    while (j + Wide::lanes <= n) update(Wide{});
+    if (j + Half::lanes <= n) update(Half{});
     for (; j < n; ++j) {
         const T x = p[j], y = q[j];
         p[j] = x + gamma * (e * y - lambda_p * x);

@@ -46,7 +46,8 @@ struct BiasedMFStep {
     SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
         T* __restrict p = P + std::int64_t(r.user) * dim.size();
         T* __restrict q = Q + std::int64_t(r.item) * dim.size();
-        T prediction = dot(p, q, dim);
+        const DotAndNorms<T> dn = dot_and_norms(p, q, dim);
+        T prediction = dn.dot;
         T b_u = 0, b_i = 0;
         if (Biased) {
             b_u = bu[r.user];
@@ -54,7 +55,7 @@ struct BiasedMFStep {
             prediction += mu + b_u + b_i;
         }
         const T e = T(r.value) - prediction;
-        const T norms = squared_norm(p, dim) + squared_norm(q, dim);
+        const T norms = dn.norms;
         pair_update(p, q, e, gamma, lambda, lambda, dim);
         double loss = 0.5 * double(e) * double(e) + 0.5 * double(lambda) * double(norms);
         if (Biased) {
