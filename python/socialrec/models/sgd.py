@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _engine
-from .base import Model
+from .base import BOOL, NON_NEGATIVE, Model
 
 
 class SGDModel(Model):
@@ -29,3 +29,29 @@ class SGDModel(Model):
 def rated_mask(ratings, axis):
     """Boolean mask of users (axis=1) or items (axis=0) with at least one rating."""
     return np.asarray(ratings.getnnz(axis=axis) > 0)
+
+
+class LogisticRatingModel(SGDModel):
+    """Shared pieces of SoRec and SocialMF: ratings min-max mapped to [0, 1] and fitted by
+    g(global_bias + U_u·V_i) (DESIGN §4), a social weight, and the optional logit(mean) offset."""
+
+    _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
+    _link = "logistic"
+
+    def _rating_grid(self, train):
+        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
+        from ._social import unit_values
+
+        grid = super()._rating_grid(train)
+        grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
+        return grid
+
+    def _hyper(self):
+        return {"factors": self.factors, "learning_rate": self.learning_rate,
+                "global_bias": float(self.parameters_["global_bias"]),
+                "regularization": self.regularization, "social_regularization": self.social_regularization}
+
+    def _scoring_parts(self):
+        p = self.parameters_
+        return {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
+                "global_bias": float(p["global_bias"])}

@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .base import BOOL, NON_NEGATIVE, register
+from .base import register
 from ._social import logistic, rating_offset, unit_values
-from .sgd import SGDModel, rated_mask
+from .sgd import LogisticRatingModel, rated_mask
 
 
 @register
-class SocialMF(SGDModel):
+class SocialMF(LogisticRatingModel):
     """SocialMF (Jamali & Ester, RecSys 2010): each user's factors are pulled towards the weighted mean of the
     factors of the users he trusts, which propagates taste along the trust graph.
 
@@ -86,8 +86,6 @@ class SocialMF(SGDModel):
 
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 0.1, "offset": True, "deterministic": False, "init_std": 0.1}
-    _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
-    _link = "logistic"
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
@@ -95,12 +93,6 @@ class SocialMF(SGDModel):
             bad = int(np.flatnonzero(train.trust.data <= 0)[0])
             raise ValueError(f"SocialMF needs positive trust values (they weight the trustees); trust value "
                              f"#{bad} is {train.trust.data[bad]!r}")
-
-    def _rating_grid(self, train):
-        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
-        grid = super()._rating_grid(train)
-        grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
-        return grid
 
     def _init_parameters(self, train, rng):
         trust = train.trust
@@ -120,19 +112,11 @@ class SocialMF(SGDModel):
                 "trust_weights": weights.astype(self._np_dtype)}
 
     def _prepare(self, train):
-        hyper = {"factors": self.factors, "learning_rate": self.learning_rate,
-                 "global_bias": float(self.parameters_["global_bias"]),
-                 "regularization": self.regularization, "social_regularization": self.social_regularization}
-        return {"grid": self._rating_grid(train), "trust": self._trust_state(train), "hyper": hyper}
+        return {"grid": self._rating_grid(train), "trust": self._trust_state(train), "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
         arrays = {**self.parameters_, **state["grid"], **state["trust"]}
         return _core.social_mf_epoch(arrays, state["hyper"], settings)
-
-    def _scoring_parts(self):
-        p = self.parameters_
-        return {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
-                "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}

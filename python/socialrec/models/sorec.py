@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _engine
-from .base import BOOL, NON_NEGATIVE, register
+from .base import register
 from ._social import logistic, rating_offset, unit_values
-from .sgd import SGDModel, rated_mask
+from .sgd import LogisticRatingModel, rated_mask
 
 
 @register
-class SoRec(SGDModel):
+class SoRec(LogisticRatingModel):
     """SoRec (Ma, Yang, Lyu, King, CIKM 2008): ratings and trust factorised with shared user factors.
 
     Ratings are min-max mapped to ``r̃ = (r − r_min)/(r_max − r_min)`` and predicted as
@@ -83,14 +83,6 @@ class SoRec(SGDModel):
 
     _params = {"factors": 10, "epochs": 80, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 1.0, "offset": True, "init_std": 0.1}
-    _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
-    _link = "logistic"
-
-    def _rating_grid(self, train):
-        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
-        grid = super()._rating_grid(train)
-        grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
-        return grid
 
     def _init_parameters(self, train, rng):
         trust = train.trust
@@ -111,19 +103,11 @@ class SoRec(SGDModel):
         return _engine.pack_grid(src, dst, target, train.n_users, train.n_users, blocks)
 
     def _prepare(self, train):
-        hyper = {"factors": self.factors, "learning_rate": self.learning_rate,
-                 "global_bias": float(self.parameters_["global_bias"]),
-                 "regularization": self.regularization, "social_regularization": self.social_regularization}
-        return {"grid": self._rating_grid(train), "link_grid": self._link_grid(train), "hyper": hyper}
+        return {"grid": self._rating_grid(train), "link_grid": self._link_grid(train), "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
         arrays = {**self.parameters_, **state["grid"], "link_grid": state["link_grid"]}
         return _core.sorec_epoch(arrays, state["hyper"], settings)
-
-    def _scoring_parts(self):
-        p = self.parameters_
-        return {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
-                "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}
