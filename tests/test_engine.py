@@ -10,10 +10,14 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import socialrec as sr
 from socialrec import _core, _engine
 from socialrec.reference import _rng
+
+import strategies
 
 
 def test_splitmix_and_shuffle_match_cpp_spec():
@@ -38,6 +42,50 @@ def test_grid_blocks_do_not_depend_on_threads_and_cover_every_rating():
         assert np.all(rec["item"] * B // ds.n_items == block % B)
     packed = sorted(zip(grid["records"]["user"].tolist(), grid["records"]["item"].tolist()))
     assert packed == sorted(zip(u.tolist(), i.tolist()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(ds=strategies.datasets(max_users=40, max_items=30, max_ratings=300), blocks=st.integers(1, 9),
+       factors=st.sampled_from([None, 4]))
+def test_csr_packing_in_cpp_matches_the_numpy_packing(ds, blocks, factors):
+    # The C++ counting sort (pack_grid_csr) must give exactly the records and offsets of the stable argsort.
+    if factors is not None:  # the block count the models use
+        blocks = _engine.grid_blocks(ds.n_users, ds.n_items, factors, 4)
+    u, i, v = ds.user_item_arrays()
+    expected = _engine.pack_grid(u, i, v, ds.n_users, ds.n_items, blocks)
+    r = ds.ratings
+    got = _engine.pack_grid_csr(r.indptr, r.indices, r.data, ds.n_items, blocks)
+    assert got["blocks"] == expected["blocks"]
+    np.testing.assert_array_equal(got["offsets"], expected["offsets"])
+    assert got["records"].tobytes() == expected["records"].tobytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(ds=strategies.datasets(max_users=30, max_items=20, max_ratings=200))
+def test_user_groups_from_csr_match_the_sorting_packer(ds):
+    u, i, v = ds.user_item_arrays()
+    expected = _engine.pack_user_groups(u, i, v, ds.n_users)
+    r = ds.ratings
+    got = _engine.pack_user_groups_csr(r.indptr, r.indices, r.data)
+    assert got.keys() == expected.keys()
+    for key in expected:
+        assert got[key].dtype == expected[key].dtype
+        assert got[key].tobytes() == expected[key].tobytes(), key
+
+
+@pytest.mark.parametrize("indptr, indices, values, n_cols, blocks, match", [
+    ([0, 2], [0, 5], [1.0, 2.0], 5, 1, r"indices\[1\] = 5 is outside \[0, 5\)"),
+    ([0, 2], [0, -1], [1.0, 2.0], 5, 1, "outside"),
+    ([0, 3], [0, 1], [1.0, 2.0], 5, 1, "end at the number of indices"),
+    ([1, 2], [0, 1], [1.0, 2.0], 5, 1, "start at 0"),
+    ([0, 2, 1, 2], [0, 1], [1.0, 2.0], 5, 1, "decreases at row 1"),
+    ([0, 2], [0, 1], [1.0], 5, 1, "differ in length"),
+    ([0, 2], [0, 1], [1.0, 2.0], 5, 0, "at least 1"),
+])
+def test_csr_packing_rejects_malformed_input(indptr, indices, values, n_cols, blocks, match):
+    with pytest.raises(ValueError, match=match):
+        _engine.pack_grid_csr(np.array(indptr), np.array(indices, np.int32), np.array(values, np.float32), n_cols,
+                              blocks)
 
 
 def _run_in_subprocess(code, env=None, timeout=120):

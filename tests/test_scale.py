@@ -93,3 +93,16 @@ def test_cpp_factor_row_offset_beyond_2_31_elements():
     np.testing.assert_allclose(user_factors[user], 0.02, rtol=1e-6)
     assert not user_factors[0].any() and not user_factors[user - 1].any()
     np.testing.assert_array_equal(item_factors, 1.0)
+
+
+def test_csr_grid_packing_at_the_int32_boundary():
+    # column ids near 2^31 times 128 blocks overflow int32: the C++ counting sort must use int64 like pack_grid
+    n, blocks = INT32_MAX, 128
+    indptr = np.arange(blocks + 1, dtype=np.int64)  # one entry per row, 128 rows
+    indices = np.resize(np.array([n - 1, 0, n // 2, n - 2], dtype=np.int32), blocks)
+    values = np.arange(blocks, dtype=np.float32)
+    got = _engine.pack_grid_csr(indptr, indices, values, n, blocks)
+    expected = _engine.pack_grid(np.arange(blocks), indices, values, blocks, n, blocks)
+    np.testing.assert_array_equal(got["offsets"], expected["offsets"])
+    assert got["records"].tobytes() == expected["records"].tobytes()
+    assert got["offsets"][-1] == blocks and (np.diff(got["offsets"]) > 0).sum() == blocks

@@ -57,11 +57,13 @@ def has_rows(indptr):
     return np.diff(indptr) > 0
 
 
-def trust_grid(src, dst, values, n_users, factors, itemsize):
-    """Trust edges packed as a truster-block x trustee-block grid (for passes whose step touches two
-    different matrices, e.g. TrustMF's B_u . W_k)."""
+def trust_grid(trust, values, factors, itemsize):
+    """The edges of the CSR matrix ``trust`` with ``values`` (one per stored entry, CSR order) packed as a
+    truster-block x trustee-block grid (for passes whose step touches two different matrices, e.g. TrustMF's
+    B_u . W_k)."""
+    n_users = trust.shape[0]
     blocks = _engine.grid_blocks(n_users, n_users, factors, itemsize)
-    return _engine.pack_grid(src, dst, values, n_users, n_users, blocks)
+    return _engine.pack_grid_csr(trust.indptr, trust.indices, values, n_users, blocks)
 
 
 def logistic(x):

@@ -21,9 +21,9 @@ class SGDModel(Model):
         return x
 
     def _rating_grid(self, train):
-        users, items, values = train.user_item_arrays()
+        r = train.ratings
         blocks = _engine.grid_blocks(train.n_users, train.n_items, self.factors, self._np_dtype.itemsize)
-        return _engine.pack_grid(users, items, values, train.n_users, train.n_items, blocks)
+        return _engine.pack_grid_csr(r.indptr, r.indices, r.data, train.n_items, blocks)
 
 
 def rated_mask(ratings, axis):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core, _engine
+from .. import _core
 from .base import register
-from ._social import logistic, rating_offset, unit_values
+from ._social import logistic, rating_offset, trust_grid, unit_values
 from .sgd import LogisticRatingModel, rated_mask
 
 
@@ -98,9 +98,8 @@ class SoRec(LogisticRatingModel):
 
     def _link_grid(self, train):
         """The trust edges with their targets c*, packed into a user-block x user-block grid."""
-        src, dst, target = link_targets(train.trust)
-        blocks = _engine.grid_blocks(train.n_users, train.n_users, self.factors, self._np_dtype.itemsize)
-        return _engine.pack_grid(src, dst, target, train.n_users, train.n_users, blocks)
+        _, _, target = link_targets(train.trust)
+        return trust_grid(train.trust.tocsr(), target.astype(np.float32), self.factors, self._np_dtype.itemsize)
 
     def _prepare(self, train):
         return {"grid": self._rating_grid(train), "link_grid": self._link_grid(train), "hyper": self._hyper()}

@@ -88,8 +88,8 @@ class SVDpp(SGDModel):
                 "global_bias": np.array(train.ratings.data.mean(), dtype=self._np_dtype)}
 
     def _user_groups(self, train):
-        users, items, values = train.user_item_arrays()
-        return _engine.pack_user_groups(users, items, values, train.n_users)
+        r = train.ratings
+        return _engine.pack_user_groups_csr(r.indptr, r.indices, r.data)
 
     def _hyper(self):
         return {"factors": self.factors, "global_bias": float(self.parameters_["global_bias"]),

@@ -144,9 +144,8 @@ def training_state(model, train):
     """The rating grid (values mapped to [0, 1]) and the truster x trustee grid of the trust edges."""
     arrays = model._rating_grid(train)
     arrays["records"]["value"] = unit_values(arrays["records"]["value"], train.rating_scale)
-    src, dst, values = train.trust_arrays()
-    arrays["trust_grid"] = trust_grid(src, dst, trust_targets(values), train.n_users, model.factors,
-                                      model._np_dtype.itemsize)
+    t = train.trust
+    arrays["trust_grid"] = trust_grid(t, trust_targets(t.data), model.factors, model._np_dtype.itemsize)
     return arrays
 
 
