@@ -68,11 +68,4 @@ inline std::int32_t draw_outside(std::int32_t n_items, const ItemRow& a, const I
     }
 }
 
-// Asks for the cache lines of one factor row (and its bias) ahead of an update (sgd.hpp sampled_pass).
-template <class T, class Dim>
-inline void prefetch_row(const T* row, Dim dim) {
-    constexpr int per_line = int(64 / sizeof(T));
-    for (int f = 0; f < dim.size(); f += per_line) __builtin_prefetch(row + f, 1);
-}
-
 SOCIALREC_KERNELS_END

@@ -234,6 +234,15 @@ SOCIALREC_INLINE void pair_update(T* p, T* q, T e, T gamma, T lambda_p, T lambda
     }
 }
 
+// Asks for every cache line of one row (`dim` values from `row`, whatever its alignment) ahead of an update
+// that will write it (sgd.hpp: grid_pass and sampled_pass look a few records ahead). Never changes a result.
+template <class T, class Dim>
+SOCIALREC_INLINE void prefetch_row(const T* row, Dim dim) {
+    const auto first = reinterpret_cast<std::uintptr_t>(row) & ~std::uintptr_t(63);
+    const auto last = reinterpret_cast<std::uintptr_t>(row + dim.size()) - 1;
+    for (std::uintptr_t line = first; line <= last; line += 64) __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
+}
+
 // y += alpha * x
 template <class T, class Dim>
 SOCIALREC_INLINE void axpy(T alpha, const T* __restrict x, T* __restrict y, Dim dim) {

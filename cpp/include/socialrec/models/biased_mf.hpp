@@ -43,6 +43,15 @@ struct BiasedMFStep {
     Dim dim;
     T mu, gamma, lambda, lambda_b;
 
+    SOCIALREC_INLINE void prefetch(const RatingRecord& r) const {
+        prefetch_row(P + std::int64_t(r.user) * dim.size(), dim);
+        prefetch_row(Q + std::int64_t(r.item) * dim.size(), dim);
+        if (Biased) {
+            __builtin_prefetch(bu + r.user, 1);
+            __builtin_prefetch(bi + r.item, 1);
+        }
+    }
+
     SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
         T* __restrict p = P + std::int64_t(r.user) * dim.size();
         T* __restrict q = Q + std::int64_t(r.item) * dim.size();

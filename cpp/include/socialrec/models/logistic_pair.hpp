@@ -26,6 +26,11 @@ struct LogisticPairStep {
     Dim dim;
     T gamma, lambda, data_weight, penalty_weight, offset;
 
+    SOCIALREC_INLINE void prefetch(const RatingRecord& r) const {
+        prefetch_row(A + std::int64_t(r.user) * dim.size(), dim);
+        prefetch_row(B + std::int64_t(r.item) * dim.size(), dim);
+    }
+
     SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
         T* __restrict a = A + std::int64_t(r.user) * dim.size();
         T* __restrict b = B + std::int64_t(r.item) * dim.size();

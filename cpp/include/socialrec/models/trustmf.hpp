@@ -50,6 +50,10 @@ SOCIALREC_KERNELS_BEGIN
 template <class Step>
 struct BothModels {
     Step truster, trustee;
+    SOCIALREC_INLINE void prefetch(const RatingRecord& r) const {
+        truster.prefetch(r);
+        trustee.prefetch(r);
+    }
     SOCIALREC_INLINE double operator()(const RatingRecord& r) const { return truster(r) + trustee(r); }
 };
 
