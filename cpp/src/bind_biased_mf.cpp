@@ -16,7 +16,8 @@ BiasedMFArgs<T> read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
         a.item_bias = inplace_data<T>(arrays, "item_bias");
     }
     a.factors = scalar<std::int32_t>(hyper, "factors");
-    a.adaptive = scalar<bool>(hyper, "adaptive");
+    // optional (absent: the constant schedule), so that callers written before the schedule keep working
+    a.adaptive = hyper.contains("adaptive") && scalar<bool>(hyper, "adaptive");
     if (a.adaptive) {  // RPCS accumulators: one per factor row, training state owned by the caller
         a.user_accumulators = inplace_data<T>(arrays, "user_accumulators");
         a.item_accumulators = inplace_data<T>(arrays, "item_accumulators");
