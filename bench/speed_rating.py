@@ -2,7 +2,7 @@
 
 - PMF (`BiasedMF(biased=False)`) vs LIBMF built with its release flags, k=32, 1 and 2 threads (target >= 2x),
   with LIBMF's schedule (`learning_rate_schedule="adaptive"`, RPCS) and its eta, L2 and epochs; the constant
-  step (lr .05) is an extra row;
+  step (lr .05) and BiasedMF with RPCS are extra rows;
 - BiasedMF vs Surprise SVD and vs Cornac MF (k=10, 1 thread; targets >= 20x and >= 1.5x);
 - SVD++ vs Surprise SVDpp (k=10, 1 thread; >= 20x);
 - PMF vs Cornac PMF (k=10, 1 thread; no target in DESIGN, reported);
@@ -63,7 +63,8 @@ class Section:
 
 def pmf_vs_libmf(sr, s, args):
     """socialrec PMF with the RPCS schedule (LIBMF's: eta .1, L2 .05, the same epochs) against LIBMF; the
-    constant-step PMF (lr .05) as an extra row, timed in the same interleaved rounds."""
+    constant-step PMF (lr .05) and BiasedMF with RPCS (same settings, bias L2 .05) as extra rows, timed in the
+    same interleaved rounds."""
     n_users, n_items, n = (10_000, 5_000, 300_000) if args.quick else (50_000, 20_000, 1_800_000)
     train, test = synthetic_split(sr, n_users, n_items, n)
     k, epochs, reg, eta, constant_lr = 32, (10 if args.quick else 20), 0.05, 0.1, 0.05
@@ -76,18 +77,21 @@ def pmf_vs_libmf(sr, s, args):
     except Exception as e:  # noqa: BLE001
         mf, error = None, "not installed" if isinstance(e, ImportError) else _common.error_text(e)
     for threads in (1, 2):
-        def pmf(schedule, lr):
-            return lambda: sr.BiasedMF(biased=False, factors=k, epochs=epochs, learning_rate=lr,
-                                       learning_rate_schedule=schedule, regularization=reg, init_std=0.1,
-                                       num_threads=threads, seed=0).fit(train)
+        def pmf(schedule, lr, biased=False):
+            return lambda: sr.BiasedMF(biased=biased, factors=k, epochs=epochs, learning_rate=lr,
+                                       learning_rate_schedule=schedule, regularization=reg,
+                                       bias_regularization=reg, init_std=0.1, num_threads=threads,
+                                       seed=0).fit(train)
 
-        fns = {"adaptive": pmf("adaptive", eta), "constant": pmf("constant", constant_lr)}
+        fns = {"adaptive": pmf("adaptive", eta), "constant": pmf("constant", constant_lr),
+               "biased": pmf("adaptive", eta, biased=True)}
         if mf is not None:
             fns["libmf"] = lambda: _peers.libmf_pmf(mf, triples, k, epochs, reg, eta, threads)
         res = interleaved(fns, args.repeat)
         rows = {}
         for name, label in (("adaptive", f"socialrec PMF adaptive (lr {eta})"),
-                            ("constant", f"socialrec PMF constant (lr {constant_lr})")):
+                            ("constant", f"socialrec PMF constant (lr {constant_lr})"),
+                            ("biased", f"socialrec BiasedMF adaptive (lr {eta})")):
             seconds, model = res[name]
             rows[name] = (label, seconds, model, sr.metrics.rmse(model, test))
         if mf is None:
@@ -292,8 +296,9 @@ def run(args):
                         "rmse", "ratio", "note"],
             "settings": {"repeat": args.repeat, "timing": "whole fit / epochs, median of interleaved repeats",
                          "LIBMF": "release flags -O3 -march=native -mavx -DUSEAVX -fopenmp; eta .1, L2 .05, L1 0",
-                         "socialrec PMF": "vs LIBMF (k=32): adaptive (RPCS) lr .1, reg .05, init N(0, .1); constant lr .05 "
-                                          "as an extra row; lr .01 (k=10, vs Cornac PMF)",
+                         "socialrec PMF": "vs LIBMF (k=32): adaptive (RPCS) lr .1, reg .05, init N(0, .1); extra rows: "
+                                          "constant lr .05, BiasedMF adaptive (bias reg .05); lr .01 (k=10, vs "
+                                          "Cornac PMF)",
                          "Surprise SVD": "lr .005, reg .02 (its defaults); ours the same",
                          "Surprise SVDpp": "lr .007, reg .02; ours lr .007, reg .02, bias reg .005",
                          "Cornac MF": "lr .01, lambda .02, biases, seeded (one thread); ours the same",
