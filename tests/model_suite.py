@@ -30,6 +30,9 @@ class Case:
 CASES = [
     Case("BiasedMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01}),
     Case("PMF", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False}),
+    Case("BiasedMF-adaptive", "BiasedMF", {"epochs": 5, "learning_rate": 0.1, "learning_rate_schedule": "adaptive"}),
+    Case("PMF-adaptive", "BiasedMF", {"epochs": 5, "learning_rate": 0.1, "biased": False,
+                                      "learning_rate_schedule": "adaptive"}),
     Case("SVDpp", "SVDpp", {"epochs": 5, "learning_rate": 0.01}),
     Case("TrustSVD", "TrustSVD", {"epochs": 5, "learning_rate": 0.01}),
     Case("BPR", "BPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),

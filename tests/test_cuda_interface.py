@@ -311,6 +311,19 @@ def test_models_resolve_through_the_backend(monkeypatch):
         sr.SoReg(device="cuda")._resolve_device()
 
 
+def test_adaptive_schedule_trains_on_the_cpu_only(monkeypatch):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
+    with pytest.raises(ValueError, match="learning_rate_schedule='adaptive' is not available with device='cuda'"):
+        sr.BiasedMF(device="cuda", learning_rate_schedule="adaptive").fit(ds)
+    with pytest.raises(ValueError, match="not available with device='cuda'"):
+        sr.BiasedMF(device="cuda", dtype="float16", learning_rate_schedule="adaptive").fit(ds)
+    model = sr.BiasedMF(learning_rate_schedule="adaptive", epochs=2).fit(ds)  # "auto": the CPU kernels
+    assert model.device_ == "cpu" and isinstance(model.parameters_["user_factors"], np.ndarray)
+    # placement of a fitted model (prediction, save/load) is not training: the schedule does not matter there
+    assert sr.BiasedMF(learning_rate_schedule="adaptive")._resolve_device() == "cuda"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the real build on this machine
 # ---------------------------------------------------------------------------------------------------------

@@ -16,6 +16,14 @@ BiasedMFArgs<T> read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
         a.item_bias = inplace_data<T>(arrays, "item_bias");
     }
     a.factors = scalar<std::int32_t>(hyper, "factors");
+    // optional (absent: the constant schedule), so that callers written before the schedule keep working
+    a.adaptive = hyper.contains("adaptive") && scalar<bool>(hyper, "adaptive");
+    if (a.adaptive) {  // RPCS accumulators: one per factor row, training state owned by the caller
+        a.user_accumulators = inplace_data<T>(arrays, "user_accumulators");
+        a.item_accumulators = inplace_data<T>(arrays, "item_accumulators");
+        check_shape(arrays, "user_accumulators", {rows_of(arrays, "user_factors")});
+        check_shape(arrays, "item_accumulators", {rows_of(arrays, "item_factors")});
+    }
     a.global_bias = scalar<double>(hyper, "global_bias");
     a.learning_rate = scalar<double>(hyper, "learning_rate");
     a.regularization = scalar<double>(hyper, "regularization");

@@ -17,8 +17,4 @@ inline UserRatingGroups user_rating_groups(const py::dict& arrays, std::int64_t 
     return groups;
 }
 
-inline std::int64_t rows_of(const py::dict& arrays, const char* key) {
-    return arrays[key].cast<py::array>().shape(0);
-}
-
 }  // namespace socialrec::bind

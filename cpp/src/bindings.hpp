@@ -72,6 +72,11 @@ const T* input_data(const py::dict& arrays, const char* key, std::int64_t* size)
     return data;
 }
 
+// Number of rows (first dimension) of arrays[key].
+inline std::int64_t rows_of(const py::dict& arrays, const char* key) {
+    return arrays[key].cast<py::array>().shape(0);
+}
+
 // Raises ValueError unless arrays[key] has exactly `shape`.
 void check_shape(const py::dict& arrays, const char* key, std::vector<std::int64_t> shape);
 

@@ -57,6 +57,14 @@ def test_auto_uses_cuda(medium_split):
     assert sr.BiasedMF(epochs=1, dtype="float64").fit(train).device_ == "cpu"
 
 
+def test_adaptive_schedule_is_cpu_only(medium_split):
+    train, _ = medium_split
+    with pytest.raises(ValueError, match="learning_rate_schedule='adaptive' is not available with device='cuda'"):
+        sr.BiasedMF(device="cuda", learning_rate_schedule="adaptive").fit(train)
+    model = sr.BiasedMF(epochs=1, learning_rate_schedule="adaptive").fit(train)
+    assert model.device_ == "cpu"
+
+
 def test_predict_matches_the_same_parameters_on_the_cpu(cp, medium_split):
     train, test = medium_split
     gpu = sr.BiasedMF(device="cuda", **PARAMS).fit(train)

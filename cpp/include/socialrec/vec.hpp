@@ -243,6 +243,65 @@ SOCIALREC_INLINE void prefetch_row(const T* row, Dim dim) {
     for (std::uintptr_t line = first; line <= last; line += 64) __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
 }
 
+template <class T>
+struct GradientNorms {
+    T p;  // |g_p|^2
+    T q;  // |g_q|^2
+};
+
+// The pair update with a step size per row (adaptive schedules, e.g. RPCS in models/biased_mf.hpp):
+//   g_p = lambda p - e q,   g_q = lambda q - e p        (old p, q)
+//   p <- p - rate_p g_p,    q <- q - rate_q g_q
+// returning |g_p|^2 and |g_q|^2, summed in the same pass with one shared lane reduction (as dot_and_norms).
+template <class T, class Dim>
+SOCIALREC_INLINE GradientNorms<T> scaled_pair_update(T* p, T* q, T e, T rate_p, T rate_q, T lambda, Dim dim) {
+    using Wide = VectorOf<T, kVectorBytes>;
+    using Half = VectorOf<T, kVectorBytes / 2>;
+    const int n = dim.size();
+    int j = 0;
+    typename Half::type gp_h = {}, gq_h = {};
+    if (n >= Wide::lanes) {
+        typename Wide::type gp_w = {}, gq_w = {};
+        for (; j + Wide::lanes <= n; j += Wide::lanes) {
+            typename Wide::type x, y;
+            __builtin_memcpy(&x, p + j, sizeof x);
+            __builtin_memcpy(&y, q + j, sizeof y);
+            const typename Wide::type gp = lambda * x - e * y, gq = lambda * y - e * x;
+            const typename Wide::type nx = x - rate_p * gp, ny = y - rate_q * gq;
+            __builtin_memcpy(p + j, &nx, sizeof nx);
+            __builtin_memcpy(q + j, &ny, sizeof ny);
+            gp_w += gp * gp;
+            gq_w += gq * gq;
+        }
+        using Seq = std::make_integer_sequence<int, Half::lanes>;
+        gp_h = lanes_of(gp_w, Seq{}) + lanes_of(gp_w, shift<Half::lanes>(Seq{}));
+        gq_h = lanes_of(gq_w, Seq{}) + lanes_of(gq_w, shift<Half::lanes>(Seq{}));
+    }
+    if (j + Half::lanes <= n) {
+        typename Half::type x, y;
+        __builtin_memcpy(&x, p + j, sizeof x);
+        __builtin_memcpy(&y, q + j, sizeof y);
+        const typename Half::type gp = lambda * x - e * y, gq = lambda * y - e * x;
+        const typename Half::type nx = x - rate_p * gp, ny = y - rate_q * gq;
+        __builtin_memcpy(p + j, &nx, sizeof nx);
+        __builtin_memcpy(q + j, &ny, sizeof ny);
+        gp_h += gp * gp;
+        gq_h += gq * gq;
+        j += Half::lanes;
+    }
+    GradientNorms<T> out;
+    horizontal_sums<T, Half::lanes>(gp_h, gq_h, out.p, out.q);
+    for (; j < n; ++j) {
+        const T x = p[j], y = q[j];
+        const T gp = lambda * x - e * y, gq = lambda * y - e * x;
+        p[j] = x - rate_p * gp;
+        q[j] = y - rate_q * gq;
+        out.p += gp * gp;
+        out.q += gq * gq;
+    }
+    return out;
+}
+
 // y += alpha * x
 template <class T, class Dim>
 SOCIALREC_INLINE void axpy(T alpha, const T* __restrict x, T* __restrict y, Dim dim) {

@@ -171,8 +171,9 @@ class Model:
         if not self.fitted:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
 
-    def _resolve_device(self):
-        """``"cpu"`` or ``"cuda"`` for this model's ``device`` and ``dtype`` (see ``_backend.resolve_device``)."""
+    def _resolve_device(self, training=False):
+        """``"cpu"`` or ``"cuda"`` for this model's ``device`` and ``dtype`` (see ``_backend.resolve_device``);
+        ``training``: the device ``fit`` trains on (a model may have options its CUDA kernels lack)."""
         from .. import _backend
 
         return _backend.resolve_device(self.device, self.dtype, self._cuda_kernels, type(self).__name__)
@@ -216,7 +217,7 @@ class Model:
             Ctrl-C stops within about a second; the model keeps the last finished epoch.
         """
         self._check_params()
-        device = self._resolve_device()
+        device = self._resolve_device(training=True)
         train = self._training_data(data, trust, device)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable(model, record), got {type(callback).__name__}")

@@ -94,6 +94,21 @@ class DeviceMixin:
         self._place(device)
 
     # -- fitting ----------------------------------------------------------------------------------------------
+    def _cuda_training_unsupported(self):
+        """Hook: a description of the hyper-parameter setting the CUDA kernels cannot train with, or None."""
+        return None
+
+    def _resolve_device(self, training=False):
+        """As ``Model._resolve_device``; for training, a setting the CUDA kernels lack (``_cuda_training_unsupported``)
+        raises a ``ValueError`` under ``device="cuda"`` (before any work) and makes ``"auto"`` pick the CPU."""
+        unsupported = self._cuda_training_unsupported() if training and self.device != "cpu" else None
+        if unsupported is not None:
+            if self.device == "cuda":
+                raise ValueError(f"{type(self).__name__}: {unsupported} is not available with device='cuda' yet "
+                                 "(CPU kernels only); use device='cpu' (or 'auto', which trains it on the CPU)")
+            return "cpu"
+        return super()._resolve_device(training)
+
     def _training_data(self, data, trust, device):
         if device == "cuda":
             return _gpu.training_data(data, trust)

@@ -7,13 +7,21 @@ from . import sgd
 
 
 def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
+    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict.
+
+    ``learning_rate_schedule="adaptive"`` is RPCS (Chin, Zhuang, Juan, Lin, PAKDD 2015): one accumulator G
+    per user row and per item row, 1 at the start, in the model's dtype; each step scales γ by 1/√G of its
+    row, then G grows by the mean squared gradient coordinate ‖g‖²/d (see ``socialrec.BiasedMF``).
+    """
     params = model._init_parameters(train, np.random.default_rng(model.seed))
     grid = model._rating_grid(train)
     P, Q = params["user_factors"], params["item_factors"]
     dt = P.dtype.type
     gamma, lam, lam_b = dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization)
     biased = model.biased
+    adaptive = model.learning_rate_schedule == "adaptive"
+    k = dt(P.shape[1])
+    G_user, G_item = np.ones(P.shape[0], dtype=dt), np.ones(Q.shape[0], dtype=dt)
     if biased:
         bu, bi, mu = params["user_bias"], params["item_bias"], dt(params["global_bias"])
 
@@ -23,11 +31,20 @@ def fit(model, train):
         if biased:
             prediction = prediction + mu + bu[u] + bi[i]
         e = dt(r) - prediction
-        P[u] = p + gamma * (e * q - lam * p)
-        Q[i] = q + gamma * (e * p - lam * q)
+        if adaptive:
+            rate_u, rate_i = gamma / np.sqrt(G_user[u]), gamma / np.sqrt(G_item[i])
+            g_p, g_q = lam * p - e * q, lam * q - e * p  # gradients of the rating's term at the old values
+            P[u] = p - rate_u * g_p
+            Q[i] = q - rate_i * g_q
+            G_user[u] += (g_p @ g_p) / k
+            G_item[i] += (g_q @ g_q) / k
+        else:
+            rate_u = rate_i = gamma
+            P[u] = p + gamma * (e * q - lam * p)
+            Q[i] = q + gamma * (e * p - lam * q)
         if biased:
-            bu[u] = bu[u] + gamma * (e - lam_b * bu[u])
-            bi[i] = bi[i] + gamma * (e - lam_b * bi[i])
+            bu[u] = bu[u] + rate_u * (e - lam_b * bu[u])
+            bi[i] = bi[i] + rate_i * (e - lam_b * bi[i])
 
     for epoch in range(model.epochs):
         sgd.grid_pass(grid, model.seed, epoch, sgd.RATING_PASS, step)
