@@ -136,10 +136,12 @@ class SocialMF(LogisticRatingModel):
 
 def normalised_trust(trust):
     """The trust graph as CSR arrays (int64 offsets, int32 trustees, float64 weights), each row scaled to sum
-    to 1: T_uv = t_uv / Σ_w t_uw (Jamali & Ester 2010, §4)."""
+    to 1: T_uv = t_uv / Σ_w t_uw (Jamali & Ester 2010, §4). Temporaries: one float64 per edge."""
     trust = trust.tocsr()
     offsets = np.asarray(trust.indptr, dtype=np.int64)
-    values = np.asarray(trust.data, dtype=np.float64)
-    rows = np.repeat(np.arange(trust.shape[0]), np.diff(offsets))
-    row_sums = np.bincount(rows, weights=values, minlength=trust.shape[0])
-    return offsets, trust.indices.astype(np.int32), values / row_sums[rows]
+    counts = np.diff(offsets)
+    weights = np.array(trust.data, dtype=np.float64)
+    row_sums = np.bincount(np.repeat(np.arange(trust.shape[0], dtype=np.int32), counts), weights=weights,
+                           minlength=trust.shape[0])
+    weights /= np.repeat(row_sums, counts)
+    return offsets, np.asarray(trust.indices, dtype=np.int32), weights

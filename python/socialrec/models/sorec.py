@@ -98,8 +98,9 @@ class SoRec(LogisticRatingModel):
 
     def _link_grid(self, train):
         """The trust edges with their targets c*, packed into a user-block x user-block grid."""
-        _, _, target = link_targets(train.trust)
-        return trust_grid(train.trust.tocsr(), target.astype(np.float32), self.factors, self._np_dtype.itemsize)
+        trust = train.trust.tocsr()
+        return trust_grid(trust, link_target_values(trust).astype(np.float32), self.factors,
+                          self._np_dtype.itemsize)
 
     def _prepare(self, train):
         return {"grid": self._rating_grid(train), "link_grid": self._link_grid(train), "hyper": self._hyper()}
@@ -123,12 +124,21 @@ def link_targets(trust):
     """Edges (u, k) of ``trust`` in CSR order with SoRec's target c*_uk = sqrt(d⁻(k) / (d⁺(u) + d⁻(k)))
     (Ma et al. CIKM 2008, eq. 8), computed in float64."""
     trust = trust.tocsr()
+    src = np.repeat(np.arange(trust.shape[0], dtype=np.int32), np.diff(trust.indptr))
+    return src, np.asarray(trust.indices, dtype=np.int32), link_target_values(trust)
+
+
+def link_target_values(trust):
+    """c*_uk of every stored edge of the CSR matrix ``trust`` (CSR order, float64), computed in place: one
+    float64 per edge beyond the result."""
     out_degree = np.diff(trust.indptr).astype(np.float64)
     in_degree = np.bincount(trust.indices, minlength=trust.shape[1]).astype(np.float64)
-    src = np.repeat(np.arange(trust.shape[0], dtype=np.int32), np.diff(trust.indptr))
-    dst = trust.indices.astype(np.int32)
-    target = np.sqrt(in_degree[dst] / (out_degree[src] + in_degree[dst]))
-    return src, dst, target
+    target = in_degree[trust.indices]
+    denominator = np.repeat(out_degree, np.diff(trust.indptr))
+    denominator += target
+    target /= denominator
+    del denominator
+    return np.sqrt(target, out=target)
 
 
 def _pair_loss(A, B, target, lam, offset=0.0):
