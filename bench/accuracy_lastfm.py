@@ -24,12 +24,20 @@ import _peers
 K = 64
 # name -> list of settings; the first is the choice of the validation split (see the module docstring)
 SETTINGS = {
-    "socialrec BPR": [dict(learning_rate=0.05, regularization=0.01, bias_regularization=0.01, init_std=0.01,
+    "socialrec BPR": [dict(learning_rate=0.05, regularization=0.005, bias_regularization=0.005, init_std=0.01,
+                           epochs=1600),
+                      dict(learning_rate=0.05, regularization=0.01, bias_regularization=0.01, init_std=0.01,
+                           epochs=800),
+                      dict(learning_rate=0.05, regularization=0.01, bias_regularization=0.01, init_std=0.01,
                            epochs=400),
                       dict(learning_rate=0.05, regularization=0.03, bias_regularization=0.03, init_std=0.01,
                            epochs=200)],
     "socialrec SBPR": [dict(learning_rate=0.05, regularization=0.03, bias_regularization=0.03, init_std=0.01,
-                            epochs=200),
+                            epochs=400),
+                       dict(learning_rate=0.05, regularization=0.03, bias_regularization=0.03, init_std=0.01,
+                            epochs=800),
+                       dict(learning_rate=0.05, regularization=0.02, bias_regularization=0.02, init_std=0.01,
+                            epochs=400),
                        dict(learning_rate=0.05, regularization=0.01, bias_regularization=0.01, init_std=0.01,
                             epochs=400)],
     "socialrec ALS": [dict(alpha=9.0, regularization=50.0), dict(alpha=9.0, regularization=10.0),

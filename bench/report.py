@@ -14,11 +14,12 @@ import sys
 import _common
 
 ORDER = ["reference_speed", "speed_rating", "speed_ranking", "epoch_cost", "scaling", "accuracy_filmtrust",
-         "accuracy_lastfm"]
+         "accuracy_lastfm", "social_signal_lastfm"]
 TITLES = {"reference_speed": "C++ kernels vs the NumPy reference", "speed_rating": "Rating models vs peers",
           "speed_ranking": "Ranking models and top-N vs peers", "epoch_cost": "Epoch cost vs BiasedMF",
           "scaling": "Scaling and peak memory", "accuracy_filmtrust": "Accuracy: FilmTrust 5-fold",
-          "accuracy_lastfm": "Accuracy: LastFM top-10"}
+          "accuracy_lastfm": "Accuracy: LastFM top-10",
+          "social_signal_lastfm": "LastFM: the friends' signal and where SBPR puts it"}
 
 
 def load(folder):

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "scaling": 1500,
     "accuracy_filmtrust": 900,
     "accuracy_lastfm": 1200,
+    "social_signal_lastfm": 300,
 }
 
 
