@@ -22,6 +22,8 @@ import _peers
 PUBLISHED = {"PMF": .968, "RSTE": .835, "SoRec": .831, "SoReg": .875, "SocialMF": .844, "TrustMF": .819,
              "SVDpp": .802, "TrustSVD": .787, "BiasedMF": .802}
 PUBLISHED_COLD = {"TrustSVD": .853}
+# issue 3: "RMSE at or below the published value ... (±.005)"; the best model must still beat .787 outright
+TOLERANCE = 0.005
 MODELS = ["BiasedMF", "PMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD"]
 # measured on a machine like this one with the same protocol (PEERS.md / DESIGN §10)
 PEERS_MEASURED = {"Surprise SVD": .7993, "Surprise SVDpp": .7981, "Cornac MF": .7996, "Cornac PMF": .8206,
@@ -98,14 +100,14 @@ def run(args):
                    "peer_measured_before": PEERS_MEASURED.get(name), "fit_s": float(np.median(seconds)),
                    "folds": len(folds)}
             if kind == "socialrec" and row["published_rmse"] is not None:
-                row["met"] = row["rmse"] <= row["published_rmse"]
+                row["met"] = row["rmse"] <= row["published_rmse"] + TOLERANCE
             rows.append(row)
             print(f"# {name}: RMSE {row['rmse']:.4f}", flush=True)
     targets = []
     for r in rows:
         if r["library"] == "socialrec" and r["published_rmse"] is not None:
-            targets.append(_common.target(f"FilmTrust RMSE {r['model']} (≤ published)", "Guo et al. 2015",
-                                          r["rmse"], r["published_rmse"], kind="accuracy",
+            targets.append(_common.target(f"FilmTrust RMSE {r['model']} (≤ published + {TOLERANCE})",
+                                          "Guo et al. 2015", r["rmse"], r["published_rmse"], kind="accuracy",
                                           quality=f"MAE {r['mae']:.4f}") | {"met": r["met"]})
     ours = [r for r in rows if r["library"] == "socialrec"]
     if ours:
