@@ -205,6 +205,82 @@ SOCIALREC_INLINE DotAndNorms<T> dot_and_norms(const T* a, const T* b, Dim dim) {
     return dot_and_norms(a, b, a, b, dim);
 }
 
+template <class T>
+struct SumDotAndNorms {
+    T dot;     // (x + z) . y
+    T norm_x;  // |x|^2
+    T norm_y;  // |y|^2
+};
+
+// (x + z) . y (x . y when !AddZ; z unused), |x|^2 and |y|^2 in one pass with one lane reduction.
+template <bool AddZ, class T, class Dim>
+SOCIALREC_INLINE SumDotAndNorms<T> dot_and_two_norms_impl(const T* x, const T* z, const T* y, Dim dim) {
+    using Wide = VectorOf<T, kVectorBytes>;
+    using Half = VectorOf<T, kVectorBytes / 2>;
+    const int n = dim.size();
+    int j = 0;
+    typename Half::type dot_h = {}, nx_h = {}, ny_h = {};
+    if (n >= Wide::lanes) {
+        typename Wide::type dot_w = {}, nx_w = {}, ny_w = {};
+        for (; j + Wide::lanes <= n; j += Wide::lanes) {
+            typename Wide::type xv, yv, sv;
+            __builtin_memcpy(&xv, x + j, sizeof xv);
+            __builtin_memcpy(&yv, y + j, sizeof yv);
+            sv = xv;
+            if constexpr (AddZ) {
+                typename Wide::type zv;
+                __builtin_memcpy(&zv, z + j, sizeof zv);
+                sv += zv;
+            }
+            dot_w += sv * yv;
+            nx_w += xv * xv;
+            ny_w += yv * yv;
+        }
+        using Seq = std::make_integer_sequence<int, Half::lanes>;
+        dot_h = lanes_of(dot_w, Seq{}) + lanes_of(dot_w, shift<Half::lanes>(Seq{}));
+        nx_h = lanes_of(nx_w, Seq{}) + lanes_of(nx_w, shift<Half::lanes>(Seq{}));
+        ny_h = lanes_of(ny_w, Seq{}) + lanes_of(ny_w, shift<Half::lanes>(Seq{}));
+    }
+    if (j + Half::lanes <= n) {
+        typename Half::type xv, yv, sv;
+        __builtin_memcpy(&xv, x + j, sizeof xv);
+        __builtin_memcpy(&yv, y + j, sizeof yv);
+        sv = xv;
+        if constexpr (AddZ) {
+            typename Half::type zv;
+            __builtin_memcpy(&zv, z + j, sizeof zv);
+            sv += zv;
+        }
+        dot_h += sv * yv;
+        nx_h += xv * xv;
+        ny_h += yv * yv;
+        j += Half::lanes;
+    }
+    SumDotAndNorms<T> out;
+    horizontal_sums<T, Half::lanes>(dot_h, nx_h, out.dot, out.norm_x);
+    out.norm_y = horizontal_sum<T, kVectorBytes / 2>(ny_h);
+    for (; j < n; ++j) {
+        out.dot += (AddZ ? x[j] + z[j] : x[j]) * y[j];
+        out.norm_x += x[j] * x[j];
+        out.norm_y += y[j] * y[j];
+    }
+    return out;
+}
+
+// (x + z) . y, |x|^2 and |y|^2 in one pass over the rows (SVD++'s prediction q_i . (p_u + z_u) and the two
+// penalties of its rating step): one load of each row and one lane reduction, where dot / squared_norm calls
+// pay four passes and four reductions.
+template <class T, class Dim>
+SOCIALREC_INLINE SumDotAndNorms<T> sum_dot_and_norms(const T* x, const T* z, const T* y, Dim dim) {
+    return dot_and_two_norms_impl<true>(x, z, y, dim);
+}
+
+// x . y, |x|^2 and |y|^2 (in .dot, .norm_x, .norm_y) in one pass: steps whose two rows carry different penalties.
+template <class T, class Dim>
+SOCIALREC_INLINE SumDotAndNorms<T> dot_and_two_norms(const T* x, const T* y, Dim dim) {
+    return dot_and_two_norms_impl<false>(x, static_cast<const T*>(nullptr), y, dim);
+}
+
 // The SGD pair update of factor rows p and q with error e (all models' rating steps share it):
 //   p <- p + gamma (e q - lambda_p p),   q <- q + gamma (e p_old - lambda_q q)
 template <class T, class Dim>

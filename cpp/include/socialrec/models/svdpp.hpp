@@ -123,9 +123,10 @@ struct UserGroupStep {
             const T lam_q = lambda * c_i, lam_bi = lambda_b * c_i;
             T* __restrict q = Q + std::int64_t(rec.item) * k;
             const T b_u = bu[u], b_i = bi[rec.item];
-            // Reductions through vec.hpp's dot (register-width vectors); the update loop has none.
-            const T e = T(rec.value) - (mu + b_u + b_i + (dot(p, q, dim) + dot(z, q, dim)));
-            const T norm_p = squared_norm(p, dim), norm_q = squared_norm(q, dim);
+            // q . (p + z), |p|^2 and |q|^2 in one pass (vec.hpp); the update loop has no reduction.
+            const SumDotAndNorms<T> s = sum_dot_and_norms(p, z, q, dim);
+            const T e = T(rec.value) - (mu + b_u + b_i + s.dot);
+            const T norm_p = s.norm_x, norm_q = s.norm_y;
 #pragma omp simd
             for (int j = 0; j < k; ++j) {
                 const T pj = p[j], qj = q[j];

@@ -71,8 +71,9 @@ struct TrustLinkStep {
             if (r + 4 < n) __builtin_prefetch(W + std::int64_t(edges[r + 4].dst) * dim.size());
             T* __restrict w = W + std::int64_t(edges[r].dst) * dim.size();
             const T lam_w = lambda * T(trustee_weight[edges[r].dst]);
-            const T e = T(edges[r].value) - dot(p, w, dim);
-            const T norm_p = squared_norm(p, dim), norm_w = squared_norm(w, dim);
+            const SumDotAndNorms<T> s = dot_and_two_norms(p, w, dim);
+            const T e = T(edges[r].value) - s.dot;
+            const T norm_p = s.norm_x, norm_w = s.norm_y;
             // p += gamma (lambda_t e w - lam_p p),  w += gamma (lambda_t e p_old - lam_w w)
             pair_update(p, w, lambda_t * e, gamma, lam_p, lam_w, dim);
             loss += 0.5 * double(lambda_t) * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
