@@ -3,6 +3,7 @@
 // dispatch_dim() picks a constant for the common factor counts, so a model's step is written once.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <cstring>
 
@@ -219,43 +220,33 @@ SOCIALREC_INLINE SumDotAndNorms<T> dot_and_two_norms_impl(const T* x, const T* z
     using Half = VectorOf<T, kVectorBytes / 2>;
     const int n = dim.size();
     int j = 0;
+    // One vector of the rows into the three sums (V: the wide or the half-width vector type).
+    auto accumulate = [&](auto& dot, auto& nx, auto& ny) {
+        using V = std::remove_reference_t<decltype(dot)>;
+        V xv, yv;
+        __builtin_memcpy(&xv, x + j, sizeof xv);
+        __builtin_memcpy(&yv, y + j, sizeof yv);
+        V sv = xv;
+        if constexpr (AddZ) {
+            V zv;
+            __builtin_memcpy(&zv, z + j, sizeof zv);
+            sv += zv;
+        }
+        dot += sv * yv;
+        nx += xv * xv;
+        ny += yv * yv;
+        j += int(sizeof(V) / sizeof(T));
+    };
     typename Half::type dot_h = {}, nx_h = {}, ny_h = {};
     if (n >= Wide::lanes) {
         typename Wide::type dot_w = {}, nx_w = {}, ny_w = {};
-        for (; j + Wide::lanes <= n; j += Wide::lanes) {
-            typename Wide::type xv, yv, sv;
-            __builtin_memcpy(&xv, x + j, sizeof xv);
-            __builtin_memcpy(&yv, y + j, sizeof yv);
-            sv = xv;
-            if constexpr (AddZ) {
-                typename Wide::type zv;
-                __builtin_memcpy(&zv, z + j, sizeof zv);
-                sv += zv;
-            }
-            dot_w += sv * yv;
-            nx_w += xv * xv;
-            ny_w += yv * yv;
-        }
+        while (j + Wide::lanes <= n) accumulate(dot_w, nx_w, ny_w);
         using Seq = std::make_integer_sequence<int, Half::lanes>;
         dot_h = lanes_of(dot_w, Seq{}) + lanes_of(dot_w, shift<Half::lanes>(Seq{}));
         nx_h = lanes_of(nx_w, Seq{}) + lanes_of(nx_w, shift<Half::lanes>(Seq{}));
         ny_h = lanes_of(ny_w, Seq{}) + lanes_of(ny_w, shift<Half::lanes>(Seq{}));
     }
-    if (j + Half::lanes <= n) {
-        typename Half::type xv, yv, sv;
-        __builtin_memcpy(&xv, x + j, sizeof xv);
-        __builtin_memcpy(&yv, y + j, sizeof yv);
-        sv = xv;
-        if constexpr (AddZ) {
-            typename Half::type zv;
-            __builtin_memcpy(&zv, z + j, sizeof zv);
-            sv += zv;
-        }
-        dot_h += sv * yv;
-        nx_h += xv * xv;
-        ny_h += yv * yv;
-        j += Half::lanes;
-    }
+    if (j + Half::lanes <= n) accumulate(dot_h, nx_h, ny_h);
     SumDotAndNorms<T> out;
     horizontal_sums<T, Half::lanes>(dot_h, nx_h, out.dot, out.norm_x);
     out.norm_y = horizontal_sum<T, kVectorBytes / 2>(ny_h);
@@ -335,36 +326,29 @@ SOCIALREC_INLINE GradientNorms<T> scaled_pair_update(T* p, T* q, T e, T rate_p, 
     using Half = VectorOf<T, kVectorBytes / 2>;
     const int n = dim.size();
     int j = 0;
+    // One vector of the rows: step both, add the squared gradients to the sums (V: wide or half-width).
+    auto update = [&](auto& gp_sum, auto& gq_sum) {
+        using V = std::remove_reference_t<decltype(gp_sum)>;
+        V x, y;
+        __builtin_memcpy(&x, p + j, sizeof x);
+        __builtin_memcpy(&y, q + j, sizeof y);
+        const V gp = lambda * x - e * y, gq = lambda * y - e * x;
+        const V nx = x - rate_p * gp, ny = y - rate_q * gq;
+        __builtin_memcpy(p + j, &nx, sizeof nx);
+        __builtin_memcpy(q + j, &ny, sizeof ny);
+        gp_sum += gp * gp;
+        gq_sum += gq * gq;
+        j += int(sizeof(V) / sizeof(T));
+    };
     typename Half::type gp_h = {}, gq_h = {};
     if (n >= Wide::lanes) {
         typename Wide::type gp_w = {}, gq_w = {};
-        for (; j + Wide::lanes <= n; j += Wide::lanes) {
-            typename Wide::type x, y;
-            __builtin_memcpy(&x, p + j, sizeof x);
-            __builtin_memcpy(&y, q + j, sizeof y);
-            const typename Wide::type gp = lambda * x - e * y, gq = lambda * y - e * x;
-            const typename Wide::type nx = x - rate_p * gp, ny = y - rate_q * gq;
-            __builtin_memcpy(p + j, &nx, sizeof nx);
-            __builtin_memcpy(q + j, &ny, sizeof ny);
-            gp_w += gp * gp;
-            gq_w += gq * gq;
-        }
+        while (j + Wide::lanes <= n) update(gp_w, gq_w);
         using Seq = std::make_integer_sequence<int, Half::lanes>;
         gp_h = lanes_of(gp_w, Seq{}) + lanes_of(gp_w, shift<Half::lanes>(Seq{}));
         gq_h = lanes_of(gq_w, Seq{}) + lanes_of(gq_w, shift<Half::lanes>(Seq{}));
     }
-    if (j + Half::lanes <= n) {
-        typename Half::type x, y;
-        __builtin_memcpy(&x, p + j, sizeof x);
-        __builtin_memcpy(&y, q + j, sizeof y);
-        const typename Half::type gp = lambda * x - e * y, gq = lambda * y - e * x;
-        const typename Half::type nx = x - rate_p * gp, ny = y - rate_q * gq;
-        __builtin_memcpy(p + j, &nx, sizeof nx);
-        __builtin_memcpy(q + j, &ny, sizeof ny);
-        gp_h += gp * gp;
-        gq_h += gq * gq;
-        j += Half::lanes;
-    }
+    if (j + Half::lanes <= n) update(gp_h, gq_h);
     GradientNorms<T> out;
     horizontal_sums<T, Half::lanes>(gp_h, gq_h, out.p, out.q);
     for (; j < n; ++j) {
