@@ -184,6 +184,75 @@ double host_mean_pull_steps(py::array U_, In<std::int32_t> users, In<std::int64_
     return loss;
 }
 
+// SVD++'s user-grouped step (social.cu svdpp_kernel) on the listed users, in order; user u's ratings are
+// items/values[offsets[u] .. offsets[u + 1]) in that order.
+double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_, py::array bi_,
+                        In<std::int32_t> users, In<std::int64_t> offsets, In<std::int32_t> items, In<float> values,
+                        float mu, float gamma, float lambda, float lambda_b) {
+    std::int64_t n_users, n_items, n_items2, k, k2, k3, nb;
+    float* P = params(P_, "P", 2, &n_users, &k);
+    float* Q = params(Q_, "Q", 2, &n_items, &k2);
+    float* Y = params(Y_, "Y", 2, &n_items2, &k3);
+    check_k(k, k2, "Q");
+    check_k(k, k3, "Y");
+    check_same_length(n_items, n_items2, "Y");
+    float* bu = params(bu_, "user_bias", 1, &nb);
+    check_same_length(n_users, nb, "user_bias");
+    float* bi = params(bi_, "item_bias", 1, &nb);
+    check_same_length(n_items, nb, "item_bias");
+    check_same_length(n_users + 1, offsets.size(), "offsets");
+    check_same_length(items.size(), values.size(), "values");
+    check_range(users, n_users, "users");
+    check_range(items, n_items, "items");
+    const std::int64_t* off = offsets.data();
+    for (std::int64_t u = 0; u < n_users; ++u)
+        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > items.size())
+            throw py::value_error("offsets is not a valid CSR offset array");
+    std::vector<float> z(static_cast<std::size_t>(k)), g(static_cast<std::size_t>(k));
+    double loss = 0;
+    for (py::ssize_t r = 0; r < users.size(); ++r) {
+        const std::int32_t u = users.data()[r];
+        const std::int64_t m = off[u + 1] - off[u];
+        if (m == 0) continue;
+        const float s = step::inverse_sqrt_count(m);
+        float* p = P + std::int64_t(u) * k;
+        for (std::int64_t f = 0; f < k; ++f) z[f] = g[f] = 0.0f;
+        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
+            const float* y = Y + std::int64_t(items.data()[e]) * k;
+            for (std::int64_t f = 0; f < k; ++f) z[f] += y[f];
+        }
+        for (std::int64_t f = 0; f < k; ++f) z[f] *= s;
+        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
+            const std::int32_t i = items.data()[e];
+            float* q = Q + std::int64_t(i) * k;
+            const float b_u = bu[u], b_i = bi[i];
+            float dot_pq = 0, dot_zq = 0, norm_p = 0, norm_q = 0;
+            for (std::int64_t f = 0; f < k; ++f) {
+                dot_pq = fmaf(p[f], q[f], dot_pq);
+                dot_zq = fmaf(z[f], q[f], dot_zq);
+                norm_p = fmaf(p[f], p[f], norm_p);
+                norm_q = fmaf(q[f], q[f], norm_q);
+            }
+            const float err = step::svdpp_error(values.data()[e], mu, b_u, b_i, dot_pq, dot_zq);
+            for (std::int64_t f = 0; f < k; ++f) step::svdpp_element(p[f], q[f], g[f], z[f], err, gamma, lambda, lambda);
+            loss += step::svdpp_term(err, lambda, norm_p, lambda, norm_q, lambda_b, b_u, lambda_b, b_i);
+            bu[u] = step::bias_element(b_u, err, gamma, lambda_b);
+            bi[i] = step::bias_element(b_i, err, gamma, lambda_b);
+        }
+        const float shrink = step::proximal_shrink(gamma, m, lambda);
+        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
+            float* y = Y + std::int64_t(items.data()[e]) * k;
+            float norm_y = 0;
+            for (std::int64_t f = 0; f < k; ++f) {
+                norm_y = fmaf(y[f], y[f], norm_y);
+                y[f] = step::proximal_element(y[f], g[f], gamma, s, shrink);
+            }
+            loss += step::group_penalty_term(m, lambda, norm_y);
+        }
+    }
+    return loss;
+}
+
 // BPR / SBPR steps (social.cu bpr_update, sbpr_update) on given samples; social[r] = -1: BPR's triple.
 double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::int32_t> users,
                           In<std::int32_t> items, In<std::int32_t> socials, In<std::int32_t> negatives,
@@ -304,6 +373,10 @@ void bind_host_steps(py::module_& m) {
     m.def("host_mean_pull_steps", &host_mean_pull_steps, py::arg("U"), py::arg("users"), py::arg("offsets"),
           py::arg("neighbours"), py::arg("weights"), py::arg("gamma"), py::arg("weight"),
           "Host replay of the device mean-pull user step (SocialMF user pass, SoReg SR1).");
+    m.def("host_svdpp_steps", &host_svdpp_steps, py::arg("P"), py::arg("Q"), py::arg("Y"), py::arg("user_bias"),
+          py::arg("item_bias"), py::arg("users"), py::arg("offsets"), py::arg("items"), py::arg("values"),
+          py::arg("mu"), py::arg("gamma"), py::arg("lam"), py::arg("lam_b"),
+          "Host replay of the device SVD++ user-grouped step on the listed users, in order.");
     m.def("host_ranking_steps", &host_ranking_steps, py::arg("P"), py::arg("Q"), py::arg("item_bias"),
           py::arg("users"), py::arg("items"), py::arg("social"), py::arg("negatives"), py::arg("counts"),
           py::arg("gamma"), py::arg("lam"), py::arg("lam_b"),

@@ -236,6 +236,43 @@ PYBIND11_MODULE(_cuda, m) {
           py::arg("stream"), py::call_guard<py::gil_scoped_release>(),
           "One mean-pull user pass (SocialMF's user pass, SoReg SR1).");
 
+    m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors;
+    m.def("svdpp_epoch",
+          [](std::uintptr_t users, std::int64_t n, std::uintptr_t offsets, std::uintptr_t items,
+             std::uintptr_t values, std::uintptr_t user_factors, std::uintptr_t item_factors,
+             std::uintptr_t implicit_factors, std::uintptr_t user_bias, std::uintptr_t item_bias,
+             std::int32_t factors, bool float16, float global_bias, float learning_rate, float regularization,
+             float bias_regularization, std::uint64_t pass, std::uint64_t seed, std::int64_t epoch,
+             std::uintptr_t loss, std::uintptr_t stream) {
+              SVDppPassArgs args;
+              args.users = ptr<const std::int32_t>(users);
+              args.n = n;
+              args.offsets = ptr<const std::int64_t>(offsets);
+              args.items = ptr<const std::int32_t>(items);
+              args.values = ptr<const float>(values);
+              args.user_factors = ptr<void>(user_factors);
+              args.item_factors = ptr<void>(item_factors);
+              args.implicit_factors = ptr<void>(implicit_factors);
+              args.user_bias = ptr<float>(user_bias);
+              args.item_bias = ptr<float>(item_bias);
+              args.factors = factors;
+              args.storage = float16 ? Storage::float16 : Storage::float32;
+              args.global_bias = global_bias;
+              args.learning_rate = learning_rate;
+              args.regularization = regularization;
+              args.bias_regularization = bias_regularization;
+              args.pass = pass;
+              args.loss = ptr<double>(loss);
+              svdpp_epoch(args, seed, epoch, stream_of(stream));
+          },
+          py::arg("users"), py::arg("n"), py::arg("offsets"), py::arg("items"), py::arg("values"),
+          py::arg("user_factors"), py::arg("item_factors"), py::arg("implicit_factors"), py::arg("user_bias"),
+          py::arg("item_bias"), py::arg("factors"), py::arg("float16"), py::arg("global_bias"),
+          py::arg("learning_rate"), py::arg("regularization"), py::arg("bias_regularization"), py::arg("pass_id"),
+          py::arg("seed"), py::arg("epoch"), py::arg("loss"), py::arg("stream"),
+          py::call_guard<py::gil_scoped_release>(),
+          "One SVD++ user-grouped rating pass (factors <= SVDPP_MAX_FACTORS).");
+
     m.def("ranking_epoch",
           [](std::uintptr_t indptr, std::uintptr_t indices, std::uintptr_t pool_users, std::uintptr_t pool_items,
              std::int64_t n_pool, std::int32_t n_items, std::uintptr_t social_indptr, std::uintptr_t social_items,

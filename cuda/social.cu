@@ -243,6 +243,111 @@ __global__ void __launch_bounds__(kBlock)
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// SVD++ user-grouped pass: one warp per user (steps.hpp svdpp_*); the user's members are read 32 at a time
+// (one coalesced load per lane) and handed out with shuffles
+// ---------------------------------------------------------------------------------------------------------
+template <class T>
+struct SVDppHyper {
+    const std::int64_t* offsets;
+    const std::int32_t* items;
+    const float* values;
+    T* P;
+    T* Q;
+    T* Y;
+    float* bu;
+    float* bi;
+    RowShape row;
+    float mu, gamma, lambda, lambda_b;
+};
+
+template <class T, int V>
+__global__ void __launch_bounds__(kBlock)
+    svdpp_kernel(const std::int32_t* __restrict__ users, std::int64_t n, SVDppHyper<T> h, Order order,
+                 double* loss_out) {
+    const int lane = lane_id();
+    const int k = h.row.k;
+    double loss = 0.0;
+    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
+        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
+        const std::int64_t idx = first + lane;
+        const int mine = idx < n ? users[idx] : 0;
+        const int count = int(min(std::int64_t(kWarp), n - first));
+        for (int j = 0; j < count; ++j) {
+            const int u = __shfl_sync(kFullMask, mine, j);
+            const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
+            const std::int64_t m = end - begin;
+            const float s = step::inverse_sqrt_count(m);
+            T* p_row = h.P + std::int64_t(u) * k;
+            float p[V], z[V], g[V], x[V];
+            load_slice<T, V>(p_row, lane, k, h.row.full, p);
+#pragma unroll
+            for (int f = 0; f < V; ++f) z[f] = g[f] = 0.0f;
+            for (std::int64_t base = begin; base < end; base += kWarp) {  // z = n^-1/2 sum_j y_j
+                const int item = base + lane < end ? h.items[base + lane] : 0;
+                const int c = int(min(std::int64_t(kWarp), end - base));
+                for (int r = 0; r < c; ++r) {
+                    load_slice<T, V>(h.Y + std::int64_t(__shfl_sync(kFullMask, item, r)) * k, lane, k, h.row.full, x);
+#pragma unroll
+                    for (int f = 0; f < V; ++f) z[f] += x[f];
+                }
+            }
+#pragma unroll
+            for (int f = 0; f < V; ++f) z[f] *= s;
+            float b_u = h.bu[u];  // every lane: the warp alone steps u, so b_u and p_u stay in registers
+            for (std::int64_t base = begin; base < end; base += kWarp) {
+                const int item = base + lane < end ? h.items[base + lane] : 0;
+                const float value = base + lane < end ? h.values[base + lane] : 0.0f;
+                const int c = int(min(std::int64_t(kWarp), end - base));
+                for (int r = 0; r < c; ++r) {
+                    const int i = __shfl_sync(kFullMask, item, r);
+                    const float rating = __shfl_sync(kFullMask, value, r);
+                    T* q_row = h.Q + std::int64_t(i) * k;
+                    const float b_i = h.bi[i];
+                    load_slice<T, V>(q_row, lane, k, h.row.full, x);
+                    float dot_pq = 0.0f, dot_zq = 0.0f, norm_p = 0.0f, norm_q = 0.0f;
+#pragma unroll
+                    for (int f = 0; f < V; ++f) {
+                        dot_pq = fmaf(p[f], x[f], dot_pq);
+                        dot_zq = fmaf(z[f], x[f], dot_zq);
+                        norm_p = fmaf(p[f], p[f], norm_p);
+                        norm_q = fmaf(x[f], x[f], norm_q);
+                    }
+                    detail::warp_sum2(dot_pq, dot_zq);
+                    detail::warp_sum2(norm_p, norm_q);
+                    const float e = step::svdpp_error(rating, h.mu, b_u, b_i, dot_pq, dot_zq);
+#pragma unroll
+                    for (int f = 0; f < V; ++f) step::svdpp_element(p[f], x[f], g[f], z[f], e, h.gamma, h.lambda, h.lambda);
+                    store_slice<T, V>(q_row, lane, k, h.row.full, x);
+                    loss += step::svdpp_term(e, h.lambda, norm_p, h.lambda, norm_q, h.lambda_b, b_u, h.lambda_b, b_i);
+                    if (lane == 0) h.bi[i] = step::bias_element(b_i, e, h.gamma, h.lambda_b);
+                    b_u = step::bias_element(b_u, e, h.gamma, h.lambda_b);
+                }
+            }
+            store_slice<T, V>(p_row, lane, k, h.row.full, p);
+            if (lane == 0) h.bu[u] = b_u;
+            const float shrink = step::proximal_shrink(h.gamma, m, h.lambda);
+            for (std::int64_t base = begin; base < end; base += kWarp) {  // the group's y step
+                const int item = base + lane < end ? h.items[base + lane] : 0;
+                const int c = int(min(std::int64_t(kWarp), end - base));
+                for (int r = 0; r < c; ++r) {
+                    T* y_row = h.Y + std::int64_t(__shfl_sync(kFullMask, item, r)) * k;
+                    load_slice<T, V>(y_row, lane, k, h.row.full, x);
+                    float norm_y = 0.0f;
+#pragma unroll
+                    for (int f = 0; f < V; ++f) {
+                        norm_y = fmaf(x[f], x[f], norm_y);
+                        x[f] = step::proximal_element(x[f], g[f], h.gamma, s, shrink);
+                    }
+                    store_slice<T, V>(y_row, lane, k, h.row.full, x);
+                    loss += step::group_penalty_term(m, h.lambda, detail::warp_sum(norm_y));
+                }
+            }
+        }
+    }
+    detail::add_block_loss(loss, loss_out);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // BPR / SBPR sampled pass
 // ---------------------------------------------------------------------------------------------------------
 template <class T>
@@ -487,6 +592,27 @@ void mean_pull_launch(const MeanPullArgs& a, const Order& order, cudaStream_t st
 }
 
 template <class T>
+void svdpp_launch(const SVDppPassArgs& a, const Order& order, cudaStream_t stream) {
+    const int k = a.factors;
+    const SVDppHyper<T> h{a.offsets, a.items, a.values, static_cast<T*>(a.user_factors),
+                          static_cast<T*>(a.item_factors), static_cast<T*>(a.implicit_factors), a.user_bias,
+                          a.item_bias,
+                          RowShape{k, all_vector_rows<T>(k, {a.user_factors, a.item_factors, a.implicit_factors})},
+                          a.global_bias, a.learning_rate, a.regularization, a.bias_regularization};
+    const auto go = [&](auto kernel) {
+        const int blocks = grid_for(kernel, order.chunks, 2);  // a user costs 3 |I_u| + 2 rows
+        kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
+        check(cudaGetLastError(), "svdpp kernel launch");
+    };
+    switch (slice_width(k)) {
+        case 1: return go(svdpp_kernel<T, 1>);
+        case 2: return go(svdpp_kernel<T, 2>);
+        case 4: return go(svdpp_kernel<T, 4>);
+        default: return go(svdpp_kernel<T, 8>);
+    }
+}
+
+template <class T>
 void ranking_launch(const RankingPassArgs& a, std::uint64_t key, cudaStream_t stream) {
     RankingHyper<T> h{};
     h.data = step::SamplerData{a.indptr, a.indices, a.pool_users, a.pool_items, a.n_pool, a.n_items,
@@ -543,6 +669,21 @@ void mean_pull_epoch(const MeanPullArgs& a, std::uint64_t seed, std::int64_t epo
         mean_pull_launch<__half>(a, order, stream);
     else
         mean_pull_launch<float>(a, order, stream);
+}
+
+void svdpp_epoch(const SVDppPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
+    if (a.factors > kSVDppMaxFactors)
+        throw std::invalid_argument("svdpp_epoch: the CUDA SVD++ pass supports at most 256 factors");
+    if (a.n > 0 && (!a.users || !a.offsets || !a.items || !a.values || !a.user_factors || !a.item_factors ||
+                    !a.implicit_factors || !a.user_bias || !a.item_bias))
+        throw std::invalid_argument("svdpp_epoch: null rating, factor or bias pointer");
+    begin_pass(a.loss, "svdpp_epoch", a.factors, a.n, stream);
+    if (a.n == 0) return;
+    const Order order = order_of(a.n, seed, epoch, a.pass);
+    if (a.storage == Storage::float16)
+        svdpp_launch<__half>(a, order, stream);
+    else
+        svdpp_launch<float>(a, order, stream);
 }
 
 void ranking_epoch(const RankingPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {

@@ -11,6 +11,7 @@
 //   soreg_edge_epoch     SoReg SR2: the same schedule over (u, f, Sim) edge records.
 //   mean_pull_epoch      SocialMF's user pass and SoReg SR1: the same schedule over a user list; one warp per
 //                        user, which reads its neighbours' rows and writes them back (Hogwild over users).
+//   svdpp_epoch          SVD++: the same schedule over a user list; one warp per user and its ratings.
 //   ranking_epoch        BPR / SBPR: n_samples draws; warp w takes samples w, w + W, ...; sample s is drawn
 //                        on the device from a counter-based stream (steps.hpp sample_stream).
 #pragma once
@@ -75,6 +76,29 @@ struct MeanPullArgs {
     double* loss = nullptr;
 };
 void mean_pull_epoch(const MeanPullArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
+
+// SVD++'s user-grouped rating pass (svdpp.hpp UserGroupStep without the trust part): one warp per user, which
+// keeps p_u, z_u and the y-gradient g in registers for the whole group (factors <= 256), steps each of the
+// user's ratings in order, then takes the proximal step on every y_j of the group. Hogwild over users.
+struct SVDppPassArgs {
+    const std::int32_t* users = nullptr;  // n users with at least one rating, already shuffled
+    std::int64_t n = 0;
+    const std::int64_t* offsets = nullptr;  // n_users + 1: u's ratings at items/values[offsets[u] .. [u + 1])
+    const std::int32_t* items = nullptr;
+    const float* values = nullptr;
+    void* user_factors = nullptr;      // p
+    void* item_factors = nullptr;      // q
+    void* implicit_factors = nullptr;  // y
+    float* user_bias = nullptr;
+    float* item_bias = nullptr;
+    std::int32_t factors = 0;  // at most kSVDppMaxFactors
+    Storage storage = Storage::float32;
+    float global_bias = 0, learning_rate = 0, regularization = 0, bias_regularization = 0;
+    std::uint64_t pass = 0;
+    double* loss = nullptr;
+};
+constexpr std::int32_t kSVDppMaxFactors = 256;
+void svdpp_epoch(const SVDppPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
 
 // BPR (social_* null) and SBPR: n_samples sampled observations (bpr.hpp, sbpr.hpp, sampling.hpp).
 struct RankingPassArgs {

@@ -107,6 +107,46 @@ SOCIALREC_HD float mean_pull_neighbour(float neighbour, float d, float step, flo
 SOCIALREC_HD double mean_pull_term(float lambda, float squared_norm) { return 0.5 * double(lambda) * squared_norm; }
 
 // ---------------------------------------------------------------------------------------------------------
+// SVD++'s user-grouped step (svdpp.hpp UserGroupStep, TrustAware = false). For user u with n ratings:
+//   z = n^-1/2 sum_j y_j (fixed for the group), g = 0; for each rating (u, i, r):
+//     e = r - (mu + b_u + b_i + (p . q + z . q)),  g += e q,  p += gamma (e q - lambda p),
+//     q += gamma (e (p_old + z) - lambda q),  b += gamma (e - lambda_b b),
+//     term 1/2 e^2 + lambda/2 (|p|^2 + |q|^2) + lambda_b/2 (b_u^2 + b_i^2);
+//   then each y_j, j in I_u: y = (y + gamma n^-1/2 g) / (1 + gamma n lambda), term n lambda/2 |y|^2.
+// ---------------------------------------------------------------------------------------------------------
+SOCIALREC_HD float inverse_sqrt_count(std::int64_t n) { return float(1.0 / sqrt(double(n))); }
+
+SOCIALREC_HD float svdpp_error(float r, float mu, float b_u, float b_i, float dot_pq, float dot_zq) {
+    return r - (mu + b_u + b_i + (dot_pq + dot_zq));
+}
+
+SOCIALREC_HD void svdpp_element(float& p, float& q, float& g, float z, float e, float gamma, float lambda_p,
+                                float lambda_q) {
+    const float pj = p, qj = q;
+    g += e * qj;
+    p = pj + gamma * (e * qj - lambda_p * pj);
+    q = qj + gamma * (e * (pj + z) - lambda_q * qj);
+}
+
+SOCIALREC_HD double svdpp_term(float e, float lambda_p, float norm_p, float lambda_q, float norm_q, float lambda_bu,
+                               float b_u, float lambda_bi, float b_i) {
+    return 0.5 * double(e) * double(e) + 0.5 * double(lambda_p) * double(norm_p) +
+           0.5 * double(lambda_q) * double(norm_q) + 0.5 * double(lambda_bu) * double(b_u) * double(b_u) +
+           0.5 * double(lambda_bi) * double(b_i) * double(b_i);
+}
+
+// The proximal group step of y: 1 / (1 + gamma n lambda), and y <- (y + gamma (s g)) * shrink.
+SOCIALREC_HD float proximal_shrink(float gamma, std::int64_t n, float lambda) {
+    return 1.0f / (1.0f + gamma * float(n) * lambda);
+}
+SOCIALREC_HD float proximal_element(float y, float g, float gamma, float s, float shrink) {
+    return (y + gamma * (s * g)) * shrink;
+}
+SOCIALREC_HD double group_penalty_term(std::int64_t n, float lambda, float squared_norm) {
+    return 0.5 * double(n) * double(lambda) * double(squared_norm);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // BPR (bpr.hpp bpr_pair_step) and SBPR (sbpr.hpp sbpr_step). Score x_ui = b_i + p_u . q_i.
 // ---------------------------------------------------------------------------------------------------------
 // -ln g(x) = ln(1 + e^-x), without overflow for either sign of x.

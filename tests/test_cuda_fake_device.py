@@ -47,7 +47,8 @@ def _lift(fn):
 
 def fake_cupy():
     names = ("zeros", "empty", "full", "arange", "argsort", "diff", "bincount", "searchsorted", "ascontiguousarray",
-             "unique", "einsum", "exp", "clip", "where", "isfinite", "flatnonzero", "round", "all")
+             "unique", "einsum", "exp", "clip", "where", "isfinite", "flatnonzero", "round", "all", "sqrt",
+             "maximum")
     cp = types.SimpleNamespace(**{n: _lift(getattr(np, n)) for n in names})
     cp.ndarray = FakeArray
     for t in ("float16", "float32", "float64", "int32", "int64", "uint64"):
@@ -130,6 +131,15 @@ class FakeKernels:
             _at(loss)[0] = REAL.host_mean_pull_steps(U, _at(users)[:n], _at(offsets), _at(neighbours),
                                                      _at(weights), learning_rate, weight)
 
+    def svdpp_epoch(self, *, users, n, offsets, items, values, user_factors, item_factors, implicit_factors,
+                    user_bias, item_bias, factors, float16, global_bias, learning_rate, regularization,
+                    bias_regularization, pass_id, seed, epoch, loss, stream):
+        self.calls.append(("svdpp", pass_id, n))
+        with _Float32(_at(user_factors), _at(item_factors), _at(implicit_factors)) as (P, Q, Y):
+            _at(loss)[0] = REAL.host_svdpp_steps(P, Q, Y, _at(user_bias), _at(item_bias), _at(users)[:n],
+                                                 _at(offsets), _at(items), _at(values), global_bias, learning_rate,
+                                                 regularization, bias_regularization)
+
     def ranking_epoch(self, *, indptr, indices, pool_users, pool_items, n_pool, n_items, social_indptr,
                       social_items, social_counts, n_samples, user_factors, item_factors, item_bias, factors,
                       float16, learning_rate, regularization, bias_regularization, seed, epoch, loss, stream):
@@ -170,6 +180,7 @@ RATING = {
     "TrustMF": (sr.TrustMF, {"epochs": 20}, [("logistic", 0, 2), ("logistic", 1, 2)]),
     "SoReg-SR2": (sr.SoReg, {"epochs": 20}, ["biased_mf", ("edge", 1)]),
     "SoReg-SR1": (sr.SoReg, {"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)]),
+    "SVDpp": (sr.SVDpp, {"epochs": 15}, [("svdpp", 0)]),
 }
 
 

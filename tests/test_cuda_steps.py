@@ -174,6 +174,19 @@ def test_soreg_steps(mod, data, regularizer, similarity):
     assert_same(p, cpu, replay, loss)
 
 
+@pytest.mark.parametrize("factors", [8, 37])
+def test_svdpp_group_step(mod, data, factors):
+    model = sr.SVDpp(factors=factors, epochs=0, seed=SEED, learning_rate=0.02, device="cpu")
+    start, state, loss, cpu = cpu_epoch(model, data, lambda state: None)
+    p, h, a = start, state["hyper"], state["arrays"]
+    items, values = (np.ascontiguousarray(a["rating_records"][f]) for f in ("item", "value"))
+    replay = mod.host_svdpp_steps(p["user_factors"], p["item_factors"], p["implicit_factors"], p["user_bias"],
+                                  p["item_bias"], a["rating_users"], a["rating_offsets"], items, values,
+                                  h["global_bias"], h["learning_rate"], h["regularization"],
+                                  h["bias_regularization"])
+    assert_same(p, cpu, replay, loss)
+
+
 def cpu_samples(train, social):
     """The CPU's samples of epoch 0 in its deterministic order (socialrec.reference's sampling spec)."""
     spec = ref_bpr.Interactions(train, social)
@@ -304,7 +317,7 @@ def test_host_replays_check_their_inputs(mod):
 
 def test_kernel_entry_points_are_bound(mod):
     for name in ("biased_mf_sgd_epoch", "logistic_pair_epoch", "soreg_edge_epoch", "mean_pull_epoch",
-                 "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
+                 "svdpp_epoch", "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
         assert callable(getattr(mod, name)), name
     # Bad sizes are ValueErrors before anything touches the driver.
     with pytest.raises(ValueError, match="n_sides"):
@@ -323,5 +336,11 @@ def test_kernel_entry_points_are_bound(mod):
                           social_items=0, social_counts=0, n_samples=10, user_factors=0, item_factors=0,
                           item_bias=0, factors=4, float16=False, learning_rate=0.1, regularization=0.1,
                           bias_regularization=0.1, seed=0, epoch=0, loss=8, stream=0)
+    assert mod.SVDPP_MAX_FACTORS == 256
+    with pytest.raises(ValueError, match="at most 256 factors"):
+        mod.svdpp_epoch(users=0, n=0, offsets=0, items=0, values=0, user_factors=0, item_factors=0,
+                        implicit_factors=0, user_bias=0, item_bias=0, factors=300, float16=False, global_bias=3.0,
+                        learning_rate=0.01, regularization=0.01, bias_regularization=0.01, pass_id=0, seed=0,
+                        epoch=0, loss=8, stream=0)
     # Rating and link passes of one epoch visit their chunks in different orders.
     assert mod.epoch_chunk_order(10_000, 1, 0, 0) != mod.epoch_chunk_order(10_000, 1, 0, 1)

@@ -23,6 +23,7 @@ _FACTOR_KEYS_SUFFIX = "_factors"
 
 # Pass ids of the CUDA passes' visiting orders (cpp/include/socialrec/types.hpp PassId).
 RATING_PASS, LINK_PASS, USER_PASS = 0, 1, 2
+SVDPP_MAX_FACTORS = 256  # socialrec._cuda.SVDPP_MAX_FACTORS: p, z and g of a user stay in a warp's registers
 
 
 class DeviceMixin:

@@ -138,12 +138,19 @@ class TrustMF(DeviceMixin, SGDModel):
 
     def _scoring_parts(self):
         p = self.parameters_
-        return {"user_vectors": (p["user_factors"] + p["trustee_user_factors"]) / 2,
-                "item_vectors": (p["item_factors"] + p["trustee_item_factors"]) / 2,
+        return {"user_vectors": _mean(p["user_factors"], p["trustee_user_factors"]),
+                "item_vectors": _mean(p["item_factors"], p["trustee_item_factors"]),
                 "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):
         return objective(self, self.parameters_, data)
+
+
+def _mean(a, b):
+    """(a + b) / 2 of two factor matrices (NumPy or CuPy); float16 (CUDA storage) is averaged in float32."""
+    if a.dtype == np.float16:
+        a = a.astype(np.float32)
+    return (a + b) / 2
 
 
 def initial_parameters(model, train, rng):
