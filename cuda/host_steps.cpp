@@ -185,10 +185,13 @@ double host_mean_pull_steps(py::array U_, In<std::int32_t> users, In<std::int64_
 }
 
 // SVD++'s user-grouped step (social.cu svdpp_kernel) on the listed users, in order; user u's ratings are
-// items/values[offsets[u] .. offsets[u + 1]) in that order.
+// items/values[offsets[u] .. offsets[u + 1]) in that order. With W (not None): TrustSVD's rating step, with the
+// trust CSR (trust_offsets, trustees) and the weights |U_i|^-1/2 (item_weight), |T+_v|^-1/2 (trustee_weight).
 double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_, py::array bi_,
                         In<std::int32_t> users, In<std::int64_t> offsets, In<std::int32_t> items, In<float> values,
-                        float mu, float gamma, float lambda, float lambda_b) {
+                        float mu, float gamma, float lambda, float lambda_b, py::object W_,
+                        py::object trust_offsets_, py::object trustees_, py::object item_weight_,
+                        py::object trustee_weight_) {
     std::int64_t n_users, n_items, n_items2, k, k2, k3, nb;
     float* P = params(P_, "P", 2, &n_users, &k);
     float* Q = params(Q_, "Q", 2, &n_items, &k2);
@@ -208,7 +211,30 @@ double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_,
     for (std::int64_t u = 0; u < n_users; ++u)
         if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > items.size())
             throw py::value_error("offsets is not a valid CSR offset array");
-    std::vector<float> z(static_cast<std::size_t>(k)), g(static_cast<std::size_t>(k));
+    const bool trust_aware = !W_.is_none();
+    float* W = nullptr;
+    In<std::int64_t> t_off;
+    In<std::int32_t> t_dst;
+    In<float> c_item, c_trustee;
+    if (trust_aware) {
+        std::int64_t n_w, k4;
+        W = params(W_.cast<py::array>(), "W", 2, &n_w, &k4);
+        check_k(k, k4, "W");
+        check_same_length(n_users, n_w, "W");
+        t_off = In<std::int64_t>::ensure(trust_offsets_);
+        t_dst = In<std::int32_t>::ensure(trustees_);
+        c_item = In<float>::ensure(item_weight_);
+        c_trustee = In<float>::ensure(trustee_weight_);
+        if (!t_off || !t_dst || !c_item || !c_trustee) throw py::type_error("trust arrays must be numeric arrays");
+        check_same_length(n_users + 1, t_off.size(), "trust_offsets");
+        check_same_length(n_items, c_item.size(), "item_weight");
+        check_same_length(n_users, c_trustee.size(), "trustee_weight");
+        check_range(t_dst, n_users, "trustees");
+        for (std::int64_t u = 0; u < n_users; ++u)
+            if (t_off.data()[u] < 0 || t_off.data()[u] > t_off.data()[u + 1] || t_off.data()[u + 1] > t_dst.size())
+                throw py::value_error("trust_offsets is not a valid CSR offset array");
+    }
+    std::vector<float> z(static_cast<std::size_t>(k)), g(static_cast<std::size_t>(k)), sum(static_cast<std::size_t>(k));
     double loss = 0;
     for (py::ssize_t r = 0; r < users.size(); ++r) {
         const std::int32_t u = users.data()[r];
@@ -222,8 +248,27 @@ double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_,
             for (std::int64_t f = 0; f < k; ++f) z[f] += y[f];
         }
         for (std::int64_t f = 0; f < k; ++f) z[f] *= s;
+        std::int64_t t_begin = 0, t_end = 0;
+        float s_trust = 0.0f;
+        if (trust_aware) {
+            t_begin = t_off.data()[u];
+            t_end = t_off.data()[u + 1];
+            if (t_end > t_begin) {
+                s_trust = step::inverse_sqrt_count(t_end - t_begin);
+                for (std::int64_t f = 0; f < k; ++f) sum[f] = 0.0f;
+                for (std::int64_t e = t_begin; e < t_end; ++e) {
+                    const float* w = W + std::int64_t(t_dst.data()[e]) * k;
+                    for (std::int64_t f = 0; f < k; ++f) sum[f] += w[f];
+                }
+                for (std::int64_t f = 0; f < k; ++f) z[f] = fmaf(s_trust, sum[f], z[f]);
+            }
+        }
+        const float lambda_p = trust_aware ? lambda * s : lambda;
+        const float lambda_bu = trust_aware ? lambda_b * s : lambda_b;
         for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
             const std::int32_t i = items.data()[e];
+            const float c_i = trust_aware ? c_item.data()[i] : 1.0f;
+            const float lambda_q = lambda * c_i, lambda_bi = lambda_b * c_i;
             float* q = Q + std::int64_t(i) * k;
             const float b_u = bu[u], b_i = bi[i];
             float dot_pq = 0, dot_zq = 0, norm_p = 0, norm_q = 0;
@@ -234,20 +279,81 @@ double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_,
                 norm_q = fmaf(q[f], q[f], norm_q);
             }
             const float err = step::svdpp_error(values.data()[e], mu, b_u, b_i, dot_pq, dot_zq);
-            for (std::int64_t f = 0; f < k; ++f) step::svdpp_element(p[f], q[f], g[f], z[f], err, gamma, lambda, lambda);
-            loss += step::svdpp_term(err, lambda, norm_p, lambda, norm_q, lambda_b, b_u, lambda_b, b_i);
-            bu[u] = step::bias_element(b_u, err, gamma, lambda_b);
-            bi[i] = step::bias_element(b_i, err, gamma, lambda_b);
+            for (std::int64_t f = 0; f < k; ++f)
+                step::svdpp_element(p[f], q[f], g[f], z[f], err, gamma, lambda_p, lambda_q);
+            loss += step::svdpp_term(err, lambda_p, norm_p, lambda_q, norm_q, lambda_bu, b_u, lambda_bi, b_i);
+            bu[u] = step::bias_element(b_u, err, gamma, lambda_bu);
+            bi[i] = step::bias_element(b_i, err, gamma, lambda_bi);
         }
-        const float shrink = step::proximal_shrink(gamma, m, lambda);
         for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            float* y = Y + std::int64_t(items.data()[e]) * k;
+            const std::int32_t i = items.data()[e];
+            const float lambda_y = trust_aware ? lambda * c_item.data()[i] : lambda;
+            const float shrink = step::proximal_shrink(gamma, m, lambda_y);
+            float* y = Y + std::int64_t(i) * k;
             float norm_y = 0;
             for (std::int64_t f = 0; f < k; ++f) {
                 norm_y = fmaf(y[f], y[f], norm_y);
                 y[f] = step::proximal_element(y[f], g[f], gamma, s, shrink);
             }
-            loss += step::group_penalty_term(m, lambda, norm_y);
+            loss += step::group_penalty_term(m, lambda_y, norm_y);
+        }
+        if (trust_aware && t_end > t_begin) {
+            const float gamma_s = gamma * s_trust;
+            for (std::int64_t e = t_begin; e < t_end; ++e) {
+                const std::int32_t v = t_dst.data()[e];
+                const float lambda_w = lambda * c_trustee.data()[v];
+                const float shrink = step::proximal_shrink(gamma, m, lambda_w);
+                float* w = W + std::int64_t(v) * k;
+                float norm_w = 0;
+                for (std::int64_t f = 0; f < k; ++f) {
+                    norm_w = fmaf(w[f], w[f], norm_w);
+                    w[f] = step::trust_w_element(w[f], g[f], gamma_s, shrink);
+                }
+                loss += step::group_penalty_term(m, lambda_w, norm_w);
+            }
+        }
+    }
+    return loss;
+}
+
+// TrustSVD's link step (social.cu trust_link_kernel) on the listed trusters, in order; u's edges are
+// trustees/values[offsets[u] .. offsets[u + 1]) in that order.
+double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> trusters, In<std::int64_t> offsets,
+                             In<std::int32_t> trustees, In<float> values, In<float> trustee_weight, float gamma,
+                             float lambda, float lambda_t) {
+    std::int64_t n_users, n_w, k, k2;
+    float* P = params(P_, "P", 2, &n_users, &k);
+    float* W = params(W_, "W", 2, &n_w, &k2);
+    check_k(k, k2, "W");
+    check_same_length(n_users, n_w, "W");
+    check_same_length(n_users + 1, offsets.size(), "offsets");
+    check_same_length(trustees.size(), values.size(), "values");
+    check_same_length(n_users, trustee_weight.size(), "trustee_weight");
+    check_range(trusters, n_users, "trusters");
+    check_range(trustees, n_users, "trustees");
+    const std::int64_t* off = offsets.data();
+    for (std::int64_t u = 0; u < n_users; ++u)
+        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > trustees.size())
+            throw py::value_error("offsets is not a valid CSR offset array");
+    double loss = 0;
+    for (py::ssize_t r = 0; r < trusters.size(); ++r) {
+        const std::int32_t u = trusters.data()[r];
+        if (off[u + 1] == off[u]) continue;
+        const float lambda_p = lambda_t * step::inverse_sqrt_count(off[u + 1] - off[u]);
+        float* p = P + std::int64_t(u) * k;
+        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
+            const std::int32_t v = trustees.data()[e];
+            const float lambda_w = lambda * trustee_weight.data()[v];
+            float* w = W + std::int64_t(v) * k;
+            float dot = 0, norm_p = 0, norm_w = 0;
+            for (std::int64_t f = 0; f < k; ++f) {
+                dot = fmaf(p[f], w[f], dot);
+                norm_p = fmaf(p[f], p[f], norm_p);
+                norm_w = fmaf(w[f], w[f], norm_w);
+            }
+            const float err = values.data()[e] - dot;
+            for (std::int64_t f = 0; f < k; ++f) step::pair_element(p[f], w[f], lambda_t * err, gamma, lambda_p, lambda_w);
+            loss += step::trust_link_term(lambda_t, err, lambda_p, norm_p, lambda_w, norm_w);
         }
     }
     return loss;
@@ -375,8 +481,13 @@ void bind_host_steps(py::module_& m) {
           "Host replay of the device mean-pull user step (SocialMF user pass, SoReg SR1).");
     m.def("host_svdpp_steps", &host_svdpp_steps, py::arg("P"), py::arg("Q"), py::arg("Y"), py::arg("user_bias"),
           py::arg("item_bias"), py::arg("users"), py::arg("offsets"), py::arg("items"), py::arg("values"),
-          py::arg("mu"), py::arg("gamma"), py::arg("lam"), py::arg("lam_b"),
-          "Host replay of the device SVD++ user-grouped step on the listed users, in order.");
+          py::arg("mu"), py::arg("gamma"), py::arg("lam"), py::arg("lam_b"), py::arg("W") = py::none(),
+          py::arg("trust_offsets") = py::none(), py::arg("trustees") = py::none(),
+          py::arg("item_weight") = py::none(), py::arg("trustee_weight") = py::none(),
+          "Host replay of the device SVD++ (W given: TrustSVD) user-grouped step on the listed users, in order.");
+    m.def("host_trust_link_steps", &host_trust_link_steps, py::arg("P"), py::arg("W"), py::arg("trusters"),
+          py::arg("offsets"), py::arg("trustees"), py::arg("values"), py::arg("trustee_weight"), py::arg("gamma"),
+          py::arg("lam"), py::arg("lam_t"), "Host replay of the device TrustSVD link step.");
     m.def("host_ranking_steps", &host_ranking_steps, py::arg("P"), py::arg("Q"), py::arg("item_bias"),
           py::arg("users"), py::arg("items"), py::arg("social"), py::arg("negatives"), py::arg("counts"),
           py::arg("gamma"), py::arg("lam"), py::arg("lam_b"),

@@ -243,8 +243,15 @@ PYBIND11_MODULE(_cuda, m) {
              std::uintptr_t implicit_factors, std::uintptr_t user_bias, std::uintptr_t item_bias,
              std::int32_t factors, bool float16, float global_bias, float learning_rate, float regularization,
              float bias_regularization, std::uint64_t pass, std::uint64_t seed, std::int64_t epoch,
-             std::uintptr_t loss, std::uintptr_t stream) {
+             std::uintptr_t loss, std::uintptr_t stream, std::uintptr_t trustee_factors,
+             std::uintptr_t trust_offsets, std::uintptr_t trustees, std::uintptr_t item_weight,
+             std::uintptr_t trustee_weight) {
               SVDppPassArgs args;
+              args.trustee_factors = ptr<void>(trustee_factors);
+              args.trust_offsets = ptr<const std::int64_t>(trust_offsets);
+              args.trustees = ptr<const std::int32_t>(trustees);
+              args.item_weight = ptr<const float>(item_weight);
+              args.trustee_weight = ptr<const float>(trustee_weight);
               args.users = ptr<const std::int32_t>(users);
               args.n = n;
               args.offsets = ptr<const std::int64_t>(offsets);
@@ -269,9 +276,41 @@ PYBIND11_MODULE(_cuda, m) {
           py::arg("user_factors"), py::arg("item_factors"), py::arg("implicit_factors"), py::arg("user_bias"),
           py::arg("item_bias"), py::arg("factors"), py::arg("float16"), py::arg("global_bias"),
           py::arg("learning_rate"), py::arg("regularization"), py::arg("bias_regularization"), py::arg("pass_id"),
-          py::arg("seed"), py::arg("epoch"), py::arg("loss"), py::arg("stream"),
-          py::call_guard<py::gil_scoped_release>(),
-          "One SVD++ user-grouped rating pass (factors <= SVDPP_MAX_FACTORS).");
+          py::arg("seed"), py::arg("epoch"), py::arg("loss"), py::arg("stream"), py::arg("trustee_factors") = 0,
+          py::arg("trust_offsets") = 0, py::arg("trustees") = 0, py::arg("item_weight") = 0,
+          py::arg("trustee_weight") = 0, py::call_guard<py::gil_scoped_release>(),
+          "One SVD++ user-grouped rating pass (factors <= SVDPP_MAX_FACTORS); with the trust pointers, "
+          "TrustSVD's rating pass.");
+
+    m.def("trust_link_epoch",
+          [](std::uintptr_t trusters, std::int64_t n, std::uintptr_t offsets, std::uintptr_t trustees,
+             std::uintptr_t values, std::uintptr_t trustee_weight, std::uintptr_t user_factors,
+             std::uintptr_t trustee_factors, std::int32_t factors, bool float16, float learning_rate,
+             float regularization, float social_regularization, std::uint64_t pass, std::uint64_t seed,
+             std::int64_t epoch, std::uintptr_t loss, std::uintptr_t stream) {
+              TrustLinkPassArgs args;
+              args.trusters = ptr<const std::int32_t>(trusters);
+              args.n = n;
+              args.offsets = ptr<const std::int64_t>(offsets);
+              args.trustees = ptr<const std::int32_t>(trustees);
+              args.values = ptr<const float>(values);
+              args.trustee_weight = ptr<const float>(trustee_weight);
+              args.user_factors = ptr<void>(user_factors);
+              args.trustee_factors = ptr<void>(trustee_factors);
+              args.factors = factors;
+              args.storage = float16 ? Storage::float16 : Storage::float32;
+              args.learning_rate = learning_rate;
+              args.regularization = regularization;
+              args.social_regularization = social_regularization;
+              args.pass = pass;
+              args.loss = ptr<double>(loss);
+              trust_link_epoch(args, seed, epoch, stream_of(stream));
+          },
+          py::arg("trusters"), py::arg("n"), py::arg("offsets"), py::arg("trustees"), py::arg("values"),
+          py::arg("trustee_weight"), py::arg("user_factors"), py::arg("trustee_factors"), py::arg("factors"),
+          py::arg("float16"), py::arg("learning_rate"), py::arg("regularization"), py::arg("social_regularization"),
+          py::arg("pass_id"), py::arg("seed"), py::arg("epoch"), py::arg("loss"), py::arg("stream"),
+          py::call_guard<py::gil_scoped_release>(), "One TrustSVD link pass (grouped by truster).");
 
     m.def("ranking_epoch",
           [](std::uintptr_t indptr, std::uintptr_t indices, std::uintptr_t pool_users, std::uintptr_t pool_items,

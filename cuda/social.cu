@@ -256,6 +256,12 @@ struct SVDppHyper {
     T* Y;
     float* bu;
     float* bi;
+    // TrustSVD (null for SVD++)
+    T* W;
+    const std::int64_t* trust_offsets;
+    const std::int32_t* trustees;
+    const float* item_weight;
+    const float* trustee_weight;
     RowShape row;
     float mu, gamma, lambda, lambda_b;
 };
@@ -266,6 +272,7 @@ __global__ void __launch_bounds__(kBlock)
                  double* loss_out) {
     const int lane = lane_id();
     const int k = h.row.k;
+    const bool trust_aware = h.item_weight != nullptr;  // TrustSVD (uniform over the grid)
     double loss = 0.0;
     for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
         const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
@@ -293,6 +300,27 @@ __global__ void __launch_bounds__(kBlock)
             }
 #pragma unroll
             for (int f = 0; f < V; ++f) z[f] *= s;
+            std::int64_t t_begin = 0, t_end = 0;
+            float s_trust = 0.0f;
+            if (trust_aware) {  // z += |T_u|^-1/2 sum_v w_v
+                t_begin = h.trust_offsets[u];
+                t_end = h.trust_offsets[std::int64_t(u) + 1];
+                if (t_end > t_begin) {
+                    s_trust = step::inverse_sqrt_count(t_end - t_begin);
+                    float sum[V];
+#pragma unroll
+                    for (int f = 0; f < V; ++f) sum[f] = 0.0f;
+                    for (std::int64_t e = t_begin; e < t_end; ++e) {
+                        load_slice<T, V>(h.W + std::int64_t(h.trustees[e]) * k, lane, k, h.row.full, x);
+#pragma unroll
+                        for (int f = 0; f < V; ++f) sum[f] += x[f];
+                    }
+#pragma unroll
+                    for (int f = 0; f < V; ++f) z[f] = fmaf(s_trust, sum[f], z[f]);
+                }
+            }
+            const float lambda_p = trust_aware ? h.lambda * s : h.lambda;
+            const float lambda_bu = trust_aware ? h.lambda_b * s : h.lambda_b;
             float b_u = h.bu[u];  // every lane: the warp alone steps u, so b_u and p_u stay in registers
             for (std::int64_t base = begin; base < end; base += kWarp) {
                 const int item = base + lane < end ? h.items[base + lane] : 0;
@@ -301,6 +329,8 @@ __global__ void __launch_bounds__(kBlock)
                 for (int r = 0; r < c; ++r) {
                     const int i = __shfl_sync(kFullMask, item, r);
                     const float rating = __shfl_sync(kFullMask, value, r);
+                    const float c_i = trust_aware ? h.item_weight[i] : 1.0f;
+                    const float lambda_q = h.lambda * c_i, lambda_bi = h.lambda_b * c_i;
                     T* q_row = h.Q + std::int64_t(i) * k;
                     const float b_i = h.bi[i];
                     load_slice<T, V>(q_row, lane, k, h.row.full, x);
@@ -316,21 +346,24 @@ __global__ void __launch_bounds__(kBlock)
                     detail::warp_sum2(norm_p, norm_q);
                     const float e = step::svdpp_error(rating, h.mu, b_u, b_i, dot_pq, dot_zq);
 #pragma unroll
-                    for (int f = 0; f < V; ++f) step::svdpp_element(p[f], x[f], g[f], z[f], e, h.gamma, h.lambda, h.lambda);
+                    for (int f = 0; f < V; ++f)
+                        step::svdpp_element(p[f], x[f], g[f], z[f], e, h.gamma, lambda_p, lambda_q);
                     store_slice<T, V>(q_row, lane, k, h.row.full, x);
-                    loss += step::svdpp_term(e, h.lambda, norm_p, h.lambda, norm_q, h.lambda_b, b_u, h.lambda_b, b_i);
-                    if (lane == 0) h.bi[i] = step::bias_element(b_i, e, h.gamma, h.lambda_b);
-                    b_u = step::bias_element(b_u, e, h.gamma, h.lambda_b);
+                    loss += step::svdpp_term(e, lambda_p, norm_p, lambda_q, norm_q, lambda_bu, b_u, lambda_bi, b_i);
+                    if (lane == 0) h.bi[i] = step::bias_element(b_i, e, h.gamma, lambda_bi);
+                    b_u = step::bias_element(b_u, e, h.gamma, lambda_bu);
                 }
             }
             store_slice<T, V>(p_row, lane, k, h.row.full, p);
             if (lane == 0) h.bu[u] = b_u;
-            const float shrink = step::proximal_shrink(h.gamma, m, h.lambda);
             for (std::int64_t base = begin; base < end; base += kWarp) {  // the group's y step
                 const int item = base + lane < end ? h.items[base + lane] : 0;
                 const int c = int(min(std::int64_t(kWarp), end - base));
                 for (int r = 0; r < c; ++r) {
-                    T* y_row = h.Y + std::int64_t(__shfl_sync(kFullMask, item, r)) * k;
+                    const int i = __shfl_sync(kFullMask, item, r);
+                    const float lambda_y = trust_aware ? h.lambda * h.item_weight[i] : h.lambda;
+                    const float shrink = step::proximal_shrink(h.gamma, m, lambda_y);
+                    T* y_row = h.Y + std::int64_t(i) * k;
                     load_slice<T, V>(y_row, lane, k, h.row.full, x);
                     float norm_y = 0.0f;
 #pragma unroll
@@ -339,9 +372,92 @@ __global__ void __launch_bounds__(kBlock)
                         x[f] = step::proximal_element(x[f], g[f], h.gamma, s, shrink);
                     }
                     store_slice<T, V>(y_row, lane, k, h.row.full, x);
-                    loss += step::group_penalty_term(m, h.lambda, detail::warp_sum(norm_y));
+                    loss += step::group_penalty_term(m, lambda_y, detail::warp_sum(norm_y));
                 }
             }
+            if (trust_aware && t_end > t_begin) {  // the trustees' w step with the same gradient
+                const float gamma_s = h.gamma * s_trust;
+                for (std::int64_t e = t_begin; e < t_end; ++e) {
+                    const int v = h.trustees[e];
+                    const float lambda_w = h.lambda * h.trustee_weight[v];
+                    const float shrink = step::proximal_shrink(h.gamma, m, lambda_w);
+                    T* w_row = h.W + std::int64_t(v) * k;
+                    load_slice<T, V>(w_row, lane, k, h.row.full, x);
+                    float norm_w = 0.0f;
+#pragma unroll
+                    for (int f = 0; f < V; ++f) {
+                        norm_w = fmaf(x[f], x[f], norm_w);
+                        x[f] = step::trust_w_element(x[f], g[f], gamma_s, shrink);
+                    }
+                    store_slice<T, V>(w_row, lane, k, h.row.full, x);
+                    loss += step::group_penalty_term(m, lambda_w, detail::warp_sum(norm_w));
+                }
+            }
+        }
+    }
+    detail::add_block_loss(loss, loss_out);
+}
+
+// TrustSVD's link pass: one warp per truster, p_u in registers across its edges.
+template <class T>
+struct TrustLinkHyper {
+    const std::int64_t* offsets;
+    const std::int32_t* trustees;
+    const float* values;
+    const float* trustee_weight;
+    T* P;
+    T* W;
+    RowShape row;
+    float gamma, lambda, lambda_t;
+};
+
+template <class T, int V>
+__global__ void __launch_bounds__(kBlock)
+    trust_link_kernel(const std::int32_t* __restrict__ trusters, std::int64_t n, TrustLinkHyper<T> h, Order order,
+                      double* loss_out) {
+    const int lane = lane_id();
+    const int k = h.row.k;
+    double loss = 0.0;
+    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
+        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
+        const std::int64_t idx = first + lane;
+        const int mine = idx < n ? trusters[idx] : 0;
+        const int count = int(min(std::int64_t(kWarp), n - first));
+        for (int j = 0; j < count; ++j) {
+            const int u = __shfl_sync(kFullMask, mine, j);
+            const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
+            const float lambda_p = h.lambda_t * step::inverse_sqrt_count(end - begin);
+            T* p_row = h.P + std::int64_t(u) * k;
+            float p[V], w[V];
+            load_slice<T, V>(p_row, lane, k, h.row.full, p);
+            for (std::int64_t base = begin; base < end; base += kWarp) {
+                const int trustee = base + lane < end ? h.trustees[base + lane] : 0;
+                const float value = base + lane < end ? h.values[base + lane] : 0.0f;
+                const int c = int(min(std::int64_t(kWarp), end - base));
+                for (int r = 0; r < c; ++r) {
+                    const int v = __shfl_sync(kFullMask, trustee, r);
+                    const float target = __shfl_sync(kFullMask, value, r);
+                    const float lambda_w = h.lambda * h.trustee_weight[v];
+                    T* w_row = h.W + std::int64_t(v) * k;
+                    load_slice<T, V>(w_row, lane, k, h.row.full, w);
+                    float dot = 0.0f, norm_p = 0.0f, norm_w = 0.0f;
+#pragma unroll
+                    for (int f = 0; f < V; ++f) {
+                        dot = fmaf(p[f], w[f], dot);
+                        norm_p = fmaf(p[f], p[f], norm_p);
+                        norm_w = fmaf(w[f], w[f], norm_w);
+                    }
+                    detail::warp_sum2(dot, norm_p);
+                    norm_w = detail::warp_sum(norm_w);
+                    const float e = target - dot;
+#pragma unroll
+                    for (int f = 0; f < V; ++f)
+                        step::pair_element(p[f], w[f], h.lambda_t * e, h.gamma, lambda_p, lambda_w);
+                    store_slice<T, V>(w_row, lane, k, h.row.full, w);
+                    loss += step::trust_link_term(h.lambda_t, e, lambda_p, norm_p, lambda_w, norm_w);
+                }
+            }
+            store_slice<T, V>(p_row, lane, k, h.row.full, p);
         }
     }
     detail::add_block_loss(loss, loss_out);
@@ -594,11 +710,13 @@ void mean_pull_launch(const MeanPullArgs& a, const Order& order, cudaStream_t st
 template <class T>
 void svdpp_launch(const SVDppPassArgs& a, const Order& order, cudaStream_t stream) {
     const int k = a.factors;
+    const bool vec = all_vector_rows<T>(k, {a.user_factors, a.item_factors, a.implicit_factors}) &&
+                     (a.trustee_factors == nullptr || all_vector_rows<T>(k, {a.trustee_factors}));
     const SVDppHyper<T> h{a.offsets, a.items, a.values, static_cast<T*>(a.user_factors),
                           static_cast<T*>(a.item_factors), static_cast<T*>(a.implicit_factors), a.user_bias,
-                          a.item_bias,
-                          RowShape{k, all_vector_rows<T>(k, {a.user_factors, a.item_factors, a.implicit_factors})},
-                          a.global_bias, a.learning_rate, a.regularization, a.bias_regularization};
+                          a.item_bias, static_cast<T*>(a.trustee_factors), a.trust_offsets, a.trustees,
+                          a.item_weight, a.trustee_weight, RowShape{k, vec}, a.global_bias, a.learning_rate,
+                          a.regularization, a.bias_regularization};
     const auto go = [&](auto kernel) {
         const int blocks = grid_for(kernel, order.chunks, 2);  // a user costs 3 |I_u| + 2 rows
         kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
@@ -609,6 +727,26 @@ void svdpp_launch(const SVDppPassArgs& a, const Order& order, cudaStream_t strea
         case 2: return go(svdpp_kernel<T, 2>);
         case 4: return go(svdpp_kernel<T, 4>);
         default: return go(svdpp_kernel<T, 8>);
+    }
+}
+
+template <class T>
+void trust_link_launch(const TrustLinkPassArgs& a, const Order& order, cudaStream_t stream) {
+    const int k = a.factors;
+    const TrustLinkHyper<T> h{a.offsets, a.trustees, a.values, a.trustee_weight, static_cast<T*>(a.user_factors),
+                              static_cast<T*>(a.trustee_factors),
+                              RowShape{k, all_vector_rows<T>(k, {a.user_factors, a.trustee_factors})},
+                              a.learning_rate, a.regularization, a.social_regularization};
+    const auto go = [&](auto kernel) {
+        const int blocks = grid_for(kernel, order.chunks, 2);
+        kernel<<<blocks, kBlock, 0, stream>>>(a.trusters, a.n, h, order, a.loss);
+        check(cudaGetLastError(), "trust_link kernel launch");
+    };
+    switch (slice_width(k)) {
+        case 1: return go(trust_link_kernel<T, 1>);
+        case 2: return go(trust_link_kernel<T, 2>);
+        case 4: return go(trust_link_kernel<T, 4>);
+        default: return go(trust_link_kernel<T, 8>);
     }
 }
 
@@ -677,6 +815,11 @@ void svdpp_epoch(const SVDppPassArgs& a, std::uint64_t seed, std::int64_t epoch,
     if (a.n > 0 && (!a.users || !a.offsets || !a.items || !a.values || !a.user_factors || !a.item_factors ||
                     !a.implicit_factors || !a.user_bias || !a.item_bias))
         throw std::invalid_argument("svdpp_epoch: null rating, factor or bias pointer");
+    const bool any_trust = a.trustee_factors || a.trust_offsets || a.trustees || a.item_weight || a.trustee_weight;
+    const bool all_trust = a.trustee_factors && a.trust_offsets && a.trustees && a.item_weight && a.trustee_weight;
+    if (any_trust && !all_trust)
+        throw std::invalid_argument("svdpp_epoch: TrustSVD needs all of trustee_factors, trust_offsets, trustees, "
+                                    "item_weight and trustee_weight");
     begin_pass(a.loss, "svdpp_epoch", a.factors, a.n, stream);
     if (a.n == 0) return;
     const Order order = order_of(a.n, seed, epoch, a.pass);
@@ -684,6 +827,21 @@ void svdpp_epoch(const SVDppPassArgs& a, std::uint64_t seed, std::int64_t epoch,
         svdpp_launch<__half>(a, order, stream);
     else
         svdpp_launch<float>(a, order, stream);
+}
+
+void trust_link_epoch(const TrustLinkPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
+    if (a.factors > kSVDppMaxFactors)
+        throw std::invalid_argument("trust_link_epoch: the CUDA TrustSVD passes support at most 256 factors");
+    if (a.n > 0 && (!a.trusters || !a.offsets || !a.trustees || !a.values || !a.trustee_weight ||
+                    !a.user_factors || !a.trustee_factors))
+        throw std::invalid_argument("trust_link_epoch: null edge, weight or factor pointer");
+    begin_pass(a.loss, "trust_link_epoch", a.factors, a.n, stream);
+    if (a.n == 0) return;
+    const Order order = order_of(a.n, seed, epoch, a.pass);
+    if (a.storage == Storage::float16)
+        trust_link_launch<__half>(a, order, stream);
+    else
+        trust_link_launch<float>(a, order, stream);
 }
 
 void ranking_epoch(const RankingPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {

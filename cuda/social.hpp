@@ -11,7 +11,9 @@
 //   soreg_edge_epoch     SoReg SR2: the same schedule over (u, f, Sim) edge records.
 //   mean_pull_epoch      SocialMF's user pass and SoReg SR1: the same schedule over a user list; one warp per
 //                        user, which reads its neighbours' rows and writes them back (Hogwild over users).
-//   svdpp_epoch          SVD++: the same schedule over a user list; one warp per user and its ratings.
+//   svdpp_epoch          SVD++ (and TrustSVD's rating pass): the same schedule over a user list; one warp
+//                        per user and its ratings.
+//   trust_link_epoch     TrustSVD's link pass: the same schedule over the trusters; one warp per truster.
 //   ranking_epoch        BPR / SBPR: n_samples draws; warp w takes samples w, w + W, ...; sample s is drawn
 //                        on the device from a counter-based stream (steps.hpp sample_stream).
 #pragma once
@@ -96,9 +98,34 @@ struct SVDppPassArgs {
     float global_bias = 0, learning_rate = 0, regularization = 0, bias_regularization = 0;
     std::uint64_t pass = 0;
     double* loss = nullptr;
+    // TrustSVD's trust part (all null for SVD++): w, the trust CSR, |U_i|^-1/2 and |T+_v|^-1/2 (float32).
+    void* trustee_factors = nullptr;
+    const std::int64_t* trust_offsets = nullptr;  // n_users + 1
+    const std::int32_t* trustees = nullptr;
+    const float* item_weight = nullptr;
+    const float* trustee_weight = nullptr;
 };
 constexpr std::int32_t kSVDppMaxFactors = 256;
 void svdpp_epoch(const SVDppPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
+
+// TrustSVD's link pass (trustsvd.hpp TrustLinkStep), grouped by truster: one warp per truster u keeps p_u in
+// registers and steps each edge u -> v (in the order given) on p_u and w_v.
+struct TrustLinkPassArgs {
+    const std::int32_t* trusters = nullptr;  // n users with at least one trustee, already shuffled
+    std::int64_t n = 0;
+    const std::int64_t* offsets = nullptr;   // n_users + 1: u's edges at trustees/values[offsets[u] .. [u + 1])
+    const std::int32_t* trustees = nullptr;
+    const float* values = nullptr;           // t_uv
+    const float* trustee_weight = nullptr;   // |T+_v|^-1/2
+    void* user_factors = nullptr;            // p
+    void* trustee_factors = nullptr;         // w
+    std::int32_t factors = 0;                // at most kSVDppMaxFactors
+    Storage storage = Storage::float32;
+    float learning_rate = 0, regularization = 0, social_regularization = 0;  // gamma, lambda, lambda_t
+    std::uint64_t pass = 0;
+    double* loss = nullptr;
+};
+void trust_link_epoch(const TrustLinkPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
 
 // BPR (social_* null) and SBPR: n_samples sampled observations (bpr.hpp, sbpr.hpp, sampling.hpp).
 struct RankingPassArgs {

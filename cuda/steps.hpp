@@ -146,6 +146,19 @@ SOCIALREC_HD double group_penalty_term(std::int64_t n, float lambda, float squar
     return 0.5 * double(n) * double(lambda) * double(squared_norm);
 }
 
+// TrustSVD's additions (svdpp.hpp UserGroupStep with TrustAware, trustsvd.hpp TrustLinkStep):
+//   z += |T_u|^-1/2 sum_v w_v; the penalties weighted by |I_u|^-1/2 (p_u, b_u), |U_i|^-1/2 (q_i, b_i, y_i) and
+//   |T+_v|^-1/2 (w_v); after the y step each trustee's w_v = (w_v + (gamma |T_u|^-1/2) g) / (1 + gamma n lam_w).
+SOCIALREC_HD float trust_w_element(float w, float g, float gamma_s, float shrink) { return (w + g * gamma_s) * shrink; }
+
+// The link step of TrustSVD, edge u -> v with value t: e = t - w_v . p_u, then pair_element(p, w, lambda_t e,
+// gamma, lambda_t |T_u|^-1/2, lambda |T+_v|^-1/2); term lambda_t/2 e^2 + lam_p/2 |p|^2 + lam_w/2 |w|^2.
+SOCIALREC_HD double trust_link_term(float lambda_t, float e, float lambda_p, float norm_p, float lambda_w,
+                                    float norm_w) {
+    return 0.5 * double(lambda_t) * double(e) * double(e) + 0.5 * double(lambda_p) * double(norm_p) +
+           0.5 * double(lambda_w) * double(norm_w);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // BPR (bpr.hpp bpr_pair_step) and SBPR (sbpr.hpp sbpr_step). Score x_ui = b_i + p_u . q_i.
 // ---------------------------------------------------------------------------------------------------------

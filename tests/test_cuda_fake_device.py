@@ -133,12 +133,25 @@ class FakeKernels:
 
     def svdpp_epoch(self, *, users, n, offsets, items, values, user_factors, item_factors, implicit_factors,
                     user_bias, item_bias, factors, float16, global_bias, learning_rate, regularization,
-                    bias_regularization, pass_id, seed, epoch, loss, stream):
+                    bias_regularization, pass_id, seed, epoch, loss, stream, trustee_factors=0, trust_offsets=0,
+                    trustees=0, item_weight=0, trustee_weight=0):
         self.calls.append(("svdpp", pass_id, n))
-        with _Float32(_at(user_factors), _at(item_factors), _at(implicit_factors)) as (P, Q, Y):
+        with _Float32(_at(user_factors), _at(item_factors), _at(implicit_factors), _at(trustee_factors)) as work:
+            P, Q, Y, W = work
             _at(loss)[0] = REAL.host_svdpp_steps(P, Q, Y, _at(user_bias), _at(item_bias), _at(users)[:n],
                                                  _at(offsets), _at(items), _at(values), global_bias, learning_rate,
-                                                 regularization, bias_regularization)
+                                                 regularization, bias_regularization, W=W,
+                                                 trust_offsets=_at(trust_offsets), trustees=_at(trustees),
+                                                 item_weight=_at(item_weight), trustee_weight=_at(trustee_weight))
+
+    def trust_link_epoch(self, *, trusters, n, offsets, trustees, values, trustee_weight, user_factors,
+                         trustee_factors, factors, float16, learning_rate, regularization, social_regularization,
+                         pass_id, seed, epoch, loss, stream):
+        self.calls.append(("trust_link", pass_id, n))
+        with _Float32(_at(user_factors), _at(trustee_factors)) as (P, W):
+            _at(loss)[0] = REAL.host_trust_link_steps(P, W, _at(trusters)[:n], _at(offsets), _at(trustees),
+                                                      _at(values), _at(trustee_weight), learning_rate,
+                                                      regularization, social_regularization)
 
     def ranking_epoch(self, *, indptr, indices, pool_users, pool_items, n_pool, n_items, social_indptr,
                       social_items, social_counts, n_samples, user_factors, item_factors, item_bias, factors,
@@ -181,6 +194,7 @@ RATING = {
     "SoReg-SR2": (sr.SoReg, {"epochs": 20}, ["biased_mf", ("edge", 1)]),
     "SoReg-SR1": (sr.SoReg, {"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)]),
     "SVDpp": (sr.SVDpp, {"epochs": 15}, [("svdpp", 0)]),
+    "TrustSVD": (sr.TrustSVD, {"epochs": 15}, [("svdpp", 0), ("trust_link", 1)]),
 }
 
 

@@ -302,8 +302,8 @@ def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatc
 
 
 # The models with CUDA kernels (docs/CUDA.md) and those that stay on the CPU.
-CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp)
-CPU_ONLY_MODELS = (sr.TrustSVD, sr.RSTE, sr.ALS, sr.SocialALS)
+CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp, sr.TrustSVD)
+CPU_ONLY_MODELS = (sr.RSTE, sr.ALS, sr.SocialALS)
 
 
 def test_models_resolve_through_the_backend(monkeypatch):
@@ -347,7 +347,9 @@ def test_svdpp_on_cuda_is_limited_to_256_factors(monkeypatch):
     assert sr.SVDpp(factors=257)._resolve_device() == "cpu"  # auto: the CPU takes it
     with pytest.raises(ValueError, match="factors <= 256"):
         sr.SVDpp(factors=300, device="cuda")
-    sr.TrustSVD(factors=300, device="cpu")  # the CPU-only subclass is not limited
+    with pytest.raises(ValueError, match="factors <= 256"):
+        sr.TrustSVD(factors=300, device="cuda")
+    sr.TrustSVD(factors=300, device="cpu")  # the CPU path is not limited
 
 
 def test_fit_dispatches_cuda_fits_to_the_device_hooks(monkeypatch):

@@ -187,6 +187,28 @@ def test_svdpp_group_step(mod, data, factors):
     assert_same(p, cpu, replay, loss)
 
 
+@pytest.mark.parametrize("factors", [8, 37])
+def test_trustsvd_steps(mod, data, factors):
+    model = sr.TrustSVD(factors=factors, epochs=0, seed=SEED, learning_rate=0.01, device="cpu")
+    start, state, loss, cpu = cpu_epoch(model, data, lambda state: None)
+    p, h, a = start, state["hyper"], state["arrays"]
+    items, values = (np.ascontiguousarray(a["rating_records"][f]) for f in ("item", "value"))
+    f32 = lambda x: np.asarray(x, dtype=np.float32)  # noqa: E731 - the device takes the weights in float32
+    replay = mod.host_svdpp_steps(p["user_factors"], p["item_factors"], p["implicit_factors"], p["user_bias"],
+                                  p["item_bias"], a["rating_users"], a["rating_offsets"], items, values,
+                                  h["global_bias"], h["learning_rate"], h["regularization"],
+                                  h["bias_regularization"], W=p["trustee_factors"], trust_offsets=a["trust_offsets"],
+                                  trustees=a["trustees"], item_weight=f32(a["item_weight"]),
+                                  trustee_weight=f32(a["trustee_weight"]))
+    assert len(a["trusters"]) > 10
+    edges = a["edges"]  # each truster's edges, shuffled in place by the CPU's link pass
+    replay += mod.host_trust_link_steps(p["user_factors"], p["trustee_factors"], a["trusters"], a["trust_offsets"],
+                                        np.ascontiguousarray(edges["dst"]), np.ascontiguousarray(edges["value"]),
+                                        f32(a["trustee_weight"]), h["learning_rate"], h["regularization"],
+                                        h["social_regularization"])
+    assert_same(p, cpu, replay, loss)
+
+
 def cpu_samples(train, social):
     """The CPU's samples of epoch 0 in its deterministic order (socialrec.reference's sampling spec)."""
     spec = ref_bpr.Interactions(train, social)
@@ -317,7 +339,7 @@ def test_host_replays_check_their_inputs(mod):
 
 def test_kernel_entry_points_are_bound(mod):
     for name in ("biased_mf_sgd_epoch", "logistic_pair_epoch", "soreg_edge_epoch", "mean_pull_epoch",
-                 "svdpp_epoch", "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
+                 "svdpp_epoch", "trust_link_epoch", "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
         assert callable(getattr(mod, name)), name
     # Bad sizes are ValueErrors before anything touches the driver.
     with pytest.raises(ValueError, match="n_sides"):

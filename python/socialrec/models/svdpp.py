@@ -19,6 +19,22 @@ def inverse_sqrt(counts):
     return out
 
 
+def normalised_sum(indptr, indices, n_rows, n_cols, Y):
+    """``normalised_rows(indptr, indices) @ Y`` in float64: scipy for NumPy ``Y``, cupyx for CuPy ``Y`` (the
+    CSR arrays may live on either side)."""
+    if not _gpu.is_cupy(Y):
+        return normalised_rows(_gpu.to_host(indptr), _gpu.to_host(indices), n_cols) @ Y.astype(np.float64)
+    import cupyx.scipy.sparse as csp
+
+    cp = _gpu.cupy_module()
+    indptr = cp.asarray(indptr, dtype=cp.int64)
+    indices = cp.asarray(indices, dtype=cp.int32)
+    counts = cp.diff(indptr)
+    weights = cp.where(counts > 0, 1.0 / cp.sqrt(cp.maximum(counts, 1).astype(cp.float64)), 0.0)
+    data = weights[_gpu._rows_of(indptr, int(indices.size))]
+    return csp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols)) @ Y.astype(cp.float64)
+
+
 def normalised_rows(indptr, indices, n_cols):
     """CSR matrix with row u's entries equal to ``(row length) ** -0.5``: ``M @ Y`` gives each user's
     ``|N(u)|^-1/2 Σ_{j ∈ N(u)} y_j`` in one sparse product."""
@@ -124,9 +140,9 @@ class SVDpp(DeviceMixin, SGDModel):
             return "cpu"
         return where
 
-    def _prepare_cuda(self, train):
-        """Device state: the users with ratings (shuffled once) and each user's ratings (items, values) in CSR
-        layout, the order inside each user shuffled once per fit."""
+    def _group_state(self, train):
+        """Device state of the user-grouped rating pass: the users with ratings (shuffled once) and each user's
+        ratings (items, values) in CSR layout, the order inside each user shuffled once per fit."""
         cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
         indptr, nnz = train.indptr, train.nnz
         keys = cp.empty(nnz, dtype=cp.uint64)
@@ -138,41 +154,36 @@ class SVDpp(DeviceMixin, SGDModel):
         (users,) = device.shuffled(self.seed_, 2, users)
         return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
                 "items": cp.ascontiguousarray(train.indices[order], dtype=cp.int32),
-                "values": cp.ascontiguousarray(train.data[order], dtype=cp.float32),
-                "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
+                "values": cp.ascontiguousarray(train.data[order], dtype=cp.float32)}
 
-    def _run_epoch_cuda(self, state, settings):
-        h, ptr = state["hyper"], _gpu.ptr
+    def _prepare_cuda(self, train):
+        cp = _gpu.cupy_module()
+        return {"groups": self._group_state(train), "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _rating_pass_cuda(self, state, settings, loss, **trust):
+        """One ``_cuda.svdpp_epoch`` (``trust``: TrustSVD's pointers)."""
+        h, g, ptr = state["hyper"], state["groups"], _gpu.ptr
         P = self._factor("user_factors", self.n_users_)
         Q = self._factor("item_factors", self.n_items_)
         Y = self._factor("implicit_factors", self.n_items_)
         bu = _gpu.require(self.parameters_["user_bias"], np.float32, "user_bias", size=self.n_users_)
         bi = _gpu.require(self.parameters_["item_bias"], np.float32, "item_bias", size=self.n_items_)
         _gpu.cuda_module().svdpp_epoch(
-            users=ptr(state["users"]), n=len(state["users"]), offsets=ptr(state["offsets"]),
-            items=ptr(state["items"]), values=ptr(state["values"]), user_factors=ptr(P), item_factors=ptr(Q),
-            implicit_factors=ptr(Y), user_bias=ptr(bu), item_bias=ptr(bi), factors=self.factors,
-            float16=self.dtype == "float16", global_bias=h["global_bias"], learning_rate=h["learning_rate"],
-            regularization=h["regularization"], bias_regularization=h["bias_regularization"],
-            pass_id=device.RATING_PASS, seed=settings["seed"], epoch=settings["epoch"], loss=ptr(state["loss"]),
-            stream=_gpu.stream_ptr())
+            users=ptr(g["users"]), n=len(g["users"]), offsets=ptr(g["offsets"]), items=ptr(g["items"]),
+            values=ptr(g["values"]), user_factors=ptr(P), item_factors=ptr(Q), implicit_factors=ptr(Y),
+            user_bias=ptr(bu), item_bias=ptr(bi), factors=self.factors, float16=self.dtype == "float16",
+            global_bias=h["global_bias"], learning_rate=h["learning_rate"], regularization=h["regularization"],
+            bias_regularization=h["bias_regularization"], pass_id=device.RATING_PASS, seed=settings["seed"],
+            epoch=settings["epoch"], loss=ptr(loss), stream=_gpu.stream_ptr(), **trust)
+
+    def _run_epoch_cuda(self, state, settings):
+        self._rating_pass_cuda(state, settings, state["loss"])
         return float(state["loss"][0])
 
     def _implicit_sums(self):
-        """``|I_u|^-½ Σ_{j∈I_u} y_j`` for every user, from the training ratings kept at fit time (a sparse
-        product: scipy on the CPU, cupyx on CUDA)."""
-        y = self.parameters_["implicit_factors"]
-        if _gpu.is_cupy(y):
-            import cupyx.scipy.sparse as csp
-
-            cp = _gpu.cupy_module()
-            indptr, indices = self.seen_indptr_, self.seen_indices_
-            counts = cp.diff(indptr)
-            weights = cp.where(counts > 0, 1.0 / cp.sqrt(cp.maximum(counts, 1).astype(cp.float64)), 0.0)
-            data = weights[_gpu._rows_of(indptr, int(indices.size))]
-            m = csp.csr_matrix((data, indices, indptr), shape=(self.n_users_, self.n_items_))
-            return m @ y.astype(cp.float64)
-        return normalised_rows(self.seen_indptr_, self.seen_indices_, self.n_items_) @ y.astype(np.float64)
+        """``|I_u|^-½ Σ_{j∈I_u} y_j`` for every user, from the training ratings kept at fit time."""
+        return normalised_sum(self.seen_indptr_, self.seen_indices_, self.n_users_, self.n_items_,
+                              self.parameters_["implicit_factors"])
 
     def _scoring_parts(self):
         p = self.parameters_
