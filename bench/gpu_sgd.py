@@ -1,6 +1,6 @@
 """SGD on CUDA vs the CPU path on the same data: BiasedMF updates/s at k=32 and k=128 (float32, and float16
 storage), the other models with CUDA kernels (SoRec, SocialMF, TrustMF, SoReg SR2/SR1, SVD++, TrustSVD,
-BPR, SBPR) at k=32 and k=128, test quality next to every timing, and batched top-N (1,000 users x all items, k=64).
+RSTE, BPR, SBPR) at k=32 and k=128, test quality next to every timing, and batched top-N (1,000 users x all items, k=64).
 
     python bench/gpu_sgd.py              # BiasedMF on 20M ratings (500k x 100k); social models on 4M ratings
                                          # (200k users x 40k items, 5 trust links a user)
@@ -11,7 +11,7 @@ epoch's time includes the device synchronisation that reads its loss). An epoch'
 ratings; SoRec ratings + trust edges; SocialMF ratings + trusting users (each pulls 1 + out-degree rows);
 TrustMF 2 x (ratings + edges) (each record steps two models); SoReg ratings + edges with Sim > 0 (SR2) or +
 users (SR1); SVD++ ratings (each also moves y of the user's items once per user); TrustSVD ratings + edges;
-BPR and SBPR the sampled pairs (= interactions). Bytes/update (BiasedMF) counts the factor rows
+RSTE ratings (each user also moves its trustees once); BPR and SBPR the sampled pairs (= interactions). Bytes/update (BiasedMF) counts the factor rows
 read and written (4 k x itemsize) plus the record (12) and biases (16): the DESIGN §9 bandwidth bound is HBM
 bandwidth / bytes per update. speedup_vs_cpu = CPU epoch time / CUDA epoch time on the same data, the CPU on
 every core (num_threads=0). Run by bench/gpu_check.sh; writes bench/results/gpu_sgd.json.
@@ -60,7 +60,7 @@ def observations(model, train):
             return n_ratings + int(np.count_nonzero(sim > 0))
         src, _, _ = train.trust_arrays()
         return n_ratings + len(np.unique(src[sim > 0]))
-    if name in ("BPR", "SBPR", "SVDpp"):
+    if name in ("BPR", "SBPR", "SVDpp", "RSTE"):
         return n_ratings
     if name == "TrustSVD":
         return n_ratings + n_edges
@@ -125,7 +125,7 @@ def add_arguments(ap):
     ap.add_argument("--factors", type=int, nargs="+", default=[32, 128])
     ap.add_argument("--epochs", type=int, default=4, help="CUDA epochs per run")
     ap.add_argument("--cpu-epochs", type=int, default=2)
-    ap.add_argument("--models", default="BiasedMF,SoRec,SocialMF,TrustMF,SoReg-SR2,SoReg-SR1,SVDpp,TrustSVD,BPR,SBPR")
+    ap.add_argument("--models", default="BiasedMF,SoRec,SocialMF,TrustMF,SoReg-SR2,SoReg-SR1,SVDpp,TrustSVD,RSTE,BPR,SBPR")
 
 
 SOCIAL = {
@@ -138,6 +138,7 @@ SOCIAL = {
     "SoReg-SR1": (sr.SoReg, {"regularizer": "SR1", "similarity": None}),
     "SVDpp": (sr.SVDpp, {}),
     "TrustSVD": (sr.TrustSVD, {}),
+    "RSTE": (sr.RSTE, {}),
     "BPR": (sr.BPR, {}),
     "SBPR": (sr.SBPR, {}),
 }

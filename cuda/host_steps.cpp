@@ -359,6 +359,63 @@ double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> truste
     return loss;
 }
 
+// RSTE's user-grouped step (social.cu rste_kernel) on the listed users, in order.
+double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<std::int64_t> offsets,
+                       In<std::int32_t> items, In<float> values, In<std::int64_t> trust_offsets,
+                       In<std::int32_t> trustees, In<float> weights, float offset, float alpha, float gamma,
+                       float lambda) {
+    std::int64_t n_users, n_items, k, k2;
+    float* U = params(U_, "U", 2, &n_users, &k);
+    float* V = params(V_, "V", 2, &n_items, &k2);
+    check_k(k, k2, "V");
+    check_same_length(n_users + 1, offsets.size(), "offsets");
+    check_same_length(n_users + 1, trust_offsets.size(), "trust_offsets");
+    check_same_length(items.size(), values.size(), "values");
+    check_same_length(trustees.size(), weights.size(), "weights");
+    check_range(users, n_users, "users");
+    check_range(items, n_items, "items");
+    check_range(trustees, n_users, "trustees");
+    const std::int64_t* off = offsets.data();
+    const std::int64_t* toff = trust_offsets.data();
+    for (std::int64_t u = 0; u < n_users; ++u) {
+        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > items.size())
+            throw py::value_error("offsets is not a valid CSR offset array");
+        if (toff[u] < 0 || toff[u] > toff[u + 1] || toff[u + 1] > trustees.size())
+            throw py::value_error("trust_offsets is not a valid CSR offset array");
+    }
+    std::vector<float> nb(static_cast<std::size_t>(k)), grad(static_cast<std::size_t>(k)), z(static_cast<std::size_t>(k));
+    double loss = 0;
+    for (py::ssize_t r = 0; r < users.size(); ++r) {
+        const std::int32_t u = users.data()[r];
+        const std::int64_t t0 = toff[u], t1 = toff[u + 1];
+        const float own = t1 > t0 ? alpha : 1.0f, rest = 1.0f - alpha;
+        for (std::int64_t f = 0; f < k; ++f) nb[f] = grad[f] = 0.0f;
+        for (std::int64_t e = t0; e < t1; ++e) {
+            const float* y = U + std::int64_t(trustees.data()[e]) * k;
+            for (std::int64_t f = 0; f < k; ++f) nb[f] = fmaf(weights.data()[e], y[f], nb[f]);
+        }
+        float* x = U + std::int64_t(u) * k;
+        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
+            float* y = V + std::int64_t(items.data()[e]) * k;
+            float dot = 0, norms = 0;
+            for (std::int64_t f = 0; f < k; ++f) {
+                z[f] = step::rste_blend(own, x[f], rest, nb[f]);
+                dot = fmaf(z[f], y[f], dot);
+                norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
+            }
+            const step::LogisticCoef coef = step::logistic_coef(values.data()[e], dot, offset, 1.0f);
+            for (std::int64_t f = 0; f < k; ++f) step::rste_element(x[f], y[f], grad[f], z[f], coef.d, own, gamma, lambda);
+            loss += step::logistic_term(coef.e, norms, 1.0f, 1.0f, lambda);
+        }
+        for (std::int64_t e = t0; e < t1; ++e) {
+            const float step_size = gamma * rest * weights.data()[e];
+            float* y = U + std::int64_t(trustees.data()[e]) * k;
+            for (std::int64_t f = 0; f < k; ++f) y[f] = step::rste_neighbour(y[f], grad[f], step_size);
+        }
+    }
+    return loss;
+}
+
 // BPR / SBPR steps (social.cu bpr_update, sbpr_update) on given samples; social[r] = -1: BPR's triple.
 double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::int32_t> users,
                           In<std::int32_t> items, In<std::int32_t> socials, In<std::int32_t> negatives,
@@ -488,6 +545,10 @@ void bind_host_steps(py::module_& m) {
     m.def("host_trust_link_steps", &host_trust_link_steps, py::arg("P"), py::arg("W"), py::arg("trusters"),
           py::arg("offsets"), py::arg("trustees"), py::arg("values"), py::arg("trustee_weight"), py::arg("gamma"),
           py::arg("lam"), py::arg("lam_t"), "Host replay of the device TrustSVD link step.");
+    m.def("host_rste_steps", &host_rste_steps, py::arg("U"), py::arg("V"), py::arg("users"), py::arg("offsets"),
+          py::arg("items"), py::arg("values"), py::arg("trust_offsets"), py::arg("trustees"), py::arg("weights"),
+          py::arg("offset"), py::arg("alpha"), py::arg("gamma"), py::arg("lam"),
+          "Host replay of the device RSTE user-grouped step on the listed users, in order.");
     m.def("host_ranking_steps", &host_ranking_steps, py::arg("P"), py::arg("Q"), py::arg("item_bias"),
           py::arg("users"), py::arg("items"), py::arg("social"), py::arg("negatives"), py::arg("counts"),
           py::arg("gamma"), py::arg("lam"), py::arg("lam_b"),

@@ -312,6 +312,41 @@ PYBIND11_MODULE(_cuda, m) {
           py::arg("pass_id"), py::arg("seed"), py::arg("epoch"), py::arg("loss"), py::arg("stream"),
           py::call_guard<py::gil_scoped_release>(), "One TrustSVD link pass (grouped by truster).");
 
+    m.def("rste_epoch",
+          [](std::uintptr_t users, std::int64_t n, std::uintptr_t offsets, std::uintptr_t items,
+             std::uintptr_t values, std::uintptr_t trust_offsets, std::uintptr_t trustees,
+             std::uintptr_t trust_weights, std::uintptr_t user_factors, std::uintptr_t item_factors,
+             std::int32_t factors, bool float16, float global_bias, float alpha, float learning_rate,
+             float regularization, std::uint64_t pass, std::uint64_t seed, std::int64_t epoch, std::uintptr_t loss,
+             std::uintptr_t stream) {
+              RSTEPassArgs args;
+              args.users = ptr<const std::int32_t>(users);
+              args.n = n;
+              args.offsets = ptr<const std::int64_t>(offsets);
+              args.items = ptr<const std::int32_t>(items);
+              args.values = ptr<const float>(values);
+              args.trust_offsets = ptr<const std::int64_t>(trust_offsets);
+              args.trustees = ptr<const std::int32_t>(trustees);
+              args.trust_weights = ptr<const float>(trust_weights);
+              args.user_factors = ptr<void>(user_factors);
+              args.item_factors = ptr<void>(item_factors);
+              args.factors = factors;
+              args.storage = float16 ? Storage::float16 : Storage::float32;
+              args.global_bias = global_bias;
+              args.alpha = alpha;
+              args.learning_rate = learning_rate;
+              args.regularization = regularization;
+              args.pass = pass;
+              args.loss = ptr<double>(loss);
+              rste_epoch(args, seed, epoch, stream_of(stream));
+          },
+          py::arg("users"), py::arg("n"), py::arg("offsets"), py::arg("items"), py::arg("values"),
+          py::arg("trust_offsets"), py::arg("trustees"), py::arg("trust_weights"), py::arg("user_factors"),
+          py::arg("item_factors"), py::arg("factors"), py::arg("float16"), py::arg("global_bias"), py::arg("alpha"),
+          py::arg("learning_rate"), py::arg("regularization"), py::arg("pass_id"), py::arg("seed"), py::arg("epoch"),
+          py::arg("loss"), py::arg("stream"), py::call_guard<py::gil_scoped_release>(),
+          "One RSTE user-grouped pass (factors <= SVDPP_MAX_FACTORS).");
+
     m.def("ranking_epoch",
           [](std::uintptr_t indptr, std::uintptr_t indices, std::uintptr_t pool_users, std::uintptr_t pool_items,
              std::int64_t n_pool, std::int32_t n_items, std::uintptr_t social_indptr, std::uintptr_t social_items,

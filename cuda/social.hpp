@@ -14,6 +14,7 @@
 //   svdpp_epoch          SVD++ (and TrustSVD's rating pass): the same schedule over a user list; one warp
 //                        per user and its ratings.
 //   trust_link_epoch     TrustSVD's link pass: the same schedule over the trusters; one warp per truster.
+//   rste_epoch           RSTE: the same schedule over the users with ratings; one warp per user.
 //   ranking_epoch        BPR / SBPR: n_samples draws; warp w takes samples w, w + W, ...; sample s is drawn
 //                        on the device from a counter-based stream (steps.hpp sample_stream).
 #pragma once
@@ -126,6 +127,27 @@ struct TrustLinkPassArgs {
     double* loss = nullptr;
 };
 void trust_link_epoch(const TrustLinkPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
+
+// RSTE's user-grouped pass (rste.hpp RSTEUserStep): one warp per user with ratings; U_u, the neighbours' sum
+// N_u and the out-neighbours' gradient stay in registers for the group (factors <= kSVDppMaxFactors).
+struct RSTEPassArgs {
+    const std::int32_t* users = nullptr;  // n users with at least one rating, already shuffled
+    std::int64_t n = 0;
+    const std::int64_t* offsets = nullptr;  // n_users + 1: u's ratings at items/values[offsets[u] .. [u + 1])
+    const std::int32_t* items = nullptr;
+    const float* values = nullptr;          // r~ in [0, 1]
+    const std::int64_t* trust_offsets = nullptr;  // n_users + 1: the row-normalised trust matrix S
+    const std::int32_t* trustees = nullptr;
+    const float* trust_weights = nullptr;
+    void* user_factors = nullptr;
+    void* item_factors = nullptr;
+    std::int32_t factors = 0;
+    Storage storage = Storage::float32;
+    float global_bias = 0, alpha = 0, learning_rate = 0, regularization = 0;
+    std::uint64_t pass = 0;
+    double* loss = nullptr;
+};
+void rste_epoch(const RSTEPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
 
 // BPR (social_* null) and SBPR: n_samples sampled observations (bpr.hpp, sbpr.hpp, sampling.hpp).
 struct RankingPassArgs {

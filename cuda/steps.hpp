@@ -160,6 +160,25 @@ SOCIALREC_HD double trust_link_term(float lambda_t, float e, float lambda_p, flo
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// RSTE's user-grouped step (rste.hpp RSTEUserStep). User u, a_u = alpha (or 1 without out-links):
+//   N = sum_v S_uv U_v (fixed for the group), grad = 0; per rating (u, i, r~): z = a_u U_u + (1 - alpha) N,
+//   x = b + z . V_i, e and d = e g (1 - g) as logistic_coef (weight 1),
+//   U_u += gamma (d a_u V_i - lambda U_u),  V_i += gamma (d z - lambda V_i),  grad += d V_i (old),
+//   term 1/2 e^2 + lambda/2 (|U_u|^2 + |V_i|^2); after the group U_v += gamma (1 - alpha) S_uv grad.
+// ---------------------------------------------------------------------------------------------------------
+SOCIALREC_HD float rste_blend(float own, float u, float rest, float neighbours) { return own * u + rest * neighbours; }
+
+SOCIALREC_HD void rste_element(float& u, float& v, float& grad, float z, float d, float own, float gamma,
+                               float lambda) {
+    const float uj = u, vj = v;
+    u = uj + gamma * (d * own * vj - lambda * uj);
+    v = vj + gamma * (d * z - lambda * vj);
+    grad += d * vj;
+}
+
+SOCIALREC_HD float rste_neighbour(float neighbour, float grad, float step) { return fmaf(step, grad, neighbour); }
+
+// ---------------------------------------------------------------------------------------------------------
 // BPR (bpr.hpp bpr_pair_step) and SBPR (sbpr.hpp sbpr_step). Score x_ui = b_i + p_u . q_i.
 // ---------------------------------------------------------------------------------------------------------
 // -ln g(x) = ln(1 + e^-x), without overflow for either sign of x.

@@ -153,6 +153,15 @@ class FakeKernels:
                                                       _at(values), _at(trustee_weight), learning_rate,
                                                       regularization, social_regularization)
 
+    def rste_epoch(self, *, users, n, offsets, items, values, trust_offsets, trustees, trust_weights, user_factors,
+                   item_factors, factors, float16, global_bias, alpha, learning_rate, regularization, pass_id, seed,
+                   epoch, loss, stream):
+        self.calls.append(("rste", pass_id, n))
+        with _Float32(_at(user_factors), _at(item_factors)) as (U, V):
+            _at(loss)[0] = REAL.host_rste_steps(U, V, _at(users)[:n], _at(offsets), _at(items), _at(values),
+                                                _at(trust_offsets), _at(trustees), _at(trust_weights), global_bias,
+                                                alpha, learning_rate, regularization)
+
     def ranking_epoch(self, *, indptr, indices, pool_users, pool_items, n_pool, n_items, social_indptr,
                       social_items, social_counts, n_samples, user_factors, item_factors, item_bias, factors,
                       float16, learning_rate, regularization, bias_regularization, seed, epoch, loss, stream):
@@ -195,6 +204,7 @@ RATING = {
     "SoReg-SR1": (sr.SoReg, {"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)]),
     "SVDpp": (sr.SVDpp, {"epochs": 15}, [("svdpp", 0)]),
     "TrustSVD": (sr.TrustSVD, {"epochs": 15}, [("svdpp", 0), ("trust_link", 1)]),
+    "RSTE": (sr.RSTE, {"epochs": 20}, [("rste", 0)]),
 }
 
 

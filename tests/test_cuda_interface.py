@@ -290,11 +290,11 @@ def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatc
     assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cuda"
     assert _backend.resolve_device("auto", "float16", True, "BiasedMF") == "cuda"
     assert _backend.resolve_device("auto", "float64", True, "BiasedMF") == "cpu"
-    assert _backend.resolve_device("auto", "float32", False, "RSTE") == "cpu"
+    assert _backend.resolve_device("auto", "float32", False, "SocialALS") == "cpu"
     assert _backend.resolve_device("cpu", "float32", True, "BiasedMF") == "cpu"
     assert _backend.resolve_device("cuda", "float32", True, "BiasedMF") == "cuda"
-    with pytest.raises(ValueError, match="RSTE has no CUDA kernels"):
-        _backend.resolve_device("cuda", "float32", False, "RSTE")
+    with pytest.raises(ValueError, match="SocialALS has no CUDA kernels"):
+        _backend.resolve_device("cuda", "float32", False, "SocialALS")
     with pytest.raises(ValueError, match="float64.*not available with device='cuda'"):
         _backend.resolve_device("cuda", "float64", True, "BiasedMF")
     info = _backend.build_info()
@@ -302,8 +302,9 @@ def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatc
 
 
 # The models with CUDA kernels (docs/CUDA.md) and those that stay on the CPU.
-CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp, sr.TrustSVD)
-CPU_ONLY_MODELS = (sr.RSTE, sr.ALS, sr.SocialALS)
+CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp, sr.TrustSVD,
+               sr.RSTE)
+CPU_ONLY_MODELS = (sr.ALS, sr.SocialALS)
 
 
 def test_models_resolve_through_the_backend(monkeypatch):
@@ -311,9 +312,9 @@ def test_models_resolve_through_the_backend(monkeypatch):
     assert sr.BiasedMF()._resolve_device() == "cuda"
     assert sr.BiasedMF(device="cpu")._resolve_device() == "cpu"
     assert sr.BiasedMF(dtype="float64")._resolve_device() == "cpu"
-    assert sr.RSTE()._resolve_device() == "cpu"
+    assert sr.ALS()._resolve_device() == "cpu"
     with pytest.raises(ValueError, match="no CUDA kernels"):
-        sr.RSTE(device="cuda")._resolve_device()
+        sr.ALS(device="cuda")._resolve_device()
 
 
 @pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
@@ -341,15 +342,15 @@ def test_cpu_only_models_refuse_cuda_clearly(monkeypatch, cls):
         cls(device="cuda", epochs=1).fit(ds)
 
 
-def test_svdpp_on_cuda_is_limited_to_256_factors(monkeypatch):
+@pytest.mark.parametrize("cls", [sr.SVDpp, sr.TrustSVD, sr.RSTE], ids=lambda c: c.__name__)
+def test_user_grouped_models_on_cuda_are_limited_to_256_factors(monkeypatch, cls):
     mock_backend(monkeypatch, devices=("NVIDIA H200",))
-    assert sr.SVDpp(factors=256)._resolve_device() == "cuda"
-    assert sr.SVDpp(factors=257)._resolve_device() == "cpu"  # auto: the CPU takes it
+    assert cls(factors=256)._resolve_device() == "cuda"
+    assert cls(factors=257)._resolve_device() == "cpu"  # auto: the CPU takes it
     with pytest.raises(ValueError, match="factors <= 256"):
-        sr.SVDpp(factors=300, device="cuda")
-    with pytest.raises(ValueError, match="factors <= 256"):
-        sr.TrustSVD(factors=300, device="cuda")
-    sr.TrustSVD(factors=300, device="cpu")  # the CPU path is not limited
+        cls(factors=300, device="cuda")
+    cls(factors=300, device="cpu")  # the CPU path is not limited
+    assert sr.BiasedMF(factors=300)._resolve_device() == "cuda"  # the record passes stream long rows
 
 
 def test_fit_dispatches_cuda_fits_to_the_device_hooks(monkeypatch):

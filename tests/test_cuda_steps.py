@@ -209,6 +209,20 @@ def test_trustsvd_steps(mod, data, factors):
     assert_same(p, cpu, replay, loss)
 
 
+@pytest.mark.parametrize("factors", [8, 37])
+@pytest.mark.parametrize("alpha", [0.4, 1.0])
+def test_rste_group_step(mod, data, factors, alpha):
+    model = sr.RSTE(factors=factors, epochs=0, seed=SEED, alpha=alpha, device="cpu")
+    start, state, loss, cpu = cpu_epoch(model, data, lambda state: None)
+    p, h, a = start, state["hyper"], state["arrays"]
+    items, values = (np.ascontiguousarray(a["ratings"][f]) for f in ("item", "value"))
+    replay = mod.host_rste_steps(p["user_factors"], p["item_factors"], a["rating_users"], a["rating_offsets"],
+                                 items, values, a["trust_offsets"], a["trust_dst"],
+                                 np.asarray(a["trust_weight"], dtype=np.float32), h["global_bias"], h["alpha"],
+                                 h["learning_rate"], h["regularization"])
+    assert_same(p, cpu, replay, loss)
+
+
 def cpu_samples(train, social):
     """The CPU's samples of epoch 0 in its deterministic order (socialrec.reference's sampling spec)."""
     spec = ref_bpr.Interactions(train, social)
@@ -339,7 +353,7 @@ def test_host_replays_check_their_inputs(mod):
 
 def test_kernel_entry_points_are_bound(mod):
     for name in ("biased_mf_sgd_epoch", "logistic_pair_epoch", "soreg_edge_epoch", "mean_pull_epoch",
-                 "svdpp_epoch", "trust_link_epoch", "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
+                 "svdpp_epoch", "trust_link_epoch", "rste_epoch", "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
         assert callable(getattr(mod, name)), name
     # Bad sizes are ValueErrors before anything touches the driver.
     with pytest.raises(ValueError, match="n_sides"):

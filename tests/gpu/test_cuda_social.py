@@ -1,4 +1,4 @@
-"""SoRec, SocialMF, TrustMF, SoReg, SVD++, TrustSVD, BPR and SBPR on CUDA against their CPU models (DESIGN §5/§7): same data,
+"""SoRec, SocialMF, TrustMF, SoReg, SVD++, TrustSVD, RSTE, BPR and SBPR on CUDA against their CPU models (DESIGN §5/§7): same data,
 same settings and initial parameters; test RMSE (rating models) or NDCG@10 (BPR, SBPR) within 1% of the
 CPU model's (the CUDA passes are batch-Hogwild, and BPR/SBPR draw other samples, so results are not
 bit-equal); float16 storage within 2%; the reported loss is the objective; CuPy input."""
@@ -22,6 +22,7 @@ RATING_MODELS = {
     "SoReg-SR1": (sr.SoReg, {"epochs": 30, "regularizer": "SR1", "similarity": None}),
     "SVDpp": (sr.SVDpp, {"epochs": 20}),
     "TrustSVD": (sr.TrustSVD, {"epochs": 30}),
+    "RSTE": (sr.RSTE, {"epochs": 30}),
 }
 RANKING_MODELS = {"BPR": sr.BPR, "SBPR": sr.SBPR}
 RANKING_PARAMS = {"factors": 10, "epochs": 50, "learning_rate": 0.05, "regularization": 0.05, "seed": 0}
@@ -48,8 +49,8 @@ def fit_pair(cls, train, **params):
 @pytest.mark.parametrize("factors", [10, 32, 128, 300])  # partial, full (vector) and streamed row layouts
 def test_rating_models_reach_the_cpu_test_rmse(social_split, name, factors):
     cls, params = RATING_MODELS[name]
-    if issubclass(cls, sr.SVDpp) and factors > 256:
-        factors = 256  # the CUDA SVD++ pass keeps a user's rows in registers: factors <= 256
+    if cls._cuda_max_factors and factors > cls._cuda_max_factors:
+        factors = cls._cuda_max_factors  # the user-grouped passes keep a user's rows in registers
     train, test = social_split
     cpu, gpu = fit_pair(cls, train, factors=factors, **params)
     assert gpu.device_ == "cuda"
@@ -147,7 +148,7 @@ def test_cupy_sparse_input_round_trip(cp, social_split, implicit_split):
     assert ndcg_at_k(bpr, itest) >= 0.99 * ndcg_at_k(sr.SBPR(device="cpu", **RANKING_PARAMS).fit(itrain), itest)
 
 
-@pytest.mark.parametrize("name", ["SoRec", "TrustMF", "SoReg-SR2", "SVDpp", "TrustSVD"])
+@pytest.mark.parametrize("name", ["SoRec", "TrustMF", "SoReg-SR2", "SVDpp", "TrustSVD", "RSTE"])
 def test_save_load_and_move(cp, tmp_path, social_split, name):
     cls, params = RATING_MODELS[name]
     train, test = social_split
@@ -176,6 +177,6 @@ def test_early_stopping_and_divergence(social_split, implicit_split):
 def test_real_data_filmtrust(shared_data):
     ds = sr.datasets.load_filmtrust(shared_data("filmtrust"))
     train, test = sr.split.train_test_split(ds, test_size=0.2, seed=0)
-    for cls in (sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.SVDpp, sr.TrustSVD):
+    for cls in (sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.SVDpp, sr.TrustSVD, sr.RSTE):
         cpu, gpu = fit_pair(cls, train)
         assert sr.metrics.rmse(gpu, test) <= 1.01 * sr.metrics.rmse(cpu, test), cls.__name__

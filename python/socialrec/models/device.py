@@ -30,6 +30,21 @@ class DeviceMixin:
     """Adds ``device="cuda"`` to a ``Model`` subclass (see the module docstring)."""
 
     _cuda_kernels = True
+    _cuda_max_factors = None  # the user-grouped kernels (SVD++, TrustSVD, RSTE) keep rows in registers: 256
+
+    def _check_extra(self):
+        super()._check_extra()
+        limit = type(self)._cuda_max_factors
+        if limit and self.device == "cuda" and self.factors > limit:
+            raise ValueError(f"{type(self).__name__}: its CUDA pass supports factors <= {limit} (got "
+                             f"{self.factors}); use device='cpu'")
+
+    def _resolve_device(self):
+        where = super()._resolve_device()
+        limit = type(self)._cuda_max_factors
+        if where == "cuda" and limit and self.factors > limit and self.device == "auto":
+            return "cpu"  # device='auto' with more factors than the kernel holds: the CPU takes it
+        return where
 
     # -- placement --------------------------------------------------------------------------------------------
     @property

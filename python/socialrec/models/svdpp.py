@@ -101,6 +101,7 @@ class SVDpp(DeviceMixin, SGDModel):
     _params = {"factors": 10, "epochs": 20, "learning_rate": 0.007, "regularization": 0.015,
                "bias_regularization": 0.005, "init_std": 0.1, "deterministic": False}
     _kernel = "svdpp_epoch"
+    _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
 
     def _init_parameters(self, train, rng):
         train = _gpu.host_dataset(train)
@@ -127,18 +128,6 @@ class SVDpp(DeviceMixin, SGDModel):
     def _run_epoch(self, state, settings):
         kernel = getattr(_core, self._kernel)
         return kernel({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
-
-    def _check_extra(self):
-        super()._check_extra()
-        if self.device == "cuda" and type(self)._cuda_kernels and self.factors > device.SVDPP_MAX_FACTORS:
-            raise ValueError(f"{type(self).__name__}: the CUDA SVD++ pass supports factors <= "
-                             f"{device.SVDPP_MAX_FACTORS} (got {self.factors}); use device='cpu'")
-
-    def _resolve_device(self):
-        where = super()._resolve_device()
-        if where == "cuda" and self.factors > device.SVDPP_MAX_FACTORS:  # device='auto': the CPU takes it
-            return "cpu"
-        return where
 
     def _group_state(self, train):
         """Device state of the user-grouped rating pass: the users with ratings (shuffled once) and each user's
