@@ -146,8 +146,9 @@ class RSTE(DeviceMixin, SGDModel):
             import cupyx.scipy.sparse as csp
 
             cp = _gpu.cupy_module()
-            S = csp.csr_matrix((cp.asarray(self.trust_weight_), cp.asarray(self.trust_indices_),
-                                cp.asarray(self.trust_indptr_)), shape=(n, n))
+            S = csp.csr_matrix((cp.asarray(self.trust_weight_, dtype=cp.float64),
+                                cp.asarray(self.trust_indices_, dtype=cp.int32),
+                                cp.asarray(self.trust_indptr_, dtype=cp.int32)), shape=(n, n))
             social = cp.asarray(np.diff(self.trust_indptr_) > 0)
             U64 = U.astype(cp.float64)
             z = cp.where(social, self.alpha, 1.0)[:, None] * U64 + (1.0 - self.alpha) * (S @ U64)

@@ -32,7 +32,9 @@ def normalised_sum(indptr, indices, n_rows, n_cols, Y):
     counts = cp.diff(indptr)
     weights = cp.where(counts > 0, 1.0 / cp.sqrt(cp.maximum(counts, 1).astype(cp.float64)), 0.0)
     data = weights[_gpu._rows_of(indptr, int(indices.size))]
-    return csp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols)) @ Y.astype(cp.float64)
+    # cupyx.scipy.sparse keeps int32 index arrays (fewer than 2^31 entries here: the seen items, the trust graph)
+    m = csp.csr_matrix((data, indices, indptr.astype(cp.int32)), shape=(n_rows, n_cols))
+    return m @ Y.astype(cp.float64)
 
 
 def normalised_rows(indptr, indices, n_cols):
