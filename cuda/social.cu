@@ -1,5 +1,5 @@
-// CUDA SGD passes of SoRec, SocialMF, TrustMF, SoReg, BPR and SBPR: see social.hpp for the schedules and
-// steps.hpp for the per-update math (shared with the host replay that the device-free tests check).
+// CUDA SGD passes of SoRec, SocialMF, TrustMF, SoReg, SVD++, TrustSVD, RSTE, BPR and SBPR: see social.hpp for
+// the schedules and steps.hpp for the per-update math (shared with the host replay the device-free tests check).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 

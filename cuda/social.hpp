@@ -1,5 +1,5 @@
-// CUDA SGD passes of the social and ranking models (SoRec, SocialMF, TrustMF, SoReg, BPR, SBPR): plain C++
-// entry points taking raw device pointers, sizes and a stream, like sgd.hpp; cuda/module.cpp binds them.
+// CUDA SGD passes of the models beyond BiasedMF (SoRec, SocialMF, TrustMF, SoReg, SVD++, TrustSVD, RSTE, BPR, SBPR):
+// plain C++ entry points taking raw device pointers, sizes and a stream, like sgd.hpp; cuda/module.cpp binds them.
 // Each pass has the objective and the per-observation step of the CPU model's pass (the math is shared with
 // a host replay through steps.hpp, which tests/test_cuda_steps.py compares with the CPU kernels).
 //
