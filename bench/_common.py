@@ -21,8 +21,10 @@ RESULTS = os.path.join(HERE, "results")
 SHARED_DATA = os.environ.get("SOCIALREC_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
 if not os.path.isdir(SHARED_DATA):
     SHARED_DATA = "/work/shared/data"
-# the package from this checkout when it is not installed (tools/dev_build.sh copies _core next to it)
-sys.path.insert(0, os.path.join(HERE, "..", "python"))
+# the package from this checkout (tools/dev_build.sh copies _core next to it), unless the caller runs an
+# installed build (bench/gpu_check.sh installs into a --target folder and sets SOCIALREC_BENCH_INSTALLED=1)
+if os.environ.get("SOCIALREC_BENCH_INSTALLED") != "1":
+    sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 # peers by import name -> distribution name (for the version)
 PEERS = {"libmf": "libmf", "surprise": "scikit-surprise", "cornac": "cornac", "implicit": "implicit"}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole GPU check in one command (what a session hands to the device tool):
 #   build socialrec with the CUDA back-end (SOCIALREC_CUDA=ON, sm_90 only unless CUDAARCHS is set),
-#   run tests/gpu (+ the device-free CUDA interface tests), run bench/gpu_sgd.py,
+#   run tests/gpu (+ the device-free CUDA tests: interface, host step replays, fake device), run
+#   bench/gpu_sgd.py (BiasedMF and every social/ranking model with CUDA kernels vs the CPU, k=32 and 128),
 #   and write everything under $OUT (default ./gpu-check-out): machine.txt, build.log, build_info.json,
 #   tests.log, junit.xml, bench.log, gpu_sgd.json, summary.txt.
 # Needs: python3 with numpy, scipy, cupy, pytest, hypothesis, pybind11, scikit-build-core, cmake, ninja, nvcc.
@@ -41,14 +42,15 @@ assert info["cuda_built"] and info["cuda_devices"], "the CUDA back-end is not us
 PY
 
 start=$(date +%s)
-python3 -m pytest -q -p no:cacheprovider -rs tests/gpu tests/test_cuda_interface.py --junitxml="$OUT/junit.xml" \
+python3 -m pytest -q -p no:cacheprovider -rs tests/gpu tests/test_cuda_interface.py tests/test_cuda_steps.py \
+  tests/test_cuda_fake_device.py --junitxml="$OUT/junit.xml" \
   2>&1 | tee "$OUT/tests.log"
 rc=${PIPESTATUS[0]}
 say "tests: exit $rc in $(( $(date +%s) - start )) s: $(tail -1 "$OUT/tests.log")"
 [ "$rc" -eq 0 ] || status=1
 
 start=$(date +%s)
-(cd bench && python3 gpu_sgd.py ${BENCH_ARGS:-}) 2>&1 | tee "$OUT/bench.log"
+(cd bench && SOCIALREC_BENCH_INSTALLED=1 python3 gpu_sgd.py ${BENCH_ARGS:-}) 2>&1 | tee "$OUT/bench.log"
 rc=${PIPESTATUS[0]}
 cp bench/results/gpu_sgd.json "$OUT/" 2>/dev/null
 say "bench: exit $rc in $(( $(date +%s) - start )) s"

@@ -8,7 +8,9 @@
 #include <string>
 
 #include "common.cuh"
+#include "rows.cuh"
 #include "sgd.hpp"
+#include "steps.hpp"
 #include "socialrec/rng.hpp"
 #include "socialrec/types.hpp"
 
@@ -17,45 +19,11 @@ namespace {
 
 using detail::kFullMask;
 using detail::kWarp;
-constexpr int kBlock = 256;
 
-// A lane's KPL consecutive elements of a factor row, read or written as one vector access when the row
-// length is exactly 32 * KPL (HOPPER.md: 16-byte accesses coalesced across the warp).
-template <class T, int KPL>
-struct alignas(sizeof(T) * KPL) Slice {
-    T v[KPL];
-};
-
-template <class T, int KPL>
-__device__ __forceinline__ void load_slice(const T* row, int lane, int k, bool full, float (&x)[KPL]) {
-    if (full) {
-        const Slice<T, KPL> s = reinterpret_cast<const Slice<T, KPL>*>(row)[lane];
-#pragma unroll
-        for (int j = 0; j < KPL; ++j) x[j] = detail::to_float(s.v[j]);
-    } else {
-#pragma unroll
-        for (int j = 0; j < KPL; ++j) {
-            const int f = lane * KPL + j;
-            x[j] = f < k ? detail::to_float(row[f]) : 0.0f;
-        }
-    }
-}
-
-template <class T, int KPL>
-__device__ __forceinline__ void store_slice(T* row, int lane, int k, bool full, const float (&x)[KPL]) {
-    if (full) {
-        Slice<T, KPL> s;
-#pragma unroll
-        for (int j = 0; j < KPL; ++j) s.v[j] = detail::from_float<T>(x[j]);
-        reinterpret_cast<Slice<T, KPL>*>(row)[lane] = s;
-    } else {
-#pragma unroll
-        for (int j = 0; j < KPL; ++j) {
-            const int f = lane * KPL + j;
-            if (f < k) row[f] = detail::from_float<T>(x[j]);
-        }
-    }
-}
+using detail::kBlock;
+using detail::load_slice;
+using detail::Order;
+using detail::store_slice;
 
 struct Hyper {
     int k;
@@ -63,28 +31,22 @@ struct Hyper {
     float mu, gamma, lambda, lambda_b;
 };
 
-// The epoch's chunk order as seen by the device (sgd.hpp ChunkOrder); a < 2^32 and t < 2^32 keep a*t exact.
-struct Order {
-    std::uint64_t chunks, a, b;
-    __device__ __forceinline__ std::uint64_t chunk(std::uint64_t t) const { return (a * t + b) % chunks; }
-};
-
 // The bias step, done by lane 0 only (it alone reads and writes b_u, b_i, so that a warp that meets the
-// same user twice in a row sees its own write). Returns the biases' penalty term of the objective.
-__device__ __forceinline__ float bias_step(float* bu, float* bi, int u, int i, float b_u, float b_i, float e,
-                                           const Hyper& h, int lane) {
+// same user twice in a row sees its own write).
+__device__ __forceinline__ void bias_step(float* bu, float* bi, int u, int i, float b_u, float b_i, float e,
+                                          const Hyper& h, int lane) {
     if (lane == 0) {
-        bu[u] = b_u + h.gamma * (e - h.lambda_b * b_u);
-        bi[i] = b_i + h.gamma * (e - h.lambda_b * b_i);
+        bu[u] = step::bias_element(b_u, e, h.gamma, h.lambda_b);
+        bi[i] = step::bias_element(b_i, e, h.gamma, h.lambda_b);
     }
-    return 0.5f * h.lambda_b * (b_u * b_u + b_i * b_i);
 }
 
 // One update of rating (u, i, r) by the whole warp; KPL > 0 keeps the lane's slice of p_u and q_i in
-// registers (k <= 32 * KPL), KPL == 0 streams rows of any length twice. Every lane returns the term
+// registers (k <= 32 * KPL), KPL == 0 streams rows of any length twice. Lane 0 returns the term
 //   1/2 e^2 + lambda/2 (|p_u|^2 + |q_i|^2) [+ lambda_b/2 (b_u^2 + b_i^2)]
 // of BiasedMF's objective (biased_mf.hpp, Koren et al. 2009 eq. 5) evaluated before the step
-//   p_u += gamma (e q_i - lambda p_u),  q_i += gamma (e p_u - lambda q_i),  b += gamma (e - lambda_b b).
+//   p_u += gamma (e q_i - lambda p_u),  q_i += gamma (e p_u - lambda q_i),  b += gamma (e - lambda_b b)
+// (the math: steps.hpp mf_error, pair_element, bias_element, mf_term).
 template <class T, int KPL>
 __device__ __forceinline__ double update(T* P, T* Q, float* bu, float* bi, int u, int i, float r, const Hyper& h,
                                          int lane) {
@@ -106,20 +68,14 @@ __device__ __forceinline__ double update(T* P, T* Q, float* bu, float* bi, int u
             norms = fmaf(p[j], p[j], fmaf(q[j], q[j], norms));
         }
         detail::warp_sum2(dot, norms);
-        float bias_sum = b_u + b_i;
-        bias_sum = __shfl_sync(kFullMask, bias_sum, 0);
-        const float e = r - (h.biased ? dot + h.mu + bias_sum : dot);
+        const float bias_sum = __shfl_sync(kFullMask, b_u + b_i, 0);
+        const float e = step::mf_error(r, dot, h.mu, bias_sum, h.biased);
 #pragma unroll
-        for (int j = 0; j < KPL; ++j) {
-            const float pj = p[j];
-            p[j] = fmaf(h.gamma, fmaf(e, q[j], -h.lambda * pj), pj);
-            q[j] = fmaf(h.gamma, fmaf(e, pj, -h.lambda * q[j]), q[j]);
-        }
+        for (int j = 0; j < KPL; ++j) step::pair_element(p[j], q[j], e, h.gamma, h.lambda, h.lambda);
         store_slice<T, KPL>(p_row, lane, h.k, h.full, p);
         store_slice<T, KPL>(q_row, lane, h.k, h.full, q);
-        double term = 0.5 * double(e) * e + 0.5 * double(h.lambda) * norms;
-        if (h.biased) term += bias_step(bu, bi, u, i, b_u, b_i, e, h, lane);
-        return term;
+        if (h.biased) bias_step(bu, bi, u, i, b_u, b_i, e, h, lane);
+        return step::mf_term(e, norms, h.lambda, h.biased, b_u, b_i, h.lambda_b);
     } else {
         for (int f = lane; f < h.k; f += kWarp) {
             const float pf = detail::to_float(p_row[f]), qf = detail::to_float(q_row[f]);
@@ -127,16 +83,16 @@ __device__ __forceinline__ double update(T* P, T* Q, float* bu, float* bi, int u
             norms = fmaf(pf, pf, fmaf(qf, qf, norms));
         }
         detail::warp_sum2(dot, norms);
-        float bias_sum = __shfl_sync(kFullMask, b_u + b_i, 0);
-        const float e = r - (h.biased ? dot + h.mu + bias_sum : dot);
+        const float bias_sum = __shfl_sync(kFullMask, b_u + b_i, 0);
+        const float e = step::mf_error(r, dot, h.mu, bias_sum, h.biased);
         for (int f = lane; f < h.k; f += kWarp) {  // each lane rewrites exactly the elements it read
-            const float pf = detail::to_float(p_row[f]), qf = detail::to_float(q_row[f]);
-            p_row[f] = detail::from_float<T>(fmaf(h.gamma, fmaf(e, qf, -h.lambda * pf), pf));
-            q_row[f] = detail::from_float<T>(fmaf(h.gamma, fmaf(e, pf, -h.lambda * qf), qf));
+            float pf = detail::to_float(p_row[f]), qf = detail::to_float(q_row[f]);
+            step::pair_element(pf, qf, e, h.gamma, h.lambda, h.lambda);
+            p_row[f] = detail::from_float<T>(pf);
+            q_row[f] = detail::from_float<T>(qf);
         }
-        double term = 0.5 * double(e) * e + 0.5 * double(h.lambda) * norms;
-        if (h.biased) term += bias_step(bu, bi, u, i, b_u, b_i, e, h, lane);
-        return term;
+        if (h.biased) bias_step(bu, bi, u, i, b_u, b_i, e, h, lane);
+        return step::mf_term(e, norms, h.lambda, h.biased, b_u, b_i, h.lambda_b);
     }
 }
 
@@ -169,27 +125,13 @@ __global__ void __launch_bounds__(kBlock) biased_mf_sgd_kernel(const std::int32_
             loss += update<T, KPL>(P, Q, bu, bi, uj, ij, rj, h, lane);
         }
     }
-    // Every lane holds the same sum; lane 0 of each warp contributes it.
-    __shared__ double warp_loss[kBlock / kWarp];
-    if (lane == 0) warp_loss[threadIdx.x / kWarp] = loss;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        double total = 0.0;
-        for (int w = 0; w < kBlock / kWarp; ++w) total += warp_loss[w];
-        atomicAdd(loss_out, total);
-    }
-}
-
-__device__ __forceinline__ std::uint64_t mix64(std::uint64_t z) {  // SplitMix64's finaliser (rng.hpp)
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    detail::add_block_loss(loss, loss_out);  // lane 0 of each warp holds its warp's sum
 }
 
 __global__ void shuffle_keys_kernel(std::uint64_t* keys, std::int64_t n, std::uint64_t state) {
     for (std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
          i += std::int64_t(gridDim.x) * blockDim.x)
-        keys[i] = mix64(state + std::uint64_t(i + 1) * kGoldenGamma);  // output i + 1 of SplitMix64(state)
+        keys[i] = step::mix64(state + std::uint64_t(i + 1) * kGoldenGamma);  // output i + 1 of SplitMix64(state)
 }
 
 template <class T, int KPL>
@@ -222,15 +164,15 @@ void dispatch(const BiasedMFDeviceArgs& a, Hyper h, const Order& order, cudaStre
 
 }  // namespace
 
-ChunkOrder epoch_chunk_order(std::int64_t n_records, std::uint64_t seed, std::int64_t epoch) {
+ChunkOrder epoch_chunk_order(std::int64_t n_records, std::uint64_t seed, std::int64_t epoch, std::uint64_t pass) {
     if (n_records < 0) throw std::invalid_argument("epoch_chunk_order: negative record count");
     ChunkOrder order;
     order.chunks = std::uint64_t((n_records + kWarp - 1) / kWarp);
     if (order.chunks >= (std::uint64_t(1) << 32))
-        throw std::invalid_argument("the CUDA rating pass supports fewer than 2^37 ratings");
+        throw std::invalid_argument("the CUDA passes support fewer than 2^37 records");
     if (order.chunks <= 1) return order;
-    // The same stream family as the CPU passes (rng.hpp), pass id kRatingPass, block 0.
-    SplitMix64 gen(stream_seed(seed, std::uint64_t(epoch), kRatingPass, 0));
+    // The same stream family as the CPU passes (rng.hpp): pass id `pass` (kRatingPass, kLinkPass, ...), block 0.
+    SplitMix64 gen(stream_seed(seed, std::uint64_t(epoch), pass, 0));
     order.b = gen.below(order.chunks);
     order.a = 1 + gen.below(order.chunks - 1);
     while (std::gcd(order.a, order.chunks) != 1) order.a = order.a % (order.chunks - 1) + 1;

@@ -46,6 +46,9 @@ void shuffle_keys(std::uint64_t* keys, std::int64_t n, std::uint64_t seed, cudaS
 struct ChunkOrder {
     std::uint64_t chunks = 0, a = 1, b = 0;
 };
-ChunkOrder epoch_chunk_order(std::int64_t n_records, std::uint64_t seed, std::int64_t epoch);
+// `pass` is the CPU passes' pass id (socialrec/types.hpp PassId), so that the rating and the link pass of one
+// epoch visit their chunks in unrelated orders.
+ChunkOrder epoch_chunk_order(std::int64_t n_records, std::uint64_t seed, std::int64_t epoch,
+                             std::uint64_t pass = 0);
 
 }  // namespace socialrec::cuda

@@ -290,15 +290,21 @@ def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatc
     assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cuda"
     assert _backend.resolve_device("auto", "float16", True, "BiasedMF") == "cuda"
     assert _backend.resolve_device("auto", "float64", True, "BiasedMF") == "cpu"
-    assert _backend.resolve_device("auto", "float32", False, "SoReg") == "cpu"
+    assert _backend.resolve_device("auto", "float32", False, "SocialALS") == "cpu"
     assert _backend.resolve_device("cpu", "float32", True, "BiasedMF") == "cpu"
     assert _backend.resolve_device("cuda", "float32", True, "BiasedMF") == "cuda"
-    with pytest.raises(ValueError, match="SoReg has no CUDA kernels"):
-        _backend.resolve_device("cuda", "float32", False, "SoReg")
+    with pytest.raises(ValueError, match="SocialALS has no CUDA kernels"):
+        _backend.resolve_device("cuda", "float32", False, "SocialALS")
     with pytest.raises(ValueError, match="float64.*not available with device='cuda'"):
         _backend.resolve_device("cuda", "float64", True, "BiasedMF")
     info = _backend.build_info()
     assert info["cuda_devices"] == ["NVIDIA H200"] and info["cuda_status"] == "ok"
+
+
+# The models with CUDA kernels (docs/CUDA.md) and those that stay on the CPU.
+CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp, sr.TrustSVD,
+               sr.RSTE)
+CPU_ONLY_MODELS = (sr.ALS, sr.SocialALS)
 
 
 def test_models_resolve_through_the_backend(monkeypatch):
@@ -306,9 +312,63 @@ def test_models_resolve_through_the_backend(monkeypatch):
     assert sr.BiasedMF()._resolve_device() == "cuda"
     assert sr.BiasedMF(device="cpu")._resolve_device() == "cpu"
     assert sr.BiasedMF(dtype="float64")._resolve_device() == "cpu"
-    assert sr.SoReg()._resolve_device() == "cpu"
+    assert sr.ALS()._resolve_device() == "cpu"
     with pytest.raises(ValueError, match="no CUDA kernels"):
-        sr.SoReg(device="cuda")._resolve_device()
+        sr.ALS(device="cuda")._resolve_device()
+
+
+@pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
+def test_models_with_kernels_pick_cuda(monkeypatch, cls):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    assert cls._cuda_kernels
+    assert cls()._resolve_device() == "cuda"
+    assert cls(dtype="float16", device="cuda")._resolve_device() == "cuda"
+    assert cls(dtype="float64")._resolve_device() == "cpu"
+    with pytest.raises(ValueError, match="float64"):
+        cls(dtype="float64", device="cuda")._resolve_device()
+    for hook in ("_prepare_cuda", "_run_epoch_cuda"):  # each model supplies its own device passes
+        assert hook in cls.__dict__ or any(hook in b.__dict__ for b in cls.__mro__[1:] if b in CUDA_MODELS), hook
+
+
+@pytest.mark.parametrize("cls", CPU_ONLY_MODELS, ids=lambda c: c.__name__)
+def test_cpu_only_models_refuse_cuda_clearly(monkeypatch, cls):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    assert not cls._cuda_kernels
+    assert cls()._resolve_device() == "cpu"
+    with pytest.raises(ValueError, match=f"{cls.__name__} has no CUDA kernels yet; use device='cpu'"):
+        cls(device="cuda")._resolve_device()
+    ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
+    with pytest.raises(ValueError, match="no CUDA kernels"):
+        cls(device="cuda", epochs=1).fit(ds)
+
+
+@pytest.mark.parametrize("cls", [sr.SVDpp, sr.TrustSVD, sr.RSTE], ids=lambda c: c.__name__)
+def test_user_grouped_models_on_cuda_are_limited_to_256_factors(monkeypatch, cls):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    assert cls(factors=256)._resolve_device() == "cuda"
+    assert cls(factors=257)._resolve_device() == "cpu"  # auto: the CPU takes it
+    with pytest.raises(ValueError, match="factors <= 256"):
+        cls(factors=300, device="cuda")
+    cls(factors=300, device="cpu")  # the CPU path is not limited
+    assert sr.BiasedMF(factors=300)._resolve_device() == "cuda"  # the record passes stream long rows
+
+
+def test_fit_dispatches_cuda_fits_to_the_device_hooks(monkeypatch):
+    """fit must reach _prepare_cuda / _run_epoch_cuda on device='cuda', although every model defines its own
+    (CPU) _prepare and _run_epoch: the dispatch lives in _prepare_on_device / _run_epoch_on_device."""
+    calls = []
+    model = sr.SoRec(epochs=2, factors=4)
+    model.device_ = "cuda"
+    monkeypatch.setattr(model, "_prepare_cuda", lambda train: calls.append("prepare") or {"s": 1})
+    monkeypatch.setattr(model, "_run_epoch_cuda", lambda state, settings: calls.append(state["s"]) or 1.0)
+    monkeypatch.setattr(_gpu, "to_device", lambda v, dtype=None: v)
+    model.parameters_ = {}
+    state = model._prepare_on_device(None)
+    assert model._run_epoch_on_device(state, {"epoch": 0}) == 1.0
+    assert calls == ["prepare", 1]
+    model.device_ = "cpu"
+    with pytest.raises(AttributeError):  # the CPU path: SoRec._prepare reads the training data
+        model._prepare_on_device(None)
 
 
 def test_adaptive_schedule_trains_on_the_cpu_only(monkeypatch):
@@ -346,6 +406,22 @@ def test_float16_is_cuda_only():
         sr.BiasedMF(dtype="float16", device="cpu")
     model = sr.BiasedMF(dtype="float16", device="cuda")  # valid settings; fitting needs a device
     assert model.to("cpu").dtype == "float32" and model.device == "cpu"
+
+
+@pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
+def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
+    if _backend.cuda_available(warn=False):
+        pytest.skip("a usable CUDA device is present")
+    ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
+    built = _backend.cuda_module() is not None
+    expected = sr.CudaError if built else RuntimeError  # no device (or driver) / no CUDA build (DESIGN §6)
+    with pytest.raises(expected, match="device='cpu'"):
+        cls(device="cuda", epochs=1).fit(ds)
+    with pytest.raises(expected, match="device='cpu'"):
+        cls(device="cuda", dtype="float16", epochs=1).fit(ds)
+    with pytest.raises(ValueError, match="float64"):
+        cls(device="cuda", dtype="float64").fit(ds)
+    assert cls(epochs=1, factors=4).fit(ds).device_ == "cpu"  # auto falls back
 
 
 def test_cuda_settings_without_a_device_are_clear_errors():

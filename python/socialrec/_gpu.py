@@ -83,11 +83,26 @@ class DeviceRatings:
     from device input without any host copy of the ratings (``from_device``).
     """
 
-    def __init__(self, indptr, indices, data, shape, rating_scale, user_ids=None, item_ids=None, trust=None):
+    def __init__(self, indptr, indices, data, shape, rating_scale, user_ids=None, item_ids=None, trust=None,
+                 host=None):
         self.indptr, self.indices, self.data = indptr, indices, data
         self.shape = (int(shape[0]), int(shape[1]))
         self.rating_scale = tuple(float(x) for x in rating_scale)
         self.user_ids, self.item_ids, self.trust = user_ids, item_ids, trust
+        self._host = host  # the Dataset these ratings came from (None: built from device input)
+
+    def host(self):
+        """The ratings and trust as a host ``Dataset`` (the source Dataset, or one download, cached). The social
+        and ranking models build their training structures (trust CSR, link targets, similarities, the
+        sampling pool) from it on the host and upload them once per fit."""
+        if self._host is None:
+            import scipy.sparse as sp
+
+            from .data import Dataset
+
+            ratings = sp.csr_matrix((self.data.get(), self.indices.get(), self.indptr.get()), shape=self.shape)
+            self._host = Dataset.from_sparse(ratings, trust=self.trust, rating_scale=self.rating_scale)
+        return self._host
 
     ratings = property(lambda self: self)
     n_users = property(lambda self: self.shape[0])
@@ -115,7 +130,7 @@ class DeviceRatings:
         r = ds.ratings.tocsr()
         return cls(cp.asarray(np.asarray(r.indptr, dtype=np.int64)), cp.asarray(np.asarray(r.indices, np.int32)),
                    cp.asarray(np.asarray(r.data, np.float32)), r.shape, ds.rating_scale, ds.user_ids,
-                   ds.item_ids, ds.trust)
+                   ds.item_ids, ds.trust, host=ds)
 
     @classmethod
     def from_device(cls, ratings, trust=None, rating_scale=None):
@@ -157,7 +172,32 @@ class DeviceRatings:
                 raise ValueError(f"trust has shape {shape}; expected ({csr.shape[0]}, {csr.shape[0]}) to match "
                                  "the ratings' users")
         return cls(csr.indptr.astype(cp.int64), csr.indices.astype(cp.int32), data.astype(cp.float32),
-                   csr.shape, rating_scale, trust=trust)
+                   csr.shape, rating_scale, trust=host_trust(trust, csr.shape[0]))
+
+
+def host_trust(trust, n_users):
+    """The trust graph as the CPU path keeps it: a canonical host CSR (float32, no self-loops or stored zeros,
+    as ``Dataset.from_sparse``), from a scipy.sparse, ``cupyx.scipy.sparse`` or dense (host or CUDA) matrix;
+    an empty graph for None. Trust graphs are small next to the ratings, and the social models build their
+    training structures from it on the host."""
+    import scipy.sparse as sp
+
+    from .data import _clean_sparse_trust
+
+    if trust is None:
+        return sp.csr_matrix((n_users, n_users), dtype=np.float32)
+    if _interop.is_device_sparse(trust):
+        trust = trust.get()
+    elif _interop.is_device_input(trust):
+        trust = sp.csr_matrix(to_host(_interop.as_cupy(trust, "trust")))
+    elif not sp.issparse(trust):
+        trust = sp.csr_matrix(np.asarray(trust))
+    return _clean_sparse_trust(trust, n_users)
+
+
+def host_dataset(train):
+    """The host ``Dataset`` of training data: a Dataset passes through, ``DeviceRatings.host()`` otherwise."""
+    return train.host() if isinstance(train, DeviceRatings) else train
 
 
 def _rows_of(indptr, nnz):

@@ -242,7 +242,7 @@ class Model:
         self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
         self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
         self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
-        state = self._prepare(train)
+        state = self._prepare_on_device(train)
         threads = _engine.resolve_threads(self.num_threads)
         self.history = []
         self._train_loop(state, threads, validation, early_stopping, callback)
@@ -261,7 +261,7 @@ class Model:
                                                  interruptible)
                 start = time.perf_counter()
                 try:
-                    loss = float(self._run_epoch(state, settings))
+                    loss = float(self._run_epoch_on_device(state, settings))
                 except KeyboardInterrupt:
                     self._restore(backup)
                     raise
@@ -344,6 +344,15 @@ class Model:
 
     def _prepare(self, train):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # What fit calls: the CPU hooks here; DeviceMixin (models/device.py) sends device="cuda" fits to the
+    # model's _prepare_cuda / _run_epoch_cuda instead. Not overridden by models, so that a model's own
+    # _prepare / _run_epoch (the CPU path) never shadows the dispatch.
+    def _prepare_on_device(self, train):
+        return self._prepare(train)
+
+    def _run_epoch_on_device(self, state, settings):
+        return self._run_epoch(state, settings)
 
     def _run_epoch(self, state, settings):  # pragma: no cover - abstract
         raise NotImplementedError

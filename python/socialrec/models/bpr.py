@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core
+from .. import _core, _gpu
 from .base import register
+from .device import DeviceMixin
 from .ranking import RankingModel
 from .sgd import SGDModel
 
@@ -14,7 +15,7 @@ _LOSS_BLOCK = 1 << 21
 
 
 @register
-class BPR(RankingModel, SGDModel):
+class BPR(DeviceMixin, RankingModel, SGDModel):
     """Bayesian personalised ranking (BPR-MF) for implicit feedback.
 
     Every stored entry of the training matrix is a positive interaction (its value is ignored). The score of
@@ -65,8 +66,12 @@ class BPR(RankingModel, SGDModel):
         Fixes the initial parameters and every sample.
     num_threads : int, default 0
         Threads in the parallel mode (0 = all cores).
-    dtype : {"float32", "float64"}
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores the factor matrices in half precision (item biases float32).
     device : {"auto", "cpu", "cuda"}
+        On CUDA the samples are drawn on the device (sample ``s`` of an epoch from a counter-based SplitMix64
+        stream of ``(seed, epoch, s)``, the same draw rules as above) and stepped one warp per sample,
+        Hogwild (docs/CUDA.md): other samples than the CPU's, the same distribution, step and objective.
     progress : bool
         Show a progress bar over epochs.
 
@@ -78,6 +83,7 @@ class BPR(RankingModel, SGDModel):
                "bias_regularization": 0.01, "init_std": 0.1, "deterministic": False}
 
     def _validate_training_data(self, train):
+        train = _gpu.host_dataset(train)
         super()._validate_training_data(train)
         if train.n_items < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 items to rank, got {train.n_items}")
@@ -87,6 +93,7 @@ class BPR(RankingModel, SGDModel):
                              "so there is no (positive, negative) pair to learn from")
 
     def _init_parameters(self, train, rng):
+        train = _gpu.host_dataset(train)
         active = np.diff(train.ratings.indptr) > 0
         return {"user_factors": self._normal(rng, (train.n_users, self.factors), active),
                 "item_factors": self._normal(rng, (train.n_items, self.factors)),
@@ -101,6 +108,38 @@ class BPR(RankingModel, SGDModel):
 
     def _run_epoch(self, state, settings):
         return _core.bpr_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
+
+    def _social_arrays(self, train):
+        """SBPR's social items (CSR of s_uk); None for BPR."""
+        return None
+
+    def _prepare_cuda(self, train):
+        """Device state: each user's sorted items, the pool of positive pairs (and SBPR's social items), built
+        on the host as for the CPU and uploaded once."""
+        cp = _gpu.cupy_module()
+        host = _gpu.host_dataset(train)
+        arrays = interaction_arrays(host.ratings)
+        social = self._social_arrays(host)
+        if social is not None:
+            arrays.update(social)
+        return {"arrays": {k: cp.asarray(v) for k, v in arrays.items()}, "n_pool": int(len(arrays["pool_users"])),
+                "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _run_epoch_cuda(self, state, settings):
+        a, h, ptr = state["arrays"], state["hyper"], _gpu.ptr
+        P = self._factor("user_factors", self.n_users_)
+        Q = self._factor("item_factors", self.n_items_)
+        b = _gpu.require(self.parameters_["item_bias"], np.float32, "item_bias", size=self.n_items_)
+        _gpu.cuda_module().ranking_epoch(
+            indptr=ptr(a["indptr"]), indices=ptr(a["indices"]), pool_users=ptr(a["pool_users"]),
+            pool_items=ptr(a["pool_items"]), n_pool=state["n_pool"], n_items=self.n_items_,
+            social_indptr=ptr(a.get("social_indptr")), social_items=ptr(a.get("social_items")),
+            social_counts=ptr(a.get("social_counts")), n_samples=state["n_pool"], user_factors=ptr(P),
+            item_factors=ptr(Q), item_bias=ptr(b), factors=self.factors, float16=self.dtype == "float16",
+            learning_rate=h["learning_rate"], regularization=h["regularization"],
+            bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
+            loss=ptr(state["loss"]), stream=_gpu.stream_ptr())
+        return float(state["loss"][0])
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -21,11 +21,30 @@ from .. import _gpu, _interop
 
 _FACTOR_KEYS_SUFFIX = "_factors"
 
+# Pass ids of the CUDA passes' visiting orders (cpp/include/socialrec/types.hpp PassId).
+RATING_PASS, LINK_PASS, USER_PASS = 0, 1, 2
+SVDPP_MAX_FACTORS = 256  # socialrec._cuda.SVDPP_MAX_FACTORS: p, z and g of a user stay in a warp's registers
+
 
 class DeviceMixin:
     """Adds ``device="cuda"`` to a ``Model`` subclass (see the module docstring)."""
 
     _cuda_kernels = True
+    _cuda_max_factors = None  # the user-grouped kernels (SVD++, TrustSVD, RSTE) keep rows in registers: 256
+
+    def _check_extra(self):
+        super()._check_extra()
+        limit = type(self)._cuda_max_factors
+        if limit and self.device == "cuda" and self.factors > limit:
+            raise ValueError(f"{type(self).__name__}: its CUDA pass supports factors <= {limit} (got "
+                             f"{self.factors}); use device='cpu'")
+
+    def _resolve_device(self):
+        where = super()._resolve_device()
+        limit = type(self)._cuda_max_factors
+        if where == "cuda" and limit and self.factors > limit and self.device == "auto":
+            return "cpu"  # device='auto' with more factors than the kernel holds: the CPU takes it
+        return where
 
     # -- placement --------------------------------------------------------------------------------------------
     @property
@@ -119,19 +138,26 @@ class DeviceMixin:
             return train.indptr, train.indices
         return super()._seen_structure(train)
 
-    def _prepare(self, train):
+    # fit calls these two (models/base.py); a model's own _prepare / _run_epoch are its CPU path.
+    def _prepare_on_device(self, train):
         if self._device != "cuda":
-            return super()._prepare(train)
+            return self._prepare(train)
         self.parameters_ = {k: _gpu.to_device(v, self._storage_dtype(k, v)) for k, v in self.parameters_.items()}
         return self._prepare_cuda(train)
 
-    def _run_epoch(self, state, settings):
+    def _run_epoch_on_device(self, state, settings):
         if self._device != "cuda":
-            return super()._run_epoch(state, settings)
+            return self._run_epoch(state, settings)
         return self._run_epoch_cuda(state, settings)
 
     def _prepare_cuda(self, train):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _factor(self, key, rows):
+        """The device factor matrix ``parameters_[key]`` (rows x factors), checked before its pointer goes to a
+        kernel: float16 under dtype='float16', else float32; C-contiguous."""
+        dtype = np.float16 if self.dtype == "float16" else np.float32
+        return _gpu.require(self.parameters_[key], dtype, key, size=rows * self.factors)
 
     def _run_epoch_cuda(self, state, settings):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -236,3 +262,76 @@ def _host_matrix(m):
     import scipy.sparse as sp
 
     return sp.csr_matrix(_gpu.to_host(_interop.as_cupy(m, "ratings")))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Device training state shared by the models' _prepare_cuda / _run_epoch_cuda
+# ------------------------------------------------------------------------------------------------------------
+def shuffled(seed, salt, *arrays):
+    """The device copies of ``arrays`` (equal lengths; int32 or float32 kept as given) permuted by one
+    once-per-fit shuffle: hash keys of ``seed + salt`` (``_cuda.shuffle_keys``) sorted by ``cupy.argsort``.
+    ``salt`` tells the passes of one model apart, so their records are shuffled independently."""
+    cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+    arrays = [cp.asarray(a) for a in arrays]
+    n = len(arrays[0])
+    keys = cp.empty(n, dtype=cp.uint64)
+    mod.shuffle_keys(_gpu.ptr(keys), n, (int(seed) + int(salt)) % (1 << 64), _gpu.stream_ptr())
+    order = cp.argsort(keys)
+    del keys
+    out = []
+    for a in arrays:
+        dtype = cp.float32 if a.dtype.kind == "f" else cp.int32
+        out.append(cp.ascontiguousarray(a[order], dtype=dtype))
+    return out
+
+
+def records(seed, salt, a, b, values):
+    """A pass's (a, b, value) records on the device, shuffled once per fit (see ``shuffled``)."""
+    a, b, values = shuffled(seed, salt, a, b, values)
+    return {"a": a, "b": b, "values": values, "n": int(len(values))}
+
+
+def unit_ratings(train):
+    """The training ratings as device (users, items, r~) with r~ = (r - r_min) / (r_max - r_min), computed
+    like ``_social.unit_values`` (float64, then float32)."""
+    cp = _gpu.cupy_module()
+    users, items, values = train.user_item_arrays()
+    lo, hi = train.rating_scale
+    return users, items, ((values.astype(cp.float64) - lo) / (hi - lo)).astype(cp.float32)
+
+
+def logistic_pass(model, recs, sides, loss, pass_id, settings):
+    """One ``_cuda.logistic_pair_epoch`` over ``recs``: ``sides`` is one or two (A, B, data weight, penalty
+    weight, offset) tuples (device factor matrices), stepped in order on each record; ``loss`` a 1-element
+    float64 device array that receives the pass's summed terms."""
+    padded = list(sides) + [(None, None, 1.0, 1.0, 0.0)] * (2 - len(sides))
+    (A0, B0, wd0, wp0, off0), (A1, B1, wd1, wp1, off1) = padded
+    _gpu.cuda_module().logistic_pair_epoch(
+        a=_gpu.ptr(recs["a"]), b=_gpu.ptr(recs["b"]), values=_gpu.ptr(recs["values"]), n=recs["n"],
+        A0=_gpu.ptr(A0), B0=_gpu.ptr(B0), data_weight0=float(wd0), penalty_weight0=float(wp0), offset0=float(off0),
+        A1=_gpu.ptr(A1), B1=_gpu.ptr(B1), data_weight1=float(wd1), penalty_weight1=float(wp1), offset1=float(off1),
+        n_sides=len(sides), factors=model.factors, float16=model.dtype == "float16",
+        learning_rate=model.learning_rate, regularization=model.regularization, pass_id=pass_id,
+        seed=settings["seed"], epoch=settings["epoch"], loss=_gpu.ptr(loss), stream=_gpu.stream_ptr())
+
+
+def mean_pull_state(seed, salt, offsets, neighbours, weights):
+    """Device state of a mean-pull user pass: the users with neighbours (shuffled once per fit), the CSR
+    offsets (int64), neighbours (int32) and weights (float32, summing to 1 per user)."""
+    cp = _gpu.cupy_module()
+    offsets = np.asarray(offsets, dtype=np.int64)
+    users = np.flatnonzero(np.diff(offsets) > 0).astype(np.int32)
+    (users,) = shuffled(seed, salt, users)
+    return {"users": users, "n": int(len(users)), "offsets": cp.asarray(offsets),
+            "neighbours": cp.asarray(np.asarray(neighbours, dtype=np.int32)),
+            "weights": cp.asarray(np.asarray(weights, dtype=np.float32))}
+
+
+def mean_pull_pass(model, state, U, weight, loss, settings):
+    """One ``_cuda.mean_pull_epoch`` (SocialMF's user pass, SoReg SR1) on the user factors ``U``."""
+    _gpu.cuda_module().mean_pull_epoch(
+        users=_gpu.ptr(state["users"]), n=state["n"], offsets=_gpu.ptr(state["offsets"]),
+        neighbours=_gpu.ptr(state["neighbours"]), weights=_gpu.ptr(state["weights"]), user_factors=_gpu.ptr(U),
+        factors=model.factors, float16=model.dtype == "float16", learning_rate=model.learning_rate,
+        weight=float(weight), pass_id=USER_PASS, seed=settings["seed"], epoch=settings["epoch"],
+        loss=_gpu.ptr(loss), stream=_gpu.stream_ptr())

@@ -4,15 +4,17 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core
+from .. import _core, _gpu
 from .._engine import RECORD_DTYPE
+from . import device
 from .base import UNIT_INTERVAL, register
+from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 from ._social import has_rows, logit_offset, row_normalised, trust_csr, unit_values
 
 
 @register
-class RSTE(SGDModel):
+class RSTE(DeviceMixin, SGDModel):
     """RSTE: each rating is explained by an ensemble of the user's own taste and the tastes of the users
     they trust (Ma, King, Lyu, "Learning to recommend with social trust ensemble", SIGIR 2009).
 
@@ -60,8 +62,14 @@ class RSTE(SGDModel):
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; items without ratings, and users neither rating nor trusted
         by anyone, start (and stay) at 0.
-    seed, num_threads, dtype, device, progress
+    seed, num_threads, progress
         As in every socialrec model.
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores ``U`` and ``V`` in half precision; compute stays float32.
+    device : {"auto", "cpu", "cuda"}
+        On CUDA (``factors`` ≤ 256) one warp takes one user's group (``U_u``, ``N_u`` and the neighbours'
+        gradient in registers), Hogwild over users (docs/CUDA.md): the same group step and objective, not
+        bit-reproducible; ``deterministic`` applies to the CPU only.
 
     Defaults: ``d = 10`` and ``α = 0.4``, the value Ma et al. (SIGIR 2009, Fig. on the impact of α) find
     best and the one LibRec uses for RSTE (Guo, Zhang, Yorke-Smith AAAI 2015, Table 2: RMSE .835 on
@@ -74,8 +82,10 @@ class RSTE(SGDModel):
                "deterministic": False, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}
 
+    _cuda_max_factors = device.SVDPP_MAX_FACTORS
+
     def _init_parameters(self, train, rng):
-        return initial_parameters(self, train, rng)
+        return initial_parameters(self, _gpu.host_dataset(train), rng)
 
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_", "trust_weight_")  # S, needed by prediction
 
@@ -92,12 +102,60 @@ class RSTE(SGDModel):
     def _run_epoch(self, state, settings):
         return _core.rste_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
+    def _prepare_cuda(self, train):
+        """Device state: the users with ratings (shuffled once), each user's ratings (items, r~) with the order
+        inside each user shuffled once per fit, and the row-normalised trust CSR (float32 weights)."""
+        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+        offsets, dst, weight = trust_csr(_gpu.host_dataset(train).trust)
+        weight = row_normalised(offsets, weight)
+        self.trust_indptr_, self.trust_indices_, self.trust_weight_ = offsets, dst, weight
+        indptr, nnz = train.indptr, train.nnz
+        keys = cp.empty(nnz, dtype=cp.uint64)
+        mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(self.seed_) + 3) % (1 << 64), _gpu.stream_ptr())
+        rows = _gpu._rows_of(indptr, nnz).astype(cp.uint64)
+        order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
+        del keys, rows
+        _, items, values = device.unit_ratings(train)
+        (users,) = device.shuffled(self.seed_, 2, cp.flatnonzero(cp.diff(indptr) > 0).astype(cp.int32))
+        return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
+                "items": cp.ascontiguousarray(items[order], dtype=cp.int32),
+                "values": cp.ascontiguousarray(values[order], dtype=cp.float32),
+                "trust_offsets": cp.asarray(offsets), "trustees": cp.asarray(dst),
+                "trust_weights": cp.asarray(weight.astype(np.float32)), "loss": cp.zeros(1, dtype=cp.float64)}
+
+    def _run_epoch_cuda(self, state, settings):
+        ptr = _gpu.ptr
+        U = self._factor("user_factors", self.n_users_)
+        V = self._factor("item_factors", self.n_items_)
+        _gpu.cuda_module().rste_epoch(
+            users=ptr(state["users"]), n=len(state["users"]), offsets=ptr(state["offsets"]),
+            items=ptr(state["items"]), values=ptr(state["values"]), trust_offsets=ptr(state["trust_offsets"]),
+            trustees=ptr(state["trustees"]), trust_weights=ptr(state["trust_weights"]), user_factors=ptr(U),
+            item_factors=ptr(V), factors=self.factors, float16=self.dtype == "float16",
+            global_bias=float(self.parameters_["global_bias"]), alpha=float(self.alpha),
+            learning_rate=self.learning_rate, regularization=self.regularization, pass_id=device.RATING_PASS,
+            seed=settings["seed"], epoch=settings["epoch"], loss=ptr(state["loss"]), stream=_gpu.stream_ptr())
+        return float(state["loss"][0])
+
     def _scoring_parts(self):
         p = self.parameters_
         n = self.n_users_
-        S = sp.csr_matrix((self.trust_weight_, self.trust_indices_, self.trust_indptr_), shape=(n, n))
-        z = ensemble(self, p["user_factors"], S)
-        return {"user_vectors": z.astype(p["user_factors"].dtype), "item_vectors": p["item_factors"],
+        U = p["user_factors"]
+        dtype = np.float32 if U.dtype == np.float16 else U.dtype
+        if _gpu.is_cupy(U):  # z_u on the device: alpha U_u + (1 - alpha) S U with a cupyx sparse product
+            import cupyx.scipy.sparse as csp
+
+            cp = _gpu.cupy_module()
+            S = csp.csr_matrix((cp.asarray(self.trust_weight_, dtype=cp.float64),
+                                cp.asarray(self.trust_indices_, dtype=cp.int32),
+                                cp.asarray(self.trust_indptr_, dtype=cp.int32)), shape=(n, n))
+            social = cp.asarray(np.diff(self.trust_indptr_) > 0)
+            U64 = U.astype(cp.float64)
+            z = cp.where(social, self.alpha, 1.0)[:, None] * U64 + (1.0 - self.alpha) * (S @ U64)
+        else:
+            S = sp.csr_matrix((self.trust_weight_, self.trust_indices_, self.trust_indptr_), shape=(n, n))
+            z = ensemble(self, U, S)
+        return {"user_vectors": z.astype(dtype), "item_vectors": p["item_factors"],
                 "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):

@@ -45,11 +45,14 @@ class SBPR(BPR):
         As in :class:`BPR` (same defaults).
     """
 
+    def _social_arrays(self, train):
+        s = social_matrix(train.ratings, train.trust)
+        return {"social_indptr": s.indptr.astype(np.int64), "social_items": s.indices.astype(np.int32),
+                "social_counts": np.ascontiguousarray(s.data, dtype=np.int32)}
+
     def _prepare(self, train):
         state = super()._prepare(train)
-        s = social_matrix(train.ratings, train.trust)
-        state["arrays"].update(social_indptr=s.indptr.astype(np.int64), social_items=s.indices.astype(np.int32),
-                               social_counts=np.ascontiguousarray(s.data, dtype=np.int32))
+        state["arrays"].update(self._social_arrays(train))
         return state
 
     def _run_epoch(self, state, settings):

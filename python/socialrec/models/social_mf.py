@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _gpu
+from . import device
 from .base import register
+from .device import DeviceMixin
 from ._social import logistic, rating_offset, unit_values
 from .sgd import LogisticRatingModel, rated_mask
 
 
 @register
-class SocialMF(LogisticRatingModel):
+class SocialMF(DeviceMixin, LogisticRatingModel):
     """SocialMF (Jamali & Ester, RecSys 2010): each user's factors are pulled towards the weighted mean of the
     factors of the users he trusts, which propagates taste along the trust graph.
 
@@ -61,8 +63,12 @@ class SocialMF(LogisticRatingModel):
         Fixes the initial parameters and every visiting order.
     num_threads : int, default 0
         Threads (0 = all cores).
-    dtype : {"float32", "float64"}
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
+        On CUDA the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
+        truster, Hogwild over users (docs/CUDA.md); same steps and objective, not bit-reproducible
+        (``deterministic`` applies to the CPU only).
     progress : bool
         Show a progress bar over epochs.
 
@@ -95,6 +101,7 @@ class SocialMF(LogisticRatingModel):
                              f"#{bad} is {train.trust.data[bad]!r}")
 
     def _init_parameters(self, train, rng):
+        train = _gpu.host_dataset(train)
         trust = train.trust
         linked = np.asarray(trust.getnnz(axis=1) > 0) | np.asarray(trust.getnnz(axis=0) > 0)
         return {
@@ -117,6 +124,27 @@ class SocialMF(LogisticRatingModel):
     def _run_epoch(self, state, settings):
         arrays = {**self.parameters_, **state["grid"], **state["trust"]}
         return _core.social_mf_epoch(arrays, state["hyper"], settings)
+
+    def _prepare_cuda(self, train):
+        """Device state: the rating records (u, i, r~) shuffled once, and the row-normalised trust CSR with the
+        list of trusters (the user pass's records, shuffled once)."""
+        cp = _gpu.cupy_module()
+        offsets, trustees, weights = normalised_trust(_gpu.host_dataset(train).trust)
+        return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
+                "trust": device.mean_pull_state(self.seed_, 2, offsets, trustees, weights),
+                "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _run_epoch_cuda(self, state, settings):
+        U = self._factor("user_factors", self.n_users_)
+        V = self._factor("item_factors", self.n_items_)
+        h, loss = state["hyper"], state["loss"]
+        device.logistic_pass(self, state["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], loss[0:1],
+                             device.RATING_PASS, settings)
+        if h["social_regularization"] != 0:  # lambda_T = 0: the plain logistic model, no user pass (CPU alike)
+            device.mean_pull_pass(self, state["trust"], U, h["social_regularization"], loss[1:2], settings)
+        else:
+            loss[1] = 0
+        return float(loss.sum())
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}

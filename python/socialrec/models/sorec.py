@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _gpu
+from . import device
 from .base import register
+from .device import DeviceMixin
 from ._social import logistic, rating_offset, trust_grid, unit_values
 from .sgd import LogisticRatingModel, rated_mask
 
 
 @register
-class SoRec(LogisticRatingModel):
+class SoRec(DeviceMixin, LogisticRatingModel):
     """SoRec (Ma, Yang, Lyu, King, CIKM 2008): ratings and trust factorised with shared user factors.
 
     Ratings are min-max mapped to ``r̃ = (r − r_min)/(r_max − r_min)`` and predicted as
@@ -58,8 +60,11 @@ class SoRec(LogisticRatingModel):
         Fixes the initial parameters and every visiting order.
     num_threads : int, default 0
         Threads (0 = all cores); results do not depend on it.
-    dtype : {"float32", "float64"}
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
+        On CUDA both passes are batch-Hogwild SGD with the same steps (one warp per update; records shuffled
+        once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective.
     progress : bool
         Show a progress bar over epochs.
 
@@ -85,6 +90,7 @@ class SoRec(LogisticRatingModel):
                "social_regularization": 1.0, "offset": True, "init_std": 0.1}
 
     def _init_parameters(self, train, rng):
+        train = _gpu.host_dataset(train)
         trust = train.trust
         trusters = np.asarray(trust.getnnz(axis=1) > 0)
         trustees = np.asarray(trust.getnnz(axis=0) > 0)
@@ -108,6 +114,27 @@ class SoRec(LogisticRatingModel):
     def _run_epoch(self, state, settings):
         arrays = {**self.parameters_, **state["grid"], "link_grid": state["link_grid"]}
         return _core.sorec_epoch(arrays, state["hyper"], settings)
+
+    def _prepare_cuda(self, train):
+        """Device state: the rating records (u, i, r~) and the edge records (u, k, c*_uk), each shuffled once."""
+        cp = _gpu.cupy_module()
+        src, dst, target = link_targets(_gpu.host_dataset(train).trust)
+        return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
+                "links": device.records(self.seed_, 1, src, dst, target.astype(np.float32)),
+                "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _run_epoch_cuda(self, state, settings):
+        U = self._factor("user_factors", self.n_users_)
+        V = self._factor("item_factors", self.n_items_)
+        Z = self._factor("link_factors", self.n_users_)
+        h, loss = state["hyper"], state["loss"]
+        lam_c = h["social_regularization"]
+        # (A, B, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_C, lambda_C, 0 (sorec.hpp)
+        device.logistic_pass(self, state["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], loss[0:1],
+                             device.RATING_PASS, settings)
+        device.logistic_pass(self, state["links"], [(U, Z, lam_c, lam_c, 0.0)], loss[1:2], device.LINK_PASS,
+                             settings)
+        return float(loss.sum())  # waits for both passes (same stream)
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}

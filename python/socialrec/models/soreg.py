@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core, _engine
+from .. import _core, _engine, _gpu
+from . import device
 from .base import NON_NEGATIVE, register
+from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
-from ._social import has_rows, trust_csr
+from ._social import has_rows, row_normalised, trust_csr
 
 SIMILARITIES = (None, "pcc", "vss")
 REGULARIZERS = ("SR1", "SR2")
 
 
 @register
-class SoReg(SGDModel):
+class SoReg(DeviceMixin, SGDModel):
     """SoReg: PMF whose user factors are pulled towards those of the users they trust, weighted by how
     similarly the two rate (Ma, Zhou, Liu, Lyu, King, "Recommender systems with social regularization",
     WSDM 2011).
@@ -67,8 +69,14 @@ class SoReg(SGDModel):
         Run the social pass in one order on one thread (bit-reproducible for every ``num_threads``).
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; users and items that take part in no observation stay 0.
-    seed, num_threads, dtype, device, progress
+    seed, num_threads, progress
         As in every socialrec model.
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
+    device : {"auto", "cpu", "cuda"}
+        On CUDA the rating pass is BiasedMF's batch-Hogwild PMF pass on ``r − μ``; the SR2 pass runs one warp
+        per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed on the host
+        (C++) once per fit. Same steps and objective; ``deterministic`` applies to the CPU only.
 
     Defaults: ``d = 10`` and SR2 with PCC, the combination Ma et al. report best; Guo, Zhang, Yorke-Smith
     (AAAI 2015, Table 2) report SoReg at RMSE .875 on FilmTrust at d = 10. ``β``, ``γ``, ``λ`` and the
@@ -97,6 +105,7 @@ class SoReg(SGDModel):
                                      _engine.resolve_threads(self.num_threads))
 
     def _init_parameters(self, train, rng):
+        train = _gpu.host_dataset(train)
         self._train_sim = self._edge_similarity(train)  # kept for _prepare, which drops it
         return initial_parameters(self, train, rng, self._train_sim)
 
@@ -114,6 +123,51 @@ class SoReg(SGDModel):
 
     def _run_epoch(self, state, settings):
         return _core.soreg_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
+
+    def _prepare_cuda(self, train):
+        """Device state: rating records (u, i, r - mu) shuffled once; SR2 the edges (u, f, Sim) with Sim > 0,
+        shuffled once; SR1 the users with sum Sim > 0 and their kept out-edges with weights Sim / sum Sim."""
+        cp = _gpu.cupy_module()
+        host = _gpu.host_dataset(train)
+        sim = self.__dict__.pop("_train_sim", None)
+        sim = self._edge_similarity(host) if sim is None else sim
+        users, items, values = train.user_item_arrays()
+        mu = float(self.parameters_["global_bias"])
+        state = {"ratings": device.records(self.seed_, 0, users, items,
+                                           (values.astype(cp.float64) - mu).astype(cp.float32)),
+                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
+        keep = sim > 0
+        if self.regularizer == "SR2":
+            src, dst, _ = host.trust_arrays()
+            state["edges"] = device.records(self.seed_, 1, src[keep], dst[keep], sim[keep].astype(np.float32))
+        else:
+            offsets, trust_dst, trust_sim = trust_csr(host.trust, keep=keep, weights=sim)
+            state["users"] = device.mean_pull_state(self.seed_, 2, offsets, trust_dst,
+                                                    row_normalised(offsets, trust_sim))
+        return state
+
+    def _run_epoch_cuda(self, state, settings):
+        U = self._factor("user_factors", self.n_users_)
+        V = self._factor("item_factors", self.n_items_)
+        h, loss, mod, r = state["hyper"], state["loss"], _gpu.cuda_module(), state["ratings"]
+        # The rating step is PMF's (BiasedMF without biases) on r - mu (soreg.hpp).
+        mod.biased_mf_sgd_epoch(
+            users=_gpu.ptr(r["a"]), items=_gpu.ptr(r["b"]), values=_gpu.ptr(r["values"]), n=r["n"],
+            user_factors=_gpu.ptr(U), item_factors=_gpu.ptr(V), user_bias=0, item_bias=0, factors=self.factors,
+            float16=self.dtype == "float16", biased=False, global_bias=0.0, learning_rate=h["learning_rate"],
+            regularization=h["regularization"], bias_regularization=0.0, seed=settings["seed"],
+            epoch=settings["epoch"], loss=_gpu.ptr(loss[0:1]), stream=_gpu.stream_ptr())
+        beta = h["social_regularization"]
+        if "edges" in state:
+            e = state["edges"]
+            mod.soreg_edge_epoch(u=_gpu.ptr(e["a"]), f=_gpu.ptr(e["b"]), sim=_gpu.ptr(e["values"]), n=e["n"],
+                                 user_factors=_gpu.ptr(U), factors=self.factors, float16=self.dtype == "float16",
+                                 learning_rate=h["learning_rate"], social_regularization=beta,
+                                 pass_id=device.LINK_PASS, seed=settings["seed"], epoch=settings["epoch"],
+                                 loss=_gpu.ptr(loss[1:2]), stream=_gpu.stream_ptr())
+        else:
+            device.mean_pull_pass(self, state["users"], U, beta, loss[1:2], settings)
+        return float(loss.sum())
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core, _engine
+from .. import _core, _engine, _gpu
+from . import device
 from .base import register
+from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 
 
@@ -15,6 +17,24 @@ def inverse_sqrt(counts):
     out = np.zeros_like(counts)
     np.divide(1.0, np.sqrt(counts), out=out, where=counts > 0)
     return out
+
+
+def normalised_sum(indptr, indices, n_rows, n_cols, Y):
+    """``normalised_rows(indptr, indices) @ Y`` in float64: scipy for NumPy ``Y``, cupyx for CuPy ``Y`` (the
+    CSR arrays may live on either side)."""
+    if not _gpu.is_cupy(Y):
+        return normalised_rows(_gpu.to_host(indptr), _gpu.to_host(indices), n_cols) @ Y.astype(np.float64)
+    import cupyx.scipy.sparse as csp
+
+    cp = _gpu.cupy_module()
+    indptr = cp.asarray(indptr, dtype=cp.int64)
+    indices = cp.asarray(indices, dtype=cp.int32)
+    counts = cp.diff(indptr)
+    weights = cp.where(counts > 0, 1.0 / cp.sqrt(cp.maximum(counts, 1).astype(cp.float64)), 0.0)
+    data = weights[_gpu._rows_of(indptr, int(indices.size))]
+    # cupyx.scipy.sparse keeps int32 index arrays (fewer than 2^31 entries here: the seen items, the trust graph)
+    m = csp.csr_matrix((data, indices, indptr.astype(cp.int32)), shape=(n_rows, n_cols))
+    return m @ Y.astype(cp.float64)
 
 
 def normalised_rows(indptr, indices, n_cols):
@@ -27,7 +47,7 @@ def normalised_rows(indptr, indices, n_cols):
 
 
 @register
-class SVDpp(SGDModel):
+class SVDpp(DeviceMixin, SGDModel):
     """SVD++ (Koren 2008): biased matrix factorisation with implicit feedback, trained by SGD.
 
     Prediction ``r̂_ui = μ + b_u + b_i + q_i·(p_u + |I_u|^-½ Σ_{j∈I_u} y_j)``, ``I_u`` the items ``u`` rated in
@@ -67,8 +87,14 @@ class SVDpp(SGDModel):
     deterministic : bool, default False
         ``True``: users visited in one order on one thread (same seed, same result on any thread count).
         ``False``: users are shared out to threads lock-free (Hogwild); on one thread both are identical.
-    seed, num_threads, dtype, device, progress
+    seed, num_threads, progress
         As for every model (see ``BiasedMF``).
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores ``p``, ``q``, ``y`` in half precision; biases float32, compute float32.
+    device : {"auto", "cpu", "cuda"}
+        On CUDA (``factors`` ≤ 256) one warp takes one user's group at a time, Hogwild over users (users
+        shuffled once per fit and visited in a per-epoch chunk order, each user's ratings in a once-shuffled
+        order; docs/CUDA.md): the same group step and objective, not bit-reproducible.
 
     Defaults: Koren's published γ, λ and λ_b; 20 epochs (Surprise's default; on a validation split carved from
     FilmTrust training data these settings are best near epoch 16-20 and overfit after).
@@ -77,8 +103,10 @@ class SVDpp(SGDModel):
     _params = {"factors": 10, "epochs": 20, "learning_rate": 0.007, "regularization": 0.015,
                "bias_regularization": 0.005, "init_std": 0.1, "deterministic": False}
     _kernel = "svdpp_epoch"
+    _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
 
     def _init_parameters(self, train, rng):
+        train = _gpu.host_dataset(train)
         rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
         return {"user_factors": self._normal(rng, (train.n_users, self.factors), rated_users),
                 "item_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
@@ -103,14 +131,55 @@ class SVDpp(SGDModel):
         kernel = getattr(_core, self._kernel)
         return kernel({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
+    def _group_state(self, train):
+        """Device state of the user-grouped rating pass: the users with ratings (shuffled once) and each user's
+        ratings (items, values) in CSR layout, the order inside each user shuffled once per fit."""
+        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+        indptr, nnz = train.indptr, train.nnz
+        keys = cp.empty(nnz, dtype=cp.uint64)
+        mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(self.seed_) + 3) % (1 << 64), _gpu.stream_ptr())
+        rows = _gpu._rows_of(indptr, nnz).astype(cp.uint64)
+        order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
+        del keys, rows
+        users = cp.flatnonzero(cp.diff(indptr) > 0).astype(cp.int32)
+        (users,) = device.shuffled(self.seed_, 2, users)
+        return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
+                "items": cp.ascontiguousarray(train.indices[order], dtype=cp.int32),
+                "values": cp.ascontiguousarray(train.data[order], dtype=cp.float32)}
+
+    def _prepare_cuda(self, train):
+        cp = _gpu.cupy_module()
+        return {"groups": self._group_state(train), "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _rating_pass_cuda(self, state, settings, loss, **trust):
+        """One ``_cuda.svdpp_epoch`` (``trust``: TrustSVD's pointers)."""
+        h, g, ptr = state["hyper"], state["groups"], _gpu.ptr
+        P = self._factor("user_factors", self.n_users_)
+        Q = self._factor("item_factors", self.n_items_)
+        Y = self._factor("implicit_factors", self.n_items_)
+        bu = _gpu.require(self.parameters_["user_bias"], np.float32, "user_bias", size=self.n_users_)
+        bi = _gpu.require(self.parameters_["item_bias"], np.float32, "item_bias", size=self.n_items_)
+        _gpu.cuda_module().svdpp_epoch(
+            users=ptr(g["users"]), n=len(g["users"]), offsets=ptr(g["offsets"]), items=ptr(g["items"]),
+            values=ptr(g["values"]), user_factors=ptr(P), item_factors=ptr(Q), implicit_factors=ptr(Y),
+            user_bias=ptr(bu), item_bias=ptr(bi), factors=self.factors, float16=self.dtype == "float16",
+            global_bias=h["global_bias"], learning_rate=h["learning_rate"], regularization=h["regularization"],
+            bias_regularization=h["bias_regularization"], pass_id=device.RATING_PASS, seed=settings["seed"],
+            epoch=settings["epoch"], loss=ptr(loss), stream=_gpu.stream_ptr(), **trust)
+
+    def _run_epoch_cuda(self, state, settings):
+        self._rating_pass_cuda(state, settings, state["loss"])
+        return float(state["loss"][0])
+
     def _implicit_sums(self):
         """``|I_u|^-½ Σ_{j∈I_u} y_j`` for every user, from the training ratings kept at fit time."""
-        y = self.parameters_["implicit_factors"]
-        return normalised_rows(self.seen_indptr_, self.seen_indices_, self.n_items_) @ y.astype(np.float64)
+        return normalised_sum(self.seen_indptr_, self.seen_indices_, self.n_users_, self.n_items_,
+                              self.parameters_["implicit_factors"])
 
     def _scoring_parts(self):
         p = self.parameters_
-        user_vectors = (p["user_factors"] + self._implicit_sums()).astype(p["user_factors"].dtype)
+        dtype = np.float32 if p["user_factors"].dtype == np.float16 else p["user_factors"].dtype
+        user_vectors = (p["user_factors"] + self._implicit_sums()).astype(dtype)
         return {"user_vectors": user_vectors, "item_vectors": p["item_factors"], "user_bias": p["user_bias"],
                 "item_bias": p["item_bias"], "global_bias": float(p["global_bias"])}
 

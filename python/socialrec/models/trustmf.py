@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _gpu
+from . import device
 from .base import NON_NEGATIVE, register
+from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 from ._social import logit_offset, trust_grid, unit_values
 
@@ -20,7 +22,7 @@ _MATRICES = (
 
 
 @register
-class TrustMF(SGDModel):
+class TrustMF(DeviceMixin, SGDModel):
     """TrustMF: users are embedded twice, as trusters and as trustees, and each embedding is fitted to
     both the ratings and the trust graph (Yang, Lei, Liu, Liu, "Social collaborative filtering by trust",
     IJCAI 2013; extended in IEEE TPAMI 2017).
@@ -78,8 +80,13 @@ class TrustMF(SGDModel):
         ``λ_T``, the weight of the trust terms (the paper's setting ``λ_T = 1``).
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; rows that take part in no observation stay 0.
-    seed, num_threads, dtype, device, progress
+    seed, num_threads, progress
         As in every socialrec model.
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores the six factor matrices in half precision; compute stays float32.
+    device : {"auto", "cpu", "cuda"}
+        On CUDA both passes are batch-Hogwild SGD (one warp per record, which steps the truster and then the
+        trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible.
 
     Defaults: ``d = 10`` and ``λ_T = 1`` as in Yang et al. (IJCAI 2013); Guo, Zhang, Yorke-Smith (AAAI
     2015, Table 2) report TrustMF at RMSE .819 on FilmTrust at d = 10. ``γ``, ``λ`` and the epochs were
@@ -92,7 +99,7 @@ class TrustMF(SGDModel):
     _checks = {"trust_regularization": NON_NEGATIVE}
 
     def _init_parameters(self, train, rng):
-        return initial_parameters(self, train, rng)
+        return initial_parameters(self, _gpu.host_dataset(train), rng)
 
     def _prepare(self, train):
         arrays = training_state(self, train)
@@ -104,14 +111,46 @@ class TrustMF(SGDModel):
     def _run_epoch(self, state, settings):
         return _core.trustmf_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
+    def _prepare_cuda(self, train):
+        """Device state: the rating records (u, i, r~) and the trust records (u, k, t_uk), each shuffled once."""
+        cp = _gpu.cupy_module()
+        src, dst, t = _gpu.host_dataset(train).trust_arrays()
+        hyper = {"global_bias": float(self.parameters_["global_bias"]),
+                 "trust_regularization": self.trust_regularization}
+        return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
+                "trust": device.records(self.seed_, 1, src, dst, trust_targets(t)),
+                "loss": cp.zeros(2, dtype=cp.float64), "hyper": hyper}
+
+    def _run_epoch_cuda(self, state, settings):
+        nu, ni = self.n_users_, self.n_items_
+        B, V, W = (self._factor(k, n) for k, n in (("user_factors", nu), ("item_factors", ni),
+                                                     ("trustee_factors", nu)))
+        W2, V2, B2 = (self._factor(k, n) for k, n in (("trustee_user_factors", nu), ("trustee_item_factors", ni),
+                                                        ("trustee_truster_factors", nu)))
+        h, loss = state["hyper"], state["loss"]
+        b, lam_t = h["global_bias"], h["trust_regularization"]
+        # (A, B, data weight, penalty weight, offset) of each model's step, truster model first (trustmf.hpp)
+        device.logistic_pass(self, state["ratings"], [(B, V, 1.0, 1.0, b), (W2, V2, 1.0, 1.0, b)], loss[0:1],
+                             device.RATING_PASS, settings)
+        device.logistic_pass(self, state["trust"], [(B, W, lam_t, 1.0, 0.0), (B2, W2, lam_t, 1.0, 0.0)],
+                             loss[1:2], device.LINK_PASS, settings)
+        return float(loss.sum())
+
     def _scoring_parts(self):
         p = self.parameters_
-        return {"user_vectors": (p["user_factors"] + p["trustee_user_factors"]) / 2,
-                "item_vectors": (p["item_factors"] + p["trustee_item_factors"]) / 2,
+        return {"user_vectors": _mean(p["user_factors"], p["trustee_user_factors"]),
+                "item_vectors": _mean(p["item_factors"], p["trustee_item_factors"]),
                 "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):
         return objective(self, self.parameters_, data)
+
+
+def _mean(a, b):
+    """(a + b) / 2 of two factor matrices (NumPy or CuPy); float16 (CUDA storage) is averaged in float32."""
+    if a.dtype == np.float16:
+        a = a.astype(np.float32)
+    return (a + b) / 2
 
 
 def initial_parameters(model, train, rng):

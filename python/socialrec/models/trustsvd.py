@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _engine
+from .. import _engine, _gpu
+from . import device
 from .base import NON_NEGATIVE, register
 from .sgd import rated_mask
-from .svdpp import SVDpp, inverse_sqrt, normalised_rows, svdpp_loss
+from .svdpp import SVDpp, inverse_sqrt, normalised_rows, normalised_sum, svdpp_loss
 
 
 @register
@@ -57,8 +58,14 @@ class TrustSVD(SVDpp):
     deterministic : bool, default False
         ``True``: both passes run in one order on one thread (same seed, same result on any thread count);
         ``False``: users and edges are shared out to threads lock-free (Hogwild).
-    seed, num_threads, dtype, device, progress
+    seed, num_threads, progress
         As for every model (see ``BiasedMF``).
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores ``p``, ``q``, ``y``, ``w`` in half precision; compute stays float32.
+    device : {"auto", "cpu", "cuda"}
+        On CUDA (``factors`` ≤ 256) the rating pass is SVD++'s user-grouped kernel with the trust part, and the
+        link pass runs one warp per truster; Hogwild over users (docs/CUDA.md): same steps and objective, not
+        bit-reproducible.
 
     Defaults: λ = 1.2, λ_t = 0.9, d = 10 are the paper's FilmTrust settings (LibRec's TrustSVD.conf agrees,
     with 100 iterations); LibRec's learning rate (0.01 with bold-driver adaptation, batch updates of p and w)
@@ -74,6 +81,7 @@ class TrustSVD(SVDpp):
     _kernel = "trustsvd_epoch"
 
     def _init_parameters(self, train, rng):
+        train = _gpu.host_dataset(train)
         t = train.trust.tocsr()
         rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
         trusting, trusted = np.asarray(t.getnnz(axis=1) > 0), np.asarray(t.getnnz(axis=0) > 0)
@@ -109,9 +117,44 @@ class TrustSVD(SVDpp):
         super()._clear_fit()
         self.trust_indptr_ = self.trust_indices_ = None
 
+    def _prepare_cuda(self, train):
+        """Device state: SVD++'s user groups, the trust CSR with the penalty weights (float32), and the link
+        pass's trusters (shuffled once) with their edges (the order inside each truster shuffled once)."""
+        cp = _gpu.cupy_module()
+        host = _gpu.host_dataset(train)
+        trust = self._trust_state(host)
+        self.trust_indptr_, self.trust_indices_ = trust["trust_offsets"], trust["trustees"]
+        src, dst, values = host.trust_arrays()
+        rng = np.random.default_rng([int(self.seed_) % (1 << 63), 5])
+        order = np.lexsort((rng.random(len(src)), src))  # by truster, shuffled inside
+        (trusters,) = device.shuffled(self.seed_, 4, trust["trusters"])
+        return {"groups": self._group_state(train),
+                "trust": {"offsets": cp.asarray(trust["trust_offsets"]), "trustees": cp.asarray(trust["trustees"]),
+                          "item_weight": cp.asarray(trust["item_weight"].astype(np.float32)),
+                          "trustee_weight": cp.asarray(trust["trustee_weight"].astype(np.float32)),
+                          "trusters": trusters, "link_trustees": cp.asarray(dst[order]),
+                          "link_values": cp.asarray(values[order].astype(np.float32))},
+                "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
+
+    def _run_epoch_cuda(self, state, settings):
+        t, h, loss, ptr = state["trust"], state["hyper"], state["loss"], _gpu.ptr
+        W = self._factor("trustee_factors", self.n_users_)
+        self._rating_pass_cuda(state, settings, loss[0:1], trustee_factors=ptr(W), trust_offsets=ptr(t["offsets"]),
+                               trustees=ptr(t["trustees"]), item_weight=ptr(t["item_weight"]),
+                               trustee_weight=ptr(t["trustee_weight"]))
+        P = self._factor("user_factors", self.n_users_)
+        _gpu.cuda_module().trust_link_epoch(
+            trusters=ptr(t["trusters"]), n=len(t["trusters"]), offsets=ptr(t["offsets"]),
+            trustees=ptr(t["link_trustees"]), values=ptr(t["link_values"]), trustee_weight=ptr(t["trustee_weight"]),
+            user_factors=ptr(P), trustee_factors=ptr(W), factors=self.factors, float16=self.dtype == "float16",
+            learning_rate=h["learning_rate"], regularization=h["regularization"],
+            social_regularization=h["social_regularization"], pass_id=device.LINK_PASS, seed=settings["seed"],
+            epoch=settings["epoch"], loss=ptr(loss[1:2]), stream=_gpu.stream_ptr())
+        return float(loss.sum())
+
     def _implicit_sums(self):
-        w = self.parameters_["trustee_factors"].astype(np.float64)
-        trust_sums = normalised_rows(self.trust_indptr_, self.trust_indices_, self.n_users_) @ w
+        trust_sums = normalised_sum(self.trust_indptr_, self.trust_indices_, self.n_users_, self.n_users_,
+                                    self.parameters_["trustee_factors"])
         return super()._implicit_sums() + trust_sums
 
     def _loss(self, data):
