@@ -119,6 +119,8 @@ class SocialALS(ALS):
 
     def _prepare(self, train):
         state = super()._prepare(train)
+        if self._device == "cuda":
+            return state  # ALS._prepare ran _prepare_cuda (below), graph included
         state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
         return state
 
@@ -136,7 +138,7 @@ class SocialALS(ALS):
             if not _interop.is_device_sparse(trust):
                 import cupyx.scipy.sparse as csp
 
-                trust = csp.coo_matrix(_interop.as_cupy(trust, "trust"))
+                trust = csp.csr_matrix(cp.ascontiguousarray(_interop.as_cupy(trust, "trust"), dtype=cp.float32))
             coo = trust.tocoo()
             graph = similarity_arrays(coo.row, coo.col, coo.data, n, normalized, xp=cp)
         else:  # the CPU path's own arrays, uploaded
