@@ -173,3 +173,12 @@ def test_device_similarity_and_cholesky_on_the_fake_device(fake_device, split):
     np.testing.assert_array_equal(g["values"].get(), S.data)
     with pytest.raises(ValueError, match="solver='cholesky'"):
         sr.ALS(device="cuda", solver="cholesky").fit(train)
+
+
+def test_metrics_above_the_device_selection_limit_use_the_host_copy(fake_device, split, monkeypatch):
+    train, test = split
+    model = sr.ALS(device="cuda", factors=8, epochs=2, alpha=4.0, regularization=0.3).fit(train)
+    monkeypatch.setattr(_backend.cuda_module(), "TOPK_MAX_N", 5)  # k = 10 is above it: the CPU path
+    got = sr.metrics.ranking(model, test, k=10)
+    ref = sr.metrics.ranking(model._host_copy(), test, k=10)
+    assert got == pytest.approx(ref, nan_ok=True)

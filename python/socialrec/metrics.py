@@ -71,8 +71,10 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     if getattr(model, "_device", "cpu") == "cuda" and k <= _cuda_topk_limit():
         return evaluated, _ranking_per_user_cuda(model, held_out, evaluated, train, k)
     if train is None:
-        # The model's own lists (a CUDA model selects on its device), its training items excluded.
-        top, _ = model.recommend(evaluated, n=k)
+        # The model's own lists, its training items excluded (a CUDA model gets here only for k above the
+        # device selection's limit: its host copy ranks them).
+        lister = model._host_copy() if getattr(model, "_device", "cpu") == "cuda" else model
+        top, _ = lister.recommend(evaluated, n=k)
         exclude = (to_host(model.seen_indptr_), to_host(model.seen_indices_))
     else:
         seen = _csr_of(train, shape, "train")
