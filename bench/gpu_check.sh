@@ -4,7 +4,7 @@
 #   run tests/gpu (+ the device-free CUDA tests: interface, host step replays, fake device), run
 #   bench/gpu_sgd.py (BiasedMF and every social/ranking model with CUDA kernels vs the CPU, k=32 and 128),
 #   and write everything under $OUT (default ./gpu-check-out): machine.txt, build.log, build_info.json,
-#   tests.log, junit.xml, bench.log, gpu_sgd.json, summary.txt.
+#   tests.log, junit.xml, bench.log, gpu_sgd.json, summary.txt; then bench/gpu_als.py (bench_als.log, gpu_als.json).
 # Needs: python3 with numpy, scipy, cupy, pytest, hypothesis, pybind11, scikit-build-core, cmake, ninja, nvcc.
 # No network is used (--no-build-isolation, --no-deps). Exit status: non-zero when the build or a test failed.
 #   BENCH_ARGS="--quick" bash bench/gpu_check.sh      # smaller benchmark
@@ -54,5 +54,12 @@ start=$(date +%s)
 rc=${PIPESTATUS[0]}
 cp bench/results/gpu_sgd.json "$OUT/" 2>/dev/null
 say "bench: exit $rc in $(( $(date +%s) - start )) s"
+[ "$rc" -eq 0 ] || status=1
+
+start=$(date +%s)
+(cd bench && python3 gpu_als.py ${BENCH_ARGS:-}) 2>&1 | tee "$OUT/bench_als.log"
+rc=${PIPESTATUS[0]}
+cp bench/results/gpu_als.json "$OUT/" 2>/dev/null
+say "bench_als: exit $rc in $(( $(date +%s) - start )) s"
 [ "$rc" -eq 0 ] || status=1
 exit $status

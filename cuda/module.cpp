@@ -20,6 +20,10 @@
 namespace py = pybind11;
 using namespace socialrec::cuda;
 
+namespace socialrec::cuda {
+void bind_als_metrics(py::module_& m);  // cuda/bind_als.cpp: ALS / SocialALS, ranking metrics, host checks
+}
+
 namespace {
 
 template <class T>
@@ -411,4 +415,6 @@ PYBIND11_MODULE(_cuda, m) {
           py::arg("excl_indptr"), py::arg("excl_indices"), py::arg("candidates"), py::arg("n"), py::arg("out_ids"),
           py::arg("out_scores"), py::arg("stream"), py::call_guard<py::gil_scoped_release>(),
           "Row-wise top-n with the seen-item filter (0 for an absent pointer); asynchronous on `stream`.");
+
+    bind_als_metrics(m);
 }

@@ -279,10 +279,11 @@ def _batch_size(n_items, batch_size):
     return cpu_batch_size(n_items, batch_size)
 
 
-def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None):
+def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None):
     """``Model.recommend`` on the device: scores by cuBLAS (CuPy matmul), selection by ``_cuda.topk_select``.
 
-    Returns CuPy arrays when ``users`` is a device array, NumPy arrays otherwise.
+    Returns CuPy arrays when ``users`` is a device array, NumPy arrays otherwise. ``exclude``: a device CSR
+    ``(indptr int64, indices int32)`` of items to leave out per user, instead of the model's training items.
     """
     cp, mod = cupy_module(), cuda_module()
     on_device = _interop.is_device_input(users)
@@ -301,6 +302,9 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     out_scores = cp.full((len(users), n), -cp.inf, dtype=cp.float32)
     indptr = require(model.seen_indptr_, np.int64, "seen_indptr_") if exclude_seen else None
     indices = require(model.seen_indices_, np.int32, "seen_indices_") if exclude_seen else None
+    if exclude is not None:
+        indptr = require(exclude[0], np.int64, "exclude indptr", ndim=1, size=model.n_users_ + 1)
+        indices = require(exclude[1], np.int32, "exclude indices", ndim=1)
     step = _batch_size(n_cols, batch_size)
     for start in range(0, len(users), step):
         batch = cp.ascontiguousarray(users[start:start + step])
@@ -359,3 +363,37 @@ def similar(vectors, queries, n):
     if on_device:
         return out_ids, out_scores
     return out_ids.get(), out_scores.get()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Ranking metrics on the device
+# ------------------------------------------------------------------------------------------------------------
+def sorted_csr(indptr, indices):
+    """A device CSR (int64 indptr, int32 indices) whose rows are sorted ascending: the input itself when it
+    already is, else a sorted copy (the metrics kernel binary-searches the rows)."""
+    cp = cupy_module()
+    indptr = cp.ascontiguousarray(cp.asarray(indptr), dtype=cp.int64)
+    indices = cp.ascontiguousarray(cp.asarray(indices), dtype=cp.int32)
+    if indices.size < 2:
+        return indptr, indices
+    rows = _rows_of(indptr, int(indices.size))
+    if not bool(cp.any((indices[1:] < indices[:-1]) & (rows[1:] == rows[:-1]))):
+        return indptr, indices
+    order = cp.argsort(rows.astype(cp.int64) * (int(indices.max()) + 1) + indices)
+    return indptr, cp.ascontiguousarray(indices[order])
+
+
+def ranking_metrics(top_ids, users, test, exclude, n_items):
+    """Per-list ranking metrics on the device (``_cuda.ranking_metrics``): CuPy ``top_ids`` (rows x k int64)
+    and ``users`` (int64), ``test`` and ``exclude`` device CSR pairs (``exclude`` may be None). Returns the
+    ``(rows, 6)`` float64 CuPy array of ``socialrec._core.ranking_metrics``."""
+    cp, mod = cupy_module(), cuda_module()
+    top_ids = cp.ascontiguousarray(top_ids, dtype=cp.int64)
+    users = cp.ascontiguousarray(users, dtype=cp.int64)
+    rows, k = top_ids.shape
+    test_indptr, test_indices = sorted_csr(*test)
+    ex_indptr, ex_indices = sorted_csr(*exclude) if exclude is not None else (None, None)
+    out = cp.empty((rows, 6), dtype=cp.float64)
+    mod.ranking_metrics(ptr(top_ids), rows, k, ptr(users), ptr(test_indptr), ptr(test_indices), ptr(ex_indptr),
+                        ptr(ex_indices), int(n_items), ptr(out), stream_ptr())
+    return out

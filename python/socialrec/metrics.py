@@ -68,9 +68,13 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     if len(evaluated) == 0:
         raise ValueError("no user to evaluate: the test data has no interactions"
                          + ("" if users is None else " for the given users"))
+    if getattr(model, "_device", "cpu") == "cuda" and k <= _cuda_topk_limit():
+        return evaluated, _ranking_per_user_cuda(model, held_out, evaluated, train, k)
     if train is None:
-        # The model's own lists (a CUDA model selects on its device), its training items excluded.
-        top, _ = model.recommend(evaluated, n=k)
+        # The model's own lists, its training items excluded (a CUDA model gets here only for k above the
+        # device selection's limit: its host copy ranks them).
+        lister = model._host_copy() if getattr(model, "_device", "cpu") == "cuda" else model
+        top, _ = lister.recommend(evaluated, n=k)
         exclude = (to_host(model.seen_indptr_), to_host(model.seen_indices_))
     else:
         seen = _csr_of(train, shape, "train")
@@ -87,6 +91,31 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
         exclude_indptr=exclude[0], exclude_indices=exclude[1], n_items=model.n_items_,
         threads=resolve_threads(model.num_threads))
     return evaluated, values
+
+
+def _cuda_topk_limit():
+    from . import _backend
+
+    return getattr(_backend.cuda_module(), "TOPK_MAX_N", 0)
+
+
+def _ranking_per_user_cuda(model, held_out, evaluated, train, k):
+    """ranking_per_user's values for a model on CUDA: top lists, exclusion and metrics on the device
+    (``_gpu.ranking_metrics``, one warp per user); same definitions and values as the CPU path."""
+    from . import _gpu
+
+    cp = _gpu.cupy_module()
+    users = cp.asarray(evaluated, dtype=cp.int64)
+    if train is None:
+        exclude = (model.seen_indptr_, model.seen_indices_)
+        top, _ = model.recommend(users, n=k)
+    else:
+        seen = _csr_of(train, (model.n_users_, model.n_items_), "train")
+        exclude = (cp.asarray(seen.indptr.astype(np.int64)), cp.asarray(seen.indices.astype(np.int32)))
+        exclude = _gpu.sorted_csr(*exclude)
+        top, _ = _gpu.recommend(model, users, n=k, exclude=exclude)
+    test = (cp.asarray(held_out.indptr.astype(np.int64)), cp.asarray(held_out.indices.astype(np.int32)))
+    return _gpu.ranking_metrics(top, users, test, exclude, model.n_items_).get()
 
 
 def ranking(model, test, train=None, k=10, users=None):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core
+from .. import _core, _gpu
 from .base import NON_NEGATIVE, POSITIVE, POSITIVE_INT, register
+from .device import DeviceMixin
 from .ranking import RankingModel
 
 SOLVERS = ("cg", "cholesky")
@@ -23,7 +24,7 @@ def csr_arrays(matrix, prefix):
 
 
 @register
-class ALS(RankingModel):
+class ALS(DeviceMixin, RankingModel):
     """Implicit-feedback matrix factorisation by alternating least squares (WRMF), with conjugate-gradient
     or exact Cholesky row solves.
 
@@ -76,6 +77,13 @@ class ALS(RankingModel):
         Threads for the row solves (0 = all cores); the result does not depend on it.
     dtype : {"float32", "float64"}
     device : {"auto", "cpu", "cuda"}
+        ``"auto"``: CUDA when socialrec was built with it, a device and CuPy are present and dtype is float32,
+        else the CPU. On CUDA (``cuda/als.cu``) each half-step takes the Gramian from cuBLAS (CuPy) and runs
+        the same ``cg_steps`` CG steps per row as the CPU (one warp per row for ``factors <= 64``, one block
+        above; float32, ``factors <= 2048``); results agree with the CPU's to float32 rounding, not bit for
+        bit. **CUDA runs CG only**: ``solver="cholesky"`` with ``device="cuda"`` raises ``ValueError``
+        (``"auto"`` trains it on the CPU). Parameters are CuPy arrays, and ``fit`` takes
+        ``cupyx.scipy.sparse`` interactions without copying them to the host.
     progress : bool
         Show a progress bar over epochs.
     """
@@ -98,14 +106,31 @@ class ALS(RankingModel):
             raise ValueError(f"{type(self).__name__} needs non-negative interaction values (confidence "
                              f"1 + alpha*r); the training data holds {values[bad]} (stored entry {bad})")
 
+    def _check_extra(self):
+        super()._check_extra()
+        if self.dtype == "float16":
+            raise ValueError(f"{type(self).__name__}: dtype='float16' is not available (the CUDA solve keeps "
+                             "float32 factors); use dtype='float32'")
+
+    def _cuda_training_unsupported(self):
+        if self.solver != "cg":
+            return f"solver={self.solver!r} (CUDA runs the conjugate-gradient solver only)"
+        from .. import _backend
+
+        limit = getattr(_backend.cuda_module(), "ALS_MAX_FACTORS", 2048)
+        if self.factors > limit:
+            return f"factors={self.factors} (the CUDA solve handles up to {limit})"
+        return None
+
     def _init_parameters(self, train, rng):
         def normal(shape, active):
             x = rng.normal(0.0, self.init_std, size=shape).astype(self._np_dtype)
             x[~active] = 0
             return x
 
-        rated_users = np.diff(train.ratings.indptr) > 0
-        rated_items = np.bincount(train.ratings.indices, minlength=train.n_items) > 0
+        # host masks from either a scipy CSR or device ratings (DeviceRatings.getnnz returns NumPy)
+        rated_users = np.asarray(train.ratings.getnnz(axis=1)) > 0
+        rated_items = np.asarray(train.ratings.getnnz(axis=0)) > 0
         return {"user_factors": normal((train.n_users, self.factors), rated_users),
                 "item_factors": normal((train.n_items, self.factors), rated_items)}
 
@@ -114,12 +139,57 @@ class ALS(RankingModel):
                 "cg_steps": int(self.cg_steps), "cholesky": self.solver == "cholesky"}
 
     def _prepare(self, train):
+        if self._device == "cuda":
+            return DeviceMixin._prepare(self, train)  # parameters to the device, then _prepare_cuda
         arrays = csr_arrays(train.ratings, "user_items")
         arrays.update(csr_arrays(train.ratings.T.tocsr(), "item_users"))
         return {"arrays": arrays, "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
+        if self._device == "cuda":
+            return self._run_epoch_cuda(state, settings)
         return getattr(_core, self._kernel)({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
+
+    # -- CUDA (cuda/als.cu) ---------------------------------------------------------------------------------------
+    def _prepare_cuda(self, train):
+        """Device training state: the interactions as CSR by user and by item (int64 offsets, int32 columns,
+        float32 values, columns ascending within a row, as ``csr_arrays`` gives the CPU), built on the device."""
+        cp = _gpu.cupy_module()
+        users, items, values = train.user_item_arrays()
+        users, items = users.astype(cp.int64), items.astype(cp.int64)
+        n_users, n_items = train.ratings.shape
+        return {"user_items": device_csr(users, items, values, n_users, n_items),
+                "item_users": device_csr(items, users, values, n_items, n_users),
+                "row_loss": cp.empty(n_items, dtype=cp.float64), "graph": None, "hyper": self._hyper()}
+
+    def _cuda_half_step(self, rows, X, Y, row_loss=None, graph=None, beta=0.0):
+        """Solves every row of X against the fixed side Y on the device (Gramian Y'Y by cuBLAS via CuPy)."""
+        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+        G = cp.ascontiguousarray(Y.T @ Y, dtype=cp.float32)
+        previous = X.copy() if graph is not None else None  # Jacobi: neighbours from before the half-step
+        g = graph or {}
+        mod.als_half_step(G=_gpu.ptr(G), Y=_gpu.ptr(Y), n_fixed=Y.shape[0], indptr=_gpu.ptr(rows["indptr"]),
+                          indices=_gpu.ptr(rows["indices"]), values=_gpu.ptr(rows["values"]), rows=X.shape[0],
+                          X=_gpu.ptr(X), factors=self.factors, alpha=float(self.alpha),
+                          regularization=float(self.regularization), cg_steps=int(self.cg_steps),
+                          graph_indptr=_gpu.ptr(g.get("indptr")), graph_indices=_gpu.ptr(g.get("indices")),
+                          graph_values=_gpu.ptr(g.get("values")), previous=_gpu.ptr(previous), beta=float(beta),
+                          row_loss=_gpu.ptr(row_loss), stream=_gpu.stream_ptr())
+
+    def _run_epoch_cuda(self, state, settings):
+        cp = _gpu.cupy_module()
+        n = self.n_users_ * self.factors, self.n_items_ * self.factors
+        X = _gpu.require(self.parameters_["user_factors"], np.float32, "user_factors", ndim=2, size=n[0])
+        Y = _gpu.require(self.parameters_["item_factors"], np.float32, "item_factors", ndim=2, size=n[1])
+        beta = float(state["hyper"].get("social_regularization", 0.0))
+        graph = state["graph"] if beta != 0.0 else None  # beta = 0: exactly WRMF, as on the CPU
+        self._cuda_half_step(state["user_items"], X, Y, graph=graph, beta=beta)
+        self._cuda_half_step(state["item_users"], Y, X, row_loss=state["row_loss"])
+        # The item rows' terms hold the whole objective but lambda |X|^2 (and the graph term).
+        loss = cp.sum(state["row_loss"]) + self.regularization * cp.sum(cp.square(X.astype(cp.float64)))
+        if graph is not None:
+            loss = loss + device_laplacian_penalty(X, graph, beta)
+        return float(loss)  # waits for the epoch (same stream)
 
     def _scoring_parts(self):
         return {"user_vectors": self.parameters_["user_factors"], "item_vectors": self.parameters_["item_factors"]}
@@ -128,6 +198,29 @@ class ALS(RankingModel):
         X = np.asarray(self.parameters_["user_factors"], dtype=np.float64)
         Y = np.asarray(self.parameters_["item_factors"], dtype=np.float64)
         return wrmf_objective(X, Y, data.ratings, self.alpha, self.regularization)
+
+
+def device_csr(rows, cols, values, n_rows, n_cols):
+    """CSR arrays on the device from COO triplets (CuPy; int64 rows and columns, no duplicates): int64
+    ``indptr``, int32 ``indices`` ascending within each row, float32 ``values``, and the int64 ``rows``."""
+    cp = _gpu.cupy_module()
+    order = cp.argsort(rows * n_cols + cols)
+    r = rows[order]
+    return {"indptr": cp.searchsorted(r, cp.arange(n_rows + 1, dtype=cp.int64), side="left").astype(cp.int64),
+            "indices": cp.ascontiguousarray(cols[order], dtype=cp.int32),
+            "values": cp.ascontiguousarray(values[order], dtype=cp.float32), "rows": r}
+
+
+def device_laplacian_penalty(X, graph, beta, chunk=1 << 20):
+    """``(β/2) Σ_u Σ_f S_uf ‖x_u − x_f‖²`` on the device, in float64, edges in bounded chunks."""
+    cp = _gpu.cupy_module()
+    rows, cols, values = graph["rows"], graph["indices"], graph["values"]
+    total = cp.zeros((), dtype=cp.float64)
+    for start in range(0, int(values.size), chunk):
+        r, c = rows[start:start + chunk], cols[start:start + chunk]
+        d = X[r].astype(cp.float64) - X[c].astype(cp.float64)
+        total += cp.sum(values[start:start + chunk].astype(cp.float64) * cp.sum(d * d, axis=1))
+    return 0.5 * beta * total
 
 
 def wrmf_objective(X, Y, ratings, alpha, regularization):

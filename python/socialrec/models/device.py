@@ -39,13 +39,6 @@ class DeviceMixin:
             raise ValueError(f"{type(self).__name__}: its CUDA pass supports factors <= {limit} (got "
                              f"{self.factors}); use device='cpu'")
 
-    def _resolve_device(self):
-        where = super()._resolve_device()
-        limit = type(self)._cuda_max_factors
-        if where == "cuda" and limit and self.factors > limit and self.device == "auto":
-            return "cpu"  # device='auto' with more factors than the kernel holds: the CPU takes it
-        return where
-
     # -- placement --------------------------------------------------------------------------------------------
     @property
     def _device(self):
@@ -119,14 +112,19 @@ class DeviceMixin:
 
     def _resolve_device(self, training=False):
         """As ``Model._resolve_device``; for training, a setting the CUDA kernels lack (``_cuda_training_unsupported``)
-        raises a ``ValueError`` under ``device="cuda"`` (before any work) and makes ``"auto"`` pick the CPU."""
+        raises a ``ValueError`` under ``device="cuda"`` (before any work) and makes ``"auto"`` pick the CPU; so does
+        ``factors`` above ``_cuda_max_factors`` under ``"auto"`` (``"cuda"`` raised in ``_check_extra``)."""
         unsupported = self._cuda_training_unsupported() if training and self.device != "cpu" else None
         if unsupported is not None:
             if self.device == "cuda":
                 raise ValueError(f"{type(self).__name__}: {unsupported} is not available with device='cuda' yet "
                                  "(CPU kernels only); use device='cpu' (or 'auto', which trains it on the CPU)")
             return "cpu"
-        return super()._resolve_device(training)
+        where = super()._resolve_device(training)
+        limit = type(self)._cuda_max_factors
+        if where == "cuda" and limit and self.factors > limit and self.device == "auto":
+            return "cpu"  # device='auto' with more factors than the kernel holds: the CPU takes it
+        return where
 
     def _training_data(self, data, trust, device):
         if device == "cuda":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core  # noqa: F401  (the kernel is looked up by name in ALS._run_epoch)
+from .. import _core, _gpu, _interop  # noqa: F401  (the CPU kernel is looked up by name in ALS._run_epoch)
 from .als import ALS, csr_arrays, wrmf_objective
 from .base import NON_NEGATIVE, register
 
@@ -27,6 +27,33 @@ def edge_similarity(trust, normalized=False):
         s = s.multiply(inv[:, None]).multiply(inv[None, :]).tocsr()
         s.sort_indices()
     return s.astype(np.float32)
+
+
+def similarity_arrays(row, col, data, n, normalized, xp=np):
+    """``edge_similarity`` as CSR arrays (int64 ``indptr``, int32 ``indices`` ascending, float32 ``values``)
+    plus the int64 row of each entry (``rows``), from the trust graph's stored entries ``(row, col, data)``,
+    computed with the array module ``xp`` (NumPy or CuPy: the CUDA path builds it on the device). Same
+    values as ``edge_similarity``: a binarised edge weighs ½ each way, both directions sum to 1."""
+    row, col, data = xp.asarray(row).astype(xp.int64), xp.asarray(col).astype(xp.int64), xp.asarray(data)
+    keep = (data != 0) & (row != col)
+    edges = xp.unique(row[keep] * n + col[keep])  # B binarised: each stored edge once, sorted
+    if int(edges.size) == 0:
+        return {"indptr": xp.zeros(n + 1, dtype=xp.int64), "indices": xp.zeros(0, dtype=xp.int32),
+                "values": xp.zeros(0, dtype=xp.float32), "rows": xp.zeros(0, dtype=xp.int64)}
+    r, c = edges // n, edges % n
+    both = xp.concatenate([r * n + c, c * n + r])  # B and B': S = (B + B')/2
+    keys, inverse = xp.unique(both, return_inverse=True)
+    weights = xp.bincount(inverse.ravel(), weights=xp.full(both.size, 0.5), minlength=int(keys.size))
+    rows, cols = keys // n, keys % n
+    if normalized:
+        degree = xp.bincount(rows, weights=weights, minlength=n)
+        inv = xp.zeros(n, dtype=xp.float64)
+        positive = degree > 0
+        inv[positive] = 1.0 / xp.sqrt(degree[positive])
+        weights = weights * inv[rows] * inv[cols]
+    indptr = xp.searchsorted(rows, xp.arange(n + 1, dtype=xp.int64), side="left").astype(xp.int64)
+    return {"indptr": indptr, "indices": cols.astype(xp.int32), "values": weights.astype(xp.float32),
+            "rows": rows}
 
 
 @register
@@ -92,7 +119,33 @@ class SocialALS(ALS):
 
     def _prepare(self, train):
         state = super()._prepare(train)
+        if self._device == "cuda":
+            return state  # ALS._prepare ran _prepare_cuda (below), graph included
         state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
+        return state
+
+    def _prepare_cuda(self, train):
+        """ALS's device state plus the similarity S as device CSR arrays: from a host trust graph (a Dataset,
+        scipy.sparse) by the CPU's ``edge_similarity`` and one upload; from a ``cupyx.scipy.sparse`` (or
+        dense CUDA) trust graph on the device, without a host copy."""
+        cp = _gpu.cupy_module()
+        state = super()._prepare_cuda(train)
+        n, trust = train.ratings.shape[0], train.trust
+        normalized = self.similarity == "normalized"
+        if trust is None:
+            graph = similarity_arrays([], [], [], n, normalized)
+        elif _interop.is_device_input(trust):
+            if not _interop.is_device_sparse(trust):
+                import cupyx.scipy.sparse as csp
+
+                trust = csp.csr_matrix(cp.ascontiguousarray(_interop.as_cupy(trust, "trust"), dtype=cp.float32))
+            coo = trust.tocoo()
+            graph = similarity_arrays(coo.row, coo.col, coo.data, n, normalized, xp=cp)
+        else:  # the CPU path's own arrays, uploaded
+            a = csr_arrays(self._similarity(trust), "s")
+            graph = {"indptr": a["s_indptr"], "indices": a["s_indices"], "values": a["s_values"],
+                     "rows": np.repeat(np.arange(n, dtype=np.int64), np.diff(a["s_indptr"]))}
+        state["graph"] = {k: cp.asarray(v) for k, v in graph.items()}
         return state
 
     def _loss(self, data):

@@ -1,0 +1,184 @@
+"""The Python side of CUDA ALS / SocialALS and of the CUDA ranking metrics, run without a GPU.
+
+Nothing CUDA runs here, so this test swaps in two stand-ins: a NumPy-backed "CuPy" (arrays are an ndarray
+subclass with ``.get()`` and ``.data.ptr``, a real host address) and a "_cuda" module whose ``als_half_step``,
+``ranking_metrics`` and ``topk_select`` read those addresses and run the host checks of the kernels' math
+(``host_als_half_step``, ``host_metrics_ranking``) or ``socialrec.topn``. What it checks is the glue: the
+CSR built "on the device", the Gramians, the Jacobi snapshot, the loss and the graph term, the similarity
+built with CuPy calls, pointer and size plumbing, and the metrics path of a CUDA model; the kernels' own
+parallel code is left to tests/gpu.
+"""
+from __future__ import annotations
+
+import ctypes
+import types
+
+import numpy as np
+import pytest
+
+import socialrec as sr
+from socialrec import _backend, _gpu, topn
+
+real_cuda = _backend.cuda_module()
+pytestmark = pytest.mark.skipif(real_cuda is None, reason="socialrec was built without CUDA (host checks)")
+
+
+class FakeArray(np.ndarray):
+    """A host array that passes for a CuPy array (module name, .get(), .data.ptr)."""
+
+    def get(self):
+        return np.array(self)
+
+    @property
+    def data(self):
+        return types.SimpleNamespace(ptr=self.__array_interface__["data"][0])
+
+
+FakeArray.__module__ = "cupy"
+
+
+def _wrap(x):
+    if isinstance(x, np.ndarray) and not isinstance(x, FakeArray):
+        return x.view(FakeArray)
+    if isinstance(x, tuple):
+        return tuple(_wrap(v) for v in x)
+    return x
+
+
+class FakeCupy(types.ModuleType):
+    def __init__(self):
+        super().__init__("cupy")
+        self.ndarray = FakeArray
+        self.cuda = types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0))
+
+    def __getattr__(self, name):
+        attr = getattr(np, name)
+        if callable(attr) and not isinstance(attr, type):
+            return lambda *a, **kw: _wrap(attr(*a, **kw))
+        return attr
+
+
+def view(address, dtype, count):
+    """The `count` elements of `dtype` at a host address (a writable view)."""
+    dtype = np.dtype(dtype)
+    if address == 0:
+        return None
+    buffer = (ctypes.c_byte * (dtype.itemsize * count)).from_address(address)
+    return np.frombuffer(buffer, dtype=dtype, count=count)
+
+
+def fake_als_half_step(G, Y, n_fixed, indptr, indices, values, rows, X, factors, alpha, regularization, cg_steps,
+                       graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream):
+    k = factors
+    p = view(indptr, np.int64, rows + 1)
+    nnz = int(p[-1])
+    graph = {}
+    if graph_indptr:
+        gp = view(graph_indptr, np.int64, rows + 1)
+        g_nnz = int(gp[-1])
+        graph = dict(graph_indptr=gp, graph_indices=view(graph_indices, np.int32, g_nnz),
+                     graph_values=view(graph_values, np.float32, g_nnz),
+                     previous=view(previous, np.float32, rows * k).reshape(rows, k), beta=beta)
+    x = view(X, np.float32, rows * k).reshape(rows, k)
+    new, loss = real_cuda.host_als_half_step(view(G, np.float32, k * k).reshape(k, k),
+                                             view(Y, np.float32, n_fixed * k).reshape(n_fixed, k), p,
+                                             view(indices, np.int32, nnz), view(values, np.float32, nnz), x,
+                                             alpha, regularization, cg_steps, **graph)
+    x[...] = new
+    if row_loss:
+        view(row_loss, np.float64, rows)[...] = loss
+
+
+def fake_ranking_metrics(top_ids, rows, k, users, test_indptr, test_indices, exclude_indptr, exclude_indices,
+                         n_items, out, stream):
+    u = view(users, np.int64, rows)
+    n_users = int(u.max()) + 1
+    tp = view(test_indptr, np.int64, n_users + 1)
+    ex = {}
+    if exclude_indptr:
+        ep = view(exclude_indptr, np.int64, n_users + 1)
+        ex = dict(exclude_indptr=ep, exclude_indices=view(exclude_indices, np.int32, int(ep[-1])))
+    values = real_cuda.host_metrics_ranking(view(top_ids, np.int64, rows * k).reshape(rows, k), u, tp,
+                                            view(test_indices, np.int32, int(tp[-1])), n_items=n_items, **ex)
+    view(out, np.float64, rows * 6)[...] = values.ravel()
+
+
+def fake_topk_select(scores, rows, cols, ld, row_ids, excl_indptr, excl_indices, candidates, n, out_ids,
+                     out_scores, stream):
+    block = view(scores, np.float32, rows * ld).reshape(rows, ld)[:, :cols].copy()
+    ids_of_rows = view(row_ids, np.int64, rows) if row_ids else np.arange(rows)
+    cand = view(candidates, np.int64, cols) if candidates else None
+    for r in range(rows):
+        if excl_indptr:
+            lo, hi = view(excl_indptr + 8 * int(ids_of_rows[r]), np.int64, 2)
+            items = view(excl_indices + 4 * int(lo), np.int32, int(hi - lo)) if hi > lo else np.zeros(0, np.int32)
+            cols_out = items if cand is None else np.searchsorted(cand, items)[np.isin(items, cand)]
+            block[r, cols_out[cols_out < cols]] = -np.inf
+    ids, top = topn.select_top(block, n)
+    if cand is not None:
+        ids = np.where(ids >= 0, cand[np.maximum(ids, 0)], -1)
+    view(out_ids, np.int64, rows * n)[...] = ids.ravel()
+    view(out_scores, np.float32, rows * n)[...] = top.ravel()
+
+
+@pytest.fixture
+def fake_device(monkeypatch):
+    cp = FakeCupy()
+    mod = types.SimpleNamespace(als_half_step=fake_als_half_step, ranking_metrics=fake_ranking_metrics,
+                                topk_select=fake_topk_select, TOPK_MAX_N=2048, ALS_MAX_FACTORS=2048,
+                                archs=["90"], cuda_version=13000, devices=lambda: ["fake"])
+    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
+    monkeypatch.setattr(_backend, "cuda_module", lambda: mod)
+    monkeypatch.setattr(_backend, "_probe", lambda: (["fake"], None))
+    monkeypatch.setattr(_backend, "cupy_version", lambda: "fake")
+    return cp
+
+
+@pytest.fixture(scope="module")
+def split():
+    ds = sr.datasets.synthetic(n_users=300, n_items=150, density=0.05, seed=4).binarized()
+    return sr.split.train_test_split(ds, test_size=0.2, seed=0)
+
+
+@pytest.mark.parametrize("cls, extra", [(sr.ALS, {}), (sr.SocialALS, {"social_regularization": 2.0}),
+                                        (sr.SocialALS, {"social_regularization": 2.0, "similarity": "normalized"}),
+                                        (sr.SocialALS, {"social_regularization": 0.0})])
+def test_fit_on_the_fake_device_matches_the_cpu(fake_device, split, cls, extra):
+    train, test = split
+    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    cpu = cls(device="cpu", **params).fit(train)
+    dev = cls(device="cuda", **params).fit(train)
+    assert dev.device_ == "cuda" and isinstance(dev.parameters_["user_factors"], FakeArray)
+    for key in ("user_factors", "item_factors"):
+        ref = cpu.parameters_[key]
+        np.testing.assert_allclose(dev.parameters_[key].get(), ref, rtol=0, atol=1e-3 * np.abs(ref).max())
+    for a, b in zip(dev.history, cpu.history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+    # metrics through the device path (lists, exclusion and metrics via the stand-ins) equal the CPU's
+    for kwargs in ({}, {"train": train}):
+        got = sr.metrics.ranking(dev, test, k=10, **kwargs)
+        ref = sr.metrics.ranking(dev._host_copy(), test, k=10, **kwargs)
+        for name, value in ref.items():
+            assert got[name] == pytest.approx(value, rel=1e-12, nan_ok=True), name
+
+
+def test_device_similarity_and_cholesky_on_the_fake_device(fake_device, split):
+    train, _ = split
+    from socialrec.models.social_als import edge_similarity, similarity_arrays
+
+    coo = train.trust.tocoo()
+    g = similarity_arrays(fake_device.asarray(coo.row), fake_device.asarray(coo.col), fake_device.asarray(coo.data),
+                          train.n_users, True, xp=fake_device)
+    S = edge_similarity(train.trust, normalized=True)
+    np.testing.assert_array_equal(g["values"].get(), S.data)
+    with pytest.raises(ValueError, match="solver='cholesky'"):
+        sr.ALS(device="cuda", solver="cholesky").fit(train)
+
+
+def test_metrics_above_the_device_selection_limit_use_the_host_copy(fake_device, split, monkeypatch):
+    train, test = split
+    model = sr.ALS(device="cuda", factors=8, epochs=2, alpha=4.0, regularization=0.3).fit(train)
+    monkeypatch.setattr(_backend.cuda_module(), "TOPK_MAX_N", 5)  # k = 10 is above it: the CPU path
+    got = sr.metrics.ranking(model, test, k=10)
+    ref = sr.metrics.ranking(model._host_copy(), test, k=10)
+    assert got == pytest.approx(ref, nan_ok=True)
