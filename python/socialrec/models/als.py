@@ -138,16 +138,12 @@ class ALS(DeviceMixin, RankingModel):
         return {"factors": self.factors, "alpha": float(self.alpha), "regularization": float(self.regularization),
                 "cg_steps": int(self.cg_steps), "cholesky": self.solver == "cholesky"}
 
-    def _prepare(self, train):
-        if self._device == "cuda":
-            return DeviceMixin._prepare(self, train)  # parameters to the device, then _prepare_cuda
+    def _prepare(self, train):  # CPU state; on CUDA, fit calls _prepare_cuda instead (DeviceMixin)
         arrays = csr_arrays(train.ratings, "user_items")
         arrays.update(csr_arrays(train.ratings.T.tocsr(), "item_users"))
         return {"arrays": arrays, "hyper": self._hyper()}
 
-    def _run_epoch(self, state, settings):
-        if self._device == "cuda":
-            return self._run_epoch_cuda(state, settings)
+    def _run_epoch(self, state, settings):  # on CUDA, fit calls _run_epoch_cuda instead
         return getattr(_core, self._kernel)({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
     # -- CUDA (cuda/als.cu) ---------------------------------------------------------------------------------------

@@ -119,8 +119,6 @@ class SocialALS(ALS):
 
     def _prepare(self, train):
         state = super()._prepare(train)
-        if self._device == "cuda":
-            return state  # ALS._prepare ran _prepare_cuda (below), graph included
         state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
         return state
 
