@@ -41,7 +41,8 @@ BENCHMARKS = {
 def run_one(name, quick, out):
     cmd = [sys.executable, os.path.join(HERE, f"{name}.py")] + (["--quick"] if quick else []) + ["--out", out]
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(HERE, "..", "python"), env.get("PYTHONPATH")]))
+    if env.get("SOCIALREC_BENCH_INSTALLED") != "1":  # else: the installed socialrec (see _common.py)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(HERE, "..", "python"), env.get("PYTHONPATH")]))
     limit = BENCHMARKS[name] // (3 if quick else 1)
     start = time.perf_counter()
     log_path = os.path.join(out, f"{name}.log")
