@@ -713,6 +713,25 @@ void begin_pass(double* loss, const char* name, std::int32_t factors, std::int64
 }
 
 template <class T>
+struct StorageTag {
+    using type = T;
+};
+
+// The common tail of an ordered pass's entry point: zero the loss, then, unless there is nothing to do,
+// launch(StorageTag<T>{}, order) with T the factors' storage type and the epoch's chunk order.
+template <class Args, class Launch>
+void run_ordered_pass(const Args& a, const char* name, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream,
+                      Launch launch) {
+    begin_pass(a.loss, name, a.factors, a.n, stream);
+    if (a.n == 0) return;
+    const Order order = order_of(a.n, seed, epoch, a.pass);
+    if (a.storage == Storage::float16)
+        launch(StorageTag<__half>{}, order);
+    else
+        launch(StorageTag<float>{}, order);
+}
+
+template <class T>
 struct LogisticLaunch {
     const LogisticPassArgs& a;
     const LogisticHyper<T>& h;
@@ -881,37 +900,25 @@ void logistic_pair_epoch(const LogisticPassArgs& a, std::uint64_t seed, std::int
         for (int s = 0; s < a.n_sides; ++s)
             if (!a.sides[s].A || !a.sides[s].B) throw std::invalid_argument("logistic_pair_epoch: null factor pointer");
     }
-    begin_pass(a.loss, "logistic_pair_epoch", a.factors, a.n, stream);
-    if (a.n == 0) return;
-    const Order order = order_of(a.n, seed, epoch, a.pass);
-    if (a.storage == Storage::float16)
-        logistic_launch<__half>(a, order, stream);
-    else
-        logistic_launch<float>(a, order, stream);
+    run_ordered_pass(a, "logistic_pair_epoch", seed, epoch, stream, [&](auto tag, const Order& order) {
+        logistic_launch<typename decltype(tag)::type>(a, order, stream);
+    });
 }
 
 void soreg_edge_epoch(const EdgePassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
     if (a.n > 0 && (!a.a || !a.b || !a.values || !a.user_factors))
         throw std::invalid_argument("soreg_edge_epoch: null record or factor pointer");
-    begin_pass(a.loss, "soreg_edge_epoch", a.factors, a.n, stream);
-    if (a.n == 0) return;
-    const Order order = order_of(a.n, seed, epoch, a.pass);
-    if (a.storage == Storage::float16)
-        edge_launch<__half>(a, order, stream);
-    else
-        edge_launch<float>(a, order, stream);
+    run_ordered_pass(a, "soreg_edge_epoch", seed, epoch, stream, [&](auto tag, const Order& order) {
+        edge_launch<typename decltype(tag)::type>(a, order, stream);
+    });
 }
 
 void mean_pull_epoch(const MeanPullArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
     if (a.n > 0 && (!a.users || !a.offsets || !a.neighbours || !a.weights || !a.user_factors))
         throw std::invalid_argument("mean_pull_epoch: null user, neighbour or factor pointer");
-    begin_pass(a.loss, "mean_pull_epoch", a.factors, a.n, stream);
-    if (a.n == 0) return;
-    const Order order = order_of(a.n, seed, epoch, a.pass);
-    if (a.storage == Storage::float16)
-        mean_pull_launch<__half>(a, order, stream);
-    else
-        mean_pull_launch<float>(a, order, stream);
+    run_ordered_pass(a, "mean_pull_epoch", seed, epoch, stream, [&](auto tag, const Order& order) {
+        mean_pull_launch<typename decltype(tag)::type>(a, order, stream);
+    });
 }
 
 void svdpp_epoch(const SVDppPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
@@ -925,13 +932,9 @@ void svdpp_epoch(const SVDppPassArgs& a, std::uint64_t seed, std::int64_t epoch,
     if (any_trust && !all_trust)
         throw std::invalid_argument("svdpp_epoch: TrustSVD needs all of trustee_factors, trust_offsets, trustees, "
                                     "item_weight and trustee_weight");
-    begin_pass(a.loss, "svdpp_epoch", a.factors, a.n, stream);
-    if (a.n == 0) return;
-    const Order order = order_of(a.n, seed, epoch, a.pass);
-    if (a.storage == Storage::float16)
-        svdpp_launch<__half>(a, order, stream);
-    else
-        svdpp_launch<float>(a, order, stream);
+    run_ordered_pass(a, "svdpp_epoch", seed, epoch, stream, [&](auto tag, const Order& order) {
+        svdpp_launch<typename decltype(tag)::type>(a, order, stream);
+    });
 }
 
 void trust_link_epoch(const TrustLinkPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
@@ -940,13 +943,9 @@ void trust_link_epoch(const TrustLinkPassArgs& a, std::uint64_t seed, std::int64
     if (a.n > 0 && (!a.trusters || !a.offsets || !a.trustees || !a.values || !a.trustee_weight ||
                     !a.user_factors || !a.trustee_factors))
         throw std::invalid_argument("trust_link_epoch: null edge, weight or factor pointer");
-    begin_pass(a.loss, "trust_link_epoch", a.factors, a.n, stream);
-    if (a.n == 0) return;
-    const Order order = order_of(a.n, seed, epoch, a.pass);
-    if (a.storage == Storage::float16)
-        trust_link_launch<__half>(a, order, stream);
-    else
-        trust_link_launch<float>(a, order, stream);
+    run_ordered_pass(a, "trust_link_epoch", seed, epoch, stream, [&](auto tag, const Order& order) {
+        trust_link_launch<typename decltype(tag)::type>(a, order, stream);
+    });
 }
 
 void rste_epoch(const RSTEPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
@@ -955,13 +954,9 @@ void rste_epoch(const RSTEPassArgs& a, std::uint64_t seed, std::int64_t epoch, c
     if (a.n > 0 && (!a.users || !a.offsets || !a.items || !a.values || !a.trust_offsets || !a.trustees ||
                     !a.trust_weights || !a.user_factors || !a.item_factors))
         throw std::invalid_argument("rste_epoch: null rating, trust or factor pointer");
-    begin_pass(a.loss, "rste_epoch", a.factors, a.n, stream);
-    if (a.n == 0) return;
-    const Order order = order_of(a.n, seed, epoch, a.pass);
-    if (a.storage == Storage::float16)
-        rste_launch<__half>(a, order, stream);
-    else
-        rste_launch<float>(a, order, stream);
+    run_ordered_pass(a, "rste_epoch", seed, epoch, stream, [&](auto tag, const Order& order) {
+        rste_launch<typename decltype(tag)::type>(a, order, stream);
+    });
 }
 
 void ranking_epoch(const RankingPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {

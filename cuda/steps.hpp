@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "socialrec/sorted_search.hpp"
+
 #if defined(__CUDACC__)
 #define SOCIALREC_HD __host__ __device__ __forceinline__
 #else
@@ -269,18 +271,7 @@ SOCIALREC_HD CounterStream sample_stream(std::uint64_t key, std::uint64_t sample
     return {mix64(key + (sample + 1) * kGolden)};
 }
 
-// Branch-free binary search of a sorted list (sampling.hpp ItemRow::contains).
-SOCIALREC_HD bool sorted_contains(const std::int32_t* first, std::int64_t size, std::int32_t item) {
-    if (size <= 0) return false;
-    const std::int32_t* base = first;
-    std::int64_t n = size;
-    while (n > 1) {
-        const std::int64_t half = n / 2;
-        base = (base[half] <= item) ? base + half : base;
-        n -= half;
-    }
-    return *base == item;
-}
+using socialrec::sorted_contains;  // cpp/include/socialrec/sorted_search.hpp (host and device)
 
 struct RankingSample {
     std::int32_t user, item, social, negative;  // social = -1: BPR's triple

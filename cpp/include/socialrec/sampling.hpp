@@ -10,6 +10,7 @@
 
 #include "socialrec/isa.hpp"
 #include "socialrec/rng.hpp"
+#include "socialrec/sorted_search.hpp"
 
 namespace socialrec {
 
@@ -28,18 +29,7 @@ struct Interactions {
 struct ItemRow {
     const std::int32_t* first;
     std::int64_t size;
-    // Branch-free binary search: the outcome of each probe is random, so branches would mispredict.
-    bool contains(std::int32_t item) const {
-        if (size == 0) return false;
-        const std::int32_t* base = first;
-        std::int64_t n = size;
-        while (n > 1) {
-            const std::int64_t half = n / 2;
-            base = (base[half] <= item) ? base + half : base;
-            n -= half;
-        }
-        return *base == item;
-    }
+    bool contains(std::int32_t item) const { return sorted_contains(first, size, item); }
 };
 
 }  // namespace socialrec
