@@ -34,6 +34,21 @@ Order order_of(std::int64_t n, std::uint64_t seed, std::int64_t epoch, std::uint
     return Order{c.chunks, c.a, c.b};
 }
 
+// Visits the ids of one epoch's chunk order, a warp per id: warps take chunks of 32 consecutive entries of
+// `ids` in the order's sequence, then every lane calls visit(id) for each of the chunk's ids in turn.
+template <class Visit>
+__device__ __forceinline__ void for_each_in_order(const std::int32_t* __restrict__ ids, std::int64_t n,
+                                                  const Order& order, Visit&& visit) {
+    const int lane = lane_id();
+    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
+        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
+        const std::int64_t idx = first + lane;
+        const int mine = idx < n ? ids[idx] : 0;
+        const int count = int(min(std::int64_t(kWarp), n - first));
+        for (int j = 0; j < count; ++j) visit(__shfl_sync(kFullMask, mine, j));
+    }
+}
+
 // Rows are handled in slices of 32 V elements (V per lane). RESIDENT: the row fits one slice (k <= 32 V) and
 // a step that needs a reduction before its update keeps the slice in registers; otherwise it reads the
 // slices twice (reduce, then update).
@@ -200,45 +215,38 @@ __global__ void __launch_bounds__(kBlock)
     const int k = h.row.k;
     const float step_size = h.gamma * h.weight;
     double loss = 0.0;
-    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
-        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
-        const std::int64_t idx = first + lane;
-        const int mine = idx < n ? users[idx] : 0;
-        const int count = int(min(std::int64_t(kWarp), n - first));
-        for (int j = 0; j < count; ++j) {
-            const int u = __shfl_sync(kFullMask, mine, j);
-            const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
-            T* own_row = h.U + std::int64_t(u) * k;
-            float squared = 0.0f;
-            for (int base = 0; base < k; base += kWarp * V) {
-                float own[V], d[V], y[V];
-                load_slice<T, V>(own_row + base, lane, k - base, h.row.full, own);
+    for_each_in_order(users, n, order, [&](const int u) {
+        const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
+        T* own_row = h.U + std::int64_t(u) * k;
+        float squared = 0.0f;
+        for (int base = 0; base < k; base += kWarp * V) {
+            float own[V], d[V], y[V];
+            load_slice<T, V>(own_row + base, lane, k - base, h.row.full, own);
 #pragma unroll
-                for (int e = 0; e < V; ++e) d[e] = own[e];
-                for (std::int64_t e = begin; e < end; ++e) {  // D = U_u - sum_v w_v U_v (this slice)
-                    const float w = h.weights[e];
-                    load_slice<T, V>(h.U + std::int64_t(h.neighbours[e]) * k + base, lane, k - base, h.row.full, y);
+            for (int e = 0; e < V; ++e) d[e] = own[e];
+            for (std::int64_t e = begin; e < end; ++e) {  // D = U_u - sum_v w_v U_v (this slice)
+                const float w = h.weights[e];
+                load_slice<T, V>(h.U + std::int64_t(h.neighbours[e]) * k + base, lane, k - base, h.row.full, y);
 #pragma unroll
-                    for (int f = 0; f < V; ++f) d[f] = step::mean_pull_accumulate(d[f], w, y[f]);
-                }
-#pragma unroll
-                for (int f = 0; f < V; ++f) {
-                    squared = fmaf(d[f], d[f], squared);
-                    own[f] = step::mean_pull_own(own[f], d[f], step_size);
-                }
-                store_slice<T, V>(own_row + base, lane, k - base, h.row.full, own);
-                for (std::int64_t e = begin; e < end; ++e) {
-                    const float w = h.weights[e];
-                    T* v_row = h.U + std::int64_t(h.neighbours[e]) * k + base;
-                    load_slice<T, V>(v_row, lane, k - base, h.row.full, y);
-#pragma unroll
-                    for (int f = 0; f < V; ++f) y[f] = step::mean_pull_neighbour(y[f], d[f], step_size, w);
-                    store_slice<T, V>(v_row, lane, k - base, h.row.full, y);
-                }
+                for (int f = 0; f < V; ++f) d[f] = step::mean_pull_accumulate(d[f], w, y[f]);
             }
-            loss += step::mean_pull_term(h.weight, detail::warp_sum(squared));
+#pragma unroll
+            for (int f = 0; f < V; ++f) {
+                squared = fmaf(d[f], d[f], squared);
+                own[f] = step::mean_pull_own(own[f], d[f], step_size);
+            }
+            store_slice<T, V>(own_row + base, lane, k - base, h.row.full, own);
+            for (std::int64_t e = begin; e < end; ++e) {
+                const float w = h.weights[e];
+                T* v_row = h.U + std::int64_t(h.neighbours[e]) * k + base;
+                load_slice<T, V>(v_row, lane, k - base, h.row.full, y);
+#pragma unroll
+                for (int f = 0; f < V; ++f) y[f] = step::mean_pull_neighbour(y[f], d[f], step_size, w);
+                store_slice<T, V>(v_row, lane, k - base, h.row.full, y);
+            }
         }
-    }
+        loss += step::mean_pull_term(h.weight, detail::warp_sum(squared));
+    });
     detail::add_block_loss(loss, loss_out);
 }
 
@@ -274,127 +282,120 @@ __global__ void __launch_bounds__(kBlock)
     const int k = h.row.k;
     const bool trust_aware = h.item_weight != nullptr;  // TrustSVD (uniform over the grid)
     double loss = 0.0;
-    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
-        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
-        const std::int64_t idx = first + lane;
-        const int mine = idx < n ? users[idx] : 0;
-        const int count = int(min(std::int64_t(kWarp), n - first));
-        for (int j = 0; j < count; ++j) {
-            const int u = __shfl_sync(kFullMask, mine, j);
-            const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
-            const std::int64_t m = end - begin;
-            const float s = step::inverse_sqrt_count(m);
-            T* p_row = h.P + std::int64_t(u) * k;
-            float p[V], z[V], g[V], x[V];
-            load_slice<T, V>(p_row, lane, k, h.row.full, p);
+    for_each_in_order(users, n, order, [&](const int u) {
+        const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
+        const std::int64_t m = end - begin;
+        const float s = step::inverse_sqrt_count(m);
+        T* p_row = h.P + std::int64_t(u) * k;
+        float p[V], z[V], g[V], x[V];
+        load_slice<T, V>(p_row, lane, k, h.row.full, p);
 #pragma unroll
-            for (int f = 0; f < V; ++f) z[f] = g[f] = 0.0f;
-            for (std::int64_t base = begin; base < end; base += kWarp) {  // z = n^-1/2 sum_j y_j
-                const int item = base + lane < end ? h.items[base + lane] : 0;
-                const int c = int(min(std::int64_t(kWarp), end - base));
-                for (int r = 0; r < c; ++r) {
-                    load_slice<T, V>(h.Y + std::int64_t(__shfl_sync(kFullMask, item, r)) * k, lane, k, h.row.full, x);
+        for (int f = 0; f < V; ++f) z[f] = g[f] = 0.0f;
+        for (std::int64_t base = begin; base < end; base += kWarp) {  // z = n^-1/2 sum_j y_j
+            const int item = base + lane < end ? h.items[base + lane] : 0;
+            const int c = int(min(std::int64_t(kWarp), end - base));
+            for (int r = 0; r < c; ++r) {
+                load_slice<T, V>(h.Y + std::int64_t(__shfl_sync(kFullMask, item, r)) * k, lane, k, h.row.full, x);
 #pragma unroll
-                    for (int f = 0; f < V; ++f) z[f] += x[f];
-                }
-            }
-#pragma unroll
-            for (int f = 0; f < V; ++f) z[f] *= s;
-            std::int64_t t_begin = 0, t_end = 0;
-            float s_trust = 0.0f;
-            if (trust_aware) {  // z += |T_u|^-1/2 sum_v w_v
-                t_begin = h.trust_offsets[u];
-                t_end = h.trust_offsets[std::int64_t(u) + 1];
-                if (t_end > t_begin) {
-                    s_trust = step::inverse_sqrt_count(t_end - t_begin);
-                    float sum[V];
-#pragma unroll
-                    for (int f = 0; f < V; ++f) sum[f] = 0.0f;
-                    for (std::int64_t e = t_begin; e < t_end; ++e) {
-                        load_slice<T, V>(h.W + std::int64_t(h.trustees[e]) * k, lane, k, h.row.full, x);
-#pragma unroll
-                        for (int f = 0; f < V; ++f) sum[f] += x[f];
-                    }
-#pragma unroll
-                    for (int f = 0; f < V; ++f) z[f] = fmaf(s_trust, sum[f], z[f]);
-                }
-            }
-            const float lambda_p = trust_aware ? h.lambda * s : h.lambda;
-            const float lambda_bu = trust_aware ? h.lambda_b * s : h.lambda_b;
-            float b_u = h.bu[u];  // every lane: the warp alone steps u, so b_u and p_u stay in registers
-            for (std::int64_t base = begin; base < end; base += kWarp) {
-                const int item = base + lane < end ? h.items[base + lane] : 0;
-                const float value = base + lane < end ? h.values[base + lane] : 0.0f;
-                const int c = int(min(std::int64_t(kWarp), end - base));
-                for (int r = 0; r < c; ++r) {
-                    const int i = __shfl_sync(kFullMask, item, r);
-                    const float rating = __shfl_sync(kFullMask, value, r);
-                    const float c_i = trust_aware ? h.item_weight[i] : 1.0f;
-                    const float lambda_q = h.lambda * c_i, lambda_bi = h.lambda_b * c_i;
-                    T* q_row = h.Q + std::int64_t(i) * k;
-                    const float b_i = h.bi[i];
-                    load_slice<T, V>(q_row, lane, k, h.row.full, x);
-                    float dot_pq = 0.0f, dot_zq = 0.0f, norm_p = 0.0f, norm_q = 0.0f;
-#pragma unroll
-                    for (int f = 0; f < V; ++f) {
-                        dot_pq = fmaf(p[f], x[f], dot_pq);
-                        dot_zq = fmaf(z[f], x[f], dot_zq);
-                        norm_p = fmaf(p[f], p[f], norm_p);
-                        norm_q = fmaf(x[f], x[f], norm_q);
-                    }
-                    detail::warp_sum2(dot_pq, dot_zq);
-                    detail::warp_sum2(norm_p, norm_q);
-                    const float e = step::svdpp_error(rating, h.mu, b_u, b_i, dot_pq, dot_zq);
-#pragma unroll
-                    for (int f = 0; f < V; ++f)
-                        step::svdpp_element(p[f], x[f], g[f], z[f], e, h.gamma, lambda_p, lambda_q);
-                    store_slice<T, V>(q_row, lane, k, h.row.full, x);
-                    loss += step::svdpp_term(e, lambda_p, norm_p, lambda_q, norm_q, lambda_bu, b_u, lambda_bi, b_i);
-                    if (lane == 0) h.bi[i] = step::bias_element(b_i, e, h.gamma, lambda_bi);
-                    b_u = step::bias_element(b_u, e, h.gamma, lambda_bu);
-                }
-            }
-            store_slice<T, V>(p_row, lane, k, h.row.full, p);
-            if (lane == 0) h.bu[u] = b_u;
-            for (std::int64_t base = begin; base < end; base += kWarp) {  // the group's y step
-                const int item = base + lane < end ? h.items[base + lane] : 0;
-                const int c = int(min(std::int64_t(kWarp), end - base));
-                for (int r = 0; r < c; ++r) {
-                    const int i = __shfl_sync(kFullMask, item, r);
-                    const float lambda_y = trust_aware ? h.lambda * h.item_weight[i] : h.lambda;
-                    const float shrink = step::proximal_shrink(h.gamma, m, lambda_y);
-                    T* y_row = h.Y + std::int64_t(i) * k;
-                    load_slice<T, V>(y_row, lane, k, h.row.full, x);
-                    float norm_y = 0.0f;
-#pragma unroll
-                    for (int f = 0; f < V; ++f) {
-                        norm_y = fmaf(x[f], x[f], norm_y);
-                        x[f] = step::proximal_element(x[f], g[f], h.gamma, s, shrink);
-                    }
-                    store_slice<T, V>(y_row, lane, k, h.row.full, x);
-                    loss += step::group_penalty_term(m, lambda_y, detail::warp_sum(norm_y));
-                }
-            }
-            if (trust_aware && t_end > t_begin) {  // the trustees' w step with the same gradient
-                const float gamma_s = h.gamma * s_trust;
-                for (std::int64_t e = t_begin; e < t_end; ++e) {
-                    const int v = h.trustees[e];
-                    const float lambda_w = h.lambda * h.trustee_weight[v];
-                    const float shrink = step::proximal_shrink(h.gamma, m, lambda_w);
-                    T* w_row = h.W + std::int64_t(v) * k;
-                    load_slice<T, V>(w_row, lane, k, h.row.full, x);
-                    float norm_w = 0.0f;
-#pragma unroll
-                    for (int f = 0; f < V; ++f) {
-                        norm_w = fmaf(x[f], x[f], norm_w);
-                        x[f] = step::trust_w_element(x[f], g[f], gamma_s, shrink);
-                    }
-                    store_slice<T, V>(w_row, lane, k, h.row.full, x);
-                    loss += step::group_penalty_term(m, lambda_w, detail::warp_sum(norm_w));
-                }
+                for (int f = 0; f < V; ++f) z[f] += x[f];
             }
         }
-    }
+#pragma unroll
+        for (int f = 0; f < V; ++f) z[f] *= s;
+        std::int64_t t_begin = 0, t_end = 0;
+        float s_trust = 0.0f;
+        if (trust_aware) {  // z += |T_u|^-1/2 sum_v w_v
+            t_begin = h.trust_offsets[u];
+            t_end = h.trust_offsets[std::int64_t(u) + 1];
+            if (t_end > t_begin) {
+                s_trust = step::inverse_sqrt_count(t_end - t_begin);
+                float sum[V];
+#pragma unroll
+                for (int f = 0; f < V; ++f) sum[f] = 0.0f;
+                for (std::int64_t e = t_begin; e < t_end; ++e) {
+                    load_slice<T, V>(h.W + std::int64_t(h.trustees[e]) * k, lane, k, h.row.full, x);
+#pragma unroll
+                    for (int f = 0; f < V; ++f) sum[f] += x[f];
+                }
+#pragma unroll
+                for (int f = 0; f < V; ++f) z[f] = fmaf(s_trust, sum[f], z[f]);
+            }
+        }
+        const float lambda_p = trust_aware ? h.lambda * s : h.lambda;
+        const float lambda_bu = trust_aware ? h.lambda_b * s : h.lambda_b;
+        float b_u = h.bu[u];  // every lane: the warp alone steps u, so b_u and p_u stay in registers
+        for (std::int64_t base = begin; base < end; base += kWarp) {
+            const int item = base + lane < end ? h.items[base + lane] : 0;
+            const float value = base + lane < end ? h.values[base + lane] : 0.0f;
+            const int c = int(min(std::int64_t(kWarp), end - base));
+            for (int r = 0; r < c; ++r) {
+                const int i = __shfl_sync(kFullMask, item, r);
+                const float rating = __shfl_sync(kFullMask, value, r);
+                const float c_i = trust_aware ? h.item_weight[i] : 1.0f;
+                const float lambda_q = h.lambda * c_i, lambda_bi = h.lambda_b * c_i;
+                T* q_row = h.Q + std::int64_t(i) * k;
+                const float b_i = h.bi[i];
+                load_slice<T, V>(q_row, lane, k, h.row.full, x);
+                float dot_pq = 0.0f, dot_zq = 0.0f, norm_p = 0.0f, norm_q = 0.0f;
+#pragma unroll
+                for (int f = 0; f < V; ++f) {
+                    dot_pq = fmaf(p[f], x[f], dot_pq);
+                    dot_zq = fmaf(z[f], x[f], dot_zq);
+                    norm_p = fmaf(p[f], p[f], norm_p);
+                    norm_q = fmaf(x[f], x[f], norm_q);
+                }
+                detail::warp_sum2(dot_pq, dot_zq);
+                detail::warp_sum2(norm_p, norm_q);
+                const float e = step::svdpp_error(rating, h.mu, b_u, b_i, dot_pq, dot_zq);
+#pragma unroll
+                for (int f = 0; f < V; ++f)
+                    step::svdpp_element(p[f], x[f], g[f], z[f], e, h.gamma, lambda_p, lambda_q);
+                store_slice<T, V>(q_row, lane, k, h.row.full, x);
+                loss += step::svdpp_term(e, lambda_p, norm_p, lambda_q, norm_q, lambda_bu, b_u, lambda_bi, b_i);
+                if (lane == 0) h.bi[i] = step::bias_element(b_i, e, h.gamma, lambda_bi);
+                b_u = step::bias_element(b_u, e, h.gamma, lambda_bu);
+            }
+        }
+        store_slice<T, V>(p_row, lane, k, h.row.full, p);
+        if (lane == 0) h.bu[u] = b_u;
+        for (std::int64_t base = begin; base < end; base += kWarp) {  // the group's y step
+            const int item = base + lane < end ? h.items[base + lane] : 0;
+            const int c = int(min(std::int64_t(kWarp), end - base));
+            for (int r = 0; r < c; ++r) {
+                const int i = __shfl_sync(kFullMask, item, r);
+                const float lambda_y = trust_aware ? h.lambda * h.item_weight[i] : h.lambda;
+                const float shrink = step::proximal_shrink(h.gamma, m, lambda_y);
+                T* y_row = h.Y + std::int64_t(i) * k;
+                load_slice<T, V>(y_row, lane, k, h.row.full, x);
+                float norm_y = 0.0f;
+#pragma unroll
+                for (int f = 0; f < V; ++f) {
+                    norm_y = fmaf(x[f], x[f], norm_y);
+                    x[f] = step::proximal_element(x[f], g[f], h.gamma, s, shrink);
+                }
+                store_slice<T, V>(y_row, lane, k, h.row.full, x);
+                loss += step::group_penalty_term(m, lambda_y, detail::warp_sum(norm_y));
+            }
+        }
+        if (trust_aware && t_end > t_begin) {  // the trustees' w step with the same gradient
+            const float gamma_s = h.gamma * s_trust;
+            for (std::int64_t e = t_begin; e < t_end; ++e) {
+                const int v = h.trustees[e];
+                const float lambda_w = h.lambda * h.trustee_weight[v];
+                const float shrink = step::proximal_shrink(h.gamma, m, lambda_w);
+                T* w_row = h.W + std::int64_t(v) * k;
+                load_slice<T, V>(w_row, lane, k, h.row.full, x);
+                float norm_w = 0.0f;
+#pragma unroll
+                for (int f = 0; f < V; ++f) {
+                    norm_w = fmaf(x[f], x[f], norm_w);
+                    x[f] = step::trust_w_element(x[f], g[f], gamma_s, shrink);
+                }
+                store_slice<T, V>(w_row, lane, k, h.row.full, x);
+                loss += step::group_penalty_term(m, lambda_w, detail::warp_sum(norm_w));
+            }
+        }
+    });
     detail::add_block_loss(loss, loss_out);
 }
 
@@ -418,48 +419,41 @@ __global__ void __launch_bounds__(kBlock)
     const int lane = lane_id();
     const int k = h.row.k;
     double loss = 0.0;
-    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
-        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
-        const std::int64_t idx = first + lane;
-        const int mine = idx < n ? trusters[idx] : 0;
-        const int count = int(min(std::int64_t(kWarp), n - first));
-        for (int j = 0; j < count; ++j) {
-            const int u = __shfl_sync(kFullMask, mine, j);
-            const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
-            const float lambda_p = h.lambda_t * step::inverse_sqrt_count(end - begin);
-            T* p_row = h.P + std::int64_t(u) * k;
-            float p[V], w[V];
-            load_slice<T, V>(p_row, lane, k, h.row.full, p);
-            for (std::int64_t base = begin; base < end; base += kWarp) {
-                const int trustee = base + lane < end ? h.trustees[base + lane] : 0;
-                const float value = base + lane < end ? h.values[base + lane] : 0.0f;
-                const int c = int(min(std::int64_t(kWarp), end - base));
-                for (int r = 0; r < c; ++r) {
-                    const int v = __shfl_sync(kFullMask, trustee, r);
-                    const float target = __shfl_sync(kFullMask, value, r);
-                    const float lambda_w = h.lambda * h.trustee_weight[v];
-                    T* w_row = h.W + std::int64_t(v) * k;
-                    load_slice<T, V>(w_row, lane, k, h.row.full, w);
-                    float dot = 0.0f, norm_p = 0.0f, norm_w = 0.0f;
+    for_each_in_order(trusters, n, order, [&](const int u) {
+        const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
+        const float lambda_p = h.lambda_t * step::inverse_sqrt_count(end - begin);
+        T* p_row = h.P + std::int64_t(u) * k;
+        float p[V], w[V];
+        load_slice<T, V>(p_row, lane, k, h.row.full, p);
+        for (std::int64_t base = begin; base < end; base += kWarp) {
+            const int trustee = base + lane < end ? h.trustees[base + lane] : 0;
+            const float value = base + lane < end ? h.values[base + lane] : 0.0f;
+            const int c = int(min(std::int64_t(kWarp), end - base));
+            for (int r = 0; r < c; ++r) {
+                const int v = __shfl_sync(kFullMask, trustee, r);
+                const float target = __shfl_sync(kFullMask, value, r);
+                const float lambda_w = h.lambda * h.trustee_weight[v];
+                T* w_row = h.W + std::int64_t(v) * k;
+                load_slice<T, V>(w_row, lane, k, h.row.full, w);
+                float dot = 0.0f, norm_p = 0.0f, norm_w = 0.0f;
 #pragma unroll
-                    for (int f = 0; f < V; ++f) {
-                        dot = fmaf(p[f], w[f], dot);
-                        norm_p = fmaf(p[f], p[f], norm_p);
-                        norm_w = fmaf(w[f], w[f], norm_w);
-                    }
-                    detail::warp_sum2(dot, norm_p);
-                    norm_w = detail::warp_sum(norm_w);
-                    const float e = target - dot;
-#pragma unroll
-                    for (int f = 0; f < V; ++f)
-                        step::pair_element(p[f], w[f], h.lambda_t * e, h.gamma, lambda_p, lambda_w);
-                    store_slice<T, V>(w_row, lane, k, h.row.full, w);
-                    loss += step::trust_link_term(h.lambda_t, e, lambda_p, norm_p, lambda_w, norm_w);
+                for (int f = 0; f < V; ++f) {
+                    dot = fmaf(p[f], w[f], dot);
+                    norm_p = fmaf(p[f], p[f], norm_p);
+                    norm_w = fmaf(w[f], w[f], norm_w);
                 }
+                detail::warp_sum2(dot, norm_p);
+                norm_w = detail::warp_sum(norm_w);
+                const float e = target - dot;
+#pragma unroll
+                for (int f = 0; f < V; ++f)
+                    step::pair_element(p[f], w[f], h.lambda_t * e, h.gamma, lambda_p, lambda_w);
+                store_slice<T, V>(w_row, lane, k, h.row.full, w);
+                loss += step::trust_link_term(h.lambda_t, e, lambda_p, norm_p, lambda_w, norm_w);
             }
-            store_slice<T, V>(p_row, lane, k, h.row.full, p);
         }
-    }
+        store_slice<T, V>(p_row, lane, k, h.row.full, p);
+    });
     detail::add_block_loss(loss, loss_out);
 }
 
@@ -487,64 +481,57 @@ __global__ void __launch_bounds__(kBlock)
     const int lane = lane_id();
     const int k = h.row.k;
     double loss = 0.0;
-    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
-        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
-        const std::int64_t idx = first + lane;
-        const int mine = idx < n ? users[idx] : 0;
-        const int count = int(min(std::int64_t(kWarp), n - first));
-        for (int j = 0; j < count; ++j) {
-            const int u = __shfl_sync(kFullMask, mine, j);
-            const std::int64_t t0 = h.trust_offsets[u], t1 = h.trust_offsets[std::int64_t(u) + 1];
-            const float own = t1 > t0 ? h.alpha : 1.0f, rest = 1.0f - h.alpha;
-            float nb[Vw], grad[Vw], x[Vw], y[Vw];
+    for_each_in_order(users, n, order, [&](const int u) {
+        const std::int64_t t0 = h.trust_offsets[u], t1 = h.trust_offsets[std::int64_t(u) + 1];
+        const float own = t1 > t0 ? h.alpha : 1.0f, rest = 1.0f - h.alpha;
+        float nb[Vw], grad[Vw], x[Vw], y[Vw];
 #pragma unroll
-            for (int f = 0; f < Vw; ++f) nb[f] = grad[f] = 0.0f;
-            for (std::int64_t e = t0; e < t1; ++e) {  // N_u = sum_v S_uv U_v
-                const float w = h.weights[e];
-                load_slice<T, Vw>(h.U + std::int64_t(h.trustees[e]) * k, lane, k, h.row.full, y);
+        for (int f = 0; f < Vw; ++f) nb[f] = grad[f] = 0.0f;
+        for (std::int64_t e = t0; e < t1; ++e) {  // N_u = sum_v S_uv U_v
+            const float w = h.weights[e];
+            load_slice<T, Vw>(h.U + std::int64_t(h.trustees[e]) * k, lane, k, h.row.full, y);
 #pragma unroll
-                for (int f = 0; f < Vw; ++f) nb[f] = fmaf(w, y[f], nb[f]);
-            }
-            T* u_row = h.U + std::int64_t(u) * k;
-            load_slice<T, Vw>(u_row, lane, k, h.row.full, x);
-            const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
-            for (std::int64_t base = begin; base < end; base += kWarp) {
-                const int item = base + lane < end ? h.items[base + lane] : 0;
-                const float value = base + lane < end ? h.values[base + lane] : 0.0f;
-                const int c = int(min(std::int64_t(kWarp), end - base));
-                for (int r = 0; r < c; ++r) {
-                    const int i = __shfl_sync(kFullMask, item, r);
-                    const float target = __shfl_sync(kFullMask, value, r);
-                    T* v_row = h.V + std::int64_t(i) * k;
-                    load_slice<T, Vw>(v_row, lane, k, h.row.full, y);
-                    float z[Vw];
-                    float dot = 0.0f, norms = 0.0f;
-#pragma unroll
-                    for (int f = 0; f < Vw; ++f) {
-                        z[f] = step::rste_blend(own, x[f], rest, nb[f]);
-                        dot = fmaf(z[f], y[f], dot);
-                        norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
-                    }
-                    detail::warp_sum2(dot, norms);
-                    const step::LogisticCoef coef = step::logistic_coef(target, dot, h.offset, 1.0f);
-#pragma unroll
-                    for (int f = 0; f < Vw; ++f)
-                        step::rste_element(x[f], y[f], grad[f], z[f], coef.d, own, h.gamma, h.lambda);
-                    store_slice<T, Vw>(v_row, lane, k, h.row.full, y);
-                    loss += step::logistic_term(coef.e, norms, 1.0f, 1.0f, h.lambda);
-                }
-            }
-            store_slice<T, Vw>(u_row, lane, k, h.row.full, x);
-            for (std::int64_t e = t0; e < t1; ++e) {  // the delayed out-neighbour step
-                const float step_size = h.gamma * rest * h.weights[e];
-                T* v_row = h.U + std::int64_t(h.trustees[e]) * k;
+            for (int f = 0; f < Vw; ++f) nb[f] = fmaf(w, y[f], nb[f]);
+        }
+        T* u_row = h.U + std::int64_t(u) * k;
+        load_slice<T, Vw>(u_row, lane, k, h.row.full, x);
+        const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
+        for (std::int64_t base = begin; base < end; base += kWarp) {
+            const int item = base + lane < end ? h.items[base + lane] : 0;
+            const float value = base + lane < end ? h.values[base + lane] : 0.0f;
+            const int c = int(min(std::int64_t(kWarp), end - base));
+            for (int r = 0; r < c; ++r) {
+                const int i = __shfl_sync(kFullMask, item, r);
+                const float target = __shfl_sync(kFullMask, value, r);
+                T* v_row = h.V + std::int64_t(i) * k;
                 load_slice<T, Vw>(v_row, lane, k, h.row.full, y);
+                float z[Vw];
+                float dot = 0.0f, norms = 0.0f;
 #pragma unroll
-                for (int f = 0; f < Vw; ++f) y[f] = step::rste_neighbour(y[f], grad[f], step_size);
+                for (int f = 0; f < Vw; ++f) {
+                    z[f] = step::rste_blend(own, x[f], rest, nb[f]);
+                    dot = fmaf(z[f], y[f], dot);
+                    norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
+                }
+                detail::warp_sum2(dot, norms);
+                const step::LogisticCoef coef = step::logistic_coef(target, dot, h.offset, 1.0f);
+#pragma unroll
+                for (int f = 0; f < Vw; ++f)
+                    step::rste_element(x[f], y[f], grad[f], z[f], coef.d, own, h.gamma, h.lambda);
                 store_slice<T, Vw>(v_row, lane, k, h.row.full, y);
+                loss += step::logistic_term(coef.e, norms, 1.0f, 1.0f, h.lambda);
             }
         }
-    }
+        store_slice<T, Vw>(u_row, lane, k, h.row.full, x);
+        for (std::int64_t e = t0; e < t1; ++e) {  // the delayed out-neighbour step
+            const float step_size = h.gamma * rest * h.weights[e];
+            T* v_row = h.U + std::int64_t(h.trustees[e]) * k;
+            load_slice<T, Vw>(v_row, lane, k, h.row.full, y);
+#pragma unroll
+            for (int f = 0; f < Vw; ++f) y[f] = step::rste_neighbour(y[f], grad[f], step_size);
+            store_slice<T, Vw>(v_row, lane, k, h.row.full, y);
+        }
+    });
     detail::add_block_loss(loss, loss_out);
 }
 
