@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "common.cuh"
 #include "rows.cuh"
@@ -685,6 +686,17 @@ inline int slice_width(int k) {
     return kpl > 0 ? kpl : 8;
 }
 
+// Calls fn(std::integral_constant<int, V>{}) with V = slice_width(k): the kernel instance to launch.
+template <class Fn>
+void with_slice_width(int k, Fn&& fn) {
+    switch (slice_width(k)) {
+        case 1: return fn(std::integral_constant<int, 1>{});
+        case 2: return fn(std::integral_constant<int, 2>{});
+        case 4: return fn(std::integral_constant<int, 4>{});
+        default: return fn(std::integral_constant<int, 8>{});
+    }
+}
+
 template <class T>
 bool all_vector_rows(int k, std::initializer_list<const void*> ptrs) {
     for (const void* p : ptrs)
@@ -772,12 +784,7 @@ void edge_launch(const EdgePassArgs& a, const Order& order, cudaStream_t stream)
         kernel<<<blocks, kBlock, 0, stream>>>(a.a, a.b, a.values, a.n, h, order, a.loss);
         check(cudaGetLastError(), "soreg_edge kernel launch");
     };
-    switch (slice_width(k)) {
-        case 1: return go(soreg_edge_kernel<T, 1>);
-        case 2: return go(soreg_edge_kernel<T, 2>);
-        case 4: return go(soreg_edge_kernel<T, 4>);
-        default: return go(soreg_edge_kernel<T, 8>);
-    }
+    with_slice_width(k, [&](auto v) { go(soreg_edge_kernel<T, decltype(v)::value>); });
 }
 
 template <class T>
@@ -790,12 +797,7 @@ void mean_pull_launch(const MeanPullArgs& a, const Order& order, cudaStream_t st
         kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
         check(cudaGetLastError(), "mean_pull kernel launch");
     };
-    switch (slice_width(k)) {
-        case 1: return go(mean_pull_kernel<T, 1>);
-        case 2: return go(mean_pull_kernel<T, 2>);
-        case 4: return go(mean_pull_kernel<T, 4>);
-        default: return go(mean_pull_kernel<T, 8>);
-    }
+    with_slice_width(k, [&](auto v) { go(mean_pull_kernel<T, decltype(v)::value>); });
 }
 
 template <class T>
@@ -813,12 +815,7 @@ void svdpp_launch(const SVDppPassArgs& a, const Order& order, cudaStream_t strea
         kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
         check(cudaGetLastError(), "svdpp kernel launch");
     };
-    switch (slice_width(k)) {
-        case 1: return go(svdpp_kernel<T, 1>);
-        case 2: return go(svdpp_kernel<T, 2>);
-        case 4: return go(svdpp_kernel<T, 4>);
-        default: return go(svdpp_kernel<T, 8>);
-    }
+    with_slice_width(k, [&](auto v) { go(svdpp_kernel<T, decltype(v)::value>); });
 }
 
 template <class T>
@@ -833,12 +830,7 @@ void trust_link_launch(const TrustLinkPassArgs& a, const Order& order, cudaStrea
         kernel<<<blocks, kBlock, 0, stream>>>(a.trusters, a.n, h, order, a.loss);
         check(cudaGetLastError(), "trust_link kernel launch");
     };
-    switch (slice_width(k)) {
-        case 1: return go(trust_link_kernel<T, 1>);
-        case 2: return go(trust_link_kernel<T, 2>);
-        case 4: return go(trust_link_kernel<T, 4>);
-        default: return go(trust_link_kernel<T, 8>);
-    }
+    with_slice_width(k, [&](auto v) { go(trust_link_kernel<T, decltype(v)::value>); });
 }
 
 template <class T>
@@ -853,12 +845,7 @@ void rste_launch(const RSTEPassArgs& a, const Order& order, cudaStream_t stream)
         kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
         check(cudaGetLastError(), "rste kernel launch");
     };
-    switch (slice_width(k)) {
-        case 1: return go(rste_kernel<T, 1>);
-        case 2: return go(rste_kernel<T, 2>);
-        case 4: return go(rste_kernel<T, 4>);
-        default: return go(rste_kernel<T, 8>);
-    }
+    with_slice_width(k, [&](auto v) { go(rste_kernel<T, decltype(v)::value>); });
 }
 
 template <class T>
