@@ -107,3 +107,59 @@ def test_kernel_checks_the_accumulator_arrays(dtype):
     missing = {k: v for k, v in arrays.items() if k != "item_accumulators"}
     with pytest.raises(KeyError, match="item_accumulators"):
         _core.biased_mf_epoch(missing, state["hyper"], settings)
+
+
+# -- learning_rate_decay and init="uniform" (the model suite checks both against the reference) --------------
+def test_decay_and_init_are_validated():
+    model = sr.BiasedMF()
+    assert (model.learning_rate_decay, model.init) == (1.0, "normal")
+    for bad in (0, -0.5, 1.5, float("nan"), "0.9", None):
+        with pytest.raises(ValueError, match=r"learning_rate_decay.*\(0, 1\]"):
+            sr.BiasedMF(learning_rate_decay=bad)
+    for bad in ("Uniform", "xavier", None, 0):
+        with pytest.raises(ValueError, match="init.*'normal' or 'uniform'"):
+            sr.BiasedMF(init=bad)
+
+
+def test_epoch_learning_rate_is_geometric():
+    model = sr.BiasedMF(learning_rate=0.1, learning_rate_decay=0.5)
+    assert [model.epoch_learning_rate(e) for e in range(3)] == [0.1, 0.05, 0.025]
+    assert sr.BiasedMF(learning_rate=0.1).epoch_learning_rate(7) == 0.1
+
+
+@pytest.mark.parametrize("schedule", ["constant", "adaptive"])
+def test_decay_one_is_the_undecayed_fit_and_below_one_changes_it(schedule):
+    data = tiny_data()
+    kw = {"factors": 4, "epochs": 3, "seed": 0, "learning_rate_schedule": schedule}
+    plain = sr.BiasedMF(**kw).fit(data).parameters_
+    one = sr.BiasedMF(**kw, learning_rate_decay=1.0).fit(data).parameters_
+    decayed = sr.BiasedMF(**kw, learning_rate_decay=0.5).fit(data).parameters_
+    for k in plain:
+        assert np.array_equal(plain[k], one[k]), k
+    assert not np.array_equal(plain["user_factors"], decayed["user_factors"])
+
+
+def test_decayed_first_epoch_is_the_undecayed_one():
+    """Epoch 0 steps with γ itself: one epoch with any decay equals one epoch without."""
+    data = tiny_data()
+    kw = {"factors": 4, "epochs": 1, "seed": 0, "dtype": "float64"}
+    a = sr.BiasedMF(**kw).fit(data).parameters_
+    b = sr.BiasedMF(**kw, learning_rate_decay=0.3).fit(data).parameters_
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("biased", [True, False])
+def test_uniform_init_is_positive_below_init_std_and_zero_for_unrated_rows(biased):
+    data = tiny_data()
+    rated_users = np.diff(data.ratings.tocsr().indptr) > 0
+    rated_items = np.asarray(data.ratings.getnnz(axis=0) > 0)
+    model = sr.BiasedMF(factors=6, epochs=0, seed=3, init="uniform", init_std=0.05, biased=biased,
+                        dtype="float64").fit(data)
+    for key, rated in (("user_factors", rated_users), ("item_factors", rated_items)):
+        x = model.parameters_[key]
+        assert np.all(x[rated] > 0) and np.all(x[rated] < 0.05), key
+        assert np.all(x[~rated] == 0), key
+    normal = sr.BiasedMF(factors=6, epochs=0, seed=3, init_std=0.05, biased=biased, dtype="float64").fit(data)
+    assert np.any(normal.parameters_["user_factors"] < 0)
+

@@ -46,15 +46,16 @@ def test_grid_blocks_do_not_depend_on_threads_and_cover_every_rating():
 
 @settings(max_examples=60, deadline=None)
 @given(ds=strategies.datasets(max_users=40, max_items=30, max_ratings=300), blocks=st.integers(1, 9),
-       factors=st.sampled_from([None, 4]))
-def test_csr_packing_in_cpp_matches_the_numpy_packing(ds, blocks, factors):
-    # The C++ counting sort (pack_grid_csr) must give exactly the records and offsets of the stable argsort.
+       factors=st.sampled_from([None, 4]), threads=st.sampled_from([0, 1, 2, 3]))
+def test_csr_packing_in_cpp_matches_the_numpy_packing(ds, blocks, factors, threads):
+    # The C++ counting sort (pack_grid_csr) must give exactly the records and offsets of the stable argsort, on
+    # any number of threads (row blocks are packed in parallel; more blocks than rows leaves some empty).
     if factors is not None:  # the block count the models use
         blocks = _engine.grid_blocks(ds.n_users, ds.n_items, factors, 4)
     u, i, v = ds.user_item_arrays()
     expected = _engine.pack_grid(u, i, v, ds.n_users, ds.n_items, blocks)
     r = ds.ratings
-    got = _engine.pack_grid_csr(r.indptr, r.indices, r.data, ds.n_items, blocks)
+    got = _engine.pack_grid_csr(r.indptr, r.indices, r.data, ds.n_items, blocks, threads)
     assert got["blocks"] == expected["blocks"]
     np.testing.assert_array_equal(got["offsets"], expected["offsets"])
     assert got["records"].tobytes() == expected["records"].tobytes()
@@ -81,11 +82,13 @@ def test_user_groups_from_csr_match_the_sorting_packer(ds):
     ([0, 2, 1, 2], [0, 1], [1.0, 2.0], 5, 1, "decreases at row 1"),
     ([0, 2], [0, 1], [1.0], 5, 1, "differ in length"),
     ([0, 2], [0, 1], [1.0, 2.0], 5, 0, "at least 1"),
+    ([0, 2], [0, 1], [1.0, 2.0], 5, (1, -1), "threads must be >= 0"),
 ])
 def test_csr_packing_rejects_malformed_input(indptr, indices, values, n_cols, blocks, match):
+    blocks, threads = blocks if isinstance(blocks, tuple) else (blocks, 0)
     with pytest.raises(ValueError, match=match):
         _engine.pack_grid_csr(np.array(indptr), np.array(indices, np.int32), np.array(values, np.float32), n_cols,
-                              blocks)
+                              blocks, threads)
 
 
 def _run_in_subprocess(code, env=None, timeout=120):

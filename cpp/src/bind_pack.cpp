@@ -4,12 +4,13 @@
 
 #include "bind_arrays.hpp"
 #include "socialrec/pack.hpp"
+#include "socialrec/parallel.hpp"
 
 namespace socialrec::bind {
 namespace {
 
 void pack(const py::object& indptr_obj, const py::object& indices_obj, const py::object& values_obj,
-          std::int64_t n_cols, std::int32_t blocks, py::array records_out, py::array offsets_out) {
+          std::int64_t n_cols, std::int32_t blocks, py::array records_out, py::array offsets_out, int threads) {
     const auto indptr = input<std::int64_t>(indptr_obj, "indptr");
     const auto indices = input<std::int32_t>(indices_obj, "indices");
     const auto values = input<float>(values_obj, "values");
@@ -17,6 +18,7 @@ void pack(const py::object& indptr_obj, const py::object& indices_obj, const py:
     const std::int64_t n_rows = indptr.shape(0) - 1, nnz = indices.size();
     if (values.size() != nnz) throw py::value_error("values and indices differ in length");
     if (blocks < 1) throw py::value_error("blocks must be at least 1");
+    if (threads < 0) throw py::value_error("threads must be >= 0 (0 = all cores)");
     if (n_cols < 0 || n_cols > (std::int64_t(1) << 31)) throw py::value_error("n_cols out of range");
     const std::int64_t* p = indptr.data();
     if (p[0] != 0 || p[n_rows] != nnz) throw py::value_error("indptr must start at 0 and end at the number of indices");
@@ -38,15 +40,16 @@ void pack(const py::object& indptr_obj, const py::object& indices_obj, const py:
     auto* records = static_cast<RatingRecord*>(records_out.mutable_data());
     const CsrView m{p, c, values.data(), n_rows, n_cols};
     py::gil_scoped_release release;
-    pack_grid_csr(m, blocks, records, offsets);
+    pack_grid_csr(m, blocks, records, offsets, resolve_threads(threads));
 }
 
 const Registrar registrar{[](py::module_& m) {
     m.def("pack_grid_csr", &pack, py::arg("indptr"), py::arg("indices"), py::arg("values"), py::arg("n_cols"),
-          py::arg("blocks"), py::arg("records"), py::arg("offsets"),
+          py::arg("blocks"), py::arg("records"), py::arg("offsets"), py::arg("threads") = 0,
           "Fills records (nnz 12-byte (row, col, value) records) and offsets (blocks*blocks + 1 int64) with the\n"
           "rating grid of a CSR matrix: block (a, b) holds rows r with r*blocks//n_rows == a and columns c with\n"
-          "c*blocks//n_cols == b, in CSR order. Same result as socialrec._engine.pack_grid.");
+          "c*blocks//n_cols == b, in CSR order. Same result as socialrec._engine.pack_grid, on any number of\n"
+          "threads (0 = all cores).");
 }};
 
 }  // namespace

@@ -51,14 +51,15 @@ def pack_grid(users, items, values, n_users, n_items, blocks):
     return {"records": records, "offsets": offsets, "blocks": int(blocks)}
 
 
-def pack_grid_csr(indptr, indices, values, n_cols, blocks):
+def pack_grid_csr(indptr, indices, values, n_cols, blocks, threads=0):
     """``pack_grid`` of the entries of a CSR matrix (rows = users, CSR order), packed in C++ by a counting sort
     (cpp/include/socialrec/pack.hpp): the same records and offsets, but the only new memory is the records
-    (12 bytes per entry), where the argsort of ``pack_grid`` holds about 60 bytes per entry at its peak."""
+    (12 bytes per entry), where the argsort of ``pack_grid`` holds about 60 bytes per entry at its peak. The row
+    blocks are packed ``threads`` at a time (0 = all cores); the result does not depend on it."""
     indptr = np.asarray(indptr, dtype=np.int64)
     records = np.empty(len(indices), dtype=RECORD_DTYPE)
     offsets = np.empty(blocks * blocks + 1, dtype=np.int64)
-    _core.pack_grid_csr(indptr, indices, values, int(n_cols), int(blocks), records, offsets)
+    _core.pack_grid_csr(indptr, indices, values, int(n_cols), int(blocks), records, offsets, int(threads))
     return {"records": records, "offsets": offsets, "blocks": int(blocks)}
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _gpu
-from .base import register
+from .base import _is_real, register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 
 SCHEDULES = ("constant", "adaptive")
+INITS = ("normal", "uniform")
 
 
 @register
@@ -51,14 +52,24 @@ class BiasedMF(DeviceMixin, SGDModel):
         ``"constant"``: every step is ``γ``. ``"adaptive"``: the per-row RPCS schedule above, which reaches a
         lower RMSE in the same epochs on most data (CPU only for now: ``device="cuda"`` raises, ``"auto"``
         trains on the CPU).
+    learning_rate_decay : float in (0, 1], default 1.0
+        Epoch ``e`` (from 0) steps with ``γ · decay^e`` (with ``"adaptive"``, its first-step rate). Below 1 the
+        late epochs take smaller steps, which lowers the noise a constant step leaves in the factors; PMF with a
+        positive start (``init="uniform"``), ``γ`` .1 and decay .9 reaches LIBMF's test RMSE in the same
+        epochs (bench/README.md).
     regularization : float, default 0.02
         ``λ`` on the factor rows.
     bias_regularization : float, default 0.02
         ``λ_b`` on the biases.
     biased : bool, default True
         ``False`` gives PMF (no biases, no global mean).
+    init : {"normal", "uniform"}, default "normal"
+        ``"normal"``: factors start as ``N(0, init_std²)``. ``"uniform"``: as ``U[0, init_std)``, every
+        coordinate positive (the start LIBMF uses), so that all rows share a direction in which PMF's ``p·q``
+        can learn the rating mean quickly; with ``biased=True`` the biases carry the mean and it matters little.
+        Either way users and items without training ratings start (and stay) at 0.
     init_std : float, default 0.1
-        Factors start as ``N(0, init_std²)``; users and items without training ratings start (and stay) at 0.
+        Scale of the initial factors (see ``init``).
     seed : int or None, default 0
         Fixes the initial parameters and every visiting order (same seed, same result on any thread count).
     num_threads : int, default 0
@@ -77,8 +88,11 @@ class BiasedMF(DeviceMixin, SGDModel):
     """
 
     _params = {"factors": 10, "epochs": 20, "learning_rate": 0.005, "learning_rate_schedule": "constant",
-               "regularization": 0.02, "bias_regularization": 0.02, "biased": True, "init_std": 0.1}
-    _checks = {"learning_rate_schedule": (lambda v: v in SCHEDULES, "'constant' or 'adaptive'")}
+               "learning_rate_decay": 1.0, "regularization": 0.02, "bias_regularization": 0.02, "biased": True,
+               "init": "normal", "init_std": 0.1}
+    _checks = {"learning_rate_schedule": (lambda v: v in SCHEDULES, "'constant' or 'adaptive'"),
+               "learning_rate_decay": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
+               "init": (lambda v: v in INITS, "'normal' or 'uniform'")}
 
     def _cuda_training_unsupported(self):
         if self.learning_rate_schedule != "constant":
@@ -86,13 +100,24 @@ class BiasedMF(DeviceMixin, SGDModel):
         return None
 
     def _init_parameters(self, train, rng):
-        p = {"user_factors": self._normal(rng, (train.n_users, self.factors), rated_mask(train.ratings, 1)),
-             "item_factors": self._normal(rng, (train.n_items, self.factors), rated_mask(train.ratings, 0))}
+        draw = self._normal if self.init == "normal" else self._uniform
+        p = {"user_factors": draw(rng, (train.n_users, self.factors), rated_mask(train.ratings, 1)),
+             "item_factors": draw(rng, (train.n_items, self.factors), rated_mask(train.ratings, 0))}
         if self.biased:
             p["user_bias"] = np.zeros(train.n_users, self._np_dtype)
             p["item_bias"] = np.zeros(train.n_items, self._np_dtype)
             p["global_bias"] = np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)
         return p
+
+    def _uniform(self, rng, shape, active):
+        """U[0, init_std) draws (always drawn, as ``_normal``); rows without observations are zero."""
+        x = (rng.random(size=shape) * self.init_std).astype(self._np_dtype)
+        x[~active] = 0
+        return x
+
+    def epoch_learning_rate(self, epoch):
+        """``γ · learning_rate_decay^epoch``: the step (RPCS: the first-step rate) of epoch ``epoch`` (from 0)."""
+        return self.learning_rate * self.learning_rate_decay ** epoch
 
     def _hyper(self):
         mu = float(self.parameters_["global_bias"]) if self.biased else 0.0
@@ -108,8 +133,8 @@ class BiasedMF(DeviceMixin, SGDModel):
         return state
 
     def _run_epoch(self, state, settings):
-        return _core.biased_mf_epoch({**self.parameters_, **state["grid"], **state["schedule"]}, state["hyper"],
-                                     settings)
+        hyper = {**state["hyper"], "learning_rate": self.epoch_learning_rate(settings["epoch"])}
+        return _core.biased_mf_epoch({**self.parameters_, **state["grid"], **state["schedule"]}, hyper, settings)
 
     def _prepare_cuda(self, train):
         """Device training state: the records (users, items, values) shuffled once (cuda/sgd.hpp)."""
@@ -135,8 +160,8 @@ class BiasedMF(DeviceMixin, SGDModel):
             users=_gpu.ptr(state["users"]), items=_gpu.ptr(state["items"]), values=_gpu.ptr(state["values"]), n=n,
             user_factors=_gpu.ptr(P), item_factors=_gpu.ptr(Q), user_bias=_gpu.ptr(bu), item_bias=_gpu.ptr(bi),
             factors=self.factors, float16=self.dtype == "float16", biased=self.biased,
-            global_bias=h["global_bias"], learning_rate=h["learning_rate"], regularization=h["regularization"],
-            bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
+            global_bias=h["global_bias"], learning_rate=self.epoch_learning_rate(settings["epoch"]),
+            regularization=h["regularization"], bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
             loss=_gpu.ptr(state["loss"]), stream=_gpu.stream_ptr())
         return float(state["loss"][0])  # waits for the epoch (same stream)
 

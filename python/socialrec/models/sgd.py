@@ -23,7 +23,7 @@ class SGDModel(Model):
     def _rating_grid(self, train):
         r = train.ratings
         blocks = _engine.grid_blocks(train.n_users, train.n_items, self.factors, self._np_dtype.itemsize)
-        return _engine.pack_grid_csr(r.indptr, r.indices, r.data, train.n_items, blocks)
+        return _engine.pack_grid_csr(r.indptr, r.indices, r.data, train.n_items, blocks, self.num_threads)
 
 
 def rated_mask(ratings, axis):

@@ -11,13 +11,15 @@ def fit(model, train):
 
     ``learning_rate_schedule="adaptive"`` is RPCS (Chin, Zhuang, Juan, Lin, PAKDD 2015): one accumulator G
     per user row and per item row, 1 at the start, in the model's dtype; each step scales γ by 1/√G of its
-    row, then G grows by the mean squared gradient coordinate ‖g‖²/d (see ``socialrec.BiasedMF``).
+    row, then G grows by the mean squared gradient coordinate ‖g‖²/d (see ``socialrec.BiasedMF``). Epoch ``e``
+    uses ``γ = learning_rate · learning_rate_decay^e`` (``model.epoch_learning_rate``) for either schedule.
     """
     params = model._init_parameters(train, np.random.default_rng(model.seed))
     grid = model._rating_grid(train)
     P, Q = params["user_factors"], params["item_factors"]
     dt = P.dtype.type
-    gamma, lam, lam_b = dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization)
+    lam, lam_b = dt(model.regularization), dt(model.bias_regularization)
+    gamma = dt(model.learning_rate)
     biased = model.biased
     adaptive = model.learning_rate_schedule == "adaptive"
     k = dt(P.shape[1])
@@ -47,6 +49,7 @@ def fit(model, train):
             bi[i] = bi[i] + rate_i * (e - lam_b * bi[i])
 
     for epoch in range(model.epochs):
+        gamma = dt(model.learning_rate * model.learning_rate_decay ** epoch)
         sgd.grid_pass(grid, model.seed, epoch, sgd.RATING_PASS, step)
     return params
 
