@@ -16,46 +16,13 @@ import types
 import numpy as np
 import pytest
 
+import fake_cupy
 import socialrec as sr
-from socialrec import _backend, _gpu, topn
+from fake_cupy import FakeArray
+from socialrec import _backend, topn
 
 real_cuda = _backend.cuda_module()
 pytestmark = pytest.mark.skipif(real_cuda is None, reason="socialrec was built without CUDA (host checks)")
-
-
-class FakeArray(np.ndarray):
-    """A host array that passes for a CuPy array (module name, .get(), .data.ptr)."""
-
-    def get(self):
-        return np.array(self)
-
-    @property
-    def data(self):
-        return types.SimpleNamespace(ptr=self.__array_interface__["data"][0])
-
-
-FakeArray.__module__ = "cupy"
-
-
-def _wrap(x):
-    if isinstance(x, np.ndarray) and not isinstance(x, FakeArray):
-        return x.view(FakeArray)
-    if isinstance(x, tuple):
-        return tuple(_wrap(v) for v in x)
-    return x
-
-
-class FakeCupy(types.ModuleType):
-    def __init__(self):
-        super().__init__("cupy")
-        self.ndarray = FakeArray
-        self.cuda = types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0))
-
-    def __getattr__(self, name):
-        attr = getattr(np, name)
-        if callable(attr) and not isinstance(attr, type):
-            return lambda *a, **kw: _wrap(attr(*a, **kw))
-        return attr
 
 
 def view(address, dtype, count):
@@ -123,15 +90,10 @@ def fake_topk_select(scores, rows, cols, ld, row_ids, excl_indptr, excl_indices,
 
 @pytest.fixture
 def fake_device(monkeypatch):
-    cp = FakeCupy()
     mod = types.SimpleNamespace(als_half_step=fake_als_half_step, ranking_metrics=fake_ranking_metrics,
                                 topk_select=fake_topk_select, TOPK_MAX_N=2048, ALS_MAX_FACTORS=2048,
                                 archs=["90"], cuda_version=13000, devices=lambda: ["fake"])
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
-    monkeypatch.setattr(_backend, "cuda_module", lambda: mod)
-    monkeypatch.setattr(_backend, "_probe", lambda: (["fake"], None))
-    monkeypatch.setattr(_backend, "cupy_version", lambda: "fake")
-    return cp
+    return fake_cupy.install(monkeypatch, mod, ["fake"])
 
 
 @pytest.fixture(scope="module")

@@ -100,11 +100,11 @@ class ALS(DeviceMixin, RankingModel):
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
-        values = train.ratings.data
-        if values.size and values.min() < 0:
-            bad = int(np.argmin(values))
+        values = train.ratings.data  # NumPy, or CuPy for a CUDA fit (only the minimum comes to the host)
+        if values.size and float(values.min()) < 0:
+            bad = int(values.argmin())
             raise ValueError(f"{type(self).__name__} needs non-negative interaction values (confidence "
-                             f"1 + alpha*r); the training data holds {values[bad]} (stored entry {bad})")
+                             f"1 + alpha*r); the training data holds {float(values[bad])} (stored entry {bad})")
 
     def _check_extra(self):
         super()._check_extra()
