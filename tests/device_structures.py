@@ -13,11 +13,46 @@ and tests/gpu/test_cuda_social.py (real CuPy).
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
+import socialrec as sr
 from socialrec import _gpu
 from socialrec.models import bpr, device, social_mf, sorec, svdpp, trustmf
 from socialrec.models._social import row_normalised, trust_csr, unit_values
 from socialrec.models.als import csr_arrays
+
+
+# Every model with CUDA kernels, and the variants whose structures differ: (class, settings); IMPLICIT says
+# which take implicit-feedback data (tests/ranking_eval.py homophily_data).
+MODELS = {
+    "BiasedMF": (sr.BiasedMF, {}),
+    "SoRec": (sr.SoRec, {}),
+    "SocialMF": (sr.SocialMF, {}),
+    "TrustMF": (sr.TrustMF, {}),
+    "SoReg-SR2-pcc": (sr.SoReg, {}),
+    "SoReg-SR2-vss": (sr.SoReg, {"similarity": "vss"}),
+    "SoReg-SR2-none": (sr.SoReg, {"similarity": None}),
+    "SoReg-SR1-pcc": (sr.SoReg, {"regularizer": "SR1"}),
+    "SVDpp": (sr.SVDpp, {}),
+    "TrustSVD": (sr.TrustSVD, {}),
+    "RSTE": (sr.RSTE, {}),
+    "BPR": (sr.BPR, {}),
+    "SBPR": (sr.SBPR, {}),
+    "ALS": (sr.ALS, {"alpha": 4.0}),
+    "SocialALS": (sr.SocialALS, {"alpha": 4.0}),
+    "SocialALS-normalized": (sr.SocialALS, {"alpha": 4.0, "similarity": "normalized"}),
+}
+IMPLICIT = {name: cls in (sr.BPR, sr.SBPR, sr.ALS, sr.SocialALS) for name, (cls, _) in MODELS.items()}
+
+
+def with_split_rating(ratings):
+    """``ratings`` as a scipy COO matrix (float64) with its first rating stored as two halves: device input
+    whose duplicates the fit must sum, as scipy sums COO duplicates."""
+    r = ratings.tocoo()
+    rows, cols = np.append(r.row, r.row[0]), np.append(r.col, r.col[0])
+    values = np.append(r.data, r.data[0] / 2).astype(np.float64)
+    values[0] /= 2
+    return sp.coo_matrix((values, (rows, cols)), shape=r.shape)
 
 
 ANY = object()  # a value assert_same_state does not compare (uninitialised scratch)

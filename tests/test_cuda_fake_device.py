@@ -18,7 +18,7 @@ import socialrec as sr
 import fake_cupy
 from fake_cupy import FakeArray
 from socialrec import _backend, _gpu
-from device_structures import assert_same_state, captured_state, host_built_state
+from device_structures import IMPLICIT, MODELS, assert_same_state, captured_state, host_built_state, with_split_rating
 from ranking_eval import homophily_data, ndcg_at_k
 
 REAL = _backend.cuda_module()
@@ -238,35 +238,11 @@ def test_ranking_models_on_the_fake_device(fake_device, cls):
 # ------------------------------------------------------------------------------------------------------------
 # Device input: no host copies, and the training structures built on the device equal the host-built ones
 # ------------------------------------------------------------------------------------------------------------
-MODELS = {  # every model with CUDA kernels, and the variants whose structures differ
-    "BiasedMF": (sr.BiasedMF, {}),
-    "SoRec": (sr.SoRec, {}),
-    "SocialMF": (sr.SocialMF, {}),
-    "TrustMF": (sr.TrustMF, {}),
-    "SoReg-SR2-pcc": (sr.SoReg, {}),
-    "SoReg-SR2-vss": (sr.SoReg, {"similarity": "vss"}),
-    "SoReg-SR2-none": (sr.SoReg, {"similarity": None}),
-    "SoReg-SR1-pcc": (sr.SoReg, {"regularizer": "SR1"}),
-    "SVDpp": (sr.SVDpp, {}),
-    "TrustSVD": (sr.TrustSVD, {}),
-    "RSTE": (sr.RSTE, {}),
-    "BPR": (sr.BPR, {}),
-    "SBPR": (sr.SBPR, {}),
-    "ALS": (sr.ALS, {"alpha": 4.0}),
-    "SocialALS": (sr.SocialALS, {"alpha": 4.0}),
-    "SocialALS-normalized": (sr.SocialALS, {"alpha": 4.0, "similarity": "normalized"}),
-}
-
-
 def device_input(train):
-    """``train`` as cupyx-style device matrices: the ratings as a COO matrix with one rating split into two
-    stored halves (summed back, as scipy sums COO duplicates), the trust graph as CSR."""
-    r = train.ratings.tocoo()
-    rows, cols = np.append(r.row, r.row[0]), np.append(r.col, r.col[0])
-    values = np.append(r.data, r.data[0] / 2).astype(np.float64)
-    values[0] /= 2
-    ratings = sp.coo_matrix((values, (rows, cols)), shape=r.shape)
-    return fake_cupy.FakeDeviceSparse(ratings), fake_cupy.FakeDeviceSparse(train.trust.tocsr())
+    """``train`` as cupyx-style device matrices: the ratings as a COO matrix with one rating split in two (see
+    ``with_split_rating``), the trust graph as CSR."""
+    return (fake_cupy.FakeDeviceSparse(with_split_rating(train.ratings)),
+            fake_cupy.FakeDeviceSparse(train.trust.tocsr()))
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +251,7 @@ def implicit_split():
 
 
 def _data(name, social_split, implicit_split):
-    return (implicit_split if name in ("BPR", "SBPR", "ALS") or name.startswith("SocialALS") else social_split)[0]
+    return (implicit_split if IMPLICIT[name] else social_split)[0]
 
 
 @pytest.mark.parametrize("name", MODELS)

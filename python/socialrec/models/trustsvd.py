@@ -126,7 +126,8 @@ class TrustSVD(SVDpp):
         self.trust_indptr_, self.trust_indices_ = t.indptr, t.indices
         src, dst, values = t.trust_arrays()
         draws = np.random.default_rng([int(self.seed_) % (1 << 63), 5]).random(t.nnz)
-        order = cp.lexsort(cp.stack([cp.asarray(draws), src.astype(cp.float64)]))  # by truster, shuffled inside
+        order = cp.argsort(cp.asarray(draws))  # stable sorts: by truster, in the draws' order inside (lexsort)
+        order = order[cp.argsort(src[order])]
         (trusters,) = device.shuffled(self.seed_, 4, cp.flatnonzero(cp.diff(t.indptr) > 0).astype(cp.int32))
         item_weight = inverse_sqrt(bincount(train.indices, train.n_items, xp=cp), xp=cp)
         trustee_weight = inverse_sqrt(bincount(t.indices, train.n_users, xp=cp), xp=cp)
