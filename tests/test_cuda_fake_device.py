@@ -131,8 +131,10 @@ class FakeKernels:
                                                 alpha, learning_rate, regularization)
 
     def als_half_step(self, *, G, Y, n_fixed, indptr, indices, values, rows, X, factors, alpha, regularization,
-                      cg_steps, graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream):
+                      cg_steps, graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream,
+                      float16=False):
         self.calls.append(("als", rows))
+        assert _at(X).dtype == _at(Y).dtype == (np.float16 if float16 else np.float32) and _at(G).dtype == np.float32
         graph = {}
         if graph_indptr:
             graph = dict(graph_indptr=_at(graph_indptr), graph_indices=_at(graph_indices),
