@@ -386,3 +386,13 @@ def test_device_ratings_are_made_canonical(fake_device, social_split):
     bad = sp.coo_matrix(([1.0, np.inf], ([0, 3], [1, 2])), shape=(5, 4))
     with pytest.raises(ValueError, match=r"non-finite value at \(user 3, item 2\)"):
         _gpu.DeviceRatings.from_device(fake_cupy.FakeDeviceSparse(bad))
+
+
+def test_host_ratings_with_device_trust(fake_device, social_split):
+    """scipy ratings with a cupyx trust graph: the ratings are uploaded, the trust graph stays on the device."""
+    train, _ = social_split
+    model = sr.SoRec(device="cuda", factors=8, seed=0)
+    fake_cupy.GETS.clear()
+    state = captured_state(model, train.ratings, fake_cupy.FakeDeviceSparse(train.trust.tocsr()))
+    assert max(fake_cupy.GETS) <= train.n_users + 1
+    assert_same_state(state, host_built_state(model, train))

@@ -3,6 +3,10 @@
 Everything here runs only on ``device="cuda"``; CuPy is imported lazily (``cupy_module``). Device arrays are
 allocated by CuPy and filled by the kernels of ``socialrec._cuda``, which take raw pointers and CuPy's
 current stream, so kernels and CuPy operations stay ordered on one stream.
+
+Training data of a CUDA fit is a ``DeviceRatings`` (ratings CSR) with a ``DeviceTrust`` (trust CSR), both
+canonical and on the device; the models build every training structure from them with CuPy
+(``socialrec._arrays``), so device input is never copied to the host.
 """
 from __future__ import annotations
 
@@ -267,7 +271,8 @@ def _canonical_entries(rows, cols, values, n_cols):
 
 
 def training_data(data, trust):
-    """``DeviceRatings`` from a Dataset, a scipy.sparse matrix (uploaded once) or device input (no copy)."""
+    """``DeviceRatings`` from a Dataset, a scipy.sparse matrix (uploaded once) or device input (no copy); a
+    device trust graph next to host ratings stays on the device too (``device_trust``)."""
     from .data import Dataset
 
     if isinstance(data, DeviceRatings):
@@ -276,7 +281,13 @@ def training_data(data, trust):
         return DeviceRatings.from_device(data, trust)
     from .models.base import as_dataset
 
-    return DeviceRatings.from_dataset(as_dataset(data, trust) if not isinstance(data, Dataset) else data)
+    if isinstance(data, Dataset):
+        return DeviceRatings.from_dataset(data)
+    if trust is not None and _interop.is_device_input(trust):
+        ratings = DeviceRatings.from_dataset(as_dataset(data))
+        ratings.trust = device_trust(trust, ratings.n_users)
+        return ratings
+    return DeviceRatings.from_dataset(as_dataset(data, trust))
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -73,6 +73,9 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
         On CUDA the samples are drawn on the device (sample ``s`` of an epoch from a counter-based SplitMix64
         stream of ``(seed, epoch, s)``, the same draw rules as above) and stepped one warp per sample,
         Hogwild (docs/CUDA.md): other samples than the CPU's, the same distribution, step and objective.
+        Each user's sorted items and the pool of positive pairs (SBPR: also the social items, counted from
+        the trust edges) are built on the device, so ``cupyx.scipy.sparse`` interactions and trust are never
+        copied to the host.
     progress : bool
         Show a progress bar over epochs.
 

@@ -70,7 +70,9 @@ class RSTE(DeviceMixin, SGDModel):
     device : {"auto", "cpu", "cuda"}
         On CUDA (``factors`` ≤ 256) one warp takes one user's group (``U_u``, ``N_u`` and the neighbours'
         gradient in registers), Hogwild over users (docs/CUDA.md): the same group step and objective, not
-        bit-reproducible; ``deterministic`` applies to the CPU only.
+        bit-reproducible; ``deterministic`` applies to the CPU only. The user groups and ``S`` are built on
+        the device (``S``'s row sums equal to float64 rounding; the fitted ``trust_*_`` arrays are CuPy, like
+        the parameters), so ``cupyx.scipy.sparse`` ratings and trust are never copied to the host.
 
     Defaults: ``d = 10`` and ``α = 0.4``, the value Ma et al. (SIGIR 2009, Fig. on the impact of α) find
     best and the one LibRec uses for RSTE (Guo, Zhang, Yorke-Smith AAAI 2015, Table 2: RMSE .835 on

@@ -69,7 +69,9 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     device : {"auto", "cpu", "cuda"}
         On CUDA the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
         truster, Hogwild over users (docs/CUDA.md); same steps and objective, not bit-reproducible
-        (``deterministic`` applies to the CPU only).
+        (``deterministic`` applies to the CPU only). The records and the row-normalised ``T`` are built on the
+        device (row sums equal to float64 rounding), so ``cupyx.scipy.sparse`` ratings and trust are never
+        copied to the host.
     progress : bool
         Show a progress bar over epochs.
 

@@ -65,7 +65,9 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
         On CUDA both passes are batch-Hogwild SGD with the same steps (one warp per update; records shuffled
-        once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective.
+        once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective. The records
+        and the targets c* are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are never
+        copied to the host.
     progress : bool
         Show a progress bar over epochs.
 

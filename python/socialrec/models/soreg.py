@@ -76,8 +76,10 @@ class SoReg(DeviceMixin, SGDModel):
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
         On CUDA the rating pass is BiasedMF's batch-Hogwild PMF pass on ``r − μ``; the SR2 pass runs one warp
-        per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed on the host
-        (C++) once per fit. Same steps and objective; ``deterministic`` applies to the CPU only.
+        per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed once per fit
+        on the device (``co_rated_similarity``: the C++ kernel's values to float64 rounding), and so are the
+        records and SR1's weights, so ``cupyx.scipy.sparse`` ratings and trust are never copied to the host.
+        Same steps and objective; ``deterministic`` applies to the CPU only.
 
     Defaults: ``d = 10`` and SR2 with PCC, the combination Ma et al. report best; Guo, Zhang, Yorke-Smith
     (AAAI 2015, Table 2) report SoReg at RMSE .875 on FilmTrust at d = 10. ``β``, ``γ``, ``λ`` and the

@@ -83,7 +83,8 @@ class SVDpp(DeviceMixin, SGDModel):
     device : {"auto", "cpu", "cuda"}
         On CUDA (``factors`` ≤ 256) one warp takes one user's group at a time, Hogwild over users (users
         shuffled once per fit and visited in a per-epoch chunk order, each user's ratings in a once-shuffled
-        order; docs/CUDA.md): the same group step and objective, not bit-reproducible.
+        order; docs/CUDA.md): the same group step and objective, not bit-reproducible. The groups are built
+        on the device, so ``cupyx.scipy.sparse`` ratings are never copied to the host.
 
     Defaults: Koren's published γ, λ and λ_b; 20 epochs (Surprise's default; on a validation split carved from
     FilmTrust training data these settings are best near epoch 16-20 and overfit after).

@@ -86,7 +86,9 @@ class TrustMF(DeviceMixin, SGDModel):
         ``"float16"`` (CUDA only) stores the six factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
         On CUDA both passes are batch-Hogwild SGD (one warp per record, which steps the truster and then the
-        trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible.
+        trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible. The
+        records and the targets ``t_uk`` are built on the device, so ``cupyx.scipy.sparse`` ratings and trust
+        are never copied to the host.
 
     Defaults: ``d = 10`` and ``λ_T = 1`` as in Yang et al. (IJCAI 2013); Guo, Zhang, Yorke-Smith (AAAI
     2015, Table 2) report TrustMF at RMSE .819 on FilmTrust at d = 10. ``γ``, ``λ`` and the epochs were

@@ -66,7 +66,10 @@ class TrustSVD(SVDpp):
     device : {"auto", "cpu", "cuda"}
         On CUDA (``factors`` ≤ 256) the rating pass is SVD++'s user-grouped kernel with the trust part, and the
         link pass runs one warp per truster; Hogwild over users (docs/CUDA.md): same steps and objective, not
-        bit-reproducible.
+        bit-reproducible. The groups, the trust CSR (the fitted ``trust_*_`` arrays, CuPy), the penalty
+        weights and the link order are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are
+        never copied to the host; the order inside each truster takes ``n_trust`` uniform draws of the host
+        generator (uploaded), as the CPU path's order does.
 
     Defaults: λ = 1.2, λ_t = 0.9, d = 10 are the paper's FilmTrust settings (LibRec's TrustSVD.conf agrees,
     with 100 iterations); LibRec's learning rate (0.01 with bold-driver adaptation, batch updates of p and w)
