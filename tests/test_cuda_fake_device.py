@@ -1,11 +1,17 @@
-"""The CUDA models' Python layer end to end without a GPU: a fake device whose "CuPy" is NumPy (arrays of a
-subclass that exposes ``.data.ptr`` and ``.get()``) and whose "kernels" run the device step math on the host
-(``socialrec._cuda.host_*``, cuda/steps.hpp) in the once-per-fit shuffled record order. Every model with
-CUDA kernels then goes through ``device="cuda"``: placement, ``_prepare_cuda`` (records, trust structures,
-sampling pool), ``_run_epoch_cuda`` (pointer arguments, sides, weights, pass ids, loss slots), float16
-storage, and back to the CPU. Its test RMSE / NDCG@10 must match the CPU model's within 1%.
+"""The CUDA models' Python layer end to end without a GPU: a fake device whose "CuPy" is NumPy
+(tests/fake_cupy.py: arrays of a subclass that exposes ``.data.ptr`` and a recorded ``.get()``, a
+``cupyx.scipy.sparse`` stand-in) and whose "kernels" run the device step math on the host
+(``socialrec._cuda.host_*``, cuda/steps.hpp, cuda/als_row.hpp) in the once-per-fit shuffled record order.
+Every model with CUDA kernels then goes through ``device="cuda"``: placement, ``_prepare_cuda`` (records, trust
+structures, sampling pool), ``_run_epoch_cuda`` (pointer arguments, sides, weights, pass ids, loss slots),
+float16 storage, and back to the CPU. Its test RMSE / NDCG@10 must match the CPU model's within 1%.
 
-What this does not cover: the kernels' schedules and warp code (tests/gpu does, on a device)."""
+Device input: a fit from cupyx-style ratings and trust copies nothing to the host but per-user / per-item
+numbers, the ratings and trust are made canonical on the device as ``Dataset.from_sparse`` makes them on the
+host, and every structure built on the device equals the host-built one (tests/device_structures.py).
+
+What this does not cover: the kernels' schedules and warp code, and CuPy itself (tests/gpu does, on a
+device)."""
 from __future__ import annotations
 
 import types

@@ -1,12 +1,12 @@
 """The Python side of CUDA ALS / SocialALS and of the CUDA ranking metrics, run without a GPU.
 
-Nothing CUDA runs here, so this test swaps in two stand-ins: a NumPy-backed "CuPy" (arrays are an ndarray
-subclass with ``.get()`` and ``.data.ptr``, a real host address) and a "_cuda" module whose ``als_half_step``,
-``ranking_metrics`` and ``topk_select`` read those addresses and run the host checks of the kernels' math
-(``host_als_half_step``, ``host_metrics_ranking``) or ``socialrec.topn``. What it checks is the glue: the
-CSR built "on the device", the Gramians, the Jacobi snapshot, the loss and the graph term, the similarity
-built with CuPy calls, pointer and size plumbing, and the metrics path of a CUDA model; the kernels' own
-parallel code is left to tests/gpu.
+Nothing CUDA runs here, so this test swaps in two stand-ins: a NumPy-backed "CuPy" (tests/fake_cupy.py: arrays
+are an ndarray subclass with ``.get()`` and ``.data.ptr``, a real host address) and a "_cuda" module whose
+``als_half_step``, ``ranking_metrics`` and ``topk_select`` read those addresses and run the host checks of the
+kernels' math (``host_als_half_step``, ``host_metrics_ranking``) or ``socialrec.topn``. What it checks is the
+glue: the CSR built "on the device", the Gramians, the Jacobi snapshot, the loss and the graph term, the
+similarity built with CuPy calls, pointer and size plumbing, float16 storage of the factors, and the metrics
+path of a CUDA model; the kernels' own parallel code is left to tests/gpu.
 """
 from __future__ import annotations
 
