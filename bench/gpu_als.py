@@ -6,7 +6,8 @@
 Rows: seconds per ALS iteration (the median over the epochs after the first; each epoch's time includes the
 device synchronisation that reads its loss) on the CPU (every core) and on CUDA, from the same initial
 factors and with the same CG steps, with NDCG@10 on held-out interactions of a fixed sample of users next to
-every timing; the same for SocialALS (a random friendship graph, 10 friends per user). Metrics: the
+every timing, and CUDA once more with dtype="float16" (half-precision factor storage); the same for
+SocialALS (a random friendship graph, 10 friends per user). Metrics: the
 per-user metric computation alone (socialrec._core.ranking_metrics vs the CUDA kernel, on the same top-10
 lists) and ``socialrec.metrics.ranking_per_user`` end to end (top lists + metrics). Ratios are CPU time /
 CUDA time (> 1: CUDA faster). Writes bench/results/gpu_als.json; run by bench/gpu_check.sh. Needs only
@@ -60,7 +61,8 @@ def fit_row(cls, device, train, test, eval_users, epochs, params):
     fit_s = time.perf_counter() - start
     seconds = [h["seconds"] for h in model.history[1:]] or [model.history[0]["seconds"]]
     ndcg = sr.metrics.ranking(model, test, k=10, users=eval_users)["ndcg"]
-    return model, {"model": cls.__name__, "device": device, "factors": params["factors"],
+    return model, {"model": cls.__name__, "device": device, "dtype": params.get("dtype", "float32"),
+                   "factors": params["factors"],
                    "cg_steps": params["cg_steps"], "epochs": epochs, "iteration_s": statistics.median(seconds),
                    "fit_s": fit_s, "loss": model.history[-1]["loss"], "ndcg@10": ndcg}
 
@@ -105,9 +107,11 @@ def main():
     for cls, extra in ((sr.ALS, {}), (sr.SocialALS, {"social_regularization": 1.0})):
         _, cpu = fit_row(cls, "cpu", train, test, eval_users, args.cpu_epochs, {**params, **extra})
         gpu_model, gpu = fit_row(cls, "cuda", train, test, eval_users, args.epochs, {**params, **extra})
-        gpu["speedup_vs_cpu"] = cpu["iteration_s"] / gpu["iteration_s"]
-        rows += [cpu, gpu]
-        print(rows[-2:], flush=True)
+        _, half = fit_row(cls, "cuda", train, test, eval_users, args.epochs, {**params, **extra, "dtype": "float16"})
+        for row in (gpu, half):
+            row["speedup_vs_cpu"] = cpu["iteration_s"] / row["iteration_s"]
+        rows += [cpu, gpu, half]
+        print(rows[-3:], flush=True)
 
     # Metrics: the same top-10 lists of the evaluated users on both sides.
     model = gpu_model
@@ -142,7 +146,7 @@ def main():
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "gpu_als.json"), "w") as fh:
         json.dump(record, fh, indent=1, default=str)
-    columns = ["model", "device", "factors", "cg_steps", "iteration_s", "ndcg@10", "loss", "speedup_vs_cpu"]
+    columns = ["model", "device", "dtype", "factors", "cg_steps", "iteration_s", "ndcg@10", "loss", "speedup_vs_cpu"]
     print("\n| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
     for r in rows:
         print("| " + " | ".join(f"{r.get(c):.4g}" if isinstance(r.get(c), float) else str(r.get(c, ""))

@@ -43,7 +43,8 @@ PY
 
 start=$(date +%s)
 python3 -m pytest -q -p no:cacheprovider -rs tests/gpu tests/test_cuda_interface.py tests/test_cuda_steps.py \
-  tests/test_cuda_fake_device.py --junitxml="$OUT/junit.xml" \
+  tests/test_cuda_fake_device.py tests/test_cuda_python_glue.py tests/test_cuda_host_math.py \
+  --junitxml="$OUT/junit.xml" \
   2>&1 | tee "$OUT/tests.log"
 rc=${PIPESTATUS[0]}
 say "tests: exit $rc in $(( $(date +%s) - start )) s: $(tail -1 "$OUT/tests.log")"

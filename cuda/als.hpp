@@ -9,15 +9,15 @@
 namespace socialrec::cuda {
 
 struct AlsHalfStepArgs {
-    const float* G = nullptr;  // k x k Gramian of the fixed side Y (symmetric)
-    const float* Y = nullptr;  // fixed side, n_fixed x k
+    const float* G = nullptr;  // k x k Gramian of the fixed side Y (symmetric, float32)
+    const void* Y = nullptr;   // fixed side, n_fixed x k, of the storage type (float, or __half when float16)
     std::int64_t n_fixed = 0;
     // The rows solved: CSR of the stored entries (columns index Y), int64 offsets, int32 columns.
     const std::int64_t* indptr = nullptr;
     const std::int32_t* indices = nullptr;
     const float* values = nullptr;
     std::int64_t rows = 0;
-    float* X = nullptr;  // rows x k, updated in place
+    void* X = nullptr;  // rows x k, updated in place (storage type)
     std::int32_t factors = 0;
     float alpha = 0.0f, regularization = 0.0f;
     std::int32_t cg_steps = 0;
@@ -26,9 +26,12 @@ struct AlsHalfStepArgs {
     const std::int64_t* graph_indptr = nullptr;
     const std::int32_t* graph_indices = nullptr;
     const float* graph_values = nullptr;
-    const float* previous = nullptr;
+    const void* previous = nullptr;  // storage type
     float beta = 0.0f;
     double* row_loss = nullptr;  // optional, rows: each row's sum c - x.(b + r) after its solve
+    // Storage of X, Y and previous: float32, or IEEE half (dtype="float16"): read into float, the solve in
+    // float32, the new row rounded to half once when stored.
+    bool float16 = false;
 };
 
 // Largest k the CUDA solve handles (its five vectors of a row sit in shared memory).

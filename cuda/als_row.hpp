@@ -11,6 +11,11 @@
 // The team's vectors (x, b, r, p, Ap: k floats each) live in memory every member can read (shared memory on
 // the device): each member writes only its own elements j = rank + m * size, and reads all of v in A v.
 // Only the order of the floating-point sums differs from the CPU kernel (float32 throughout, as there).
+//
+// Storage: the factor matrices (the solved rows X, the fixed side Y, SocialALS's snapshot of X) are arrays
+// of T, float or a half type (dtype="float16" on CUDA: __half in the kernel; any type with a conversion to
+// and from float). Every read widens to float and only the final store of a row rounds back to T, so a half
+// run computes exactly what the float32 code computes on the widened values, rounded once at the end.
 #pragma once
 #include <cstdint>
 
@@ -18,10 +23,11 @@
 
 namespace socialrec::cuda::hd {
 
-// One row's system. G is the k x k Gramian of the fixed side (symmetric, row-major), Y the fixed side.
+// One row's system. G is the k x k Gramian of the fixed side (symmetric, row-major, float), Y the fixed side.
+template <class T>
 struct AlsRow {
     const float* G = nullptr;
-    const float* Y = nullptr;
+    const T* Y = nullptr;
     const std::int32_t* idx = nullptr;  // the row's stored entries: columns (rows of Y) and values r_e
     const float* val = nullptr;
     std::int64_t n = 0;
@@ -43,8 +49,8 @@ struct AlsVectors {
 
 // out = A v (out's own elements). v must be complete and visible to the team.
 SOCIALREC_HD_TEMPLATE
-template <class Team>
-SOCIALREC_HD void als_apply(const Team& t, const AlsRow& s, const float* v, float* out) {
+template <class Team, class T>
+SOCIALREC_HD void als_apply(const Team& t, const AlsRow<T>& s, const float* v, float* out) {
     const int k = s.k;
     for (int j = t.rank(); j < k; j += t.size()) {
         float acc = 0.0f;
@@ -54,51 +60,51 @@ SOCIALREC_HD void als_apply(const Team& t, const AlsRow& s, const float* v, floa
     // Stored entries, four at a time so that a team's four reductions overlap.
     std::int64_t e = 0;
     for (; e + 4 <= s.n; e += 4) {
-        const float* y0 = s.Y + std::int64_t(s.idx[e]) * k;
-        const float* y1 = s.Y + std::int64_t(s.idx[e + 1]) * k;
-        const float* y2 = s.Y + std::int64_t(s.idx[e + 2]) * k;
-        const float* y3 = s.Y + std::int64_t(s.idx[e + 3]) * k;
+        const T* y0 = s.Y + std::int64_t(s.idx[e]) * k;
+        const T* y1 = s.Y + std::int64_t(s.idx[e + 1]) * k;
+        const T* y2 = s.Y + std::int64_t(s.idx[e + 2]) * k;
+        const T* y3 = s.Y + std::int64_t(s.idx[e + 3]) * k;
         float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
         for (int j = t.rank(); j < k; j += t.size()) {
             const float vj = v[j];
-            d0 += y0[j] * vj;
-            d1 += y1[j] * vj;
-            d2 += y2[j] * vj;
-            d3 += y3[j] * vj;
+            d0 += float(y0[j]) * vj;
+            d1 += float(y1[j]) * vj;
+            d2 += float(y2[j]) * vj;
+            d3 += float(y3[j]) * vj;
         }
         t.sum4(d0, d1, d2, d3);
         const float w0 = s.alpha * s.val[e] * d0, w1 = s.alpha * s.val[e + 1] * d1;
         const float w2 = s.alpha * s.val[e + 2] * d2, w3 = s.alpha * s.val[e + 3] * d3;
         for (int j = t.rank(); j < k; j += t.size()) {
             float o = out[j];
-            o += w0 * y0[j];
-            o += w1 * y1[j];
-            o += w2 * y2[j];
-            o += w3 * y3[j];
+            o += w0 * float(y0[j]);
+            o += w1 * float(y1[j]);
+            o += w2 * float(y2[j]);
+            o += w3 * float(y3[j]);
             out[j] = o;
         }
     }
     for (; e < s.n; ++e) {
-        const float* y = s.Y + std::int64_t(s.idx[e]) * k;
+        const T* y = s.Y + std::int64_t(s.idx[e]) * k;
         float d = 0.0f;
-        for (int j = t.rank(); j < k; j += t.size()) d += y[j] * v[j];
+        for (int j = t.rank(); j < k; j += t.size()) d += float(y[j]) * v[j];
         d = t.sum(d);
         const float w = s.alpha * s.val[e] * d;
-        for (int j = t.rank(); j < k; j += t.size()) out[j] += w * y[j];
+        for (int j = t.rank(); j < k; j += t.size()) out[j] += w * float(y[j]);
     }
 }
 
 // b = sum_e (1 + alpha r_e) y_e (own elements); returns sum_e c_e in double (the same on every member).
 SOCIALREC_HD_TEMPLATE
-template <class Team>
-SOCIALREC_HD double als_rhs(const Team& t, const AlsRow& s, float* b) {
+template <class Team, class T>
+SOCIALREC_HD double als_rhs(const Team& t, const AlsRow<T>& s, float* b) {
     const int k = s.k;
     for (int j = t.rank(); j < k; j += t.size()) b[j] = 0.0f;
     double confidence = 0.0;
     for (std::int64_t e = 0; e < s.n; ++e) {
         const float c = 1.0f + s.alpha * s.val[e];
-        const float* y = s.Y + std::int64_t(s.idx[e]) * k;
-        for (int j = t.rank(); j < k; j += t.size()) b[j] += c * y[j];
+        const T* y = s.Y + std::int64_t(s.idx[e]) * k;
+        for (int j = t.rank(); j < k; j += t.size()) b[j] += c * float(y[j]);
         confidence += double(c);
     }
     return confidence;
@@ -113,20 +119,20 @@ SOCIALREC_HD float graph_shift(const GraphRow& g, float beta) {
 
 // SocialALS: b += beta sum_f S_uf x_f(previous) (own elements).
 SOCIALREC_HD_TEMPLATE
-template <class Team>
-SOCIALREC_HD void graph_rhs(const Team& t, const GraphRow& g, const float* previous, float beta, int k, float* b) {
+template <class Team, class T>
+SOCIALREC_HD void graph_rhs(const Team& t, const GraphRow& g, const T* previous, float beta, int k, float* b) {
     for (std::int64_t e = 0; e < g.n; ++e) {
         const float w = beta * g.val[e];
-        const float* xf = previous + std::int64_t(g.idx[e]) * k;
-        for (int j = t.rank(); j < k; j += t.size()) b[j] += w * xf[j];
+        const T* xf = previous + std::int64_t(g.idx[e]) * k;
+        for (int j = t.rank(); j < k; j += t.size()) b[j] += w * float(xf[j]);
     }
 }
 
 // cg_solve of als.hpp: `steps` CG steps on A x = b from v.x (complete and visible on entry); v.x and v.r
 // hold the new row and its residual on return (own elements).
 SOCIALREC_HD_TEMPLATE
-template <class Team>
-SOCIALREC_HD void als_cg(const Team& t, const AlsRow& s, const AlsVectors& v, int steps) {
+template <class Team, class T>
+SOCIALREC_HD void als_cg(const Team& t, const AlsRow<T>& s, const AlsVectors& v, int steps) {
     const int k = s.k;
     als_apply(t, s, v.x, v.Ap);
     float part = 0.0f;
@@ -164,13 +170,14 @@ SOCIALREC_HD void als_cg(const Team& t, const AlsRow& s, const AlsVectors& v, in
 
 // The whole update of one row x_row of X (global): load, right-hand side, the social term when `social`
 // (graph: the row's neighbours, previous: X before the half-step), CG, store.
-// Returns the row's loss term (sum c - x.(b + r)), the same on every member.
+// Returns the row's loss term (sum c - x.(b + r), from the float row before it is stored), the same on every
+// member.
 SOCIALREC_HD_TEMPLATE
-template <class Team>
-SOCIALREC_HD double als_update_row(const Team& t, AlsRow s, bool social, const GraphRow& graph, const float* previous, float beta,
-                                   float* x_row, const AlsVectors& v, int steps) {
+template <class Team, class T>
+SOCIALREC_HD double als_update_row(const Team& t, AlsRow<T> s, bool social, const GraphRow& graph, const T* previous,
+                                   float beta, T* x_row, const AlsVectors& v, int steps) {
     const int k = s.k;
-    for (int j = t.rank(); j < k; j += t.size()) v.x[j] = x_row[j];
+    for (int j = t.rank(); j < k; j += t.size()) v.x[j] = float(x_row[j]);
     const double confidence = als_rhs(t, s, v.b);
     if (social) {
         s.shift += graph_shift(graph, beta);
@@ -180,7 +187,7 @@ SOCIALREC_HD double als_update_row(const Team& t, AlsRow s, bool social, const G
     als_cg(t, s, v, steps);
     double xb = 0.0;
     for (int j = t.rank(); j < k; j += t.size()) {
-        x_row[j] = v.x[j];
+        x_row[j] = T(v.x[j]);  // the one rounding to the storage type
         xb += double(v.x[j]) * (double(v.b[j]) + double(v.r[j]));
     }
     xb = t.sum(xb);

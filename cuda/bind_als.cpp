@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "als.hpp"
 #include "metrics.hpp"
@@ -53,23 +54,36 @@ void check_csr(const Array<std::int64_t>& indptr, const Array<std::int32_t>& ind
     }
 }
 
+// X, Y and previous in one storage type: all float32, or all float16 (NumPy's IEEE half, the bits of
+// __half); returned as a C-contiguous array of that dtype.
+py::array storage_array(const py::object& o, const char* name, const py::dtype& dtype) {
+    py::array a = py::array::ensure(o, py::array::c_style);
+    if (!a || !a.dtype().is(dtype))
+        throw py::type_error(std::string(name) + " must be a " + std::string(py::str(dtype)) + " array (X, Y and "
+                             "previous share one storage dtype: float32, or float16)");
+    return a;
+}
+
 py::tuple host_als(const py::object& G_, const py::object& Y_, const py::object& indptr_, const py::object& indices_,
                    const py::object& values_, const py::object& X_, float alpha, float regularization,
                    int cg_steps, const py::object& graph_indptr_, const py::object& graph_indices_,
                    const py::object& graph_values_, const py::object& previous_, float beta) {
-    const auto X0 = host_array<float>(X_, "X");
+    py::array X_any = py::array::ensure(X_);
+    const bool half = X_any && X_any.dtype().is(py::dtype("float16"));
+    const py::dtype dtype = half ? py::dtype("float16") : py::dtype::of<float>();
+    const py::array X0 = half ? storage_array(X_, "X", dtype) : py::array(host_array<float>(X_, "X"));
     if (X0.ndim() != 2) throw py::value_error("X must be 2-D (rows x k)");
     const std::int64_t rows = X0.shape(0);
     const int k = int(X0.shape(1));
-    const auto Y = host_array<float>(Y_, "Y");
+    const py::array Y = half ? storage_array(Y_, "Y", dtype) : py::array(host_array<float>(Y_, "Y"));
     if (Y.ndim() != 2 || Y.shape(1) != k) throw py::value_error("Y must be 2-D with X's k columns");
     const auto G = host_array<float>(G_, "G", py::ssize_t(k) * k);
     const auto indptr = host_array<std::int64_t>(indptr_, "indptr");
     const auto indices = host_array<std::int32_t>(indices_, "indices");
     const auto values = host_array<float>(values_, "values", indices.size());
     check_csr(indptr, indices, rows, Y.shape(0), "", false);
-    Array<float> X({rows, std::int64_t(k)});  // a fresh copy: the input is not modified
-    std::memcpy(X.mutable_data(), X0.data(), sizeof(float) * X0.size());
+    py::array X(dtype, std::vector<py::ssize_t>{py::ssize_t(rows), py::ssize_t(k)});  // a fresh copy: the input is
+    std::memcpy(X.mutable_data(), X0.data(), X0.itemsize() * X0.size());             // not modified
     Array<double> row_loss(rows);
     AlsHalfStepArgs a;
     a.G = G.data();
@@ -85,14 +99,17 @@ py::tuple host_als(const py::object& G_, const py::object& Y_, const py::object&
     a.regularization = regularization;
     a.cg_steps = cg_steps;
     a.row_loss = row_loss.mutable_data();
+    a.float16 = half;
     std::optional<Array<std::int64_t>> gp;
     std::optional<Array<std::int32_t>> gi;
-    std::optional<Array<float>> gv, prev;
+    std::optional<Array<float>> gv;
+    std::optional<py::array> prev;
     if (!graph_indptr_.is_none()) {
         gp = host_array<std::int64_t>(graph_indptr_, "graph_indptr");
         gi = host_array<std::int32_t>(graph_indices_, "graph_indices");
         gv = host_array<float>(graph_values_, "graph_values", gi->size());
-        prev = host_array<float>(previous_, "previous", X0.size());
+        prev = half ? storage_array(previous_, "previous", dtype) : py::array(host_array<float>(previous_, "previous"));
+        if (prev->size() != X0.size()) throw py::value_error("previous must have X's shape");
         check_csr(*gp, *gi, rows, rows, "graph", false);
         a.graph_indptr = gp->data();
         a.graph_indices = gi->data();
@@ -158,16 +175,16 @@ void bind_als_metrics(py::module_& m) {
              std::uintptr_t values, std::int64_t rows, std::uintptr_t X, std::int32_t factors, float alpha,
              float regularization, std::int32_t cg_steps, std::uintptr_t graph_indptr, std::uintptr_t graph_indices,
              std::uintptr_t graph_values, std::uintptr_t previous, float beta, std::uintptr_t row_loss,
-             std::uintptr_t stream) {
+             std::uintptr_t stream, bool float16) {
               AlsHalfStepArgs a;
               a.G = ptr<const float>(G);
-              a.Y = ptr<const float>(Y);
+              a.Y = ptr<const void>(Y);
               a.n_fixed = n_fixed;
               a.indptr = ptr<const std::int64_t>(indptr);
               a.indices = ptr<const std::int32_t>(indices);
               a.values = ptr<const float>(values);
               a.rows = rows;
-              a.X = ptr<float>(X);
+              a.X = ptr<void>(X);
               a.factors = factors;
               a.alpha = alpha;
               a.regularization = regularization;
@@ -175,18 +192,21 @@ void bind_als_metrics(py::module_& m) {
               a.graph_indptr = ptr<const std::int64_t>(graph_indptr);
               a.graph_indices = ptr<const std::int32_t>(graph_indices);
               a.graph_values = ptr<const float>(graph_values);
-              a.previous = ptr<const float>(previous);
+              a.previous = ptr<const void>(previous);
               a.beta = beta;
               a.row_loss = ptr<double>(row_loss);
+              a.float16 = float16;
               als_half_step(a, reinterpret_cast<cudaStream_t>(stream));
           },
           py::arg("G"), py::arg("Y"), py::arg("n_fixed"), py::arg("indptr"), py::arg("indices"), py::arg("values"),
           py::arg("rows"), py::arg("X"), py::arg("factors"), py::arg("alpha"), py::arg("regularization"),
           py::arg("cg_steps"), py::arg("graph_indptr"), py::arg("graph_indices"), py::arg("graph_values"),
-          py::arg("previous"), py::arg("beta"), py::arg("row_loss"), py::arg("stream"),
+          py::arg("previous"), py::arg("beta"), py::arg("row_loss"), py::arg("stream"), py::arg("float16") = false,
           py::call_guard<py::gil_scoped_release>(),
-          "One ALS / SocialALS half-step (every row of X solved by CG against the Gramian G of Y); device\n"
-          "pointers (0: absent), asynchronous on `stream`. row_loss (optional) receives each row's loss term.");
+          "One ALS / SocialALS half-step (every row of X solved by CG against the float32 Gramian G of Y); device\n"
+          "pointers (0: absent), asynchronous on `stream`. float16: X, Y and previous are half precision (read\n"
+          "into float32, the solve in float32, each new row rounded to half once). row_loss (optional) receives\n"
+          "each row's loss term.");
 
     m.def("ranking_metrics",
           [](std::uintptr_t top_ids, std::int64_t rows, std::int64_t k, std::uintptr_t users,
@@ -215,8 +235,9 @@ void bind_als_metrics(py::module_& m) {
           py::arg("values"), py::arg("X"), py::arg("alpha"), py::arg("regularization"), py::arg("cg_steps"),
           py::arg("graph_indptr") = py::none(), py::arg("graph_indices") = py::none(),
           py::arg("graph_values") = py::none(), py::arg("previous") = py::none(), py::arg("beta") = 0.0f,
-          "Host check of als_half_step: the kernel's row math run serially on NumPy arrays. Returns (new X,\n"
-          "row losses); the inputs are not modified.");
+          "Host check of als_half_step: the kernel's row math run serially on NumPy arrays (X, Y, previous all\n"
+          "float32, or all float16: the kernel's half storage). Returns (new X, row losses); the inputs are not\n"
+          "modified.");
     m.def("host_metrics_ranking", &host_metrics, py::arg("top_ids"), py::arg("users"), py::arg("test_indptr"),
           py::arg("test_indices"), py::arg("exclude_indptr") = py::none(), py::arg("exclude_indices") = py::none(),
           py::arg("n_items"),

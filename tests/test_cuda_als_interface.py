@@ -1,6 +1,6 @@
 """ALS / SocialALS with device="cuda", device-free: the errors a user gets where no GPU is usable, and the
-settings the CUDA solve does not have (solver="cholesky", float16, factors above the limit), with the CUDA
-module absent or mocked as in test_cuda_interface.py."""
+settings the CUDA solve does not have (solver="cholesky", factors above the limit) or that only it has
+(float16 storage), with the CUDA module absent or mocked as in test_cuda_interface.py."""
 from __future__ import annotations
 
 import types
@@ -66,10 +66,13 @@ def test_factor_limit_and_float16(monkeypatch, name, ds):
     cls = getattr(sr, name)
     with pytest.raises(ValueError, match="factors=4096 .*up to 2048.* not available with device='cuda'"):
         cls(device="cuda", factors=4096).fit(ds)
-    with pytest.raises(ValueError, match="float16"):
-        cls(device="cuda", dtype="float16")
-    with pytest.raises(ValueError, match="float16"):
-        cls(dtype="float16")
+    # float16 storage exists on CUDA only: a clear error everywhere else, accepted with device="cuda"
+    assert cls(device="cuda", dtype="float16").dtype == "float16"
+    for device in ("auto", "cpu"):
+        with pytest.raises(ValueError, match="dtype='float16' is only available with device='cuda'"):
+            cls(device=device, dtype="float16")
+    with pytest.raises(ValueError, match="dtype='float16' is only available with device='cuda'"):
+        cls(device="cuda", dtype="float16").set_params(device="cpu")
 
 
 @pytest.mark.skipif(_backend.cuda_module() is None, reason="socialrec was built without CUDA")

@@ -1,65 +1,39 @@
-"""The CUDA models' Python layer end to end without a GPU: a fake device whose "CuPy" is NumPy (arrays of a
-subclass that exposes ``.data.ptr`` and ``.get()``) and whose "kernels" run the device step math on the host
-(``socialrec._cuda.host_*``, cuda/steps.hpp) in the once-per-fit shuffled record order. Every model with
-CUDA kernels then goes through ``device="cuda"``: placement, ``_prepare_cuda`` (records, trust structures,
-sampling pool), ``_run_epoch_cuda`` (pointer arguments, sides, weights, pass ids, loss slots), float16
-storage, and back to the CPU. Its test RMSE / NDCG@10 must match the CPU model's within 1%.
+"""The CUDA models' Python layer end to end without a GPU: a fake device whose "CuPy" is NumPy
+(tests/fake_cupy.py: arrays of a subclass that exposes ``.data.ptr`` and a recorded ``.get()``, a
+``cupyx.scipy.sparse`` stand-in) and whose "kernels" run the device step math on the host
+(``socialrec._cuda.host_*``, cuda/steps.hpp, cuda/als_row.hpp) in the once-per-fit shuffled record order.
+Every model with CUDA kernels then goes through ``device="cuda"``: placement, ``_prepare_cuda`` (records, trust
+structures, sampling pool), ``_run_epoch_cuda`` (pointer arguments, sides, weights, pass ids, loss slots),
+float16 storage, and back to the CPU. Its test RMSE / NDCG@10 must match the CPU model's within 1%.
 
-What this does not cover: the kernels' schedules and warp code (tests/gpu does, on a device)."""
+Device input: a fit from cupyx-style ratings and trust copies nothing to the host but per-user / per-item
+numbers, the ratings and trust are made canonical on the device as ``Dataset.from_sparse`` makes them on the
+host, and every structure built on the device equals the host-built one (tests/device_structures.py).
+
+What this does not cover: the kernels' schedules and warp code, and CuPy itself (tests/gpu does, on a
+device)."""
 from __future__ import annotations
 
 import types
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import socialrec as sr
+import fake_cupy
+from fake_cupy import FakeArray
 from socialrec import _backend, _gpu
+from device_structures import IMPLICIT, MODELS, assert_same_state, captured_state, host_built_state, with_split_rating
 from ranking_eval import homophily_data, ndcg_at_k
 
 REAL = _backend.cuda_module()
 pytestmark = pytest.mark.skipif(REAL is None, reason="socialrec was built without CUDA (the host replays live "
                                                      "in socialrec._cuda)")
 
-_ARRAYS = {}  # "device address" -> array, filled whenever a pointer is taken
-
-
-class FakeArray(np.ndarray):
-    """A NumPy array that passes for a CuPy one where socialrec takes pointers or copies to the host."""
-
-    def get(self):
-        return np.array(self)
-
-    @property
-    def data(self):
-        address = self.__array_interface__["data"][0]
-        _ARRAYS[address] = self
-        return types.SimpleNamespace(ptr=address)
-
-
-def _wrap(x):
-    return x.view(FakeArray) if isinstance(x, np.ndarray) else x
-
-
-def _lift(fn):
-    return lambda *a, **k: _wrap(fn(*a, **k))
-
-
-def fake_cupy():
-    names = ("zeros", "empty", "full", "arange", "argsort", "diff", "bincount", "searchsorted", "ascontiguousarray",
-             "unique", "einsum", "exp", "clip", "where", "isfinite", "flatnonzero", "round", "all", "sqrt",
-             "maximum")
-    cp = types.SimpleNamespace(**{n: _lift(getattr(np, n)) for n in names})
-    cp.ndarray = FakeArray
-    for t in ("float16", "float32", "float64", "int32", "int64", "uint64"):
-        setattr(cp, t, getattr(np, t))
-    cp.asarray = lambda a, dtype=None: _wrap(np.array(a, dtype=dtype))  # a "device" copy
-    cp.cuda = types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0))
-    return cp
-
 
 def _at(address):
-    return None if address == 0 else _ARRAYS[address]
+    return None if address == 0 else fake_cupy.ARRAYS[address]
 
 
 class _Float32:
@@ -162,6 +136,22 @@ class FakeKernels:
                                                 _at(trust_offsets), _at(trustees), _at(trust_weights), global_bias,
                                                 alpha, learning_rate, regularization)
 
+    def als_half_step(self, *, G, Y, n_fixed, indptr, indices, values, rows, X, factors, alpha, regularization,
+                      cg_steps, graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream,
+                      float16=False):
+        self.calls.append(("als", rows))
+        assert _at(X).dtype == _at(Y).dtype == (np.float16 if float16 else np.float32) and _at(G).dtype == np.float32
+        graph = {}
+        if graph_indptr:
+            graph = dict(graph_indptr=_at(graph_indptr), graph_indices=_at(graph_indices),
+                         graph_values=_at(graph_values), previous=_at(previous), beta=beta)
+        x = _at(X)
+        new, loss = REAL.host_als_half_step(_at(G), _at(Y), _at(indptr), _at(indices), _at(values), x, alpha,
+                                            regularization, cg_steps, **graph)
+        x[...] = new
+        if row_loss:
+            _at(row_loss)[...] = loss
+
     def ranking_epoch(self, *, indptr, indices, pool_users, pool_items, n_pool, n_items, social_indptr,
                       social_items, social_counts, n_samples, user_factors, item_factors, item_bias, factors,
                       float16, learning_rate, regularization, bias_regularization, seed, epoch, loss, stream):
@@ -179,14 +169,9 @@ class FakeKernels:
 def fake_device(monkeypatch):
     kernels = FakeKernels()
     kernels.calls = []
-    cp = fake_cupy()
-    monkeypatch.setattr(_backend, "cuda_module", lambda: kernels)
-    monkeypatch.setattr(_backend, "_probe", lambda: (kernels.devices(), None))
-    monkeypatch.setattr(_backend, "cupy_version", lambda: "fake")
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
-    _ARRAYS.clear()
+    fake_cupy.install(monkeypatch, kernels, kernels.devices())
     yield kernels
-    _ARRAYS.clear()
+    fake_cupy.ARRAYS.clear()
 
 
 @pytest.fixture(scope="module")
@@ -258,14 +243,162 @@ def test_ranking_models_on_the_fake_device(fake_device, cls):
     assert ndcg_at_k(gpu, test) >= 0.99 * ndcg_at_k(cpu, test)
 
 
-def test_device_trust_input_is_made_canonical(fake_device, social_split):
-    """A device fit takes trust like the CPU path (scipy, or a dense matrix here): canonical host CSR."""
+# ------------------------------------------------------------------------------------------------------------
+# Device input: no host copies, and the training structures built on the device equal the host-built ones
+# ------------------------------------------------------------------------------------------------------------
+def device_input(train):
+    """``train`` as cupyx-style device matrices: the ratings as a COO matrix with one rating split in two (see
+    ``with_split_rating``), the trust graph as CSR."""
+    return (fake_cupy.FakeDeviceSparse(with_split_rating(train.ratings)),
+            fake_cupy.FakeDeviceSparse(train.trust.tocsr()))
+
+
+@pytest.fixture(scope="module")
+def implicit_split():
+    return homophily_data()
+
+
+def _data(name, social_split, implicit_split):
+    return (implicit_split if IMPLICIT[name] else social_split)[0]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_device_input_is_not_copied_to_the_host(fake_device, social_split, implicit_split, name):
+    """A fit on device input copies nothing bigger than one number per user or item to the host (the masks of
+    the initial parameters, drawn on the host) -- never the ratings or the trust graph."""
+    cls, params = MODELS[name]
+    train = _data(name, social_split, implicit_split)
+    limit = max(train.n_users, train.n_items) + 1
+    assert train.nnz > 2 * limit and train.n_trust > 2 * limit  # a copy of either would show
+    ratings, trust = device_input(train)
+    fake_cupy.GETS.clear()
+    model = cls(device="cuda", factors=8, epochs=2, seed=0, **params).fit(ratings, trust=trust)
+    assert model.device_ == "cuda" and len(model.history) == 2
+    assert max(fake_cupy.GETS) <= limit, sorted(fake_cupy.GETS)[-5:]
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if n != "BiasedMF"])
+@pytest.mark.parametrize("source", ["device", "dataset"])
+def test_device_built_structures_equal_the_host_built(fake_device, social_split, implicit_split, name, source):
+    """The state a CUDA fit builds on the device (from device input, or from an uploaded Dataset) equals the one
+    built on the host with the CPU path's helpers; the initial parameters and the fitted trust arrays equal
+    the CPU model's."""
+    cls, params = MODELS[name]
+    train = _data(name, social_split, implicit_split)
+    model = cls(device="cuda", factors=8, seed=0, **params)
+    state = captured_state(model, *(device_input(train) if source == "device" else (train,)))
+    assert_same_state(state, host_built_state(model, train))
+    cpu = cls(device="cpu", factors=8, seed=0, epochs=0, **params).fit(train)
+    assert_same_state({k: v for k, v in model.parameters_.items()}, cpu.parameters_)
+    assert_same_state({k: getattr(model, k) for k in cls._FIT_ARRAYS}, {k: getattr(cpu, k) for k in cls._FIT_ARRAYS})
+
+
+@pytest.mark.parametrize("name", ["SoReg-SR2-pcc", "SoReg-SR2-vss", "SBPR"])
+def test_chunked_device_builders(fake_device, social_split, implicit_split, monkeypatch, name):
+    """SoReg's similarity and SBPR's social items walk the ratings in chunks; with tiny chunks (many runs, some
+    a single user or edge larger than a chunk) they are still the host-built structures."""
+    from socialrec import _arrays
+
+    monkeypatch.setattr(_arrays, "PAIRS_PER_CHUNK", 7)
+    cls, params = MODELS[name]
+    train = _data(name, social_split, implicit_split)
+    model = cls(device="cuda", factors=8, seed=0, **params)
+    assert_same_state(captured_state(model, *device_input(train)), host_built_state(model, train))
+
+
+@pytest.mark.parametrize("kind", ["pcc", "vss"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_co_rated_similarity_equals_the_cpp_kernel(kind, seed):
+    """The vectorised Sim (NumPy here, CuPy on a device) against socialrec._core.edge_similarity: users without
+    ratings, constant raters (zero PCC denominator), pairs without co-rated items, repeated and reversed
+    edges."""
+    from socialrec import _core
+    from socialrec.models.soreg import co_rated_similarity
+
+    rng = np.random.default_rng(seed)
+    n_users, n_items = 40, 25
+    dense = np.where(rng.random((n_users, n_items)) < 0.3, rng.integers(1, 6, (n_users, n_items)), 0)
+    dense[:3] = 0  # no ratings
+    dense[3, :10] = 4  # a constant rater
+    r = sp.csr_matrix(dense.astype(np.float32))
+    src = rng.integers(0, n_users, 300).astype(np.int32)
+    dst = rng.integers(0, n_users, 300).astype(np.int32)
+    src, dst = np.append(src, [dst[0], 3, 3]), np.append(dst, [src[0], 4, 0])
+    expected = _core.edge_similarity(r.indptr.astype(np.int64), r.indices.astype(np.int32), r.data, src, dst, kind, 1)
+    got = co_rated_similarity(r.indptr.astype(np.int64), r.indices.astype(np.int32), r.data, n_items, src, dst, kind,
+                              np)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(got > 0, expected > 0)
+
+
+def test_device_trust_is_cleaned_like_the_host(fake_device, social_split):
+    """Device trust input is cleaned on the device by Dataset.from_sparse's rules: duplicates summed, self-loops
+    and zeros (also sums to zero) dropped with the same warnings, the same errors."""
+    from socialrec.data import _clean_sparse_trust
+
     train, _ = social_split
-    trust = train.trust.toarray()
-    np.fill_diagonal(trust, 1.0)  # a self-loop is dropped with a warning, as by Dataset.from_sparse
-    ratings = _gpu.DeviceRatings.from_dataset(train)
-    with pytest.warns(UserWarning, match="self-loops"):
-        from_dense = _gpu.host_trust(trust, train.n_users)
-    assert (from_dense != train.trust).nnz == 0
-    assert _gpu.host_trust(None, 5).shape == (5, 5)
-    assert _gpu.host_dataset(ratings) is train and _gpu.host_dataset(train) is train
+    t = train.trust.tocoo()
+    n = train.n_users
+    rows = np.concatenate([t.row, [0, 5, t.row[0], t.row[1], 7]])
+    cols = np.concatenate([t.col, [0, 5, t.col[0], t.col[1], 8 if t.col[0] != 8 else 9]])
+    values = np.concatenate([t.data, [1.0, 2.0, 1.5, -t.data[1], 0.0]]).astype(np.float64)
+    coo = sp.coo_matrix((values, (rows, cols)), shape=(n, n))
+    with pytest.warns(UserWarning) as host_warnings:
+        host = _clean_sparse_trust(coo, n)
+    fake_cupy.GETS.clear()
+    with pytest.warns(UserWarning) as device_warnings:
+        dev = _gpu.device_trust(fake_cupy.FakeDeviceSparse(coo), n)
+    assert not fake_cupy.GETS
+    assert [str(w.message) for w in device_warnings] == [str(w.message) for w in host_warnings]
+    assert [str(w.message) for w in host_warnings] == [
+        "dropped 2 self-loops from the trust graph",
+        "dropped 2 trust edges with value 0 (trust[u, v] != 0 is what marks an edge)"]
+    for got, expected in ((dev.indptr, host.indptr.astype(np.int64)), (dev.indices, host.indices),
+                          (dev.data, host.data)):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.get(), expected)
+    assert _gpu.device_trust(None, 5).nnz == 0 and _gpu.device_trust(None, 5).shape == (5, 5)
+    host_input = _gpu.device_trust(train.trust, n)  # host input: cleaned on the host, uploaded
+    np.testing.assert_array_equal(host_input.indices.get(), train.trust.indices)
+    for bad, message in ((np.nan, r"trust\[2, 3\] is nan"), (1e39, r"trust\[2, 3\] = 1e\+39 does not fit float32")):
+        m = sp.coo_matrix(([1.0, bad], ([1, 2], [2, 3])), shape=(n, n))
+        with pytest.raises(ValueError, match=message):
+            _clean_sparse_trust(m, n)
+        with pytest.raises(ValueError, match=message):
+            _gpu.device_trust(fake_cupy.FakeDeviceSparse(m), n)
+    for shape in ((n, n + 1), (n + 1, n + 1)):
+        m = fake_cupy.FakeDeviceSparse(sp.csr_matrix(shape))
+        with pytest.raises(ValueError, match="trust must be square|but ratings have"):
+            _gpu.device_trust(m, n)
+
+
+def test_device_ratings_are_made_canonical(fake_device, social_split):
+    """DeviceRatings.from_device: COO duplicates summed, stored zeros kept, rows sorted; the Dataset's arrays."""
+    from socialrec.data import Dataset
+
+    train, _ = social_split
+    ratings, _ = device_input(train)
+    coo = ratings._m.tocoo()
+    coo = sp.coo_matrix((np.append(coo.data, 0.0), (np.append(coo.row, 1), np.append(coo.col, 0))), shape=coo.shape)
+    coo = sp.coo_matrix((coo.data[::-1], (coo.row[::-1], coo.col[::-1])), shape=coo.shape)  # unsorted input
+    fake_cupy.GETS.clear()
+    dev = _gpu.DeviceRatings.from_device(fake_cupy.FakeDeviceSparse(coo))
+    assert not fake_cupy.GETS
+    host = Dataset.from_sparse(coo)
+    np.testing.assert_array_equal(dev.indptr.get(), host.ratings.indptr)
+    np.testing.assert_array_equal(dev.indices.get(), host.ratings.indices)
+    np.testing.assert_array_equal(dev.data.get(), host.ratings.data)
+    assert dev.rating_scale == host.rating_scale and dev.trust.nnz == 0
+    bad = sp.coo_matrix(([1.0, np.inf], ([0, 3], [1, 2])), shape=(5, 4))
+    with pytest.raises(ValueError, match=r"non-finite value at \(user 3, item 2\)"):
+        _gpu.DeviceRatings.from_device(fake_cupy.FakeDeviceSparse(bad))
+
+
+def test_host_ratings_with_device_trust(fake_device, social_split):
+    """scipy ratings with a cupyx trust graph: the ratings are uploaded, the trust graph stays on the device."""
+    train, _ = social_split
+    model = sr.SoRec(device="cuda", factors=8, seed=0)
+    fake_cupy.GETS.clear()
+    state = captured_state(model, train.ratings, fake_cupy.FakeDeviceSparse(train.trust.tocsr()))
+    assert max(fake_cupy.GETS) <= train.n_users + 1
+    assert_same_state(state, host_built_state(model, train))

@@ -131,6 +131,37 @@ def test_host_als_leaves_its_inputs_alone_and_checks_them():
                                 a["ui_indptr"], a["ui_indices"], a["ui_values"], big, 1.0, 0.1, 2)
 
 
+@pytest.mark.parametrize("k", [5, 16, 100])
+@pytest.mark.parametrize("beta", [0.0, 2.0])
+def test_host_als_float16_storage_is_the_float32_solve_rounded_once(k, beta):
+    """dtype="float16" on CUDA: X, Y (and SocialALS's snapshot) are half; the row math reads them into float32,
+    solves in float32 against the float32 Gramian, and rounds each new row once. So the half run equals the
+    float32 run on the widened values with its result rounded to half, bit for bit, and the row losses
+    (taken from the float row) are equal."""
+    R = interactions(60, 40, 0.15, seed=k)
+    rng = np.random.default_rng(k)
+    X = rng.normal(0, 0.1, (60, k)).astype(np.float16)
+    Y = rng.normal(0, 0.1, (40, k)).astype(np.float16)
+    X[0] = 0
+    Xw, Yw = X.astype(np.float32), Y.astype(np.float32)
+    G = Yw.T @ Yw
+    a = csr_arrays(R, "ui")
+    csr = (a["ui_indptr"], a["ui_indices"], a["ui_values"])
+    graph, graph_w = {}, {}
+    if beta:
+        S = edge_similarity(sp.random(60, 60, density=0.08, random_state=k, format="csr"))
+        g = csr_arrays(S, "s")
+        common = dict(graph_indptr=g["s_indptr"], graph_indices=g["s_indices"], graph_values=g["s_values"], beta=beta)
+        graph, graph_w = dict(common, previous=X.copy()), dict(common, previous=Xw.copy())
+    half, half_loss = cuda.host_als_half_step(G, Y, *csr, X, 3.0, 0.1, 3, **graph)
+    wide, wide_loss = cuda.host_als_half_step(G, Yw, *csr, Xw, 3.0, 0.1, 3, **graph_w)
+    assert half.dtype == np.float16 and X.dtype == np.float16 and not np.array_equal(half, X)
+    np.testing.assert_array_equal(half, wide.astype(np.float16))
+    np.testing.assert_array_equal(half_loss, wide_loss)
+    with pytest.raises(TypeError, match="float16"):  # one storage dtype for X, Y and the snapshot
+        cuda.host_als_half_step(G, Yw, *csr, X, 3.0, 0.1, 3)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # ranking metrics
 # ---------------------------------------------------------------------------------------------------------

@@ -304,16 +304,6 @@ def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatc
 # Every model has CUDA kernels (docs/CUDA.md); ALS/SocialALS's device-side rules are in test_cuda_als_interface.py.
 CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp, sr.TrustSVD,
                sr.RSTE, sr.ALS, sr.SocialALS)
-FLOAT32_ONLY = (sr.ALS, sr.SocialALS)  # the CG solve keeps float32 factors: dtype="float16" is refused
-
-
-def check_float16(cls, **kwargs):
-    """cls(dtype="float16", **kwargs) on CUDA: accepted (returns the model) or, for FLOAT32_ONLY, refused."""
-    if cls in FLOAT32_ONLY:
-        with pytest.raises(ValueError, match="float16"):
-            cls(dtype="float16", **kwargs)._resolve_device()
-        return None
-    return cls(dtype="float16", **kwargs)
 
 
 def test_models_resolve_through_the_backend(monkeypatch):
@@ -330,8 +320,7 @@ def test_models_with_kernels_pick_cuda(monkeypatch, cls):
     mock_backend(monkeypatch, devices=("NVIDIA H200",))
     assert cls._cuda_kernels
     assert cls()._resolve_device() == "cuda"
-    model = check_float16(cls, device="cuda")
-    assert model is None or model._resolve_device() == "cuda"
+    assert cls(dtype="float16", device="cuda")._resolve_device() == "cuda"  # float16 storage: every model
     assert cls(dtype="float64")._resolve_device() == "cpu"
     with pytest.raises(ValueError, match="float64"):
         cls(dtype="float64", device="cuda")._resolve_device()
@@ -427,9 +416,8 @@ def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     expected = sr.CudaError if built else RuntimeError  # no device (or driver) / no CUDA build (DESIGN §6)
     with pytest.raises(expected, match="device='cpu'"):
         cls(device="cuda", epochs=1).fit(ds)
-    if cls not in FLOAT32_ONLY:
-        with pytest.raises(expected, match="device='cpu'"):
-            cls(device="cuda", dtype="float16", epochs=1).fit(ds)
+    with pytest.raises(expected, match="device='cpu'"):
+        cls(device="cuda", dtype="float16", epochs=1).fit(ds)
     with pytest.raises(ValueError, match="float64"):
         cls(device="cuda", dtype="float64").fit(ds)
     assert cls(epochs=1, factors=4).fit(ds).device_ == "cpu"  # auto falls back

@@ -1,12 +1,12 @@
 """The Python side of CUDA ALS / SocialALS and of the CUDA ranking metrics, run without a GPU.
 
-Nothing CUDA runs here, so this test swaps in two stand-ins: a NumPy-backed "CuPy" (arrays are an ndarray
-subclass with ``.get()`` and ``.data.ptr``, a real host address) and a "_cuda" module whose ``als_half_step``,
-``ranking_metrics`` and ``topk_select`` read those addresses and run the host checks of the kernels' math
-(``host_als_half_step``, ``host_metrics_ranking``) or ``socialrec.topn``. What it checks is the glue: the
-CSR built "on the device", the Gramians, the Jacobi snapshot, the loss and the graph term, the similarity
-built with CuPy calls, pointer and size plumbing, and the metrics path of a CUDA model; the kernels' own
-parallel code is left to tests/gpu.
+Nothing CUDA runs here, so this test swaps in two stand-ins: a NumPy-backed "CuPy" (tests/fake_cupy.py: arrays
+are an ndarray subclass with ``.get()`` and ``.data.ptr``, a real host address) and a "_cuda" module whose
+``als_half_step``, ``ranking_metrics`` and ``topk_select`` read those addresses and run the host checks of the
+kernels' math (``host_als_half_step``, ``host_metrics_ranking``) or ``socialrec.topn``. What it checks is the
+glue: the CSR built "on the device", the Gramians, the Jacobi snapshot, the loss and the graph term, the
+similarity built with CuPy calls, pointer and size plumbing, float16 storage of the factors, and the metrics
+path of a CUDA model; the kernels' own parallel code is left to tests/gpu.
 """
 from __future__ import annotations
 
@@ -16,46 +16,13 @@ import types
 import numpy as np
 import pytest
 
+import fake_cupy
 import socialrec as sr
-from socialrec import _backend, _gpu, topn
+from fake_cupy import FakeArray
+from socialrec import _backend, topn
 
 real_cuda = _backend.cuda_module()
 pytestmark = pytest.mark.skipif(real_cuda is None, reason="socialrec was built without CUDA (host checks)")
-
-
-class FakeArray(np.ndarray):
-    """A host array that passes for a CuPy array (module name, .get(), .data.ptr)."""
-
-    def get(self):
-        return np.array(self)
-
-    @property
-    def data(self):
-        return types.SimpleNamespace(ptr=self.__array_interface__["data"][0])
-
-
-FakeArray.__module__ = "cupy"
-
-
-def _wrap(x):
-    if isinstance(x, np.ndarray) and not isinstance(x, FakeArray):
-        return x.view(FakeArray)
-    if isinstance(x, tuple):
-        return tuple(_wrap(v) for v in x)
-    return x
-
-
-class FakeCupy(types.ModuleType):
-    def __init__(self):
-        super().__init__("cupy")
-        self.ndarray = FakeArray
-        self.cuda = types.SimpleNamespace(get_current_stream=lambda: types.SimpleNamespace(ptr=0))
-
-    def __getattr__(self, name):
-        attr = getattr(np, name)
-        if callable(attr) and not isinstance(attr, type):
-            return lambda *a, **kw: _wrap(attr(*a, **kw))
-        return attr
 
 
 def view(address, dtype, count):
@@ -68,8 +35,9 @@ def view(address, dtype, count):
 
 
 def fake_als_half_step(G, Y, n_fixed, indptr, indices, values, rows, X, factors, alpha, regularization, cg_steps,
-                       graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream):
+                       graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream, float16=False):
     k = factors
+    storage = np.float16 if float16 else np.float32
     p = view(indptr, np.int64, rows + 1)
     nnz = int(p[-1])
     graph = {}
@@ -78,10 +46,10 @@ def fake_als_half_step(G, Y, n_fixed, indptr, indices, values, rows, X, factors,
         g_nnz = int(gp[-1])
         graph = dict(graph_indptr=gp, graph_indices=view(graph_indices, np.int32, g_nnz),
                      graph_values=view(graph_values, np.float32, g_nnz),
-                     previous=view(previous, np.float32, rows * k).reshape(rows, k), beta=beta)
-    x = view(X, np.float32, rows * k).reshape(rows, k)
+                     previous=view(previous, storage, rows * k).reshape(rows, k), beta=beta)
+    x = view(X, storage, rows * k).reshape(rows, k)
     new, loss = real_cuda.host_als_half_step(view(G, np.float32, k * k).reshape(k, k),
-                                             view(Y, np.float32, n_fixed * k).reshape(n_fixed, k), p,
+                                             view(Y, storage, n_fixed * k).reshape(n_fixed, k), p,
                                              view(indices, np.int32, nnz), view(values, np.float32, nnz), x,
                                              alpha, regularization, cg_steps, **graph)
     x[...] = new
@@ -123,15 +91,10 @@ def fake_topk_select(scores, rows, cols, ld, row_ids, excl_indptr, excl_indices,
 
 @pytest.fixture
 def fake_device(monkeypatch):
-    cp = FakeCupy()
     mod = types.SimpleNamespace(als_half_step=fake_als_half_step, ranking_metrics=fake_ranking_metrics,
                                 topk_select=fake_topk_select, TOPK_MAX_N=2048, ALS_MAX_FACTORS=2048,
                                 archs=["90"], cuda_version=13000, devices=lambda: ["fake"])
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
-    monkeypatch.setattr(_backend, "cuda_module", lambda: mod)
-    monkeypatch.setattr(_backend, "_probe", lambda: (["fake"], None))
-    monkeypatch.setattr(_backend, "cupy_version", lambda: "fake")
-    return cp
+    return fake_cupy.install(monkeypatch, mod, ["fake"])
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +145,39 @@ def test_metrics_above_the_device_selection_limit_use_the_host_copy(fake_device,
     got = sr.metrics.ranking(model, test, k=10)
     ref = sr.metrics.ranking(model._host_copy(), test, k=10)
     assert got == pytest.approx(ref, nan_ok=True)
+
+
+@pytest.mark.parametrize("cls, extra", [(sr.ALS, {}), (sr.SocialALS, {"social_regularization": 2.0})])
+def test_float16_storage_on_the_fake_device(fake_device, split, cls, extra):
+    """dtype="float16": both factor matrices are stored in half precision on the device, the half-steps get
+    float32 Gramians and the float16 flag, and the fit stays within half-precision rounding of the float32
+    one (each solved row is rounded once); to("cpu") widens to float32."""
+    train, test = split
+    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    ref = cls(device="cuda", **params).fit(train)
+    half = cls(device="cuda", dtype="float16", **params).fit(train)
+    for key in ("user_factors", "item_factors"):
+        value = half.parameters_[key]
+        assert isinstance(value, FakeArray) and value.dtype == np.float16, key
+        expected = ref.parameters_[key].get()
+        np.testing.assert_allclose(value.get().astype(np.float32), expected, rtol=0, atol=2e-2 * np.abs(expected).max())
+    for a, b in zip(half.history, ref.history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-2)
+    ndcg = sr.metrics.ranking(half, test, k=10)["ndcg"]
+    assert ndcg >= 0.98 * sr.metrics.ranking(ref, test, k=10)["ndcg"]
+    half.to("cpu")
+    assert half.dtype == "float32" and all(v.dtype == np.float32 for v in half.parameters_.values())
+    assert sr.metrics.ranking(half, test, k=10)["ndcg"] == pytest.approx(ndcg, rel=1e-6)
+
+
+def test_float32_gramian_of_float16_storage(fake_device):
+    """The Gramian of half-precision factors is summed in float32 (in chunks of rows), not in half."""
+    from socialrec.models.als import float32_gramian
+
+    rng = np.random.default_rng(0)
+    Y = fake_device.asarray(rng.normal(0, 1, (1000, 24)).astype(np.float16))
+    wide = Y.astype(np.float32)
+    for chunk_bytes in (1 << 26, 4 * 24 * 7):  # one block, or many 7-row blocks
+        G = float32_gramian(Y, chunk_bytes=chunk_bytes)
+        assert G.dtype == np.float32 and G.flags.c_contiguous
+        np.testing.assert_allclose(G, wide.T @ wide, rtol=1e-5, atol=1e-3)

@@ -3,12 +3,16 @@
 Everything here runs only on ``device="cuda"``; CuPy is imported lazily (``cupy_module``). Device arrays are
 allocated by CuPy and filled by the kernels of ``socialrec._cuda``, which take raw pointers and CuPy's
 current stream, so kernels and CuPy operations stay ordered on one stream.
+
+Training data of a CUDA fit is a ``DeviceRatings`` (ratings CSR) with a ``DeviceTrust`` (trust CSR), both
+canonical and on the device; the models build every training structure from them with CuPy
+(``socialrec._arrays``), so device input is never copied to the host.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _interop
+from . import _arrays, _interop
 
 
 def cupy_module():
@@ -75,34 +79,36 @@ def require(a, dtype, name, ndim=None, size=None):
 # ------------------------------------------------------------------------------------------------------------
 # Training data on the device
 # ------------------------------------------------------------------------------------------------------------
+def array_module(data):
+    """``cupy`` for device training data (``DeviceRatings``, ``DeviceTrust``), ``numpy`` for anything else: the
+    ``xp`` with which a model builds its training structures (``socialrec._arrays``)."""
+    return cupy_module() if isinstance(data, (DeviceRatings, DeviceTrust)) else np
+
+
+def cupyx_sparse():
+    """``cupyx.scipy.sparse`` (imported lazily, like ``cupy_module``)."""
+    cupy_module()
+    import cupyx.scipy.sparse
+
+    return cupyx.scipy.sparse
+
+
 class DeviceRatings:
     """Training ratings on the device, with the part of ``Dataset``'s surface that ``Model.fit`` uses.
 
-    CSR arrays (``indptr`` int64, ``indices`` int32, ``data`` float32, CuPy); ``ratings`` is the object
-    itself (``shape``, ``nnz``, ``data``, ``getnnz``, ``tocsr``). Built from a ``Dataset`` (one upload) or
-    from device input without any host copy of the ratings (``from_device``).
+    A canonical CSR (rows sorted by column, no duplicates; ``indptr`` int64, ``indices`` int32, ``data``
+    float32, CuPy); ``ratings`` is the object itself (``shape``, ``nnz``, ``data``, ``getnnz``, ``tocsr``), and
+    ``trust`` the trust graph as a ``DeviceTrust``. Built from a ``Dataset`` (one upload) or from device input
+    (``from_device``); either way a CUDA fit builds every training structure from these device arrays and
+    never copies the ratings or the trust graph to the host.
     """
 
-    def __init__(self, indptr, indices, data, shape, rating_scale, user_ids=None, item_ids=None, trust=None,
-                 host=None):
+    def __init__(self, indptr, indices, data, shape, rating_scale, trust, user_ids=None, item_ids=None):
         self.indptr, self.indices, self.data = indptr, indices, data
         self.shape = (int(shape[0]), int(shape[1]))
         self.rating_scale = tuple(float(x) for x in rating_scale)
-        self.user_ids, self.item_ids, self.trust = user_ids, item_ids, trust
-        self._host = host  # the Dataset these ratings came from (None: built from device input)
-
-    def host(self):
-        """The ratings and trust as a host ``Dataset`` (the source Dataset, or one download, cached). The social
-        and ranking models build their training structures (trust CSR, link targets, similarities, the
-        sampling pool) from it on the host and upload them once per fit."""
-        if self._host is None:
-            import scipy.sparse as sp
-
-            from .data import Dataset
-
-            ratings = sp.csr_matrix((self.data.get(), self.indices.get(), self.indptr.get()), shape=self.shape)
-            self._host = Dataset.from_sparse(ratings, trust=self.trust, rating_scale=self.rating_scale)
-        return self._host
+        self.trust = trust
+        self.user_ids, self.item_ids = user_ids, item_ids
 
     ratings = property(lambda self: self)
     n_users = property(lambda self: self.shape[0])
@@ -113,101 +119,160 @@ class DeviceRatings:
         return self
 
     def getnnz(self, axis):
-        """Stored ratings per user (axis=1) or per item (axis=0), as a host int64 array (n_users/n_items
-        numbers: the initial parameters are drawn on the host, DESIGN §5)."""
+        """Stored ratings per user (axis=1) or per item (axis=0), as a host int64 array: n_users or n_items
+        numbers, for the masks of the initial parameters, which are drawn on the host (DESIGN §5)."""
         cp = cupy_module()
         if axis == 1:
-            return cp.diff(self.indptr).get()
-        return cp.bincount(self.indices, minlength=self.shape[1]).get()
+            return to_host(cp.diff(self.indptr))
+        return to_host(_arrays.bincount(self.indices, self.shape[1], xp=cp))
 
     def user_item_arrays(self):
         """(users int32, items int32, values float32) on the device, in CSR order."""
-        return _rows_of(self.indptr, self.nnz), self.indices, self.data
+        return _arrays.rows_of(self.indptr, cupy_module()), self.indices, self.data
+
+    def trust_arrays(self):
+        """The trust edges (src int32, dst int32, values float32) on the device, in CSR order."""
+        return self.trust.trust_arrays()
 
     @classmethod
     def from_dataset(cls, ds):
         cp = cupy_module()
         r = ds.ratings.tocsr()
         return cls(cp.asarray(np.asarray(r.indptr, dtype=np.int64)), cp.asarray(np.asarray(r.indices, np.int32)),
-                   cp.asarray(np.asarray(r.data, np.float32)), r.shape, ds.rating_scale, ds.user_ids,
-                   ds.item_ids, ds.trust, host=ds)
+                   cp.asarray(np.asarray(r.data, np.float32)), r.shape, ds.rating_scale,
+                   DeviceTrust.from_host(ds.trust), ds.user_ids, ds.item_ids)
 
     @classmethod
     def from_device(cls, ratings, trust=None, rating_scale=None):
         """From a ``cupyx.scipy.sparse`` matrix (any format) or a dense 2-D CUDA array (its nonzeros are the
         ratings), with the CPU path's rules: duplicates of a COO input are summed, stored zeros of a sparse
-        input are ratings, NaN/inf raise ``ValueError``. The input is never modified."""
+        input are ratings, NaN/inf raise ``ValueError``; the trust graph goes through ``device_trust``. All of it
+        runs on the device; the input is never modified."""
         cp = cupy_module()
-        import cupyx.scipy.sparse as csp
-
         if _interop.is_device_sparse(ratings):
-            if len(ratings.shape) != 2:
-                raise ValueError(f"ratings must be 2-D, got shape {ratings.shape}")
-            if ratings.dtype.kind not in "biuf":
-                raise TypeError(f"ratings has dtype {ratings.dtype}; expected real numbers")
-            csr = ratings.tocsr().copy()  # our own arrays: the caller's matrix stays untouched
-            if csr.dtype != cp.float64:
-                csr = csr.astype(cp.float64)
-            csr.sum_duplicates()
+            shape, dtype = tuple(ratings.shape), ratings.dtype
         else:
-            dense = _interop.as_cupy(ratings, "ratings")
-            if dense.ndim != 2:
-                raise ValueError(f"ratings must be 2-D, got shape {dense.shape}")
-            if dense.dtype.kind not in "biuf":
-                raise TypeError(f"ratings has dtype {dense.dtype}; expected real numbers")
-            csr = csp.csr_matrix(cp.ascontiguousarray(dense, dtype=cp.float64))
-        if csr.nnz == 0:
+            ratings = _interop.as_cupy(ratings, "ratings")
+            shape, dtype = ratings.shape, ratings.dtype
+        if len(shape) != 2:
+            raise ValueError(f"ratings must be 2-D, got shape {shape}")
+        if np.dtype(dtype).kind not in "biuf":
+            raise TypeError(f"ratings has dtype {dtype}; expected real numbers")
+        rows, cols, values = _device_entries(ratings)
+        if int(values.size) == 0:
             raise ValueError("no ratings: the ratings matrix stores no entries")
-        bad = cp.flatnonzero(~cp.isfinite(csr.data))
+        rows, cols, values = _canonical_entries(rows, cols, values, shape[1])
+        bad = cp.flatnonzero(~cp.isfinite(values))
         if bad.size:
             k = int(bad[0])
-            row = int(cp.searchsorted(csr.indptr, cp.asarray([k]), side="right")[0]) - 1
-            raise ValueError(f"ratings contain a non-finite value at (user {row}, item {int(csr.indices[k])})")
-        data = csr.data
+            raise ValueError(f"ratings contain a non-finite value at (user {int(rows[k])}, item {int(cols[k])})")
         if rating_scale is None:
-            rating_scale = (float(data.min()), float(data.max()))
-        if trust is not None:
-            shape = tuple(trust.shape)
-            if shape != (csr.shape[0], csr.shape[0]):
-                raise ValueError(f"trust has shape {shape}; expected ({csr.shape[0]}, {csr.shape[0]}) to match "
-                                 "the ratings' users")
-        return cls(csr.indptr.astype(cp.int64), csr.indices.astype(cp.int32), data.astype(cp.float32),
-                   csr.shape, rating_scale, trust=host_trust(trust, csr.shape[0]))
+            rating_scale = (float(values.min()), float(values.max()))
+        return cls(_arrays.offsets_of(rows, shape[0], cp), cols.astype(cp.int32), values.astype(cp.float32), shape,
+                   rating_scale, device_trust(trust, shape[0]))
 
 
-def host_trust(trust, n_users):
-    """The trust graph as the CPU path keeps it: a canonical host CSR (float32, no self-loops or stored zeros,
-    as ``Dataset.from_sparse``), from a scipy.sparse, ``cupyx.scipy.sparse`` or dense (host or CUDA) matrix;
-    an empty graph for None. Trust graphs are small next to the ratings, and the social models build their
-    training structures from it on the host."""
-    import scipy.sparse as sp
+class DeviceTrust:
+    """The trust graph of a CUDA fit on the device, in the form ``Dataset.trust`` has on the host: a canonical
+    CSR (rows sorted, no duplicates, no self-loops, no stored zeros; ``indptr`` int64, ``indices`` int32,
+    ``data`` float32, CuPy) with the part of scipy's CSR surface the models use."""
 
-    from .data import _clean_sparse_trust
+    def __init__(self, indptr, indices, data, n_users):
+        self.indptr, self.indices, self.data = indptr, indices, data
+        self.shape = (int(n_users), int(n_users))
 
-    if trust is None:
-        return sp.csr_matrix((n_users, n_users), dtype=np.float32)
-    if _interop.is_device_sparse(trust):
-        trust = trust.get()
-    elif _interop.is_device_input(trust):
-        trust = sp.csr_matrix(to_host(_interop.as_cupy(trust, "trust")))
-    elif not sp.issparse(trust):
-        trust = sp.csr_matrix(np.asarray(trust))
-    return _clean_sparse_trust(trust, n_users)
+    nnz = property(lambda self: int(self.indices.size))
+
+    def tocsr(self):
+        return self
+
+    def getnnz(self, axis):
+        """Out-degrees (axis=1) or in-degrees (axis=0) as a host int64 array (n_users numbers, for the masks of
+        the initial parameters, drawn on the host)."""
+        cp = cupy_module()
+        if axis == 1:
+            return to_host(cp.diff(self.indptr))
+        return to_host(_arrays.bincount(self.indices, self.shape[0], xp=cp))
+
+    def trust_arrays(self):
+        """(src int32, dst int32, values float32) on the device, in CSR order (``Dataset.trust_arrays``)."""
+        return _arrays.rows_of(self.indptr, cupy_module()), self.indices, self.data
+
+    @classmethod
+    def from_host(cls, trust):
+        """Upload a canonical host CSR (``Dataset.trust``)."""
+        cp = cupy_module()
+        t = trust.tocsr()
+        return cls(cp.asarray(np.asarray(t.indptr, dtype=np.int64)), cp.asarray(np.asarray(t.indices, np.int32)),
+                   cp.asarray(np.asarray(t.data, np.float32)), t.shape[0])
 
 
-def host_dataset(train):
-    """The host ``Dataset`` of training data: a Dataset passes through, ``DeviceRatings.host()`` otherwise."""
-    return train.host() if isinstance(train, DeviceRatings) else train
+def device_trust(trust, n_users):
+    """The trust graph of a CUDA fit as a ``DeviceTrust``, cleaned by the CPU path's rules
+    (``Dataset.from_sparse``): square n_users x n_users, duplicates summed, NaN/inf or values beyond float32
+    raise ``ValueError``, self-loops and stored zeros dropped with a ``UserWarning``. A ``cupyx.scipy.sparse``
+    matrix or dense CUDA array is cleaned on the device, without a host copy; host input (scipy.sparse, NumPy)
+    is cleaned on the host, where it already is, and uploaded; None gives an empty graph."""
+    from .data import _check_trust_shape, _clean_sparse_trust
 
-
-def _rows_of(indptr, nnz):
-    """Row index of each stored entry of a CSR matrix (int32), computed on the device."""
     cp = cupy_module()
-    return (cp.searchsorted(indptr, cp.arange(nnz, dtype=cp.int64), side="right") - 1).astype(cp.int32)
+    if trust is None:
+        return DeviceTrust(cp.zeros(n_users + 1, dtype=cp.int64), cp.zeros(0, dtype=cp.int32),
+                           cp.zeros(0, dtype=cp.float32), n_users)
+    if not _interop.is_device_input(trust):
+        import scipy.sparse as sp
+
+        host = trust if sp.issparse(trust) else sp.csr_matrix(np.asarray(trust))
+        return DeviceTrust.from_host(_clean_sparse_trust(host, n_users))
+    if not _interop.is_device_sparse(trust):
+        trust = _interop.as_cupy(trust, "trust")
+    _check_trust_shape(tuple(trust.shape), n_users)
+    rows, cols, values = _canonical_entries(*_device_entries(trust), n_users)
+    bad = cp.flatnonzero(~cp.isfinite(values))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"trust[{int(rows[k])}, {int(cols[k])}] is {float(values[k])}")
+    from .data import _FLOAT32_MAX, _warn_dropped_trust
+
+    big = cp.flatnonzero(cp.abs(values) > _FLOAT32_MAX)
+    if big.size:
+        k = int(big[0])
+        raise ValueError(f"trust[{int(rows[k])}, {int(cols[k])}] = {float(values[k])!r} does not fit float32")
+    loops, zeros = rows == cols, values == 0
+    _warn_dropped_trust(int(loops.sum()), int((zeros & ~loops).sum()), stacklevel=5)
+    keep = ~(loops | zeros)
+    rows, cols, values = rows[keep], cols[keep], values[keep]
+    return DeviceTrust(_arrays.offsets_of(rows, n_users, cp), cols.astype(cp.int32), values.astype(cp.float32),
+                       n_users)
+
+
+def _device_entries(matrix):
+    """(rows, cols, values) of the stored entries of a ``cupyx.scipy.sparse`` matrix (any format), or of the
+    nonzeros of a dense CuPy array, on the device (the matrix itself is not modified)."""
+    cp = cupy_module()
+    if _interop.is_device_sparse(matrix):
+        coo = matrix.tocoo()
+        return coo.row, coo.col, coo.data
+    rows, cols = cp.nonzero(matrix)
+    return rows, cols, matrix[rows, cols]
+
+
+def _canonical_entries(rows, cols, values, n_cols):
+    """Entries sorted by (row, col) with the values of repeated pairs summed (in float64), on the device: the
+    canonical form that scipy's ``sum_duplicates`` gives the CPU path. Returns int64 rows and columns and
+    float64 values."""
+    cp = cupy_module()
+    keys = rows.astype(cp.int64) * int(n_cols) + cols.astype(cp.int64)
+    if int(keys.size) == 0:
+        return keys, keys.copy(), values.astype(cp.float64)
+    keys, inverse = cp.unique(keys, return_inverse=True)
+    values = _arrays.bincount(inverse.ravel(), int(keys.size), weights=values.astype(cp.float64), xp=cp)
+    return keys // int(n_cols), keys % int(n_cols), values
 
 
 def training_data(data, trust):
-    """``DeviceRatings`` from a Dataset, a scipy.sparse matrix (uploaded once) or device input (no copy)."""
+    """``DeviceRatings`` from a Dataset, a scipy.sparse matrix (uploaded once) or device input (no copy); a
+    device trust graph next to host ratings stays on the device too (``device_trust``)."""
     from .data import Dataset
 
     if isinstance(data, DeviceRatings):
@@ -216,7 +281,13 @@ def training_data(data, trust):
         return DeviceRatings.from_device(data, trust)
     from .models.base import as_dataset
 
-    return DeviceRatings.from_dataset(as_dataset(data, trust) if not isinstance(data, Dataset) else data)
+    if isinstance(data, Dataset):
+        return DeviceRatings.from_dataset(data)
+    if trust is not None and _interop.is_device_input(trust):
+        ratings = DeviceRatings.from_dataset(as_dataset(data))
+        ratings.trust = device_trust(trust, ratings.n_users)
+        return ratings
+    return DeviceRatings.from_dataset(as_dataset(data, trust))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -376,7 +447,7 @@ def sorted_csr(indptr, indices):
     indices = cp.ascontiguousarray(cp.asarray(indices), dtype=cp.int32)
     if indices.size < 2:
         return indptr, indices
-    rows = _rows_of(indptr, int(indices.size))
+    rows = _arrays.rows_of(indptr, cp)
     if not bool(cp.any((indices[1:] < indices[:-1]) & (rows[1:] == rows[:-1]))):
         return indptr, indices
     order = cp.argsort(rows.astype(cp.int64) * (int(indices.max()) + 1) + indices)

@@ -285,39 +285,48 @@ def _build_trust(src, dst, values, n_users):
     (in input order) is kept.
     """
     loops = src == dst
-    n_loops = int(loops.sum())
-    if n_loops:
-        warnings.warn(
-            f"dropped {n_loops} self-loop{'s' if n_loops != 1 else ''} from the trust graph",
-            UserWarning,
-            stacklevel=4,
-        )
     zeros = values == 0
-    n_zero = int((zeros & ~loops).sum())
-    if n_zero:
-        warnings.warn(
-            f"dropped {n_zero} trust edge{'s' if n_zero != 1 else ''} with value 0 "
-            "(trust[u, v] != 0 is what marks an edge)",
-            UserWarning,
-            stacklevel=4,
-        )
+    _warn_dropped_trust(int(loops.sum()), int((zeros & ~loops).sum()), stacklevel=5)
     keep = ~(loops | zeros)
     src, dst, values = src[keep], dst[keep], values[keep]
     src, dst, values = _dedupe(src, dst, values, n_users, "last", None)
     return _csr(src, dst, values, (n_users, n_users))
 
 
+def _warn_dropped_trust(n_loops, n_zero, stacklevel):
+    """The ``UserWarning``s for self-loops and zero-valued edges dropped from a trust graph (also raised by
+    the device-side cleaning of a CUDA fit, ``socialrec._gpu.device_trust``)."""
+    if n_loops:
+        warnings.warn(
+            f"dropped {n_loops} self-loop{'s' if n_loops != 1 else ''} from the trust graph",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if n_zero:
+        warnings.warn(
+            f"dropped {n_zero} trust edge{'s' if n_zero != 1 else ''} with value 0 "
+            "(trust[u, v] != 0 is what marks an edge)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _check_trust_shape(shape, n_users):
+    """A trust matrix must be n_users x n_users (the ratings' users)."""
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"trust must be square, got shape {shape}")
+    if shape[0] != n_users:
+        raise ValueError(
+            f"trust has shape {shape} but ratings have {n_users} users; "
+            f"trust must be {n_users} x {n_users}"
+        )
+
+
 def _clean_sparse_trust(trust, n_users):
     """Validate and copy a sparse trust matrix: square, matching size, finite; drop loops and zeros."""
     if not sp.issparse(trust):
         raise TypeError(f"trust must be a scipy sparse matrix or array, got {type(trust).__name__}")
-    if trust.ndim != 2 or trust.shape[0] != trust.shape[1]:
-        raise ValueError(f"trust must be square, got shape {trust.shape}")
-    if trust.shape[0] != n_users:
-        raise ValueError(
-            f"trust has shape {trust.shape} but ratings have {n_users} users; "
-            f"trust must be {n_users} x {n_users}"
-        )
+    _check_trust_shape(trust.shape, n_users)
     t = _canonical_copy(trust, dtype=np.float64)
     _check_finite_sparse(t, "trust")
     src = _rows_of(t.indptr).astype(np.int64)

@@ -1,10 +1,12 @@
 """Training-state helpers shared by the social rating models (and their references): ratings mapped to
-[0, 1], trust as CSR arrays, the packed trust grid. Pure array code, no loops over ratings."""
+[0, 1], trust as CSR arrays, the packed trust grid. Pure array code, no loops over ratings; the functions
+with an ``xp`` argument also build a CUDA fit's structures on the device (``xp`` = CuPy)."""
 from __future__ import annotations
 
 import numpy as np
 
-from .. import _engine
+from .. import _engine, _gpu
+from .._arrays import bincount, rows_of
 
 
 def unit_values(values, rating_scale):
@@ -15,8 +17,12 @@ def unit_values(values, rating_scale):
 
 def logit_offset(train, dtype):
     """b = logit(mean r~): the fixed offset of the logistic models, so that x = b predicts the training mean
-    (users and items without training ratings). A 0-d array of ``dtype``."""
-    mean = float(np.mean(unit_values(train.ratings.data, train.rating_scale), dtype=np.float64))
+    (users and items without training ratings). A 0-d array of ``dtype``. The mean is taken where the
+    ratings are (on the device for a CUDA fit)."""
+    xp = _gpu.array_module(train)
+    lo, hi = train.rating_scale
+    unit = ((train.ratings.data.astype(xp.float64) - lo) / (hi - lo)).astype(xp.float32)  # unit_values
+    mean = float(xp.mean(unit, dtype=xp.float64))
     mean = min(max(mean, 1e-6), 1 - 1e-6)
     return np.array(np.log(mean / (1 - mean)), dtype=dtype)
 
@@ -29,27 +35,33 @@ def rating_offset(model, train):
     return np.array(0.0, dtype=model._np_dtype)
 
 
-def trust_csr(trust, keep=None, weights=None):
+def trust_csr(trust, keep=None, weights=None, xp=np):
     """CSR arrays (offsets int64, dst int32, weight float64) of the trust graph, optionally only the edges
-    where ``keep`` is True and with ``weights`` (default: the stored trust values), in CSR order."""
+    where ``keep`` is True and with ``weights`` (default: the stored trust values), in CSR order. ``xp``:
+    NumPy, or CuPy for a CUDA fit's ``DeviceTrust`` (built on the device)."""
     n_users = trust.shape[0]
-    src = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(trust.indptr))
-    dst = trust.indices.astype(np.int32)
-    w = trust.data.astype(np.float64) if weights is None else np.asarray(weights, dtype=np.float64)
+    src = rows_of(trust.indptr, xp)
+    dst = trust.indices.astype(xp.int32)
+    w = trust.data.astype(xp.float64) if weights is None else xp.asarray(weights, dtype=xp.float64)
     if keep is not None:
         src, dst, w = src[keep], dst[keep], w[keep]
-    offsets = np.zeros(n_users + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n_users), out=offsets[1:])
-    return offsets, np.ascontiguousarray(dst), np.ascontiguousarray(w)
+    offsets = xp.zeros(n_users + 1, dtype=xp.int64)
+    offsets[1:] = xp.cumsum(bincount(src, n_users, xp=xp))
+    return offsets, xp.ascontiguousarray(dst), xp.ascontiguousarray(w)
 
 
-def row_normalised(offsets, weights):
-    """Each non-empty row of a CSR weight array divided by its sum (the S of RSTE / SocialMF)."""
-    counts = np.diff(offsets)
-    sums = np.add.reduceat(weights, offsets[:-1][counts > 0]) if weights.size else np.zeros(0)
-    out = weights.copy()
-    out /= np.repeat(sums, counts[counts > 0])
-    return out
+def row_normalised(offsets, weights, xp=np):
+    """Each non-empty row of a CSR weight array divided by its sum (the S of RSTE / SocialMF). NumPy sums a
+    row with ``add.reduceat`` (the CPU path's values); CuPy, which has no reduceat, with ``bincount`` (the same
+    values to float64 rounding)."""
+    if xp is np:
+        counts = np.diff(offsets)
+        sums = np.add.reduceat(weights, offsets[:-1][counts > 0]) if weights.size else np.zeros(0)
+        out = weights.copy()
+        out /= np.repeat(sums, counts[counts > 0])
+        return out
+    rows = rows_of(offsets, xp)
+    return weights / bincount(rows, int(offsets.size) - 1, weights=weights, xp=xp)[rows]
 
 
 def has_rows(indptr):

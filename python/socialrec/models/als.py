@@ -75,15 +75,20 @@ class ALS(DeviceMixin, RankingModel):
         Fixes the initial factors (the solves themselves are deterministic).
     num_threads : int, default 0
         Threads for the row solves (0 = all cores); the result does not depend on it.
-    dtype : {"float32", "float64"}
+    dtype : {"float32", "float64", "float16"}
+        ``"float16"`` (CUDA only) stores both factor matrices in half precision on the device; every row solve
+        reads its rows into float32, runs CG in float32 against a float32 Gramian, and rounds the new row to
+        half once. ``to("cpu")`` widens the factors to float32.
     device : {"auto", "cpu", "cuda"}
-        ``"auto"``: CUDA when socialrec was built with it, a device and CuPy are present and dtype is float32,
-        else the CPU. On CUDA (``cuda/als.cu``) each half-step takes the Gramian from cuBLAS (CuPy) and runs
-        the same ``cg_steps`` CG steps per row as the CPU (one warp per row for ``factors <= 64``, one block
-        above; float32, ``factors <= 2048``); results agree with the CPU's to float32 rounding, not bit for
-        bit. **CUDA runs CG only**: ``solver="cholesky"`` with ``device="cuda"`` raises ``ValueError``
-        (``"auto"`` trains it on the CPU). Parameters are CuPy arrays, and ``fit`` takes
-        ``cupyx.scipy.sparse`` interactions without copying them to the host.
+        ``"auto"``: CUDA when socialrec was built with it, a device and CuPy are present and dtype is not
+        float64, else the CPU. On CUDA (``cuda/als.cu``) each half-step takes the Gramian from cuBLAS (CuPy)
+        and runs the same ``cg_steps`` CG steps per row as the CPU (one warp per row for ``factors <= 64``, one
+        block above; float32 compute, ``factors <= 2048``); results agree with the CPU's to float32 rounding,
+        not bit for bit. **CUDA runs CG only**: ``solver="cholesky"`` with ``device="cuda"`` raises
+        ``ValueError`` (``"auto"`` trains it on the CPU). Parameters are CuPy arrays. ``fit`` takes
+        ``cupyx.scipy.sparse`` (or dense CUDA) interactions and trust graph and builds the user and item CSRs
+        (and SocialALS's similarity) on the device, never copying the data to the host; only the per-user and
+        per-item masks of the initial factors, drawn on the host, are computed there.
     progress : bool
         Show a progress bar over epochs.
     """
@@ -100,17 +105,11 @@ class ALS(DeviceMixin, RankingModel):
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
-        values = train.ratings.data
-        if values.size and values.min() < 0:
-            bad = int(np.argmin(values))
+        values = train.ratings.data  # NumPy, or CuPy for a CUDA fit (only the minimum comes to the host)
+        if values.size and float(values.min()) < 0:
+            bad = int(values.argmin())
             raise ValueError(f"{type(self).__name__} needs non-negative interaction values (confidence "
-                             f"1 + alpha*r); the training data holds {values[bad]} (stored entry {bad})")
-
-    def _check_extra(self):
-        super()._check_extra()
-        if self.dtype == "float16":
-            raise ValueError(f"{type(self).__name__}: dtype='float16' is not available (the CUDA solve keeps "
-                             "float32 factors); use dtype='float32'")
+                             f"1 + alpha*r); the training data holds {float(values[bad])} (stored entry {bad})")
 
     def _cuda_training_unsupported(self):
         if self.solver != "cg":
@@ -159,9 +158,11 @@ class ALS(DeviceMixin, RankingModel):
                 "row_loss": cp.empty(n_items, dtype=cp.float64), "graph": None, "hyper": self._hyper()}
 
     def _cuda_half_step(self, rows, X, Y, row_loss=None, graph=None, beta=0.0):
-        """Solves every row of X against the fixed side Y on the device (Gramian Y'Y by cuBLAS via CuPy)."""
-        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
-        G = cp.ascontiguousarray(Y.T @ Y, dtype=cp.float32)
+        """Solves every row of X against the fixed side Y on the device (Gramian Y'Y by cuBLAS via CuPy; X and Y
+        float32, or float16 under dtype='float16': the kernel reads them into float32 and rounds each new row
+        once)."""
+        mod = _gpu.cuda_module()
+        G = float32_gramian(Y)
         previous = X.copy() if graph is not None else None  # Jacobi: neighbours from before the half-step
         g = graph or {}
         mod.als_half_step(G=_gpu.ptr(G), Y=_gpu.ptr(Y), n_fixed=Y.shape[0], indptr=_gpu.ptr(rows["indptr"]),
@@ -170,13 +171,12 @@ class ALS(DeviceMixin, RankingModel):
                           regularization=float(self.regularization), cg_steps=int(self.cg_steps),
                           graph_indptr=_gpu.ptr(g.get("indptr")), graph_indices=_gpu.ptr(g.get("indices")),
                           graph_values=_gpu.ptr(g.get("values")), previous=_gpu.ptr(previous), beta=float(beta),
-                          row_loss=_gpu.ptr(row_loss), stream=_gpu.stream_ptr())
+                          row_loss=_gpu.ptr(row_loss), stream=_gpu.stream_ptr(), float16=X.dtype == np.float16)
 
     def _run_epoch_cuda(self, state, settings):
         cp = _gpu.cupy_module()
-        n = self.n_users_ * self.factors, self.n_items_ * self.factors
-        X = _gpu.require(self.parameters_["user_factors"], np.float32, "user_factors", ndim=2, size=n[0])
-        Y = _gpu.require(self.parameters_["item_factors"], np.float32, "item_factors", ndim=2, size=n[1])
+        X = self._factor("user_factors", self.n_users_)  # float32, or float16 under dtype="float16"
+        Y = self._factor("item_factors", self.n_items_)
         beta = float(state["hyper"].get("social_regularization", 0.0))
         graph = state["graph"] if beta != 0.0 else None  # beta = 0: exactly WRMF, as on the CPU
         self._cuda_half_step(state["user_items"], X, Y, graph=graph, beta=beta)
@@ -194,6 +194,21 @@ class ALS(DeviceMixin, RankingModel):
         X = np.asarray(self.parameters_["user_factors"], dtype=np.float64)
         Y = np.asarray(self.parameters_["item_factors"], dtype=np.float64)
         return wrmf_objective(X, Y, data.ratings, self.alpha, self.regularization)
+
+
+def float32_gramian(Y, chunk_bytes=1 << 26):
+    """``Y'Y`` as a C-contiguous float32 CuPy matrix (cuBLAS through CuPy). Float16 storage is widened to float32
+    in chunks of rows (at most ``chunk_bytes`` at a time), so the Gramian is summed in float32, not in half."""
+    cp = _gpu.cupy_module()
+    if Y.dtype == np.float32:
+        return cp.ascontiguousarray(Y.T @ Y, dtype=cp.float32)
+    k = Y.shape[1]
+    G = cp.zeros((k, k), dtype=cp.float32)
+    step = max(1, chunk_bytes // (4 * max(k, 1)))
+    for start in range(0, Y.shape[0], step):
+        block = Y[start:start + step].astype(cp.float32)
+        G += block.T @ block
+    return G
 
 
 def device_csr(rows, cols, values, n_rows, n_cols):

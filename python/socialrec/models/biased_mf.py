@@ -80,7 +80,8 @@ class BiasedMF(DeviceMixin, SGDModel):
         ``"auto"``: CUDA when socialrec was built with it, a device is present and CuPy is installed (and
         dtype is not float64), else the CPU. On CUDA the rating pass is batch-Hogwild SGD (one warp per
         update, Xie et al. HPDC 2017): not bit-reproducible, same objective and step; parameters are CuPy
-        arrays, and ``fit`` takes ``cupyx.scipy.sparse`` ratings without copying them to the host.
+        arrays, and ``fit`` takes ``cupyx.scipy.sparse`` (or dense CUDA) ratings without copying them to the
+        host.
     progress : bool
         Show a progress bar over epochs.
 

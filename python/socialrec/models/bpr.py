@@ -5,6 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _gpu
+from .._arrays import chunks, expand_rows, offsets_of, rows_of, sorted_member
 from .base import register
 from .device import DeviceMixin
 from .ranking import RankingModel
@@ -72,6 +73,9 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
         On CUDA the samples are drawn on the device (sample ``s`` of an epoch from a counter-based SplitMix64
         stream of ``(seed, epoch, s)``, the same draw rules as above) and stepped one warp per sample,
         Hogwild (docs/CUDA.md): other samples than the CPU's, the same distribution, step and objective.
+        Each user's sorted items and the pool of positive pairs (SBPR: also the social items, counted from
+        the trust edges) are built on the device, so ``cupyx.scipy.sparse`` interactions and trust are never
+        copied to the host.
     progress : bool
         Show a progress bar over epochs.
 
@@ -83,18 +87,17 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
                "bias_regularization": 0.01, "init_std": 0.1, "deterministic": False}
 
     def _validate_training_data(self, train):
-        train = _gpu.host_dataset(train)
         super()._validate_training_data(train)
         if train.n_items < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 items to rank, got {train.n_items}")
-        counts = np.diff(train.ratings.indptr)
-        if not np.any((counts > 0) & (counts < train.n_items)):
+        xp = _gpu.array_module(train)
+        counts = xp.diff(train.ratings.indptr)
+        if not bool(xp.any((counts > 0) & (counts < train.n_items))):
             raise ValueError(f"{type(self).__name__}: no user has both a consumed and an unconsumed item, "
                              "so there is no (positive, negative) pair to learn from")
 
     def _init_parameters(self, train, rng):
-        train = _gpu.host_dataset(train)
-        active = np.diff(train.ratings.indptr) > 0
+        active = np.asarray(train.ratings.getnnz(axis=1)) > 0
         return {"user_factors": self._normal(rng, (train.n_users, self.factors), active),
                 "item_factors": self._normal(rng, (train.n_items, self.factors)),
                 "item_bias": np.zeros(train.n_items, self._np_dtype)}
@@ -109,20 +112,19 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
     def _run_epoch(self, state, settings):
         return _core.bpr_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
-    def _social_arrays(self, train):
+    def _social_arrays(self, train, xp=np):
         """SBPR's social items (CSR of s_uk); None for BPR."""
         return None
 
     def _prepare_cuda(self, train):
-        """Device state: each user's sorted items, the pool of positive pairs (and SBPR's social items), built
-        on the host as for the CPU and uploaded once."""
+        """Device state, built on the device: each user's sorted items, the pool of positive pairs (and SBPR's
+        social items), the same arrays the CPU path builds on the host."""
         cp = _gpu.cupy_module()
-        host = _gpu.host_dataset(train)
-        arrays = interaction_arrays(host.ratings)
-        social = self._social_arrays(host)
+        arrays = interaction_arrays(train, xp=cp)
+        social = self._social_arrays(train, xp=cp)
         if social is not None:
             arrays.update(social)
-        return {"arrays": {k: cp.asarray(v) for k, v in arrays.items()}, "n_pool": int(len(arrays["pool_users"])),
+        return {"arrays": arrays, "n_pool": int(len(arrays["pool_users"])),
                 "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
@@ -161,18 +163,19 @@ def binary(matrix):
     return m
 
 
-def interaction_arrays(ratings):
+def interaction_arrays(ratings, xp=np):
     """Sorted CSR rows of each user's items and the pool of positive pairs (interactions of users with at
-    least one unconsumed item), as the C++ sampler and the reference take them."""
-    r = binary(ratings)
+    least one unconsumed item), as the C++ sampler and the reference take them. ``xp`` = CuPy: from a CUDA
+    fit's ``DeviceRatings`` (canonical already), on the device."""
+    r = binary(ratings) if xp is np else ratings
     n_users, n_items = r.shape
-    indptr = r.indptr.astype(np.int64)
-    indices = r.indices.astype(np.int32)
-    counts = np.diff(indptr)
-    users = np.repeat(np.arange(n_users, dtype=np.int32), counts)
+    indptr = r.indptr.astype(xp.int64)
+    indices = r.indices.astype(xp.int32)
+    counts = xp.diff(indptr)
+    users = rows_of(indptr, xp)
     keep = (counts < n_items)[users]
-    return {"indptr": indptr, "indices": indices, "pool_users": np.ascontiguousarray(users[keep]),
-            "pool_items": np.ascontiguousarray(indices[keep])}
+    return {"indptr": indptr, "indices": indices, "pool_users": xp.ascontiguousarray(users[keep]),
+            "pool_items": xp.ascontiguousarray(indices[keep])}
 
 
 def social_matrix(ratings, trust):
@@ -184,6 +187,34 @@ def social_matrix(ratings, trust):
     s.eliminate_zeros()
     s.sort_indices()
     return sp.csr_matrix((np.rint(s.data).astype(np.int32), s.indices, s.indptr), shape=s.shape)
+
+
+def device_social_matrix(ratings, trust, xp):
+    """``social_matrix`` of a CUDA fit's ``DeviceRatings`` and ``DeviceTrust``, built on the device: for every
+    edge u → f each item of f gives a key (u, k); equal keys are counted (``unique``) and u's own items
+    dropped. Trusters are taken in runs of about ``_arrays.PAIRS_PER_CHUNK`` keys (a run holds whole users,
+    so no count is split). Returns (indptr int64, items int32, counts int32), rows sorted: the arrays of
+    ``social_matrix``."""
+    n_users, n_items = ratings.shape
+    src, dst, _ = trust.trust_arrays()
+    own = rows_of(ratings.indptr, xp).astype(xp.int64) * n_items + ratings.indices  # sorted
+    lengths = xp.diff(ratings.indptr)[dst]
+    per_edge = xp.zeros(int(dst.size) + 1, dtype=xp.int64)
+    per_edge[1:] = xp.cumsum(lengths)
+    keys, counts = [], []
+    for u0, u1 in chunks(per_edge[trust.indptr], xp=xp):  # cumulative keys at each truster's first edge
+        e0, e1 = int(trust.indptr[u0]), int(trust.indptr[u1])
+        k, entry = expand_rows(ratings.indptr, dst[e0:e1].astype(xp.int64), xp)
+        if int(k.size) == 0:
+            continue
+        key, count = xp.unique(src[e0:e1][k].astype(xp.int64) * n_items + ratings.indices[entry],
+                               return_counts=True)
+        mine, _ = sorted_member(own, key, xp)
+        keys.append(key[~mine])
+        counts.append(count[~mine])
+    keys = xp.concatenate(keys) if keys else xp.zeros(0, dtype=xp.int64)
+    counts = xp.concatenate(counts) if counts else xp.zeros(0, dtype=xp.int64)
+    return offsets_of(keys // n_items, n_users, xp), (keys % n_items).astype(xp.int32), counts.astype(xp.int32)
 
 
 def _softplus(x):

@@ -1,13 +1,16 @@
 """CUDA support shared by the models that have CUDA kernels (``class M(DeviceMixin, SGDModel)``).
 
 A model with this mixin keeps every fitted array on its device: NumPy on the CPU, CuPy on ``device="cuda"``
-(``parameters_``, ``seen_indptr_``, ``seen_indices_``). ``device_`` says where they are. The model itself
+(``parameters_``, ``seen_indptr_``, ``seen_indices_`` and the model's ``_FIT_ARRAYS``). ``device_`` says where
+they are. The model itself
 supplies ``_prepare_cuda(train)`` (device training state, ``train`` a ``_gpu.DeviceRatings``) and
 ``_run_epoch_cuda(state, settings)`` (one call into ``socialrec._cuda``, returning the epoch's loss); the
 epoch loop, early stopping and divergence checks are the CPU ones (``Model._train_loop``).
 
 Rules: initial parameters are drawn on the host with the CPU path's generator, so that CPU and CUDA runs
-start from the same point; ``dtype="float16"`` stores the factor matrices in half precision on the device
+start from the same point (the only host arrays a CUDA fit computes from its data are the per-row masks of
+which users and items those draws keep: n_users / n_items numbers); every other training structure is built
+on the device from ``_gpu.DeviceRatings`` (ratings and trust), so device input is never copied to the host; ``dtype="float16"`` stores the factor matrices in half precision on the device
 (biases stay float32; compute is float32); ``to("cpu")`` widens them to float32. Outputs follow the input:
 CuPy in, CuPy out.
 """
@@ -56,6 +59,8 @@ class DeviceMixin:
             self.parameters_ = {k: _gpu.to_device(v, self._storage_dtype(k, v)) for k, v in self.parameters_.items()}
             self.seen_indptr_ = _gpu.to_device(self.seen_indptr_, np.int64)
             self.seen_indices_ = _gpu.to_device(self.seen_indices_, np.int32)
+            for name in self._fit_arrays_present():
+                setattr(self, name, _gpu.to_device(getattr(self, name)))
         else:
             params = {k: np.asarray(_gpu.to_host(v)) for k, v in self.parameters_.items()}
             if any(v.dtype == np.float16 for v in params.values()):
@@ -64,8 +69,14 @@ class DeviceMixin:
             self.parameters_ = params
             self.seen_indptr_ = np.asarray(_gpu.to_host(self.seen_indptr_), dtype=np.int64)
             self.seen_indices_ = np.asarray(_gpu.to_host(self.seen_indices_), dtype=np.int32)
+            for name in self._fit_arrays_present():
+                setattr(self, name, np.asarray(_gpu.to_host(getattr(self, name))))
         self.device_ = device
         self._invalidate()
+
+    def _fit_arrays_present(self):
+        """The ``_FIT_ARRAYS`` this model holds (e.g. RSTE's trust CSR): they live with the parameters."""
+        return [name for name in self._FIT_ARRAYS if getattr(self, name, None) is not None]
 
     def to(self, device):
         """Move the model to ``device`` (``"cpu"`` or ``"cuda"``) and make it the model's ``device``.
@@ -92,6 +103,8 @@ class DeviceMixin:
         clone.parameters_ = {k: np.asarray(_gpu.to_host(v)) for k, v in self.parameters_.items()}
         clone.seen_indptr_ = np.asarray(_gpu.to_host(self.seen_indptr_))
         clone.seen_indices_ = np.asarray(_gpu.to_host(self.seen_indices_))
+        for name in self._fit_arrays_present():
+            setattr(clone, name, np.asarray(_gpu.to_host(getattr(self, name))))
         clone.device_ = "cpu"
         clone._scoring_cache = None
         return clone
@@ -315,14 +328,13 @@ def logistic_pass(model, recs, sides, loss, pass_id, settings):
 
 def mean_pull_state(seed, salt, offsets, neighbours, weights):
     """Device state of a mean-pull user pass: the users with neighbours (shuffled once per fit), the CSR
-    offsets (int64), neighbours (int32) and weights (float32, summing to 1 per user)."""
+    offsets (int64), neighbours (int32) and weights (float32, summing to 1 per user). The arrays may be
+    NumPy (uploaded) or CuPy."""
     cp = _gpu.cupy_module()
-    offsets = np.asarray(offsets, dtype=np.int64)
-    users = np.flatnonzero(np.diff(offsets) > 0).astype(np.int32)
-    (users,) = shuffled(seed, salt, users)
-    return {"users": users, "n": int(len(users)), "offsets": cp.asarray(offsets),
-            "neighbours": cp.asarray(np.asarray(neighbours, dtype=np.int32)),
-            "weights": cp.asarray(np.asarray(weights, dtype=np.float32))}
+    offsets = cp.asarray(offsets, dtype=cp.int64)
+    (users,) = shuffled(seed, salt, cp.flatnonzero(cp.diff(offsets) > 0).astype(cp.int32))
+    return {"users": users, "n": int(len(users)), "offsets": offsets,
+            "neighbours": cp.asarray(neighbours, dtype=cp.int32), "weights": cp.asarray(weights, dtype=cp.float32)}
 
 
 def mean_pull_pass(model, state, U, weight, loss, settings):

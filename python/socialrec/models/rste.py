@@ -5,6 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _gpu
+from .._arrays import rows_of
 from .._engine import RECORD_DTYPE
 from . import device
 from .base import UNIT_INTERVAL, register
@@ -69,7 +70,9 @@ class RSTE(DeviceMixin, SGDModel):
     device : {"auto", "cpu", "cuda"}
         On CUDA (``factors`` ≤ 256) one warp takes one user's group (``U_u``, ``N_u`` and the neighbours'
         gradient in registers), Hogwild over users (docs/CUDA.md): the same group step and objective, not
-        bit-reproducible; ``deterministic`` applies to the CPU only.
+        bit-reproducible; ``deterministic`` applies to the CPU only. The user groups and ``S`` are built on
+        the device (``S``'s row sums equal to float64 rounding; the fitted ``trust_*_`` arrays are CuPy, like
+        the parameters), so ``cupyx.scipy.sparse`` ratings and trust are never copied to the host.
 
     Defaults: ``d = 10`` and ``α = 0.4``, the value Ma et al. (SIGIR 2009, Fig. on the impact of α) find
     best and the one LibRec uses for RSTE (Guo, Zhang, Yorke-Smith AAAI 2015, Table 2: RMSE .835 on
@@ -85,7 +88,7 @@ class RSTE(DeviceMixin, SGDModel):
     _cuda_max_factors = device.SVDPP_MAX_FACTORS
 
     def _init_parameters(self, train, rng):
-        return initial_parameters(self, _gpu.host_dataset(train), rng)
+        return initial_parameters(self, train, rng)
 
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_", "trust_weight_")  # S, needed by prediction
 
@@ -103,16 +106,17 @@ class RSTE(DeviceMixin, SGDModel):
         return _core.rste_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
     def _prepare_cuda(self, train):
-        """Device state: the users with ratings (shuffled once), each user's ratings (items, r~) with the order
-        inside each user shuffled once per fit, and the row-normalised trust CSR (float32 weights)."""
+        """Device state, built on the device: the users with ratings (shuffled once), each user's ratings
+        (items, r~) with the order inside each user shuffled once per fit, and the row-normalised trust CSR
+        (float32 weights; kept as the fitted ``trust_*_`` arrays, CuPy like the parameters)."""
         cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
-        offsets, dst, weight = trust_csr(_gpu.host_dataset(train).trust)
-        weight = row_normalised(offsets, weight)
+        offsets, dst, weight = trust_csr(train.trust, xp=cp)
+        weight = row_normalised(offsets, weight, xp=cp)
         self.trust_indptr_, self.trust_indices_, self.trust_weight_ = offsets, dst, weight
         indptr, nnz = train.indptr, train.nnz
         keys = cp.empty(nnz, dtype=cp.uint64)
         mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(self.seed_) + 3) % (1 << 64), _gpu.stream_ptr())
-        rows = _gpu._rows_of(indptr, nnz).astype(cp.uint64)
+        rows = rows_of(indptr, cp).astype(cp.uint64)
         order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
         del keys, rows
         _, items, values = device.unit_ratings(train)
@@ -120,8 +124,8 @@ class RSTE(DeviceMixin, SGDModel):
         return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
                 "items": cp.ascontiguousarray(items[order], dtype=cp.int32),
                 "values": cp.ascontiguousarray(values[order], dtype=cp.float32),
-                "trust_offsets": cp.asarray(offsets), "trustees": cp.asarray(dst),
-                "trust_weights": cp.asarray(weight.astype(np.float32)), "loss": cp.zeros(1, dtype=cp.float64)}
+                "trust_offsets": offsets, "trustees": dst, "trust_weights": weight.astype(cp.float32),
+                "loss": cp.zeros(1, dtype=cp.float64)}
 
     def _run_epoch_cuda(self, state, settings):
         ptr = _gpu.ptr
@@ -143,13 +147,12 @@ class RSTE(DeviceMixin, SGDModel):
         U = p["user_factors"]
         dtype = np.float32 if U.dtype == np.float16 else U.dtype
         if _gpu.is_cupy(U):  # z_u on the device: alpha U_u + (1 - alpha) S U with a cupyx sparse product
-            import cupyx.scipy.sparse as csp
-
-            cp = _gpu.cupy_module()
+            cp, csp = _gpu.cupy_module(), _gpu.cupyx_sparse()
+            indptr = cp.asarray(self.trust_indptr_)
             S = csp.csr_matrix((cp.asarray(self.trust_weight_, dtype=cp.float64),
-                                cp.asarray(self.trust_indices_, dtype=cp.int32),
-                                cp.asarray(self.trust_indptr_, dtype=cp.int32)), shape=(n, n))
-            social = cp.asarray(np.diff(self.trust_indptr_) > 0)
+                                cp.asarray(self.trust_indices_, dtype=cp.int32), indptr.astype(cp.int32)),
+                               shape=(n, n))
+            social = cp.diff(indptr) > 0
             U64 = U.astype(cp.float64)
             z = cp.where(social, self.alpha, 1.0)[:, None] * U64 + (1.0 - self.alpha) * (S @ U64)
         else:

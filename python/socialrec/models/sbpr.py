@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _core
 from .base import register
-from .bpr import BPR, expected_loss, social_matrix
+from .bpr import BPR, device_social_matrix, expected_loss, social_matrix
 
 
 @register
@@ -45,7 +45,10 @@ class SBPR(BPR):
         As in :class:`BPR` (same defaults).
     """
 
-    def _social_arrays(self, train):
+    def _social_arrays(self, train, xp=np):
+        if xp is not np:  # a CUDA fit: built on the device
+            indptr, items, counts = device_social_matrix(train, train.trust, xp)
+            return {"social_indptr": indptr, "social_items": items, "social_counts": counts}
         s = social_matrix(train.ratings, train.trust)
         return {"social_indptr": s.indptr.astype(np.int64), "social_items": s.indices.astype(np.int32),
                 "social_counts": np.ascontiguousarray(s.data, dtype=np.int32)}

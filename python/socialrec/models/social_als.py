@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core, _gpu, _interop  # noqa: F401  (the CPU kernel is looked up by name in ALS._run_epoch)
+from .. import _core, _gpu  # noqa: F401  (the CPU kernel is looked up by name in ALS._run_epoch)
 from .als import ALS, csr_arrays, wrmf_objective
 from .base import NON_NEGATIVE, register
 
@@ -123,27 +123,12 @@ class SocialALS(ALS):
         return state
 
     def _prepare_cuda(self, train):
-        """ALS's device state plus the similarity S as device CSR arrays: from a host trust graph (a Dataset,
-        scipy.sparse) by the CPU's ``edge_similarity`` and one upload; from a ``cupyx.scipy.sparse`` (or
-        dense CUDA) trust graph on the device, without a host copy."""
+        """ALS's device state plus the similarity S as device CSR arrays, built on the device by
+        ``similarity_arrays`` from the fit's ``DeviceTrust`` (the same values as ``edge_similarity``)."""
         cp = _gpu.cupy_module()
         state = super()._prepare_cuda(train)
-        n, trust = train.ratings.shape[0], train.trust
-        normalized = self.similarity == "normalized"
-        if trust is None:
-            graph = similarity_arrays([], [], [], n, normalized)
-        elif _interop.is_device_input(trust):
-            if not _interop.is_device_sparse(trust):
-                import cupyx.scipy.sparse as csp
-
-                trust = csp.csr_matrix(cp.ascontiguousarray(_interop.as_cupy(trust, "trust"), dtype=cp.float32))
-            coo = trust.tocoo()
-            graph = similarity_arrays(coo.row, coo.col, coo.data, n, normalized, xp=cp)
-        else:  # the CPU path's own arrays, uploaded
-            a = csr_arrays(self._similarity(trust), "s")
-            graph = {"indptr": a["s_indptr"], "indices": a["s_indices"], "values": a["s_values"],
-                     "rows": np.repeat(np.arange(n, dtype=np.int64), np.diff(a["s_indptr"]))}
-        state["graph"] = {k: cp.asarray(v) for k, v in graph.items()}
+        src, dst, values = train.trust_arrays()
+        state["graph"] = similarity_arrays(src, dst, values, train.n_users, self.similarity == "normalized", xp=cp)
         return state
 
     def _loss(self, data):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _gpu
+from .._arrays import bincount, rows_of
 from . import device
 from .base import register
 from .device import DeviceMixin
@@ -68,7 +69,9 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     device : {"auto", "cpu", "cuda"}
         On CUDA the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
         truster, Hogwild over users (docs/CUDA.md); same steps and objective, not bit-reproducible
-        (``deterministic`` applies to the CPU only).
+        (``deterministic`` applies to the CPU only). The records and the row-normalised ``T`` are built on the
+        device (row sums equal to float64 rounding), so ``cupyx.scipy.sparse`` ratings and trust are never
+        copied to the host.
     progress : bool
         Show a progress bar over epochs.
 
@@ -95,13 +98,14 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
-        if train.trust.nnz and np.any(train.trust.data <= 0):
-            bad = int(np.flatnonzero(train.trust.data <= 0)[0])
+        data = train.trust.data
+        bad = _gpu.array_module(train).flatnonzero(data <= 0)
+        if bad.size:
+            bad = int(bad[0])
             raise ValueError(f"SocialMF needs positive trust values (they weight the trustees); trust value "
-                             f"#{bad} is {train.trust.data[bad]!r}")
+                             f"#{bad} is {float(data[bad])!r}")
 
     def _init_parameters(self, train, rng):
-        train = _gpu.host_dataset(train)
         trust = train.trust
         linked = np.asarray(trust.getnnz(axis=1) > 0) | np.asarray(trust.getnnz(axis=0) > 0)
         return {
@@ -126,10 +130,10 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         return _core.social_mf_epoch(arrays, state["hyper"], settings)
 
     def _prepare_cuda(self, train):
-        """Device state: the rating records (u, i, r~) shuffled once, and the row-normalised trust CSR with the
-        list of trusters (the user pass's records, shuffled once)."""
+        """Device state, built on the device: the rating records (u, i, r~) shuffled once, and the row-normalised
+        trust CSR with the list of trusters (the user pass's records, shuffled once)."""
         cp = _gpu.cupy_module()
-        offsets, trustees, weights = normalised_trust(_gpu.host_dataset(train).trust)
+        offsets, trustees, weights = normalised_trust(train.trust, xp=cp)
         return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
                 "trust": device.mean_pull_state(self.seed_, 2, offsets, trustees, weights),
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
@@ -162,14 +166,14 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         return total + 0.5 * self.social_regularization * np.sum(D * D)
 
 
-def normalised_trust(trust):
+def normalised_trust(trust, xp=np):
     """The trust graph as CSR arrays (int64 offsets, int32 trustees, float64 weights), each row scaled to sum
-    to 1: T_uv = t_uv / Σ_w t_uw (Jamali & Ester 2010, §4). Temporaries: one float64 per edge."""
+    to 1: T_uv = t_uv / Σ_w t_uw (Jamali & Ester 2010, §4). Temporaries: one float64 per edge. ``xp``: NumPy,
+    or CuPy for a ``DeviceTrust`` (row sums by ``bincount``: the same values to float64 rounding)."""
     trust = trust.tocsr()
-    offsets = np.asarray(trust.indptr, dtype=np.int64)
-    counts = np.diff(offsets)
-    weights = np.array(trust.data, dtype=np.float64)
-    row_sums = np.bincount(np.repeat(np.arange(trust.shape[0], dtype=np.int32), counts), weights=weights,
-                           minlength=trust.shape[0])
-    weights /= np.repeat(row_sums, counts)
-    return offsets, np.asarray(trust.indices, dtype=np.int32), weights
+    offsets = xp.asarray(trust.indptr).astype(xp.int64)
+    rows = rows_of(offsets, xp)
+    weights = trust.data.astype(xp.float64)
+    row_sums = bincount(rows, trust.shape[0], weights=weights, xp=xp)
+    weights /= row_sums[rows]
+    return offsets, trust.indices.astype(xp.int32), weights

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _gpu
+from .._arrays import bincount, rows_of
 from . import device
 from .base import register
 from .device import DeviceMixin
@@ -64,7 +65,9 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
         On CUDA both passes are batch-Hogwild SGD with the same steps (one warp per update; records shuffled
-        once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective.
+        once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective. The records
+        and the targets c* are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are never
+        copied to the host.
     progress : bool
         Show a progress bar over epochs.
 
@@ -90,7 +93,6 @@ class SoRec(DeviceMixin, LogisticRatingModel):
                "social_regularization": 1.0, "offset": True, "init_std": 0.1}
 
     def _init_parameters(self, train, rng):
-        train = _gpu.host_dataset(train)
         trust = train.trust
         trusters = np.asarray(trust.getnnz(axis=1) > 0)
         trustees = np.asarray(trust.getnnz(axis=0) > 0)
@@ -116,9 +118,10 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         return _core.sorec_epoch(arrays, state["hyper"], settings)
 
     def _prepare_cuda(self, train):
-        """Device state: the rating records (u, i, r~) and the edge records (u, k, c*_uk), each shuffled once."""
+        """Device state: the rating records (u, i, r~) and the edge records (u, k, c*_uk), each built on the
+        device and shuffled once."""
         cp = _gpu.cupy_module()
-        src, dst, target = link_targets(_gpu.host_dataset(train).trust)
+        src, dst, target = link_targets(train.trust, xp=cp)
         return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
                 "links": device.records(self.seed_, 1, src, dst, target.astype(np.float32)),
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
@@ -147,25 +150,24 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
 
 
-def link_targets(trust):
+def link_targets(trust, xp=np):
     """Edges (u, k) of ``trust`` in CSR order with SoRec's target c*_uk = sqrt(d⁻(k) / (d⁺(u) + d⁻(k)))
-    (Ma et al. CIKM 2008, eq. 8), computed in float64."""
+    (Ma et al. CIKM 2008, eq. 8), computed in float64 (``xp``: NumPy, or CuPy for a ``DeviceTrust``)."""
     trust = trust.tocsr()
-    src = np.repeat(np.arange(trust.shape[0], dtype=np.int32), np.diff(trust.indptr))
-    return src, np.asarray(trust.indices, dtype=np.int32), link_target_values(trust)
+    return rows_of(trust.indptr, xp), trust.indices.astype(xp.int32), link_target_values(trust, xp)
 
 
-def link_target_values(trust):
+def link_target_values(trust, xp=np):
     """c*_uk of every stored edge of the CSR matrix ``trust`` (CSR order, float64), computed in place: one
     float64 per edge beyond the result."""
-    out_degree = np.diff(trust.indptr).astype(np.float64)
-    in_degree = np.bincount(trust.indices, minlength=trust.shape[1]).astype(np.float64)
+    out_degree = xp.diff(trust.indptr).astype(xp.float64)
+    in_degree = bincount(trust.indices, trust.shape[1], xp=xp).astype(xp.float64)
     target = in_degree[trust.indices]
-    denominator = np.repeat(out_degree, np.diff(trust.indptr))
+    denominator = out_degree[rows_of(trust.indptr, xp)]
     denominator += target
     target /= denominator
     del denominator
-    return np.sqrt(target, out=target)
+    return xp.sqrt(target, out=target)
 
 
 def _pair_loss(A, B, target, lam, offset=0.0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _engine, _gpu
+from .._arrays import bincount, chunks, expand_rows, rows_of, sorted_member
 from . import device
 from .base import NON_NEGATIVE, register
 from .device import DeviceMixin
@@ -75,8 +76,10 @@ class SoReg(DeviceMixin, SGDModel):
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
         On CUDA the rating pass is BiasedMF's batch-Hogwild PMF pass on ``r − μ``; the SR2 pass runs one warp
-        per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed on the host
-        (C++) once per fit. Same steps and objective; ``deterministic`` applies to the CPU only.
+        per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed once per fit
+        on the device (``co_rated_similarity``: the C++ kernel's values to float64 rounding), and so are the
+        records and SR1's weights, so ``cupyx.scipy.sparse`` ratings and trust are never copied to the host.
+        Same steps and objective; ``deterministic`` applies to the CPU only.
 
     Defaults: ``d = 10`` and SR2 with PCC, the combination Ma et al. report best; Guo, Zhang, Yorke-Smith
     (AAAI 2015, Table 2) report SoReg at RMSE .875 on FilmTrust at d = 10. ``β``, ``γ``, ``λ`` and the
@@ -95,9 +98,15 @@ class SoReg(DeviceMixin, SGDModel):
 
     # -- training state --------------------------------------------------------------------------------
     def _edge_similarity(self, data):
-        """Sim of every trust edge of ``data`` in CSR order (C++ kernel)."""
+        """Sim of every trust edge of ``data`` in CSR order: the C++ kernel on the host, ``co_rated_similarity``
+        on the device for a CUDA fit's ``DeviceRatings``."""
+        xp = _gpu.array_module(data)
         if self.similarity is None:
-            return np.ones(data.trust.nnz, dtype=np.float64)
+            return xp.ones(data.trust.nnz, dtype=xp.float64)
+        if xp is not np:
+            src, dst, _ = data.trust_arrays()
+            return co_rated_similarity(data.indptr, data.indices, data.data, data.n_items, src, dst,
+                                       self.similarity, xp)
         r = data.ratings
         src, dst, _ = data.trust_arrays()
         return _core.edge_similarity(r.indptr.astype(np.int64), r.indices.astype(np.int32),
@@ -105,8 +114,7 @@ class SoReg(DeviceMixin, SGDModel):
                                      _engine.resolve_threads(self.num_threads))
 
     def _init_parameters(self, train, rng):
-        train = _gpu.host_dataset(train)
-        self._train_sim = self._edge_similarity(train)  # kept for _prepare, which drops it
+        self._train_sim = self._edge_similarity(train)  # kept for _prepare / _prepare_cuda, which drop it
         return initial_parameters(self, train, rng, self._train_sim)
 
     def _hyper(self):
@@ -125,12 +133,12 @@ class SoReg(DeviceMixin, SGDModel):
         return _core.soreg_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
     def _prepare_cuda(self, train):
-        """Device state: rating records (u, i, r - mu) shuffled once; SR2 the edges (u, f, Sim) with Sim > 0,
-        shuffled once; SR1 the users with sum Sim > 0 and their kept out-edges with weights Sim / sum Sim."""
+        """Device state, built on the device: rating records (u, i, r - mu) shuffled once; SR2 the edges
+        (u, f, Sim) with Sim > 0, shuffled once; SR1 the users with sum Sim > 0 and their kept out-edges with
+        weights Sim / sum Sim. Sim comes from ``co_rated_similarity`` over the device ratings."""
         cp = _gpu.cupy_module()
-        host = _gpu.host_dataset(train)
         sim = self.__dict__.pop("_train_sim", None)
-        sim = self._edge_similarity(host) if sim is None else sim
+        sim = self._edge_similarity(train) if sim is None else sim
         users, items, values = train.user_item_arrays()
         mu = float(self.parameters_["global_bias"])
         state = {"ratings": device.records(self.seed_, 0, users, items,
@@ -138,12 +146,12 @@ class SoReg(DeviceMixin, SGDModel):
                  "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
         keep = sim > 0
         if self.regularizer == "SR2":
-            src, dst, _ = host.trust_arrays()
-            state["edges"] = device.records(self.seed_, 1, src[keep], dst[keep], sim[keep].astype(np.float32))
+            src, dst, _ = train.trust_arrays()
+            state["edges"] = device.records(self.seed_, 1, src[keep], dst[keep], sim[keep].astype(cp.float32))
         else:
-            offsets, trust_dst, trust_sim = trust_csr(host.trust, keep=keep, weights=sim)
+            offsets, trust_dst, trust_sim = trust_csr(train.trust, keep=keep, weights=sim, xp=cp)
             state["users"] = device.mean_pull_state(self.seed_, 2, offsets, trust_dst,
-                                                    row_normalised(offsets, trust_sim))
+                                                    row_normalised(offsets, trust_sim, xp=cp))
         return state
 
     def _run_epoch_cuda(self, state, settings):
@@ -181,15 +189,56 @@ class SoReg(DeviceMixin, SGDModel):
 
 def initial_parameters(model, train, rng, sim):
     """N(0, init_std²) factors; zero rows for users in no rating and no edge with Sim > 0, and for items
-    without ratings."""
+    without ratings. (For a CUDA fit the users' mask is made on the device and only it comes to the host.)"""
+    xp = _gpu.array_module(train)
     src, dst, _ = train.trust_arrays()
     keep = sim > 0
-    users = rated_mask(train.ratings, 1)
-    users[src[keep]] = True
-    users[dst[keep]] = True
+    linked = xp.zeros(train.n_users, dtype=bool)
+    linked[src[keep]] = True
+    linked[dst[keep]] = True
+    users = rated_mask(train.ratings, 1) | _gpu.to_host(linked)
     return {"user_factors": model._normal(rng, (train.n_users, model.factors), users),
             "item_factors": model._normal(rng, (train.n_items, model.factors), rated_mask(train.ratings, 0)),
-            "global_bias": np.array(train.ratings.data.mean(), dtype=model._np_dtype)}
+            "global_bias": np.array(float(train.ratings.data.mean()), dtype=model._np_dtype)}
+
+
+def co_rated_similarity(indptr, indices, values, n_items, src, dst, kind, xp):
+    """Sim of each pair (src[e], dst[e]) over the items both rated, vectorised with the array module ``xp``
+    (CuPy: a CUDA fit builds it on the device): the values of ``socialrec._core.edge_similarity``
+    (cpp/include/socialrec/similarity.hpp; ``"pcc"`` → (1 + PCC)/2 with each user's mean over all their
+    ratings, ``"vss"`` → cosine, 0 without co-rated items or with a zero denominator) to float64 rounding, as
+    its sums run in another order. ``indptr``/``indices``/``values``: the ratings as a canonical CSR.
+
+    For each edge, the shorter of the two users' rows is walked and each of its items looked up in the other's
+    row (a binary search over the CSR's (row, item) keys), in chunks of about ``_arrays.PAIRS_PER_CHUNK``
+    items, so the work and memory are Σ_e min(|I_u|, |I_f|)."""
+    n_users = int(indptr.size) - 1
+    n_edges = int(src.size)
+    counts = xp.diff(indptr)
+    values = values.astype(xp.float64)
+    rows = rows_of(indptr, xp)
+    mean = xp.zeros(n_users, dtype=xp.float64)
+    if kind == "pcc":
+        mean = bincount(rows, n_users, weights=values, xp=xp) / xp.maximum(counts, 1)
+    keys = rows.astype(xp.int64) * int(n_items) + indices  # sorted: the CSR is canonical
+    src, dst = src.astype(xp.int64), dst.astype(xp.int64)
+    swap = counts[dst] < counts[src]
+    a, b = xp.where(swap, dst, src), xp.where(swap, src, dst)  # walk a's row, search b's
+    sums = xp.zeros((3, n_edges), dtype=xp.float64)  # Σ x y, Σ x², Σ y² with x on a's side
+    cumulative = xp.zeros(n_edges + 1, dtype=xp.int64)
+    cumulative[1:] = xp.cumsum(counts[a])
+    for start, stop in (chunks(cumulative, xp=xp) if int(keys.size) else []):
+        k, entry = expand_rows(indptr, a[start:stop], xp)
+        found, where = sorted_member(keys, b[start:stop][k] * int(n_items) + indices[entry], xp)
+        k, entry, where = k[found], entry[found], where[found]
+        x = values[entry] - mean[a[start:stop][k]]
+        y = values[where] - mean[b[start:stop][k]]
+        for row, terms in enumerate((x * y, x * x, y * y)):
+            sums[row, start:stop] = bincount(k, stop - start, weights=terms, xp=xp)
+    num, su, sf = sums[0], xp.where(swap, sums[2], sums[1]), xp.where(swap, sums[1], sums[2])
+    den = xp.sqrt(su) * xp.sqrt(sf)
+    s = num / xp.where(den > 0, den, 1.0)
+    return xp.where(den > 0, (1.0 + s) / 2.0 if kind == "pcc" else s, 0.0)
 
 
 def centred_grid(model, train, global_bias):

@@ -5,18 +5,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _engine, _gpu
+from .._arrays import inverse_sqrt, rows_of
 from . import device
 from .base import register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
-
-
-def inverse_sqrt(counts):
-    """``counts ** -0.5`` as float64, 0 where a count is 0 (the weights of the implicit sums and penalties)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    out = np.zeros_like(counts)
-    np.divide(1.0, np.sqrt(counts), out=out, where=counts > 0)
-    return out
 
 
 def normalised_sum(indptr, indices, n_rows, n_cols, Y):
@@ -24,14 +17,10 @@ def normalised_sum(indptr, indices, n_rows, n_cols, Y):
     CSR arrays may live on either side)."""
     if not _gpu.is_cupy(Y):
         return normalised_rows(_gpu.to_host(indptr), _gpu.to_host(indices), n_cols) @ Y.astype(np.float64)
-    import cupyx.scipy.sparse as csp
-
-    cp = _gpu.cupy_module()
+    cp, csp = _gpu.cupy_module(), _gpu.cupyx_sparse()
     indptr = cp.asarray(indptr, dtype=cp.int64)
     indices = cp.asarray(indices, dtype=cp.int32)
-    counts = cp.diff(indptr)
-    weights = cp.where(counts > 0, 1.0 / cp.sqrt(cp.maximum(counts, 1).astype(cp.float64)), 0.0)
-    data = weights[_gpu._rows_of(indptr, int(indices.size))]
+    data = inverse_sqrt(cp.diff(indptr), xp=cp)[rows_of(indptr, cp)]
     # cupyx.scipy.sparse keeps int32 index arrays (fewer than 2^31 entries here: the seen items, the trust graph)
     m = csp.csr_matrix((data, indices, indptr.astype(cp.int32)), shape=(n_rows, n_cols))
     return m @ Y.astype(cp.float64)
@@ -94,7 +83,8 @@ class SVDpp(DeviceMixin, SGDModel):
     device : {"auto", "cpu", "cuda"}
         On CUDA (``factors`` ≤ 256) one warp takes one user's group at a time, Hogwild over users (users
         shuffled once per fit and visited in a per-epoch chunk order, each user's ratings in a once-shuffled
-        order; docs/CUDA.md): the same group step and objective, not bit-reproducible.
+        order; docs/CUDA.md): the same group step and objective, not bit-reproducible. The groups are built
+        on the device, so ``cupyx.scipy.sparse`` ratings are never copied to the host.
 
     Defaults: Koren's published γ, λ and λ_b; 20 epochs (Surprise's default; on a validation split carved from
     FilmTrust training data these settings are best near epoch 16-20 and overfit after).
@@ -106,14 +96,13 @@ class SVDpp(DeviceMixin, SGDModel):
     _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
 
     def _init_parameters(self, train, rng):
-        train = _gpu.host_dataset(train)
         rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
         return {"user_factors": self._normal(rng, (train.n_users, self.factors), rated_users),
                 "item_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
                 "implicit_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
                 "user_bias": np.zeros(train.n_users, self._np_dtype),
                 "item_bias": np.zeros(train.n_items, self._np_dtype),
-                "global_bias": np.array(train.ratings.data.mean(), dtype=self._np_dtype)}
+                "global_bias": np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)}
 
     def _user_groups(self, train):
         r = train.ratings
@@ -138,7 +127,7 @@ class SVDpp(DeviceMixin, SGDModel):
         indptr, nnz = train.indptr, train.nnz
         keys = cp.empty(nnz, dtype=cp.uint64)
         mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(self.seed_) + 3) % (1 << 64), _gpu.stream_ptr())
-        rows = _gpu._rows_of(indptr, nnz).astype(cp.uint64)
+        rows = rows_of(indptr, cp).astype(cp.uint64)
         order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
         del keys, rows
         users = cp.flatnonzero(cp.diff(indptr) > 0).astype(cp.int32)

@@ -86,7 +86,9 @@ class TrustMF(DeviceMixin, SGDModel):
         ``"float16"`` (CUDA only) stores the six factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}
         On CUDA both passes are batch-Hogwild SGD (one warp per record, which steps the truster and then the
-        trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible.
+        trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible. The
+        records and the targets ``t_uk`` are built on the device, so ``cupyx.scipy.sparse`` ratings and trust
+        are never copied to the host.
 
     Defaults: ``d = 10`` and ``λ_T = 1`` as in Yang et al. (IJCAI 2013); Guo, Zhang, Yorke-Smith (AAAI
     2015, Table 2) report TrustMF at RMSE .819 on FilmTrust at d = 10. ``γ``, ``λ`` and the epochs were
@@ -99,7 +101,7 @@ class TrustMF(DeviceMixin, SGDModel):
     _checks = {"trust_regularization": NON_NEGATIVE}
 
     def _init_parameters(self, train, rng):
-        return initial_parameters(self, _gpu.host_dataset(train), rng)
+        return initial_parameters(self, train, rng)
 
     def _prepare(self, train):
         arrays = training_state(self, train)
@@ -112,13 +114,14 @@ class TrustMF(DeviceMixin, SGDModel):
         return _core.trustmf_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
     def _prepare_cuda(self, train):
-        """Device state: the rating records (u, i, r~) and the trust records (u, k, t_uk), each shuffled once."""
+        """Device state: the rating records (u, i, r~) and the trust records (u, k, t_uk), each built on the
+        device and shuffled once."""
         cp = _gpu.cupy_module()
-        src, dst, t = _gpu.host_dataset(train).trust_arrays()
+        src, dst, t = train.trust_arrays()
         hyper = {"global_bias": float(self.parameters_["global_bias"]),
                  "trust_regularization": self.trust_regularization}
         return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
-                "trust": device.records(self.seed_, 1, src, dst, trust_targets(t)),
+                "trust": device.records(self.seed_, 1, src, dst, trust_targets(t, xp=cp)),
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": hyper}
 
     def _run_epoch_cuda(self, state, settings):
@@ -172,11 +175,11 @@ def initial_parameters(model, train, rng):
     return params
 
 
-def trust_targets(values):
-    """t_uk: trust values divided by the largest (binary graphs: all 1), float32."""
-    values = np.asarray(values, dtype=np.float64)
-    top = values.max() if values.size else 1.0
-    return (values / top).astype(np.float32)
+def trust_targets(values, xp=np):
+    """t_uk: trust values divided by the largest (binary graphs: all 1), float32 (``xp``: NumPy or CuPy)."""
+    values = xp.asarray(values).astype(xp.float64)
+    top = float(values.max()) if values.size else 1.0
+    return (values / top).astype(xp.float32)
 
 
 def training_state(model, train):

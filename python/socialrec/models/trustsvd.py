@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _engine, _gpu
+from .._arrays import bincount
 from . import device
 from .base import NON_NEGATIVE, register
 from .sgd import rated_mask
@@ -65,7 +66,10 @@ class TrustSVD(SVDpp):
     device : {"auto", "cpu", "cuda"}
         On CUDA (``factors`` ≤ 256) the rating pass is SVD++'s user-grouped kernel with the trust part, and the
         link pass runs one warp per truster; Hogwild over users (docs/CUDA.md): same steps and objective, not
-        bit-reproducible.
+        bit-reproducible. The groups, the trust CSR (the fitted ``trust_*_`` arrays, CuPy), the penalty
+        weights and the link order are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are
+        never copied to the host; the order inside each truster takes ``n_trust`` uniform draws of the host
+        generator (uploaded), as the CPU path's order does.
 
     Defaults: λ = 1.2, λ_t = 0.9, d = 10 are the paper's FilmTrust settings (LibRec's TrustSVD.conf agrees,
     with 100 iterations); LibRec's learning rate (0.01 with bold-driver adaptation, batch updates of p and w)
@@ -81,7 +85,6 @@ class TrustSVD(SVDpp):
     _kernel = "trustsvd_epoch"
 
     def _init_parameters(self, train, rng):
-        train = _gpu.host_dataset(train)
         t = train.trust.tocsr()
         rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
         trusting, trusted = np.asarray(t.getnnz(axis=1) > 0), np.asarray(t.getnnz(axis=0) > 0)
@@ -91,7 +94,7 @@ class TrustSVD(SVDpp):
                 "trustee_factors": self._normal(rng, (train.n_users, self.factors), trusted),
                 "user_bias": np.zeros(train.n_users, self._np_dtype),
                 "item_bias": np.zeros(train.n_items, self._np_dtype),
-                "global_bias": np.array(train.ratings.data.mean(), dtype=self._np_dtype)}
+                "global_bias": np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)}
 
     def _trust_state(self, train):
         """Trust edges for the link pass (CSR order, grouped by truster), the trusters, the CSR of trustees
@@ -118,22 +121,24 @@ class TrustSVD(SVDpp):
         self.trust_indptr_ = self.trust_indices_ = None
 
     def _prepare_cuda(self, train):
-        """Device state: SVD++'s user groups, the trust CSR with the penalty weights (float32), and the link
-        pass's trusters (shuffled once) with their edges (the order inside each truster shuffled once)."""
+        """Device state, built on the device: SVD++'s user groups, the trust CSR with the penalty weights
+        (float32), and the link pass's trusters (shuffled once) with their edges (the order inside each truster
+        shuffled once: ``n_trust`` uniform draws of the host generator, as the CPU path's order, uploaded)."""
         cp = _gpu.cupy_module()
-        host = _gpu.host_dataset(train)
-        trust = self._trust_state(host)
-        self.trust_indptr_, self.trust_indices_ = trust["trust_offsets"], trust["trustees"]
-        src, dst, values = host.trust_arrays()
-        rng = np.random.default_rng([int(self.seed_) % (1 << 63), 5])
-        order = np.lexsort((rng.random(len(src)), src))  # by truster, shuffled inside
-        (trusters,) = device.shuffled(self.seed_, 4, trust["trusters"])
+        t = train.trust
+        self.trust_indptr_, self.trust_indices_ = t.indptr, t.indices
+        src, dst, values = t.trust_arrays()
+        draws = np.random.default_rng([int(self.seed_) % (1 << 63), 5]).random(t.nnz)
+        order = cp.argsort(cp.asarray(draws))  # stable sorts: by truster, in the draws' order inside (lexsort)
+        order = order[cp.argsort(src[order])]
+        (trusters,) = device.shuffled(self.seed_, 4, cp.flatnonzero(cp.diff(t.indptr) > 0).astype(cp.int32))
+        item_weight = inverse_sqrt(bincount(train.indices, train.n_items, xp=cp), xp=cp)
+        trustee_weight = inverse_sqrt(bincount(t.indices, train.n_users, xp=cp), xp=cp)
         return {"groups": self._group_state(train),
-                "trust": {"offsets": cp.asarray(trust["trust_offsets"]), "trustees": cp.asarray(trust["trustees"]),
-                          "item_weight": cp.asarray(trust["item_weight"].astype(np.float32)),
-                          "trustee_weight": cp.asarray(trust["trustee_weight"].astype(np.float32)),
-                          "trusters": trusters, "link_trustees": cp.asarray(dst[order]),
-                          "link_values": cp.asarray(values[order].astype(np.float32))},
+                "trust": {"offsets": t.indptr, "trustees": t.indices, "item_weight": item_weight.astype(cp.float32),
+                          "trustee_weight": trustee_weight.astype(cp.float32), "trusters": trusters,
+                          "link_trustees": cp.ascontiguousarray(dst[order]),
+                          "link_values": cp.ascontiguousarray(values[order], dtype=cp.float32)},
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
