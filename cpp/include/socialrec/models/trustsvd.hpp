@@ -16,6 +16,7 @@
 // Users with trust but no ratings learn p_u through pass 2 alone; users without trustees reduce to SVD++ with
 // the weighted penalties. Reference: socialrec/reference/trustsvd.py.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -63,12 +64,25 @@ struct TrustLinkStep {
     Dim dim;
     T gamma, lambda, lambda_t;
 
+    // grouped_pass look-ahead (two trusters ahead): p_u, the row every edge of u updates.
+    SOCIALREC_INLINE void prefetch_group(std::int32_t u, int ahead) const {
+        if (ahead == 2) prefetch_row(P + std::int64_t(u) * dim.size(), dim);
+    }
+
+    // The trustees' rows w_v (and |T+_v|^-1/2), ahead of the edge that updates them.
+    SOCIALREC_INLINE void prefetch_edge(const EdgeRecord& edge) const {
+        prefetch_row(W + std::int64_t(edge.dst) * dim.size(), dim);
+        __builtin_prefetch(trustee_weight + edge.dst);
+    }
+
     double operator()(std::int32_t u, const EdgeRecord* edges, std::int64_t n) const {
         T* __restrict p = P + std::int64_t(u) * dim.size();
         const T lam_p = lambda_t * T(1.0 / std::sqrt(double(n)));  // n = |T_u|
+        constexpr std::int64_t ahead = 4;
+        for (std::int64_t r = 0; r < std::min(n, ahead); ++r) prefetch_edge(edges[r]);
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
-            if (r + 4 < n) __builtin_prefetch(W + std::int64_t(edges[r + 4].dst) * dim.size());
+            if (r + ahead < n) prefetch_edge(edges[r + ahead]);
             T* __restrict w = W + std::int64_t(edges[r].dst) * dim.size();
             const T lam_w = lambda * T(trustee_weight[edges[r].dst]);
             const SumDotAndNorms<T> s = dot_and_two_norms(p, w, dim);
