@@ -393,6 +393,12 @@ SOCIALREC_INLINE void add_row(const T* __restrict x, T* __restrict y, Dim dim) {
     for (; j < n; ++j) y[j] += x[j];
 }
 
+// y = x
+template <class T, class Dim>
+SOCIALREC_INLINE void copy_row(const T* __restrict x, T* __restrict y, Dim dim) {
+    __builtin_memcpy(y, x, std::size_t(dim.size()) * sizeof(T));
+}
+
 // y += alpha * x
 template <class T, class Dim>
 SOCIALREC_INLINE void axpy(T alpha, const T* __restrict x, T* __restrict y, Dim dim) {

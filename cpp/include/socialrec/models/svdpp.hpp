@@ -100,7 +100,6 @@ struct UserGroupStep {
 
     double operator()(std::int32_t u, RatingRecord* ratings, std::int64_t n) const {
         const int k = dim.size();
-        T* __restrict p = P + std::int64_t(u) * k;
         RowBuffer<T, Dim> z_buf(dim), g_buf(dim);
         T* __restrict z = z_buf.data();
         T* __restrict g = g_buf.data();
@@ -143,6 +142,13 @@ struct UserGroupStep {
         // Weighted-lambda (TrustSVD): the user's penalties are scaled by |I_u|^-1/2 on every rating.
         const T lam_p = TrustAware ? lambda * s_items : lambda;
         const T lam_bu = TrustAware ? lambda_b * s_items : lambda_b;
+        // p_u and b_u change with every rating of u and nothing else writes them during u's visit: step copies
+        // (written back after the loop), so that a rating's step does not wait for its predecessor's stores.
+        T* const p_shared = P + std::int64_t(u) * k;
+        RowBuffer<T, Dim> p_buf(dim);
+        T* __restrict p = p_buf.data();
+        copy_row(p_shared, p, dim);
+        T b_u = bu[u];
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
             const RatingRecord& rec = ratings[r];
@@ -150,7 +156,7 @@ struct UserGroupStep {
             const T c_i = TrustAware ? T(trust.item_weight[rec.item]) : T(1);
             const T lam_q = lambda * c_i, lam_bi = lambda_b * c_i;
             T* __restrict q = Q + std::int64_t(rec.item) * k;
-            const T b_u = bu[u], b_i = bi[rec.item];
+            const T b_i = bi[rec.item];
             // q . (p + z), |p|^2 and |q|^2 in one pass (vec.hpp); the update loop has no reduction.
             const SumDotAndNorms<T> s = sum_dot_and_norms(p, z, q, dim);
             const T e = T(rec.value) - (mu + b_u + b_i + s.dot);
@@ -165,9 +171,11 @@ struct UserGroupStep {
             loss += 0.5 * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
                     0.5 * double(lam_q) * double(norm_q) + 0.5 * double(lam_bu) * double(b_u) * double(b_u) +
                     0.5 * double(lam_bi) * double(b_i) * double(b_i);
-            bu[u] = b_u + gamma * (e - lam_bu * b_u);
             bi[rec.item] = b_i + gamma * (e - lam_bi * b_i);
+            b_u = b_u + gamma * (e - lam_bu * b_u);
         }
+        copy_row(p, p_shared, dim);
+        bu[u] = b_u;
 
         // One step per user on y (and w) on the group's term: the summed y-gradient of u's ratings, and the
         // penalty that each of the n ratings carries (n lambda_y |y|^2 / 2 in all). The penalty part is taken
