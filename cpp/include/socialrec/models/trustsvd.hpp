@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "socialrec/models/svdpp.hpp"
+#include "socialrec/row_buffer.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
@@ -76,7 +77,12 @@ struct TrustLinkStep {
     }
 
     double operator()(std::int32_t u, const EdgeRecord* edges, std::int64_t n) const {
-        T* __restrict p = P + std::int64_t(u) * dim.size();
+        // Only u's edges write p_u in this pass: step a copy, written back after the last edge (as the
+        // rating step does), so that an edge's step does not wait for the previous one's stores.
+        T* const p_shared = P + std::int64_t(u) * dim.size();
+        RowBuffer<T, Dim> p_buf(dim);
+        T* __restrict p = p_buf.data();
+        copy_row(p_shared, p, dim);
         const T lam_p = lambda_t * T(1.0 / std::sqrt(double(n)));  // n = |T_u|
         constexpr std::int64_t ahead = 4;
         for (std::int64_t r = 0; r < std::min(n, ahead); ++r) prefetch_edge(edges[r]);
@@ -93,6 +99,7 @@ struct TrustLinkStep {
             loss += 0.5 * double(lambda_t) * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
                     0.5 * double(lam_w) * double(norm_w);
         }
+        copy_row(p, p_shared, dim);
         return loss;
     }
 };
