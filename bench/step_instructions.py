@@ -1,12 +1,13 @@
 """Instructions per update of the social models' epochs, counted by callgrind (deterministic, unlike wall
 time on a loaded machine).
 
-    PYTHONPATH=python python bench/step_instructions.py [--data /work/shared/data/filmtrust] [--epochs 3]
+    PYTHONPATH=python python bench/step_instructions.py [--data /work/shared/data/filmtrust | uniform] [--epochs 3]
 
 For each model the script runs itself under ``valgrind --tool=callgrind`` with ``SOCIALREC_SIMD=avx2``
 (valgrind cannot run AVX-512) and the real interpreter (``sys.executable``: a pyenv shim would be what
 valgrind traces otherwise), collecting only inside the model's ``*_epoch`` kernel (``--toggle-collect``).
-The child fits the model on the FilmTrust ratings (``--dtype``, default float32; one thread; defaults
+The child fits the model on the FilmTrust ratings (or, with ``--data uniform``, on epoch_cost.py's --quick
+data, whose trust graph has ratings / 4 edges) (``--dtype``, default float32; one thread; defaults
 otherwise) for ``--epochs`` epochs and prints its record counts. Reported: instructions per epoch, per
 record visited (a rating, a trust edge, or a trusting user, whichever the model's passes visit) and per
 rating.
@@ -32,6 +33,8 @@ MODELS = {
     "TrustMF": ("trustmf", {}),
     "RSTE": ("rste", {"deterministic": True}),
     "SoReg": ("soreg", {"similarity": None}),
+    "SVDpp": ("svdpp", {}),
+    "TrustSVD": ("trustsvd", {}),
 }
 
 
@@ -44,15 +47,27 @@ def social_records(name, model, train):
         return len(state["trust"]["trusters"])
     if name == "TrustMF":
         return len(state["arrays"]["trust_grid"]["records"])
-    if name == "SoReg":
+    if name in ("SoReg", "TrustSVD"):
         return len(state["arrays"]["edges"])
     return 0
+
+
+def load(data):
+    """FilmTrust from its folder, or ``uniform``: epoch_cost.py's --quick data (200k ratings on 10,000 users x
+    5,000 items, 50k random trust edges = ratings / 4)."""
+    import socialrec as sr
+
+    if data == "uniform":
+        from _common import uniform_ratings
+
+        return uniform_ratings(200_000, 10_000, 5_000, n_edges=50_000, seed=0)
+    return sr.datasets.load_filmtrust(data)
 
 
 def child(name, data, epochs, dtype):
     import socialrec as sr
 
-    ds = sr.datasets.load_filmtrust(data)
+    ds = load(data)
     params = {"epochs": epochs, "num_threads": 1, "dtype": dtype, **MODELS[name][1]}
     model = getattr(sr, name)(**params).fit(ds)
     print(json.dumps({"ratings": int(ds.ratings.nnz), "social": social_records(name, model, ds),
@@ -91,7 +106,8 @@ def main():
     from _common import machine
 
     rows = [measure(name, args.data, args.epochs, args.dtype) for name in args.models]
-    print(f"callgrind instructions, FilmTrust, {args.dtype}, 1 thread, avx2 variant, {args.epochs} epochs")
+    data = "uniform (epoch_cost --quick)" if args.data == "uniform" else "FilmTrust"
+    print(f"callgrind instructions, {data}, {args.dtype}, 1 thread, avx2 variant, {args.epochs} epochs")
     print(f"{'model':10} {'ratings':>8} {'social':>7} {'Ir/epoch':>12} {'Ir/record':>10} {'Ir/rating':>10}")
     for r in rows:
         print(f"{r['model']:10} {r['ratings']:8d} {r['social']:7d} {r['per_epoch']:12.0f} {r['per_record']:10.1f}"

@@ -12,8 +12,8 @@
 //                 Threads run the blocks as OpenMP tasks ordered only by their user and item block.
 //   flat_pass  -- passes that cannot be stratified (links, users, samples). The whole list is shuffled in
 //                 place with stream (seed, epoch, pass, 0) and visited in that order: by one thread when
-//                 deterministic, else split into contiguous chunks that threads run lock-free (Hogwild,
-//                 Niu et al. NIPS 2011), which is not bit-reproducible across thread counts.
+//                 deterministic, else cut into contiguous runs that threads take as they free up and run
+//                 lock-free (Hogwild, Niu et al. NIPS 2011), which is not bit-reproducible.
 //   sampled_pass -- passes whose observations are drawn at random (BPR, SBPR): n samples cut into fixed chunks
 //                 of kSampleChunk; chunk c draws its samples from its own stream (seed, epoch, pass, c), so
 //                 the samples never depend on the thread count. Deterministic: chunks run in order on one
@@ -32,6 +32,7 @@
 #include "socialrec/parallel.hpp"
 #include "socialrec/rng.hpp"
 #include "socialrec/types.hpp"
+#include "socialrec/vec.hpp"
 
 SOCIALREC_KERNELS_BEGIN
 
@@ -118,6 +119,15 @@ double grid_pass(const RatingGrid& grid, std::uint64_t pass, const PassSettings&
     return total;
 }
 
+// True when the step has `void prefetch(const Record* next, std::int64_t n) const`: before each record,
+// flat_pass hands it the records that follow in the same run (n of them, to the end of the chunk), so that it
+// can ask for what their updates will read. Never changes a result.
+template <class Step, class Record, class = void>
+struct HasLookahead : std::false_type {};
+template <class Step, class Record>
+struct HasLookahead<Step, Record, std::void_t<decltype(std::declval<const Step&>().prefetch(
+                                      std::declval<const Record*>(), std::int64_t{}))>> : std::true_type {};
+
 // Visits `list` in a freshly shuffled order; see the header comment. Checks for Ctrl-C every `chunk` records.
 // `work` is the pass's size in elementary updates (default: one per record; grouped_pass counts members):
 // small passes run on fewer threads, about one per 4096 updates.
@@ -132,15 +142,23 @@ double flat_pass(const FlatList<Record>& list, std::uint64_t pass, const PassSet
     if (work < 0) work = list.size;
     const int threads = settings.deterministic ? 1 : int(std::min<std::int64_t>(resolve_threads(settings.threads),
                                                                                  1 + work / 4096));
+    auto visit = [&](std::int64_t r, std::int64_t end) {
+        if constexpr (HasLookahead<Step, Record>::value) step.prefetch(list.records + r + 1, end - r - 1);
+        return step(list.records[r]);
+    };
     double total = 0.0;
     for (std::int64_t begin = 0; begin < list.size; begin += chunk) {
         const std::int64_t end = std::min(list.size, begin + chunk);
         double acc = 0.0;
         if (threads == 1) {
-            for (std::int64_t r = begin; r < end; ++r) acc += step(list.records[r]);
+            for (std::int64_t r = begin; r < end; ++r) acc += visit(r, end);
         } else {
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : acc)
-            for (std::int64_t r = begin; r < end; ++r) acc += step(list.records[r]);
+            // Threads take runs of `grain` records as they free up (about 32 runs per thread and chunk), not
+            // one fixed half each: when another process shares a core, a statically split pass waits for
+            // its slowest thread (seen: TrustSVD's 2-thread epoch 24 -> 34 ms at load 1).
+            const std::int64_t grain = std::max<std::int64_t>(64, (end - begin) / (32 * threads));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, grain) reduction(+ : acc)
+            for (std::int64_t r = begin; r < end; ++r) acc += visit(r, end);
         }
         total += acc;
         if (settings.should_stop()) throw Interrupted();
@@ -152,6 +170,54 @@ SOCIALREC_KERNELS_END
 
 SOCIALREC_KERNELS_BEGIN
 
+// True when the step has `void prefetch_group(std::int32_t g, int ahead) const`: it asks for what its visit of
+// group g will read first. grouped_pass calls it two groups ahead (ahead = 2: what g alone addresses, such as
+// the user's own row or offsets) and again one group ahead (ahead = 1: what those offsets address).
+template <class Step, class = void>
+struct HasGroupPrefetch : std::false_type {};
+template <class Step>
+struct HasGroupPrefetch<Step, std::void_t<decltype(std::declval<const Step&>().prefetch_group(std::int32_t{}, 0))>>
+    : std::true_type {};
+
+// At most this many members of the next group are prefetched before it is shuffled (its first 2 KiB of
+// 12-byte records); the rest of a long group streams in as the shuffle goes.
+constexpr std::int64_t kGroupPrefetchMembers = 170;
+
+// One group's visit in grouped_pass: shuffle its members, run the step. The groups are in random order and
+// each one's members sit at a random place of a large array, so the visit's first reads miss the cache
+// unless asked for ahead: two groups ahead, the group's offsets (and Step::prefetch_group(g, 2)); one group
+// ahead, its member records, whose offsets are then at hand (and Step::prefetch_group(g, 1)).
+template <class Member, class Step>
+struct GroupVisit {
+    Member* members;
+    const std::int64_t* offsets;
+    std::uint64_t pass;
+    const PassSettings* settings;
+    const Step* step;
+
+    SOCIALREC_INLINE double operator()(std::int32_t g) const {
+        Member* first = members + offsets[g];
+        const std::int64_t n = offsets[g + 1] - offsets[g];
+        SplitMix64 gen(stream_seed(settings->seed, settings->epoch, pass, std::uint64_t(g) + 1));
+        shuffle(first, n, gen);
+        return (*step)(g, first, n);
+    }
+
+    SOCIALREC_INLINE void prefetch(const std::int32_t* next, std::int64_t n) const {
+        if (n > 1) {
+            __builtin_prefetch(offsets + next[1]);
+            __builtin_prefetch(offsets + next[1] + 1);
+            if constexpr (HasGroupPrefetch<Step>::value) step->prefetch_group(next[1], 2);
+        }
+        if (n > 0) {
+            const std::int64_t begin = offsets[next[0]];
+            const std::int64_t count = std::min(offsets[next[0] + 1] - begin, kGroupPrefetchMembers);
+            prefetch_bytes(members + begin, std::size_t(count) * sizeof(Member));
+            if constexpr (HasGroupPrefetch<Step>::value) step->prefetch_group(next[0], 1);
+        }
+    }
+};
+
 // A pass over groups (users, with their ratings or trustees as members): the group list is visited as in
 // flat_pass; just before group g is visited its members offsets[g] .. offsets[g+1] are shuffled in place with
 // stream (seed, epoch, pass, g + 1) (block 0 is the group order's own stream), then step(g, members, n) runs.
@@ -160,16 +226,7 @@ double grouped_pass(const FlatList<std::int32_t>& groups, Member* members, const
                     std::uint64_t pass, const PassSettings& settings, const Step& step) {
     std::int64_t work = 0;  // members of the listed groups: what the thread count should follow
     for (std::int64_t r = 0; r < groups.size; ++r) work += offsets[groups.records[r] + 1] - offsets[groups.records[r]];
-    return flat_pass(
-        groups, pass, settings,
-        [&](std::int32_t g) {
-            Member* first = members + offsets[g];
-            const std::int64_t n = offsets[g + 1] - offsets[g];
-            SplitMix64 gen(stream_seed(settings.seed, settings.epoch, pass, std::uint64_t(g) + 1));
-            shuffle(first, n, gen);
-            return step(g, first, n);
-        },
-        work);
+    return flat_pass(groups, pass, settings, GroupVisit<Member, Step>{members, offsets, pass, &settings, &step}, work);
 }
 
 SOCIALREC_KERNELS_END

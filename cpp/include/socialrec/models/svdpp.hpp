@@ -16,6 +16,7 @@
 // step) was regularised far less than its data pulled and overfitted FilmTrust). Reference:
 // socialrec/reference/svdpp.py.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -65,6 +66,9 @@ struct TrustPart {
     const double* trustee_weight;     // |T+_v|^-1/2 (0 for users nobody trusts)
 };
 
+// How many trustee rows the TrustSVD rating step asks for ahead of summing them.
+constexpr std::int64_t kTrusteeLookahead = 8;
+
 // One user's group of ratings. TrustAware = false: SVD++ (uniform penalties); true: TrustSVD.
 template <class T, class Dim, bool TrustAware>
 struct UserGroupStep {
@@ -77,9 +81,25 @@ struct UserGroupStep {
     Dim dim;
     T mu, gamma, lambda, lambda_b;
 
+    // grouped_pass look-ahead. Two users ahead: p_u, b_u and (TrustSVD) u's offsets in the trust CSR; one
+    // user ahead: u's list of trustees, which the visit reads first to ask for their rows.
+    SOCIALREC_INLINE void prefetch_group(std::int32_t u, int ahead) const {
+        if (ahead == 2) {
+            prefetch_row(P + std::int64_t(u) * dim.size(), dim);
+            __builtin_prefetch(bu + u, 1);
+            if (TrustAware) {
+                __builtin_prefetch(trust.trust_offsets + u);
+                __builtin_prefetch(trust.trust_offsets + u + 1);
+            }
+        } else if (TrustAware) {
+            const std::int64_t begin = trust.trust_offsets[u];
+            const std::int64_t count = std::min(trust.trust_offsets[u + 1] - begin, kTrusteeLookahead);
+            prefetch_bytes(trust.trustees + begin, std::size_t(count) * sizeof(std::int32_t));
+        }
+    }
+
     double operator()(std::int32_t u, RatingRecord* ratings, std::int64_t n) const {
         const int k = dim.size();
-        T* __restrict p = P + std::int64_t(u) * k;
         RowBuffer<T, Dim> z_buf(dim), g_buf(dim);
         T* __restrict z = z_buf.data();
         T* __restrict g = g_buf.data();
@@ -88,41 +108,55 @@ struct UserGroupStep {
 
         // z_u = |I_u|^-1/2 sum y_j (+ |T_u|^-1/2 sum w_v), summed in the (shuffled) member order.
         const T s_items = T(1.0 / std::sqrt(double(n)));
-        // The rows of y, q (and w) are random accesses: fetch a few members ahead (memory-bound otherwise).
+        // The rows of y, q and w are random accesses: fetch them (every cache line of the row: at k = 10 half
+        // the rows straddle two lines) a few members ahead, memory-bound otherwise. The trustees' rows are
+        // asked for first, so that their loads overlap the y-sum.
         constexpr std::int64_t ahead = 4;
-        for (std::int64_t r = 0; r < n; ++r) {
-            if (r + ahead < n) __builtin_prefetch(Y + std::int64_t(ratings[r + ahead].item) * k);
-            axpy(T(1), Y + std::int64_t(ratings[r].item) * k, z, dim);
-        }
-        for (int j = 0; j < k; ++j) z[j] *= s_items;
         const std::int32_t* trustees = nullptr;
         std::int64_t n_trustees = 0;
-        T s_trust = 0;
         if (TrustAware) {
             trustees = trust.trustees + trust.trust_offsets[u];
             n_trustees = trust.trust_offsets[u + 1] - trust.trust_offsets[u];
-            if (n_trustees > 0) {
-                s_trust = T(1.0 / std::sqrt(double(n_trustees)));
-                RowBuffer<T, Dim> t_buf(dim);
-                T* __restrict t = t_buf.data();
-                fill_zero(t, dim);
-                for (std::int64_t r = 0; r < n_trustees; ++r)
-                    axpy(T(1), trust.trustee_factors + std::int64_t(trustees[r]) * k, t, dim);
-                axpy(s_trust, t, z, dim);
+            for (std::int64_t r = 0; r < std::min(n_trustees, kTrusteeLookahead); ++r)
+                prefetch_row(trust.trustee_factors + std::int64_t(trustees[r]) * k, dim);
+        }
+        for (std::int64_t r = 0; r < n; ++r) {
+            if (r + ahead < n) prefetch_row(Y + std::int64_t(ratings[r + ahead].item) * k, dim);
+            add_row(Y + std::int64_t(ratings[r].item) * k, z, dim);
+        }
+        for (int j = 0; j < k; ++j) z[j] *= s_items;
+        T s_trust = 0;
+        if (TrustAware && n_trustees > 0) {
+            s_trust = T(1.0 / std::sqrt(double(n_trustees)));
+            RowBuffer<T, Dim> t_buf(dim);
+            T* __restrict t = t_buf.data();
+            fill_zero(t, dim);
+            for (std::int64_t r = 0; r < n_trustees; ++r) {
+                if (r + kTrusteeLookahead < n_trustees)
+                    prefetch_row(trust.trustee_factors + std::int64_t(trustees[r + kTrusteeLookahead]) * k, dim);
+                add_row(trust.trustee_factors + std::int64_t(trustees[r]) * k, t, dim);
             }
+            axpy(s_trust, t, z, dim);
         }
 
         // Weighted-lambda (TrustSVD): the user's penalties are scaled by |I_u|^-1/2 on every rating.
         const T lam_p = TrustAware ? lambda * s_items : lambda;
         const T lam_bu = TrustAware ? lambda_b * s_items : lambda_b;
+        // p_u and b_u change with every rating of u and nothing else writes them during u's visit: step copies
+        // (written back after the loop), so that a rating's step does not wait for its predecessor's stores.
+        T* const p_shared = P + std::int64_t(u) * k;
+        RowBuffer<T, Dim> p_buf(dim);
+        T* __restrict p = p_buf.data();
+        copy_row(p_shared, p, dim);
+        T b_u = bu[u];
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
             const RatingRecord& rec = ratings[r];
-            if (r + ahead < n) __builtin_prefetch(Q + std::int64_t(ratings[r + ahead].item) * k);
+            if (r + ahead < n) prefetch_row(Q + std::int64_t(ratings[r + ahead].item) * k, dim);
             const T c_i = TrustAware ? T(trust.item_weight[rec.item]) : T(1);
             const T lam_q = lambda * c_i, lam_bi = lambda_b * c_i;
             T* __restrict q = Q + std::int64_t(rec.item) * k;
-            const T b_u = bu[u], b_i = bi[rec.item];
+            const T b_i = bi[rec.item];
             // q . (p + z), |p|^2 and |q|^2 in one pass (vec.hpp); the update loop has no reduction.
             const SumDotAndNorms<T> s = sum_dot_and_norms(p, z, q, dim);
             const T e = T(rec.value) - (mu + b_u + b_i + s.dot);
@@ -137,9 +171,11 @@ struct UserGroupStep {
             loss += 0.5 * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
                     0.5 * double(lam_q) * double(norm_q) + 0.5 * double(lam_bu) * double(b_u) * double(b_u) +
                     0.5 * double(lam_bi) * double(b_i) * double(b_i);
-            bu[u] = b_u + gamma * (e - lam_bu * b_u);
             bi[rec.item] = b_i + gamma * (e - lam_bi * b_i);
+            b_u = b_u + gamma * (e - lam_bu * b_u);
         }
+        copy_row(p, p_shared, dim);
+        bu[u] = b_u;
 
         // One step per user on y (and w) on the group's term: the summed y-gradient of u's ratings, and the
         // penalty that each of the n ratings carries (n lambda_y |y|^2 / 2 in all). The penalty part is taken

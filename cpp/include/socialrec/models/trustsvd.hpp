@@ -16,10 +16,12 @@
 // Users with trust but no ratings learn p_u through pass 2 alone; users without trustees reduce to SVD++ with
 // the weighted penalties. Reference: socialrec/reference/trustsvd.py.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "socialrec/models/svdpp.hpp"
+#include "socialrec/row_buffer.hpp"
 #include "socialrec/sgd.hpp"
 #include "socialrec/types.hpp"
 #include "socialrec/vec.hpp"
@@ -63,12 +65,30 @@ struct TrustLinkStep {
     Dim dim;
     T gamma, lambda, lambda_t;
 
+    // grouped_pass look-ahead (two trusters ahead): p_u, the row every edge of u updates.
+    SOCIALREC_INLINE void prefetch_group(std::int32_t u, int ahead) const {
+        if (ahead == 2) prefetch_row(P + std::int64_t(u) * dim.size(), dim);
+    }
+
+    // The trustees' rows w_v (and |T+_v|^-1/2), ahead of the edge that updates them.
+    SOCIALREC_INLINE void prefetch_edge(const EdgeRecord& edge) const {
+        prefetch_row(W + std::int64_t(edge.dst) * dim.size(), dim);
+        __builtin_prefetch(trustee_weight + edge.dst);
+    }
+
     double operator()(std::int32_t u, const EdgeRecord* edges, std::int64_t n) const {
-        T* __restrict p = P + std::int64_t(u) * dim.size();
+        // Only u's edges write p_u in this pass: step a copy, written back after the last edge (as the
+        // rating step does), so that an edge's step does not wait for the previous one's stores.
+        T* const p_shared = P + std::int64_t(u) * dim.size();
+        RowBuffer<T, Dim> p_buf(dim);
+        T* __restrict p = p_buf.data();
+        copy_row(p_shared, p, dim);
         const T lam_p = lambda_t * T(1.0 / std::sqrt(double(n)));  // n = |T_u|
+        constexpr std::int64_t ahead = 4;
+        for (std::int64_t r = 0; r < std::min(n, ahead); ++r) prefetch_edge(edges[r]);
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
-            if (r + 4 < n) __builtin_prefetch(W + std::int64_t(edges[r + 4].dst) * dim.size());
+            if (r + ahead < n) prefetch_edge(edges[r + ahead]);
             T* __restrict w = W + std::int64_t(edges[r].dst) * dim.size();
             const T lam_w = lambda * T(trustee_weight[edges[r].dst]);
             const SumDotAndNorms<T> s = dot_and_two_norms(p, w, dim);
@@ -79,6 +99,7 @@ struct TrustLinkStep {
             loss += 0.5 * double(lambda_t) * double(e) * double(e) + 0.5 * double(lam_p) * double(norm_p) +
                     0.5 * double(lam_w) * double(norm_w);
         }
+        copy_row(p, p_shared, dim);
         return loss;
     }
 };
