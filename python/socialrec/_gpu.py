@@ -93,7 +93,25 @@ def cupyx_sparse():
     return cupyx.scipy.sparse
 
 
-class DeviceRatings:
+class _DeviceCsr:
+    """A CSR matrix on the device (``indptr`` int64, ``indices`` int32, ``data`` float32, CuPy) with the part of
+    scipy's CSR surface the models use: ``shape``, ``nnz``, ``tocsr``, ``getnnz``."""
+
+    nnz = property(lambda self: int(self.indices.size))
+
+    def tocsr(self):
+        return self
+
+    def getnnz(self, axis):
+        """Entries per row (axis=1) or per column (axis=0) as a host int64 array: one number per user or item,
+        for the masks of the initial parameters, which are drawn on the host (DESIGN §5)."""
+        cp = cupy_module()
+        if axis == 1:
+            return to_host(cp.diff(self.indptr))
+        return to_host(_arrays.bincount(self.indices, self.shape[1], xp=cp))
+
+
+class DeviceRatings(_DeviceCsr):
     """Training ratings on the device, with the part of ``Dataset``'s surface that ``Model.fit`` uses.
 
     A canonical CSR (rows sorted by column, no duplicates; ``indptr`` int64, ``indices`` int32, ``data``
@@ -113,18 +131,6 @@ class DeviceRatings:
     ratings = property(lambda self: self)
     n_users = property(lambda self: self.shape[0])
     n_items = property(lambda self: self.shape[1])
-    nnz = property(lambda self: int(self.data.size))
-
-    def tocsr(self):
-        return self
-
-    def getnnz(self, axis):
-        """Stored ratings per user (axis=1) or per item (axis=0), as a host int64 array: n_users or n_items
-        numbers, for the masks of the initial parameters, which are drawn on the host (DESIGN §5)."""
-        cp = cupy_module()
-        if axis == 1:
-            return to_host(cp.diff(self.indptr))
-        return to_host(_arrays.bincount(self.indices, self.shape[1], xp=cp))
 
     def user_item_arrays(self):
         """(users int32, items int32, values float32) on the device, in CSR order."""
@@ -172,7 +178,7 @@ class DeviceRatings:
                    rating_scale, device_trust(trust, shape[0]))
 
 
-class DeviceTrust:
+class DeviceTrust(_DeviceCsr):
     """The trust graph of a CUDA fit on the device, in the form ``Dataset.trust`` has on the host: a canonical
     CSR (rows sorted, no duplicates, no self-loops, no stored zeros; ``indptr`` int64, ``indices`` int32,
     ``data`` float32, CuPy) with the part of scipy's CSR surface the models use."""
@@ -180,19 +186,6 @@ class DeviceTrust:
     def __init__(self, indptr, indices, data, n_users):
         self.indptr, self.indices, self.data = indptr, indices, data
         self.shape = (int(n_users), int(n_users))
-
-    nnz = property(lambda self: int(self.indices.size))
-
-    def tocsr(self):
-        return self
-
-    def getnnz(self, axis):
-        """Out-degrees (axis=1) or in-degrees (axis=0) as a host int64 array (n_users numbers, for the masks of
-        the initial parameters, drawn on the host)."""
-        cp = cupy_module()
-        if axis == 1:
-            return to_host(cp.diff(self.indptr))
-        return to_host(_arrays.bincount(self.indices, self.shape[0], xp=cp))
 
     def trust_arrays(self):
         """(src int32, dst int32, values float32) on the device, in CSR order (``Dataset.trust_arrays``)."""
