@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from .. import _gpu, _interop
+from .. import _arrays, _gpu, _interop
 
 _FACTOR_KEYS_SUFFIX = "_factors"
 
@@ -300,6 +300,24 @@ def records(seed, salt, a, b, values):
     """A pass's (a, b, value) records on the device, shuffled once per fit (see ``shuffled``)."""
     a, b, values = shuffled(seed, salt, a, b, values)
     return {"a": a, "b": b, "values": values, "n": int(len(values))}
+
+
+def user_groups(seed, train, values):
+    """The state of a user-grouped pass (SVD++, TrustSVD, RSTE): the users with ratings, shuffled once
+    (salt 2); each user's ratings as (items, ``values``) in CSR layout (``offsets`` = the ratings' indptr),
+    the order inside each user shuffled once per fit (salt 3). ``values`` runs in CSR order with
+    ``train.indices``."""
+    cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+    indptr, nnz = train.indptr, train.nnz
+    keys = cp.empty(nnz, dtype=cp.uint64)
+    mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(seed) + 3) % (1 << 64), _gpu.stream_ptr())
+    rows = _arrays.rows_of(indptr, cp).astype(cp.uint64)
+    order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
+    del keys, rows
+    (users,) = shuffled(seed, 2, cp.flatnonzero(cp.diff(indptr) > 0).astype(cp.int32))
+    return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
+            "items": cp.ascontiguousarray(train.indices[order], dtype=cp.int32),
+            "values": cp.ascontiguousarray(values[order], dtype=cp.float32)}
 
 
 def unit_ratings(train):

@@ -5,7 +5,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _gpu
-from .._arrays import rows_of
 from .._engine import RECORD_DTYPE
 from . import device
 from .base import UNIT_INTERVAL, register
@@ -109,21 +108,12 @@ class RSTE(DeviceMixin, SGDModel):
         """Device state, built on the device: the users with ratings (shuffled once), each user's ratings
         (items, r~) with the order inside each user shuffled once per fit, and the row-normalised trust CSR
         (float32 weights; kept as the fitted ``trust_*_`` arrays, CuPy like the parameters)."""
-        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
+        cp = _gpu.cupy_module()
         offsets, dst, weight = trust_csr(train.trust, xp=cp)
         weight = row_normalised(offsets, weight, xp=cp)
         self.trust_indptr_, self.trust_indices_, self.trust_weight_ = offsets, dst, weight
-        indptr, nnz = train.indptr, train.nnz
-        keys = cp.empty(nnz, dtype=cp.uint64)
-        mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(self.seed_) + 3) % (1 << 64), _gpu.stream_ptr())
-        rows = rows_of(indptr, cp).astype(cp.uint64)
-        order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
-        del keys, rows
-        _, items, values = device.unit_ratings(train)
-        (users,) = device.shuffled(self.seed_, 2, cp.flatnonzero(cp.diff(indptr) > 0).astype(cp.int32))
-        return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
-                "items": cp.ascontiguousarray(items[order], dtype=cp.int32),
-                "values": cp.ascontiguousarray(values[order], dtype=cp.float32),
+        _, _, values = device.unit_ratings(train)
+        return {**device.user_groups(self.seed_, train, values),
                 "trust_offsets": offsets, "trustees": dst, "trust_weights": weight.astype(cp.float32),
                 "loss": cp.zeros(1, dtype=cp.float64)}
 

@@ -123,18 +123,7 @@ class SVDpp(DeviceMixin, SGDModel):
     def _group_state(self, train):
         """Device state of the user-grouped rating pass: the users with ratings (shuffled once) and each user's
         ratings (items, values) in CSR layout, the order inside each user shuffled once per fit."""
-        cp, mod = _gpu.cupy_module(), _gpu.cuda_module()
-        indptr, nnz = train.indptr, train.nnz
-        keys = cp.empty(nnz, dtype=cp.uint64)
-        mod.shuffle_keys(_gpu.ptr(keys), nnz, (int(self.seed_) + 3) % (1 << 64), _gpu.stream_ptr())
-        rows = rows_of(indptr, cp).astype(cp.uint64)
-        order = cp.argsort((rows << cp.uint64(32)) | (keys >> cp.uint64(32)))  # by user, shuffled inside
-        del keys, rows
-        users = cp.flatnonzero(cp.diff(indptr) > 0).astype(cp.int32)
-        (users,) = device.shuffled(self.seed_, 2, users)
-        return {"users": users, "offsets": cp.ascontiguousarray(indptr, dtype=cp.int64),
-                "items": cp.ascontiguousarray(train.indices[order], dtype=cp.int32),
-                "values": cp.ascontiguousarray(train.data[order], dtype=cp.float32)}
+        return device.user_groups(self.seed_, train, train.data)
 
     def _prepare_cuda(self, train):
         cp = _gpu.cupy_module()
