@@ -167,3 +167,25 @@ def test_get_set_params_round_trip(case):
     clone = getattr(sr, case.cls)(**params)
     assert clone.get_params() == params
     assert model.set_params(epochs=3) is model and model.epochs == 3
+
+
+# Factor counts that reach every tail of the vector helpers (cpp/include/socialrec/vec.hpp): with AVX-512,
+# float32 rows run in 16-lane vectors and float64 rows in 8-lane ones, and the values after the last full
+# vector go through one masked vector unless they are exactly a half-width one (then scalars without AVX-512).
+# 3, 13: only a tail; 10: the fixed-size step with a tail; 12: float64's half-width tail; 37: full vectors and
+# a tail (run-time size).
+TAIL_FACTORS = [3, 10, 12, 13, 37]
+TAIL_CASES = [c for c in CASES if c.name in {"BiasedMF", "BiasedMF-adaptive", "SVDpp", "TrustSVD", "SoReg",
+                                             "SoReg-SR1-vss", "RSTE", "TrustMF", "SoRec", "SocialMF"}]
+
+
+@pytest.mark.parametrize("factors", TAIL_FACTORS)
+@pytest.mark.parametrize("case", TAIL_CASES, ids=[c.name for c in TAIL_CASES])
+def test_cpp_equals_reference_for_every_row_tail(case, factors):
+    model, data = _fit(case, dtype="float64", epochs=2, factors=factors, **_deterministic(case))
+    ref = sr.reference.fit(model, data)
+    assert_params_close(model.parameters_, ref, rtol=0, atol=1e-10, what=f"{case.name} k={factors}")
+    model32 = case.make(dtype="float32", epochs=2, factors=factors, **_deterministic(case)).fit(data)
+    scale = max(np.max(np.abs(v)) for v in ref.values() if np.size(v))
+    assert_params_close(model32.parameters_, ref, rtol=0, atol=case.float32_rtol * scale,
+                        what=f"{case.name} float32 k={factors}")
