@@ -169,11 +169,10 @@ def test_get_set_params_round_trip(case):
     assert model.set_params(epochs=3) is model and model.epochs == 3
 
 
-# Factor counts that reach every tail of the vector helpers (cpp/include/socialrec/vec.hpp): with AVX-512,
-# float32 rows run in 16-lane vectors and float64 rows in 8-lane ones, and the values after the last full
-# vector go through one masked vector unless they are exactly a half-width one (then scalars without AVX-512).
-# 3, 13: only a tail; 10: the fixed-size step with a tail; 12: float64's half-width tail; 37: full vectors and
-# a tail (run-time size).
+# Factor counts that reach every tail of the vector helpers (cpp/include/socialrec/vec.hpp): rows run in
+# full-width vectors (AVX-512: 16 float32 or 8 float64 lanes), then one half-width vector, then scalars.
+# 3: scalars only; 10: the fixed-size step (half vector + 2 scalars in float32); 12: float64's full vector +
+# half vector; 13: half vector + scalars; 37: full vectors, half vector and scalars (run-time size).
 TAIL_FACTORS = [3, 10, 12, 13, 37]
 TAIL_CASES = [c for c in CASES if c.name in {"BiasedMF", "BiasedMF-adaptive", "SVDpp", "TrustSVD", "SoReg",
                                              "SoReg-SR1-vss", "RSTE", "TrustMF", "SoRec", "SocialMF"}]

@@ -10,10 +10,6 @@
 
 #include "socialrec/isa.hpp"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 SOCIALREC_KERNELS_BEGIN
 
 template <int K>
@@ -63,42 +59,6 @@ struct VectorOf {
     static constexpr int lanes = Bytes / int(sizeof(T));
 };
 
-// The end of a row that does not fill a full-width vector (count < lanes values: k = 10 on AVX-512 is one
-// 16-lane vector of which 10 are used). With AVX-512 it is loaded and stored as one full-width vector under a
-// lane mask: the masked-off lanes read as 0 (so they add nothing to a sum and step to 0) and are never
-// written, and nothing past the row is touched. Without AVX-512 the helpers take one half-width vector and
-// then scalars (AVX2's vmaskmov stores are slow on the AMD cores measured here).
-// Measured (BiasedMF, 300k ratings, 1 thread, AVX-512): k = 10 took 19 ns per update with the half-width
-// vector and two scalars against 12 ns at k = 16; the scalar tail lengthened every update's dependency chain.
-#if defined(__AVX512F__)
-constexpr bool kMaskedTail = true;
-SOCIALREC_INLINE __mmask16 tail_mask16(int count) { return __mmask16((1u << count) - 1u); }
-SOCIALREC_INLINE __mmask8 tail_mask8(int count) { return __mmask8((1u << count) - 1u); }
-SOCIALREC_INLINE VectorOf<float, 64>::type load_tail(const float* p, int count) {
-    return _mm512_maskz_loadu_ps(tail_mask16(count), p);
-}
-SOCIALREC_INLINE VectorOf<double, 64>::type load_tail(const double* p, int count) {
-    return _mm512_maskz_loadu_pd(tail_mask8(count), p);
-}
-SOCIALREC_INLINE void store_tail(float* p, VectorOf<float, 64>::type v, int count) {
-    _mm512_mask_storeu_ps(p, tail_mask16(count), v);
-}
-SOCIALREC_INLINE void store_tail(double* p, VectorOf<double, 64>::type v, int count) {
-    _mm512_mask_storeu_pd(p, tail_mask8(count), v);
-}
-#else
-constexpr bool kMaskedTail = false;
-#endif
-
-// True when the last values of an n-long row (n mod lanes, after the full-width vectors) go through one masked
-// vector: not when they are exactly one half-width vector (k = 8 on AVX-512), which loads without a mask
-// (measured 9.5 against 11.5 ns per BiasedMF update).
-template <class T>
-constexpr bool masked_tail(int n) {
-    constexpr int W = VectorOf<T, kVectorBytes>::lanes;
-    return kMaskedTail && n % W != 0 && n % W != W / 2;
-}
-
 template <class V, int... I>
 SOCIALREC_INLINE auto lanes_of(V v, std::integer_sequence<int, I...>) {
     return __builtin_shufflevector(v, v, I...);
@@ -126,19 +86,6 @@ SOCIALREC_INLINE T dot(const T* a, const T* b, Dim dim) {
     using Half = VectorOf<T, kVectorBytes / 2>;
     const int n = dim.size();
     int j = 0;
-    if constexpr (kMaskedTail) {
-        if (masked_tail<T>(n)) {
-            typename Wide::type acc = {};
-            for (; j + Wide::lanes <= n; j += Wide::lanes) {
-                typename Wide::type x, y;
-                __builtin_memcpy(&x, a + j, sizeof x);
-                __builtin_memcpy(&y, b + j, sizeof y);
-                acc += x * y;
-            }
-            acc += load_tail(a + j, n - j) * load_tail(b + j, n - j);
-            return horizontal_sum<T, kVectorBytes>(acc);
-        }
-    }
     T sum = 0;
     if (n >= Wide::lanes) {
         typename Wide::type acc = {};
@@ -221,7 +168,7 @@ SOCIALREC_INLINE DotAndNorms<T> dot_and_norms(const T* x, const T* y, const T* a
     const int n = dim.size();
     int j = 0;
     typename Half::type dot_h = {}, norms_h = {};
-    if (masked_tail<T>(n) || n >= Wide::lanes) {
+    if (n >= Wide::lanes) {
         typename Wide::type dot_w = {}, norms_w = {};
         for (; j + Wide::lanes <= n; j += Wide::lanes) {
             typename Wide::type xv, yv, av, bv;
@@ -231,15 +178,6 @@ SOCIALREC_INLINE DotAndNorms<T> dot_and_norms(const T* x, const T* y, const T* a
             __builtin_memcpy(&bv, b + j, sizeof bv);
             dot_w += xv * yv;
             norms_w += av * av + bv * bv;
-        }
-        if constexpr (kMaskedTail) {
-            if (masked_tail<T>(n)) {
-                const int c = n - j;
-                const auto av = load_tail(a + j, c), bv = load_tail(b + j, c);
-                dot_w += load_tail(x + j, c) * load_tail(y + j, c);
-                norms_w += av * av + bv * bv;
-                j = n;
-            }
         }
         using Seq = std::make_integer_sequence<int, Half::lanes>;
         dot_h = lanes_of(dot_w, Seq{}) + lanes_of(dot_w, shift<Half::lanes>(Seq{}));
@@ -301,21 +239,9 @@ SOCIALREC_INLINE SumDotAndNorms<T> dot_and_two_norms_impl(const T* x, const T* z
         j += int(sizeof(V) / sizeof(T));
     };
     typename Half::type dot_h = {}, nx_h = {}, ny_h = {};
-    if (masked_tail<T>(n) || n >= Wide::lanes) {
+    if (n >= Wide::lanes) {
         typename Wide::type dot_w = {}, nx_w = {}, ny_w = {};
         while (j + Wide::lanes <= n) accumulate(dot_w, nx_w, ny_w);
-        if constexpr (kMaskedTail) {
-            if (masked_tail<T>(n)) {
-                const int c = n - j;
-                const auto xv = load_tail(x + j, c), yv = load_tail(y + j, c);
-                auto sv = xv;
-                if constexpr (AddZ) sv += load_tail(z + j, c);
-                dot_w += sv * yv;
-                nx_w += xv * xv;
-                ny_w += yv * yv;
-                j = n;
-            }
-        }
         using Seq = std::make_integer_sequence<int, Half::lanes>;
         dot_h = lanes_of(dot_w, Seq{}) + lanes_of(dot_w, shift<Half::lanes>(Seq{}));
         nx_h = lanes_of(nx_w, Seq{}) + lanes_of(nx_w, shift<Half::lanes>(Seq{}));
@@ -368,15 +294,6 @@ SOCIALREC_INLINE void pair_update(T* p, T* q, T e, T gamma, T lambda_p, T lambda
     using Wide = VectorOf<T, kVectorBytes>;
     using Half = VectorOf<T, kVectorBytes / 2>;
     while (j + Wide::lanes <= n) update(Wide{});
-    if constexpr (kMaskedTail) {
-        if (masked_tail<T>(n)) {
-            const int c = n - j;
-            const auto x = load_tail(p + j, c), y = load_tail(q + j, c);
-            store_tail(p + j, x + gamma * (e * y - lambda_p * x), c);
-            store_tail(q + j, y + gamma * (e * x - lambda_q * y), c);
-            j = n;
-        }
-    }
     if (j + Half::lanes <= n) update(Half{});
     for (; j < n; ++j) {
         const T x = p[j], y = q[j];
@@ -432,21 +349,9 @@ SOCIALREC_INLINE GradientNorms<T> scaled_pair_update(T* p, T* q, T e, T rate_p, 
         j += int(sizeof(V) / sizeof(T));
     };
     typename Half::type gp_h = {}, gq_h = {};
-    if (masked_tail<T>(n) || n >= Wide::lanes) {
+    if (n >= Wide::lanes) {
         typename Wide::type gp_w = {}, gq_w = {};
         while (j + Wide::lanes <= n) update(gp_w, gq_w);
-        if constexpr (kMaskedTail) {
-            if (masked_tail<T>(n)) {
-                const int c = n - j;
-                const auto x = load_tail(p + j, c), y = load_tail(q + j, c);
-                const auto gp = lambda * x - e * y, gq = lambda * y - e * x;
-                store_tail(p + j, x - rate_p * gp, c);
-                store_tail(q + j, y - rate_q * gq, c);
-                gp_w += gp * gp;
-                gq_w += gq * gq;
-                j = n;
-            }
-        }
         using Seq = std::make_integer_sequence<int, Half::lanes>;
         gp_h = lanes_of(gp_w, Seq{}) + lanes_of(gp_w, shift<Half::lanes>(Seq{}));
         gq_h = lanes_of(gq_w, Seq{}) + lanes_of(gq_w, shift<Half::lanes>(Seq{}));
@@ -484,12 +389,6 @@ SOCIALREC_INLINE void add_row(const T* __restrict x, T* __restrict y, Dim dim) {
     using Wide = VectorOf<T, kVectorBytes>;
     using Half = VectorOf<T, kVectorBytes / 2>;
     while (j + Wide::lanes <= n) add(Wide{});
-    if constexpr (kMaskedTail) {
-        if (masked_tail<T>(n)) {
-            store_tail(y + j, load_tail(y + j, n - j) + load_tail(x + j, n - j), n - j);
-            return;
-        }
-    }
     if (j + Half::lanes <= n) add(Half{});
     for (; j < n; ++j) y[j] += x[j];
 }
