@@ -36,9 +36,29 @@ def stream_seed(seed, epoch, pass_id, block):
     return SplitMix64(s ^ block).next()
 
 
+def swap_positions(n, gen):
+    """The (i, j) swaps of a Fisher-Yates shuffle of n values from the back, as rng.hpp ``shuffle``: positions
+    i = n-1 ... 1 take 32-bit draws in turn, two per SplitMix64 output (low word, then high word), and j is
+    ``(d * (i + 1)) >> 32``; lists longer than 2^32 take ``below(i + 1)`` (one 64-bit draw) instead."""
+    if n > 1 << 32:
+        for i in range(n - 1, 0, -1):
+            yield i, gen.below(i + 1)
+        return
+    high = None
+    for i in range(n - 1, 0, -1):
+        if high is None:
+            w = gen.next()
+            d, high = w & 0xFFFFFFFF, w >> 32
+        else:
+            d, high = high, None
+        yield i, (d * (i + 1)) >> 32
+
+
 def shuffle(array, gen):
-    """In-place Fisher-Yates from the back (works on NumPy arrays, structured ones included)."""
-    for i in range(len(array) - 1, 0, -1):
-        j = gen.below(i + 1)
+    """In-place Fisher-Yates from the back (works on NumPy arrays, structured ones included; lists too)."""
+    for i, j in swap_positions(len(array), gen):
         if i != j:
-            array[i], array[j] = array[j].copy(), array[i].copy()
+            if hasattr(array[i], "copy"):
+                array[i], array[j] = array[j].copy(), array[i].copy()
+            else:
+                array[i], array[j] = array[j], array[i]

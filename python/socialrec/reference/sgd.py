@@ -13,7 +13,7 @@ def grid_pass(grid, seed, epoch, pass_id, step):
     block's records shuffled in place just before it is visited."""
     records, offsets, B = grid["records"], grid["offsets"], grid["blocks"]
     strata = list(range(B))
-    shuffle_list(strata, SplitMix64(stream_seed(seed, epoch, pass_id, B * B)))
+    shuffle(strata, SplitMix64(stream_seed(seed, epoch, pass_id, B * B)))
     for s in strata:
         for a in range(B):
             block = a * B + (a + s) % B
@@ -52,8 +52,3 @@ def sampled_pass(n_samples, seed, epoch, pass_id, step):
         for _ in range(min(SAMPLE_CHUNK, n_samples - c * SAMPLE_CHUNK)):
             step(gen)
 
-
-def shuffle_list(values, gen):
-    for i in range(len(values) - 1, 0, -1):
-        j = gen.below(i + 1)
-        values[i], values[j] = values[j], values[i]
