@@ -19,7 +19,9 @@
 SOCIALREC_KERNELS_BEGIN
 
 // record.user indexes A (users), record.item indexes B (items, or a matrix of users as trustees).
-template <class T, class Dim>
+// InlineExp: the logistic takes logistic_inline_exp (no libm call in float32; see logistic.hpp), for steps
+// that run in pairs (TrustMF's BothModels).
+template <class T, class Dim, bool InlineExp = false>
 struct LogisticPairStep {
     T* A;
     T* B;
@@ -31,17 +33,28 @@ struct LogisticPairStep {
         prefetch_row(B + std::int64_t(r.item) * dim.size(), dim);
     }
 
-    SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
+    // The step in three parts, so that two independent steps can interleave them (TrustMF): the dot product
+    // and penalty of the old rows, the link g(x), then the update with the loss term it returns.
+    SOCIALREC_INLINE DotAndNorms<T> terms(const RatingRecord& r) const {
+        return dot_and_norms(A + std::int64_t(r.user) * dim.size(), B + std::int64_t(r.item) * dim.size(), dim);
+    }
+    SOCIALREC_INLINE T link(const DotAndNorms<T>& s) const {
+        return InlineExp ? logistic_inline_exp(offset + s.dot) : logistic(offset + s.dot);
+    }
+    SOCIALREC_INLINE double update(const RatingRecord& r, const DotAndNorms<T>& s, T g) const {
         T* __restrict a = A + std::int64_t(r.user) * dim.size();
         T* __restrict b = B + std::int64_t(r.item) * dim.size();
-        const DotAndNorms<T> s = dot_and_norms(a, b, dim);
-        const T g = logistic(offset + s.dot);
         const T e = T(r.value) - g;
         const T d = data_weight * e * g * (T(1) - g);  // w_d e g'(x)
         const T lambda_w = penalty_weight * lambda;
         pair_update(a, b, d, gamma, lambda_w, lambda_w, dim);
         return 0.5 * double(data_weight) * double(e) * double(e)
                + 0.5 * double(penalty_weight) * double(lambda) * double(s.norms);
+    }
+
+    SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
+        const DotAndNorms<T> s = terms(r);
+        return update(r, s, link(s));
     }
 };
 

@@ -46,7 +46,9 @@ struct TrustMFArgs {
 
 SOCIALREC_KERNELS_BEGIN
 
-// Two observations' steps on one record, one after the other (rows of four different matrices).
+// Two observations' steps on one record (rows of four different matrices, so neither step reads what the
+// other writes): both dot products, both links, then both updates, which lets the two exps overlap. The
+// result is that of the truster's step followed by the trustee's.
 template <class Step>
 struct BothModels {
     Step truster, trustee;
@@ -54,7 +56,14 @@ struct BothModels {
         truster.prefetch(r);
         trustee.prefetch(r);
     }
-    SOCIALREC_INLINE double operator()(const RatingRecord& r) const { return truster(r) + trustee(r); }
+    SOCIALREC_INLINE double operator()(const RatingRecord& r) const {
+        const auto s1 = truster.terms(r);
+        const auto s2 = trustee.terms(r);
+        const auto g1 = truster.link(s1);
+        const auto g2 = trustee.link(s2);
+        const double loss = truster.update(r, s1, g1);
+        return loss + trustee.update(r, s2, g2);
+    }
 };
 
 // One epoch: a rating pass (each rating steps the truster, then the trustee model) and a trust pass (each
@@ -62,7 +71,7 @@ struct BothModels {
 template <class T>
 double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
-        using Step = LogisticPairStep<T, decltype(dim)>;
+        using Step = LogisticPairStep<T, decltype(dim), /*InlineExp=*/true>;
         const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization),
                 b = T(a.global_bias);
         // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_T, 1, 0
