@@ -67,3 +67,25 @@ def test_info_and_module_entry_point():
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["version"] == sr.__version__ and "BiasedMF" in info["models"]
+
+
+def test_demo_names_the_device_it_trains_on():
+    base = {"simd": "avx2", "max_threads": 2, "cuda_built": True, "cuda_devices": [], "cupy": None,
+            "cuda_status": "no driver"}
+    assert cli._device_line({**base, "cuda_built": False}).endswith("this build has no CUDA back-end")
+    assert cli._device_line(base).endswith("not usable here: no driver")
+    assert "CuPy is not installed" in cli._device_line({**base, "cuda_devices": ["NVIDIA H200"]})
+    assert cli._device_line({**base, "cuda_devices": ["NVIDIA H200"], "cupy": "13.6.0"}).startswith(
+        "device: CUDA (NVIDIA H200)")
+
+
+def test_demo_prints_the_device_instead_of_a_warning(capsys, monkeypatch):
+    import warnings
+
+    from socialrec import _backend
+
+    monkeypatch.setattr(_backend, "_WARNED", set())  # the once-per-process warning has not fired yet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a CUDA-without-device warning would fail here
+        assert cli.main(["demo", "--users", "300", "--items", "150", "--models", "BiasedMF,SoRec"]) == 0
+    assert "device: " in capsys.readouterr().out

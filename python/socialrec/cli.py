@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -98,6 +99,18 @@ def _fmt(v):
 
 
 # ---------------------------------------------------------------------------------------------------------
+def _device_line(info):
+    """Where the demo's models train (device="auto"), from ``build_info()``."""
+    cpu = f"CPU ({info['simd']} kernels, {info['max_threads']} threads)"
+    if not info["cuda_built"]:
+        return f"device: {cpu}; this build has no CUDA back-end"
+    if info["cuda_devices"] and info["cupy"]:
+        return f"device: CUDA ({info['cuda_devices'][0]}) for the models with CUDA kernels"
+    if info["cuda_devices"]:
+        return f"device: {cpu}; a CUDA device is present but CuPy is not installed (pip install cupy-cuda12x)"
+    return f"device: {cpu}; the CUDA back-end is built but not usable here: {info['cuda_status']}"
+
+
 def cmd_demo(args):
     """Synthetic social data -> train every available rating model -> table -> a few recommendations."""
     sr = _sr()
@@ -108,13 +121,16 @@ def cmd_demo(args):
     cold = sr.split.cold_start_users(train, max_ratings=5)
     print(f"socialrec {sr.__version__} demo — synthetic data with planted communities and social homophily")
     print(f"  {ds.n_users} users, {ds.n_items} items, {ds.nnz} ratings, {ds.trust.nnz} trust links; "
-          f"80/20 split, {len(cold)} cold-start users (< 5 training ratings)\n")
+          f"80/20 split, {len(cold)} cold-start users (< 5 training ratings)")
+    print(f"  {_device_line(sr.build_info())}\n")
     names = [m for m in (args.models.split(",") if args.models else RATING_MODELS) if hasattr(sr, m)]
     rows, fitted = [], {}
     for name in tqdm(names, desc="training", unit="model"):
         model = getattr(sr, name)(seed=args.seed)
         start = time.perf_counter()
-        model.fit(train)
+        with warnings.catch_warnings():  # the device line above already says why CUDA is not used
+            warnings.filterwarnings("ignore", message=".*socialrec runs on the CPU", category=RuntimeWarning)
+            model.fit(train)
         seconds = time.perf_counter() - start
         fitted[name] = model
         row = {"model": name, "rmse": sr.metrics.rmse(model, test), "mae": sr.metrics.mae(model, test),
