@@ -28,9 +28,7 @@ class SBPR(BPR):
     A user with no social item (or whose ``P_u ∪ SP_u`` is every item) contributes BPR's triple term instead.
     An epoch draws as many samples as BPR: ``(u, i)`` a uniform training interaction, then for a user with
     social items ``k`` uniform over ``SP_u`` and ``j`` uniform over ``N_u`` (rejection sampling); otherwise
-    ``j`` uniform over the items ``u`` did not consume. Streams as in :class:`BPR`. The rejection test reads a
-    bitmap of ``P_u ∪ SP_u`` (``n_users × n_items`` bits, built at ``fit``) when it takes at most 16 MiB or no
-    more than the social item lists, and binary-searches the sorted lists otherwise: the same draws either way.
+    ``j`` uniform over the items ``u`` did not consume. Streams as in :class:`BPR`.
 
     ``loss(data)`` is the expectation of an epoch's sum under this sampling (exact): per interaction, the
     mean of the first term over ``k ∈ SP_u``, of the second over ``(k, j) ∈ SP_u × N_u``, and of each
