@@ -70,39 +70,3 @@ def test_kernel_rejects_malformed_social_items():
         sr._core.sbpr_epoch(dict(arrays, social_counts=zero), state["hyper"], settings)
     with pytest.raises(ValueError, match="social"):
         sr._core.sbpr_epoch(dict(arrays, social_items=arrays["social_items"][::-1].copy()), state["hyper"], settings)
-
-
-def test_excluded_bitmap_marks_exactly_own_and_social_items():
-    from socialrec.models import sbpr as sbpr_mod
-
-    ds = tiny_data(ranking=True)
-    own = ds.ratings.tocsr()
-    social = social_matrix(ds.ratings, ds.trust)
-    for n_items in (ds.n_items, 64, 65, 130):  # word boundaries
-        r = sp.csr_matrix((own.data, own.indices, own.indptr), shape=(ds.n_users, n_items))
-        s = sp.csr_matrix((social.data, social.indices, social.indptr), shape=(ds.n_users, n_items))
-        bits = sbpr_mod.excluded_bitmap(r.indptr, r.indices.astype(np.int32), s.indptr, s.indices.astype(np.int32),
-                                        n_items, budget=1 << 30)
-        words = (n_items + 63) // 64
-        expected = np.zeros((ds.n_users, words * 64), dtype=bool)
-        expected[:, :n_items] = (r + s).toarray() > 0
-        got = np.unpackbits(bits.view(np.uint8), bitorder="little").reshape(ds.n_users, words * 64).astype(bool)
-        np.testing.assert_array_equal(got, expected)
-    assert sbpr_mod.excluded_bitmap(own.indptr, own.indices, social.indptr, social.indices, 10**6, budget=0).size == 0
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_bitmap_and_binary_search_draw_the_same_negatives(dtype, monkeypatch):
-    """The bitmap only speeds up the membership test: the fit is bit for bit the same without it."""
-    from socialrec.models import sbpr as sbpr_mod
-
-    ds = tiny_data(ranking=True)
-    kw = dict(factors=4, epochs=3, learning_rate=0.05, seed=0, num_threads=1, deterministic=True, dtype=dtype)
-    with_bits = sr.SBPR(**kw)
-    state = with_bits._prepare(ds)
-    assert state["arrays"]["excluded_bits"].size > 0  # the default path does use the bitmap here
-    with_bits.fit(ds)
-    monkeypatch.setattr(sbpr_mod, "excluded_bitmap", lambda *a, **k: np.zeros(0, dtype=np.uint64))
-    without = sr.SBPR(**kw).fit(ds)
-    for key in with_bits.parameters_:
-        np.testing.assert_array_equal(with_bits.parameters_[key], without.parameters_[key])

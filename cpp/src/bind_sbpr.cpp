@@ -22,20 +22,6 @@ SBPRArgs<T> read_sbpr(const py::dict& arrays, const py::dict& hyper) {
     check_sorted_csr(a.social_indptr, n_users, a.social_items, n_social, a.bpr.data.n_items, "social items");
     for (std::int64_t r = 0; r < n_counts; ++r)
         if (a.social_counts[r] < 1) throw py::value_error("'social_counts' must be positive");
-    // Optional bitmap of P_u and SP_u (n_users x ceil(n_items / 64) words); absent or empty: binary searches.
-    a.excluded_bits = nullptr;
-    a.excluded_words = 0;
-    if (arrays.contains("excluded_bits") && !arrays["excluded_bits"].is_none()) {
-        std::int64_t n_bits = 0;
-        const auto* bits = input_data<std::uint64_t>(arrays, "excluded_bits", &n_bits);
-        const std::int64_t words = (std::int64_t(a.bpr.data.n_items) + 63) / 64;
-        if (n_bits != 0) {
-            if (n_bits != n_users * words)
-                throw py::value_error("'excluded_bits' must hold n_users x ceil(n_items / 64) words");
-            a.excluded_bits = bits;
-            a.excluded_words = words;
-        }
-    }
     return a;
 }
 

@@ -58,13 +58,4 @@ inline std::int32_t draw_outside(std::int32_t n_items, const ItemRow& a, const I
     }
 }
 
-// The same draws, with the excluded items given as a bitmap row (bit j of word j / 64 set = excluded): one
-// load per candidate instead of two binary searches, and the same item for the same stream.
-inline std::int32_t draw_outside(std::int32_t n_items, const std::uint64_t* excluded, SplitMix64& gen) {
-    for (;;) {
-        const auto j = static_cast<std::int32_t>(gen.below(std::uint64_t(n_items)));
-        if (!((excluded[j >> 6] >> (j & 63)) & 1u)) return j;
-    }
-}
-
 SOCIALREC_KERNELS_END

@@ -55,10 +55,7 @@ class SBPR(BPR):
 
     def _prepare(self, train):
         state = super()._prepare(train)
-        arrays = state["arrays"]
-        arrays.update(self._social_arrays(train))
-        arrays["excluded_bits"] = excluded_bitmap(arrays["indptr"], arrays["indices"], arrays["social_indptr"],
-                                                  arrays["social_items"], train.n_items)
+        state["arrays"].update(self._social_arrays(train))
         return state
 
     def _run_epoch(self, state, settings):
@@ -66,31 +63,3 @@ class SBPR(BPR):
 
     def _loss(self, data):
         return expected_loss(self, data, social=True)
-
-
-# The negative draws test each candidate against P_u and SP_u. A bitmap of both (one bit per user and item)
-# turns two binary searches into one load; it is built when it is small: at most this many bytes, or at most
-# the size of the social item lists it stands in for. Otherwise the kernel searches the sorted lists.
-EXCLUDED_BITMAP_BYTES = 16 << 20
-
-
-def excluded_bitmap(indptr, indices, social_indptr, social_items, n_items, budget=None):
-    """Row u (ceil(n_items / 64) uint64 words): bit j set when item j is in P_u or SP_u. An empty array when
-    the bitmap would be larger than ``max(budget, social_items.nbytes)`` (``budget``: ``EXCLUDED_BITMAP_BYTES``)."""
-    n_users = len(indptr) - 1
-    words = (int(n_items) + 63) // 64
-    budget = EXCLUDED_BITMAP_BYTES if budget is None else budget
-    if n_users * words * 8 > max(budget, np.asarray(social_items).nbytes):
-        return np.zeros(0, dtype=np.uint64)
-    bits = np.zeros(n_users * words, dtype=np.uint64)
-    for ptr, items in ((indptr, indices), (social_indptr, social_items)):
-        items = np.asarray(items, dtype=np.int64)
-        rows = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(np.asarray(ptr, dtype=np.int64)))
-        word = rows * words + (items >> 6)
-        bit = np.left_shift(np.uint64(1), (items & 63).astype(np.uint64))
-        # a user's items are sorted, so equal words are adjacent: OR each run of them, then set it
-        if len(word):
-            start = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
-            bits[word[start]] |= np.bitwise_or.reduceat(bit, start)
-    return bits
-

@@ -29,11 +29,6 @@ struct SBPRArgs {
     const std::int64_t* social_indptr;  // n_users + 1: u's social items SP_u as a CSR row
     const std::int32_t* social_items;   // sorted within each row
     const std::int32_t* social_counts;  // s_uk, aligned with social_items
-    // Optional (nullptr: none): n_users rows of excluded_words 64-bit words, bit j of row u set when j is in
-    // P_u or SP_u. It replaces the two binary searches of each negative draw (SP_u holds hundreds to
-    // thousands of items on LastFM); the draws and so the result are the same with or without it.
-    const std::uint64_t* excluded_bits;
-    std::int64_t excluded_words;
 };
 
 }  // namespace socialrec
@@ -90,8 +85,6 @@ struct SBPRStep {
     const std::int64_t* social_indptr;
     const std::int32_t* social_items;
     const std::int32_t* social_counts;
-    const std::uint64_t* excluded_bits;  // see SBPRArgs (nullptr: binary searches)
-    std::int64_t excluded_words;
     T gamma, lambda, lambda_b;
 
     SBPRSample draw(SplitMix64& gen) const {
@@ -101,10 +94,7 @@ struct SBPRStep {
         const ItemRow social{social_items + begin, social_indptr[std::int64_t(pos.user) + 1] - begin};
         if (social.size > 0 && own.size + social.size < data.n_items) {
             const auto t = static_cast<std::int64_t>(gen.below(std::uint64_t(social.size)));
-            const std::int32_t j =
-                excluded_bits != nullptr
-                    ? draw_outside(data.n_items, excluded_bits + std::int64_t(pos.user) * excluded_words, gen)
-                    : draw_outside(data.n_items, own, social, gen);
+            const std::int32_t j = draw_outside(data.n_items, own, social, gen);
             return {pos.user, pos.item, social.first[t], j, social_counts[begin + t]};
         }
         return {pos.user, pos.item, -1, draw_outside(data.n_items, own, ItemRow{nullptr, 0}, gen), 0};
@@ -128,8 +118,8 @@ double sbpr_epoch(const SBPRArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(b.factors, [&](auto dim) {
         using Dim = decltype(dim);
         SBPRStep<T, Dim> step{b.data, {b.user_factors, b.item_factors, b.item_bias, dim}, a.social_indptr,
-                              a.social_items, a.social_counts, a.excluded_bits, a.excluded_words,
-                              T(b.learning_rate), T(b.regularization), T(b.bias_regularization)};
+                              a.social_items, a.social_counts, T(b.learning_rate), T(b.regularization),
+                              T(b.bias_regularization)};
         return sampled_pass(b.data.n_pool, kSamplePass, settings, step);
     });
 }
