@@ -337,6 +337,12 @@ class Model:
     def _validate_training_data(self, train):
         if train.ratings.nnz == 0:
             raise ValueError("the training data has no ratings")
+        lo, hi = train.rating_scale
+        if self._link == "logistic" and not lo < hi:
+            # r~ = (r - r_min) / (r_max - r_min) would be NaN everywhere and show as a "divergence"
+            raise ValueError(f"{type(self).__name__} maps ratings to [0, 1] by (r - r_min) / (r_max - r_min), "
+                             f"but the data's rating_scale is ({lo:g}, {hi:g}); it needs r_max > r_min (build "
+                             "the Dataset with rating_scale=(min, max) of the scale the ratings come from)")
 
     # -- hooks for subclasses ----------------------------------------------------------------------------------
     def _init_parameters(self, train, rng):  # pragma: no cover - abstract
