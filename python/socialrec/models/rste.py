@@ -10,7 +10,7 @@ from . import device
 from .base import UNIT_INTERVAL, register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
-from ._social import has_rows, logit_offset, row_normalised, trust_csr, unit_values
+from ._social import check_positive_trust, has_rows, logit_offset, row_normalised, trust_csr, unit_values
 
 
 @register
@@ -27,9 +27,9 @@ class RSTE(DeviceMixin, SGDModel):
     that users and items without training ratings predict the mean rating rather than the middle of the
     scale (on FilmTrust 2.5% of held-out ratings have an item unseen in training).
 
-    ``S`` the row-normalised trust matrix (``S_uv = T_uv / Σ_w T_uw``). Users who trust nobody have no
-    ensemble and fall back to the plain part, ``z_u = U_u`` (PMF with the logistic link). Objective (DESIGN
-    §4), a sum over training ratings::
+    ``S`` the row-normalised trust matrix (``S_uv = T_uv / Σ_w T_uw``; stored trust values, which must be
+    positive, weight the trustees). Users who trust nobody have no ensemble and fall back to the plain part,
+    ``z_u = U_u`` (PMF with the logistic link). Objective (DESIGN §4), a sum over training ratings::
 
         ½ (r̃_ui − g(x_ui))² + ½ λ (‖U_u‖² + ‖V_i‖²)
 
@@ -85,6 +85,10 @@ class RSTE(DeviceMixin, SGDModel):
     _checks = {"alpha": UNIT_INTERVAL}
 
     _cuda_max_factors = device.SVDPP_MAX_FACTORS
+
+    def _validate_training_data(self, train):
+        super()._validate_training_data(train)
+        check_positive_trust(self, train)
 
     def _init_parameters(self, train, rng):
         return initial_parameters(self, train, rng)
