@@ -169,6 +169,27 @@ def test_get_set_params_round_trip(case):
     assert model.set_params(epochs=3) is model and model.epochs == 3
 
 
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_numpy_scalar_hyper_parameters_save_and_load(case, tmp_path):
+    """Hyper-parameters from NumPy (np.arange, np.logspace, a grid in an array) pass validation, so save must
+    write them too (JSON has no int64 / float32 / bool_)."""
+    cls = getattr(sr, case.cls)
+    numpy_params = {"factors": np.int64(4), "epochs": np.int32(2), "seed": np.uint16(3)}
+    for name, default in cls._defaults.items():
+        if name not in numpy_params and isinstance(default, float):
+            numpy_params[name] = np.float32(case.params.get(name, default))
+        elif isinstance(default, bool):
+            numpy_params[name] = np.bool_(case.params.get(name, default))
+    data = tiny_data(ranking=case.ranking)
+    model = case.make(**numpy_params).fit(data)
+    path = os.path.join(tmp_path, "m.npz")
+    model.save(path)
+    loaded = sr.load(path)
+    assert loaded.get_params() == model.get_params()
+    users, items = np.arange(10), np.arange(10) % data.n_items
+    assert np.array_equal(loaded.predict(users, items), model.predict(users, items))
+
+
 # Factor counts that reach every tail of the vector helpers (cpp/include/socialrec/vec.hpp): rows run in
 # full-width vectors (AVX-512: 16 float32 or 8 float64 lanes), then one half-width vector, then scalars.
 # 3: scalars only; 10: the fixed-size step (half vector + 2 scalars in float32); 12: float64's full vector +

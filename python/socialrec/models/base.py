@@ -513,7 +513,7 @@ class Model:
             if ids is not None:
                 ids = np.asarray(ids)
                 arrays[f"ids/{name}"] = ids if ids.dtype.kind in "iuf" else ids.astype(str)
-        arrays["meta"] = np.array(json.dumps(meta))
+        arrays["meta"] = np.array(json.dumps(meta, default=_json_scalar))
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
 
@@ -713,6 +713,14 @@ def _check_csr(indptr, indices, n_rows, n_cols, what):
             or indices.ndim != 1 or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
             or (len(indices) and (indices.min() < 0 or indices.max() >= n_cols))):
         raise ValueError(f"{what} is not a valid CSR structure of shape {(n_rows, n_cols)}")
+
+
+def _json_scalar(value):
+    """``json.dumps``' fallback: NumPy scalars (hyper-parameters pass validation as np.int64, np.float32,
+    np.bool_, ...) as the matching Python number."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _version():

@@ -148,7 +148,8 @@ class RSTE(DeviceMixin, SGDModel):
                                shape=(n, n))
             social = cp.diff(indptr) > 0
             U64 = U.astype(cp.float64)
-            z = cp.where(social, self.alpha, 1.0)[:, None] * U64 + (1.0 - self.alpha) * (S @ U64)
+            alpha = float(self.alpha)  # a NumPy float32 alpha would make z float32
+            z = cp.where(social, alpha, 1.0)[:, None] * U64 + (1.0 - alpha) * (S @ U64)
         else:
             S = sp.csr_matrix((self.trust_weight_, self.trust_indices_, self.trust_indptr_), shape=(n, n))
             z = ensemble(self, U, S)
@@ -190,8 +191,9 @@ def ensemble(model, U, S):
     """z_u = α U_u + (1 − α) Σ_v S_uv U_v for users with out-links, U_u otherwise (float64)."""
     U = np.asarray(U, dtype=np.float64)
     social = np.diff(S.indptr) > 0
-    own = np.where(social, model.alpha, 1.0)[:, None]
-    return own * U + (1.0 - model.alpha) * (S @ U)
+    alpha = float(model.alpha)  # a NumPy float32 alpha would make z float32
+    own = np.where(social, alpha, 1.0)[:, None]
+    return own * U + (1.0 - alpha) * (S @ U)
 
 
 def objective(model, params, data):
