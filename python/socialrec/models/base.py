@@ -90,6 +90,8 @@ class Model:
     _link = "identity"          # "logistic" or "score" (see the module docstring)
     _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
+    # hyper-parameters that the fitted arrays depend on: set_params discards the fit when one changes
+    _fitted_params = ("factors", "dtype")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -125,7 +127,13 @@ class Model:
         return {name: getattr(self, name) for name in self._defaults}
 
     def set_params(self, **params):
-        """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged."""
+        """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged.
+
+        On a fitted model, changing a hyper-parameter that the fitted arrays depend on (``_fitted_params``:
+        ``factors`` and ``dtype``, and e.g. BiasedMF's ``biased``, RSTE's ``alpha``) discards the fit, since
+        the arrays no longer match it (``predict`` and ``save`` then raise ``NotFittedError`` until the next
+        ``fit``); any other change keeps the fit and takes effect at the next ``fit``.
+        """
         unknown = sorted(set(params) - set(self._defaults))
         if unknown:
             raise ValueError(f"invalid parameter(s) {unknown} for {type(self).__name__}; "
@@ -139,6 +147,8 @@ class Model:
             for name, value in old.items():
                 setattr(self, name, value)
             raise
+        if self.fitted and any(params[k] != old[k] for k in params if k in self._fitted_params):
+            self._clear_fit()
         return self
 
     def __repr__(self):

@@ -83,6 +83,7 @@ class RSTE(DeviceMixin, SGDModel):
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005, "alpha": 0.4,
                "deterministic": False, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}
+    _fitted_params = SGDModel._fitted_params + ("alpha",)  # prediction mixes U with alpha (trained with it)
 
     _cuda_max_factors = device.SVDPP_MAX_FACTORS
 
