@@ -339,6 +339,7 @@ class Model:
 
     def _clear_fit(self):
         self.parameters_ = None
+        self.best_epoch_ = None  # set by a fit with early stopping
         self._invalidate()
 
     def _invalidate(self):
