@@ -209,6 +209,30 @@ def test_bad_fit_raises_and_leaves_a_fitted_model_as_it_was(fitted, call, exc, p
     assert_unchanged(model, before)
 
 
+LOGISTIC = [cls for cls in MODELS if cls._link == "logistic"]
+
+
+@pytest.mark.parametrize("cls", LOGISTIC, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("data", [
+    pytest.param(lambda: sr.Dataset.from_arrays([0], [0], [3.0]), id="single-rating"),
+    pytest.param(lambda: sr.Dataset.from_arrays([0, 1, 2], [0, 1, 2], [4.0, 4.0, 4.0]), id="all-equal"),
+    pytest.param(lambda: tiny_data().binarized(), id="binarized"),
+])
+def test_logistic_models_refuse_a_rating_scale_without_width(cls, data):
+    """The [0, 1] mapping divides by r_max - r_min: a zero-width scale is a clear ValueError, not a NaN loss
+    reported as a divergence that a smaller learning_rate would cure."""
+    data = data()
+    lo, hi = data.rating_scale
+    assert lo == hi
+    model = make(cls)
+    with pytest.raises(ValueError, match=r"rating_scale .* r_max > r_min"):
+        model.fit(data)
+    assert not model.fitted
+    # a declared scale with width trains
+    wide = sr.Dataset.from_sparse(data.ratings, trust=data.trust, rating_scale=(lo - 1, hi + 1))
+    assert np.all(np.isfinite(make(cls).fit(wide).predict([0], [0])))
+
+
 # ----------------------------------------------------------------------------------------------------------
 # hyper-parameters, for every model class
 # ----------------------------------------------------------------------------------------------------------

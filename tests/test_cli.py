@@ -62,6 +62,16 @@ def test_bad_arguments_give_clear_errors(tmp_path, capsys):
     assert cli.main(["fit", "--ratings", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "x.npz")]) == 2
 
 
+def test_divergence_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    ratings, trust = _write_files(tmp_path)
+    for command in (["fit", "--ratings", str(ratings), "--trust", str(trust), "-o", str(tmp_path / "x.npz")],
+                    ["evaluate", "--ratings", str(ratings), "--folds", "2"]):
+        assert cli.main(command + ["--param", "learning_rate=1000", "-q"]) == 2
+        err = capsys.readouterr().err
+        assert "error: training diverged at epoch" in err and "smaller learning_rate" in err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_info_and_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "socialrec", "info"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

@@ -186,6 +186,16 @@ def test_early_stopping_keeps_the_best_epoch():
     assert sr.metrics.rmse(model, valid) == pytest.approx(scores[best], rel=1e-6)
 
 
+def test_best_epoch_belongs_to_the_latest_fit():
+    ds = sr.datasets.synthetic(n_users=400, n_items=200, seed=0)
+    train, valid = sr.split.train_test_split(ds, test_size=0.2, seed=0)
+    model = sr.BiasedMF(epochs=300, learning_rate=0.05, regularization=0.0)
+    model.fit(train, validation=valid, early_stopping=3)
+    assert model.best_epoch_ < len(model.history) - 1
+    model.fit(train)  # no early stopping: no best epoch, the model holds the last one
+    assert getattr(model, "best_epoch_", None) is None
+
+
 def test_early_stopping_needs_validation():
     ds = sr.datasets.synthetic(n_users=50, n_items=40, seed=0)
     with pytest.raises(ValueError, match="validation"):

@@ -169,6 +169,56 @@ def test_get_set_params_round_trip(case):
     assert model.set_params(epochs=3) is model and model.epochs == 3
 
 
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_numpy_scalar_hyper_parameters_save_and_load(case, tmp_path):
+    """Hyper-parameters from NumPy (np.arange, np.logspace, a grid in an array) pass validation, so save must
+    write them too (JSON has no int64 / float32 / bool_)."""
+    cls = getattr(sr, case.cls)
+    numpy_params = {"factors": np.int64(4), "epochs": np.int32(2), "seed": np.uint16(3)}
+    for name, default in cls._defaults.items():
+        if name not in numpy_params and isinstance(default, float):
+            numpy_params[name] = np.float32(case.params.get(name, default))
+        elif isinstance(default, bool):
+            numpy_params[name] = np.bool_(case.params.get(name, default))
+    data = tiny_data(ranking=case.ranking)
+    model = case.make(**numpy_params).fit(data)
+    path = os.path.join(tmp_path, "m.npz")
+    model.save(path)
+    loaded = sr.load(path)
+    assert loaded.get_params() == model.get_params()
+    users, items = np.arange(10), np.arange(10) % data.n_items
+    assert np.array_equal(loaded.predict(users, items), model.predict(users, items))
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_set_params_on_a_fitted_model_never_leaves_arrays_its_parameters_do_not_describe(case, tmp_path):
+    """Changing a hyper-parameter that the fitted arrays depend on (their dtype and width, BiasedMF's
+    ``biased``, RSTE's ``alpha``) discards the fit: before, save wrote a file that load refused (dtype) or that
+    predicted otherwise (biased, alpha), and predict answered from a cache of the old setting. Any other
+    change keeps the fit as it is."""
+    model, data = _fit(case)
+    users, items = np.arange(10), np.arange(10) % data.n_items
+    before = model.predict(users, items)
+    path = os.path.join(tmp_path, "m.npz")
+    kept = {"epochs": model.epochs + 1, "num_threads": 2, "progress": True}
+    model.set_params(**kept)
+    assert model.fitted and np.array_equal(model.predict(users, items), before)
+    model.save(path)
+    assert np.array_equal(sr.load(path).predict(users, items), before)
+    changes = [{"dtype": "float64"}, {"factors": model.factors + 1}]
+    changes += [{"biased": not model.biased}] if case.cls == "BiasedMF" else []
+    changes += [{"alpha": 0.9}] if case.cls == "RSTE" else []
+    for change in changes:
+        refit = case.make().fit(data)
+        refit.set_params(**change)
+        assert not refit.fitted, change
+        with pytest.raises(sr.NotFittedError):
+            refit.predict(users, items)
+        with pytest.raises(sr.NotFittedError):
+            refit.save(path)
+        assert refit.fit(data).fitted and np.all(np.isfinite(refit.predict(users, items)))
+
+
 # Factor counts that reach every tail of the vector helpers (cpp/include/socialrec/vec.hpp): rows run in
 # full-width vectors (AVX-512: 16 float32 or 8 float64 lanes), then one half-width vector, then scalars.
 # 3: scalars only; 10: the fixed-size step (half vector + 2 scalars in float32); 12: float64's full vector +

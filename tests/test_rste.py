@@ -70,3 +70,17 @@ def test_bad_hyper_parameters_rejected():
     for bad in ({"alpha": 1.5}, {"alpha": -0.1}, {"alpha": float("nan")}, {"deterministic": 1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             sr.RSTE(**bad)
+
+
+def test_non_positive_trust_values_rejected():
+    """S is T row-normalised: a row of signed values can sum to 0 (NaN weights, which used to show as a
+    divergence at epoch 0) or give weights outside [0, 1]; like SocialMF, RSTE asks for positive values."""
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 30, 300), rng.integers(0, 20, 300)
+    values = rng.integers(1, 6, 300).astype(float)
+    data = sr.Dataset.from_arrays(users, items, values, trust_src=[0, 0, 1, 2], trust_dst=[1, 2, 2, 3],
+                                  trust_values=[1.0, -1.0, 1.0, 2.0], duplicates="mean")
+    model = sr.RSTE(epochs=2)
+    with pytest.raises(ValueError, match=r"RSTE needs positive trust values.*-1\.0"):
+        model.fit(data)
+    assert not model.fitted

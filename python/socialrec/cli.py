@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from ._errors import DivergenceError
+
 RATING_MODELS = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD"]
 RANKING_MODELS = ["BPR", "SBPR", "ALS", "SocialALS"]
 
@@ -266,7 +268,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, KeyError, OSError, TypeError, IndexError) as e:
+    except (ValueError, KeyError, OSError, TypeError, IndexError, DivergenceError) as e:
         print(f"socialrec {args.command}: error: {e}", file=sys.stderr)
         return 2
 

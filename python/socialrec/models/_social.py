@@ -64,6 +64,18 @@ def row_normalised(offsets, weights, xp=np):
     return weights / bincount(rows, int(offsets.size) - 1, weights=weights, xp=xp)[rows]
 
 
+def check_positive_trust(model, train):
+    """Raise ``ValueError`` unless every stored trust value is positive: the models that weight a user's
+    trustees by the row-normalised trust values (SocialMF's T, RSTE's S) need them so (a signed row can sum to
+    0). ``train``: a ``Dataset`` or a CUDA fit's device data."""
+    data = train.trust.data
+    bad = _gpu.array_module(train).flatnonzero(data <= 0)
+    if bad.size:
+        bad = int(bad[0])
+        raise ValueError(f"{type(model).__name__} needs positive trust values (they weight the trustees); trust "
+                         f"value #{bad} is {float(data[bad])!r}")
+
+
 def has_rows(indptr):
     """Boolean mask of the rows of a CSR matrix with at least one entry."""
     return np.diff(indptr) > 0

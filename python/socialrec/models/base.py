@@ -90,6 +90,8 @@ class Model:
     _link = "identity"          # "logistic" or "score" (see the module docstring)
     _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
+    # hyper-parameters that the fitted arrays depend on: set_params discards the fit when one changes
+    _fitted_params = ("factors", "dtype")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -125,7 +127,13 @@ class Model:
         return {name: getattr(self, name) for name in self._defaults}
 
     def set_params(self, **params):
-        """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged."""
+        """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged.
+
+        On a fitted model, changing a hyper-parameter that the fitted arrays depend on (``_fitted_params``:
+        ``factors`` and ``dtype``, and e.g. BiasedMF's ``biased``, RSTE's ``alpha``) discards the fit, since
+        the arrays no longer match it (``predict`` and ``save`` then raise ``NotFittedError`` until the next
+        ``fit``); any other change keeps the fit and takes effect at the next ``fit``.
+        """
         unknown = sorted(set(params) - set(self._defaults))
         if unknown:
             raise ValueError(f"invalid parameter(s) {unknown} for {type(self).__name__}; "
@@ -139,6 +147,8 @@ class Model:
             for name, value in old.items():
                 setattr(self, name, value)
             raise
+        if self.fitted and any(params[k] != old[k] for k in params if k in self._fitted_params):
+            self._clear_fit()
         return self
 
     def __repr__(self):
@@ -329,6 +339,7 @@ class Model:
 
     def _clear_fit(self):
         self.parameters_ = None
+        self.best_epoch_ = None  # set by a fit with early stopping
         self._invalidate()
 
     def _invalidate(self):
@@ -337,6 +348,12 @@ class Model:
     def _validate_training_data(self, train):
         if train.ratings.nnz == 0:
             raise ValueError("the training data has no ratings")
+        lo, hi = train.rating_scale
+        if self._link == "logistic" and not lo < hi:
+            # r~ = (r - r_min) / (r_max - r_min) would be NaN everywhere and show as a "divergence"
+            raise ValueError(f"{type(self).__name__} maps ratings to [0, 1] by (r - r_min) / (r_max - r_min), "
+                             f"but the data's rating_scale is ({lo:g}, {hi:g}); it needs r_max > r_min (build "
+                             "the Dataset with rating_scale=(min, max) of the scale the ratings come from)")
 
     # -- hooks for subclasses ----------------------------------------------------------------------------------
     def _init_parameters(self, train, rng):  # pragma: no cover - abstract
@@ -507,7 +524,7 @@ class Model:
             if ids is not None:
                 ids = np.asarray(ids)
                 arrays[f"ids/{name}"] = ids if ids.dtype.kind in "iuf" else ids.astype(str)
-        arrays["meta"] = np.array(json.dumps(meta))
+        arrays["meta"] = np.array(json.dumps(meta, default=_json_scalar))
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
 
@@ -707,6 +724,14 @@ def _check_csr(indptr, indices, n_rows, n_cols, what):
             or indices.ndim != 1 or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
             or (len(indices) and (indices.min() < 0 or indices.max() >= n_cols))):
         raise ValueError(f"{what} is not a valid CSR structure of shape {(n_rows, n_cols)}")
+
+
+def _json_scalar(value):
+    """``json.dumps``' fallback: NumPy scalars (hyper-parameters pass validation as np.int64, np.float32,
+    np.bool_, ...) as the matching Python number."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _version():

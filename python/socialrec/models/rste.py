@@ -10,7 +10,7 @@ from . import device
 from .base import UNIT_INTERVAL, register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
-from ._social import has_rows, logit_offset, row_normalised, trust_csr, unit_values
+from ._social import check_positive_trust, has_rows, logit_offset, row_normalised, trust_csr, unit_values
 
 
 @register
@@ -27,9 +27,9 @@ class RSTE(DeviceMixin, SGDModel):
     that users and items without training ratings predict the mean rating rather than the middle of the
     scale (on FilmTrust 2.5% of held-out ratings have an item unseen in training).
 
-    ``S`` the row-normalised trust matrix (``S_uv = T_uv / Σ_w T_uw``). Users who trust nobody have no
-    ensemble and fall back to the plain part, ``z_u = U_u`` (PMF with the logistic link). Objective (DESIGN
-    §4), a sum over training ratings::
+    ``S`` the row-normalised trust matrix (``S_uv = T_uv / Σ_w T_uw``; stored trust values, which must be
+    positive, weight the trustees). Users who trust nobody have no ensemble and fall back to the plain part,
+    ``z_u = U_u`` (PMF with the logistic link). Objective (DESIGN §4), a sum over training ratings::
 
         ½ (r̃_ui − g(x_ui))² + ½ λ (‖U_u‖² + ‖V_i‖²)
 
@@ -83,8 +83,13 @@ class RSTE(DeviceMixin, SGDModel):
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005, "alpha": 0.4,
                "deterministic": False, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}
+    _fitted_params = SGDModel._fitted_params + ("alpha",)  # prediction mixes U with alpha (trained with it)
 
     _cuda_max_factors = device.SVDPP_MAX_FACTORS
+
+    def _validate_training_data(self, train):
+        super()._validate_training_data(train)
+        check_positive_trust(self, train)
 
     def _init_parameters(self, train, rng):
         return initial_parameters(self, train, rng)
@@ -144,7 +149,8 @@ class RSTE(DeviceMixin, SGDModel):
                                shape=(n, n))
             social = cp.diff(indptr) > 0
             U64 = U.astype(cp.float64)
-            z = cp.where(social, self.alpha, 1.0)[:, None] * U64 + (1.0 - self.alpha) * (S @ U64)
+            alpha = float(self.alpha)  # a NumPy float32 alpha would make z float32
+            z = cp.where(social, alpha, 1.0)[:, None] * U64 + (1.0 - alpha) * (S @ U64)
         else:
             S = sp.csr_matrix((self.trust_weight_, self.trust_indices_, self.trust_indptr_), shape=(n, n))
             z = ensemble(self, U, S)
@@ -186,8 +192,9 @@ def ensemble(model, U, S):
     """z_u = α U_u + (1 − α) Σ_v S_uv U_v for users with out-links, U_u otherwise (float64)."""
     U = np.asarray(U, dtype=np.float64)
     social = np.diff(S.indptr) > 0
-    own = np.where(social, model.alpha, 1.0)[:, None]
-    return own * U + (1.0 - model.alpha) * (S @ U)
+    alpha = float(model.alpha)  # a NumPy float32 alpha would make z float32
+    own = np.where(social, alpha, 1.0)[:, None]
+    return own * U + (1.0 - alpha) * (S @ U)
 
 
 def objective(model, params, data):

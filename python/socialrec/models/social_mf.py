@@ -8,7 +8,7 @@ from .._arrays import bincount, rows_of
 from . import device
 from .base import register
 from .device import DeviceMixin
-from ._social import logistic, rating_offset, unit_values
+from ._social import check_positive_trust, logistic, rating_offset, unit_values
 from .sgd import LogisticRatingModel, rated_mask
 
 
@@ -98,12 +98,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
-        data = train.trust.data
-        bad = _gpu.array_module(train).flatnonzero(data <= 0)
-        if bad.size:
-            bad = int(bad[0])
-            raise ValueError(f"SocialMF needs positive trust values (they weight the trustees); trust value "
-                             f"#{bad} is {float(data[bad])!r}")
+        check_positive_trust(self, train)
 
     def _init_parameters(self, train, rng):
         trust = train.trust

@@ -47,7 +47,7 @@ class SoReg(DeviceMixin, SGDModel):
     from the social term: with SR2 they converge to a Sim-weighted mean of the users they trust and of the
     users who trust them; with SR1 they are pulled to the mean of the users they trust. With
     ``similarity="pcc"``/``"vss"`` such a user has no co-rated items, so every edge it has gets Sim 0 and
-    it stays at zero (predicting the bottom of the rating scale, like an unknown user in PMF). Users
+    it stays at zero (predicting the training mean ``μ``, like any user whose factors are zero). Users
     without trust are plain PMF users.
 
     Parameters
