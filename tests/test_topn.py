@@ -300,3 +300,26 @@ def test_recommend_raw_takes_a_single_id_and_tuple_ids_like_recommend():
     assert [[r for r in row if r is not None] for row in raw] == [[pairs.item_ids[i] for i in row if i >= 0]
                                                                     for row in ids]
     assert model.recommend_raw(("a", 1), n=2)[0].shape == (1, 2)
+
+
+def test_a_large_batch_keeps_each_tile_within_64_mib():
+    # recommend's docstring: each dense product covers at most 64 MiB of scores per thread, whatever the
+    # batch_size; with 30,000 users per batch a tile may hold only ~560 items (1,024 would be 117 MiB).
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 30_000, 2_048
+    users, items = rng.integers(0, n_users, 60_000), rng.integers(0, n_items, 60_000)
+    ds = sr.Dataset.from_arrays(users, items, np.ones(len(users)), n_users=n_users, n_items=n_items,
+                                duplicates="last")
+    model = sr.BiasedMF(factors=4, epochs=0, num_threads=1).fit(ds)
+    everyone = np.arange(n_users)
+    want = model.recommend(everyone[:50], n=5)
+    tracemalloc.start()
+    try:
+        got = model.recommend(everyone, n=5, batch_size=n_users)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < (64 << 20) + (8 << 20), f"{peak / 2**20:.0f} MiB"
+    assert_same_lists((got[0][:50], got[1][:50]), want)
