@@ -1,6 +1,7 @@
 """The socialrec command line (run in-process through cli.main, and once as `python -m socialrec`)."""
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -99,3 +100,62 @@ def test_demo_prints_the_device_instead_of_a_warning(capsys, monkeypatch):
         warnings.simplefilter("error", RuntimeWarning)  # a CUDA-without-device warning would fail here
         assert cli.main(["demo", "--users", "300", "--items", "150", "--models", "BiasedMF,SoRec"]) == 0
     assert "device: " in capsys.readouterr().out
+
+
+def _fit_raw(tmp_path, lines, name):
+    ratings = tmp_path / f"{name}.txt"
+    ratings.write_text("".join(f"{u} {i} 1\n" for u, i in lines))
+    model_path = tmp_path / f"{name}.npz"
+    assert cli.main(["fit", "--ratings", str(ratings), "--model", "BPR", "--param", "epochs=2", "-q",
+                     "-o", str(model_path)]) == 0
+    return model_path
+
+
+def test_recommend_finds_string_ids_that_look_like_numbers(tmp_path, capsys):
+    # ids are strings here ("u9" makes the column textual): "007", "1e3" and "true" are ids as typed
+    lines = [("007", "a"), ("007", "b"), ("8", "a"), ("u9", "c"), ("8", "c"), ("u9", "b"), ("1e3", "a"),
+             ("true", "b")]
+    model_path = _fit_raw(tmp_path, lines, "strings")
+    model = sr.load(model_path)
+    capsys.readouterr()
+    assert cli.main(["recommend", str(model_path), "007", "1e3", "true", "8", "-n", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["007", "1e3", "true", "8"]
+    for user, recs in out.items():
+        want, _ = model.recommend_raw([user], n=2)
+        assert [r["item"] for r in recs] == [i for i in want[0] if i is not None]
+
+
+def test_recommend_never_rounds_an_id_to_another_user(tmp_path, capsys):
+    model_path = _fit_raw(tmp_path, [(1, 10), (1, 11), (2, 10), (3, 12), (2, 12)], "ints")
+    capsys.readouterr()
+    for arg in ("2.5", "true", "none", "1.9"):  # not ids of this integer-id model: no user 2, 1 or 1
+        assert cli.main(["recommend", str(model_path), arg, "-n", "2"]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and f"unknown user id {arg!r}" in captured.err
+    assert cli.main(["recommend", str(model_path), "2.0", "3", "-n", "1", "--json"]) == 0  # the number 2
+    assert set(json.loads(capsys.readouterr().out)) == {"2", "3"}
+
+
+def test_demo_rejects_unknown_models_and_evaluates_ranking_models_by_ranking(capsys):
+    with pytest.raises(SystemExit, match="unknown model 'NoSuchModel'"):
+        cli.main(["demo", "--users", "300", "--items", "150", "--models", "BiasedMF,NoSuchModel"])
+    assert capsys.readouterr().out == ""  # checked before anything is trained
+    assert cli.main(["demo", "--users", "300", "--items", "150", "--models", "BiasedMF,BPR"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("\n\n")[1].splitlines()
+    assert table[0].split() == ["model", "rmse", "mae", "cold", "rmse", "ndcg@10", "recall@10", "fit", "s"]
+    bpr = next(row.split() for row in table if row.startswith("BPR "))
+    assert bpr[1:4] == ["-", "-", "-"]  # BPR scores, it does not predict ratings
+    assert float(bpr[4]) > 0 and float(bpr[5]) > 0
+    assert cli.main(["demo", "--users", "300", "--items", "150", "--models", "ALS"]) == 0
+    assert "top-5 recommendations of ALS (unseen items, score)" in capsys.readouterr().out
+
+
+def test_every_option_has_a_help_text():
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if not isinstance(action, argparse._HelpAction):
+                assert action.help, f"socialrec {name} {'/'.join(action.option_strings) or action.dest}"

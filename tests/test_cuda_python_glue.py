@@ -147,6 +147,18 @@ def test_metrics_above_the_device_selection_limit_use_the_host_copy(fake_device,
     assert got == pytest.approx(ref, nan_ok=True)
 
 
+def test_metrics_with_k_beyond_the_items_use_lists_of_n_items_on_the_device(fake_device, split):
+    train, test = split
+    model = sr.ALS(device="cuda", factors=8, epochs=2, alpha=4.0, regularization=0.3).fit(train)
+    host = model._host_copy()
+    for k in (model.n_items_ + 3, 10**9):  # the device path (lists of n_items <= TOPK_MAX_N), then hits / k
+        got = sr.metrics.ranking(model, test, train=train, k=k)
+        assert got == pytest.approx(sr.metrics.ranking(host, test, train=train, k=k), nan_ok=True)
+    whole = sr.metrics.ranking(model, test, k=model.n_items_)
+    assert sr.metrics.ranking(model, test, k=10**9)["precision"] == pytest.approx(
+        whole["precision"] * model.n_items_ / 10**9)
+
+
 @pytest.mark.parametrize("cls, extra", [(sr.ALS, {}), (sr.SocialALS, {"social_regularization": 2.0})])
 def test_float16_storage_on_the_fake_device(fake_device, split, cls, extra):
     """dtype="float16": both factor matrices are stored in half precision on the device, the half-steps get

@@ -143,6 +143,21 @@ def test_ranking_equals_reference_on_random_splits(ds, seed, k):
         assert got[name] == pytest.approx(want[name], rel=1e-12, abs=1e-15, nan_ok=True), name
 
 
+def test_k_beyond_the_item_count_needs_no_list_of_k_items():
+    # A list never holds more than n_items items: k = 10**9 (e.g. "the exact AUC, whatever the catalogue")
+    # must not allocate users x k entries, and gives the values of k = n_items except precision = hits / k.
+    model, train, test = split_model(seed=4)
+    n_items = model.n_items_
+    users, whole = sr.metrics.ranking_per_user(model, test, train=train, k=n_items)
+    for k in (n_items + 7, 10**9):
+        same, values = sr.metrics.ranking_per_user(model, test, train=train, k=k)
+        np.testing.assert_array_equal(same, users)
+        np.testing.assert_array_equal(values[:, 1:], whole[:, 1:])
+        np.testing.assert_array_equal(values[:, 0], np.rint(whole[:, 0] * n_items) / k)
+    got, want = sr.metrics.ranking(model, test, k=n_items + 7), ref.ranking(model, test, k=n_items + 7)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15, nan_ok=True)
+
+
 def test_train_argument_overrides_the_models_own_exclusions():
     model, train, test = split_model(seed=1)
     default = sr.metrics.ranking(model, test, k=10)

@@ -281,3 +281,45 @@ def test_bad_items_and_batch_raise(fitted):
         fitted.recommend([0], batch_size=0)
     with pytest.raises(sr.NotFittedError):
         sr.BiasedMF().recommend([0])
+
+
+def test_recommend_raw_takes_a_single_id_and_tuple_ids_like_recommend():
+    ds = sr.Dataset.from_raw(["ann", "ann", "bob", "cid", "cid"], ["x", "y", "x", "z", "w"], [1, 2, 3, 4, 5])
+    model = sr.BiasedMF(factors=2, epochs=3).fit(ds)
+    one = model.recommend_raw("bob", n=3)  # a scalar is one user, as in recommend(0)
+    many = model.recommend_raw(["bob"], n=3)
+    assert one[0].shape == (1, 3)
+    np.testing.assert_array_equal(one[0], many[0])
+    np.testing.assert_array_equal(one[1], many[1])
+    with pytest.raises(KeyError, match="dan"):
+        model.recommend_raw("dan")
+    pairs = sr.Dataset.from_raw([("a", 1), ("a", 1), ("b", 2)], ["x", "y", "x"], [1, 2, 3])
+    model = sr.BiasedMF(factors=2, epochs=3).fit(pairs)
+    raw, _ = model.recommend_raw([("b", 2), ("a", 1)], n=2)
+    ids, _ = model.recommend([pairs.user_index(("b", 2)), pairs.user_index(("a", 1))], n=2)
+    assert [[r for r in row if r is not None] for row in raw] == [[pairs.item_ids[i] for i in row if i >= 0]
+                                                                    for row in ids]
+    assert model.recommend_raw(("a", 1), n=2)[0].shape == (1, 2)
+
+
+def test_a_large_batch_keeps_each_tile_within_64_mib():
+    # recommend's docstring: each dense product covers at most 64 MiB of scores per thread, whatever the
+    # batch_size; with 30,000 users per batch a tile may hold only ~560 items (1,024 would be 117 MiB).
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 30_000, 2_048
+    users, items = rng.integers(0, n_users, 60_000), rng.integers(0, n_items, 60_000)
+    ds = sr.Dataset.from_arrays(users, items, np.ones(len(users)), n_users=n_users, n_items=n_items,
+                                duplicates="last")
+    model = sr.BiasedMF(factors=4, epochs=0, num_threads=1).fit(ds)
+    everyone = np.arange(n_users)
+    want = model.recommend(everyone[:50], n=5)
+    tracemalloc.start()
+    try:
+        got = model.recommend(everyone, n=5, batch_size=n_users)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < (64 << 20) + (8 << 20), f"{peak / 2**20:.0f} MiB"
+    assert_same_lists((got[0][:50], got[1][:50]), want)

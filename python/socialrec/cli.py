@@ -51,7 +51,7 @@ def _params(pairs):
 
 def _model_class(name):
     sr = _sr()
-    cls = getattr(sr, name, None)
+    cls = getattr(sr, name, None) if name in RATING_MODELS + RANKING_MODELS else None
     if cls is None or not isinstance(cls, type):
         available = [m for m in RATING_MODELS + RANKING_MODELS if hasattr(sr, m)]
         raise SystemExit(f"unknown model {name!r}; available: {', '.join(available)}")
@@ -118,6 +118,8 @@ def cmd_demo(args):
     sr = _sr()
     from tqdm.auto import tqdm
 
+    names = [_model_class(m.strip()).__name__ for m in args.models.split(",")] if args.models else \
+        [m for m in RATING_MODELS if hasattr(sr, m)]
     ds = sr.datasets.synthetic(n_users=args.users, n_items=args.items, seed=args.seed)
     train, test = sr.split.train_test_split(ds, test_size=0.2, seed=args.seed)
     cold = sr.split.cold_start_users(train, max_ratings=5)
@@ -125,7 +127,6 @@ def cmd_demo(args):
     print(f"  {ds.n_users} users, {ds.n_items} items, {ds.nnz} ratings, {ds.trust.nnz} trust links; "
           f"80/20 split, {len(cold)} cold-start users (< 5 training ratings)")
     print(f"  {_device_line(sr.build_info())}\n")
-    names = [m for m in (args.models.split(",") if args.models else RATING_MODELS) if hasattr(sr, m)]
     rows, fitted = [], {}
     for name in tqdm(names, desc="training", unit="model"):
         model = getattr(sr, name)(seed=args.seed)
@@ -135,31 +136,42 @@ def cmd_demo(args):
             model.fit(train)
         seconds = time.perf_counter() - start
         fitted[name] = model
-        row = {"model": name, "rmse": sr.metrics.rmse(model, test), "mae": sr.metrics.mae(model, test),
-               "fit s": seconds}
-        test_users = np.unique(test.ratings.nonzero()[0])
-        if np.isin(cold, test_users).any():
-            row["cold rmse"] = sr.metrics.rmse(model, test, users=cold)
+        row = {"model": name, "fit s": seconds}
+        if name in RANKING_MODELS:  # scores, not ratings: ranked lists against the held-out ratings
+            ranking = sr.metrics.ranking(model, test, train=train, k=10)
+            row.update({"ndcg@10": ranking["ndcg"], "recall@10": ranking["recall"]})
+        else:
+            row.update({"rmse": sr.metrics.rmse(model, test), "mae": sr.metrics.mae(model, test)})
+            test_users = np.unique(test.ratings.nonzero()[0])
+            if np.isin(cold, test_users).any():
+                row["cold rmse"] = sr.metrics.rmse(model, test, users=cold)
         rows.append(row)
-    print(_table(rows, ["model", "rmse", "mae", "cold rmse", "fit s"]))
-    best = min(rows, key=lambda r: r["rmse"])
-    base = next((r for r in rows if r["model"] == "BiasedMF"), None)
+    columns = ["model", "rmse", "mae", "cold rmse"]
+    if any(name in RANKING_MODELS for name in names):
+        columns += ["ndcg@10", "recall@10"]
+    print(_table(rows, columns + ["fit s"]))
+    rated = [r for r in rows if "rmse" in r]
+    if rated:
+        best = min(rated, key=lambda r: r["rmse"])
+    else:
+        best = max(rows, key=lambda r: r["ndcg@10"])
+    base = next((r for r in rated if r["model"] == "BiasedMF"), None)
     if base is not None and best is not base:
         print(f"\nbest: {best['model']} (RMSE {best['rmse']:.4f} vs BiasedMF {base['rmse']:.4f}, "
               f"{100 * (1 - best['rmse'] / base['rmse']):.1f}% lower)")
     model = fitted[best["model"]]
     users = np.arange(3)
     ids, scores = model.recommend(users, n=5)
-    print(f"\ntop-5 recommendations of {best['model']} (unseen items, predicted rating):")
+    print(f"\ntop-5 recommendations of {best['model']} (unseen items, "
+          f"{'score' if best['model'] in RANKING_MODELS else 'predicted rating'}):")
     for u, row_ids, row_scores in zip(users, ids, scores):
-        preds = model.predict(np.full(len(row_ids), u), row_ids)
-        items = ", ".join(f"{ds.item_ids[i]} ({p:.2f})" for i, p in zip(row_ids, preds))
+        values = row_scores if best["model"] in RANKING_MODELS else model.predict(np.full(len(row_ids), u), row_ids)
+        items = ", ".join(f"{ds.item_ids[i]} ({p:.2f})" for i, p in zip(row_ids, values) if i >= 0)
         print(f"  user {ds.user_ids[u]}: {items}")
     return 0
 
 
 def cmd_fit(args):
-    sr = _sr()
     data = _load_data(args)
     cls = _model_class(args.model)
     params = {"seed": args.seed, "progress": not args.quiet, **_params(args.param)}
@@ -195,10 +207,7 @@ def cmd_recommend(args):
     model = sr.load(args.model)
     if model.user_ids_ is None:
         raise SystemExit("this model file has no id maps; it was fitted on index data")
-    users = [_parse_value(u) for u in args.users]
-    known = {raw: k for k, raw in enumerate(np.asarray(model.user_ids_).tolist())}
-    if not all(u in known for u in users):  # ids saved as strings, or typed differently
-        users = [type(next(iter(known)))(u) if not isinstance(u, str) else u for u in users]
+    users = _raw_user_ids(args.users, model.user_ids_)
     ids, scores = model.recommend_raw(users, n=args.n, exclude_seen=not args.include_seen)
     out = {str(u): [{"item": _plain(i), "score": float(s)} for i, s in zip(row_i, row_s) if i is not None]
            for u, row_i, row_s in zip(users, ids, scores)}
@@ -214,6 +223,27 @@ def _plain(x):
     return x.item() if hasattr(x, "item") else x
 
 
+def _raw_user_ids(texts, ids):
+    """The model's raw id named by each command-line argument: the id whose text is the argument exactly
+    (string ids such as "007" or "1e3"), else the numeric id equal to the argument's number ("17", "17.0").
+    An argument that names no user stays as typed, so that ``recommend_raw`` reports it as unknown; a number
+    is never rounded or a word cast to another user's id ("2.5" is not user 2, "true" not user 1)."""
+    ids = np.asarray(ids).tolist()
+    by_text = {}
+    for raw in ids:
+        by_text.setdefault(str(raw), raw)
+    numeric = {raw: raw for raw in ids if isinstance(raw, (int, float)) and not isinstance(raw, bool)}
+    out = []
+    for text in texts:
+        if text in by_text:
+            out.append(by_text[text])
+            continue
+        value = _parse_value(text)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        out.append(numeric[value] if number and value in numeric else text)
+    return out
+
+
 def cmd_info(args):
     sr = _sr()
     info = sr.build_info()
@@ -227,10 +257,11 @@ def build_parser():
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="train the models on embedded synthetic social data and compare them")
-    d.add_argument("--users", type=int, default=2000)
-    d.add_argument("--items", type=int, default=1000)
-    d.add_argument("--models", help="comma-separated model names (default: every rating model)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--users", type=int, default=2000, help="synthetic users (default 2000)")
+    d.add_argument("--items", type=int, default=1000, help="synthetic items (default 1000)")
+    d.add_argument("--models", help="comma-separated model names (default: every rating model); ranking "
+                                    "models (BPR, SBPR, ALS, SocialALS) are compared on NDCG@10 and recall@10")
+    d.add_argument("--seed", type=int, default=0, help="seed of the data, the split and the models (default 0)")
     d.set_defaults(fn=cmd_demo)
 
     f = sub.add_parser("fit", help="train a model on rating (and trust) files and save it")
@@ -243,20 +274,20 @@ def build_parser():
 
     e = sub.add_parser("evaluate", help="k-fold cross-validation of a model class on data")
     _add_data_options(e)
-    e.add_argument("--model", default="BiasedMF")
-    e.add_argument("--param", action="append", metavar="NAME=VALUE")
-    e.add_argument("--folds", type=int, default=5)
+    e.add_argument("--model", default="BiasedMF", help="model class (default BiasedMF)")
+    e.add_argument("--param", action="append", metavar="NAME=VALUE", help="hyper-parameter (repeatable)")
+    e.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     e.add_argument("-k", type=int, default=10, help="cut-off of the ranking metrics")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    e.add_argument("-q", "--quiet", action="store_true")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(fn=cmd_evaluate)
 
     r = sub.add_parser("recommend", help="top-N items for users (raw ids) from a saved model")
     r.add_argument("model", help="model file saved by `socialrec fit` or model.save()")
     r.add_argument("users", nargs="+", help="raw user ids")
-    r.add_argument("-n", type=int, default=10)
+    r.add_argument("-n", type=int, default=10, help="items per user (default 10)")
     r.add_argument("--include-seen", action="store_true", help="also rank items the user already rated")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("--json", action="store_true", help="print JSON instead of one line per user")
     r.set_defaults(fn=cmd_recommend)
 
     i = sub.add_parser("info", help="build information: version, compiler, OpenMP, SIMD, CUDA")
@@ -269,7 +300,8 @@ def main(argv=None):
     try:
         return args.fn(args)
     except (ValueError, KeyError, OSError, TypeError, IndexError, DivergenceError) as e:
-        print(f"socialrec {args.command}: error: {e}", file=sys.stderr)
+        message = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 else e  # str(KeyError) adds quotes
+        print(f"socialrec {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -60,6 +60,9 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
 
     model._require_fitted()
     k = topn.check_n(k, "k")
+    # A list holds at most n_items items: the lists are cut there (a larger k only pads them with -1) and
+    # precision, the one value that depends on k beyond the list, is rescaled to hits / k at the end.
+    width = min(k, max(int(model.n_items_), 1))
     shape = (model.n_users_, model.n_items_)
     held_out = _csr_of(test, shape, "test")
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
@@ -68,13 +71,13 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     if len(evaluated) == 0:
         raise ValueError("no user to evaluate: the test data has no interactions"
                          + ("" if users is None else " for the given users"))
-    if getattr(model, "_device", "cpu") == "cuda" and k <= _cuda_topk_limit():
-        return evaluated, _ranking_per_user_cuda(model, held_out, evaluated, train, k)
+    if getattr(model, "_device", "cpu") == "cuda" and width <= _cuda_topk_limit():
+        return evaluated, _precision_at(_ranking_per_user_cuda(model, held_out, evaluated, train, width), width, k)
     if train is None:
         # The model's own lists, its training items excluded (a CUDA model gets here only for k above the
         # device selection's limit: its host copy ranks them).
         lister = model._host_copy() if getattr(model, "_device", "cpu") == "cuda" else model
-        top, _ = lister.recommend(evaluated, n=k)
+        top, _ = lister.recommend(evaluated, n=width)
         exclude = (to_host(model.seen_indptr_), to_host(model.seen_indices_))
     else:
         seen = _csr_of(train, shape, "train")
@@ -82,7 +85,7 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     exclude = (np.ascontiguousarray(exclude[0], dtype=np.int64), np.ascontiguousarray(exclude[1], dtype=np.int32))
     if train is not None:
         host = model._host_copy() if getattr(model, "_device", "cpu") != "cpu" else model
-        top, _ = topn.recommend(host, evaluated, n=k, exclude=exclude)
+        top, _ = topn.recommend(host, evaluated, n=width, exclude=exclude)
     top = np.ascontiguousarray(to_host(top), dtype=np.int64)
     from . import _core
 
@@ -90,7 +93,16 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
         top, evaluated, held_out.indptr.astype(np.int64), held_out.indices.astype(np.int32),
         exclude_indptr=exclude[0], exclude_indices=exclude[1], n_items=model.n_items_,
         threads=resolve_threads(model.num_threads))
-    return evaluated, values
+    return evaluated, _precision_at(values, width, k)
+
+
+def _precision_at(values, width, k):
+    """``values`` computed on lists of ``width`` ≤ k items, with precision hits / width turned into hits / k
+    (exactly: the hit count is recovered as an integer). Every other metric is the same for both lengths
+    once ``width`` is n_items: IDCG and MAP use min(k, |T_u|) and |T_u| ≤ n_items; the list covers C_u."""
+    if width != k:
+        values[:, 0] = np.rint(values[:, 0] * width) / k
+    return values
 
 
 def _cuda_topk_limit():

@@ -20,7 +20,6 @@ __all__ = ["recommend", "similar", "select", "select_top"]
 
 _BLOCK_USERS = 256         # users per dense product (BLAS is efficient from a few hundred rows on)
 _TILE_BYTES = 64 << 20    # scores per tile and thread: at most 64 MiB (all items at once up to 65k items)
-_MIN_TILE_ITEMS = 1024
 
 
 def _core():
@@ -44,8 +43,8 @@ def _tiles(n_cols, itemsize, batch_size, tile_items):
         return int(v)
 
     users = _BLOCK_USERS if batch_size is None else positive(batch_size, "batch_size")
-    if tile_items is None:
-        tile_items = max(_MIN_TILE_ITEMS, _TILE_BYTES // (itemsize * users))
+    if tile_items is None:  # narrower tiles for larger batches: the bound holds for any batch_size
+        tile_items = max(1, _TILE_BYTES // (itemsize * users))
     return users, max(1, min(positive(tile_items, "tile_items"), n_cols))
 
 

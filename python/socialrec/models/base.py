@@ -489,15 +489,16 @@ class Model:
                             threads=_engine.resolve_threads(self.num_threads))
 
     def recommend_raw(self, user_ids, n=10, exclude_seen=True):
-        """``recommend`` for raw user ids; returns (raw item ids, scores)."""
+        """``recommend`` for raw user ids (a list, or one id: one row, as ``recommend`` takes one index);
+        returns (raw item ids, scores), ``None`` where ``recommend`` pads with -1. Unknown ids raise
+        ``KeyError`` naming the first one."""
+        from ..data import _IdIndex
+
         self._require_fitted()
         if self.user_ids_ is None:
             raise ValueError("this model was fitted without id maps; use recommend() with indices")
-        index = {raw: k for k, raw in enumerate(self.user_ids_.tolist())}
-        try:
-            users = np.array([index[u] for u in np.asarray(user_ids).tolist()], dtype=np.int64)
-        except KeyError as e:
-            raise KeyError(f"unknown user id {e.args[0]!r}") from None
+        # the lookup of Dataset.user_index: a string or a known tuple is one id, not a sequence of ids
+        users = np.atleast_1d(_IdIndex(np.asarray(self.user_ids_), "user")(user_ids)).astype(np.int64)
         ids, scores = self.recommend(users, n=n, exclude_seen=exclude_seen)
         return np.where(ids >= 0, np.asarray(self.item_ids_)[np.maximum(ids, 0)], None), scores
 
