@@ -105,3 +105,37 @@ def test_huge_ratings_that_blow_up_in_the_last_updates_are_a_divergence():
     with pytest.raises(sr.DivergenceError, match="epoch 1"):
         model.fit(ds)
     assert np.all(np.isfinite(model.predict([0], [0])))
+
+
+@pytest.mark.parametrize("fault", ["interrupt", "divergence", "non-finite parameters"])
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_a_first_epoch_that_fails_leaves_no_fit_and_a_later_one_keeps_the_last(cls, fault, monkeypatch):
+    """Ctrl-C or a divergence restore the last finished epoch; in the first epoch there is none, and the
+    initial parameters are not a model: the model must be left unfitted, not answer from them."""
+    for failing_epoch in (0, 1):
+        model = cls(factors=4, epochs=3, num_threads=1)
+        real = model._run_epoch
+
+        def run_epoch(state, settings, failing_epoch=failing_epoch, model=model, real=real):
+            loss = real(state, settings)
+            if settings["epoch"] == failing_epoch:
+                if fault == "interrupt":
+                    raise KeyboardInterrupt
+                if fault == "divergence":
+                    return float("nan")
+                big = max(model.parameters_.values(), key=np.size)
+                big.flat[0] = np.inf
+            return loss
+
+        monkeypatch.setattr(model, "_run_epoch", run_epoch)
+        if fault == "non-finite parameters":
+            model.set_params(epochs=failing_epoch + 1)  # a blow-up in the last epoch's updates
+        with pytest.raises(KeyboardInterrupt if fault == "interrupt" else sr.DivergenceError):
+            model.fit(_data_for(cls))
+        assert len(model.history) == failing_epoch
+        if failing_epoch == 0:
+            assert not model.fitted
+            with pytest.raises(sr.NotFittedError):
+                model.predict([0], [0])
+        else:
+            assert model.fitted and np.all(np.isfinite(model.predict([0, 1], [0, 1])))

@@ -5,7 +5,8 @@ class DivergenceError(ArithmeticError):
     """Training produced a NaN or infinite loss.
 
     The message names the epoch; the model keeps the parameters of the last finished epoch whose loss was
-    finite. A smaller ``learning_rate`` (or a larger ``regularization``) usually cures it.
+    finite, or is left unfitted when the first epoch diverged. A smaller ``learning_rate`` (or a larger
+    ``regularization``) usually cures it.
     """
 
     def __init__(self, epoch, loss, hint="try a smaller learning_rate"):

@@ -222,9 +222,11 @@ class Model:
         Raises
         ------
         DivergenceError
-            When an epoch's loss is NaN or infinite; the model keeps the last finite epoch.
+            When an epoch's loss is NaN or infinite; the model keeps the last finite epoch (if the first
+            epoch diverges there is none: the model is left unfitted).
         KeyboardInterrupt
-            Ctrl-C stops within about a second; the model keeps the last finished epoch.
+            Ctrl-C stops within about a second; the model keeps the last finished epoch (before the first
+            one finishes: left unfitted).
         """
         self._check_params()
         device = self._resolve_device(training=True)
@@ -273,13 +275,13 @@ class Model:
                 try:
                     loss = float(self._run_epoch_on_device(state, settings))
                 except KeyboardInterrupt:
-                    self._restore(backup)
+                    self._restore_or_unfit(backup)
                     raise
                 seconds = time.perf_counter() - start
                 interruptible = seconds > 0.2
                 self._invalidate()
                 if not math.isfinite(loss):
-                    self._restore(backup)
+                    self._restore_or_unfit(backup)
                     raise DivergenceError(epoch, loss, "try a smaller learning_rate (or a larger regularization)")
                 record = {"epoch": epoch, "loss": loss, "seconds": seconds}
                 if validation is not None:
@@ -310,7 +312,7 @@ class Model:
             # An epoch's loss sums terms evaluated before each update, so a blow-up in the updates of the last
             # epoch run shows in no loss; earlier epochs' blow-ups show in the next epoch's loss.
             last = self.history.pop()
-            self._restore(backup)
+            self._restore_or_unfit(backup)
             raise DivergenceError(last["epoch"], math.nan, "the parameters became non-finite in its updates; "
                                   "try a smaller learning_rate (or a larger regularization)")
 
@@ -320,6 +322,14 @@ class Model:
         from tqdm.auto import tqdm
 
         return tqdm(total=self.epochs, desc=f"{type(self).__name__}", unit="epoch", leave=False)
+
+    def _restore_or_unfit(self, backup):
+        """After a failed epoch: back to the last finished epoch, or, when none finished, no fit at all (the
+        initial parameters are not a model; ``predict`` should say so rather than answer from them)."""
+        if self.history:
+            self._restore(backup)
+        else:
+            self._clear_fit()
 
     def _restore(self, snapshot):
         for k, v in snapshot.items():
