@@ -257,6 +257,13 @@ def ratio_split(ds, ratios=(0.8, 0.1, 0.1), seed=0, per_user=True):
     Returns
     -------
     train, valid, test : Dataset
+
+    Notes
+    -----
+    When a model fitted on ``train`` alone is scored on ``test``, the validation items are still among its
+    candidates unless they are excluded too:
+    ``metrics.ranking(model, test, train=train.ratings + valid.ratings)`` ranks each user's items outside
+    both parts, as the literature's 8:1:1 protocol does.
     """
     _check_dataset(ds)
     try:
