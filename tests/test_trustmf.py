@@ -59,3 +59,21 @@ def test_bad_hyper_parameters_rejected():
     for bad in ({"trust_regularization": -1.0}, {"trust_regularization": float("inf")}, {"deterministic": True}):
         with pytest.raises((ValueError, TypeError)):
             sr.TrustMF(**bad)
+
+
+@pytest.mark.parametrize("trust_values", [[1.0, -1.0, 1.0, 2.0], [-1.0, -2.0, -1.0, -3.0]])
+def test_negative_trust_values_rejected(trust_values):
+    """t_uk is the value over the largest one: a negative value has no target in g's range, and an all-negative
+    graph used to flip into targets of 1 silently."""
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 30, 300), rng.integers(0, 20, 300)
+    data = sr.Dataset.from_arrays(users, items, rng.integers(1, 6, 300).astype(float), trust_src=[0, 0, 1, 2],
+                                  trust_dst=[1, 2, 2, 3], trust_values=trust_values, duplicates="mean")
+    model = sr.TrustMF(epochs=2)
+    with pytest.raises(ValueError, match=r"TrustMF needs non-negative trust values"):
+        model.fit(data)
+    assert not model.fitted
+    # zeros next to positive values are valid targets ("does not trust")
+    ok = sr.Dataset.from_arrays(users, items, rng.integers(1, 6, 300).astype(float), trust_src=[0, 0, 1, 2],
+                                trust_dst=[1, 2, 2, 3], trust_values=[0.0, 1.0, 0.5, 1.0], duplicates="mean")
+    assert model.fit(ok).fitted

@@ -28,7 +28,8 @@ class TrustMF(DeviceMixin, SGDModel):
     IJCAI 2013; extended in IEEE TPAMI 2017).
 
     Ratings are mapped to [0, 1] (``r̃ = (r − r_min)/(r_max − r_min)``); trust values ``t_uk`` are the stored
-    values divided by the largest one (1 for a binary graph). Two models::
+    values divided by the largest one (1 for a binary graph; the values must be non-negative, the largest
+    positive). Two models::
 
         truster model (B, V, W):    r̃_ui ≈ g(B_u·V_i),      t_uk ≈ g(B_u·W_k)
         trustee model (W', V', B'): r̃_ki ≈ g(W'_k·V'_i),    t_uk ≈ g(B'_u·W'_k)
@@ -99,6 +100,16 @@ class TrustMF(DeviceMixin, SGDModel):
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "trust_regularization": 1.0, "init_std": 0.1}
     _checks = {"trust_regularization": NON_NEGATIVE}
+
+    def _validate_training_data(self, train):
+        super()._validate_training_data(train)
+        data = train.trust.data
+        if data.size and (float(data.min()) < 0 or float(data.max()) <= 0):
+            # t_uk = value / largest value: a negative value has no target in g's range (0, 1), and a graph
+            # whose largest value is not positive would flip or divide by zero
+            raise ValueError(f"TrustMF needs non-negative trust values, the largest positive (targets are "
+                             f"value / largest value in [0, 1]); they range over [{float(data.min())!r}, "
+                             f"{float(data.max())!r}]")
 
     def _init_parameters(self, train, rng):
         return initial_parameters(self, train, rng)
