@@ -75,11 +75,11 @@ class ALS(DeviceMixin, RankingModel):
         Fixes the initial factors (the solves themselves are deterministic).
     num_threads : int, default 0
         Threads for the row solves (0 = all cores); the result does not depend on it.
-    dtype : {"float32", "float64", "float16"}
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores both factor matrices in half precision on the device; every row solve
         reads its rows into float32, runs CG in float32 against a float32 Gramian, and rounds the new row to
         half once. ``to("cpu")`` widens the factors to float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         ``"auto"``: CUDA when socialrec was built with it, a device and CuPy are present and dtype is not
         float64, else the CPU. On CUDA (``cuda/als.cu``) each half-step takes the Gramian from cuBLAS (CuPy)
         and runs the same ``cg_steps`` CG steps per row as the CPU (one warp per row for ``factors <= 64``, one
@@ -89,7 +89,7 @@ class ALS(DeviceMixin, RankingModel):
         ``cupyx.scipy.sparse`` (or dense CUDA) interactions and trust graph and builds the user and item CSRs
         (and SocialALS's similarity) on the device, never copying the data to the host; only the per-user and
         per-item masks of the initial factors, drawn on the host, are computed there.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over epochs.
     """
 

@@ -74,15 +74,15 @@ class BiasedMF(DeviceMixin, SGDModel):
         Fixes the initial parameters and every visiting order (same seed, same result on any thread count).
     num_threads : int, default 0
         Threads (0 = all cores). The rating pass is stratified: results do not depend on it.
-    dtype : {"float32", "float64", "float16"}
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         ``"auto"``: CUDA when socialrec was built with it, a device is present and CuPy is installed (and
         dtype is not float64), else the CPU. On CUDA the rating pass is batch-Hogwild SGD (one warp per
         update, Xie et al. HPDC 2017): not bit-reproducible, same objective and step; parameters are CuPy
         arrays, and ``fit`` takes ``cupyx.scipy.sparse`` (or dense CUDA) ratings without copying them to the
         host.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over epochs.
 
     The defaults are Surprise's SVD settings, which LibRec and Surprise report near RMSE .80 on FilmTrust.

@@ -67,16 +67,16 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
         Fixes the initial parameters and every sample.
     num_threads : int, default 0
         Threads in the parallel mode (0 = all cores).
-    dtype : {"float32", "float64", "float16"}
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision (item biases float32).
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA the samples are drawn on the device (sample ``s`` of an epoch from a counter-based SplitMix64
         stream of ``(seed, epoch, s)``, the same draw rules as above) and stepped one warp per sample,
         Hogwild (docs/CUDA.md): other samples than the CPU's, the same distribution, step and objective.
         Each user's sorted items and the pool of positive pairs (SBPR: also the social items, counted from
         the trust edges) are built on the device, so ``cupyx.scipy.sparse`` interactions and trust are never
         copied to the host.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over epochs.
 
     The defaults: ``λ = 0.01`` and 100 epochs as in Cornac's and implicit's BPR; ``γ = 0.05`` is the rate

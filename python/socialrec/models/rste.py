@@ -63,10 +63,10 @@ class RSTE(DeviceMixin, SGDModel):
         Factors start as ``N(0, init_std²)``; items without ratings, and users neither rating nor trusted
         by anyone, start (and stay) at 0.
     seed, num_threads, progress
-        As in every socialrec model.
-    dtype : {"float32", "float64", "float16"}
+        As in :class:`BiasedMF` (same defaults).
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores ``U`` and ``V`` in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA (``factors`` ≤ 256) one warp takes one user's group (``U_u``, ``N_u`` and the neighbours'
         gradient in registers), Hogwild over users (docs/CUDA.md): the same group step and objective, not
         bit-reproducible; ``deterministic`` applies to the CPU only. The user groups and ``S`` are built on

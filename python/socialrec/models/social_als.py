@@ -106,7 +106,7 @@ class SocialALS(ALS):
         row sums of S, i.e. the symmetric normalised Laplacian ``I − D^-½ S D^-½`` of the same graph, which
         keeps users with many friends from being pulled harder than others.
     factors, epochs, regularization, alpha, solver, cg_steps, init_std, seed, num_threads, dtype, device, progress
-        As in :class:`ALS`.
+        As in :class:`ALS` (same defaults).
     """
 
     _params = {"social_regularization": 1.0, "similarity": "edges"}

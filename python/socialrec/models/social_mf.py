@@ -64,15 +64,15 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         Fixes the initial parameters and every visiting order.
     num_threads : int, default 0
         Threads (0 = all cores).
-    dtype : {"float32", "float64", "float16"}
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
         truster, Hogwild over users (docs/CUDA.md); same steps and objective, not bit-reproducible
         (``deterministic`` applies to the CPU only). The records and the row-normalised ``T`` are built on the
         device (row sums equal to float64 rounding), so ``cupyx.scipy.sparse`` ratings and trust are never
         copied to the host.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over epochs.
 
     Notes

@@ -61,14 +61,14 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         Fixes the initial parameters and every visiting order.
     num_threads : int, default 0
         Threads (0 = all cores); results do not depend on it.
-    dtype : {"float32", "float64", "float16"}
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA both passes are batch-Hogwild SGD with the same steps (one warp per update; records shuffled
         once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective. The records
         and the targets c* are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are never
         copied to the host.
-    progress : bool
+    progress : bool, default False
         Show a progress bar over epochs.
 
     Notes

@@ -71,10 +71,10 @@ class SoReg(DeviceMixin, SGDModel):
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; users and items that take part in no observation stay 0.
     seed, num_threads, progress
-        As in every socialrec model.
-    dtype : {"float32", "float64", "float16"}
+        As in :class:`BiasedMF` (same defaults).
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA the rating pass is BiasedMF's batch-Hogwild PMF pass on ``r − μ``; the SR2 pass runs one warp
         per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed once per fit
         on the device (``co_rated_similarity``: the C++ kernel's values to float64 rounding), and so are the

@@ -77,10 +77,10 @@ class SVDpp(DeviceMixin, SGDModel):
         ``True``: users visited in one order on one thread (same seed, same result on any thread count).
         ``False``: users are shared out to threads lock-free (Hogwild); on one thread both are identical.
     seed, num_threads, progress
-        As for every model (see ``BiasedMF``).
-    dtype : {"float32", "float64", "float16"}
+        As in :class:`BiasedMF` (same defaults).
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores ``p``, ``q``, ``y`` in half precision; biases float32, compute float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA (``factors`` ≤ 256) one warp takes one user's group at a time, Hogwild over users (users
         shuffled once per fit and visited in a per-epoch chunk order, each user's ratings in a once-shuffled
         order; docs/CUDA.md): the same group step and objective, not bit-reproducible. The groups are built

@@ -82,10 +82,10 @@ class TrustMF(DeviceMixin, SGDModel):
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; rows that take part in no observation stay 0.
     seed, num_threads, progress
-        As in every socialrec model.
-    dtype : {"float32", "float64", "float16"}
+        As in :class:`BiasedMF` (same defaults).
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the six factor matrices in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA both passes are batch-Hogwild SGD (one warp per record, which steps the truster and then the
         trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible. The
         records and the targets ``t_uk`` are built on the device, so ``cupyx.scipy.sparse`` ratings and trust

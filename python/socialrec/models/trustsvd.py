@@ -60,10 +60,10 @@ class TrustSVD(SVDpp):
         ``True``: both passes run in one order on one thread (same seed, same result on any thread count);
         ``False``: users and edges are shared out to threads lock-free (Hogwild).
     seed, num_threads, progress
-        As for every model (see ``BiasedMF``).
-    dtype : {"float32", "float64", "float16"}
+        As in :class:`BiasedMF` (same defaults).
+    dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores ``p``, ``q``, ``y``, ``w`` in half precision; compute stays float32.
-    device : {"auto", "cpu", "cuda"}
+    device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA (``factors`` ≤ 256) the rating pass is SVD++'s user-grouped kernel with the trust part, and the
         link pass runs one warp per truster; Hogwild over users (docs/CUDA.md): same steps and objective, not
         bit-reproducible. The groups, the trust CSR (the fitted ``trust_*_`` arrays, CuPy), the penalty
