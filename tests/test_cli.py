@@ -159,3 +159,20 @@ def test_every_option_has_a_help_text():
         for action in sub._actions:
             if not isinstance(action, argparse._HelpAction):
                 assert action.help, f"socialrec {name} {'/'.join(action.option_strings) or action.dest}"
+
+
+def test_fit_merges_repeated_ratings_with_duplicates_option(tmp_path, capsys):
+    # FilmTrust's own ratings.txt repeats 3 (user, item) pairs: README's `socialrec fit --ratings ratings.txt
+    # --trust trust.txt` needs a way to merge them, and the error must name the option, not a Python argument
+    ratings = tmp_path / "ratings.txt"
+    ratings.write_text("1 1 2\n1 2 4\n2 1 3\n2 2 1\n1 1 3\n")
+    out = tmp_path / "m.npz"
+    assert cli.main(["fit", "--ratings", str(ratings), "--param", "epochs=2", "-q", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "duplicate (user, item) pair (1, 1)" in err and "--duplicates last" in err
+    assert "duplicates='" not in err
+    assert cli.main(["fit", "--ratings", str(ratings), "--duplicates", "last", "--param", "epochs=2", "-q",
+                     "-o", str(out)]) == 0
+    assert sr.load(out).seen_indices_.tolist() == [0, 1, 0, 1]
+    assert cli.main(["evaluate", "--ratings", str(ratings), "--duplicates", "mean", "--folds", "2",
+                     "--param", "epochs=2", "-q", "--json"]) == 0

@@ -69,7 +69,14 @@ def _load_data(args):
         return getattr(sr.datasets, f"load_{kind}")(args.path)
     if not args.ratings:
         raise SystemExit("give --ratings FILE (and optionally --trust FILE), or --dataset NAME")
-    return sr.datasets.load_files(args.ratings, trust=args.trust, sep=args.sep)
+    try:
+        return sr.datasets.load_files(args.ratings, trust=args.trust, sep=args.sep, duplicates=args.duplicates)
+    except ValueError as e:  # the loader's advice names its Python argument; here it is an option
+        message = str(e).replace("pass duplicates='mean' or duplicates='last'",
+                                 "pass --duplicates mean or --duplicates last")
+        if message == str(e):
+            raise
+        raise ValueError(message) from None
 
 
 def _add_data_options(p):
@@ -77,6 +84,9 @@ def _add_data_options(p):
     g.add_argument("--ratings", help="ratings file: user item rating per line (whitespace, CSV or TSV)")
     g.add_argument("--trust", help="trust file: truster trustee [value] per line")
     g.add_argument("--sep", default=None, help="column separator (default: detect)")
+    g.add_argument("--duplicates", choices=["error", "mean", "last"], default="error",
+                   help="repeated (user, item) pairs in --ratings: stop with an error (default), average them, "
+                        "or keep the later line")
     g.add_argument("--dataset", choices=["filmtrust", "lastfm", "tang", "synthetic"],
                    help="a known data set instead of --ratings (with --path for the real ones)")
     g.add_argument("--path", help="folder of --dataset")
@@ -277,7 +287,8 @@ def build_parser():
     e.add_argument("--model", default="BiasedMF", help="model class (default BiasedMF)")
     e.add_argument("--param", action="append", metavar="NAME=VALUE", help="hyper-parameter (repeatable)")
     e.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    e.add_argument("-k", type=int, default=10, help="cut-off of the ranking metrics")
+    e.add_argument("-k", type=int, default=10,
+                   help="cut-off of the ranking metrics (default 10; reported for the ranking models)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(fn=cmd_evaluate)
