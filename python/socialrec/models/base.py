@@ -427,6 +427,9 @@ class Model:
     def predict(self, users, items):
         """Predicted ratings for the (users[j], items[j]) pairs, clipped to the training rating scale.
 
+        The ranking models (BPR, SBPR, ALS, SocialALS) predict no rating: they return the score ``x_ui``
+        that ``recommend`` ranks by and returns, not clipped.
+
         Parameters
         ----------
         users, items : array-like of int
