@@ -172,6 +172,21 @@ def test_load_files_duplicates_policy(tmp_path):
     assert load_files(r, duplicates="last").ratings[0, 0] == 4
 
 
+def test_load_files_utf8_byte_order_mark(tmp_path):
+    # Windows tools (Excel, Notepad) start UTF-8 files with a byte-order mark; it is not part of the first id
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "r.txt").write_bytes(bom + b"1 10 3\n2 10 4\n")
+    (tmp_path / "t.txt").write_bytes(bom + b"1 3\n")
+    (tmp_path / "r.csv").write_bytes(bom + b"1,10,3\n2,10,4\n")
+    for ratings in ("r.txt", "r.csv"):
+        ds = load_files(tmp_path / ratings, tmp_path / "t.txt")
+        assert ds.user_ids.tolist() == [1, 2, 3] and ds.user_ids.dtype.kind == "i"
+        assert ds.ratings[ds.user_index(1), ds.item_index(10)] == 3
+        assert ds.trust[ds.user_index(1), ds.user_index(3)] == 1
+    (tmp_path / "h.csv").write_bytes(bom + b"user,item,rating\nalice,m1,4\n")
+    assert load_files(tmp_path / "h.csv").user_ids.tolist() == ["alice"]
+
+
 @settings(deadline=None, max_examples=15)
 @given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 10)), min_size=1, max_size=30,
                 unique_by=lambda r: r[:2]),

@@ -13,6 +13,7 @@ follow ascending raw id, users with ratings first, then users seen only in the t
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 
@@ -42,6 +43,15 @@ def _sniff_sep(first_line):
     return None
 
 
+def _reading_encoding(encoding):
+    """The codec to open a text file with: UTF-8 as ``utf-8-sig``, which drops a leading byte-order mark
+    (written by Windows tools) instead of gluing it to the first id; every other encoding unchanged."""
+    try:
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:  # an unknown codec: let open() report it
+        return encoding
+
+
 def _split_lines(path, sep, encoding):
     """Yield ``(line_number, fields)`` for every non-blank line of a text file (1-based numbers).
 
@@ -49,7 +59,7 @@ def _split_lines(path, sep, encoding):
     ``ValueError`` naming the file and the line.
     """
     no = 0
-    with open(path, newline="", encoding=encoding) as f:
+    with open(path, newline="", encoding=_reading_encoding(encoding)) as f:
         try:
             if sep is None:
                 for no, line in enumerate(f, 1):
@@ -87,7 +97,7 @@ def _undecodable_line(path, encoding):
 
 
 def _first_line(path, encoding):
-    with open(path, encoding=encoding) as f:
+    with open(path, encoding=_reading_encoding(encoding)) as f:
         try:
             for line in f:
                 if line.strip():
@@ -222,7 +232,7 @@ def load_files(
         Positions of ``(trustor, trustee[, value])`` in the trust file; default ``(0, 1, 2)`` or ``(0, 1)``
         like ``columns``. ``sep`` and ``header`` apply to both files.
     encoding : str
-        Text encoding of both files.
+        Text encoding of both files. With UTF-8 (the default) a leading byte-order mark is skipped.
 
     Returns
     -------
