@@ -131,6 +131,19 @@ def test_load_files_tsv_columns_and_implicit(tmp_path):
     assert load_files(r3).nnz == 2
 
 
+def test_load_files_default_columns_come_from_the_data_below_a_header(tmp_path):
+    # a two-field header (or comment) line above user-item-rating rows: the ratings are not replaced by 1.0
+    for first in ("user item", "# exported"):
+        ds = load_files(write(tmp_path / "r.txt", f"{first}\n1 10 3\n2 10 4.5\n"))
+        assert ds.nnz == 2 and ds.rating_scale == (3.0, 4.5)
+        assert ds.ratings[ds.user_index(2), ds.item_index(10)] == 4.5
+    ds = load_files(write(tmp_path / "r.csv", "user,item\n1,10,3\n"), header=True)
+    assert ds.ratings.data.tolist() == [3.0]
+    # a two-column file is still implicit, with or without its header
+    assert load_files(write(tmp_path / "i.txt", "user item\n1 10\n2 10\n")).ratings.data.tolist() == [1, 1]
+    assert load_files(write(tmp_path / "i.txt", "1 10\n2 10\n")).ratings.data.tolist() == [1, 1]
+
+
 def test_load_files_leading_zero_ids_stay_strings(tmp_path):
     r = write(tmp_path / "r.txt", "007 1 2\n7 1 3\n")
     ds = load_files(r)

@@ -122,7 +122,8 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
     first = next(rows, None)
     if first is None:
         raise ValueError(f"{path}: no data (the file is empty)")
-    if columns is None:
+    default_columns = columns is None
+    if default_columns:
         columns = (0, 1, 2) if len(first[1]) >= 3 else (0, 1)
     columns = tuple(columns)
     if len(columns) == 3 and columns[2] is None:
@@ -132,6 +133,7 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
     need = max(columns) + 1
     has_value = len(columns) == 3
 
+    second = None
     if header is None:
         f0 = first[1]
         if has_value:
@@ -144,6 +146,14 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
                 a1 = [second[1][c] for c in columns if c < len(second[1])]
                 header = not all(map(_is_number, a0)) and all(map(_is_number, a1))
                 rows = _chain(second, rows)
+    if header and default_columns and not has_value:
+        # a header's field count says nothing about the rows: "user item" above "1 10 3" has ratings
+        if second is None:
+            second = next(rows, None)
+            if second is not None:
+                rows = _chain(second, rows)
+        if second is not None and len(second[1]) >= 3:
+            columns, need, has_value = (0, 1, 2), 3, True
     data_rows = rows if header else _chain(first, rows)
 
     col_a, col_b, raw_values, lines = [], [], [], []
@@ -219,7 +229,7 @@ def load_files(
     columns : tuple of int, optional
         Positions (0-based) of the ``(user, item, value)`` columns; ``(user, item)`` or a ``None`` value
         position means implicit data (every value 1.0). Default: ``(0, 1, 2)``, or ``(0, 1)`` when the
-        first line has only two fields.
+        first line has only two fields (the first line below a header, when there is one).
     rating_scale : (float, float), optional
         Default: the range of the values.
     header : bool, optional
