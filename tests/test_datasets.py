@@ -170,6 +170,16 @@ def test_load_files_errors(tmp_path, text, kw, pattern):
         load_files(r, **kw)
 
 
+def test_load_files_unterminated_quote_raises(tmp_path):
+    # an opening quote that never closes swallowed the rest of the file into one id
+    r = write(tmp_path / "r.csv", '1,10,3\n2,"10,4\n3,11,5\n4,11,2\n')
+    with pytest.raises(ValueError, match=r"r\.csv line 2: unexpected end of data"):
+        load_files(r)
+    # a quote after the first character of a field is an ordinary character, as in the csv module
+    ds = load_files(write(tmp_path / "q.csv", 'o\'neil,the "big" one,3\n'))
+    assert ds.user_ids.tolist() == ["o'neil"] and ds.item_ids.tolist() == ['the "big" one']
+
+
 def test_load_files_trust_errors_and_missing_file(tmp_path):
     r = write(tmp_path / "r.txt", "1 1 2\n")
     t = write(tmp_path / "trust.txt", "1 2 1\n2 1 x\n")

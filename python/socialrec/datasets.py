@@ -55,8 +55,8 @@ def _reading_encoding(encoding):
 def _split_lines(path, sep, encoding):
     """Yield ``(line_number, fields)`` for every non-blank line of a text file (1-based numbers).
 
-    Undecodable bytes and malformed CSV (e.g. a field over the csv module's size limit) raise a
-    ``ValueError`` naming the file and the line.
+    Undecodable bytes and malformed CSV (a quote that never closes, a field over the csv module's size
+    limit) raise a ``ValueError`` naming the file and the line.
     """
     no = 0
     with open(path, newline="", encoding=_reading_encoding(encoding)) as f:
@@ -67,7 +67,7 @@ def _split_lines(path, sep, encoding):
                     if fields:
                         yield no, fields
             else:
-                reader = csv.reader(f, delimiter=sep)
+                reader = csv.reader(f, delimiter=sep, strict=True)  # an unclosed quote raises
                 for fields in reader:
                     no = reader.line_num
                     fields = [x.strip() for x in fields]
