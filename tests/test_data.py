@@ -107,6 +107,35 @@ def test_raw_ids_for_indices():
         small(user_ids=["a", "b"], n_users=3)
 
 
+def test_given_raw_ids_must_be_unique_and_hashable():
+    # a repeated raw id made the id map ambiguous: user_index("a") silently answered the last of them
+    with pytest.raises(ValueError, match=r"user_ids repeats the id 'a' \(positions 0 and 2\)"):
+        small(user_ids=["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"item_ids repeats the id 20 \(positions 0 and 1\)"):
+        small(item_ids=np.array([20, 20]))
+    with pytest.raises(ValueError, match=r"item_ids repeats the id 1\.0 \(positions 0 and 1\)"):
+        small(item_ids=[1.0, 1])  # equal as ids: the lookup tables would merge them
+    with pytest.raises(ValueError, match=r"user_ids repeats the id 'x' \(positions 1 and 2\)"):
+        Dataset.from_sparse(sp.csr_matrix(np.eye(3)), user_ids=np.array(["y", "x", "x"]))
+    with pytest.raises(TypeError, match=r"user_ids\[0\] = \[1\] is not hashable"):
+        small(user_ids=[[1], [2], [3]])
+    with pytest.raises(TypeError, match=r"not hashable"):
+        Dataset.from_raw([[1], [2]], ["x", "y"], [1, 2])
+    assert small(user_ids=[3, "3", (3,)]).user_index("3") == 1
+
+
+def test_missing_raw_ids_of_other_kinds_are_rejected():
+    with pytest.raises(ValueError, match=r"users\[1\] is .*nan.*; ids must not be missing"):
+        Dataset.from_raw(["a", np.float32("nan")], ["x", "y"], [1, 2])
+    with pytest.raises(ValueError, match=r"items\[0\] is .*NaT.*; ids must not be missing"):
+        Dataset.from_raw(["a", "b"], np.array(["NaT", "2020-01-01"], dtype="datetime64[D]"), [1, 2])
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match=r"users\[1\] is <NA>; ids must not be missing"):
+        Dataset.from_raw(pd.Series(["a", pd.NA], dtype="string"), ["x", "y"], [1, 2])
+    with pytest.raises(ValueError, match=r"trust_dst\[0\] is <NA>; ids must not be missing"):
+        Dataset.from_raw([1, 2], [1, 2], [1, 2], trust_src=[1], trust_dst=pd.Series([pd.NA], dtype="Int64"))
+
+
 # ------------------------------------------------------------------------------------------------------
 # validation
 # ------------------------------------------------------------------------------------------------------

@@ -377,15 +377,51 @@ def _raw_array(x, name):
     a = x if isinstance(x, np.ndarray) else _as_id_array(list(x))
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fcmM":
         bad = np.isnan(a)
         if bad.any():
-            raise ValueError(f"{name}[{_first(bad)}] is nan; ids must not be missing")
+            pos = _first(bad)
+            v = _plain(a[pos]) if a.dtype.kind in "fc" else a[pos]  # NaT's .item() is None
+            raise ValueError(f"{name}[{pos}] is {v!r}; ids must not be missing")
     elif a.dtype.kind == "O":
         for pos, v in enumerate(a):
-            if v is None or (isinstance(v, float) and v != v):
+            if _is_missing(v):
                 raise ValueError(f"{name}[{pos}] is {v!r}; ids must not be missing")
     return a
+
+
+def _is_missing(v):
+    """None, a NaN of any type, NaT, pandas.NA: values unequal to themselves or that cannot say."""
+    if v is None:
+        return True
+    try:
+        return bool(v != v)
+    except TypeError:  # pandas.NA: its comparisons give NA, whose truth value raises
+        return True
+    except ValueError:  # an array (unhashable, rejected as such later)
+        return False
+
+
+def _check_unique_ids(ids, name):
+    """Raise unless every raw id is hashable and unique: the id map must be one-to-one."""
+    if ids.dtype.kind != "O":
+        order = np.argsort(ids, kind="stable")
+        sids = ids[order]
+        same = sids[1:] == sids[:-1]
+        if same.any():
+            j = int(order[1:][same].min())  # the earliest position that repeats an id
+            i = int(order[np.searchsorted(sids, ids[j])])
+            raise ValueError(f"{name} repeats the id {_plain(ids[j])!r} (positions {i} and {j}); "
+                             "raw ids must be unique")
+        return
+    seen = {}
+    for pos, v in enumerate(ids.tolist()):
+        try:
+            i = seen.setdefault(v, pos)
+        except TypeError:
+            raise TypeError(f"{name}[{pos}] = {v!r} is not hashable; raw ids must be hashable") from None
+        if i != pos:
+            raise ValueError(f"{name} repeats the id {v!r} (positions {i} and {pos}); raw ids must be unique")
 
 
 def _map_ids(groups):
@@ -596,7 +632,8 @@ class Dataset:
         rating_scale : (float, float), optional
             ``(min, max)``; default is the range of ``values``. Values outside it are allowed.
         user_ids, item_ids : array-like, optional
-            Raw ids for the indices (length ``n_users`` / ``n_items``); default ``arange``.
+            Raw ids for the indices (length ``n_users`` / ``n_items``, hashable, no id twice); default
+            ``arange``.
 
         Returns
         -------
@@ -608,7 +645,8 @@ class Dataset:
             Non-integer indices (strings, booleans, fractional floats) or non-numeric values.
         ValueError
             NaN/inf values, negative or out-of-range indices (also an ``IndexError``), arrays of
-            different lengths, no ratings, a bad ``duplicates`` value, a bad ``rating_scale``.
+            different lengths, no ratings, a bad ``duplicates`` value, a bad ``rating_scale``, a raw id
+            given twice or missing (None, NaN).
 
         Notes
         -----
@@ -680,6 +718,7 @@ class Dataset:
         ids = _raw_array(ids, name).copy()
         if len(ids) != n:
             raise ValueError(f"{name} has {len(ids)} entries but {count_name}={n}")
+        _check_unique_ids(ids, name)
         return ids
 
     @classmethod
@@ -770,7 +809,7 @@ class Dataset:
         rating_scale : (float, float), optional
             Default: the range of the stored ratings.
         user_ids, item_ids : array-like, optional
-            Raw ids of the rows / columns; default ``arange``.
+            Raw ids of the rows / columns (hashable, no id twice); default ``arange``.
 
         Returns
         -------
