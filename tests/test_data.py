@@ -313,6 +313,24 @@ def test_from_raw_mixed_types_use_first_appearance():
     assert d.user_index((1, 2)) == 2 and d.user_index("a") == 1
 
 
+def test_from_raw_mixed_numeric_id_dtypes_keep_every_id():
+    # ids of different numeric dtypes met in float64, where distinct large ids collapse into one
+    hashed = np.array([2**63, 2**63 + 1], dtype=np.uint64)
+    d = Dataset.from_raw(hashed, [0, 1], [1, 2], trust_src=np.array([5]), trust_dst=np.array([2**63 + 1]))
+    assert d.n_users == 3 and d.user_ids.tolist() == [2**63, 2**63 + 1, 5]
+    assert d.ratings[d.user_index(2**63 + 1), 1] == 2 and d.trust[2, d.user_index(2**63 + 1)] == 1
+    big = np.array([2**53, 2**53 + 1])
+    d = Dataset.from_raw(big, ["x", "y"], [1, 2], trust_src=np.array([0.5]), trust_dst=np.array([2.0**53]))
+    assert d.n_users == 3 and d.user_ids.tolist() == [2**53, 2**53 + 1, 0.5]
+    assert d.trust[2, 0] == 1 and d.user_index([2**53 + 1, 0.5]).tolist() == [1, 2]
+    d = Dataset.from_raw([2**63 + 1, -1, 2**63], [0, 1, 2], [1, 2, 3])  # a list that numpy makes float64
+    assert d.n_users == 3 and d.user_ids.tolist() == [-1, 2**63, 2**63 + 1]
+    assert d.user_index([2**63 + 1, -1]).tolist() == [2, 0]
+    # small ids of mixed dtypes still make one numeric array
+    d = Dataset.from_raw(np.array([3, 1], dtype=np.uint64), [0, 1], [1, 2], trust_src=[1], trust_dst=[-2])
+    assert d.user_ids.dtype.kind in "if" and d.user_ids.tolist() == [1, 3, -2]
+
+
 def test_from_raw_errors():
     with pytest.raises(ValueError, match=r"duplicate \(user, item\) pair \('bob', 'x'\) at positions 0 and 2"):
         Dataset.from_raw(["bob", "amy", "bob"], ["x", "y", "x"], [1, 2, 3])

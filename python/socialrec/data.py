@@ -355,8 +355,9 @@ def _object_array(values):
 def _as_id_array(values):
     """A list of raw ids as a 1-D array.
 
-    Numbers become a numeric array; anything else (strings included) an object array, so that no id
-    is coerced into another type (3 vs "3") and strings keep trailing NUL characters.
+    Numbers become a numeric array (an object array where a numeric one would round an integer id);
+    anything else (strings included) an object array, so that no id is coerced into another type
+    (3 vs "3") and strings keep trailing NUL characters.
     """
     kinds = {type(v) for v in values}
     numeric = all(issubclass(t, numbers.Real) and not issubclass(t, (bool, np.bool_)) for t in kinds)
@@ -365,6 +366,11 @@ def _as_id_array(values):
             a = np.asarray(values)
         except ValueError:
             return _object_array(values)
+        if a.dtype.kind == "f" and any(issubclass(t, numbers.Integral) for t in kinds):
+            # integers beyond 2**53 among floats, or beyond int64 among negatives, would be rounded
+            exact = 2 ** (np.finfo(a.dtype).nmant + 1)
+            if any(isinstance(v, numbers.Integral) and abs(int(v)) > exact for v in values):
+                return _object_array(values)
         if a.ndim == 1:
             return a
     return _object_array(values)
@@ -435,13 +441,23 @@ def _map_ids(groups):
     """
     arrays = [a for g in groups for a in g if len(a)]
     kinds = {a.dtype.kind for a in arrays}
-    if not (kinds <= set("iuf") or kinds == {"U"} or kinds == {"S"}):
+    if not (kinds <= set("iuf") or kinds == {"U"} or kinds == {"S"}) or _promotion_merges_ids(arrays):
         # mixed kinds: compare as Python objects, so that 3 and "3" stay different ids
         groups = [[a.astype(object) for a in g] for g in groups]
     try:
         return _map_ids_sorted(groups)
     except TypeError:  # ids that cannot be ordered
         return _map_ids_dict(groups)
+
+
+def _promotion_merges_ids(arrays):
+    """Whether numeric id arrays of different dtypes meet in a float type that rounds some integer id
+    (uint64 with int64 ids, or integers beyond 2**53 with float ids, meet in float64)."""
+    common = np.result_type(*arrays)
+    if common.kind != "f":
+        return False
+    exact = 2 ** (np.finfo(common).nmant + 1)  # every integer up to this is a float of that type
+    return any(a.dtype.kind in "iu" and (int(a.min()) < -exact or int(a.max()) > exact) for a in arrays)
 
 
 def _map_ids_sorted(groups):
