@@ -331,6 +331,20 @@ def test_from_raw_mixed_numeric_id_dtypes_keep_every_id():
     assert d.user_ids.dtype.kind in "if" and d.user_ids.tolist() == [1, 3, -2]
 
 
+def test_id_lookup_with_arrays_of_another_numeric_dtype():
+    # searchsorted compared uint64 ids with int64 queries in float64: present ids beyond 2**53 were unknown
+    hashed = np.array([2**62, 2**62 + 1, 2**62 + 2], dtype=np.uint64)
+    d = Dataset.from_raw(hashed, [0, 1, 2], [1, 2, 3])
+    assert d.user_index(np.array([2**62 + 2, 2**62], dtype=np.int64)).tolist() == [2, 0]
+    assert d.user_index([2**62 + 1]).tolist() == [1]
+    d = Dataset.from_raw(np.array([2**53, 2**53 + 1]), [0, 1], [1, 2])
+    assert d.user_index(np.array([2**53 + 1], dtype=np.uint64)).tolist() == [1]
+    with pytest.raises(KeyError, match=r"unknown user id 9007199254740994"):
+        d.user_index(np.array([2**53 + 2], dtype=np.uint64))
+    assert d.user_index(np.array([2.0**53])).tolist() == [0]
+    assert d.user_index(np.array([], dtype=np.uint64)).tolist() == []
+
+
 def test_from_raw_errors():
     with pytest.raises(ValueError, match=r"duplicate \(user, item\) pair \('bob', 'x'\) at positions 0 and 2"):
         Dataset.from_raw(["bob", "amy", "bob"], ["x", "y", "x"], [1, 2, 3])

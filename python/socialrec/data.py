@@ -457,7 +457,8 @@ def _promotion_merges_ids(arrays):
     if common.kind != "f":
         return False
     exact = 2 ** (np.finfo(common).nmant + 1)  # every integer up to this is a float of that type
-    return any(a.dtype.kind in "iu" and (int(a.min()) < -exact or int(a.max()) > exact) for a in arrays)
+    return any(a.dtype.kind in "iu" and len(a) and (int(a.min()) < -exact or int(a.max()) > exact)
+               for a in arrays)
 
 
 def _map_ids_sorted(groups):
@@ -530,7 +531,8 @@ class _IdIndex:
         q = raw if isinstance(raw, np.ndarray) else _as_id_array(list(raw))
         q = q.ravel()
         ids = self.ids
-        if (ids.dtype.kind in "iuf" and q.dtype.kind in "iuf") or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
+        numeric = ids.dtype.kind in "iuf" and q.dtype.kind in "iuf" and not _promotion_merges_ids([ids, q])
+        if numeric or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
             if self._sorter is None:
                 self._sorter = np.argsort(ids, kind="stable")
             sids = ids[self._sorter]
