@@ -98,6 +98,10 @@ def test_rating_scale_given():
         small(rating_scale=(1, np.nan))
     with pytest.raises(ValueError, match="rating_scale"):
         small(rating_scale=3)
+    # a string is not a pair of numbers, even when its two characters are digits
+    for bad in ("15", b"15", ("1", "5")):
+        with pytest.raises(ValueError, match="rating_scale must be a pair"):
+            small(rating_scale=bad)
 
 
 def test_raw_ids_for_indices():

@@ -181,7 +181,11 @@ def _check_lengths(**arrays):
 def _check_scale(rating_scale):
     """Validate a user-given rating scale and return it as a tuple of two Python floats."""
     try:
+        if isinstance(rating_scale, (str, bytes)):  # "15" would unpack into 1.0 and 5.0
+            raise TypeError
         lo, hi = rating_scale
+        if isinstance(lo, (str, bytes)) or isinstance(hi, (str, bytes)):
+            raise TypeError
         lo, hi = float(lo), float(hi)
     except (TypeError, ValueError):
         raise ValueError(f"rating_scale must be a pair (min, max) of numbers, got {rating_scale!r}") from None
