@@ -144,6 +144,14 @@ def test_load_files_default_columns_come_from_the_data_below_a_header(tmp_path):
     assert load_files(write(tmp_path / "i.txt", "1 10\n2 10\n")).ratings.data.tolist() == [1, 1]
 
 
+def test_load_files_columns_as_numpy_integers(tmp_path):
+    r = write(tmp_path / "r.tsv", "ts\tuser\titem\trating\n100\t7\t1\t4\n")
+    ds = load_files(r, sep="\t", columns=np.array([1, 2, 3]), trust_columns=None)
+    assert ds.ratings[ds.user_index(7), ds.item_index(1)] == 4
+    with pytest.raises(ValueError, match="columns must be"):
+        load_files(r, sep="\t", columns=(True, 2, 3))  # a boolean is not a column position
+
+
 def test_load_files_leading_zero_ids_stay_strings(tmp_path):
     r = write(tmp_path / "r.txt", "007 1 2\n7 1 3\n")
     ds = load_files(r)

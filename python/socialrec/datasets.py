@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import numbers
 import os
 
 import numpy as np
@@ -128,8 +129,9 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
     columns = tuple(columns)
     if len(columns) == 3 and columns[2] is None:
         columns = columns[:2]
-    if len(columns) not in (2, 3) or not all(isinstance(c, int) and c >= 0 for c in columns):
+    if len(columns) not in (2, 3) or not all(_is_position(c) for c in columns):
         raise ValueError(f"columns must be 2 or 3 non-negative column positions, got {columns!r}")
+    columns = tuple(int(c) for c in columns)
     need = max(columns) + 1
     has_value = len(columns) == 3
 
@@ -185,6 +187,10 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
             pos = int(np.argmax(big))
             raise ValueError(f"{path} line {lines[pos]}: {value_name} {raw_values[pos]!r} does not fit float32")
     return col_a, col_b, values, lines
+
+
+def _is_position(c):
+    return isinstance(c, numbers.Integral) and not isinstance(c, (bool, np.bool_)) and c >= 0
 
 
 def _chain(first, rest):
