@@ -510,3 +510,13 @@ def test_binarized_keeps_index_space_and_drops_entries_at_or_below_threshold():
     assert (b.trust != ds.trust).nnz == 0
     assert ds.ratings.nnz == 4, "the original is not modified"
     assert ds.binarized().ratings.nnz == 4
+
+
+def test_binarized_threshold_must_be_a_number():
+    ds = small()
+    # NaN compared False with every value: the result was silently empty
+    for bad in (np.nan, "3", None, [1.0]):
+        with pytest.raises((ValueError, TypeError), match="threshold must be a number"):
+            ds.binarized(threshold=bad)
+    assert ds.binarized(threshold=np.float32(2.5)).nnz == 2
+    assert ds.binarized(threshold=-np.inf).nnz == 4

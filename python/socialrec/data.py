@@ -897,6 +897,10 @@ class Dataset:
         Use it before fitting the ranking models on counts (LastFM listens): ALS's confidence
         ``1 + alpha * r`` on raw counts in the hundreds of thousands swamps everything else.
         """
+        if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+            raise TypeError(f"threshold must be a number, got {threshold!r}")
+        if np.isnan(threshold):
+            raise ValueError("threshold must be a number, got nan")
         r = self.ratings.tocsr(copy=True)
         keep = r.data > threshold
         r.data = np.ones(int(keep.sum()), dtype=np.float32) if keep.all() else r.data
