@@ -197,6 +197,14 @@ def test_load_files_trust_errors_and_missing_file(tmp_path):
         load_files(tmp_path / "nothing.txt")
 
 
+def test_load_files_duplicate_error_names_the_file_and_lines(tmp_path):
+    # positions count data rows from 0; with a header and blank lines they were far from the file's lines
+    r = write(tmp_path / "ratings.csv", "user,item,rating\n1,1,2\n\n2,1,3\n1,1,4\n")
+    with pytest.raises(ValueError, match=r"duplicate \(user, item\) pair \(1, 1\) at positions 0 and 2 "
+                                         r"\(.*ratings\.csv lines 2 and 5\)"):
+        load_files(r)
+
+
 def test_load_files_duplicates_policy(tmp_path):
     r = write(tmp_path / "r.txt", "1 1 2\n1 1 4\n")
     assert load_files(r, duplicates="mean").ratings[0, 0] == 3

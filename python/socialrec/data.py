@@ -240,11 +240,12 @@ def _canonical_copy(m, dtype=np.float32):
     return out
 
 
-def _dedupe(rows, cols, values, n_cols, duplicates, describe):
+def _dedupe(rows, cols, values, n_cols, duplicates, describe, where=None):
     """Sort entries by (row, col) and resolve duplicate pairs.
 
     Returns sorted, duplicate-free ``(rows, cols, values)``. ``describe(row, col)`` renders a pair for
-    the ``duplicates="error"`` message.
+    the ``duplicates="error"`` message, ``where(i, j)`` (optional) adds where input positions ``i`` and
+    ``j`` come from (a file's lines).
     """
     key = rows * np.int64(n_cols) + cols
     if np.all(key[1:] > key[:-1]):  # already in CSR order without duplicates (common for loaded files)
@@ -262,7 +263,7 @@ def _dedupe(rows, cols, values, n_cols, duplicates, describe):
         n_dup = int(same.sum())
         raise ValueError(
             f"duplicate (user, item) pair {describe(rows[j], cols[j])} at positions {i} and {j} "
-            f"({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
+            f"{f'({where(i, j)}) ' if where is not None else ''}({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
             "pass duplicates='mean' or duplicates='last' to merge them"
         )
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
@@ -683,7 +684,7 @@ class Dataset:
     @classmethod
     def _from_index_arrays(
         cls, users, items, values, trust_src, trust_dst, trust_values, n_users, n_items, duplicates,
-        rating_scale, user_ids, item_ids, describe,
+        rating_scale, user_ids, item_ids, describe, where=None,
     ):
         _check_duplicates_arg(duplicates)
         u = _as_index_array(users, "users")
@@ -728,7 +729,7 @@ class Dataset:
         item_ids = cls._check_ids(item_ids, n_items, "item_ids", "n_items")
 
         scale = _scale_of(v, rating_scale)
-        ru, ri, rv = _dedupe(u, i, v, n_items, duplicates, describe)
+        ru, ri, rv = _dedupe(u, i, v, n_items, duplicates, describe, where)
         ratings = _csr(ru, ri, rv, (n_users, n_items))
         trust = _build_trust(ts, td, tv, n_users)
         return cls._new(ratings, trust, user_ids, item_ids, scale)
@@ -783,6 +784,13 @@ class Dataset:
         Dataset
             With ``user_ids`` / ``item_ids`` holding the raw ids; see :meth:`user_index`.
         """
+        return cls._from_raw(users, items, values, trust_src, trust_dst, trust_values, duplicates, rating_scale)
+
+    @classmethod
+    def _from_raw(cls, users, items, values, trust_src, trust_dst, trust_values, duplicates, rating_scale,
+                  where=None):
+        """:meth:`from_raw`; ``where(i, j)`` adds the origin of rating rows ``i`` and ``j`` (a file's
+        lines) to the ``duplicates="error"`` message."""
         _check_duplicates_arg(duplicates)
         ru = _raw_array(users, "users")
         ri = _raw_array(items, "items")
@@ -813,7 +821,7 @@ class Dataset:
             ts_i, td_i = uidx[1]
         return cls._from_index_arrays(
             u, i, v, ts_i, td_i, tv, len(user_ids), len(item_ids), duplicates, rating_scale,
-            user_ids, item_ids, describe=lambda a, b: (_plain(user_ids[a]), _plain(item_ids[b])),
+            user_ids, item_ids, describe=lambda a, b: (_plain(user_ids[a]), _plain(item_ids[b])), where=where,
         )
 
     @classmethod

@@ -265,19 +265,20 @@ def load_files(
     """
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
         raise ValueError(f"sep must be a single character (or None for runs of whitespace), got {sep!r}")
-    users, items, values, _ = _read_columns(ratings, sep, columns, header, "ratings", "rating", encoding)
+    users, items, values, lines = _read_columns(ratings, sep, columns, header, "ratings", "rating", encoding)
     if values is None:
         values = np.ones(len(users), dtype=np.float64)
-    kw = {}
+    src_a = dst_a = tvals = None
     if trust is not None:
         src, dst, tvals, _ = _read_columns(trust, sep, trust_columns, header, "trust", "trust value",
                                            encoding)
         users_a, src_a, dst_a = _ids(users, src, dst)
-        kw = dict(trust_src=src_a, trust_dst=dst_a, trust_values=tvals)
     else:
         (users_a,) = _ids(users)
     (items_a,) = _ids(items)
-    return Dataset.from_raw(users_a, items_a, values, duplicates=duplicates, rating_scale=rating_scale, **kw)
+    path = os.fspath(ratings)
+    return Dataset._from_raw(users_a, items_a, values, src_a, dst_a, tvals, duplicates, rating_scale,
+                             where=lambda i, j: f"{path} lines {lines[i]} and {lines[j]}")
 
 
 # --------------------------------------------------------------------------------------------------------
