@@ -52,6 +52,16 @@ def test_evaluate_cross_validates(tmp_path, capsys):
     assert len(result["rmse"]["folds"]) == 3 and np.isfinite(result["rmse"]["mean"])
 
 
+def test_evaluate_names_the_folds_option_in_its_errors(tmp_path, capsys):
+    # the fold count was reported as "k", which is the name of evaluate's ranking cut-off option
+    ratings, _ = _write_files(tmp_path)
+    assert cli.main(["evaluate", "--ratings", str(ratings), "--folds", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "folds must be an integer >= 2, got 1" in err and "k must" not in err
+    with pytest.raises(ValueError, match=r"^folds=3 need at least 3 ratings, the data has 2$"):
+        sr.cross_validate(sr.BiasedMF, sr.Dataset.from_arrays([0, 1], [0, 0], [1, 2]), folds=3, k=2)
+
+
 def test_bad_arguments_give_clear_errors(tmp_path, capsys):
     with pytest.raises(SystemExit, match="unknown model"):
         cli.main(["fit", "--dataset", "synthetic", "--model", "NoSuchModel", "-o", str(tmp_path / "x.npz")])

@@ -98,6 +98,10 @@ def test_rating_scale_given():
         small(rating_scale=(1, np.nan))
     with pytest.raises(ValueError, match="rating_scale"):
         small(rating_scale=3)
+    # a string is not a pair of numbers, even when its two characters are digits
+    for bad in ("15", b"15", ("1", "5")):
+        with pytest.raises(ValueError, match="rating_scale must be a pair"):
+            small(rating_scale=bad)
 
 
 def test_raw_ids_for_indices():
@@ -105,6 +109,35 @@ def test_raw_ids_for_indices():
     assert d.user_index("c") == 2 and d.item_index(20) == 1
     with pytest.raises(ValueError, match="user_ids has 2 entries but n_users=3"):
         small(user_ids=["a", "b"], n_users=3)
+
+
+def test_given_raw_ids_must_be_unique_and_hashable():
+    # a repeated raw id made the id map ambiguous: user_index("a") silently answered the last of them
+    with pytest.raises(ValueError, match=r"user_ids repeats the id 'a' \(positions 0 and 2\)"):
+        small(user_ids=["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"item_ids repeats the id 20 \(positions 0 and 1\)"):
+        small(item_ids=np.array([20, 20]))
+    with pytest.raises(ValueError, match=r"item_ids repeats the id 1\.0 \(positions 0 and 1\)"):
+        small(item_ids=[1.0, 1])  # equal as ids: the lookup tables would merge them
+    with pytest.raises(ValueError, match=r"user_ids repeats the id 'x' \(positions 1 and 2\)"):
+        Dataset.from_sparse(sp.csr_matrix(np.eye(3)), user_ids=np.array(["y", "x", "x"]))
+    with pytest.raises(TypeError, match=r"user_ids\[0\] = \[1\] is not hashable"):
+        small(user_ids=[[1], [2], [3]])
+    with pytest.raises(TypeError, match=r"not hashable"):
+        Dataset.from_raw([[1], [2]], ["x", "y"], [1, 2])
+    assert small(user_ids=[3, "3", (3,)]).user_index("3") == 1
+
+
+def test_missing_raw_ids_of_other_kinds_are_rejected():
+    with pytest.raises(ValueError, match=r"users\[1\] is .*nan.*; ids must not be missing"):
+        Dataset.from_raw(["a", np.float32("nan")], ["x", "y"], [1, 2])
+    with pytest.raises(ValueError, match=r"items\[0\] is .*NaT.*; ids must not be missing"):
+        Dataset.from_raw(["a", "b"], np.array(["NaT", "2020-01-01"], dtype="datetime64[D]"), [1, 2])
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match=r"users\[1\] is <NA>; ids must not be missing"):
+        Dataset.from_raw(pd.Series(["a", pd.NA], dtype="string"), ["x", "y"], [1, 2])
+    with pytest.raises(ValueError, match=r"trust_dst\[0\] is <NA>; ids must not be missing"):
+        Dataset.from_raw([1, 2], [1, 2], [1, 2], trust_src=[1], trust_dst=pd.Series([pd.NA], dtype="Int64"))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -284,6 +317,38 @@ def test_from_raw_mixed_types_use_first_appearance():
     assert d.user_index((1, 2)) == 2 and d.user_index("a") == 1
 
 
+def test_from_raw_mixed_numeric_id_dtypes_keep_every_id():
+    # ids of different numeric dtypes met in float64, where distinct large ids collapse into one
+    hashed = np.array([2**63, 2**63 + 1], dtype=np.uint64)
+    d = Dataset.from_raw(hashed, [0, 1], [1, 2], trust_src=np.array([5]), trust_dst=np.array([2**63 + 1]))
+    assert d.n_users == 3 and d.user_ids.tolist() == [2**63, 2**63 + 1, 5]
+    assert d.ratings[d.user_index(2**63 + 1), 1] == 2 and d.trust[2, d.user_index(2**63 + 1)] == 1
+    big = np.array([2**53, 2**53 + 1])
+    d = Dataset.from_raw(big, ["x", "y"], [1, 2], trust_src=np.array([0.5]), trust_dst=np.array([2.0**53]))
+    assert d.n_users == 3 and d.user_ids.tolist() == [2**53, 2**53 + 1, 0.5]
+    assert d.trust[2, 0] == 1 and d.user_index([2**53 + 1, 0.5]).tolist() == [1, 2]
+    d = Dataset.from_raw([2**63 + 1, -1, 2**63], [0, 1, 2], [1, 2, 3])  # a list that numpy makes float64
+    assert d.n_users == 3 and d.user_ids.tolist() == [-1, 2**63, 2**63 + 1]
+    assert d.user_index([2**63 + 1, -1]).tolist() == [2, 0]
+    # small ids of mixed dtypes still make one numeric array
+    d = Dataset.from_raw(np.array([3, 1], dtype=np.uint64), [0, 1], [1, 2], trust_src=[1], trust_dst=[-2])
+    assert d.user_ids.dtype.kind in "if" and d.user_ids.tolist() == [1, 3, -2]
+
+
+def test_id_lookup_with_arrays_of_another_numeric_dtype():
+    # searchsorted compared uint64 ids with int64 queries in float64: present ids beyond 2**53 were unknown
+    hashed = np.array([2**62, 2**62 + 1, 2**62 + 2], dtype=np.uint64)
+    d = Dataset.from_raw(hashed, [0, 1, 2], [1, 2, 3])
+    assert d.user_index(np.array([2**62 + 2, 2**62], dtype=np.int64)).tolist() == [2, 0]
+    assert d.user_index([2**62 + 1]).tolist() == [1]
+    d = Dataset.from_raw(np.array([2**53, 2**53 + 1]), [0, 1], [1, 2])
+    assert d.user_index(np.array([2**53 + 1], dtype=np.uint64)).tolist() == [1]
+    with pytest.raises(KeyError, match=r"unknown user id 9007199254740994"):
+        d.user_index(np.array([2**53 + 2], dtype=np.uint64))
+    assert d.user_index(np.array([2.0**53])).tolist() == [0]
+    assert d.user_index(np.array([], dtype=np.uint64)).tolist() == []
+
+
 def test_from_raw_errors():
     with pytest.raises(ValueError, match=r"duplicate \(user, item\) pair \('bob', 'x'\) at positions 0 and 2"):
         Dataset.from_raw(["bob", "amy", "bob"], ["x", "y", "x"], [1, 2, 3])
@@ -445,3 +510,13 @@ def test_binarized_keeps_index_space_and_drops_entries_at_or_below_threshold():
     assert (b.trust != ds.trust).nnz == 0
     assert ds.ratings.nnz == 4, "the original is not modified"
     assert ds.binarized().ratings.nnz == 4
+
+
+def test_binarized_threshold_must_be_a_number():
+    ds = small()
+    # NaN compared False with every value: the result was silently empty
+    for bad in (np.nan, "3", None, [1.0]):
+        with pytest.raises((ValueError, TypeError), match="threshold must be a number"):
+            ds.binarized(threshold=bad)
+    assert ds.binarized(threshold=np.float32(2.5)).nnz == 2
+    assert ds.binarized(threshold=-np.inf).nnz == 4

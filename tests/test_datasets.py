@@ -131,6 +131,27 @@ def test_load_files_tsv_columns_and_implicit(tmp_path):
     assert load_files(r3).nnz == 2
 
 
+def test_load_files_default_columns_come_from_the_data_below_a_header(tmp_path):
+    # a two-field header (or comment) line above user-item-rating rows: the ratings are not replaced by 1.0
+    for first in ("user item", "# exported"):
+        ds = load_files(write(tmp_path / "r.txt", f"{first}\n1 10 3\n2 10 4.5\n"))
+        assert ds.nnz == 2 and ds.rating_scale == (3.0, 4.5)
+        assert ds.ratings[ds.user_index(2), ds.item_index(10)] == 4.5
+    ds = load_files(write(tmp_path / "r.csv", "user,item\n1,10,3\n"), header=True)
+    assert ds.ratings.data.tolist() == [3.0]
+    # a two-column file is still implicit, with or without its header
+    assert load_files(write(tmp_path / "i.txt", "user item\n1 10\n2 10\n")).ratings.data.tolist() == [1, 1]
+    assert load_files(write(tmp_path / "i.txt", "1 10\n2 10\n")).ratings.data.tolist() == [1, 1]
+
+
+def test_load_files_columns_as_numpy_integers(tmp_path):
+    r = write(tmp_path / "r.tsv", "ts\tuser\titem\trating\n100\t7\t1\t4\n")
+    ds = load_files(r, sep="\t", columns=np.array([1, 2, 3]), trust_columns=None)
+    assert ds.ratings[ds.user_index(7), ds.item_index(1)] == 4
+    with pytest.raises(ValueError, match="columns must be"):
+        load_files(r, sep="\t", columns=(True, 2, 3))  # a boolean is not a column position
+
+
 def test_load_files_leading_zero_ids_stay_strings(tmp_path):
     r = write(tmp_path / "r.txt", "007 1 2\n7 1 3\n")
     ds = load_files(r)
@@ -157,6 +178,16 @@ def test_load_files_errors(tmp_path, text, kw, pattern):
         load_files(r, **kw)
 
 
+def test_load_files_unterminated_quote_raises(tmp_path):
+    # an opening quote that never closes swallowed the rest of the file into one id
+    r = write(tmp_path / "r.csv", '1,10,3\n2,"10,4\n3,11,5\n4,11,2\n')
+    with pytest.raises(ValueError, match=r"r\.csv line 2: unexpected end of data"):
+        load_files(r)
+    # a quote after the first character of a field is an ordinary character, as in the csv module
+    ds = load_files(write(tmp_path / "q.csv", 'o\'neil,the "big" one,3\n'))
+    assert ds.user_ids.tolist() == ["o'neil"] and ds.item_ids.tolist() == ['the "big" one']
+
+
 def test_load_files_trust_errors_and_missing_file(tmp_path):
     r = write(tmp_path / "r.txt", "1 1 2\n")
     t = write(tmp_path / "trust.txt", "1 2 1\n2 1 x\n")
@@ -166,10 +197,33 @@ def test_load_files_trust_errors_and_missing_file(tmp_path):
         load_files(tmp_path / "nothing.txt")
 
 
+def test_load_files_duplicate_error_names_the_file_and_lines(tmp_path):
+    # positions count data rows from 0; with a header and blank lines they were far from the file's lines
+    r = write(tmp_path / "ratings.csv", "user,item,rating\n1,1,2\n\n2,1,3\n1,1,4\n")
+    with pytest.raises(ValueError, match=r"duplicate \(user, item\) pair \(1, 1\) at positions 0 and 2 "
+                                         r"\(.*ratings\.csv lines 2 and 5\)"):
+        load_files(r)
+
+
 def test_load_files_duplicates_policy(tmp_path):
     r = write(tmp_path / "r.txt", "1 1 2\n1 1 4\n")
     assert load_files(r, duplicates="mean").ratings[0, 0] == 3
     assert load_files(r, duplicates="last").ratings[0, 0] == 4
+
+
+def test_load_files_utf8_byte_order_mark(tmp_path):
+    # Windows tools (Excel, Notepad) start UTF-8 files with a byte-order mark; it is not part of the first id
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "r.txt").write_bytes(bom + b"1 10 3\n2 10 4\n")
+    (tmp_path / "t.txt").write_bytes(bom + b"1 3\n")
+    (tmp_path / "r.csv").write_bytes(bom + b"1,10,3\n2,10,4\n")
+    for ratings in ("r.txt", "r.csv"):
+        ds = load_files(tmp_path / ratings, tmp_path / "t.txt")
+        assert ds.user_ids.tolist() == [1, 2, 3] and ds.user_ids.dtype.kind == "i"
+        assert ds.ratings[ds.user_index(1), ds.item_index(10)] == 3
+        assert ds.trust[ds.user_index(1), ds.user_index(3)] == 1
+    (tmp_path / "h.csv").write_bytes(bom + b"user,item,rating\nalice,m1,4\n")
+    assert load_files(tmp_path / "h.csv").user_ids.tolist() == ["alice"]
 
 
 @settings(deadline=None, max_examples=15)

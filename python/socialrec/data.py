@@ -181,7 +181,11 @@ def _check_lengths(**arrays):
 def _check_scale(rating_scale):
     """Validate a user-given rating scale and return it as a tuple of two Python floats."""
     try:
+        if isinstance(rating_scale, (str, bytes)):  # "15" would unpack into 1.0 and 5.0
+            raise TypeError
         lo, hi = rating_scale
+        if isinstance(lo, (str, bytes)) or isinstance(hi, (str, bytes)):
+            raise TypeError
         lo, hi = float(lo), float(hi)
     except (TypeError, ValueError):
         raise ValueError(f"rating_scale must be a pair (min, max) of numbers, got {rating_scale!r}") from None
@@ -236,11 +240,12 @@ def _canonical_copy(m, dtype=np.float32):
     return out
 
 
-def _dedupe(rows, cols, values, n_cols, duplicates, describe):
+def _dedupe(rows, cols, values, n_cols, duplicates, describe, where=None):
     """Sort entries by (row, col) and resolve duplicate pairs.
 
     Returns sorted, duplicate-free ``(rows, cols, values)``. ``describe(row, col)`` renders a pair for
-    the ``duplicates="error"`` message.
+    the ``duplicates="error"`` message, ``where(i, j)`` (optional) adds where input positions ``i`` and
+    ``j`` come from (a file's lines).
     """
     key = rows * np.int64(n_cols) + cols
     if np.all(key[1:] > key[:-1]):  # already in CSR order without duplicates (common for loaded files)
@@ -258,7 +263,7 @@ def _dedupe(rows, cols, values, n_cols, duplicates, describe):
         n_dup = int(same.sum())
         raise ValueError(
             f"duplicate (user, item) pair {describe(rows[j], cols[j])} at positions {i} and {j} "
-            f"({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
+            f"{f'({where(i, j)}) ' if where is not None else ''}({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
             "pass duplicates='mean' or duplicates='last' to merge them"
         )
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
@@ -355,8 +360,9 @@ def _object_array(values):
 def _as_id_array(values):
     """A list of raw ids as a 1-D array.
 
-    Numbers become a numeric array; anything else (strings included) an object array, so that no id
-    is coerced into another type (3 vs "3") and strings keep trailing NUL characters.
+    Numbers become a numeric array (an object array where a numeric one would round an integer id);
+    anything else (strings included) an object array, so that no id is coerced into another type
+    (3 vs "3") and strings keep trailing NUL characters.
     """
     kinds = {type(v) for v in values}
     numeric = all(issubclass(t, numbers.Real) and not issubclass(t, (bool, np.bool_)) for t in kinds)
@@ -365,6 +371,11 @@ def _as_id_array(values):
             a = np.asarray(values)
         except ValueError:
             return _object_array(values)
+        if a.dtype.kind == "f" and any(issubclass(t, numbers.Integral) for t in kinds):
+            # integers beyond 2**53 among floats, or beyond int64 among negatives, would be rounded
+            exact = 2 ** (np.finfo(a.dtype).nmant + 1)
+            if any(isinstance(v, numbers.Integral) and abs(int(v)) > exact for v in values):
+                return _object_array(values)
         if a.ndim == 1:
             return a
     return _object_array(values)
@@ -377,15 +388,51 @@ def _raw_array(x, name):
     a = x if isinstance(x, np.ndarray) else _as_id_array(list(x))
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fcmM":
         bad = np.isnan(a)
         if bad.any():
-            raise ValueError(f"{name}[{_first(bad)}] is nan; ids must not be missing")
+            pos = _first(bad)
+            v = _plain(a[pos]) if a.dtype.kind in "fc" else a[pos]  # NaT's .item() is None
+            raise ValueError(f"{name}[{pos}] is {v!r}; ids must not be missing")
     elif a.dtype.kind == "O":
         for pos, v in enumerate(a):
-            if v is None or (isinstance(v, float) and v != v):
+            if _is_missing(v):
                 raise ValueError(f"{name}[{pos}] is {v!r}; ids must not be missing")
     return a
+
+
+def _is_missing(v):
+    """None, a NaN of any type, NaT, pandas.NA: values unequal to themselves or that cannot say."""
+    if v is None:
+        return True
+    try:
+        return bool(v != v)
+    except TypeError:  # pandas.NA: its comparisons give NA, whose truth value raises
+        return True
+    except ValueError:  # an array (unhashable, rejected as such later)
+        return False
+
+
+def _check_unique_ids(ids, name):
+    """Raise unless every raw id is hashable and unique: the id map must be one-to-one."""
+    if ids.dtype.kind != "O":
+        order = np.argsort(ids, kind="stable")
+        sids = ids[order]
+        same = sids[1:] == sids[:-1]
+        if same.any():
+            j = int(order[1:][same].min())  # the earliest position that repeats an id
+            i = int(order[np.searchsorted(sids, ids[j])])
+            raise ValueError(f"{name} repeats the id {_plain(ids[j])!r} (positions {i} and {j}); "
+                             "raw ids must be unique")
+        return
+    seen = {}
+    for pos, v in enumerate(ids.tolist()):
+        try:
+            i = seen.setdefault(v, pos)
+        except TypeError:
+            raise TypeError(f"{name}[{pos}] = {v!r} is not hashable; raw ids must be hashable") from None
+        if i != pos:
+            raise ValueError(f"{name} repeats the id {v!r} (positions {i} and {pos}); raw ids must be unique")
 
 
 def _map_ids(groups):
@@ -399,13 +446,24 @@ def _map_ids(groups):
     """
     arrays = [a for g in groups for a in g if len(a)]
     kinds = {a.dtype.kind for a in arrays}
-    if not (kinds <= set("iuf") or kinds == {"U"} or kinds == {"S"}):
+    if not (kinds <= set("iuf") or kinds == {"U"} or kinds == {"S"}) or _promotion_merges_ids(arrays):
         # mixed kinds: compare as Python objects, so that 3 and "3" stay different ids
         groups = [[a.astype(object) for a in g] for g in groups]
     try:
         return _map_ids_sorted(groups)
     except TypeError:  # ids that cannot be ordered
         return _map_ids_dict(groups)
+
+
+def _promotion_merges_ids(arrays):
+    """Whether numeric id arrays of different dtypes meet in a float type that rounds some integer id
+    (uint64 with int64 ids, or integers beyond 2**53 with float ids, meet in float64)."""
+    common = np.result_type(*arrays)
+    if common.kind != "f":
+        return False
+    exact = 2 ** (np.finfo(common).nmant + 1)  # every integer up to this is a float of that type
+    return any(a.dtype.kind in "iu" and len(a) and (int(a.min()) < -exact or int(a.max()) > exact)
+               for a in arrays)
 
 
 def _map_ids_sorted(groups):
@@ -478,7 +536,8 @@ class _IdIndex:
         q = raw if isinstance(raw, np.ndarray) else _as_id_array(list(raw))
         q = q.ravel()
         ids = self.ids
-        if (ids.dtype.kind in "iuf" and q.dtype.kind in "iuf") or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
+        numeric = ids.dtype.kind in "iuf" and q.dtype.kind in "iuf" and not _promotion_merges_ids([ids, q])
+        if numeric or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
             if self._sorter is None:
                 self._sorter = np.argsort(ids, kind="stable")
             sids = ids[self._sorter]
@@ -596,7 +655,8 @@ class Dataset:
         rating_scale : (float, float), optional
             ``(min, max)``; default is the range of ``values``. Values outside it are allowed.
         user_ids, item_ids : array-like, optional
-            Raw ids for the indices (length ``n_users`` / ``n_items``); default ``arange``.
+            Raw ids for the indices (length ``n_users`` / ``n_items``, hashable, no id twice); default
+            ``arange``.
 
         Returns
         -------
@@ -608,7 +668,8 @@ class Dataset:
             Non-integer indices (strings, booleans, fractional floats) or non-numeric values.
         ValueError
             NaN/inf values, negative or out-of-range indices (also an ``IndexError``), arrays of
-            different lengths, no ratings, a bad ``duplicates`` value, a bad ``rating_scale``.
+            different lengths, no ratings, a bad ``duplicates`` value, a bad ``rating_scale``, a raw id
+            given twice or missing (None, NaN).
 
         Notes
         -----
@@ -623,7 +684,7 @@ class Dataset:
     @classmethod
     def _from_index_arrays(
         cls, users, items, values, trust_src, trust_dst, trust_values, n_users, n_items, duplicates,
-        rating_scale, user_ids, item_ids, describe,
+        rating_scale, user_ids, item_ids, describe, where=None,
     ):
         _check_duplicates_arg(duplicates)
         u = _as_index_array(users, "users")
@@ -668,7 +729,7 @@ class Dataset:
         item_ids = cls._check_ids(item_ids, n_items, "item_ids", "n_items")
 
         scale = _scale_of(v, rating_scale)
-        ru, ri, rv = _dedupe(u, i, v, n_items, duplicates, describe)
+        ru, ri, rv = _dedupe(u, i, v, n_items, duplicates, describe, where)
         ratings = _csr(ru, ri, rv, (n_users, n_items))
         trust = _build_trust(ts, td, tv, n_users)
         return cls._new(ratings, trust, user_ids, item_ids, scale)
@@ -680,6 +741,7 @@ class Dataset:
         ids = _raw_array(ids, name).copy()
         if len(ids) != n:
             raise ValueError(f"{name} has {len(ids)} entries but {count_name}={n}")
+        _check_unique_ids(ids, name)
         return ids
 
     @classmethod
@@ -722,6 +784,13 @@ class Dataset:
         Dataset
             With ``user_ids`` / ``item_ids`` holding the raw ids; see :meth:`user_index`.
         """
+        return cls._from_raw(users, items, values, trust_src, trust_dst, trust_values, duplicates, rating_scale)
+
+    @classmethod
+    def _from_raw(cls, users, items, values, trust_src, trust_dst, trust_values, duplicates, rating_scale,
+                  where=None):
+        """:meth:`from_raw`; ``where(i, j)`` adds the origin of rating rows ``i`` and ``j`` (a file's
+        lines) to the ``duplicates="error"`` message."""
         _check_duplicates_arg(duplicates)
         ru = _raw_array(users, "users")
         ri = _raw_array(items, "items")
@@ -752,7 +821,7 @@ class Dataset:
             ts_i, td_i = uidx[1]
         return cls._from_index_arrays(
             u, i, v, ts_i, td_i, tv, len(user_ids), len(item_ids), duplicates, rating_scale,
-            user_ids, item_ids, describe=lambda a, b: (_plain(user_ids[a]), _plain(item_ids[b])),
+            user_ids, item_ids, describe=lambda a, b: (_plain(user_ids[a]), _plain(item_ids[b])), where=where,
         )
 
     @classmethod
@@ -770,7 +839,7 @@ class Dataset:
         rating_scale : (float, float), optional
             Default: the range of the stored ratings.
         user_ids, item_ids : array-like, optional
-            Raw ids of the rows / columns; default ``arange``.
+            Raw ids of the rows / columns (hashable, no id twice); default ``arange``.
 
         Returns
         -------
@@ -836,6 +905,10 @@ class Dataset:
         Use it before fitting the ranking models on counts (LastFM listens): ALS's confidence
         ``1 + alpha * r`` on raw counts in the hundreds of thousands swamps everything else.
         """
+        if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+            raise TypeError(f"threshold must be a number, got {threshold!r}")
+        if np.isnan(threshold):
+            raise ValueError("threshold must be a number, got nan")
         r = self.ratings.tocsr(copy=True)
         keep = r.data > threshold
         r.data = np.ones(int(keep.sum()), dtype=np.float32) if keep.all() else r.data

@@ -13,7 +13,9 @@ follow ascending raw id, users with ratings first, then users seen only in the t
 
 from __future__ import annotations
 
+import codecs
 import csv
+import numbers
 import os
 
 import numpy as np
@@ -42,14 +44,23 @@ def _sniff_sep(first_line):
     return None
 
 
+def _reading_encoding(encoding):
+    """The codec to open a text file with: UTF-8 as ``utf-8-sig``, which drops a leading byte-order mark
+    (written by Windows tools) instead of gluing it to the first id; every other encoding unchanged."""
+    try:
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:  # an unknown codec: let open() report it
+        return encoding
+
+
 def _split_lines(path, sep, encoding):
     """Yield ``(line_number, fields)`` for every non-blank line of a text file (1-based numbers).
 
-    Undecodable bytes and malformed CSV (e.g. a field over the csv module's size limit) raise a
-    ``ValueError`` naming the file and the line.
+    Undecodable bytes and malformed CSV (a quote that never closes, a field over the csv module's size
+    limit) raise a ``ValueError`` naming the file and the line.
     """
     no = 0
-    with open(path, newline="", encoding=encoding) as f:
+    with open(path, newline="", encoding=_reading_encoding(encoding)) as f:
         try:
             if sep is None:
                 for no, line in enumerate(f, 1):
@@ -57,7 +68,7 @@ def _split_lines(path, sep, encoding):
                     if fields:
                         yield no, fields
             else:
-                reader = csv.reader(f, delimiter=sep)
+                reader = csv.reader(f, delimiter=sep, strict=True)  # an unclosed quote raises
                 for fields in reader:
                     no = reader.line_num
                     fields = [x.strip() for x in fields]
@@ -87,7 +98,7 @@ def _undecodable_line(path, encoding):
 
 
 def _first_line(path, encoding):
-    with open(path, encoding=encoding) as f:
+    with open(path, encoding=_reading_encoding(encoding)) as f:
         try:
             for line in f:
                 if line.strip():
@@ -112,16 +123,19 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
     first = next(rows, None)
     if first is None:
         raise ValueError(f"{path}: no data (the file is empty)")
-    if columns is None:
+    default_columns = columns is None
+    if default_columns:
         columns = (0, 1, 2) if len(first[1]) >= 3 else (0, 1)
     columns = tuple(columns)
     if len(columns) == 3 and columns[2] is None:
         columns = columns[:2]
-    if len(columns) not in (2, 3) or not all(isinstance(c, int) and c >= 0 for c in columns):
+    if len(columns) not in (2, 3) or not all(_is_position(c) for c in columns):
         raise ValueError(f"columns must be 2 or 3 non-negative column positions, got {columns!r}")
+    columns = tuple(int(c) for c in columns)
     need = max(columns) + 1
     has_value = len(columns) == 3
 
+    second = None
     if header is None:
         f0 = first[1]
         if has_value:
@@ -134,6 +148,14 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
                 a1 = [second[1][c] for c in columns if c < len(second[1])]
                 header = not all(map(_is_number, a0)) and all(map(_is_number, a1))
                 rows = _chain(second, rows)
+    if header and default_columns and not has_value:
+        # a header's field count says nothing about the rows: "user item" above "1 10 3" has ratings
+        if second is None:
+            second = next(rows, None)
+            if second is not None:
+                rows = _chain(second, rows)
+        if second is not None and len(second[1]) >= 3:
+            columns, need, has_value = (0, 1, 2), 3, True
     data_rows = rows if header else _chain(first, rows)
 
     col_a, col_b, raw_values, lines = [], [], [], []
@@ -165,6 +187,10 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
             pos = int(np.argmax(big))
             raise ValueError(f"{path} line {lines[pos]}: {value_name} {raw_values[pos]!r} does not fit float32")
     return col_a, col_b, values, lines
+
+
+def _is_position(c):
+    return isinstance(c, numbers.Integral) and not isinstance(c, (bool, np.bool_)) and c >= 0
 
 
 def _chain(first, rest):
@@ -209,7 +235,7 @@ def load_files(
     columns : tuple of int, optional
         Positions (0-based) of the ``(user, item, value)`` columns; ``(user, item)`` or a ``None`` value
         position means implicit data (every value 1.0). Default: ``(0, 1, 2)``, or ``(0, 1)`` when the
-        first line has only two fields.
+        first line has only two fields (the first line below a header, when there is one).
     rating_scale : (float, float), optional
         Default: the range of the values.
     header : bool, optional
@@ -222,7 +248,7 @@ def load_files(
         Positions of ``(trustor, trustee[, value])`` in the trust file; default ``(0, 1, 2)`` or ``(0, 1)``
         like ``columns``. ``sep`` and ``header`` apply to both files.
     encoding : str
-        Text encoding of both files.
+        Text encoding of both files. With UTF-8 (the default) a leading byte-order mark is skipped.
 
     Returns
     -------
@@ -239,19 +265,20 @@ def load_files(
     """
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
         raise ValueError(f"sep must be a single character (or None for runs of whitespace), got {sep!r}")
-    users, items, values, _ = _read_columns(ratings, sep, columns, header, "ratings", "rating", encoding)
+    users, items, values, lines = _read_columns(ratings, sep, columns, header, "ratings", "rating", encoding)
     if values is None:
         values = np.ones(len(users), dtype=np.float64)
-    kw = {}
+    src_a = dst_a = tvals = None
     if trust is not None:
         src, dst, tvals, _ = _read_columns(trust, sep, trust_columns, header, "trust", "trust value",
                                            encoding)
         users_a, src_a, dst_a = _ids(users, src, dst)
-        kw = dict(trust_src=src_a, trust_dst=dst_a, trust_values=tvals)
     else:
         (users_a,) = _ids(users)
     (items_a,) = _ids(items)
-    return Dataset.from_raw(users_a, items_a, values, duplicates=duplicates, rating_scale=rating_scale, **kw)
+    path = os.fspath(ratings)
+    return Dataset._from_raw(users_a, items_a, values, src_a, dst_a, tvals, duplicates, rating_scale,
+                             where=lambda i, j: f"{path} lines {lines[i]} and {lines[j]}")
 
 
 # --------------------------------------------------------------------------------------------------------

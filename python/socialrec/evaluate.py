@@ -49,6 +49,11 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
     ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included."""
     import time
 
+    # checked here, so that the messages name ``folds`` rather than kfold's ``k`` (the ranking cut-off here)
+    split._check_dataset(data)
+    folds = split._check_int(folds, "folds", 2)
+    if folds > data.nnz:
+        raise ValueError(f"folds={folds} need at least {folds} ratings, the data has {data.nnz}")
     results = {}
     iterator = split.kfold(data, k=folds, seed=seed)
     if progress:
