@@ -419,7 +419,8 @@ double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<st
 // BPR / SBPR steps (social.cu bpr_update, sbpr_update) on given samples; social[r] = -1: BPR's triple.
 double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::int32_t> users,
                           In<std::int32_t> items, In<std::int32_t> socials, In<std::int32_t> negatives,
-                          In<std::int32_t> counts, float gamma, float lambda, float lambda_b) {
+                          In<std::int32_t> counts, float gamma, float lambda, float lambda_b,
+                          float social_weight) {
     std::int64_t n_users, n_items, k, k2, nb;
     float* P = params(P_, "P", 2, &n_users, &k);
     float* Q = params(Q_, "Q", 2, &n_items, &k2);
@@ -458,18 +459,19 @@ double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::i
         } else {
             float* qk = Q + std::int64_t(kk) * k;
             const float b_i = b[i], b_k = b[kk], b_j = b[j];
-            float x_ik = 0, x_kj = 0, norms = 0;
+            float x_ik = 0, x_kj = 0, norms = 0, norm_k = 0;
             for (std::int64_t f = 0; f < k; ++f) {
                 x_ik = fmaf(p[f], qi[f] - qk[f], x_ik);
                 x_kj = fmaf(p[f], qk[f] - qj[f], x_kj);
-                norms += p[f] * p[f] + qi[f] * qi[f] + qk[f] * qk[f] + qj[f] * qj[f];
+                norms += p[f] * p[f] + qi[f] * qi[f] + qj[f] * qj[f];
+                norm_k += qk[f] * qk[f];
             }
-            const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, counts.data()[r]);
+            const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, counts.data()[r], social_weight);
             for (std::int64_t f = 0; f < k; ++f) step::sbpr_element(p[f], qi[f], qk[f], qj[f], coef, gamma, lambda);
-            b[i] = step::bias_element(b_i, coef.e1, gamma, lambda_b);
-            b[kk] = step::bias_element(b_k, coef.e2 - coef.e1, gamma, lambda_b);
-            b[j] = step::bias_element(b_j, -coef.e2, gamma, lambda_b);
-            loss += step::sbpr_term(coef, norms, lambda, b_i, b_k, b_j, lambda_b);
+            b[i] = step::bias_element(b_i, coef.e1 + coef.e3, gamma, lambda_b);
+            b[kk] = step::bias_element(b_k, coef.e2 - coef.e1, gamma, coef.alpha * lambda_b);
+            b[j] = step::bias_element(b_j, -(coef.e2 + coef.e3), gamma, lambda_b);
+            loss += step::sbpr_term(coef, norms, norm_k, lambda, b_i, b_k, b_j, lambda_b);
         }
     }
     return loss;
@@ -551,7 +553,7 @@ void bind_host_steps(py::module_& m) {
           "Host replay of the device RSTE user-grouped step on the listed users, in order.");
     m.def("host_ranking_steps", &host_ranking_steps, py::arg("P"), py::arg("Q"), py::arg("item_bias"),
           py::arg("users"), py::arg("items"), py::arg("social"), py::arg("negatives"), py::arg("counts"),
-          py::arg("gamma"), py::arg("lam"), py::arg("lam_b"),
+          py::arg("gamma"), py::arg("lam"), py::arg("lam_b"), py::arg("social_weight") = 1.0f,
           "Host replay of the device BPR (social -1) / SBPR steps on given samples.");
     m.def("host_draw_samples", &host_draw_samples, py::arg("indptr"), py::arg("indices"), py::arg("pool_users"),
           py::arg("pool_items"), py::arg("n_items"), py::arg("social_indptr"), py::arg("social_items"),

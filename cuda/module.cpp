@@ -357,7 +357,7 @@ PYBIND11_MODULE(_cuda, m) {
              std::uintptr_t social_counts, std::int64_t n_samples, std::uintptr_t user_factors,
              std::uintptr_t item_factors, std::uintptr_t item_bias, std::int32_t factors, bool float16,
              float learning_rate, float regularization, float bias_regularization, std::uint64_t seed,
-             std::int64_t epoch, std::uintptr_t loss, std::uintptr_t stream) {
+             std::int64_t epoch, std::uintptr_t loss, std::uintptr_t stream, float social_weight) {
               RankingPassArgs args;
               args.indptr = ptr<const std::int64_t>(indptr);
               args.indices = ptr<const std::int32_t>(indices);
@@ -377,6 +377,7 @@ PYBIND11_MODULE(_cuda, m) {
               args.learning_rate = learning_rate;
               args.regularization = regularization;
               args.bias_regularization = bias_regularization;
+              args.social_weight = social_weight;
               args.loss = ptr<double>(loss);
               ranking_epoch(args, seed, epoch, stream_of(stream));
           },
@@ -385,7 +386,7 @@ PYBIND11_MODULE(_cuda, m) {
           py::arg("n_samples"), py::arg("user_factors"), py::arg("item_factors"), py::arg("item_bias"),
           py::arg("factors"), py::arg("float16"), py::arg("learning_rate"), py::arg("regularization"),
           py::arg("bias_regularization"), py::arg("seed"), py::arg("epoch"), py::arg("loss"), py::arg("stream"),
-          py::call_guard<py::gil_scoped_release>(),
+          py::arg("social_weight") = 1.0f, py::call_guard<py::gil_scoped_release>(),
           "One BPR (social pointers 0) or SBPR sampled pass of n_samples draws made on the device.");
 
     m.def("sample_key", &sample_key, py::arg("seed"), py::arg("epoch"),

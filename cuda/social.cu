@@ -549,6 +549,7 @@ struct RankingHyper {
     float* bias;
     RowShape row;
     float gamma, lambda, lambda_b;
+    float social_weight;  // SBPR's alpha (sbpr.hpp)
 };
 
 template <class T, int V, bool RESIDENT>
@@ -603,7 +604,7 @@ __device__ __forceinline__ double sbpr_update(const RankingHyper<T>& h, const st
     T* j_row = h.Q + std::int64_t(s.negative) * k;
     const float b_i = h.bias[s.item], b_k = h.bias[s.social], b_j = h.bias[s.negative];
     float p[V], qi[V], qk[V], qj[V];
-    float x_ik = 0.0f, x_kj = 0.0f, norms = 0.0f;
+    float x_ik = 0.0f, x_kj = 0.0f, norms = 0.0f, norm_k = 0.0f;
     for (int base = 0; base < k; base += kWarp * V) {
         load_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
         load_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
@@ -613,13 +614,14 @@ __device__ __forceinline__ double sbpr_update(const RankingHyper<T>& h, const st
         for (int f = 0; f < V; ++f) {
             x_ik = fmaf(p[f], qi[f] - qk[f], x_ik);
             x_kj = fmaf(p[f], qk[f] - qj[f], x_kj);
-            norms += p[f] * p[f] + qi[f] * qi[f] + qk[f] * qk[f] + qj[f] * qj[f];
+            norms += p[f] * p[f] + qi[f] * qi[f] + qj[f] * qj[f];
+            norm_k += qk[f] * qk[f];
         }
         if (RESIDENT) break;
     }
     detail::warp_sum2(x_ik, x_kj);
-    norms = detail::warp_sum(norms);
-    const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, s.count);
+    detail::warp_sum2(norms, norm_k);
+    const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, s.count, h.social_weight);
     for (int base = 0; base < k; base += kWarp * V) {
         if (!RESIDENT) {
             load_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
@@ -636,11 +638,11 @@ __device__ __forceinline__ double sbpr_update(const RankingHyper<T>& h, const st
         if (RESIDENT) break;
     }
     if (lane == 0) {
-        h.bias[s.item] = step::bias_element(b_i, coef.e1, h.gamma, h.lambda_b);
-        h.bias[s.social] = step::bias_element(b_k, coef.e2 - coef.e1, h.gamma, h.lambda_b);
-        h.bias[s.negative] = step::bias_element(b_j, -coef.e2, h.gamma, h.lambda_b);
+        h.bias[s.item] = step::bias_element(b_i, coef.e1 + coef.e3, h.gamma, h.lambda_b);
+        h.bias[s.social] = step::bias_element(b_k, coef.e2 - coef.e1, h.gamma, coef.alpha * h.lambda_b);
+        h.bias[s.negative] = step::bias_element(b_j, -(coef.e2 + coef.e3), h.gamma, h.lambda_b);
     }
-    return step::sbpr_term(coef, norms, h.lambda, b_i, b_k, b_j, h.lambda_b);
+    return step::sbpr_term(coef, norms, norm_k, h.lambda, b_i, b_k, b_j, h.lambda_b);
 }
 
 // Every lane draws the same sample (same stream, broadcast loads), so the warp never diverges.
@@ -859,6 +861,7 @@ void ranking_launch(const RankingPassArgs& a, std::uint64_t key, cudaStream_t st
     h.Q = static_cast<T*>(a.item_factors);
     h.bias = a.item_bias;
     h.row = RowShape{a.factors, all_vector_rows<T>(a.factors, {a.user_factors, a.item_factors})};
+    h.social_weight = a.social_weight;
     h.gamma = a.learning_rate;
     h.lambda = a.regularization;
     h.lambda_b = a.bias_regularization;

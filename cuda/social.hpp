@@ -167,6 +167,7 @@ struct RankingPassArgs {
     std::int32_t factors = 0;
     Storage storage = Storage::float32;
     float learning_rate = 0, regularization = 0, bias_regularization = 0;
+    float social_weight = 1;  // SBPR's alpha (sbpr.hpp; 1 = the paper)
     double* loss = nullptr;
 };
 void ranking_epoch(const RankingPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);

@@ -206,31 +206,40 @@ SOCIALREC_HD double bpr_term(float x, float norms, float lambda, float b_i, floa
 }
 
 // SBPR: a = (p . (q_i - q_k) + (b_i - b_k)) / (1 + s),  c = p . (q_k - q_j) + (b_k - b_j),
-//       e1 = g(-a) / (1 + s),  e2 = g(-c).
+//       x = x_ui - x_uj,  e1 = alpha g(-a) / (1 + s),  e2 = alpha g(-c),  e3 = (1 - alpha) g(-x)
+//       (alpha: social_weight, sbpr.hpp; q_k and b_k decay by alpha lambda, alpha lambda_b).
 struct SBPRCoef {
-    float a, c, e1, e2;
+    float a, c, x, e1, e2, e3, alpha;
 };
 
-SOCIALREC_HD SBPRCoef sbpr_coef(float x_ik, float x_kj, float b_i, float b_k, float b_j, std::int32_t s) {
+SOCIALREC_HD SBPRCoef sbpr_coef(float x_ik, float x_kj, float b_i, float b_k, float b_j, std::int32_t s,
+                                float alpha) {
     const float scale = 1.0f / (1.0f + float(s));
     const float a = (x_ik + (b_i - b_k)) * scale;
     const float c = x_kj + (b_k - b_j);
-    return {a, c, scale / (1.0f + expf(a)), 1.0f / (1.0f + expf(c))};
+    const float x = x_ik + x_kj + (b_i - b_j);
+    const float e3 = alpha < 1.0f ? (1.0f - alpha) / (1.0f + expf(x)) : 0.0f;
+    return {a, c, x, alpha * scale / (1.0f + expf(a)), alpha / (1.0f + expf(c)), e3, alpha};
 }
 
 SOCIALREC_HD void sbpr_element(float& p, float& qi, float& qk, float& qj, const SBPRCoef& k, float gamma,
                                float lambda) {
     const float pf = p, qif = qi, qkf = qk, qjf = qj;
-    p = pf + gamma * (k.e1 * (qif - qkf) + k.e2 * (qkf - qjf) - lambda * pf);
-    qi = qif + gamma * (k.e1 * pf - lambda * qif);
-    qk = qkf + gamma * ((k.e2 - k.e1) * pf - lambda * qkf);
-    qj = qjf + gamma * (-k.e2 * pf - lambda * qjf);
+    p = pf + gamma * (k.e1 * (qif - qkf) + k.e2 * (qkf - qjf) + k.e3 * (qif - qjf) - lambda * pf);
+    qi = qif + gamma * ((k.e1 + k.e3) * pf - lambda * qif);
+    qk = qkf + gamma * ((k.e2 - k.e1) * pf - k.alpha * lambda * qkf);
+    qj = qjf + gamma * (-(k.e2 + k.e3) * pf - lambda * qjf);
 }
 
-SOCIALREC_HD double sbpr_term(const SBPRCoef& k, float norms, float lambda, float b_i, float b_k, float b_j,
-                              float lambda_b) {
-    return neg_log_sigmoid(double(k.a)) + neg_log_sigmoid(double(k.c)) + 0.5 * double(lambda) * double(norms) +
-           0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_k) * b_k + double(b_j) * b_j);
+// norms: |p_u|^2 + |q_i|^2 + |q_j|^2; norm_k: |q_k|^2.
+SOCIALREC_HD double sbpr_term(const SBPRCoef& k, float norms, float norm_k, float lambda, float b_i, float b_k,
+                              float b_j, float lambda_b) {
+    const double w = double(k.alpha);
+    double term = w * (neg_log_sigmoid(double(k.a)) + neg_log_sigmoid(double(k.c)) +
+                       0.5 * double(lambda) * double(norm_k) + 0.5 * double(lambda_b) * double(b_k) * b_k);
+    if (w < 1) term += (1 - w) * neg_log_sigmoid(double(k.x));
+    return term + 0.5 * double(lambda) * double(norms) +
+           0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_j) * b_j);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ CASES = [
     Case("TrustSVD", "TrustSVD", {"epochs": 5, "learning_rate": 0.01}),
     Case("BPR", "BPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),
     Case("SBPR", "SBPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),
+    Case("SBPR-mixed", "SBPR", {"epochs": 5, "learning_rate": 0.05, "social_weight": 0.3}, ranking=True),
     Case("SoReg", "SoReg", {"epochs": 5}),
     Case("SoReg-SR1-vss", "SoReg", {"epochs": 5, "regularizer": "SR1", "similarity": "vss"}),
     Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),

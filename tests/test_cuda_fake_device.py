@@ -154,7 +154,8 @@ class FakeKernels:
 
     def ranking_epoch(self, *, indptr, indices, pool_users, pool_items, n_pool, n_items, social_indptr,
                       social_items, social_counts, n_samples, user_factors, item_factors, item_bias, factors,
-                      float16, learning_rate, regularization, bias_regularization, seed, epoch, loss, stream):
+                      float16, learning_rate, regularization, bias_regularization, seed, epoch, loss, stream,
+                      social_weight=1.0):
         self.calls.append(("ranking", social_indptr != 0, n_samples))
         samples = REAL.host_draw_samples(_at(indptr), _at(indices), _at(pool_users)[:n_pool],
                                          _at(pool_items)[:n_pool], n_items, _at(social_indptr),
@@ -162,7 +163,7 @@ class FakeKernels:
                                          n_samples)
         with _Float32(_at(user_factors), _at(item_factors)) as (P, Q):
             _at(loss)[0] = REAL.host_ranking_steps(P, Q, _at(item_bias), *samples, learning_rate, regularization,
-                                                   bias_regularization)
+                                                   bias_regularization, social_weight)
 
 
 @pytest.fixture
@@ -227,10 +228,11 @@ def test_cuda_epoch_loss_is_the_objective(fake_device, social_split, name):
     assert model.history[0]["loss"] == pytest.approx(model.loss(train), rel=1e-4)
 
 
-@pytest.mark.parametrize("cls", [sr.BPR, sr.SBPR], ids=lambda c: c.__name__)
-def test_ranking_models_on_the_fake_device(fake_device, cls):
+@pytest.mark.parametrize("cls, extra", [(sr.BPR, {}), (sr.SBPR, {}), (sr.SBPR, {"social_weight": 0.3})],
+                         ids=["BPR", "SBPR", "SBPR-mixed"])
+def test_ranking_models_on_the_fake_device(fake_device, cls, extra):
     train, test = homophily_data()
-    params = {"factors": 10, "epochs": 20, "learning_rate": 0.05, "regularization": 0.05, "seed": 0}
+    params = {"factors": 10, "epochs": 20, "learning_rate": 0.05, "regularization": 0.05, "seed": 0, **extra}
     cpu = cls(device="cpu", **params).fit(train)
     gpu = cls(device="cuda", **params).fit(train)
     assert [c[:2] for c in fake_device.calls[:1]] == [("ranking", cls is sr.SBPR)]

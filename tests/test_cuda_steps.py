@@ -246,10 +246,11 @@ def implicit():
     return sr.datasets.synthetic(n_users=60, n_items=50, density=0.12, trust_per_user=4, seed=7)
 
 
-@pytest.mark.parametrize("cls", [sr.BPR, sr.SBPR], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls, extra", [(sr.BPR, {}), (sr.SBPR, {}), (sr.SBPR, {"social_weight": 0.3})],
+                         ids=["BPR", "SBPR", "SBPR-mixed"])
 @pytest.mark.parametrize("factors", [8, 35])
-def test_bpr_and_sbpr_steps(mod, implicit, cls, factors):
-    model = cls(factors=factors, epochs=0, seed=SEED, learning_rate=0.05, device="cpu")
+def test_bpr_and_sbpr_steps(mod, implicit, cls, extra, factors):
+    model = cls(factors=factors, epochs=0, seed=SEED, learning_rate=0.05, device="cpu", **extra)
     start, state, loss, cpu = cpu_epoch(model, implicit, lambda state: None)
     social = cls is sr.SBPR
     users, items, socials, negatives, counts = cpu_samples(implicit, social)
@@ -259,7 +260,7 @@ def test_bpr_and_sbpr_steps(mod, implicit, cls, factors):
     p, h = start, state["hyper"]
     replay = mod.host_ranking_steps(p["user_factors"], p["item_factors"], p["item_bias"], users, items, socials,
                                     negatives, counts, h["learning_rate"], h["regularization"],
-                                    h["bias_regularization"])
+                                    h["bias_regularization"], h.get("social_weight", 1.0))
     assert_same(p, cpu, replay, loss)
 
 

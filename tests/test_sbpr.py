@@ -70,3 +70,39 @@ def test_kernel_rejects_malformed_social_items():
         sr._core.sbpr_epoch(dict(arrays, social_counts=zero), state["hyper"], settings)
     with pytest.raises(ValueError, match="social"):
         sr._core.sbpr_epoch(dict(arrays, social_items=arrays["social_items"][::-1].copy()), state["hyper"], settings)
+
+
+def test_social_weight_zero_is_bpr_with_friends_items_out_of_the_negatives():
+    """α = 0: every term is BPR's −ln σ(x_ui − x_uj), with j outside P_u ∪ SP_u for users with social items, and
+    the social item carries no penalty. Checked against that formula written out here, at random parameters."""
+    data = tiny_data(ranking=True)
+    model = sr.SBPR(factors=3, epochs=0, social_weight=0.0, dtype="float64").fit(data)
+    rng = np.random.default_rng(1)
+    for v in model.parameters_.values():
+        v[...] = rng.normal(0, 0.5, v.shape)
+    P, Q, b = (model.parameters_[k] for k in ("user_factors", "item_factors", "item_bias"))
+    lam, lam_b = model.regularization, model.bias_regularization
+    spec = Interactions(data, social=True)
+    X = P @ Q.T + b
+    expected = 0.0
+    for u, i in spec.pool:
+        negatives = spec.negatives(u, social=True)
+        expected += np.mean([np.logaddexp(0.0, -(X[u, i] - X[u, j])) for j in negatives])
+        expected += 0.5 * lam * (P[u] @ P[u]) + 0.5 * lam * (Q[i] @ Q[i]) + 0.5 * lam_b * b[i] ** 2
+        expected += np.mean([0.5 * lam * (Q[j] @ Q[j]) + 0.5 * lam_b * b[j] ** 2 for j in negatives])
+    assert sum(spec.is_social(u) for u, _ in spec.pool) > 10, "the tiny data must have social users"
+    assert model.loss(data) == pytest.approx(expected, rel=1e-12)
+    assert sr.reference.loss(model, data) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), "1"])
+def test_social_weight_outside_the_unit_interval_is_rejected(bad):
+    with pytest.raises(ValueError, match="social_weight"):
+        sr.SBPR(social_weight=bad)
+    data = tiny_data(ranking=True)
+    model = sr.SBPR(factors=4, epochs=1).fit(data)
+    state = model._prepare(data)
+    if isinstance(bad, float) and not np.isnan(bad):  # the kernel checks too
+        with pytest.raises(ValueError, match="social_weight"):
+            sr._core.sbpr_epoch({**model.parameters_, **state["arrays"]}, {**state["hyper"], "social_weight": bad},
+                                sr._engine.pass_settings(0, 0, 1))

@@ -12,6 +12,8 @@ template <class T>
 SBPRArgs<T> read_sbpr(const py::dict& arrays, const py::dict& hyper) {
     SBPRArgs<T> a{};
     a.bpr = read_bpr_args<T>(arrays, hyper);
+    a.social_weight = scalar<double>(hyper, "social_weight");
+    if (!(a.social_weight >= 0 && a.social_weight <= 1)) throw py::value_error("'social_weight' must be in [0, 1]");
     std::int64_t n_ptr = 0, n_social = 0, n_counts = 0;
     a.social_indptr = input_data<std::int64_t>(arrays, "social_indptr", &n_ptr);
     a.social_items = input_data<std::int32_t>(arrays, "social_items", &n_social);

@@ -140,7 +140,7 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
             item_factors=ptr(Q), item_bias=ptr(b), factors=self.factors, float16=self.dtype == "float16",
             learning_rate=h["learning_rate"], regularization=h["regularization"],
             bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
-            loss=ptr(state["loss"]), stream=_gpu.stream_ptr())
+            loss=ptr(state["loss"]), stream=_gpu.stream_ptr(), social_weight=h.get("social_weight", 1.0))
         return float(state["loss"][0])
 
     def _scoring_parts(self):
@@ -228,6 +228,7 @@ def expected_loss(model, data, social):
     p = {k: np.asarray(v, dtype=np.float64) for k, v in model.parameters_.items()}
     P, Q, b = p["user_factors"], p["item_factors"], p["item_bias"]
     lam, lam_b = model.regularization, model.bias_regularization
+    alpha = float(getattr(model, "social_weight", 1.0)) if social else 1.0  # SBPR's social_weight
     r = binary(data.ratings)
     n_users, n_items = r.shape
     n_own = np.diff(r.indptr)
@@ -257,16 +258,18 @@ def expected_loss(model, data, social):
     n_neg = np.where(is_social, n_items - n_own - n_social, n_items - n_own).astype(np.float64)
     neg_reg_sum = item_reg.sum() - own_reg - np.where(is_social, social_reg, 0.0)
     total = np.sum(user_reg[pos_users] + item_reg[pos_items] + neg_reg_sum[pos_users] / n_neg[pos_users])
-    total += np.sum((social_reg / np.maximum(n_social, 1))[pos_users[soc]])
+    total += alpha * np.sum((social_reg / np.maximum(n_social, 1))[pos_users[soc]])
 
     # pairwise terms, one row per (user, reference item): weight * sum_j mask_j softplus((x_uj - x_ref) * scale_j)
     # kind 0: BPR pair rows (positives of non-social users)   mask: j not consumed,        weight 1/|J_u|
     # kind 1: SBPR first term (positives of social users)      mask: j social (scale 1/(1+s_uj)), weight 1/|SP_u|
     # kind 2: SBPR second term, one row per (u, k social)     mask: j neither,              weight |I_u|/(|SP_u||N_u|)
+    # kind 3: BPR pair term of SBPR's positives (α < 1)       mask: j neither,              weight 1/|N_u|
+    # (kinds 1 and 2 carry the factor α, kind 3 the factor 1 − α)
     row_user = [pos_users[~soc], pos_users[soc]]
     row_item = [pos_items[~soc], pos_items[soc]]
     row_kind = [np.zeros((~soc).sum(), np.int8), np.ones(soc.sum(), np.int8)]
-    row_weight = [1.0 / n_neg[pos_users[~soc]], 1.0 / np.maximum(n_social, 1)[pos_users[soc]]]
+    row_weight = [1.0 / n_neg[pos_users[~soc]], alpha / np.maximum(n_social, 1)[pos_users[soc]]]
     if social:
         s_users = np.repeat(np.arange(n_users), n_social)
         sel = is_social[s_users]
@@ -274,7 +277,12 @@ def expected_loss(model, data, social):
         row_user.append(ku)
         row_item.append(s.indices[sel].astype(np.int64))
         row_kind.append(np.full(len(ku), 2, np.int8))
-        row_weight.append(n_own[ku] / (n_social[ku] * n_neg[ku]))
+        row_weight.append(alpha * n_own[ku] / (n_social[ku] * n_neg[ku]))
+        if alpha < 1:
+            row_user.append(pos_users[soc])
+            row_item.append(pos_items[soc])
+            row_kind.append(np.full(soc.sum(), 3, np.int8))
+            row_weight.append((1.0 - alpha) / n_neg[pos_users[soc]])
     row_user, row_item = np.concatenate(row_user), np.concatenate(row_item)
     row_kind, row_weight = np.concatenate(row_kind), np.concatenate(row_weight)
 
@@ -289,7 +297,7 @@ def expected_loss(model, data, social):
             counts = s[u].toarray().astype(np.float64)
             is_k = counts > 0
             diff = np.where(kind[:, None] == 1, diff / (1.0 + counts), diff)
-            mask = np.where(kind[:, None] == 1, is_k, ~own & np.where(kind[:, None] == 2, ~is_k, True))
+            mask = np.where(kind[:, None] == 1, is_k, ~own & np.where(kind[:, None] >= 2, ~is_k, True))
         else:
             mask = ~own
         total += np.sum(weight * np.sum(np.where(mask, _softplus(diff), 0.0), axis=1))

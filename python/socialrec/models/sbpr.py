@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .base import register
+from .base import UNIT_INTERVAL, register
 from .bpr import BPR, device_social_matrix, expected_loss, social_matrix
 
 
@@ -26,6 +26,19 @@ class SBPR(BPR):
             + ½ λ (‖p_u‖² + ‖q_i‖² + ‖q_k‖² + ‖q_j‖²) + ½ λ_b (b_i² + b_k² + b_j²)
 
     A user with no social item (or whose ``P_u ∪ SP_u`` is every item) contributes BPR's triple term instead.
+
+    ``social_weight`` α (an extension; the paper is α = 1) mixes the two social terms with BPR's pair term on
+    the same sample, and weighs the social item's penalty alike::
+
+        α [−ln σ((x_ui − x_uk) / (1 + s_uk)) − ln σ(x_uk − x_uj) + ½ λ ‖q_k‖² + ½ λ_b b_k²]
+            + (1 − α) [−ln σ(x_ui − x_uj)] + ½ λ (‖p_u‖² + ‖q_i‖² + ‖q_j‖²) + ½ λ_b (b_i² + b_j²)
+
+    α = 0 is BPR whose negatives exclude the friends' items. Why it exists: the paper's first term ranks every
+    friend's item below every one of the user's own items, for every user; where the friends' items are the
+    likeliest future items (LastFM: 45% of held-out items, 1.7% of candidates), that term costs accuracy.
+    With a small α the ordering acts as a prior that friends' items rank above the rest, while BPR's term
+    keeps each positive above the negatives. On LastFM-2k the validation split chose α = 0.05
+    (bench/accuracy_lastfm.py; bench/README.md has the figures).
     An epoch draws as many samples as BPR: ``(u, i)`` a uniform training interaction, then for a user with
     social items ``k`` uniform over ``SP_u`` and ``j`` uniform over ``N_u`` (rejection sampling); otherwise
     ``j`` uniform over the items ``u`` did not consume. Streams as in :class:`BPR`.
@@ -40,10 +53,19 @@ class SBPR(BPR):
 
     Parameters
     ----------
+    social_weight : float, default 1.0
+        α in [0, 1]: the weight of the paper's two social terms against BPR's pair term (above); 1 is the
+        paper's objective.
     factors, epochs, learning_rate, regularization, bias_regularization, init_std, deterministic, seed,
     num_threads, dtype, device, progress
         As in :class:`BPR` (same defaults).
     """
+
+    _params = {"social_weight": 1.0}
+    _checks = {"social_weight": UNIT_INTERVAL}
+
+    def _hyper(self):
+        return {**super()._hyper(), "social_weight": float(self.social_weight)}
 
     def _social_arrays(self, train, xp=np):
         if xp is not np:  # a CUDA fit: built on the device

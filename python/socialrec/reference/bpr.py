@@ -67,6 +67,7 @@ def fit(model, train, social=False):
     P, Q, b = params["user_factors"], params["item_factors"], params["item_bias"]
     dt = P.dtype.type
     gamma, lam, lam_b = dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization)
+    alpha = dt(getattr(model, "social_weight", 1.0))  # SBPR's mix of its social terms with BPR's pair term
 
     def pair_step(u, i, j):
         p, qi, qj = P[u].copy(), Q[i].copy(), Q[j].copy()
@@ -83,17 +84,20 @@ def fit(model, train, social=False):
         p, qi, qk, qj = P[u].copy(), Q[i].copy(), Q[k].copy(), Q[j].copy()
         bi, bk, bj = b[i], b[k], b[j]
         scale = dt(1) / (dt(1) + dt(s))
-        a = (p @ (qi - qk) + (bi - bk)) * scale  # (x_ui − x_uk) / (1 + s_uk)
-        c = p @ (qk - qj) + (bk - bj)            # x_uk − x_uj
-        e1 = scale / (dt(1) + np.exp(a))
-        e2 = dt(1) / (dt(1) + np.exp(c))
-        P[u] = p + gamma * (e1 * (qi - qk) + e2 * (qk - qj) - lam * p)
-        Q[i] = qi + gamma * (e1 * p - lam * qi)
-        Q[k] = qk + gamma * ((e2 - e1) * p - lam * qk)
-        Q[j] = qj + gamma * (-e2 * p - lam * qj)
-        b[i] = bi + gamma * (e1 - lam_b * bi)
-        b[k] = bk + gamma * (e2 - e1 - lam_b * bk)
-        b[j] = bj + gamma * (-e2 - lam_b * bj)
+        x_ik, x_kj = p @ (qi - qk), p @ (qk - qj)
+        a = (x_ik + (bi - bk)) * scale           # (x_ui − x_uk) / (1 + s_uk)
+        c = x_kj + (bk - bj)                     # x_uk − x_uj
+        x = x_ik + x_kj + (bi - bj)              # x_ui − x_uj
+        e1 = alpha * scale / (dt(1) + np.exp(a))
+        e2 = alpha / (dt(1) + np.exp(c))
+        e3 = (dt(1) - alpha) / (dt(1) + np.exp(x))  # BPR's pair term, weight 1 − α
+        P[u] = p + gamma * (e1 * (qi - qk) + e2 * (qk - qj) + e3 * (qi - qj) - lam * p)
+        Q[i] = qi + gamma * ((e1 + e3) * p - lam * qi)
+        Q[k] = qk + gamma * ((e2 - e1) * p - alpha * lam * qk)
+        Q[j] = qj + gamma * (-(e2 + e3) * p - lam * qj)
+        b[i] = bi + gamma * (e1 + e3 - lam_b * bi)
+        b[k] = bk + gamma * (e2 - e1 - alpha * lam_b * bk)
+        b[j] = bj + gamma * (-e2 - e3 - lam_b * bj)
 
     def step(gen):
         u, i = data.pool[gen.below(len(data.pool))]
@@ -123,6 +127,7 @@ def objective(model, params, data, social=False):
     spec = Interactions(data, social)
     P, Q, b = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "item_bias"))
     lam, lam_b = model.regularization, model.bias_regularization
+    alpha = float(getattr(model, "social_weight", 1.0))
     X = P @ Q.T + b                      # x_ui for every pair
     dX = np.zeros_like(X)                # d loss / d x_ui
     gP, gQ, gb = np.zeros_like(P), np.zeros_like(Q), np.zeros_like(b)
@@ -152,10 +157,13 @@ def objective(model, params, data, social=False):
         if social and spec.is_social(u):
             ks = spec.social[u]
             for k in ks:
-                ranked(u, i, k, 1.0 / len(ks), scale=1.0 + spec.counts[u][k])
+                ranked(u, i, k, alpha / len(ks), scale=1.0 + spec.counts[u][k])
                 for j in negatives:
-                    ranked(u, k, j, 1.0 / (len(ks) * len(negatives)))
-            item_penalty(ks, 1.0 / len(ks))
+                    ranked(u, k, j, alpha / (len(ks) * len(negatives)))
+            item_penalty(ks, alpha / len(ks))
+            if alpha < 1:
+                for j in negatives:
+                    ranked(u, i, j, (1.0 - alpha) / len(negatives))
         else:
             for j in negatives:
                 ranked(u, i, j, 1.0 / len(negatives))
