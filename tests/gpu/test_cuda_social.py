@@ -61,11 +61,13 @@ def test_rating_models_reach_the_cpu_test_rmse(social_split, name, factors):
     assert abs(losses[-1] - cpu.history[-1]["loss"]) <= 0.05 * cpu.history[-1]["loss"]
 
 
-@pytest.mark.parametrize("name", RANKING_MODELS)
+@pytest.mark.parametrize("name", list(RANKING_MODELS) + ["SBPR-mixed"])
 @pytest.mark.parametrize("factors", [10, 64])
 def test_ranking_models_reach_the_cpu_ndcg(implicit_split, name, factors):
     train, test = implicit_split
-    cpu, gpu = fit_pair(RANKING_MODELS[name], train, **{**RANKING_PARAMS, "factors": factors})
+    extra = {"social_weight": 0.3} if name == "SBPR-mixed" else {}
+    cls = sr.SBPR if name == "SBPR-mixed" else RANKING_MODELS[name]
+    cpu, gpu = fit_pair(cls, train, **{**RANKING_PARAMS, "factors": factors, **extra})
     ndcg_cpu, ndcg_gpu = ndcg_at_k(cpu, test), ndcg_at_k(gpu, test)
     assert ndcg_gpu >= 0.99 * ndcg_cpu, (ndcg_gpu, ndcg_cpu)
     losses = [h["loss"] for h in gpu.history]  # per-epoch sums of sampled terms: an estimate, within 5%

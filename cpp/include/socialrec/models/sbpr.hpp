@@ -44,9 +44,10 @@ struct SBPRArgs {
 
 SOCIALREC_KERNELS_BEGIN
 
-// One SGD step on (u, i, k, j) with social coefficient s and social weight alpha; i, k, j distinct. Returns
-// the term before the update.
-template <class T, class Dim>
+// One SGD step on (u, i, k, j) with social coefficient s; i, k, j distinct. Returns the term before the update.
+// Mixed = false: the paper's step (alpha = 1); Mixed = true: social_weight alpha < 1 (above). Two loops rather
+// than one with e3 = 0, which measured 10% slower on LastFM at alpha = 1 (more live values in the update).
+template <bool Mixed, class T, class Dim>
 double sbpr_step(const ScoreParams<T, Dim>& m, std::int32_t u, std::int32_t i, std::int32_t k, std::int32_t j,
                  std::int32_t s, T alpha, T gamma, T lambda, T lambda_b) {
     T* __restrict p = m.user(u);
@@ -64,31 +65,50 @@ double sbpr_step(const ScoreParams<T, Dim>& m, std::int32_t u, std::int32_t i, s
     const T scale = T(1) / (T(1) + T(s));           // 1 / (1 + s_uk)
     const T a = (x_ik + (b_i - b_k)) * scale;         // (x_ui - x_uk) / (1 + s_uk)
     const T c = x_kj + (b_k - b_j);                   // x_uk - x_uj
-    const T x = x_ik + x_kj + (b_i - b_j);             // x_ui - x_uj
-    const T e1 = alpha * scale / (T(1) + std::exp(a));  // d(-ln g(a)) / d(x_uk), chain rule through the scale
-    const T e2 = alpha / (T(1) + std::exp(c));
-    const T e3 = alpha < T(1) ? (T(1) - alpha) / (T(1) + std::exp(x)) : T(0);  // BPR's pair term (social_weight)
-    const T lambda_k = alpha * lambda, lambda_bk = alpha * lambda_b;
-    T norms = 0, norm_k = 0;
+    if constexpr (!Mixed) {
+        const T e1 = scale / (T(1) + std::exp(a));    // d(-ln g(a)) / d(x_uk), chain rule through the scale
+        const T e2 = T(1) / (T(1) + std::exp(c));
+        T norms = 0;
+#pragma omp simd reduction(+ : norms)
+        for (int f = 0; f < dim.size(); ++f) {
+            const T pf = p[f], qif = qi[f], qkf = qk[f], qjf = qj[f];
+            norms += pf * pf + qif * qif + qkf * qkf + qjf * qjf;
+            p[f] = pf + gamma * (e1 * (qif - qkf) + e2 * (qkf - qjf) - lambda * pf);
+            qi[f] = qif + gamma * (e1 * pf - lambda * qif);
+            qk[f] = qkf + gamma * ((e2 - e1) * pf - lambda * qkf);
+            qj[f] = qjf + gamma * (-e2 * pf - lambda * qjf);
+        }
+        m.b[i] = b_i + gamma * (e1 - lambda_b * b_i);
+        m.b[k] = b_k + gamma * (e2 - e1 - lambda_b * b_k);
+        m.b[j] = b_j + gamma * (-e2 - lambda_b * b_j);
+        return neg_log_sigmoid(double(a)) + neg_log_sigmoid(double(c)) + 0.5 * double(lambda) * double(norms) +
+               0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_k) * b_k + double(b_j) * b_j);
+    } else {
+        const T x = x_ik + x_kj + (b_i - b_j);               // x_ui - x_uj
+        const T e1 = alpha * scale / (T(1) + std::exp(a));
+        const T e2 = alpha / (T(1) + std::exp(c));
+        const T e3 = (T(1) - alpha) / (T(1) + std::exp(x));  // BPR's pair term
+        const T lambda_k = alpha * lambda, lambda_bk = alpha * lambda_b;
+        T norms = 0, norm_k = 0;  // |p_u|^2 + |q_i|^2 + |q_j|^2, and |q_k|^2 (weighed by alpha)
 #pragma omp simd reduction(+ : norms, norm_k)
-    for (int f = 0; f < dim.size(); ++f) {
-        const T pf = p[f], qif = qi[f], qkf = qk[f], qjf = qj[f];
-        norms += pf * pf + qif * qif + qjf * qjf;
-        norm_k += qkf * qkf;
-        p[f] = pf + gamma * (e1 * (qif - qkf) + e2 * (qkf - qjf) + e3 * (qif - qjf) - lambda * pf);
-        qi[f] = qif + gamma * ((e1 + e3) * pf - lambda * qif);
-        qk[f] = qkf + gamma * ((e2 - e1) * pf - lambda_k * qkf);
-        qj[f] = qjf + gamma * (-(e2 + e3) * pf - lambda * qjf);
+        for (int f = 0; f < dim.size(); ++f) {
+            const T pf = p[f], qif = qi[f], qkf = qk[f], qjf = qj[f];
+            norms += pf * pf + qif * qif + qjf * qjf;
+            norm_k += qkf * qkf;
+            p[f] = pf + gamma * (e1 * (qif - qkf) + e2 * (qkf - qjf) + e3 * (qif - qjf) - lambda * pf);
+            qi[f] = qif + gamma * ((e1 + e3) * pf - lambda * qif);
+            qk[f] = qkf + gamma * ((e2 - e1) * pf - lambda_k * qkf);
+            qj[f] = qjf + gamma * (-(e2 + e3) * pf - lambda * qjf);
+        }
+        m.b[i] = b_i + gamma * (e1 + e3 - lambda_b * b_i);
+        m.b[k] = b_k + gamma * (e2 - e1 - lambda_bk * b_k);
+        m.b[j] = b_j + gamma * (-e2 - e3 - lambda_b * b_j);
+        const double w = double(alpha);
+        return w * (neg_log_sigmoid(double(a)) + neg_log_sigmoid(double(c)) + 0.5 * double(lambda) * double(norm_k) +
+                    0.5 * double(lambda_b) * double(b_k) * b_k) +
+               (1 - w) * neg_log_sigmoid(double(x)) + 0.5 * double(lambda) * double(norms) +
+               0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_j) * b_j);
     }
-    m.b[i] = b_i + gamma * (e1 + e3 - lambda_b * b_i);
-    m.b[k] = b_k + gamma * (e2 - e1 - lambda_bk * b_k);
-    m.b[j] = b_j + gamma * (-e2 - e3 - lambda_b * b_j);
-    const double w = double(alpha);
-    double term = w * (neg_log_sigmoid(double(a)) + neg_log_sigmoid(double(c)) +
-                       0.5 * double(lambda) * double(norm_k) + 0.5 * double(lambda_b) * double(b_k) * b_k);
-    if (w < 1) term += (1 - w) * neg_log_sigmoid(double(x));
-    return term + 0.5 * double(lambda) * double(norms) +
-           0.5 * double(lambda_b) * (double(b_i) * b_i + double(b_j) * b_j);
 }
 
 struct SBPRSample {
@@ -125,7 +145,9 @@ struct SBPRStep {
     }
     double update(const SBPRSample& s) const {
         if (s.social < 0) return bpr_pair_step(m, s.user, s.item, s.negative, gamma, lambda, lambda_b);
-        return sbpr_step(m, s.user, s.item, s.social, s.negative, s.count, alpha, gamma, lambda, lambda_b);
+        if (alpha == T(1))
+            return sbpr_step<false>(m, s.user, s.item, s.social, s.negative, s.count, alpha, gamma, lambda, lambda_b);
+        return sbpr_step<true>(m, s.user, s.item, s.social, s.negative, s.count, alpha, gamma, lambda, lambda_b);
     }
 };
 
