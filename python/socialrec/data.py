@@ -261,9 +261,10 @@ def _dedupe(rows, cols, values, n_cols, duplicates, describe, where=None):
         k = key[j]
         i = int(order[np.searchsorted(skey, k)])  # first occurrence of that pair (stable sort)
         n_dup = int(same.sum())
+        origin = f"({where(i, j)}) " if where is not None else ""
         raise ValueError(
             f"duplicate (user, item) pair {describe(rows[j], cols[j])} at positions {i} and {j} "
-            f"{f'({where(i, j)}) ' if where is not None else ''}({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
+            f"{origin}({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
             "pass duplicates='mean' or duplicates='last' to merge them"
         )
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
