@@ -226,6 +226,19 @@ def test_recommend_raw_maps_ids():
         model.recommend_raw(["dan"])
 
 
+def test_recommend_raw_takes_raw_candidate_items_and_a_batch_size():
+    ds = sr.Dataset.from_raw(["ann", "ann", "bob", "cid", "cid"], ["x", "y", "x", "z", "w"], [1, 2, 3, 4, 5])
+    model = sr.BiasedMF(factors=2, epochs=3).fit(ds)
+    raw, scores = model.recommend_raw(["bob", "cid"], n=2, items=["w", "y"], batch_size=1)
+    idx = [ds.item_index("w"), ds.item_index("y")]
+    ids, same = model.recommend([ds.user_index("bob"), ds.user_index("cid")], n=2, items=idx)
+    np.testing.assert_array_equal(scores, same)
+    assert [[None if i < 0 else ds.item_ids[i] for i in row] for row in ids] == raw.tolist()
+    assert set(raw[0]) <= {"w", "y"} and raw[1].tolist() == ["y", None]  # cid rated w: excluded, padded
+    with pytest.raises(KeyError, match="q"):
+        model.recommend_raw(["bob"], items=["w", "q"])
+
+
 # ----------------------------------------------------------------------------------------------------------
 # similar items / users
 # ----------------------------------------------------------------------------------------------------------

@@ -488,23 +488,27 @@ class Model:
         return topn.recommend(self, users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
 
     def similar_items(self, items, n=10):
-        """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself."""
+        """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself;
+        returns (indices, cosines) of shape (len(items), n). Ties go to the lower index, so an item whose
+        vector is zero (no training data in a model that leaves such rows at 0) gets the lowest-index items
+        with cosine 0."""
         from .. import topn
 
         return topn.similar(self._scoring()["item_vectors"], _index_array(items, self.n_items_, "items"), n,
                             threads=_engine.resolve_threads(self.num_threads))
 
     def similar_users(self, users, n=10):
-        """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself."""
+        """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself;
+        returns (indices, cosines) as ``similar_items`` (a zero vector gets the lowest indices, cosine 0)."""
         from .. import topn
 
         return topn.similar(self._scoring()["user_vectors"], _index_array(users, self.n_users_, "users"), n,
                             threads=_engine.resolve_threads(self.num_threads))
 
-    def recommend_raw(self, user_ids, n=10, exclude_seen=True):
+    def recommend_raw(self, user_ids, n=10, exclude_seen=True, items=None, batch_size=None):
         """``recommend`` for raw user ids (a list, or one id: one row, as ``recommend`` takes one index);
-        returns (raw item ids, scores), ``None`` where ``recommend`` pads with -1. Unknown ids raise
-        ``KeyError`` naming the first one."""
+        ``items``, if given, are raw item ids of the candidates. Returns (raw item ids, scores), ``None`` where
+        ``recommend`` pads with -1. Unknown user or item ids raise ``KeyError`` naming the first one."""
         from ..data import _IdIndex
 
         self._require_fitted()
@@ -512,7 +516,9 @@ class Model:
             raise ValueError("this model was fitted without id maps; use recommend() with indices")
         # the lookup of Dataset.user_index: a string or a known tuple is one id, not a sequence of ids
         users = np.atleast_1d(_IdIndex(np.asarray(self.user_ids_), "user")(user_ids)).astype(np.int64)
-        ids, scores = self.recommend(users, n=n, exclude_seen=exclude_seen)
+        if items is not None:
+            items = np.atleast_1d(_IdIndex(np.asarray(self.item_ids_), "item")(items)).astype(np.int64)
+        ids, scores = self.recommend(users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
         return np.where(ids >= 0, np.asarray(self.item_ids_)[np.maximum(ids, 0)], None), scores
 
     # -- persistence -----------------------------------------------------------------------------------------
