@@ -39,6 +39,7 @@ class SBPR(BPR):
     With a small α the ordering acts as a prior that friends' items rank above the rest, while BPR's term
     keeps each positive above the negatives. On LastFM-2k the validation split chose α = 0.05
     (bench/accuracy_lastfm.py; bench/README.md has the figures).
+
     An epoch draws as many samples as BPR: ``(u, i)`` a uniform training interaction, then for a user with
     social items ``k`` uniform over ``SP_u`` and ``j`` uniform over ``N_u`` (rejection sampling); otherwise
     ``j`` uniform over the items ``u`` did not consume. Streams as in :class:`BPR`.
