@@ -447,7 +447,8 @@ class Model:
         return self._apply_link(self._raw_scores(users, items))
 
     def loss(self, data):
-        """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph."""
+        """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph; the models
+        that map ratings to [0, 1] map ``data``'s with the rating scale they were trained on."""
         self._require_fitted()
         data = as_dataset(data)
         if data.ratings.shape != (self.n_users_, self.n_items_):
