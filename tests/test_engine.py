@@ -177,6 +177,44 @@ def test_divergence_raises_naming_the_epoch_and_keeps_finite_parameters():
         assert all(np.all(np.isfinite(v)) for v in model.parameters_.values())
 
 
+def test_divergence_from_a_large_regularization_does_not_advise_a_larger_one():
+    """Each SGD step scales the factors by 1 - learning_rate * regularization: at regularization=1e3 with the
+    default step that is -4, so the fit blows up because of the regularization, and "a larger
+    regularization" is the wrong advice."""
+    ds = sr.datasets.synthetic(n_users=100, n_items=50, seed=0)
+    model = sr.BiasedMF(regularization=1e3, epochs=3)
+    with pytest.raises(sr.DivergenceError, match=r"learning_rate \* regularization = 5") as info:
+        model.fit(ds)
+    assert "or a larger regularization" not in str(info.value) and "smaller learning_rate" in str(info.value)
+    assert not model.fitted
+
+
+@pytest.mark.parametrize("cls", [sr.ALS, sr.SocialALS], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("fault", ["nan loss", "non-finite parameters"])
+def test_als_divergence_names_what_an_als_model_can_change(cls, fault, monkeypatch):
+    """ALS has no learning rate: a NaN there comes from a row solve (float32 Cholesky on large confidences
+    1 + alpha * r, e.g. raw listen counts), so the advice must name ALS's own settings."""
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=0).binarized()
+    model = cls(factors=4, epochs=2, solver="cholesky", num_threads=1)
+    real = model._run_epoch
+
+    def run_epoch(state, settings):
+        loss = real(state, settings)
+        if settings["epoch"] == 1:
+            if fault == "nan loss":
+                return float("nan")
+            model.parameters_["user_factors"][0, 0] = np.nan
+        return loss
+
+    monkeypatch.setattr(model, "_run_epoch", run_epoch)
+    with pytest.raises(sr.DivergenceError, match="epoch 1") as info:
+        model.fit(ds)
+    message = str(info.value)
+    assert "learning_rate" not in message, message
+    assert "dtype='float64'" in message and "solver='cg'" in message and "alpha" in message, message
+    assert len(model.history) == 1 and all(np.all(np.isfinite(v)) for v in model.parameters_.values())
+
+
 def test_early_stopping_keeps_the_best_epoch():
     ds = sr.datasets.synthetic(n_users=400, n_items=200, seed=0)
     train, valid = sr.split.train_test_split(ds, test_size=0.2, seed=0)

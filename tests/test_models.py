@@ -123,6 +123,26 @@ def test_predictions_finite_and_within_scale(case):
         assert np.all((p >= lo) & (p <= hi))
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if not c.ranking], ids=[c.name for c in CASES if not c.ranking])
+def test_loss_on_other_data_uses_the_training_rating_scale(case):
+    """The objective is that of the fitted model: the logistic models map ratings to [0, 1] with the scale they
+    were trained on (as predict does), not with the scale another Dataset infers from its own values. A
+    held-out set with a single rating (inferred scale of width 0) gave NaN, one without the extreme ratings a
+    different objective."""
+    model, data = _fit(case, dtype="float64")
+    users, items, values = data.user_item_arrays()
+    lo, hi = data.rating_scale
+    for keep in (np.arange(1), np.flatnonzero((values > lo) & (values < hi))[:20]):
+        kwargs = dict(trust_src=data.trust.tocoo().row, trust_dst=data.trust.tocoo().col,
+                      n_users=data.n_users, n_items=data.n_items)
+        inferred = sr.Dataset.from_arrays(users[keep], items[keep], values[keep], **kwargs)
+        declared = sr.Dataset.from_arrays(users[keep], items[keep], values[keep], rating_scale=(lo, hi), **kwargs)
+        assert inferred.rating_scale != declared.rating_scale
+        assert np.isfinite(model.loss(inferred))
+        assert model.loss(inferred) == pytest.approx(model.loss(declared), rel=1e-12)
+        assert sr.reference.loss(model, inferred) == pytest.approx(model.loss(declared), rel=1e-9)
+
+
 @pytest.mark.parametrize("case", CASES, ids=ids)
 def test_bad_hyper_parameters_rejected(case):
     cls = getattr(sr, case.cls)

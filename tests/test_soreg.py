@@ -100,3 +100,21 @@ def test_bad_hyper_parameters_rejected():
                 {"social_regularization": float("nan")}, {"deterministic": "yes"}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             sr.SoReg(**bad)
+
+
+def test_edges_with_negative_cosine_carry_no_social_term_in_the_loss():
+    """On a scale with negative ratings the cosine (VSS) of two users can be negative. Training drops such
+    edges (only Sim > 0 enters the social pass, like a zero Sim); loss() must weigh them 0 as well, not with a
+    negative weight that rewards pulling the two users apart."""
+    users = [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    items = [0, 1, 2, 0, 1, 2, 0, 1, 2]
+    values = [1.0, 2.0, 3.0, -1.0, -2.0, -3.0, 1.0, 1.0, 2.0]
+    src, dst = [0, 0, 1, 2], [1, 2, 2, 0]
+    data = sr.Dataset.from_arrays(users, items, values, src, dst, rating_scale=(-5, 5))
+    positive = sr.Dataset.from_arrays(users, items, values, [0, 2], [2, 0], rating_scale=(-5, 5))
+    for regularizer in ("SR2", "SR1"):
+        model = sr.SoReg(similarity="vss", regularizer=regularizer, social_regularization=1.0, epochs=3,
+                         dtype="float64", deterministic=True).fit(data)
+        assert np.sum(model._edge_similarity(data) < 0) == 2
+        assert model.loss(data) == pytest.approx(sr.reference.loss(model, data), rel=1e-12)
+        assert model.loss(data) == pytest.approx(model.loss(positive), rel=1e-12)

@@ -6,7 +6,8 @@ class DivergenceError(ArithmeticError):
 
     The message names the epoch; the model keeps the parameters of the last finished epoch whose loss was
     finite, or is left unfitted when the first epoch diverged. A smaller ``learning_rate`` (or a larger
-    ``regularization``) usually cures it.
+    ``regularization``) usually cures it; the message says what to change where that advice does not apply
+    (a penalty weight so large that its own steps overshoot; ALS and SocialALS, which have no learning rate).
     """
 
     def __init__(self, epoch, loss, hint="try a smaller learning_rate"):

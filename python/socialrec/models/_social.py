@@ -15,6 +15,14 @@ def unit_values(values, rating_scale):
     return ((np.asarray(values, dtype=np.float64) - lo) / (hi - lo)).astype(np.float32)
 
 
+def objective_scale(model, data):
+    """The (r_min, r_max) of the [0, 1] mapping in ``model``'s objective on ``data``: the scale the model was
+    trained on once it is fitted (the one ``predict`` maps back with), so that ``loss`` on held-out data is
+    the fitted objective, finite even where ``data`` infers a scale of its own from fewer ratings (one
+    rating: zero width); before a fit, ``data``'s."""
+    return model.rating_scale_ if model.fitted else data.rating_scale
+
+
 def logit_offset(train, dtype):
     """b = logit(mean r~): the fixed offset of the logistic models, so that x = b predicts the training mean
     (users and items without training ratings). A 0-d array of ``dtype``. The mean is taken where the

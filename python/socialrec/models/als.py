@@ -111,6 +111,12 @@ class ALS(DeviceMixin, RankingModel):
             raise ValueError(f"{type(self).__name__} needs non-negative interaction values (confidence "
                              f"1 + alpha*r); the training data holds {float(values[bad])} (stored entry {bad})")
 
+    def _divergence_hint(self):
+        # no learning rate: a NaN comes from a row solve, typically float32 rounding on large confidences
+        return ("a row solve gave NaN or inf (large confidences 1 + alpha * r, e.g. raw counts, can make the "
+                "float32 Cholesky factorisation fail); try dtype='float64', solver='cg', a smaller alpha "
+                "(or binarised / log-scaled values) or a larger regularization")
+
     def _cuda_training_unsupported(self):
         if self.solver != "cg":
             return f"solver={self.solver!r} (CUDA runs the conjugate-gradient solver only)"

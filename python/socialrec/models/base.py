@@ -282,7 +282,7 @@ class Model:
                 self._invalidate()
                 if not math.isfinite(loss):
                     self._restore_or_unfit(backup)
-                    raise DivergenceError(epoch, loss, "try a smaller learning_rate (or a larger regularization)")
+                    raise DivergenceError(epoch, loss, self._divergence_hint())
                 record = {"epoch": epoch, "loss": loss, "seconds": seconds}
                 if validation is not None:
                     record.update(self._validation_record(validation))
@@ -314,7 +314,19 @@ class Model:
             last = self.history.pop()
             self._restore_or_unfit(backup)
             raise DivergenceError(last["epoch"], math.nan, "the parameters became non-finite in its updates; "
-                                  "try a smaller learning_rate (or a larger regularization)")
+                                  + self._divergence_hint())
+
+    def _divergence_hint(self):
+        """What to change after a divergence (the end of the ``DivergenceError`` message)."""
+        step = getattr(self, "learning_rate", None)
+        weights = {k: v for k, v in self.get_params().items() if k.endswith("regularization")}
+        if step is not None and weights:
+            # a penalty's step scales the penalised rows by about 1 - step * weight: beyond 1 it overshoots
+            name = max(weights, key=weights.get)
+            if step * weights[name] >= 1:
+                return (f"learning_rate * {name} = {step * weights[name]:g} >= 1, so each step's penalty "
+                        f"overshoots (a larger {name} makes it worse); try a smaller learning_rate")
+        return "try a smaller learning_rate (or a larger regularization)"
 
     def _progress_bar(self):
         if not self.progress:
@@ -447,7 +459,8 @@ class Model:
         return self._apply_link(self._raw_scores(users, items))
 
     def loss(self, data):
-        """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph."""
+        """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph; the models
+        that map ratings to [0, 1] map ``data``'s with the rating scale they were trained on."""
         self._require_fitted()
         data = as_dataset(data)
         if data.ratings.shape != (self.n_users_, self.n_items_):

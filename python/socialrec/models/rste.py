@@ -10,7 +10,8 @@ from . import device
 from .base import UNIT_INTERVAL, register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
-from ._social import check_positive_trust, has_rows, logit_offset, row_normalised, trust_csr, unit_values
+from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
+                      unit_values)
 
 
 @register
@@ -203,6 +204,6 @@ def objective(model, params, data):
     users, items, values = data.user_item_arrays()
     x = float(params["global_bias"]) + np.einsum("ij,ij->i", Z[users], V[items])
     g = 1.0 / (1.0 + np.exp(-x))
-    e = unit_values(values, data.rating_scale).astype(np.float64) - g
+    e = unit_values(values, objective_scale(model, data)).astype(np.float64) - g
     Uu, Vi = U[users], V[items]
     return 0.5 * np.sum(e * e) + 0.5 * model.regularization * (np.sum(Uu * Uu) + np.sum(Vi * Vi))

@@ -8,7 +8,7 @@ from .._arrays import bincount, rows_of
 from . import device
 from .base import register
 from .device import DeviceMixin
-from ._social import check_positive_trust, logistic, rating_offset, unit_values
+from ._social import check_positive_trust, logistic, objective_scale, rating_offset, unit_values
 from .sgd import LogisticRatingModel, rated_mask
 
 
@@ -151,7 +151,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         users, items, values = data.user_item_arrays()
         P, Q = U[users], V[items]
         x = float(p["global_bias"]) + np.einsum("ij,ij->i", P, Q)
-        e = unit_values(values, data.rating_scale).astype(np.float64) - logistic(x)
+        e = unit_values(values, objective_scale(self, data)).astype(np.float64) - logistic(x)
         total = 0.5 * np.sum(e * e) + 0.5 * self.regularization * (np.sum(P * P) + np.sum(Q * Q))
         offsets, trustees, weights = normalised_trust(data.trust)
         trusters = np.flatnonzero(np.diff(offsets) > 0)

@@ -8,7 +8,7 @@ from .._arrays import bincount, rows_of
 from . import device
 from .base import register
 from .device import DeviceMixin
-from ._social import logistic, rating_offset, trust_grid, unit_values
+from ._social import logistic, objective_scale, rating_offset, trust_grid, unit_values
 from .sgd import LogisticRatingModel, rated_mask
 
 
@@ -144,7 +144,7 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         U, V, Z = p["user_factors"], p["item_factors"], p["link_factors"]
         lam, b = self.regularization, float(p["global_bias"])
         users, items, values = data.user_item_arrays()
-        r = unit_values(values, data.rating_scale).astype(np.float64)
+        r = unit_values(values, objective_scale(self, data)).astype(np.float64)
         total = _pair_loss(U[users], V[items], r, lam, offset=b)
         src, dst, target = link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)

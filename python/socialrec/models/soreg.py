@@ -36,7 +36,9 @@ class SoReg(DeviceMixin, SGDModel):
     over the items u and f both rated (the paper's Section 4 similarity functions), computed in C++ once
     before training (``socialrec._core.edge_similarity``; NumPy twin ``socialrec.reference.soreg.
     edge_similarity``). A pair without co-rated items (or with a zero PCC denominator) gets Sim 0, so its
-    edge carries no social term. ``loss(data)`` computes Sim from ``data``'s own ratings.
+    edge carries no social term; so does an edge with a negative cosine (VSS on a scale with negative
+    ratings): training and ``loss`` use the edges with Sim > 0 only. ``loss(data)`` computes Sim from
+    ``data``'s own ratings.
 
     Training: each epoch runs the PMF rating pass (stratified grid, thread-count independent), then the
     social pass: one step per trust edge (SR2) or per user with trust (SR1). Those steps move two or more
@@ -273,7 +275,9 @@ def objective(model, params, data, sim):
     beta = model.social_regularization
     if model.regularizer == "SR2":
         d = U[src] - U[dst]
-        w = sim.astype(np.float32).astype(np.float64)  # the pass weighs edges with float32 Sim
+        # the pass weighs edges with float32 Sim and skips those with Sim <= 0 (a negative cosine, possible
+        # with negative ratings, would otherwise reward pulling the two users apart)
+        w = np.where(sim > 0, sim.astype(np.float32).astype(np.float64), 0.0)
         return total + 0.5 * beta * np.sum(w * np.einsum("ij,ij->i", d, d))
     keep = sim > 0
     offsets, trust_dst, trust_sim = trust_csr(data.trust, keep=keep, weights=sim)

@@ -8,7 +8,7 @@ from . import device
 from .base import NON_NEGATIVE, register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
-from ._social import logit_offset, trust_grid, unit_values
+from ._social import logit_offset, objective_scale, trust_grid, unit_values
 
 # parameter name -> (rows: "users" or "items", what makes a row active)
 _MATRICES = (
@@ -211,7 +211,7 @@ def _pair_terms(P, Q, a, b, y, weight, lam, offset=0.0):
 def objective(model, params, data):
     p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     users, items, values = data.user_item_arrays()
-    r = unit_values(values, data.rating_scale).astype(np.float64)
+    r = unit_values(values, objective_scale(model, data)).astype(np.float64)
     src, dst, t = data.trust_arrays()
     t = trust_targets(t).astype(np.float64)
     lam, lam_t, b = model.regularization, model.trust_regularization, float(p["global_bias"])

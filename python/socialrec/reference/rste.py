@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..models._social import unit_values
+from ..models._social import objective_scale, unit_values
 from ..models.rste import initial_parameters, normalised_trust, training_state
 from . import sgd
 
@@ -56,7 +56,7 @@ def _terms(model, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
     S = normalised_trust(data.trust)
     users, items, values = data.user_item_arrays()
-    targets = unit_values(values, data.rating_scale)
+    targets = unit_values(values, objective_scale(model, data))
     for u, i, r in zip(users, items, targets):
         lo, hi = S.indptr[u], S.indptr[u + 1]
         own = model.alpha if hi > lo else 1.0

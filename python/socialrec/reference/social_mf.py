@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._social import unit_values
+from ..models._social import objective_scale, unit_values
 from ..models.social_mf import normalised_trust
 from . import sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
@@ -38,9 +38,10 @@ def fit(model, train):
     return params
 
 
-def _ratings(data):
+def _ratings(model, data):
     users, items, values = data.user_item_arrays()
-    return zip(users.tolist(), items.tolist(), unit_values(values, data.rating_scale).astype(np.float64).tolist())
+    targets = unit_values(values, objective_scale(model, data)).astype(np.float64)
+    return zip(users.tolist(), items.tolist(), targets.tolist())
 
 
 def _user_terms(params, data):
@@ -58,7 +59,7 @@ def _user_terms(params, data):
 
 def loss(model, params, data):
     total, b = 0.0, float(params["global_bias"])
-    for u, i, r in _ratings(data):
+    for u, i, r in _ratings(model, data):
         total += pair_loss(params["user_factors"], params["item_factors"], u, i, r, model.regularization,
                            offset=b)
     for _, d, _ in _user_terms(params, data):
@@ -70,7 +71,7 @@ def gradient(model, params, data):
     """Gradient of ``loss`` with respect to U and V (b is fixed)."""
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
     lam_t, b = model.social_regularization, float(params["global_bias"])
-    for u, i, r in _ratings(data):
+    for u, i, r in _ratings(model, data):
         pair_gradient(grad["user_factors"], grad["item_factors"], params["user_factors"], params["item_factors"],
                       u, i, r, model.regularization, offset=b)
     for u, d, edges in _user_terms(params, data):

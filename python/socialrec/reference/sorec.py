@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._social import unit_values
+from ..models._social import objective_scale, unit_values
 from ..models.sorec import link_targets
 from . import sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
@@ -27,7 +27,7 @@ def fit(model, train):
 def _observations(model, params, data):
     """(A, B, row a, row b, target, data weight, penalty weight, offset) for every rating and trust edge."""
     users, items, values = data.user_item_arrays()
-    targets = unit_values(values, data.rating_scale).astype(np.float64)
+    targets = unit_values(values, objective_scale(model, data)).astype(np.float64)
     b = float(params["global_bias"])
     for k in range(len(users)):
         yield "user_factors", "item_factors", int(users[k]), int(items[k]), float(targets[k]), 1.0, 1.0, b

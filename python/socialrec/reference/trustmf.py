@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._social import unit_values
+from ..models._social import objective_scale, unit_values
 from ..models.trustmf import initial_parameters, training_state, trust_targets
 from . import sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
@@ -46,7 +46,7 @@ def fit(model, train):
 def _observations(model, params, data):
     """Yields (P, Q, a, b, y, weight, offset) for every term of the objective."""
     users, items, values = data.user_item_arrays()
-    r = unit_values(values, data.rating_scale)
+    r = unit_values(values, objective_scale(model, data))
     src, dst, t = data.trust_arrays()
     t = trust_targets(t)
     offset = float(params["global_bias"])
