@@ -522,7 +522,7 @@ class Model:
         return np.where(ids >= 0, np.asarray(self.item_ids_)[np.maximum(ids, 0)], None), scores
 
     # -- persistence -----------------------------------------------------------------------------------------
-    _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")
+    _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")  # required; best_epoch_ is saved too
     # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
     # saved as "fit/<name>" and restored as attributes.
     _FIT_ARRAYS = ()
@@ -532,7 +532,8 @@ class Model:
         self._require_fitted()
         meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "class": type(self).__name__,
-            "params": self.get_params(), "fit": {k: getattr(self, k) for k in self._FIT_ATTRS},
+            "params": self.get_params(),
+            "fit": {**{k: getattr(self, k) for k in self._FIT_ATTRS}, "best_epoch_": self.best_epoch_},
             "history": self.history, "socialrec_version": _version(),
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
@@ -645,6 +646,7 @@ def load(path, device=None):
         model = cls(**params)
         model.device_ = "cpu"
         fit = meta["fit"]
+        model.best_epoch_ = None  # optional: files written before it was saved lack it
         for k in cls._FIT_ATTRS:
             fit[k]  # noqa: B018 - a missing entry is an inconsistent file (KeyError below)
         for k, v in fit.items():
