@@ -427,6 +427,34 @@ def test_save_to_a_directory_or_missing_folder_is_an_os_error(fitted, tmp_path):
         model.save(tmp_path / "no" / "such" / "folder" / "m.npz")
 
 
+def test_a_failed_save_keeps_the_file_it_would_replace_and_leaves_nothing_behind(fitted, tmp_path, monkeypatch):
+    """A save that fails while writing (disk full, file size limit, Ctrl-C) used to leave a truncated file at
+    ``path``, destroying the model saved there before; it now writes a temporary file and renames it."""
+    model, _ = fitted
+    path = tmp_path / "m.npz"
+    model.save(path)
+    before = path.read_bytes()
+    savez = np.savez
+
+    def disk_full(file, *args, **kwargs):
+        file.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        model.save(path)
+    with pytest.raises(OSError, match="No space left"):
+        model.save(tmp_path / "new.npz")
+    monkeypatch.setattr(np, "savez", savez)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+    assert path.read_bytes() == before
+    users = np.arange(5)
+    assert np.array_equal(sr.load(path).predict(users, users), model.predict(users, users))
+    model.save(str(tmp_path / "fresh.npz"))  # a str path; the file gets the permissions open() gives
+    (tmp_path / "plain").write_bytes(b"")
+    assert (tmp_path / "fresh.npz").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
+
+
 # ----------------------------------------------------------------------------------------------------------
 # malformed text files: the error names the file and the line
 # ----------------------------------------------------------------------------------------------------------

@@ -17,10 +17,13 @@ training, so prediction and ranking cost the same for every model.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
 import numbers
+import os
+import threading
 import time
 
 import numpy as np
@@ -546,8 +549,18 @@ class Model:
                 ids = np.asarray(ids)
                 arrays[f"ids/{name}"] = ids if ids.dtype.kind in "iuf" else ids.astype(str)
         arrays["meta"] = np.array(json.dumps(meta, default=_json_scalar))
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        # Written to a temporary file next to ``path`` and renamed over it: a save that fails part-way (disk
+        # full, Ctrl-C) leaves no truncated file and keeps the model previously saved at ``path``.
+        path = os.fspath(path)
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            with open(tmp, "xb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     @classmethod
     def load(cls, path):
