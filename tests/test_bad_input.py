@@ -505,6 +505,30 @@ def test_integer_ids_beyond_int64_stay_strings(tmp_path):
     assert sorted(ds.user_ids.tolist()) == ["2", "99999999999999999999999"]
 
 
+@pytest.mark.parametrize("kind", ["mixed", "bytes"])
+def test_raw_ids_that_save_cannot_store_as_they_are_are_kept_or_refused(tmp_path, kind):
+    """save wrote every id array that was not numeric as str: mixed int / str ids came back as strings
+    ('3' for 3) and bytes ids decoded, so the loaded model's recommend_raw raised KeyError for the ids it was
+    fitted on and returned other ids. Mixed numbers and strings now go into the JSON metadata as they are;
+    ids JSON cannot hold (bytes) make save raise, naming the id, before anything is written."""
+    users = [3, "a", 7, "b", 3, "a", 7, "b"] if kind == "mixed" else [b"u3", b"ua", b"u7", b"ub"] * 2
+    ds = sr.Dataset.from_raw(users, [1, 1, 2, 2, 3, 3, 4, 4], [1.0, 2, 3, 4, 5, 4, 3, 2])
+    model = sr.BiasedMF(factors=2, epochs=2).fit(ds)
+    path = tmp_path / "m.npz"
+    if kind == "bytes":
+        with pytest.raises(TypeError, match=r"user id b'u3' \(bytes\)"):
+            model.save(path)
+        assert list(tmp_path.iterdir()) == []
+        return
+    model.save(path)
+    loaded = sr.load(path)
+    assert loaded.user_ids_.tolist() == model.user_ids_.tolist()
+    assert [type(v) for v in loaded.user_ids_.tolist()] == [type(v) for v in model.user_ids_.tolist()]
+    for raw in ([3, "b"], 7, "a"):
+        for a, b in zip(model.recommend_raw(raw, n=2), loaded.recommend_raw(raw, n=2)):
+            assert np.array_equal(a, b)
+
+
 def test_crlf_files_load_like_lf_files(tmp_path):
     lf, crlf = tmp_path / "lf.txt", tmp_path / "crlf.txt"
     lf.write_bytes(b"1 1 2\n2 2 3.5\n")

@@ -545,9 +545,19 @@ class Model:
             arrays[f"fit/{name}"] = getattr(self, name)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name, None)
-            if ids is not None:
-                ids = np.asarray(ids)
+            if ids is None:
+                continue
+            ids = np.asarray(ids)
+            values = ids.tolist()
+            if ids.dtype.kind in "iufU" or all(isinstance(v, str) for v in values):
                 arrays[f"ids/{name}"] = ids if ids.dtype.kind in "iuf" else ids.astype(str)
+                continue
+            # mixed numbers and strings: as they are, in the JSON metadata (str() would turn 3 into '3')
+            for v in values:
+                if not isinstance(v, (str, int, float, np.integer, np.floating)):
+                    raise TypeError(f"{name[:4]} id {v!r} ({type(v).__name__}) cannot be stored in a model file "
+                                    "(ids must be numbers or strings); map the ids, or pickle the model")
+            meta.setdefault("ids", {})[name] = values
         arrays["meta"] = np.array(json.dumps(meta, default=_json_scalar))
         # Written to a temporary file next to ``path`` and renamed over it: a save that fails part-way (disk
         # full, Ctrl-C) leaves no truncated file and keeps the model previously saved at ``path``.
@@ -669,8 +679,11 @@ def load(path, device=None):
         model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
         for name in cls._FIT_ARRAYS:
             setattr(model, name, files[f"fit/{name}"])
-        model.user_ids_ = files.get("ids/user_ids_")
-        model.item_ids_ = files.get("ids/item_ids_")
+        for name in ("user_ids_", "item_ids_"):
+            ids = files.get(f"ids/{name}")
+            if name in meta.get("ids", {}):  # mixed numbers and strings (save)
+                ids = np.array(meta["ids"][name], dtype=object)
+            setattr(model, name, ids)
         model._invalidate()
         model._check_loaded(meta["params"]["dtype"])
         model._invalidate()
