@@ -328,6 +328,11 @@ CORRUPTIONS = [
      r"inconsistent .*user_ids_ has shape \(3,\)"),
     ("seen-items-out-of-range", lambda f, m: f.update({"seen/indices": f["seen/indices"] + 10**6}),
      r"inconsistent .*seen-items"),
+    ("rating-scale-short", lambda f, m: m["fit"].update(rating_scale_=[1]), r"inconsistent .*rating_scale_"),
+    ("rating-scale-not-numbers", lambda f, m: m["fit"].update(rating_scale_="ab"), r"inconsistent .*rating_scale_"),
+    ("rating-scale-reversed", lambda f, m: m["fit"].update(rating_scale_=[5, 1]), r"inconsistent .*rating_scale_"),
+    ("rating-scale-nan", lambda f, m: m["fit"].update(rating_scale_=[1, float("nan")]),
+     r"inconsistent .*rating_scale_"),
 ]
 
 
@@ -340,6 +345,19 @@ def test_load_rejects_inconsistent_files_naming_the_path(fitted, tmp_path, edit,
     with pytest.raises(ValueError, match=pattern) as info:
         sr.load(bad)
     assert str(bad) in str(info.value)
+
+
+def test_load_sets_only_the_fitted_attributes_it_knows(fitted, tmp_path):
+    """load set every entry of the file's "fit" record as an attribute: a hand-made entry such as
+    ``"_link": "score"`` silently changed how the loaded model predicts (or replaced a method)."""
+    model, _ = fitted
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    model.save(good)
+    _rewrite(good, bad, lambda f, m: m["fit"].update(_link="other", predict=1, parameters_=None, future_attr_=3))
+    loaded = sr.load(bad)
+    assert loaded._link == model._link and not hasattr(loaded, "future_attr_")
+    users = np.arange(5)
+    assert np.array_equal(loaded.predict(users, users), model.predict(users, users))
 
 
 WITH_TRUST_ARRAYS = [c for c in MODELS if "trust_indices_" in c._FIT_ARRAYS]

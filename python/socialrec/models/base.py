@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import _engine
 from .._errors import DivergenceError, NotFittedError
-from ..data import Dataset
+from ..data import Dataset, _check_scale
 
 __all__ = ["Model", "load", "register"]
 
@@ -669,11 +669,13 @@ def load(path, device=None):
         model = cls(**params)
         model.device_ = "cpu"
         fit = meta["fit"]
-        model.best_epoch_ = None  # optional: files written before it was saved lack it
-        for k in cls._FIT_ATTRS:
-            fit[k]  # noqa: B018 - a missing entry is an inconsistent file (KeyError below)
-        for k, v in fit.items():
-            setattr(model, k, tuple(v) if k == "rating_scale_" else v)
+        model.best_epoch_ = fit.get("best_epoch_")  # optional: files written before it was saved lack it
+        for k in cls._FIT_ATTRS:  # only these: a file's other entries must not set arbitrary attributes
+            setattr(model, k, fit[k])  # a missing entry is an inconsistent file (KeyError below)
+        try:
+            model.rating_scale_ = _check_scale(model.rating_scale_)
+        except ValueError as e:
+            raise ValueError(f"rating_scale_: {e}") from None
         model.history = list(meta["history"])
         model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
         model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
