@@ -10,7 +10,9 @@ users x items. ``socialrec.reference.ranking`` is the specification these functi
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
+import threading
 
 import numpy as np
 
@@ -49,20 +51,38 @@ def _tiles(n_cols, itemsize, batch_size, tile_items):
 
 
 _CONTROLLER = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_HOLDERS = 0      # calls inside blas_threads right now (any thread)
+_BLAS_LIMITER = None   # the limit of the first of them, which restores the counts found before it
 
 
+@contextlib.contextmanager
 def blas_threads(threads):
-    """Context manager limiting the BLAS libraries NumPy loaded to ``threads`` threads (threadpoolctl)."""
-    global _CONTROLLER
+    """Context manager limiting the BLAS libraries NumPy loaded to ``threads`` threads (threadpoolctl).
+
+    The limit is process-wide, so overlapping calls from several threads share one: the first to enter sets
+    it, the last to leave restores the counts found by the first (each call restoring what it found would
+    leave BLAS pinned whenever one call leaves before another that entered after it)."""
+    global _CONTROLLER, _BLAS_HOLDERS, _BLAS_LIMITER
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        import contextlib
-
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=int(threads), user_api="blas")
+        yield
+        return
+    with _BLAS_LOCK:
+        if _CONTROLLER is None:
+            _CONTROLLER = ThreadpoolController()
+        if _BLAS_HOLDERS == 0:
+            _BLAS_LIMITER = _CONTROLLER.limit(limits=int(threads), user_api="blas")
+        _BLAS_HOLDERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_HOLDERS -= 1
+            if _BLAS_HOLDERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 def _csr_pair(indptr, indices):
