@@ -328,6 +328,11 @@ CORRUPTIONS = [
      r"inconsistent .*user_ids_ has shape \(3,\)"),
     ("seen-items-out-of-range", lambda f, m: f.update({"seen/indices": f["seen/indices"] + 10**6}),
      r"inconsistent .*seen-items"),
+    ("rating-scale-short", lambda f, m: m["fit"].update(rating_scale_=[1]), r"inconsistent .*rating_scale_"),
+    ("rating-scale-not-numbers", lambda f, m: m["fit"].update(rating_scale_="ab"), r"inconsistent .*rating_scale_"),
+    ("rating-scale-reversed", lambda f, m: m["fit"].update(rating_scale_=[5, 1]), r"inconsistent .*rating_scale_"),
+    ("rating-scale-nan", lambda f, m: m["fit"].update(rating_scale_=[1, float("nan")]),
+     r"inconsistent .*rating_scale_"),
 ]
 
 
@@ -340,6 +345,19 @@ def test_load_rejects_inconsistent_files_naming_the_path(fitted, tmp_path, edit,
     with pytest.raises(ValueError, match=pattern) as info:
         sr.load(bad)
     assert str(bad) in str(info.value)
+
+
+def test_load_sets_only_the_fitted_attributes_it_knows(fitted, tmp_path):
+    """load set every entry of the file's "fit" record as an attribute: a hand-made entry such as
+    ``"_link": "score"`` silently changed how the loaded model predicts (or replaced a method)."""
+    model, _ = fitted
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    model.save(good)
+    _rewrite(good, bad, lambda f, m: m["fit"].update(_link="other", predict=1, parameters_=None, future_attr_=3))
+    loaded = sr.load(bad)
+    assert loaded._link == model._link and not hasattr(loaded, "future_attr_")
+    users = np.arange(5)
+    assert np.array_equal(loaded.predict(users, users), model.predict(users, users))
 
 
 WITH_TRUST_ARRAYS = [c for c in MODELS if "trust_indices_" in c._FIT_ARRAYS]
@@ -427,6 +445,34 @@ def test_save_to_a_directory_or_missing_folder_is_an_os_error(fitted, tmp_path):
         model.save(tmp_path / "no" / "such" / "folder" / "m.npz")
 
 
+def test_a_failed_save_keeps_the_file_it_would_replace_and_leaves_nothing_behind(fitted, tmp_path, monkeypatch):
+    """A save that fails while writing (disk full, file size limit, Ctrl-C) used to leave a truncated file at
+    ``path``, destroying the model saved there before; it now writes a temporary file and renames it."""
+    model, _ = fitted
+    path = tmp_path / "m.npz"
+    model.save(path)
+    before = path.read_bytes()
+    savez = np.savez
+
+    def disk_full(file, *args, **kwargs):
+        file.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        model.save(path)
+    with pytest.raises(OSError, match="No space left"):
+        model.save(tmp_path / "new.npz")
+    monkeypatch.setattr(np, "savez", savez)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+    assert path.read_bytes() == before
+    users = np.arange(5)
+    assert np.array_equal(sr.load(path).predict(users, users), model.predict(users, users))
+    model.save(str(tmp_path / "fresh.npz"))  # a str path; the file gets the permissions open() gives
+    (tmp_path / "plain").write_bytes(b"")
+    assert (tmp_path / "fresh.npz").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
+
+
 # ----------------------------------------------------------------------------------------------------------
 # malformed text files: the error names the file and the line
 # ----------------------------------------------------------------------------------------------------------
@@ -475,6 +521,30 @@ def test_integer_ids_beyond_int64_stay_strings(tmp_path):
     path.write_bytes(b"99999999999999999999999 1 2\n2 1 3\n")
     ds = sr.datasets.load_files(path)
     assert sorted(ds.user_ids.tolist()) == ["2", "99999999999999999999999"]
+
+
+@pytest.mark.parametrize("kind", ["mixed", "bytes"])
+def test_raw_ids_that_save_cannot_store_as_they_are_are_kept_or_refused(tmp_path, kind):
+    """save wrote every id array that was not numeric as str: mixed int / str ids came back as strings
+    ('3' for 3) and bytes ids decoded, so the loaded model's recommend_raw raised KeyError for the ids it was
+    fitted on and returned other ids. Mixed numbers and strings now go into the JSON metadata as they are;
+    ids JSON cannot hold (bytes) make save raise, naming the id, before anything is written."""
+    users = [3, "a", 7, "b", 3, "a", 7, "b"] if kind == "mixed" else [b"u3", b"ua", b"u7", b"ub"] * 2
+    ds = sr.Dataset.from_raw(users, [1, 1, 2, 2, 3, 3, 4, 4], [1.0, 2, 3, 4, 5, 4, 3, 2])
+    model = sr.BiasedMF(factors=2, epochs=2).fit(ds)
+    path = tmp_path / "m.npz"
+    if kind == "bytes":
+        with pytest.raises(TypeError, match=r"user id b'u3' \(bytes\)"):
+            model.save(path)
+        assert list(tmp_path.iterdir()) == []
+        return
+    model.save(path)
+    loaded = sr.load(path)
+    assert loaded.user_ids_.tolist() == model.user_ids_.tolist()
+    assert [type(v) for v in loaded.user_ids_.tolist()] == [type(v) for v in model.user_ids_.tolist()]
+    for raw in ([3, "b"], 7, "a"):
+        for a, b in zip(model.recommend_raw(raw, n=2), loaded.recommend_raw(raw, n=2)):
+            assert np.array_equal(a, b)
 
 
 def test_crlf_files_load_like_lf_files(tmp_path):

@@ -117,3 +117,34 @@ def test_queries_during_another_models_fit_are_unaffected(cls):
         rounds += 1
     t.join()
     assert trainer.fitted and len(trainer.history) == 20
+
+
+def test_overlapping_queries_leave_the_blas_thread_count_as_they_found_it():
+    """topn pins BLAS to one thread around its products (threadpoolctl). Each call saved and restored the
+    count on its own, so two overlapping calls (enter A, enter B, exit A, exit B) left the whole process's
+    BLAS at one thread: B restored the 1 it had found. Reproduced with recommend from 8 threads."""
+    from threadpoolctl import ThreadpoolController
+
+    from socialrec import topn
+
+    controller = ThreadpoolController()
+    if not controller.select(user_api="blas").lib_controllers:
+        pytest.skip("threadpoolctl finds no BLAS library")
+
+    def blas():
+        return [c.num_threads for c in ThreadpoolController().select(user_api="blas").lib_controllers]
+
+    with controller.limit(limits=2, user_api="blas"):
+        before = blas()
+        a, b = topn.blas_threads(1), topn.blas_threads(1)
+        a.__enter__()
+        b.__enter__()
+        assert set(blas()) == {1}
+        a.__exit__(None, None, None)
+        assert set(blas()) == {1}, "B still runs its products"
+        b.__exit__(None, None, None)
+        assert blas() == before
+        model = make(sr.BiasedMF).fit(data_for(sr.BiasedMF))
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(lambda k: model.recommend(np.arange(k, model.n_users_, 7), n=5), range(4 * THREADS)))
+        assert blas() == before

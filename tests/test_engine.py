@@ -237,6 +237,31 @@ def test_best_epoch_belongs_to_the_latest_fit():
     assert getattr(model, "best_epoch_", None) is None
 
 
+def test_best_epoch_survives_save_load_and_pickle(tmp_path):
+    """best_epoch_ is a fitted attribute like seed_: a loaded early-stopped model lost it (AttributeError),
+    and a file written before it was saved loads with None, as a fit without early stopping has."""
+    import json
+    import pickle
+
+    ds = sr.datasets.synthetic(n_users=400, n_items=200, seed=0)
+    train, valid = sr.split.train_test_split(ds, test_size=0.2, seed=0)
+    model = sr.BiasedMF(epochs=300, learning_rate=0.05, regularization=0.0).fit(
+        train, validation=valid, early_stopping=3)
+    assert model.best_epoch_ is not None
+    model.save(tmp_path / "m.npz")
+    for other in (sr.load(tmp_path / "m.npz"), pickle.loads(pickle.dumps(model))):
+        assert other.best_epoch_ == model.best_epoch_
+    sr.BiasedMF(epochs=2).fit(train).save(tmp_path / "plain.npz")
+    assert sr.load(tmp_path / "plain.npz").best_epoch_ is None
+    with np.load(tmp_path / "m.npz") as f:  # as written before best_epoch_ was saved
+        files = {k: f[k] for k in f.files}
+    meta = json.loads(str(files["meta"]))
+    meta["fit"].pop("best_epoch_", None)
+    files["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **files)
+    assert sr.load(tmp_path / "old.npz").best_epoch_ is None
+
+
 def test_early_stopping_needs_validation():
     ds = sr.datasets.synthetic(n_users=50, n_items=40, seed=0)
     with pytest.raises(ValueError, match="validation"):

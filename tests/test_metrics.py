@@ -197,6 +197,32 @@ def test_bad_input_raises():
         sr.metrics.ranking(model, test, users=[1000])
 
 
+def test_rating_metrics_check_users_as_ranking_does():
+    """rmse/mae/errors took ``users`` through np.isin without a check: a boolean mask selected users 0 and 1,
+    fractional or out-of-range indices were ignored silently (or ended in 'no ratings to evaluate'), where
+    ranking raises. Now the same TypeError / IndexError as ranking and predict."""
+    model, train, test = split_model(seed=2)
+    rated = np.flatnonzero(np.diff(test.ratings.indptr) > 0)
+    u, _, _ = test.user_item_arrays()
+    mask = np.zeros(test.n_users, dtype=bool)
+    mask[rated[:5]] = True
+    for bad, error in ((mask, TypeError), ([True, False], TypeError), ([rated[0], 0.5], TypeError),
+                       (["a"], TypeError), ([rated[0], test.n_users], IndexError), ([-1], IndexError)):
+        for metric in (sr.metrics.rmse, sr.metrics.mae, sr.metrics.errors):
+            with pytest.raises(error, match="users"):
+                metric(model, test, users=bad)
+        with pytest.raises(error, match="users"):
+            sr.evaluate(model, test, users=bad)
+    subset = rated[:5]
+    e = sr.metrics.errors(model, test, users=subset)
+    assert len(e) == np.isin(u, subset).sum()
+    assert sr.metrics.rmse(model, test, users=list(subset)) == pytest.approx(float(np.sqrt(np.mean(e * e))))
+    assert sr.metrics.rmse(model, test, users=np.flatnonzero(mask)) == sr.metrics.rmse(model, test, users=subset)
+    without = np.setdiff1d(np.arange(test.n_users), rated)[:3]
+    with pytest.raises(ValueError, match="no ratings to evaluate"):
+        sr.metrics.rmse(model, test, users=without)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # evaluate, cross_validate, early stopping on NDCG
 # ----------------------------------------------------------------------------------------------------------

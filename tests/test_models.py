@@ -107,6 +107,23 @@ def test_save_load_and_pickle_round_trip_bit_exact(case, tmp_path):
         assert other.history == model.history
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_an_unpickled_model_answers_every_query_as_the_original(case, dtype):
+    """Unpickled arrays carry a dtype object equal to, but not the same object as, NumPy's float32 / float64
+    (pickle rebuilds the dtype); the C++ bindings compare dtypes by identity, so similar_items/similar_users
+    of a model sent through pickle (multiprocessing, joblib) raised 'has dtype float32, expected float32'."""
+    model, data = _fit(case, dtype=dtype)
+    other = pickle.loads(pickle.dumps(model))
+    users, items = np.arange(10), np.arange(10) % data.n_items
+    for method, queries in (("similar_items", items), ("similar_users", users)):
+        for a, b in zip(getattr(model, method)(queries, n=4), getattr(other, method)(queries, n=4)):
+            assert a.dtype == b.dtype and np.array_equal(a, b), method
+    for a, b in zip(model.recommend(users, n=5, items=items), other.recommend(users, n=5, items=items)):
+        assert np.array_equal(a, b)
+    assert sr.metrics.ranking(other, data, train=data, k=3) == sr.metrics.ranking(model, data, train=data, k=3)
+
+
 @pytest.mark.parametrize("case", CASES, ids=ids)
 def test_predictions_finite_and_within_scale(case):
     model, data = _fit(case)

@@ -336,3 +336,16 @@ def test_a_large_batch_keeps_each_tile_within_64_mib():
         tracemalloc.stop()
     assert peak < (64 << 20) + (8 << 20), f"{peak / 2**20:.0f} MiB"
     assert_same_lists((got[0][:50], got[1][:50]), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_select_takes_unpickled_scores(dtype):
+    """A pickled array's dtype is a copy of NumPy's float32 / float64 object (equal, not identical); the
+    C++ selection compares dtype objects by identity and refused (or, for float64, miscast) such scores."""
+    import pickle
+
+    scores = np.random.default_rng(0).standard_normal((5, 9)).astype(dtype)
+    unpickled = pickle.loads(pickle.dumps(scores))
+    assert unpickled.dtype == scores.dtype
+    for a, b in zip(topn.select(scores, 3), topn.select(unpickled, 3)):
+        assert np.array_equal(a, b)

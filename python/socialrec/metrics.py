@@ -11,8 +11,10 @@ RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
 
 def errors(model, data, users=None):
-    """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``)."""
+    """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: user indices,
+    checked as ``predict`` checks them)."""
     from .data import Dataset
+    from .models.base import _index_array
 
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a socialrec.Dataset, got {type(data).__name__}")
@@ -22,10 +24,10 @@ def errors(model, data, users=None):
                          f"{(model.n_users_, model.n_items_)}: evaluate on a split of the training dataset")
     u, i, v = data.user_item_arrays()
     if users is not None:
-        keep = np.isin(u, np.asarray(users))
+        keep = np.isin(u, _index_array(users, model.n_users_, "users"))
         u, i, v = u[keep], i[keep], v[keep]
     if len(u) == 0:
-        raise ValueError("no ratings to evaluate")
+        raise ValueError("no ratings to evaluate" + ("" if users is None else " for the given users"))
     return v.astype(np.float64) - model.predict(u, i)
 
 

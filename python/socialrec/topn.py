@@ -10,7 +10,9 @@ users x items. ``socialrec.reference.ranking`` is the specification these functi
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
+import threading
 
 import numpy as np
 
@@ -49,20 +51,38 @@ def _tiles(n_cols, itemsize, batch_size, tile_items):
 
 
 _CONTROLLER = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_HOLDERS = 0      # calls inside blas_threads right now (any thread)
+_BLAS_LIMITER = None   # the limit of the first of them, which restores the counts found before it
 
 
+@contextlib.contextmanager
 def blas_threads(threads):
-    """Context manager limiting the BLAS libraries NumPy loaded to ``threads`` threads (threadpoolctl)."""
-    global _CONTROLLER
+    """Context manager limiting the BLAS libraries NumPy loaded to ``threads`` threads (threadpoolctl).
+
+    The limit is process-wide, so overlapping calls from several threads share one: the first to enter sets
+    it, the last to leave restores the counts found by the first (each call restoring what it found would
+    leave BLAS pinned whenever one call leaves before another that entered after it)."""
+    global _CONTROLLER, _BLAS_HOLDERS, _BLAS_LIMITER
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        import contextlib
-
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=int(threads), user_api="blas")
+        yield
+        return
+    with _BLAS_LOCK:
+        if _CONTROLLER is None:
+            _CONTROLLER = ThreadpoolController()
+        if _BLAS_HOLDERS == 0:
+            _BLAS_LIMITER = _CONTROLLER.limit(limits=int(threads), user_api="blas")
+        _BLAS_HOLDERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_HOLDERS -= 1
+            if _BLAS_HOLDERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 def _csr_pair(indptr, indices):
@@ -76,9 +96,7 @@ def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=Non
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-D, got shape {scores.shape}")
-    if scores.dtype not in (np.float32, np.float64):
-        scores = scores.astype(np.float64)
-    scores = np.ascontiguousarray(scores)
+    scores = np.ascontiguousarray(scores, dtype=_float_dtype(scores.dtype, np.float64))
     best_ids = np.empty((scores.shape[0], n), np.int64)
     best_scores = np.empty((scores.shape[0], n), scores.dtype)
     _select_tile(scores, n, item_offset, columns, 0, row_list, _sorted_exclusion(exclude, row_list), best_ids,
@@ -90,6 +108,15 @@ def select_top(scores, n, **kwargs):
     """Row-wise top-``n`` of a dense score block: ``(ids, scores)``, ties to the lower column, -inf and NaN
     scores never listed, -1 / -inf padding. The contract the CUDA kernel mirrors (``_gpu.select_top``)."""
     return select(scores, n, **kwargs)
+
+
+def _float_dtype(dtype, other=np.float32):
+    """NumPy's own float64 object when ``dtype`` equals float64, its float32 when it equals float32, else
+    ``other``. The C++ bindings compare dtype objects by identity, and an unpickled array's dtype is an equal
+    copy (``pickle`` rebuilds it), so every array handed to ``_core`` must use the canonical objects."""
+    if dtype == np.float64:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32 if dtype == np.float32 else other)
 
 
 def _batch_size(n_cols, batch_size):
@@ -141,7 +168,7 @@ def _top_rows(query_vectors, rows, targets, n, *, item_offset=None, columns=None
     selection both release the GIL), each running a single-threaded BLAS: alternating a multi-threaded BLAS
     with a multi-threaded selection on every tile would make two thread pools take turns on the cores.
     """
-    dtype = query_vectors.dtype
+    dtype = _float_dtype(query_vectors.dtype)
     targets = np.ascontiguousarray(targets, dtype=dtype)
     n_rows, n_cols = len(rows), targets.shape[0]
     best_ids = np.full((n_rows, n), -1, np.int64)
@@ -193,7 +220,7 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     if not isinstance(exclude_seen, (bool, np.bool_)):
         raise TypeError(f"exclude_seen must be True or False, got {exclude_seen!r}")
     user_vectors, item_vectors, item_bias = s["user_vectors"], s["item_vectors"], s["item_bias"]
-    dtype = np.dtype(np.float64 if user_vectors.dtype == np.float64 else np.float32)
+    dtype = _float_dtype(user_vectors.dtype)
     user_vectors = np.ascontiguousarray(user_vectors, dtype=dtype)
     columns = None
     if items is not None:
@@ -217,7 +244,7 @@ def similar(vectors, queries, n, threads=1, batch_size=None, tile_items=None):
     itself (a zero vector has cosine 0 with every row)."""
     n = check_n(n)
     vectors = np.asarray(vectors)
-    dtype = np.dtype(np.float64 if vectors.dtype == np.float64 else np.float32)
+    dtype = _float_dtype(vectors.dtype)
     vectors = vectors.astype(dtype, copy=False)
     norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
     unit = vectors / np.where(norms > 0, norms, 1).astype(dtype)[:, None]

@@ -17,17 +17,20 @@ training, so prediction and ranking cost the same for every model.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
 import numbers
+import os
+import threading
 import time
 
 import numpy as np
 
 from .. import _engine
 from .._errors import DivergenceError, NotFittedError
-from ..data import Dataset
+from ..data import Dataset, _check_scale
 
 __all__ = ["Model", "load", "register"]
 
@@ -535,7 +538,7 @@ class Model:
         return np.where(ids >= 0, np.asarray(self.item_ids_)[np.maximum(ids, 0)], None), scores
 
     # -- persistence -----------------------------------------------------------------------------------------
-    _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")
+    _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")  # required; best_epoch_ is saved too
     # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
     # saved as "fit/<name>" and restored as attributes.
     _FIT_ARRAYS = ()
@@ -545,7 +548,8 @@ class Model:
         self._require_fitted()
         meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "class": type(self).__name__,
-            "params": self.get_params(), "fit": {k: getattr(self, k) for k in self._FIT_ATTRS},
+            "params": self.get_params(),
+            "fit": {**{k: getattr(self, k) for k in self._FIT_ATTRS}, "best_epoch_": self.best_epoch_},
             "history": self.history, "socialrec_version": _version(),
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
@@ -554,12 +558,32 @@ class Model:
             arrays[f"fit/{name}"] = getattr(self, name)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name, None)
-            if ids is not None:
-                ids = np.asarray(ids)
+            if ids is None:
+                continue
+            ids = np.asarray(ids)
+            values = ids.tolist()
+            if ids.dtype.kind in "iufU" or all(isinstance(v, str) for v in values):
                 arrays[f"ids/{name}"] = ids if ids.dtype.kind in "iuf" else ids.astype(str)
+                continue
+            # mixed numbers and strings: as they are, in the JSON metadata (str() would turn 3 into '3')
+            for v in values:
+                if not isinstance(v, (str, int, float, np.integer, np.floating)):
+                    raise TypeError(f"{name[:4]} id {v!r} ({type(v).__name__}) cannot be stored in a model file "
+                                    "(ids must be numbers or strings); map the ids, or pickle the model")
+            meta.setdefault("ids", {})[name] = values
         arrays["meta"] = np.array(json.dumps(meta, default=_json_scalar))
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        # Written to a temporary file next to ``path`` and renamed over it: a save that fails part-way (disk
+        # full, Ctrl-C) leaves no truncated file and keeps the model previously saved at ``path``.
+        path = os.fspath(path)
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            with open(tmp, "xb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     @classmethod
     def load(cls, path):
@@ -658,17 +682,23 @@ def load(path, device=None):
         model = cls(**params)
         model.device_ = "cpu"
         fit = meta["fit"]
-        for k in cls._FIT_ATTRS:
-            fit[k]  # noqa: B018 - a missing entry is an inconsistent file (KeyError below)
-        for k, v in fit.items():
-            setattr(model, k, tuple(v) if k == "rating_scale_" else v)
+        model.best_epoch_ = fit.get("best_epoch_")  # optional: files written before it was saved lack it
+        for k in cls._FIT_ATTRS:  # only these: a file's other entries must not set arbitrary attributes
+            setattr(model, k, fit[k])  # a missing entry is an inconsistent file (KeyError below)
+        try:
+            model.rating_scale_ = _check_scale(model.rating_scale_)
+        except ValueError as e:
+            raise ValueError(f"rating_scale_: {e}") from None
         model.history = list(meta["history"])
         model.parameters_ = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
         model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
         for name in cls._FIT_ARRAYS:
             setattr(model, name, files[f"fit/{name}"])
-        model.user_ids_ = files.get("ids/user_ids_")
-        model.item_ids_ = files.get("ids/item_ids_")
+        for name in ("user_ids_", "item_ids_"):
+            ids = files.get(f"ids/{name}")
+            if name in meta.get("ids", {}):  # mixed numbers and strings (save)
+                ids = np.array(meta["ids"][name], dtype=object)
+            setattr(model, name, ids)
         model._invalidate()
         model._check_loaded(meta["params"]["dtype"])
         model._invalidate()
