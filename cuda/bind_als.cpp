@@ -58,7 +58,7 @@ void check_csr(const Array<std::int64_t>& indptr, const Array<std::int32_t>& ind
 // __half); returned as a C-contiguous array of that dtype.
 py::array storage_array(const py::object& o, const char* name, const py::dtype& dtype) {
     py::array a = py::array::ensure(o, py::array::c_style);
-    if (!a || !a.dtype().is(dtype))
+    if (!a || !a.dtype().equal(dtype))
         throw py::type_error(std::string(name) + " must be a " + std::string(py::str(dtype)) + " array (X, Y and "
                              "previous share one storage dtype: float32, or float16)");
     return a;
@@ -69,7 +69,7 @@ py::tuple host_als(const py::object& G_, const py::object& Y_, const py::object&
                    int cg_steps, const py::object& graph_indptr_, const py::object& graph_indices_,
                    const py::object& graph_values_, const py::object& previous_, float beta) {
     py::array X_any = py::array::ensure(X_);
-    const bool half = X_any && X_any.dtype().is(py::dtype("float16"));
+    const bool half = X_any && X_any.dtype().equal(py::dtype("float16"));
     const py::dtype dtype = half ? py::dtype("float16") : py::dtype::of<float>();
     const py::array X0 = half ? storage_array(X_, "X", dtype) : py::array(host_array<float>(X_, "X"));
     if (X0.ndim() != 2) throw py::value_error("X must be 2-D (rows x k)");

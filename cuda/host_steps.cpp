@@ -22,7 +22,7 @@ namespace {
 
 // A float32 parameter array updated in place: exact dtype, C-contiguous, writeable; `ndim` 2 (rows x k) or 1.
 float* params(py::array a, const char* name, int ndim, std::int64_t* rows, std::int64_t* cols = nullptr) {
-    if (!a.dtype().is(py::dtype::of<float>())) throw py::type_error(std::string(name) + " must be float32");
+    if (!a.dtype().equal(py::dtype::of<float>())) throw py::type_error(std::string(name) + " must be float32");
     if (!(a.flags() & py::array::c_style) || !a.writeable())
         throw py::value_error(std::string(name) + " must be a writeable C-contiguous array");
     if (a.ndim() != ndim) throw py::value_error(std::string(name) + " must be " + std::to_string(ndim) + "-D");

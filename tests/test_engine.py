@@ -350,3 +350,27 @@ def test_shuffle_is_uniform_over_permutations():
     expected = n / 24
     chi2 = sum((c - expected) ** 2 / expected for c in counts.values())
     assert chi2 < 49.7, counts
+
+
+@pytest.mark.parametrize("name", ["BiasedMF", "SBPR", "TrustSVD", "ALS", "SoReg"])
+def test_kernels_take_unpickled_arrays(name):
+    """pickle rebuilds an array's dtype as an equal copy of NumPy's own object; the bindings must compare
+    dtypes by equality (a model sent through multiprocessing or joblib hands such arrays to the kernels)."""
+    import pickle
+
+    data = sr.datasets.synthetic(n_users=60, n_items=40, seed=0)
+    if name in ("SBPR", "ALS"):
+        data = data.binarized()
+    model = getattr(sr, name)(factors=4, epochs=1, num_threads=1, seed=0).fit(data)
+    state = model._prepare(data)
+    start = {k: v.copy() for k, v in model.parameters_.items()}
+    copied_state, copied_start = pickle.loads(pickle.dumps((state, start)))
+    assert any(v.dtype is not start[k].dtype for k, v in copied_start.items()), "pickle kept the dtype objects"
+    settings = sr._engine.pass_settings(0, 1, 1)
+    model.parameters_ = start
+    a = model._run_epoch(state, settings)
+    model.parameters_ = copied_start
+    b = model._run_epoch(copied_state, settings)
+    assert a == b
+    for k in start:
+        np.testing.assert_array_equal(start[k], copied_start[k])

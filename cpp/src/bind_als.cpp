@@ -13,7 +13,7 @@ py::array exact_array(const py::dict& arrays, const std::string& key) {
     py::object obj = arrays[key.c_str()];
     if (!py::isinstance<py::array>(obj)) throw py::type_error("'" + key + "' must be a NumPy array");
     auto array = obj.cast<py::array>();
-    if (!array.dtype().is(py::dtype::of<V>()) || !(array.flags() & py::array::c_style) || array.ndim() != 1)
+    if (!array.dtype().equal(py::dtype::of<V>()) || !(array.flags() & py::array::c_style) || array.ndim() != 1)
         throw py::type_error("'" + key + "' must be a one-dimensional C-contiguous " +
                              std::string(py::str(py::dtype::of<V>())) + " array");
     return array;

@@ -35,7 +35,7 @@ std::optional<Input<T>> optional_input(const py::object& obj, const char* name, 
 
 template <class T>
 T* output(py::array a, const char* name, std::int64_t rows, std::int64_t cols) {
-    if (!a.dtype().is(py::dtype::of<T>()))
+    if (!a.dtype().equal(py::dtype::of<T>()))
         throw py::type_error(std::string(name) + " has dtype " + std::string(py::str(a.dtype())) + ", expected " +
                              std::string(py::str(py::dtype::of<T>())));
     if (!(a.flags() & py::array::c_style) || !a.writeable())

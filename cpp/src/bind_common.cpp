@@ -107,8 +107,8 @@ PassSettings pass_settings(const py::dict& d) {
 
 bool is_float64(const py::dict& arrays, const char* key) {
     auto array = arrays[key].cast<py::array>();
-    if (array.dtype().is(py::dtype::of<double>())) return true;
-    if (array.dtype().is(py::dtype::of<float>())) return false;
+    if (array.dtype().equal(py::dtype::of<double>())) return true;
+    if (array.dtype().equal(py::dtype::of<float>())) return false;
     throw py::type_error(std::string("'") + key + "' must be float32 or float64");
 }
 

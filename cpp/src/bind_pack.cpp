@@ -32,7 +32,7 @@ void pack(const py::object& indptr_obj, const py::object& indices_obj, const py:
     if (records_out.itemsize() != sizeof(RatingRecord) || records_out.ndim() != 1 || records_out.size() != nnz ||
         !(records_out.flags() & py::array::c_style) || !records_out.writeable())
         throw py::value_error("records must be a writeable C-contiguous array of nnz 12-byte records");
-    if (!offsets_out.dtype().is(py::dtype::of<std::int64_t>()) || offsets_out.ndim() != 1 ||
+    if (!offsets_out.dtype().equal(py::dtype::of<std::int64_t>()) || offsets_out.ndim() != 1 ||
         offsets_out.size() != std::int64_t(blocks) * blocks + 1 || !(offsets_out.flags() & py::array::c_style) ||
         !offsets_out.writeable())
         throw py::value_error("offsets must be a writeable C-contiguous int64 array of blocks*blocks + 1 entries");

@@ -71,7 +71,7 @@ const Registrar registrar{[](py::module_& m) {
                 select<decltype(tag)>(scores, n, item_offset, columns, column_start, row_list, exclude_indptr,
                                       exclude_indices, check_sorted, best_ids, best_scores, merge, finish, threads);
             };
-            if (scores.dtype().is(py::dtype::of<double>()))
+            if (scores.dtype().equal(py::dtype::of<double>()))
                 run(double{});
             else
                 run(float{});

@@ -27,7 +27,7 @@ T* inplace_data(const py::dict& arrays, const char* key) {
     py::object obj = arrays[key];
     if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string("'") + key + "' must be a NumPy array");
     auto array = obj.cast<py::array>();
-    if (!array.dtype().is(py::dtype::of<T>()))
+    if (!array.dtype().equal(py::dtype::of<T>()))
         throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(array.dtype())) +
                              ", expected " + std::string(py::str(py::dtype::of<T>())));
     if (!(array.flags() & py::array::c_style)) throw py::value_error(std::string("'") + key + "' must be C-contiguous");
@@ -43,7 +43,7 @@ const T* input_data(const py::dict& arrays, const char* key, std::int64_t size =
     py::object obj = arrays[key];
     if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string("'") + key + "' must be a NumPy array");
     auto array = obj.cast<py::array>();
-    if (!array.dtype().is(py::dtype::of<T>()))
+    if (!array.dtype().equal(py::dtype::of<T>()))
         throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(array.dtype())) +
                              ", expected " + std::string(py::str(py::dtype::of<T>())));
     if (!(array.flags() & py::array::c_style)) throw py::value_error(std::string("'") + key + "' must be C-contiguous");
