@@ -111,9 +111,7 @@ def select_top(scores, n, **kwargs):
 
 
 def _float_dtype(dtype, other=np.float32):
-    """NumPy's own float64 object when ``dtype`` equals float64, its float32 when it equals float32, else
-    ``other``. The C++ bindings compare dtype objects by identity, and an unpickled array's dtype is an equal
-    copy (``pickle`` rebuilds it), so every array handed to ``_core`` must use the canonical objects."""
+    """The dtype scores are computed in: float64 for float64 input, float32 for float32, else ``other``."""
     if dtype == np.float64:
         return np.dtype(np.float64)
     return np.dtype(np.float32 if dtype == np.float32 else other)
