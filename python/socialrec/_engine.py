@@ -52,8 +52,8 @@ def pack_grid_csr(indptr, indices, values, n_cols, blocks, threads=0):
 def pack_user_groups_csr(indptr, indices, values):
     """Ratings grouped by user for the grouped passes of SVD++ and TrustSVD (the layout of
     ``socialrec.reference.sgd.pack_user_groups``) from the entries of a CSR matrix (rows = users): CSR order is
-    already grouped by user, so the records are the entries in place and the offsets are ``indptr``; no sort, and no temporary
-    beyond the records (12 bytes per entry) and one int32 row id per entry."""
+    already grouped by user, so the records are the entries in place and the offsets are ``indptr``; no sort,
+    and no temporary beyond the records (12 bytes per entry) and one int32 row id per entry."""
     indptr = np.asarray(indptr, dtype=np.int64)
     counts = np.diff(indptr)
     records = np.empty(len(indices), dtype=RECORD_DTYPE)
