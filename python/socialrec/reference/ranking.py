@@ -67,7 +67,10 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, exclude=None):
     bias) in the model's dtype, returned as float32. The vectors are the model's reference module's
     ``scoring(spec, model.parameters_)``; the seen items, the fitted ``seen_indptr_`` / ``seen_indices_``."""
     spec = spec_of(model)
-    user_vectors, item_vectors, item_bias = module_for(spec.name).scoring(spec, model.parameters_)
+    scoring = getattr(module_for(spec.name), "scoring", None)
+    if scoring is None:
+        raise NotImplementedError(f"socialrec.reference has no scoring rule for {spec.name} yet")
+    user_vectors, item_vectors, item_bias = scoring(spec, model.parameters_)
     users = np.asarray(users, dtype=np.int64)
     columns = None
     if items is not None:

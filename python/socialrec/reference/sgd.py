@@ -73,11 +73,11 @@ def pack_user_groups(users, items, values, n_users):
 
 
 def pack_edges(src, dst, values):
-    """Packs trust edges (or any pair list) into the record layout of a flat pass."""
+    """Packs trust edges (or any pair list) into the record layout of a flat pass, one record per edge in the
+    given order (the value rounded to float32)."""
     edges = np.empty(len(src), dtype=EDGE_DTYPE)
-    edges["src"] = src
-    edges["dst"] = dst
-    edges["value"] = values
+    for e in range(len(src)):
+        edges[e] = (src[e], dst[e], values[e])
     return edges
 
 

@@ -33,7 +33,7 @@ def trust_state(train):
       an out-link, ascending; ``trust_offsets`` / ``trustees``: the trust CSR (T_u);
     * ``item_weight[j] = |U_j|^-½`` (raters of j) and ``trustee_weight[v] = |T⁺_v|^-½`` (trusters of v),
       0 where the count is 0, in float64."""
-    s_user, s_item, s_out, s_in, t = _weights(train)
+    _, s_item, _, s_in, t = _weights(train)
     src, dst, values = train.trust_arrays()
     trusters = [u for u in range(t.shape[0]) if t.indptr[u + 1] > t.indptr[u]]
     return {"edges": sgd.pack_edges(src, dst, values), "trusters": np.array(trusters, dtype=np.int32),
