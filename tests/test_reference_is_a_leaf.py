@@ -4,11 +4,13 @@ reference fit with the rest of socialrec unimportable."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import math
 import pathlib
 import subprocess
 import sys
+import sysconfig
 import textwrap
 
 import socialrec as sr
@@ -28,6 +30,18 @@ def _imports(path):
             yield node.lineno, node.module or "", node.level
 
 
+def _is_stdlib(top):
+    names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
+    if names is not None:
+        return top in names
+    found = importlib.util.find_spec(top)
+    if found is None or found.origin is None:
+        return False
+    if found.origin in ("built-in", "frozen"):
+        return True
+    return found.origin.startswith(sysconfig.get_paths()["stdlib"]) and "site-packages" not in found.origin
+
+
 def _outside(module, level):
     """Why an import leaves the allowed set (stdlib, numpy, scipy, the reference itself), or None."""
     if level == 1:
@@ -35,7 +49,7 @@ def _outside(module, level):
     if level > 1:
         return "relative import above socialrec.reference"
     top = module.split(".")[0]
-    if top in ALLOWED_TOP or top in sys.stdlib_module_names:
+    if top in ALLOWED_TOP or _is_stdlib(top):
         return None
     if module == "socialrec.reference" or module.startswith("socialrec.reference."):
         return None
