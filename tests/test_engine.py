@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import socialrec as sr
 from socialrec import _core, _engine
 from socialrec.reference import _rng
+from socialrec.reference import sgd as ref_sgd
 
 import strategies
 
@@ -34,7 +35,7 @@ def test_grid_blocks_do_not_depend_on_threads_and_cover_every_rating():
     ds = sr.datasets.synthetic(n_users=300, n_items=200, seed=1)
     u, i, v = ds.user_item_arrays()
     B = _engine.grid_blocks(ds.n_users, ds.n_items, 8, 4)
-    grid = _engine.pack_grid(u, i, v, ds.n_users, ds.n_items, B)
+    grid = ref_sgd.pack_grid(u, i, v, ds.n_users, ds.n_items, B)
     assert grid["offsets"][-1] == len(u) and np.all(np.diff(grid["offsets"]) >= 0)
     for block in range(B * B):
         rec = grid["records"][grid["offsets"][block]:grid["offsets"][block + 1]]
@@ -42,6 +43,13 @@ def test_grid_blocks_do_not_depend_on_threads_and_cover_every_rating():
         assert np.all(rec["item"] * B // ds.n_items == block % B)
     packed = sorted(zip(grid["records"]["user"].tolist(), grid["records"]["item"].tolist()))
     assert packed == sorted(zip(u.tolist(), i.tolist()))
+
+
+@given(n_users=st.integers(1, 10**7), n_items=st.integers(1, 10**7), factors=st.integers(0, 300),
+       itemsize=st.sampled_from([4, 8]))
+def test_grid_block_rule_of_the_reference_is_the_one_the_models_use(n_users, n_items, factors, itemsize):
+    assert (ref_sgd.grid_blocks(n_users, n_items, factors, itemsize)
+            == _engine.grid_blocks(n_users, n_items, factors, itemsize))
 
 
 @settings(max_examples=60, deadline=None)
@@ -53,7 +61,7 @@ def test_csr_packing_in_cpp_matches_the_numpy_packing(ds, blocks, factors, threa
     if factors is not None:  # the block count the models use
         blocks = _engine.grid_blocks(ds.n_users, ds.n_items, factors, 4)
     u, i, v = ds.user_item_arrays()
-    expected = _engine.pack_grid(u, i, v, ds.n_users, ds.n_items, blocks)
+    expected = ref_sgd.pack_grid(u, i, v, ds.n_users, ds.n_items, blocks)
     r = ds.ratings
     got = _engine.pack_grid_csr(r.indptr, r.indices, r.data, ds.n_items, blocks, threads)
     assert got["blocks"] == expected["blocks"]
@@ -65,7 +73,7 @@ def test_csr_packing_in_cpp_matches_the_numpy_packing(ds, blocks, factors, threa
 @given(ds=strategies.datasets(max_users=30, max_items=20, max_ratings=200))
 def test_user_groups_from_csr_match_the_sorting_packer(ds):
     u, i, v = ds.user_item_arrays()
-    expected = _engine.pack_user_groups(u, i, v, ds.n_users)
+    expected = ref_sgd.pack_user_groups(u, i, v, ds.n_users)
     r = ds.ratings
     got = _engine.pack_user_groups_csr(r.indptr, r.indices, r.data)
     assert got.keys() == expected.keys()

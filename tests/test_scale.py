@@ -7,12 +7,13 @@ import pytest
 
 import socialrec as sr
 from socialrec import _core, _engine
+from socialrec.reference import sgd as ref_sgd
 
 INT32_MAX = 2**31 - 1
 
 
 def test_grid_offsets_are_int64_and_record_indices_int32():
-    grid = _engine.pack_grid([0, 1], [1, 0], [1.0, 2.0], 2, 2, 2)
+    grid = ref_sgd.pack_grid([0, 1], [1, 0], [1.0, 2.0], 2, 2, 2)
     assert grid["offsets"].dtype == np.int64
     assert _engine.RECORD_DTYPE["user"] == np.int32 and _engine.RECORD_DTYPE["item"] == np.int32
     assert _engine.RECORD_DTYPE.itemsize == _core.RATING_RECORD_SIZE == 12
@@ -25,7 +26,7 @@ def test_grid_block_ids_at_the_int32_boundary():
     users = np.array([n - 1, 0, n // 2, n - 1], dtype=np.int32)
     items = np.array([n - 1, n - 1, 0, 0], dtype=np.int32)
     blocks = 128
-    grid = _engine.pack_grid(users, items, [1.0, 2.0, 3.0, 4.0], n, n, blocks)
+    grid = ref_sgd.pack_grid(users, items, [1.0, 2.0, 3.0, 4.0], n, n, blocks)
     offsets = grid["offsets"]
     assert offsets.dtype == np.int64 and offsets[-1] == 4 and np.all(np.diff(offsets) >= 0)
 
@@ -40,7 +41,7 @@ def test_grid_block_ids_at_the_int32_boundary():
 
 
 def test_cpp_grid_offsets_must_be_int64():
-    grid = _engine.pack_grid([0], [0], [1.0], 1, 1, 1)
+    grid = ref_sgd.pack_grid([0], [0], [1.0], 1, 1, 1)
     arrays = {"user_factors": np.zeros((1, 4), np.float32), "item_factors": np.zeros((1, 4), np.float32), **grid}
     hyper = {"factors": 4, "biased": False, "global_bias": 0.0, "learning_rate": 0.01, "regularization": 0.0,
              "bias_regularization": 0.0}
@@ -84,7 +85,7 @@ def test_cpp_factor_row_offset_beyond_2_31_elements():
     except MemoryError:
         pytest.skip("this machine cannot reserve 8 GiB of address space")
     item_factors = np.ones((1, k), np.float32)
-    grid = _engine.pack_grid([user], [0], [2.0], user + 1, 1, 1)
+    grid = ref_sgd.pack_grid([user], [0], [2.0], user + 1, 1, 1)
     hyper = {"factors": k, "biased": False, "global_bias": 0.0, "learning_rate": 0.01, "regularization": 0.0,
              "bias_regularization": 0.0}
     _core.biased_mf_epoch({"user_factors": user_factors, "item_factors": item_factors, **grid}, hyper,
@@ -102,7 +103,7 @@ def test_csr_grid_packing_at_the_int32_boundary():
     indices = np.resize(np.array([n - 1, 0, n // 2, n - 2], dtype=np.int32), blocks)
     values = np.arange(blocks, dtype=np.float32)
     got = _engine.pack_grid_csr(indptr, indices, values, n, blocks)
-    expected = _engine.pack_grid(np.arange(blocks), indices, values, blocks, n, blocks)
+    expected = ref_sgd.pack_grid(np.arange(blocks), indices, values, blocks, n, blocks)
     np.testing.assert_array_equal(got["offsets"], expected["offsets"])
     assert got["records"].tobytes() == expected["records"].tobytes()
     assert got["offsets"][-1] == blocks and (np.diff(got["offsets"]) > 0).sum() == blocks

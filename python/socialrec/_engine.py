@@ -1,10 +1,10 @@
-"""Training-state helpers shared by the C++ path and the NumPy reference.
+"""Training-state helpers of the C++ path (``socialrec.reference`` builds its own: reference/sgd.py).
 
 The rating grid (DESIGN §5): users are cut into ``B`` contiguous blocks (``block(u) = u * B // n_users``) and
 items likewise; the (user, item, value) records of each of the ``B x B`` blocks are stored together, block
 ``a * B + b`` at ``records[offsets[a*B + b] : offsets[a*B + b + 1]]``, in CSR order inside a block before the
-first epoch. The C++ kernels and ``socialrec.reference`` shuffle those records in place, so both start from
-the arrays built here.
+first epoch. The C++ kernels shuffle those records in place. ``socialrec.reference.sgd`` specifies the same
+layout with NumPy twins (``pack_grid``, ``pack_user_groups``) that tests/test_engine.py compares with these.
 """
 from __future__ import annotations
 
@@ -36,26 +36,12 @@ def grid_blocks(n_users, n_items, factors, itemsize):
     return int(max(1, min(blocks, _MAX_BLOCKS, n_users, n_items)))
 
 
-def pack_grid(users, items, values, n_users, n_items, blocks):
-    """Packs rating triples into the grid layout; returns a dict with ``records``, ``offsets``, ``blocks``."""
-    users = np.asarray(users, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int64)
-    key = (users * blocks // max(n_users, 1)) * blocks + items * blocks // max(n_items, 1)
-    order = np.argsort(key, kind="stable")
-    records = np.empty(len(order), dtype=RECORD_DTYPE)
-    records["user"] = users[order]
-    records["item"] = items[order]
-    records["value"] = np.asarray(values, dtype=np.float32)[order]
-    offsets = np.zeros(blocks * blocks + 1, dtype=np.int64)
-    np.cumsum(np.bincount(key, minlength=blocks * blocks), out=offsets[1:])
-    return {"records": records, "offsets": offsets, "blocks": int(blocks)}
-
-
 def pack_grid_csr(indptr, indices, values, n_cols, blocks, threads=0):
-    """``pack_grid`` of the entries of a CSR matrix (rows = users, CSR order), packed in C++ by a counting sort
-    (cpp/include/socialrec/pack.hpp): the same records and offsets, but the only new memory is the records
-    (12 bytes per entry), where the argsort of ``pack_grid`` holds about 60 bytes per entry at its peak. The row
-    blocks are packed ``threads`` at a time (0 = all cores); the result does not depend on it."""
+    """The rating grid (``records``, ``offsets``, ``blocks``) of the entries of a CSR matrix (rows = users, CSR
+    order), packed in C++ by a counting sort (cpp/include/socialrec/pack.hpp): the records and offsets of
+    ``socialrec.reference.sgd.pack_grid``, but the only new memory is the records (12 bytes per entry), where
+    that argsort holds about 60 bytes per entry at its peak. The row blocks are packed ``threads`` at a time
+    (0 = all cores); the result does not depend on it."""
     indptr = np.asarray(indptr, dtype=np.int64)
     records = np.empty(len(indices), dtype=RECORD_DTYPE)
     offsets = np.empty(blocks * blocks + 1, dtype=np.int64)
@@ -63,27 +49,11 @@ def pack_grid_csr(indptr, indices, values, n_cols, blocks, threads=0):
     return {"records": records, "offsets": offsets, "blocks": int(blocks)}
 
 
-def pack_user_groups(users, items, values, n_users):
-    """Packs rating triples grouped by user for ``grouped_pass`` (SVD++, TrustSVD): ``rating_records`` sorted by
-    user (stable, so CSR input keeps its order), ``rating_offsets`` (int64, ``n_users + 1``; user u's records at
-    ``[off[u], off[u+1])``) and ``rating_users`` (int32, the users with at least one rating, ascending)."""
-    users = np.asarray(users, dtype=np.int64)
-    order = np.argsort(users, kind="stable")
-    records = np.empty(len(order), dtype=RECORD_DTYPE)
-    records["user"] = users[order]
-    records["item"] = np.asarray(items)[order]
-    records["value"] = np.asarray(values, dtype=np.float32)[order]
-    counts = np.bincount(users, minlength=n_users)
-    offsets = np.zeros(n_users + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return {"rating_records": records, "rating_offsets": offsets,
-            "rating_users": np.flatnonzero(counts > 0).astype(np.int32)}
-
-
 def pack_user_groups_csr(indptr, indices, values):
-    """``pack_user_groups`` of the entries of a CSR matrix (rows = users): CSR order is already grouped by
-    user, so the records are the entries in place and the offsets are ``indptr``; no sort, and no temporary
-    beyond the records (12 bytes per entry) and one int32 row id per entry."""
+    """Ratings grouped by user for the grouped passes of SVD++ and TrustSVD (the layout of
+    ``socialrec.reference.sgd.pack_user_groups``) from the entries of a CSR matrix (rows = users): CSR order is
+    already grouped by user, so the records are the entries in place and the offsets are ``indptr``; no sort,
+    and no temporary beyond the records (12 bytes per entry) and one int32 row id per entry."""
     indptr = np.asarray(indptr, dtype=np.int64)
     counts = np.diff(indptr)
     records = np.empty(len(indices), dtype=RECORD_DTYPE)

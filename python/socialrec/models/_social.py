@@ -1,4 +1,4 @@
-"""Training-state helpers shared by the social rating models (and their references): ratings mapped to
+"""Training-state helpers shared by the social rating models (the reference writes its own): ratings mapped to
 [0, 1], trust as CSR arrays, the packed trust grid. Pure array code, no loops over ratings; the functions
 with an ``xp`` argument also build a CUDA fit's structures on the device (``xp`` = CuPy)."""
 from __future__ import annotations

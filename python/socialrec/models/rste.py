@@ -93,12 +93,12 @@ class RSTE(DeviceMixin, SGDModel):
         check_positive_trust(self, train)
 
     def _init_parameters(self, train, rng):
-        return initial_parameters(self, train, rng)
+        return _initial_parameters(self, train, rng)
 
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_", "trust_weight_")  # S, needed by prediction
 
     def _prepare(self, train):
-        arrays = training_state(train)
+        arrays = _training_state(train)
         self.trust_indptr_ = arrays["trust_offsets"].copy()
         self.trust_indices_ = arrays["trust_dst"].copy()
         self.trust_weight_ = arrays["trust_weight"].copy()
@@ -162,14 +162,14 @@ class RSTE(DeviceMixin, SGDModel):
         return objective(self, self.parameters_, data)
 
 
-def initial_parameters(model, train, rng):
+def _initial_parameters(model, train, rng):
     users = rated_mask(train.ratings, 1) | rated_mask(train.trust, 0)  # rates, or is trusted by someone
     return {"user_factors": model._normal(rng, (train.n_users, model.factors), users),
             "item_factors": model._normal(rng, (train.n_items, model.factors), rated_mask(train.ratings, 0)),
             "global_bias": logit_offset(train, model._np_dtype)}
 
 
-def training_state(train):
+def _training_state(train):
     """Ratings grouped by user (value mapped to [0, 1]) and the row-normalised trust CSR."""
     users, items, values = train.user_item_arrays()
     ratings = np.empty(len(users), dtype=RECORD_DTYPE)
@@ -182,7 +182,7 @@ def training_state(train):
             "trust_weight": row_normalised(offsets, weight)}
 
 
-def normalised_trust(trust):
+def _normalised_trust(trust):
     """S: the trust matrix with each non-empty row scaled to sum 1 (float64 CSR)."""
     offsets, dst, weight = trust_csr(trust)
     n = trust.shape[0]
@@ -200,7 +200,7 @@ def ensemble(model, U, S):
 
 def objective(model, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
-    Z = ensemble(model, U, normalised_trust(data.trust))
+    Z = ensemble(model, U, _normalised_trust(data.trust))
     users, items, values = data.user_item_arrays()
     x = float(params["global_bias"]) + np.einsum("ij,ij->i", Z[users], V[items])
     g = 1.0 / (1.0 + np.exp(-x))

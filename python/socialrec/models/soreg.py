@@ -117,7 +117,7 @@ class SoReg(DeviceMixin, SGDModel):
 
     def _init_parameters(self, train, rng):
         self._train_sim = self._edge_similarity(train)  # kept for _prepare / _prepare_cuda, which drop it
-        return initial_parameters(self, train, rng, self._train_sim)
+        return _initial_parameters(self, train, rng, self._train_sim)
 
     def _hyper(self):
         return {"factors": self.factors, "average_based": self.regularizer == "SR1",
@@ -127,8 +127,8 @@ class SoReg(DeviceMixin, SGDModel):
     def _prepare(self, train):
         sim = self.__dict__.pop("_train_sim", None)
         sim = self._edge_similarity(train) if sim is None else sim
-        return {"arrays": {**centred_grid(self, train, self.parameters_["global_bias"]),
-                           **social_state(train, sim, self.regularizer)},
+        return {"arrays": {**_centred_grid(self, train, self.parameters_["global_bias"]),
+                           **_social_state(train, sim, self.regularizer)},
                 "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
@@ -189,7 +189,7 @@ class SoReg(DeviceMixin, SGDModel):
         return objective(self, self.parameters_, data, self._edge_similarity(data))
 
 
-def initial_parameters(model, train, rng, sim):
+def _initial_parameters(model, train, rng, sim):
     """N(0, init_std²) factors; zero rows for users in no rating and no edge with Sim > 0, and for items
     without ratings. (For a CUDA fit the users' mask is made on the device and only it comes to the host.)"""
     xp = _gpu.array_module(train)
@@ -243,14 +243,14 @@ def co_rated_similarity(indptr, indices, values, n_items, src, dst, kind, xp):
     return xp.where(den > 0, (1.0 + s) / 2.0 if kind == "pcc" else s, 0.0)
 
 
-def centred_grid(model, train, global_bias):
+def _centred_grid(model, train, global_bias):
     """The rating grid with r − μ as record values (float32)."""
     grid = model._rating_grid(train)
     grid["records"]["value"] = (grid["records"]["value"].astype(np.float64) - float(global_bias)).astype(np.float32)
     return grid
 
 
-def social_state(train, sim, regularizer):
+def _social_state(train, sim, regularizer):
     """The arrays of the social pass: SR2 packed edges (u, f, Sim) with Sim > 0; SR1 the users with
     Σ Sim > 0 and the CSR of their kept out-edges (float64 Sim)."""
     src, dst, _ = train.trust_arrays()

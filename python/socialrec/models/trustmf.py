@@ -112,10 +112,10 @@ class TrustMF(DeviceMixin, SGDModel):
                              f"{float(data.max())!r}]")
 
     def _init_parameters(self, train, rng):
-        return initial_parameters(self, train, rng)
+        return _initial_parameters(self, train, rng)
 
     def _prepare(self, train):
-        arrays = training_state(self, train)
+        arrays = _training_state(self, train)
         hyper = {"factors": self.factors, "learning_rate": self.learning_rate,
                  "global_bias": float(self.parameters_["global_bias"]),
                  "regularization": self.regularization, "trust_regularization": self.trust_regularization}
@@ -167,7 +167,7 @@ def _mean(a, b):
     return (a + b) / 2
 
 
-def initial_parameters(model, train, rng):
+def _initial_parameters(model, train, rng):
     rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
     trusts, trusted = rated_mask(train.trust, 1), rated_mask(train.trust, 0)
     active = {"user_factors": rated_users | trusts, "item_factors": rated_items, "trustee_factors": trusted,
@@ -193,7 +193,7 @@ def trust_targets(values, xp=np):
     return (values / top).astype(xp.float32)
 
 
-def training_state(model, train):
+def _training_state(model, train):
     """The rating grid (values mapped to [0, 1]) and the truster x trustee grid of the trust edges."""
     arrays = model._rating_grid(train)
     arrays["records"]["value"] = unit_values(arrays["records"]["value"], train.rating_scale)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _init
+
+SPECIFIES = ("ALS",)
 CG_CONVERGED = 1e-20  # |r|² below which CG stops (als.hpp cg_solve)
 
 
@@ -34,10 +37,10 @@ def conjugate_gradient(A, b, x, steps):
     return x
 
 
-def half_step(model, rows, X, Y, shift=None, rhs=None):
+def half_step(spec, rows, X, Y, shift=None, rhs=None):
     """Solves every row u of X against the fixed side Y: ``(A_u + shift[u] I) x_u = b_u + rhs[u]``."""
     dt = X.dtype.type
-    alpha, lam = dt(model.alpha), dt(model.regularization)
+    alpha, lam = dt(spec.alpha), dt(spec.regularization)
     G = Y.T @ Y
     eye = np.eye(X.shape[1], dtype=X.dtype)
     for u in range(X.shape[0]):
@@ -48,25 +51,32 @@ def half_step(model, rows, X, Y, shift=None, rhs=None):
         b = Yu.T @ (dt(1) + w)
         if rhs is not None:
             b = b + rhs[u]
-        if model.solver == "cholesky":
+        if spec.solver == "cholesky":
             X[u] = np.linalg.solve(A, b)
         else:
-            X[u] = conjugate_gradient(A, b, X[u], model.cg_steps)
+            X[u] = conjugate_gradient(A, b, X[u], spec.cg_steps)
 
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = model._init_parameters(train, np.random.default_rng(model.seed))
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``): ``user_factors`` (users with a rating active), ``item_factors``
+    (rated items active)."""
+    return {"user_factors": _init.normal(spec, rng, train.n_users, _init.has_entries(train.ratings, 1)),
+            "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0))}
+
+
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
     X, Y = params["user_factors"], params["item_factors"]
     R = train.ratings.tocsr()
     Rt = R.T.tocsr()
-    for _ in range(model.epochs):
-        half_step(model, R, X, Y)
-        half_step(model, Rt, Y, X)
+    for _ in range(spec.epochs):
+        half_step(spec, R, X, Y)
+        half_step(spec, Rt, Y, X)
     return params
 
 
-def _rows(model, params, data):
+def _rows(spec, params, data):
     """Per user: (x_u, dense preference row p_u, dense confidence row c_u)."""
     X = np.asarray(params["user_factors"], dtype=np.float64)
     R = data.ratings.tocsr()
@@ -75,26 +85,26 @@ def _rows(model, params, data):
         c = np.ones(R.shape[1])
         lo, hi = R.indptr[u], R.indptr[u + 1]
         p[R.indices[lo:hi]] = 1.0
-        c[R.indices[lo:hi]] = 1.0 + model.alpha * R.data[lo:hi].astype(np.float64)
+        c[R.indices[lo:hi]] = 1.0 + spec.alpha * R.data[lo:hi].astype(np.float64)
         yield u, p, c
 
 
-def loss(model, params, data):
+def loss(spec, params, data):
     X = np.asarray(params["user_factors"], dtype=np.float64)
     Y = np.asarray(params["item_factors"], dtype=np.float64)
     total = 0.0
-    for u, p, c in _rows(model, params, data):
+    for u, p, c in _rows(spec, params, data):
         e = p - Y @ X[u]
         total += c @ (e * e)
-    return total + model.regularization * (np.sum(X * X) + np.sum(Y * Y))
+    return total + spec.regularization * (np.sum(X * X) + np.sum(Y * Y))
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     """Gradient of ``loss`` with respect to user_factors and item_factors."""
     X = np.asarray(params["user_factors"], dtype=np.float64)
     Y = np.asarray(params["item_factors"], dtype=np.float64)
-    gX, gY = 2 * model.regularization * X, 2 * model.regularization * Y
-    for u, p, c in _rows(model, params, data):
+    gX, gY = 2 * spec.regularization * X, 2 * spec.regularization * Y
+    for u, p, c in _rows(spec, params, data):
         ce = c * (p - Y @ X[u])
         gX[u] -= 2 * Y.T @ ce
         gY -= 2 * np.outer(ce, X[u])

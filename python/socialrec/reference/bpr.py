@@ -17,7 +17,17 @@ import math
 
 import numpy as np
 
-from . import sgd
+from . import _init, sgd
+
+SPECIFIES = ("BPR",)
+
+
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``): ``user_factors`` (users with a rating active), ``item_factors``
+    (every row drawn and kept: an item nobody consumed is still a negative); ``item_bias`` = 0."""
+    return {"user_factors": _init.normal(spec, rng, train.n_users, _init.has_entries(train.ratings, 1)),
+            "item_factors": _init.normal(spec, rng, train.n_items),
+            "item_bias": _init.zeros(spec, train.n_items)}
 
 
 class Interactions:
@@ -60,14 +70,14 @@ def draw_outside(gen, n_items, *excluded):
             return j
 
 
-def fit(model, train, social=False):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = model._init_parameters(train, np.random.default_rng(model.seed))
+def fit(spec, train, social=False):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
     data = Interactions(train, social)
     P, Q, b = params["user_factors"], params["item_factors"], params["item_bias"]
     dt = P.dtype.type
-    gamma, lam, lam_b = dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization)
-    alpha = dt(getattr(model, "social_weight", 1.0))  # SBPR's mix of its social terms with BPR's pair term
+    gamma, lam, lam_b = dt(spec.learning_rate), dt(spec.regularization), dt(spec.bias_regularization)
+    alpha = dt(getattr(spec, "social_weight", 1.0))  # SBPR's mix of its social terms with BPR's pair term
 
     def pair_step(u, i, j):
         p, qi, qj = P[u].copy(), Q[i].copy(), Q[j].copy()
@@ -108,8 +118,8 @@ def fit(model, train, social=False):
         else:
             pair_step(u, i, draw_outside(gen, data.n_items, data.own_sets[u]))
 
-    for epoch in range(model.epochs):
-        sgd.sampled_pass(len(data.pool), model.seed, epoch, sgd.SAMPLE_PASS, step)
+    for epoch in range(spec.epochs):
+        sgd.sampled_pass(len(data.pool), spec.seed, epoch, sgd.SAMPLE_PASS, step)
     return params
 
 
@@ -121,13 +131,13 @@ def _sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
-def objective(model, params, data, social=False):
+def objective(spec, params, data, social=False):
     """The expected epoch objective and its gradient: (loss, gradient dict). Per interaction (u, i) of the
     pool, the expectation of the sampled term over the draws of j (and k): see the BPR / SBPR docstrings."""
-    spec = Interactions(data, social)
+    pairs = Interactions(data, social)
     P, Q, b = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "item_bias"))
-    lam, lam_b = model.regularization, model.bias_regularization
-    alpha = float(getattr(model, "social_weight", 1.0))
+    lam, lam_b = spec.regularization, spec.bias_regularization
+    alpha = float(getattr(spec, "social_weight", 1.0))
     X = P @ Q.T + b                      # x_ui for every pair
     dX = np.zeros_like(X)                # d loss / d x_ui
     gP, gQ, gb = np.zeros_like(P), np.zeros_like(Q), np.zeros_like(b)
@@ -149,15 +159,15 @@ def objective(model, params, data, social=False):
         dX[u, hi] -= e
         dX[u, lo] += e
 
-    for u, i in spec.pool:
+    for u, i in pairs.pool:
         total += 0.5 * lam * (P[u] @ P[u])
         gP[u] += lam * P[u]
         item_penalty([i], 1.0)
-        negatives = spec.negatives(u, social)
-        if social and spec.is_social(u):
-            ks = spec.social[u]
+        negatives = pairs.negatives(u, social)
+        if social and pairs.is_social(u):
+            ks = pairs.social[u]
             for k in ks:
-                ranked(u, i, k, alpha / len(ks), scale=1.0 + spec.counts[u][k])
+                ranked(u, i, k, alpha / len(ks), scale=1.0 + pairs.counts[u][k])
                 for j in negatives:
                     ranked(u, k, j, alpha / (len(ks) * len(negatives)))
             item_penalty(ks, alpha / len(ks))
@@ -176,9 +186,9 @@ def objective(model, params, data, social=False):
     return total, {"user_factors": gP, "item_factors": gQ, "item_bias": gb}
 
 
-def loss(model, params, data):
-    return objective(model, params, data)[0]
+def loss(spec, params, data):
+    return objective(spec, params, data)[0]
 
 
-def gradient(model, params, data):
-    return objective(model, params, data)[1]
+def gradient(spec, params, data):
+    return objective(spec, params, data)[1]

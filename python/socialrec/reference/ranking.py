@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from ._spec import module_for, spec_of
+
 __all__ = ["select", "recommend", "similar", "ranking_metrics", "ranking", "METRICS"]
 
 METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
@@ -62,10 +64,14 @@ def select(scores, n, item_offset=None, columns=None, row_list=None, exclude=Non
 
 def recommend(model, users, n=10, exclude_seen=True, items=None, exclude=None):
     """Reference of ``model.recommend``: one user at a time, scores ``user_vectors[u] @ item_vectors.T`` (+ item
-    bias) in the model's dtype, returned as float32."""
-    s = model._scoring()
+    bias) in the model's dtype, returned as float32. The vectors are the model's reference module's
+    ``scoring(spec, model.parameters_)``; the seen items, the fitted ``seen_indptr_`` / ``seen_indices_``."""
+    spec = spec_of(model)
+    scoring = getattr(module_for(spec.name), "scoring", None)
+    if scoring is None:
+        raise NotImplementedError(f"socialrec.reference has no scoring rule for {spec.name} yet")
+    user_vectors, item_vectors, item_bias = scoring(spec, model.parameters_)
     users = np.asarray(users, dtype=np.int64)
-    item_vectors, item_bias = s["item_vectors"], s["item_bias"]
     columns = None
     if items is not None:
         columns = np.unique(np.asarray(items, dtype=np.int64))
@@ -75,7 +81,7 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, exclude=None):
     out_ids = np.full((len(users), n), -1, dtype=np.int64)
     out_scores = np.full((len(users), n), -np.inf, dtype=np.float32)
     for r, u in enumerate(users):
-        row = (s["user_vectors"][u][None, :] @ item_vectors.T).astype(item_vectors.dtype)
+        row = (user_vectors[u][None, :] @ item_vectors.T).astype(item_vectors.dtype)
         ids, top = select(row, n, item_offset=item_bias if np.any(item_bias) else None, columns=columns,
                           row_list=None if exclude is None else [u], exclude=exclude)
         out_ids[r], out_scores[r] = ids[0], top[0]

@@ -6,22 +6,43 @@ import math
 
 import numpy as np
 
-from ..models._social import objective_scale, unit_values
-from ..models.rste import initial_parameters, normalised_trust, training_state
-from . import sgd
+from . import _init, sgd
+from ._trust import normalised_trust
+
+SPECIFIES = ("RSTE",)
+
+
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``): ``user_factors`` (users who rate or are trusted by someone active),
+    ``item_factors`` (rated items active); ``global_bias`` = ``_init.logit_offset`` (always)."""
+    users = _init.has_entries(train.ratings, 1) | _init.has_entries(train.trust, 0)
+    return {"user_factors": _init.normal(spec, rng, train.n_users, users),
+            "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
+            "global_bias": _init.logit_offset(spec, train)}
+
+
+def training_state(train):
+    """The ratings grouped by user (``sgd.pack_user_groups``, values mapped to [0, 1] with the training scale)
+    and the row-normalised trust CSR S (``_trust.normalised_trust``)."""
+    users, items, values = train.user_item_arrays()
+    groups = sgd.pack_user_groups(users, items, _init.unit_values(values, train.rating_scale), train.n_users)
+    offsets, dst, weight = normalised_trust(train)
+    return {"rating_users": groups["rating_users"], "ratings": groups["rating_records"],
+            "rating_offsets": groups["rating_offsets"], "trust_offsets": offsets, "trust_dst": dst,
+            "trust_weight": weight}
 
 
 def _g(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = initial_parameters(model, train, np.random.default_rng(model.seed))
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
     state = training_state(train)
     U, V = params["user_factors"], params["item_factors"]
     dt = U.dtype.type
-    gamma, lam, alpha = dt(model.learning_rate), dt(model.regularization), dt(model.alpha)
+    gamma, lam, alpha = dt(spec.learning_rate), dt(spec.regularization), dt(spec.alpha)
     b = dt(params["global_bias"])
     t_off, t_dst, t_w = state["trust_offsets"], state["trust_dst"], state["trust_weight"]
 
@@ -45,44 +66,44 @@ def fit(model, train):
         for k in range(lo, hi):
             U[t_dst[k]] += gamma * rest * dt(t_w[k]) * grad
 
-    for epoch in range(model.epochs):
-        sgd.grouped_pass(state["rating_users"], state["ratings"], state["rating_offsets"], model.seed, epoch,
+    for epoch in range(spec.epochs):
+        sgd.grouped_pass(state["rating_users"], state["ratings"], state["rating_offsets"], spec.seed, epoch,
                          sgd.RATING_PASS, user_step)
     return params
 
 
-def _terms(model, params, data):
+def _terms(spec, params, data):
     """Yields (u, i, e, d, z_u, own) per rating, with d = e g (1 - g)."""
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
-    S = normalised_trust(data.trust)
+    offsets, dst, weight = normalised_trust(data)
     users, items, values = data.user_item_arrays()
-    targets = unit_values(values, objective_scale(model, data))
+    targets = _init.unit_values(values, spec.objective_scale(data))
     for u, i, r in zip(users, items, targets):
-        lo, hi = S.indptr[u], S.indptr[u + 1]
-        own = model.alpha if hi > lo else 1.0
+        lo, hi = offsets[u], offsets[u + 1]
+        own = spec.alpha if hi > lo else 1.0
         z = own * U[u]
         for k in range(lo, hi):
-            z = z + (1.0 - model.alpha) * S.data[k] * U[S.indices[k]]
+            z = z + (1.0 - spec.alpha) * weight[k] * U[dst[k]]
         g = _g(float(params["global_bias"]) + float(z @ V[i]))
         e = float(r) - g
-        yield int(u), int(i), e, e * g * (1.0 - g), z, own, S.indices[lo:hi], S.data[lo:hi]
+        yield int(u), int(i), e, e * g * (1.0 - g), z, own, dst[lo:hi], weight[lo:hi]
 
 
-def loss(model, params, data):
+def loss(spec, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
     total = 0.0
-    for u, i, e, _, _, _, _, _ in _terms(model, params, data):
-        total += 0.5 * e * e + 0.5 * model.regularization * (U[u] @ U[u] + V[i] @ V[i])
+    for u, i, e, _, _, _, _, _ in _terms(spec, params, data):
+        total += 0.5 * e * e + 0.5 * spec.regularization * (U[u] @ U[u] + V[i] @ V[i])
     return total
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
     g = {"user_factors": np.zeros_like(U), "item_factors": np.zeros_like(V)}
-    lam = model.regularization
-    for u, i, _, d, z, own, dst, w in _terms(model, params, data):
+    lam = spec.regularization
+    for u, i, _, d, z, own, dst, w in _terms(spec, params, data):
         g["user_factors"][u] += -d * own * V[i] + lam * U[u]
         g["item_factors"][i] += -d * z + lam * V[i]
         for v, s in zip(dst, w):
-            g["user_factors"][v] += -d * (1.0 - model.alpha) * s * V[i]
+            g["user_factors"][v] += -d * (1.0 - spec.alpha) * s * V[i]
     return g

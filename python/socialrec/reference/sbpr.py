@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from . import bpr
 
-
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    return bpr.fit(model, train, social=True)
+SPECIFIES = ("SBPR",)
 
 
-def loss(model, params, data):
-    return bpr.objective(model, params, data, social=True)[0]
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train`` (BPR's initial draws, ``bpr.initial_parameters``);
+    returns the parameter dict."""
+    return bpr.fit(spec, train, social=True)
 
 
-def gradient(model, params, data):
-    return bpr.objective(model, params, data, social=True)[1]
+def loss(spec, params, data):
+    return bpr.objective(spec, params, data, social=True)[0]
+
+
+def gradient(spec, params, data):
+    return bpr.objective(spec, params, data, social=True)[1]

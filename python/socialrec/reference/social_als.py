@@ -7,6 +7,8 @@ import numpy as np
 
 from . import als
 
+SPECIFIES = ("SocialALS",)
+
 
 def similarity(trust, normalized=False):
     """{(u, f): S_uf}: every stored edge u→f (u ≠ f, value ≠ 0) adds ½ to S_uf and ½ to S_fu; with
@@ -26,21 +28,23 @@ def similarity(trust, normalized=False):
     return {key: float(np.float32(s)) for key, s in S.items()}
 
 
-def _similarity(model, trust):
-    return similarity(trust, normalized=model.similarity == "normalized")
+def _similarity(spec, trust):
+    return similarity(trust, normalized=spec.similarity == "normalized")
 
 
-def fit(model, train):
-    params = model._init_parameters(train, np.random.default_rng(model.seed))
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train`` (ALS's initial draws); returns the parameter
+    dict."""
+    params = als.initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
     X, Y = params["user_factors"], params["item_factors"]
     dt = X.dtype.type
     R = train.ratings.tocsr()
     Rt = R.T.tocsr()
-    S = _similarity(model, train.trust)
-    beta = dt(model.social_regularization)
-    for _ in range(model.epochs):
-        if model.social_regularization == 0:
-            als.half_step(model, R, X, Y)
+    S = _similarity(spec, train.trust)
+    beta = dt(spec.social_regularization)
+    for _ in range(spec.epochs):
+        if spec.social_regularization == 0:
+            als.half_step(spec, R, X, Y)
         else:
             previous = X.copy()
             shift = np.zeros(X.shape[0], dtype=X.dtype)
@@ -48,25 +52,25 @@ def fit(model, train):
             for (u, f), s in S.items():
                 shift[u] += beta * dt(s)
                 rhs[u] += beta * dt(s) * previous[f]
-            als.half_step(model, R, X, Y, shift=shift, rhs=rhs)
-        als.half_step(model, Rt, Y, X)
+            als.half_step(spec, R, X, Y, shift=shift, rhs=rhs)
+        als.half_step(spec, Rt, Y, X)
     return params
 
 
-def loss(model, params, data):
+def loss(spec, params, data):
     X = np.asarray(params["user_factors"], dtype=np.float64)
-    total = als.loss(model, params, data)
-    for (u, f), s in _similarity(model, data.trust).items():
+    total = als.loss(spec, params, data)
+    for (u, f), s in _similarity(spec, data.trust).items():
         d = X[u] - X[f]
-        total += 0.5 * model.social_regularization * s * (d @ d)
+        total += 0.5 * spec.social_regularization * s * (d @ d)
     return total
 
 
-def gradient(model, params, data):
-    g = als.gradient(model, params, data)
+def gradient(spec, params, data):
+    g = als.gradient(spec, params, data)
     X = np.asarray(params["user_factors"], dtype=np.float64)
-    for (u, f), s in _similarity(model, data.trust).items():
+    for (u, f), s in _similarity(spec, data.trust).items():
         # d/dx_u of (β/2) S_uf ‖x_u − x_f‖² (the (f, u) entry gives the same again)
-        g["user_factors"][u] += model.social_regularization * s * (X[u] - X[f])
-        g["user_factors"][f] -= model.social_regularization * s * (X[u] - X[f])
+        g["user_factors"][u] += spec.social_regularization * s * (X[u] - X[f])
+        g["user_factors"][f] -= spec.social_regularization * s * (X[u] - X[f])
     return g

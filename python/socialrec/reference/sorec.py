@@ -3,51 +3,86 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._social import objective_scale, unit_values
-from ..models.sorec import link_targets
-from . import sgd
+import math
+
+from . import _init, sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
 
+SPECIFIES = ("SoRec",)
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = model._init_parameters(train, np.random.default_rng(model.seed))
-    grid, link_grid = model._rating_grid(train), model._link_grid(train)
+
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``): ``user_factors`` (users who rate or trust someone active),
+    ``item_factors`` (rated items active), ``link_factors`` (users trusted by someone active);
+    ``global_bias`` = ``_init.logit_offset`` with ``offset``, else 0."""
+    trusters, trustees = _init.has_entries(train.trust, 1), _init.has_entries(train.trust, 0)
+    offset = _init.logit_offset(spec, train) if spec.offset else np.array(0.0, dtype=spec.np_dtype)
+    return {"user_factors": _init.normal(spec, rng, train.n_users, _init.has_entries(train.ratings, 1) | trusters),
+            "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
+            "link_factors": _init.normal(spec, rng, train.n_users, trustees),
+            "global_bias": offset}
+
+
+def link_targets(trust):
+    """(src, dst, c*) of every edge u→k of ``trust`` in CSR order: the paper's degree-damped target
+    c*_uk = √(d⁻(k) / (d⁺(u) + d⁻(k))) (Ma et al. CIKM 2008, eq. 8), d⁺ the truster's out-degree, d⁻ the
+    trustee's in-degree, counted edge by edge; float64."""
+    t = trust.tocsr()
+    in_degree = [0] * t.shape[1]
+    for k in t.indices:
+        in_degree[int(k)] += 1
+    src, dst, target = [], [], []
+    for u in range(t.shape[0]):
+        out_degree = int(t.indptr[u + 1] - t.indptr[u])
+        for e in range(t.indptr[u], t.indptr[u + 1]):
+            k = int(t.indices[e])
+            src.append(u)
+            dst.append(k)
+            target.append(math.sqrt(in_degree[k] / (out_degree + in_degree[k])))
+    return np.array(src, dtype=np.int32), np.array(dst, dtype=np.int32), np.array(target, dtype=np.float64)
+
+
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
+    _, _, values = train.user_item_arrays()
+    grid = sgd.rating_grid(spec, train, _init.unit_values(values, train.rating_scale))
+    link_grid = sgd.trust_grid(spec, train, link_targets(train.trust)[2].astype(np.float32))
     U, V, Z = params["user_factors"], params["item_factors"], params["link_factors"]
-    gamma, lam, lam_c = model.learning_rate, model.regularization, model.social_regularization
+    gamma, lam, lam_c = spec.learning_rate, spec.regularization, spec.social_regularization
     b = params["global_bias"]
-    for epoch in range(model.epochs):
-        sgd.grid_pass(grid, model.seed, epoch, sgd.RATING_PASS,
+    for epoch in range(spec.epochs):
+        sgd.grid_pass(grid, spec.seed, epoch, sgd.RATING_PASS,
                       lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b))
-        sgd.grid_pass(link_grid, model.seed, epoch, sgd.LINK_PASS,
+        sgd.grid_pass(link_grid, spec.seed, epoch, sgd.LINK_PASS,
                       lambda u, k, c: pair_step(U, Z, u, k, c, gamma, lam, lam_c, lam_c))
     return params
 
 
-def _observations(model, params, data):
+def _observations(spec, params, data):
     """(A, B, row a, row b, target, data weight, penalty weight, offset) for every rating and trust edge."""
     users, items, values = data.user_item_arrays()
-    targets = unit_values(values, objective_scale(model, data)).astype(np.float64)
+    targets = _init.unit_values(values, spec.objective_scale(data)).astype(np.float64)
     b = float(params["global_bias"])
     for k in range(len(users)):
         yield "user_factors", "item_factors", int(users[k]), int(items[k]), float(targets[k]), 1.0, 1.0, b
     src, dst, c = link_targets(data.trust)
-    lam_c = model.social_regularization
+    lam_c = spec.social_regularization
     for k in range(len(src)):
         yield "user_factors", "link_factors", int(src[k]), int(dst[k]), float(c[k]), lam_c, lam_c, 0.0
 
 
-def loss(model, params, data):
+def loss(spec, params, data):
     total = 0.0
-    for A, B, a, b, target, w_d, w_p, offset in _observations(model, params, data):
-        total += pair_loss(params[A], params[B], a, b, target, model.regularization, w_d, w_p, offset)
+    for A, B, a, b, target, w_d, w_p, offset in _observations(spec, params, data):
+        total += pair_loss(params[A], params[B], a, b, target, spec.regularization, w_d, w_p, offset)
     return total
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     """Gradient of ``loss`` with respect to U, V and Z (b is fixed)."""
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
-    for A, B, a, b, target, w_d, w_p, offset in _observations(model, params, data):
-        pair_gradient(grad[A], grad[B], params[A], params[B], a, b, target, model.regularization, w_d, w_p,
+    for A, B, a, b, target, w_d, w_p, offset in _observations(spec, params, data):
+        pair_gradient(grad[A], grad[B], params[A], params[B], a, b, target, spec.regularization, w_d, w_p,
                       offset)
     return grad

@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 
-from ..models.soreg import centred_grid, initial_parameters, social_state
-from . import sgd
+from . import _init, sgd
+from ._trust import csr_arrays
+
+SPECIFIES = ("SoReg",)
 
 
 def edge_similarity(ratings, src, dst, kind):
@@ -45,22 +47,57 @@ def edge_similarity(ratings, src, dst, kind):
     return out
 
 
-def _similarity(model, data):
+def _similarity(spec, data):
     src, dst, _ = data.trust_arrays()
-    if model.similarity is None:
+    if spec.similarity is None:
         return np.ones(len(src), dtype=np.float64)
-    return edge_similarity(data.ratings, src, dst, model.similarity)
+    return edge_similarity(data.ratings, src, dst, spec.similarity)
 
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    sim = _similarity(model, train)
-    params = initial_parameters(model, train, np.random.default_rng(model.seed), sim)
-    grid = centred_grid(model, train, params["global_bias"])
-    social = social_state(train, sim, model.regularizer)
+def initial_parameters(spec, train, rng, sim):
+    """Draws, in order (``_init.normal``): ``user_factors`` (users who rate, or are an end of a trust edge
+    with Sim > 0, active), ``item_factors`` (rated items active); ``global_bias`` = μ."""
+    users = _init.has_entries(train.ratings, 1)
+    src, dst, _ = train.trust_arrays()
+    for u, f, s in zip(src, dst, sim):
+        if s > 0:
+            users[u] = users[f] = True
+    return {"user_factors": _init.normal(spec, rng, train.n_users, users),
+            "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
+            "global_bias": _init.global_mean(spec, train)}
+
+
+def centred_grid(spec, train, global_bias):
+    """The rating grid with r − μ as values: the float32 rating minus μ (as stored) in float64, then rounded
+    to float32 -- the kernels fit U_u·V_i to it."""
+    _, _, values = train.user_item_arrays()
+    return sgd.rating_grid(spec, train, _centred_values(values, global_bias))
+
+
+def social_state(train, sim, regularizer):
+    """The social pass's records; edges with Sim <= 0 are left out (they would reward pulling two users
+    apart). SR2: the kept edges (u, f, Sim) in CSR order, Sim rounded to float32. SR1: the users with a kept
+    out-edge (ascending) and the CSR of their kept out-edges with float64 Sim."""
+    src, dst, _ = train.trust_arrays()
+    keep = [s > 0 for s in sim]
+    if regularizer == "SR2":
+        kept = [e for e in range(len(src)) if keep[e]]
+        return {"edges": sgd.pack_edges(src[kept], dst[kept], np.asarray(sim, np.float64)[kept].astype(np.float32))}
+    offsets, trust_dst, trust_sim = csr_arrays(train, keep=keep, weights=sim)
+    users = [u for u in range(train.n_users) if offsets[u + 1] > offsets[u]]
+    return {"social_users": np.array(users, dtype=np.int32), "trust_offsets": offsets, "trust_dst": trust_dst,
+            "trust_sim": trust_sim}
+
+
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    sim = _similarity(spec, train)
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()), sim)
+    grid = centred_grid(spec, train, params["global_bias"])
+    social = social_state(train, sim, spec.regularizer)
     U, V = params["user_factors"], params["item_factors"]
     dt = U.dtype.type
-    gamma, lam, beta = dt(model.learning_rate), dt(model.regularization), dt(model.social_regularization)
+    gamma, lam, beta = dt(spec.learning_rate), dt(spec.regularization), dt(spec.social_regularization)
 
     def rating_step(u, i, r):
         p, q = U[u].copy(), V[i].copy()
@@ -88,24 +125,28 @@ def fit(model, train):
         for f, s in zip(dst, w):
             U[f] = U[f] + gamma * beta * s / total * d
 
-    for epoch in range(model.epochs):
-        sgd.grid_pass(grid, model.seed, epoch, sgd.RATING_PASS, rating_step)
-        if model.regularizer == "SR2":
-            sgd.flat_pass(social["edges"], model.seed, epoch, sgd.LINK_PASS, edge_step)
+    for epoch in range(spec.epochs):
+        sgd.grid_pass(grid, spec.seed, epoch, sgd.RATING_PASS, rating_step)
+        if spec.regularizer == "SR2":
+            sgd.flat_pass(social["edges"], spec.seed, epoch, sgd.LINK_PASS, edge_step)
         else:
-            sgd.flat_pass(social["social_users"], model.seed, epoch, sgd.USER_PASS, user_step)
+            sgd.flat_pass(social["social_users"], spec.seed, epoch, sgd.USER_PASS, user_step)
     return params
 
 
-def _centred(values, params):
+def _centred_values(values, global_bias):
     """r − μ as the kernels see it (float32)."""
-    return (values.astype(np.float64) - float(params["global_bias"])).astype(np.float32)
+    return (np.asarray(values, dtype=np.float64) - float(global_bias)).astype(np.float32)
 
 
-def _social_terms(model, data, sim):
+def _centred(values, params):
+    return _centred_values(values, params["global_bias"])
+
+
+def _social_terms(spec, data, sim):
     """Yields (user, [(f, weight)], kind) for every social term with Sim > 0."""
     src, dst, _ = data.trust_arrays()
-    if model.regularizer == "SR2":
+    if spec.regularizer == "SR2":
         for u, f, s in zip(src, dst, sim):
             if s > 0:
                 yield int(u), [(int(f), float(np.float32(s)))]
@@ -117,16 +158,16 @@ def _social_terms(model, data, sim):
     yield from by_user.items()
 
 
-def loss(model, params, data):
+def loss(spec, params, data):
     U, V = np.asarray(params["user_factors"], float), np.asarray(params["item_factors"], float)
-    lam, beta = model.regularization, model.social_regularization
+    lam, beta = spec.regularization, spec.social_regularization
     total = 0.0
     users, items, values = data.user_item_arrays()
     for u, i, r in zip(users, items, _centred(values, params)):
         e = float(r) - U[u] @ V[i]
         total += 0.5 * e * e + 0.5 * lam * (U[u] @ U[u] + V[i] @ V[i])
-    for u, neighbours in _social_terms(model, data, _similarity(model, data)):
-        if model.regularizer == "SR2":
+    for u, neighbours in _social_terms(spec, data, _similarity(spec, data)):
+        if spec.regularizer == "SR2":
             (f, s), = neighbours
             d = U[u] - U[f]
             total += 0.5 * beta * s * (d @ d)
@@ -137,17 +178,17 @@ def loss(model, params, data):
     return total
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     U, V = np.asarray(params["user_factors"], float), np.asarray(params["item_factors"], float)
     g = {"user_factors": np.zeros_like(U), "item_factors": np.zeros_like(V)}
-    lam, beta = model.regularization, model.social_regularization
+    lam, beta = spec.regularization, spec.social_regularization
     users, items, values = data.user_item_arrays()
     for u, i, r in zip(users, items, _centred(values, params)):
         e = float(r) - U[u] @ V[i]
         g["user_factors"][u] += -e * V[i] + lam * U[u]
         g["item_factors"][i] += -e * U[u] + lam * V[i]
-    for u, neighbours in _social_terms(model, data, _similarity(model, data)):
-        if model.regularizer == "SR2":
+    for u, neighbours in _social_terms(spec, data, _similarity(spec, data)):
+        if spec.regularizer == "SR2":
             (f, s), = neighbours
             d = U[u] - U[f]
             g["user_factors"][u] += beta * s * d

@@ -9,7 +9,26 @@ import math
 
 import numpy as np
 
-from . import sgd
+from . import _init, sgd
+
+SPECIFIES = ("SVDpp",)
+
+
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``): ``user_factors`` (rated users active), ``item_factors`` and
+    ``implicit_factors`` (rated items active); ``user_bias`` = ``item_bias`` = 0, ``global_bias`` = μ."""
+    rated_users, rated_items = _init.has_entries(train.ratings, 1), _init.has_entries(train.ratings, 0)
+    return {"user_factors": _init.normal(spec, rng, train.n_users, rated_users),
+            "item_factors": _init.normal(spec, rng, train.n_items, rated_items),
+            "implicit_factors": _init.normal(spec, rng, train.n_items, rated_items),
+            "user_bias": _init.zeros(spec, train.n_users), "item_bias": _init.zeros(spec, train.n_items),
+            "global_bias": _init.global_mean(spec, train)}
+
+
+def user_groups(train):
+    """The ratings grouped by user (``sgd.pack_user_groups``)."""
+    users, items, values = train.user_item_arrays()
+    return sgd.pack_user_groups(users, items, values, train.n_users)
 
 
 def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
@@ -67,17 +86,17 @@ def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
     return step
 
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = model._init_parameters(train, np.random.default_rng(model.seed))
-    groups = model._user_groups(train)
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
+    groups = user_groups(train)
     dt = params["user_factors"].dtype.type
     step = group_step(params["user_factors"], params["item_factors"], params["implicit_factors"],
                       params["user_bias"], params["item_bias"], dt(params["global_bias"]),
-                      dt(model.learning_rate), dt(model.regularization), dt(model.bias_regularization))
-    for epoch in range(model.epochs):
+                      dt(spec.learning_rate), dt(spec.regularization), dt(spec.bias_regularization))
+    for epoch in range(spec.epochs):
         sgd.grouped_pass(groups["rating_users"], groups["rating_records"], groups["rating_offsets"],
-                         model.seed, epoch, sgd.RATING_PASS, step)
+                         spec.seed, epoch, sgd.RATING_PASS, step)
     return params
 
 
@@ -103,8 +122,8 @@ def rating_terms(params, data, trust_graph=None):
             yield u, int(i), float(value) - pred, x, items
 
 
-def loss(model, params, data):
-    lam, lam_b = model.regularization, model.bias_regularization
+def loss(spec, params, data):
+    lam, lam_b = spec.regularization, spec.bias_regularization
     P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
     total = 0.0
     for u, i, e, x, items in rating_terms(params, data):
@@ -113,10 +132,10 @@ def loss(model, params, data):
     return total
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     """Gradient of ``loss`` with respect to every learned array (the global mean is fixed: no entry)."""
     g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
-    lam, lam_b = model.regularization, model.bias_regularization
+    lam, lam_b = spec.regularization, spec.bias_regularization
     P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
     for u, i, e, x, items in rating_terms(params, data):
         g["user_factors"][u] += -e * Q[i] + lam * P[u]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._social import objective_scale, unit_values
-from ..models.trustmf import initial_parameters, training_state, trust_targets
-from . import sgd
+from . import _init, sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
+
+SPECIFIES = ("TrustMF",)
 
 # (P, Q, observations): the four kinds of terms; per record the truster model steps before the trustee model
 _TERMS = (
@@ -19,12 +19,57 @@ _TERMS = (
 _PASS_IDS = {"ratings": sgd.RATING_PASS, "trust": sgd.LINK_PASS}
 
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = initial_parameters(model, train, np.random.default_rng(model.seed))
-    state = training_state(model, train)
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``), with their active rows:
+
+    ``user_factors`` B (users who rate or trust), ``item_factors`` V (rated items), ``trustee_factors`` W
+    (users trusted by someone), ``trustee_user_factors`` W' (users who rate or are trusted),
+    ``trustee_item_factors`` V' (rated items), ``trustee_truster_factors`` B' (users who trust);
+
+    then the trustee model starts where the truster model does: W' = B, V' = V, B' = W on the rows active in
+    both. ``global_bias`` = ``_init.logit_offset``."""
+    rated_users, rated_items = _init.has_entries(train.ratings, 1), _init.has_entries(train.ratings, 0)
+    trusts, trusted = _init.has_entries(train.trust, 1), _init.has_entries(train.trust, 0)
+    draws = (("user_factors", train.n_users, rated_users | trusts),
+             ("item_factors", train.n_items, rated_items),
+             ("trustee_factors", train.n_users, trusted),
+             ("trustee_user_factors", train.n_users, rated_users | trusted),
+             ("trustee_item_factors", train.n_items, rated_items),
+             ("trustee_truster_factors", train.n_users, trusts))
+    params = {name: _init.normal(spec, rng, rows, active) for name, rows, active in draws}
+    active = {name: mask for name, _, mask in draws}
+    for dst, src in (("trustee_user_factors", "user_factors"), ("trustee_item_factors", "item_factors"),
+                     ("trustee_truster_factors", "trustee_factors")):
+        for row in range(len(active[dst])):
+            if active[dst][row] and active[src][row]:
+                params[dst][row] = params[src][row]
+    params["global_bias"] = _init.logit_offset(spec, train)
+    return params
+
+
+def trust_targets(values):
+    """t_uk: each trust value divided by the largest one (binary graphs: all 1), in float64, rounded to
+    float32."""
+    values = [float(v) for v in values]
+    top = max(values) if values else 1.0
+    return np.array([v / top for v in values], dtype=np.float64).astype(np.float32)
+
+
+def training_state(spec, train):
+    """The rating grid with values mapped to [0, 1] (training scale) and the truster x trustee grid of the
+    trust edges with targets t_uk (``sgd.trust_grid``)."""
+    _, _, values = train.user_item_arrays()
+    grid = sgd.rating_grid(spec, train, _init.unit_values(values, train.rating_scale))
+    grid["trust_grid"] = sgd.trust_grid(spec, train, trust_targets(train.trust.data))
+    return grid
+
+
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
+    state = training_state(spec, train)
     grids = {"ratings": {k: state[k] for k in ("records", "offsets", "blocks")}, "trust": state["trust_grid"]}
-    gamma, lam, lam_t = model.learning_rate, model.regularization, model.trust_regularization
+    gamma, lam, lam_t = spec.learning_rate, spec.regularization, spec.trust_regularization
     bias = params["global_bias"]
 
     def both(kind):
@@ -37,16 +82,16 @@ def fit(model, train):
                 pair_step(P, Q, a, b, y, gamma, lam, weight, 1.0, offset)
         return step
 
-    for epoch in range(model.epochs):
+    for epoch in range(spec.epochs):
         for kind in ("ratings", "trust"):
-            sgd.grid_pass(grids[kind], model.seed, epoch, _PASS_IDS[kind], both(kind))
+            sgd.grid_pass(grids[kind], spec.seed, epoch, _PASS_IDS[kind], both(kind))
     return params
 
 
-def _observations(model, params, data):
+def _observations(spec, params, data):
     """Yields (P, Q, a, b, y, weight, offset) for every term of the objective."""
     users, items, values = data.user_item_arrays()
-    r = unit_values(values, objective_scale(model, data))
+    r = _init.unit_values(values, spec.objective_scale(data))
     src, dst, t = data.trust_arrays()
     t = trust_targets(t)
     offset = float(params["global_bias"])
@@ -56,18 +101,18 @@ def _observations(model, params, data):
                 yield P, Q, int(a), int(b), float(y), 1.0, offset
         else:
             for a, b, y in zip(src, dst, t):
-                yield P, Q, int(a), int(b), float(y), model.trust_regularization, 0.0
+                yield P, Q, int(a), int(b), float(y), spec.trust_regularization, 0.0
 
 
-def loss(model, params, data):
+def loss(spec, params, data):
     total = 0.0
-    for P, Q, a, b, y, w, offset in _observations(model, params, data):
-        total += pair_loss(params[P], params[Q], a, b, y, model.regularization, w, 1.0, offset)
+    for P, Q, a, b, y, w, offset in _observations(spec, params, data):
+        total += pair_loss(params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset)
     return total
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}  # b is fixed
-    for P, Q, a, b, y, w, offset in _observations(model, params, data):
-        pair_gradient(grad[P], grad[Q], params[P], params[Q], a, b, y, model.regularization, w, 1.0, offset)
+    for P, Q, a, b, y, w, offset in _observations(spec, params, data):
+        pair_gradient(grad[P], grad[Q], params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset)
     return grad

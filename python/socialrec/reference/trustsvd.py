@@ -6,32 +6,73 @@ import math
 
 import numpy as np
 
-from . import sgd
-from .svdpp import group_step, rating_terms
+from . import _init, sgd
+from .svdpp import group_step, rating_terms, user_groups
+
+SPECIFIES = ("TrustSVD",)
+
+
+def initial_parameters(spec, train, rng):
+    """Draws, in order (``_init.normal``): ``user_factors`` (users who rate or trust someone active),
+    ``item_factors`` and ``implicit_factors`` (rated items active), ``trustee_factors`` (users trusted by
+    someone active); ``user_bias`` = ``item_bias`` = 0, ``global_bias`` = μ."""
+    rated_users, rated_items = _init.has_entries(train.ratings, 1), _init.has_entries(train.ratings, 0)
+    trusting, trusted = _init.has_entries(train.trust, 1), _init.has_entries(train.trust, 0)
+    return {"user_factors": _init.normal(spec, rng, train.n_users, rated_users | trusting),
+            "item_factors": _init.normal(spec, rng, train.n_items, rated_items),
+            "implicit_factors": _init.normal(spec, rng, train.n_items, rated_items),
+            "trustee_factors": _init.normal(spec, rng, train.n_users, trusted),
+            "user_bias": _init.zeros(spec, train.n_users), "item_bias": _init.zeros(spec, train.n_items),
+            "global_bias": _init.global_mean(spec, train)}
+
+
+def trust_state(train):
+    """The link pass's records and the penalty weights, by loops over the data:
+
+    * ``edges``: the trust edges (u, v, t_uv) in CSR order (grouped by truster), ``trusters``: the users with
+      an out-link, ascending; ``trust_offsets`` / ``trustees``: the trust CSR (T_u);
+    * ``item_weight[j] = |U_j|^-½`` (raters of j) and ``trustee_weight[v] = |T⁺_v|^-½`` (trusters of v),
+      0 where the count is 0, in float64."""
+    _, s_item, _, s_in, t = _weights(train)
+    src, dst, values = train.trust_arrays()
+    trusters = [u for u in range(t.shape[0]) if t.indptr[u + 1] > t.indptr[u]]
+    return {"edges": sgd.pack_edges(src, dst, values), "trusters": np.array(trusters, dtype=np.int32),
+            "trust_offsets": np.asarray(t.indptr, dtype=np.int64), "trustees": np.asarray(t.indices, np.int32),
+            "item_weight": s_item, "trustee_weight": s_in}
 
 
 def _weights(data):
-    """1/sqrt of |I_u|, |U_j|, |T_u|, |T+_v| (0 where the count is 0) and the trust CSR."""
+    """1/sqrt of |I_u|, |U_j|, |T_u|, |T+_v| (0 where the count is 0), counted entry by entry, and the trust
+    CSR."""
     t = data.trust.tocsr()
 
-    def inv_sqrt(counts):
-        return np.array([1.0 / math.sqrt(c) if c > 0 else 0.0 for c in np.asarray(counts).ravel()])
+    def counts(m):
+        rows, cols = np.zeros(m.shape[0], dtype=np.int64), np.zeros(m.shape[1], dtype=np.int64)
+        for u in range(m.shape[0]):
+            for e in range(m.indptr[u], m.indptr[u + 1]):
+                rows[u] += 1
+                cols[m.indices[e]] += 1
+        return rows, cols
 
-    return (inv_sqrt(data.ratings.getnnz(axis=1)), inv_sqrt(data.ratings.getnnz(axis=0)),
-            inv_sqrt(t.getnnz(axis=1)), inv_sqrt(t.getnnz(axis=0)), t)
+    def inv_sqrt(n):
+        return np.array([1.0 / math.sqrt(c) if c > 0 else 0.0 for c in n])
+
+    rated, raters = counts(data.ratings.tocsr())
+    out_links, in_links = counts(t)
+    return inv_sqrt(rated), inv_sqrt(raters), inv_sqrt(out_links), inv_sqrt(in_links), t
 
 
-def fit(model, train):
-    """Train a copy of ``model``'s set-up with plain NumPy; returns the parameter dict."""
-    params = model._init_parameters(train, np.random.default_rng(model.seed))
-    groups = model._user_groups(train)
-    trust = model._trust_state(train)
+def fit(spec, train):
+    """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
+    groups = user_groups(train)
+    trust = trust_state(train)
     P, W = params["user_factors"], params["trustee_factors"]
     dt = P.dtype.type
-    gamma, lam, lam_t = dt(model.learning_rate), dt(model.regularization), dt(model.social_regularization)
+    gamma, lam, lam_t = dt(spec.learning_rate), dt(spec.regularization), dt(spec.social_regularization)
     rating_step = group_step(P, params["item_factors"], params["implicit_factors"], params["user_bias"],
                              params["item_bias"], dt(params["global_bias"]), gamma, lam,
-                             dt(model.bias_regularization),
+                             dt(spec.bias_regularization),
                              trust={"W": W, "offsets": trust["trust_offsets"], "trustees": trust["trustees"],
                                     "item_weight": trust["item_weight"], "trustee_weight": trust["trustee_weight"]})
     offsets, trustee_weight = trust["trust_offsets"], trust["trustee_weight"]
@@ -46,10 +87,10 @@ def fit(model, train):
             P[u] = p + gamma * (le * w - lam_p * p)
             W[v] = w + gamma * (le * p - lam_w * w)
 
-    for epoch in range(model.epochs):
+    for epoch in range(spec.epochs):
         sgd.grouped_pass(groups["rating_users"], groups["rating_records"], groups["rating_offsets"],
-                         model.seed, epoch, sgd.RATING_PASS, rating_step)
-        sgd.grouped_pass(trust["trusters"], trust["edges"], offsets, model.seed, epoch, sgd.LINK_PASS, link_step)
+                         spec.seed, epoch, sgd.RATING_PASS, rating_step)
+        sgd.grouped_pass(trust["trusters"], trust["edges"], offsets, spec.seed, epoch, sgd.LINK_PASS, link_step)
     return params
 
 
@@ -61,8 +102,8 @@ def _edges(params, t):
             yield u, v, float(t.data[k]) - float(P[u] @ W[v]), P[u], W[v]
 
 
-def loss(model, params, data):
-    lam, lam_b, lam_t = model.regularization, model.bias_regularization, model.social_regularization
+def loss(spec, params, data):
+    lam, lam_b, lam_t = spec.regularization, spec.bias_regularization, spec.social_regularization
     s_user, s_item, s_out, s_in, t = _weights(data)
     P, Q, Y, W = (np.asarray(params[k], dtype=np.float64)
                   for k in ("user_factors", "item_factors", "implicit_factors", "trustee_factors"))
@@ -79,10 +120,10 @@ def loss(model, params, data):
     return total
 
 
-def gradient(model, params, data):
+def gradient(spec, params, data):
     """Gradient of ``loss`` with respect to every learned array (the global mean is fixed: no entry)."""
     g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
-    lam, lam_b, lam_t = model.regularization, model.bias_regularization, model.social_regularization
+    lam, lam_b, lam_t = spec.regularization, spec.bias_regularization, spec.social_regularization
     s_user, s_item, s_out, s_in, t = _weights(data)
     P, Q, Y, W = (np.asarray(params[k], dtype=np.float64)
                   for k in ("user_factors", "item_factors", "implicit_factors", "trustee_factors"))
