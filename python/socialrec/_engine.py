@@ -4,11 +4,13 @@ The rating grid (DESIGN §5): users are cut into ``B`` contiguous blocks (``bloc
 items likewise; the (user, item, value) records of each of the ``B x B`` blocks are stored together, block
 ``a * B + b`` at ``records[offsets[a*B + b] : offsets[a*B + b + 1]]``, in CSR order inside a block before the
 first epoch. The C++ kernels and ``socialrec.reference`` shuffle those records in place, so both start from
-the arrays built here.
+the arrays built here. Also here: the settings every kernel call takes (threads, pass settings, the batch
+size of the dense top-N scores).
 """
 from __future__ import annotations
 
 import math
+import numbers
 import os
 
 import numpy as np
@@ -101,6 +103,19 @@ def pack_edges(src, dst, values):
     edges["dst"] = dst
     edges["value"] = values
     return edges
+
+
+TILE_BYTES = 64 << 20  # dense scores per block of users in top-N: at most 64 MiB (socialrec.topn, socialrec._gpu)
+
+
+def score_batch_size(n_cols, batch_size):
+    """Users per dense score block on the device path (``_gpu``): ``batch_size`` when given (a positive
+    integer), else about ``TILE_BYTES`` of float32 scores (at most 4096 users)."""
+    if batch_size is not None:
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+        return int(batch_size)
+    return max(1, min(4096, TILE_BYTES // (4 * max(int(n_cols), 1))))
 
 
 def resolve_threads(num_threads):
