@@ -10,12 +10,12 @@ size of the dense top-N scores).
 from __future__ import annotations
 
 import math
-import numbers
 import os
 
 import numpy as np
 
 from . import _core
+from ._validate import check_n
 
 RECORD_DTYPE = np.dtype([("user", "<i4"), ("item", "<i4"), ("value", "<f4")])
 EDGE_DTYPE = np.dtype([("src", "<i4"), ("dst", "<i4"), ("value", "<f4")])
@@ -112,9 +112,7 @@ def score_batch_size(n_cols, batch_size):
     """Users per dense score block on the device path (``_gpu``): ``batch_size`` when given (a positive
     integer), else about ``TILE_BYTES`` of float32 scores (at most 4096 users)."""
     if batch_size is not None:
-        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
-        return int(batch_size)
+        return check_n(batch_size, "batch_size")
     return max(1, min(4096, TILE_BYTES // (4 * max(int(n_cols), 1))))
 
 

@@ -11,7 +11,6 @@ users x items. ``socialrec.reference.ranking`` is the specification these functi
 from __future__ import annotations
 
 import contextlib
-import numbers
 import threading
 
 import numpy as np
@@ -27,15 +26,10 @@ _TILE_BYTES = _engine.TILE_BYTES  # scores per tile and thread: at most 64 MiB (
 
 def _tiles(n_cols, itemsize, batch_size, tile_items):
     """(users per block, items per tile): a tile of scores stays within _TILE_BYTES."""
-    def positive(v, name):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
-            raise ValueError(f"{name}={v!r} must be a positive integer")
-        return int(v)
-
-    users = _BLOCK_USERS if batch_size is None else positive(batch_size, "batch_size")
+    users = _BLOCK_USERS if batch_size is None else check_n(batch_size, "batch_size")
     if tile_items is None:  # narrower tiles for larger batches: the bound holds for any batch_size
         tile_items = max(1, _TILE_BYTES // (itemsize * users))
-    return users, max(1, min(positive(tile_items, "tile_items"), n_cols))
+    return users, max(1, min(check_n(tile_items, "tile_items"), n_cols))
 
 
 _CONTROLLER = None
