@@ -84,7 +84,7 @@ def index_array(values, bound, name):
       lie in ``[0, bound)``; a single index is a list of one (``model.predict(3, 5)``).
     - ``bound=None``: a column of the ``Dataset`` builders, whose indices define the index space: a 1-D
       array-like (a single value is an error) of indices that fit int32; the builder checks them against
-      ``n_users`` / ``n_items`` itself (``data._check_range``). Messages point strings to ``from_raw``.
+      ``n_users`` / ``n_items`` itself (``check_range``). Messages point strings to ``from_raw``.
     """
     if bound is None:
         a = one_d(values, name)

@@ -26,7 +26,7 @@ from .. import _backend, _engine, metrics, topn
 from .._errors import NotFittedError
 from .._ids import IdIndex
 from .._validate import index_array, is_int, is_real
-from ..data import as_dataset  # noqa: F401  (socialrec.reference takes as_dataset from here)
+from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
 from ._persist import PersistMixin, load
 from ._registry import _REGISTRY, register  # noqa: F401  (the model modules register here)
 from ._training import TrainingMixin
