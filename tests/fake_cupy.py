@@ -116,7 +116,7 @@ def install(monkeypatch, kernels, devices=("fake device (host replay)",)):
     monkeypatch.setattr(_backend, "cuda_module", lambda: kernels)
     monkeypatch.setattr(_backend, "_probe", lambda: (list(devices), None))
     monkeypatch.setattr(_backend, "cupy_version", lambda: "fake")
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
+    monkeypatch.setattr(_backend, "cupy_module", lambda: cp)
     monkeypatch.setattr(_gpu, "cupyx_sparse", fake_cupyx_sparse)
     ARRAYS.clear()
     GETS.clear()

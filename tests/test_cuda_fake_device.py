@@ -336,7 +336,7 @@ def test_co_rated_similarity_equals_the_cpp_kernel(kind, seed):
 def test_device_trust_is_cleaned_like_the_host(fake_device, social_split):
     """Device trust input is cleaned on the device by Dataset.from_sparse's rules: duplicates summed, self-loops
     and zeros (also sums to zero) dropped with the same warnings, the same errors."""
-    from socialrec.data import _clean_sparse_trust
+    from socialrec._sparse import clean_sparse_trust as _clean_sparse_trust
 
     train, _ = social_split
     t = train.trust.tocoo()

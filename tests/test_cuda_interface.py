@@ -211,7 +211,7 @@ def test_no_wait_without_a_stream_or_on_the_same_stream():
 
 def test_as_cupy_wraps_strided_memory_without_copying(monkeypatch):
     cp, log, made = fake_cupy()
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
+    monkeypatch.setattr(_backend, "cupy_module", lambda: cp)
     producer = Producer(shape=(4, 3), strides=(4, 12), data=(0x10000, False), stream=0x77)
     _interop.as_cupy(producer, "ratings")
     assert log[-1] == ("wait", 0x999, ("event", 0x77))  # ordered after the producer's stream
@@ -223,7 +223,7 @@ def test_as_cupy_wraps_strided_memory_without_copying(monkeypatch):
 
 def test_as_cupy_negative_strides_point_into_the_allocation(monkeypatch):
     cp, _, made = fake_cupy()
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
+    monkeypatch.setattr(_backend, "cupy_module", lambda: cp)
     _interop.as_cupy(Producer(shape=(5,), strides=(-4,), data=(0x10010, False)))
     _, memory, offset = made[0]["memptr"]
     assert memory[1:3] == (0x10000, 20) and offset == 16
@@ -231,7 +231,7 @@ def test_as_cupy_negative_strides_point_into_the_allocation(monkeypatch):
 
 def test_as_cupy_rejects_host_arrays(monkeypatch):
     cp, _, _ = fake_cupy()
-    monkeypatch.setattr(_gpu, "cupy_module", lambda: cp)
+    monkeypatch.setattr(_backend, "cupy_module", lambda: cp)
     with pytest.raises(TypeError, match="expected a CUDA array"):
         _interop.as_cupy([1, 2, 3], "users")
 

@@ -66,7 +66,7 @@ def test_index_arrays_are_int64_and_beyond_int32_indices_are_refused():
     ds = sr.datasets.synthetic(n_users=50, n_items=30, seed=0)
     u, i, v = ds.user_item_arrays()
     assert u.dtype == i.dtype == np.int32
-    from socialrec.models.base import _index_array
+    from socialrec._validate import index_array as _index_array
 
     assert _index_array(np.array([1, 2], np.int16), 3, "users").dtype == np.int64
     assert _index_array(np.array([INT32_MAX], np.int64), 2**40, "users")[0] == INT32_MAX

@@ -12,6 +12,7 @@ import functools
 import warnings
 
 from . import _core
+from ._errors import CudaError
 
 _WARNED = set()
 
@@ -24,6 +25,15 @@ def cuda_module():
     except ImportError:
         return None
     return _cuda
+
+
+def cupy_module():
+    """``cupy``, or an ImportError that says how to install it (imported on first use: CuPy is optional)."""
+    try:
+        import cupy
+    except ImportError as e:
+        raise ImportError("device='cuda' needs CuPy: pip install 'socialrec[cuda13]' (or 'socialrec[cuda12]')") from e
+    return cupy
 
 
 @functools.lru_cache(maxsize=None)
@@ -85,8 +95,6 @@ def cuda_available(warn=True):
 
 def require_cuda():
     """Raise ``RuntimeError`` (``socialrec.CudaError`` for driver problems) naming what is missing."""
-    from ._errors import CudaError
-
     devices, reason = _probe()
     if cuda_module() is None:
         raise RuntimeError(f"{reason}; use device='cpu'")

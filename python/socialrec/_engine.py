@@ -5,6 +5,8 @@ items likewise; the (user, item, value) records of each of the ``B x B`` blocks 
 ``a * B + b`` at ``records[offsets[a*B + b] : offsets[a*B + b + 1]]``, in CSR order inside a block before the
 first epoch. The C++ kernels shuffle those records in place. ``socialrec.reference.sgd`` specifies the same
 layout with NumPy twins (``pack_grid``, ``pack_user_groups``) that tests/test_engine.py compares with these.
+Also here: the settings every kernel call takes (threads, pass settings, the batch size of the dense top-N
+scores).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import os
 import numpy as np
 
 from . import _core
+from ._validate import check_n
 
 RECORD_DTYPE = np.dtype([("user", "<i4"), ("item", "<i4"), ("value", "<f4")])
 EDGE_DTYPE = np.dtype([("src", "<i4"), ("dst", "<i4"), ("value", "<f4")])
@@ -71,6 +74,17 @@ def pack_edges(src, dst, values):
     edges["dst"] = dst
     edges["value"] = values
     return edges
+
+
+TILE_BYTES = 64 << 20  # dense scores per block of users in top-N: at most 64 MiB (socialrec.topn, socialrec._gpu)
+
+
+def score_batch_size(n_cols, batch_size):
+    """Users per dense score block on the device path (``_gpu``): ``batch_size`` when given (a positive
+    integer), else about ``TILE_BYTES`` of float32 scores (at most 4096 users)."""
+    if batch_size is not None:
+        return check_n(batch_size, "batch_size")
+    return max(1, min(4096, TILE_BYTES // (4 * max(int(n_cols), 1))))
 
 
 def resolve_threads(num_threads):

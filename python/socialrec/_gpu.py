@@ -1,6 +1,6 @@
 """The Python side of the CUDA back-end: device training data, array placement, prediction and top-N.
 
-Everything here runs only on ``device="cuda"``; CuPy is imported lazily (``cupy_module``). Device arrays are
+Everything here runs only on ``device="cuda"``; CuPy is imported lazily (``_backend.cupy_module``). Device arrays are
 allocated by CuPy and filled by the kernels of ``socialrec._cuda``, which take raw pointers and CuPy's
 current stream, so kernels and CuPy operations stay ordered on one stream.
 
@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _arrays, _interop
+from . import _arrays, _backend, _engine, _interop, _sparse, _validate
+from .data import Dataset, as_dataset
 
 
 def cupy_module():
-    """``cupy``, or an ImportError that says how to install it."""
-    try:
-        import cupy
-    except ImportError as e:
-        raise ImportError("device='cuda' needs CuPy: pip install 'socialrec[cuda13]' (or 'socialrec[cuda12]')") from e
-    return cupy
+    """``cupy`` (``_backend.cupy_module``, looked up on each call so that tests can stand a fake in for it)."""
+    return _backend.cupy_module()
 
 
 def cuda_module():
-    from . import _backend
-
+    """``socialrec._cuda``, or a RuntimeError when socialrec was built without it."""
     mod = _backend.cuda_module()
     if mod is None:
         raise RuntimeError("socialrec was built without CUDA; use device='cpu'")
@@ -206,8 +202,6 @@ def device_trust(trust, n_users):
     raise ``ValueError``, self-loops and stored zeros dropped with a ``UserWarning``. A ``cupyx.scipy.sparse``
     matrix or dense CUDA array is cleaned on the device, without a host copy; host input (scipy.sparse, NumPy)
     is cleaned on the host, where it already is, and uploaded; None gives an empty graph."""
-    from .data import _check_trust_shape, _clean_sparse_trust
-
     cp = cupy_module()
     if trust is None:
         return DeviceTrust(cp.zeros(n_users + 1, dtype=cp.int64), cp.zeros(0, dtype=cp.int32),
@@ -216,23 +210,21 @@ def device_trust(trust, n_users):
         import scipy.sparse as sp
 
         host = trust if sp.issparse(trust) else sp.csr_matrix(np.asarray(trust))
-        return DeviceTrust.from_host(_clean_sparse_trust(host, n_users))
+        return DeviceTrust.from_host(_sparse.clean_sparse_trust(host, n_users))
     if not _interop.is_device_sparse(trust):
         trust = _interop.as_cupy(trust, "trust")
-    _check_trust_shape(tuple(trust.shape), n_users)
+    _validate.check_trust_shape(tuple(trust.shape), n_users)
     rows, cols, values = _canonical_entries(*_device_entries(trust), n_users)
     bad = cp.flatnonzero(~cp.isfinite(values))
     if bad.size:
         k = int(bad[0])
         raise ValueError(f"trust[{int(rows[k])}, {int(cols[k])}] is {float(values[k])}")
-    from .data import _FLOAT32_MAX, _warn_dropped_trust
-
-    big = cp.flatnonzero(cp.abs(values) > _FLOAT32_MAX)
+    big = cp.flatnonzero(cp.abs(values) > _validate.FLOAT32_MAX)
     if big.size:
         k = int(big[0])
         raise ValueError(f"trust[{int(rows[k])}, {int(cols[k])}] = {float(values[k])!r} does not fit float32")
     loops, zeros = rows == cols, values == 0
-    _warn_dropped_trust(int(loops.sum()), int((zeros & ~loops).sum()), stacklevel=5)
+    _sparse.warn_dropped_trust(int(loops.sum()), int((zeros & ~loops).sum()), stacklevel=5)
     keep = ~(loops | zeros)
     rows, cols, values = rows[keep], cols[keep], values[keep]
     return DeviceTrust(_arrays.offsets_of(rows, n_users, cp), cols.astype(cp.int32), values.astype(cp.float32),
@@ -266,14 +258,10 @@ def _canonical_entries(rows, cols, values, n_cols):
 def training_data(data, trust):
     """``DeviceRatings`` from a Dataset, a scipy.sparse matrix (uploaded once) or device input (no copy); a
     device trust graph next to host ratings stays on the device too (``device_trust``)."""
-    from .data import Dataset
-
     if isinstance(data, DeviceRatings):
         return data
     if _interop.is_device_input(data):
         return DeviceRatings.from_device(data, trust)
-    from .models.base import as_dataset
-
     if isinstance(data, Dataset):
         return DeviceRatings.from_dataset(data)
     if trust is not None and _interop.is_device_input(trust):
@@ -287,30 +275,16 @@ def training_data(data, trust):
 # Prediction and top-N on the device
 # ------------------------------------------------------------------------------------------------------------
 def index_array(values, bound, name):
-    """Validated int64 CuPy index array (1-D), from host or device input; raises like the CPU path."""
+    """Validated int64 CuPy index array (1-D), from host or device input: the rules and errors of
+    ``_validate.index_array``, checked on the device for device input (no host copy)."""
     cp = cupy_module()
-    if _interop.is_device_input(values):
-        arr = _interop.as_cupy(values, name)
-    else:
-        from .models.base import _index_array
-
-        return cp.asarray(_index_array(values, bound, name))
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size and arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and bool(cp.all(cp.isfinite(arr) & (arr == cp.round(arr)))):
-            arr = arr.astype(cp.int64)
-        else:
-            raise TypeError(f"{name} must be integer indices, got dtype {arr.dtype}")
-    arr = arr.astype(cp.int64)  # always a fresh contiguous array: strided or foreign inputs are read once
-    if arr.size:
-        bad = cp.flatnonzero((arr < 0) | (arr >= bound))
-        if bad.size:
-            k = int(bad[0])
-            raise IndexError(f"{name}[{k}] = {int(arr[k])} is out of range [0, {bound})")
-    return arr
+    if not _interop.is_device_input(values):
+        return cp.asarray(_validate.index_array(values, bound, name))
+    arr = _validate.query_vector(_interop.as_cupy(values, name), name)
+    if arr.size == 0:
+        return cp.empty(0, dtype=cp.int64)
+    # a fresh contiguous int64 array: strided or foreign inputs are read once
+    return _validate.integer_indices(arr, bound, name, xp=cp)
 
 
 def scoring_parts(parts, n_users, n_items):
@@ -335,12 +309,6 @@ def raw_scores(s, users, items):
         dots = cp.einsum("ij,ij->i", s["user_vectors"][u], s["item_vectors"][i])
         out[start:start + len(u)] = dots + s["user_bias"][u] + s["item_bias"][i] + s["global_bias"]
     return out
-
-
-def _batch_size(n_items, batch_size):
-    from .topn import _batch_size as cpu_batch_size
-
-    return cpu_batch_size(n_items, batch_size)
 
 
 def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None):
@@ -369,7 +337,7 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     if exclude is not None:
         indptr = require(exclude[0], np.int64, "exclude indptr", ndim=1, size=model.n_users_ + 1)
         indices = require(exclude[1], np.int32, "exclude indices", ndim=1)
-    step = _batch_size(n_cols, batch_size)
+    step = _engine.score_batch_size(n_cols, batch_size)
     for start in range(0, len(users), step):
         batch = cp.ascontiguousarray(users[start:start + step])
         scores = cp.ascontiguousarray(s["user_vectors"][batch] @ item_vectors.T, dtype=cp.float32)
@@ -418,7 +386,7 @@ def similar(vectors, queries, n):
     self_indices = cp.arange(len(vectors), dtype=cp.int32)
     out_ids = cp.empty((len(queries), n), dtype=cp.int64)
     out_scores = cp.empty((len(queries), n), dtype=cp.float32)
-    step = _batch_size(len(vectors), None)
+    step = _engine.score_batch_size(len(vectors), None)
     for start in range(0, len(queries), step):
         q = cp.ascontiguousarray(queries[start:start + step])
         scores = cp.ascontiguousarray(unit[q] @ unit.T, dtype=cp.float32)
@@ -461,3 +429,25 @@ def ranking_metrics(top_ids, users, test, exclude, n_items):
     mod.ranking_metrics(ptr(top_ids), rows, k, ptr(users), ptr(test_indptr), ptr(test_indices), ptr(ex_indptr),
                         ptr(ex_indices), int(n_items), ptr(out), stream_ptr())
     return out
+
+
+def topk_limit():
+    """The longest top list the device selection makes (``_cuda.TOPK_MAX_N``; 0 without the CUDA module)."""
+    return getattr(_backend.cuda_module(), "TOPK_MAX_N", 0)
+
+
+def ranking_values(model, users, test, exclude, k):
+    """``Model._ranking_values`` for a model on CUDA: top lists, exclusion and metrics on the device (one warp
+    per user); same definitions and values as the CPU path (``metrics.list_metrics``). ``users`` host int64,
+    ``test`` and ``exclude`` host CSR pairs (``exclude`` None: the model's training items). Returns the
+    ``(len(users), 6)`` float64 values on the host."""
+    cp = cupy_module()
+    users = cp.asarray(users, dtype=cp.int64)
+    if exclude is None:
+        exclude = (model.seen_indptr_, model.seen_indices_)
+        top, _ = model.recommend(users, n=k)
+    else:
+        exclude = sorted_csr(cp.asarray(exclude[0]), cp.asarray(exclude[1]))
+        top, _ = recommend(model, users, n=k, exclude=exclude)
+    test = (cp.asarray(test[0]), cp.asarray(test[1]))
+    return ranking_metrics(top, users, test, exclude, model.n_items_).get()

@@ -20,6 +20,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from . import _backend
+
 __all__ = ["CudaArrayInfo", "parse_cuda_array_interface", "has_cuda_array_interface", "is_device_sparse",
            "is_device_input", "LEGACY_DEFAULT_STREAM", "PER_THREAD_DEFAULT_STREAM", "as_cupy"]
 
@@ -176,9 +178,7 @@ def parse_cuda_array_interface(obj, name="array"):
 # CuPy side (imported lazily; needs a device)
 # ------------------------------------------------------------------------------------------------------------
 def _cupy():
-    from ._gpu import cupy_module
-
-    return cupy_module()
+    return _backend.cupy_module()
 
 
 def producer_stream(info, cp=None):

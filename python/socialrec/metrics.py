@@ -5,6 +5,10 @@ import math
 
 import numpy as np
 
+from . import _core
+from ._validate import check_n, index_array
+from .data import Dataset, as_dataset
+
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
 
 RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
@@ -13,9 +17,6 @@ RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 def errors(model, data, users=None):
     """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: user indices,
     checked as ``predict`` checks them)."""
-    from .data import Dataset
-    from .models.base import _index_array
-
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a socialrec.Dataset, got {type(data).__name__}")
     model._require_fitted()
@@ -24,7 +25,7 @@ def errors(model, data, users=None):
                          f"{(model.n_users_, model.n_items_)}: evaluate on a split of the training dataset")
     u, i, v = data.user_item_arrays()
     if users is not None:
-        keep = np.isin(u, _index_array(users, model.n_users_, "users"))
+        keep = np.isin(u, index_array(users, model.n_users_, "users"))
         u, i, v = u[keep], i[keep], v[keep]
     if len(u) == 0:
         raise ValueError("no ratings to evaluate" + ("" if users is None else " for the given users"))
@@ -43,8 +44,6 @@ def mae(model, data, users=None):
 
 
 def _csr_of(data, shape, name):
-    from .models.base import as_dataset
-
     m = as_dataset(data).ratings
     if m.shape != shape:
         raise ValueError(f"{name} has shape {m.shape}, the model was fitted on {shape}: both must share one "
@@ -52,16 +51,20 @@ def _csr_of(data, shape, name):
     return m.tocsr()
 
 
+def _csr_pair(m):
+    """(indptr int64, indices int32) of a host CSR matrix, C-contiguous: the form the metric kernels take."""
+    return np.ascontiguousarray(m.indptr, dtype=np.int64), np.ascontiguousarray(m.indices, dtype=np.int32)
+
+
 def ranking_per_user(model, test, train=None, k=10, users=None):
     """Per-user ranking metrics @k: ``(users, values)`` with ``values`` a ``(len(users), 6)`` float64 array whose
-    columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions."""
-    from . import topn
-    from ._engine import resolve_threads
-    from ._gpu import to_host
-    from .models.base import _index_array
+    columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions.
 
+    The model makes the top lists and scores them (``Model._ranking_values``: on the host with
+    ``list_metrics``, or on the device for a model on CUDA); this function picks the users and the excluded
+    items."""
     model._require_fitted()
-    k = topn.check_n(k, "k")
+    k = check_n(k, "k")
     # A list holds at most n_items items: the lists are cut there (a larger k only pads them with -1) and
     # precision, the one value that depends on k beyond the list, is rescaled to hits / k at the end.
     width = min(k, max(int(model.n_items_), 1))
@@ -69,33 +72,22 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     held_out = _csr_of(test, shape, "test")
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
     if users is not None:
-        evaluated = np.intersect1d(evaluated, _index_array(users, model.n_users_, "users"))
+        evaluated = np.intersect1d(evaluated, index_array(users, model.n_users_, "users"))
     if len(evaluated) == 0:
         raise ValueError("no user to evaluate: the test data has no interactions"
                          + ("" if users is None else " for the given users"))
-    if getattr(model, "_device", "cpu") == "cuda" and width <= _cuda_topk_limit():
-        return evaluated, _precision_at(_ranking_per_user_cuda(model, held_out, evaluated, train, width), width, k)
-    if train is None:
-        # The model's own lists, its training items excluded (a CUDA model gets here only for k above the
-        # device selection's limit: its host copy ranks them).
-        lister = model._host_copy() if getattr(model, "_device", "cpu") == "cuda" else model
-        top, _ = lister.recommend(evaluated, n=width)
-        exclude = (to_host(model.seen_indptr_), to_host(model.seen_indices_))
-    else:
-        seen = _csr_of(train, shape, "train")
-        exclude = (seen.indptr, seen.indices)
-    exclude = (np.ascontiguousarray(exclude[0], dtype=np.int64), np.ascontiguousarray(exclude[1], dtype=np.int32))
-    if train is not None:
-        host = model._host_copy() if getattr(model, "_device", "cpu") != "cpu" else model
-        top, _ = topn.recommend(host, evaluated, n=width, exclude=exclude)
-    top = np.ascontiguousarray(to_host(top), dtype=np.int64)
-    from . import _core
-
-    values = _core.ranking_metrics(
-        top, evaluated, held_out.indptr.astype(np.int64), held_out.indices.astype(np.int32),
-        exclude_indptr=exclude[0], exclude_indices=exclude[1], n_items=model.n_items_,
-        threads=resolve_threads(model.num_threads))
+    exclude = None if train is None else _csr_pair(_csr_of(train, shape, "train"))
+    values = model._ranking_values(evaluated, _csr_pair(held_out), exclude, width)
     return evaluated, _precision_at(values, width, k)
+
+
+def list_metrics(top, users, test, exclude, n_items, threads):
+    """Per-list ranking metrics on the host (``socialrec._core.ranking_metrics``): the ``(rows, 6)`` float64
+    values of the top lists ``top`` (rows x k item ids, -1 padded) of ``users``, with ``test`` and ``exclude``
+    host CSR pairs (indptr int64, indices int32) of the held-out and the excluded items."""
+    return _core.ranking_metrics(
+        np.ascontiguousarray(top, dtype=np.int64), users, test[0], test[1], exclude_indptr=exclude[0],
+        exclude_indices=exclude[1], n_items=n_items, threads=threads)
 
 
 def _precision_at(values, width, k):
@@ -105,31 +97,6 @@ def _precision_at(values, width, k):
     if width != k:
         values[:, 0] = np.rint(values[:, 0] * width) / k
     return values
-
-
-def _cuda_topk_limit():
-    from . import _backend
-
-    return getattr(_backend.cuda_module(), "TOPK_MAX_N", 0)
-
-
-def _ranking_per_user_cuda(model, held_out, evaluated, train, k):
-    """ranking_per_user's values for a model on CUDA: top lists, exclusion and metrics on the device
-    (``_gpu.ranking_metrics``, one warp per user); same definitions and values as the CPU path."""
-    from . import _gpu
-
-    cp = _gpu.cupy_module()
-    users = cp.asarray(evaluated, dtype=cp.int64)
-    if train is None:
-        exclude = (model.seen_indptr_, model.seen_indices_)
-        top, _ = model.recommend(users, n=k)
-    else:
-        seen = _csr_of(train, (model.n_users_, model.n_items_), "train")
-        exclude = (cp.asarray(seen.indptr.astype(np.int64)), cp.asarray(seen.indices.astype(np.int32)))
-        exclude = _gpu.sorted_csr(*exclude)
-        top, _ = _gpu.recommend(model, users, n=k, exclude=exclude)
-    test = (cp.asarray(held_out.indptr.astype(np.int64)), cp.asarray(held_out.indices.astype(np.int32)))
-    return _gpu.ranking_metrics(top, users, test, exclude, model.n_items_).get()
 
 
 def ranking(model, test, train=None, k=10, users=None):

@@ -11,43 +11,25 @@ users x items. ``socialrec.reference.ranking`` is the specification these functi
 from __future__ import annotations
 
 import contextlib
-import numbers
 import threading
 
 import numpy as np
 
-from . import _engine
+from . import _core, _engine
+from ._validate import check_n, index_array
 
 __all__ = ["recommend", "similar", "select", "select_top"]
 
 _BLOCK_USERS = 256         # users per dense product (BLAS is efficient from a few hundred rows on)
-_TILE_BYTES = 64 << 20    # scores per tile and thread: at most 64 MiB (all items at once up to 65k items)
-
-
-def _core():
-    from . import _core
-
-    return _core
-
-
-def check_n(n, name="n"):
-    """``n`` as a positive int, or a ValueError naming it."""
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-        raise ValueError(f"{name}={n!r} must be a positive integer")
-    return int(n)
+_TILE_BYTES = _engine.TILE_BYTES  # scores per tile and thread: at most 64 MiB (all items at once up to 65k items)
 
 
 def _tiles(n_cols, itemsize, batch_size, tile_items):
     """(users per block, items per tile): a tile of scores stays within _TILE_BYTES."""
-    def positive(v, name):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
-            raise ValueError(f"{name}={v!r} must be a positive integer")
-        return int(v)
-
-    users = _BLOCK_USERS if batch_size is None else positive(batch_size, "batch_size")
+    users = _BLOCK_USERS if batch_size is None else check_n(batch_size, "batch_size")
     if tile_items is None:  # narrower tiles for larger batches: the bound holds for any batch_size
         tile_items = max(1, _TILE_BYTES // (itemsize * users))
-    return users, max(1, min(positive(tile_items, "tile_items"), n_cols))
+    return users, max(1, min(check_n(tile_items, "tile_items"), n_cols))
 
 
 _CONTROLLER = None
@@ -117,18 +99,9 @@ def _float_dtype(dtype, other=np.float32):
     return np.dtype(np.float32 if dtype == np.float32 else other)
 
 
-def _batch_size(n_cols, batch_size):
-    """Users per dense score block on the device path (``_gpu``): about 64 MiB of float32 scores."""
-    if batch_size is not None:
-        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
-        return int(batch_size)
-    return max(1, min(4096, _TILE_BYTES // (4 * max(int(n_cols), 1))))
-
-
 def _select_tile(tile, n, item_offset, columns, column_start, row_list, exclude, best_ids, best_scores, merge,
                  threads, finish=True):
-    _core().topk_select(
+    _core.topk_select(
         tile, n,
         item_offset=None if item_offset is None else np.ascontiguousarray(item_offset, dtype=tile.dtype),
         columns=None if columns is None else np.ascontiguousarray(columns, dtype=np.int64),
@@ -146,7 +119,7 @@ def _sorted_exclusion(exclude, row_list):
     if exclude is None or row_list is None:
         return None
     indptr, indices = _csr_pair(*exclude)
-    if not _core().lists_sorted(indptr, indices, np.ascontiguousarray(row_list, dtype=np.int64)):
+    if not _core.lists_sorted(indptr, indices, np.ascontiguousarray(row_list, dtype=np.int64)):
         import scipy.sparse as sp
 
         m = sp.csr_matrix((np.ones(len(indices), np.int8), indices, indptr),
@@ -210,10 +183,8 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     ``exclude=(indptr, indices)`` replaces the model's training interactions as the excluded items
     (``metrics.ranking`` passes a ``train`` dataset this way); it applies only when ``exclude_seen``.
     """
-    from .models.base import _index_array
-
     s = model._scoring()
-    users = _index_array(users, model.n_users_, "users")
+    users = index_array(users, model.n_users_, "users")
     n = check_n(n)
     if not isinstance(exclude_seen, (bool, np.bool_)):
         raise TypeError(f"exclude_seen must be True or False, got {exclude_seen!r}")
@@ -222,7 +193,7 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     user_vectors = np.ascontiguousarray(user_vectors, dtype=dtype)
     columns = None
     if items is not None:
-        columns = np.unique(_index_array(items, model.n_items_, "items"))
+        columns = np.unique(index_array(items, model.n_items_, "items"))
         item_vectors, item_bias = item_vectors[columns], item_bias[columns]
     # x_ui = global_bias + user_bias[u] + (item_bias[i] + p_u . q_i): the ranking needs only the last part,
     # which is also the score returned (as the CUDA back-end does).

@@ -82,7 +82,7 @@ def test_device_trust_is_cleaned_on_the_device(data):
     import cupyx.scipy.sparse as csp
     import scipy.sparse as sp
 
-    from socialrec.data import _clean_sparse_trust
+    from socialrec._sparse import clean_sparse_trust as _clean_sparse_trust
 
     train = data[False]
     n = train.n_users

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _core, _gpu
+from .. import _backend, _core, _gpu
 from .base import NON_NEGATIVE, POSITIVE, POSITIVE_INT, register
 from .device import DeviceMixin
 from .ranking import RankingModel
@@ -120,8 +120,6 @@ class ALS(DeviceMixin, RankingModel):
     def _cuda_training_unsupported(self):
         if self.solver != "cg":
             return f"solver={self.solver!r} (CUDA runs the conjugate-gradient solver only)"
-        from .. import _backend
-
         limit = getattr(_backend.cuda_module(), "ALS_MAX_FACTORS", 2048)
         if self.factors > limit:
             return f"factors={self.factors} (the CUDA solve handles up to {limit})"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _gpu
-from .base import _is_real, register
+from .._validate import is_real as _is_real
+from .base import register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 

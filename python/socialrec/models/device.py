@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from .. import _arrays, _gpu, _interop
+from .. import _arrays, _backend, _gpu, _interop
 
 _FACTOR_KEYS_SUFFIX = "_factors"
 
@@ -86,8 +86,6 @@ class DeviceMixin:
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device={device!r} must be 'cpu' or 'cuda'")
         if device == "cuda":
-            from .. import _backend
-
             _backend.resolve_device("cuda", self.dtype, self._cuda_kernels, type(self).__name__)
         if self.fitted:
             self._place(device)
@@ -227,6 +225,15 @@ class DeviceMixin:
         if self._device != "cuda":
             return super().similar_users(users, n)
         return _gpu.similar(self._scoring()["user_vectors"], users, n)
+
+    def _ranking_values(self, users, test, exclude, k):
+        """``Model._ranking_values`` on the device (``_gpu.ranking_values``) for a model on CUDA; lists longer
+        than the device selection makes (``_gpu.topk_limit``) are ranked by the host copy."""
+        if self._device != "cuda":
+            return super()._ranking_values(users, test, exclude, k)
+        if k > _gpu.topk_limit():
+            return self._host_copy()._ranking_values(users, test, exclude, k)
+        return _gpu.ranking_values(self, users, test, exclude, k)
 
     def loss(self, data):
         data = _host_matrix(data)

@@ -1,6 +1,7 @@
 """Shared pieces of the implicit-feedback (ranking) models: BPR, SBPR, ALS, SocialALS."""
 from __future__ import annotations
 
+from .. import metrics
 from .base import Model
 
 
@@ -13,7 +14,5 @@ class RankingModel(Model):
     _validation_k = 10
 
     def _validation_record(self, validation):
-        from .. import metrics
-
         scores = metrics.ranking(self, validation, k=self._validation_k)
         return {f"val_{name}": value for name, value in scores.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _engine
+from ._social import unit_values
 from .base import BOOL, NON_NEGATIVE, Model
 
 
@@ -40,8 +41,6 @@ class LogisticRatingModel(SGDModel):
 
     def _rating_grid(self, train):
         """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
-        from ._social import unit_values
-
         grid = super()._rating_grid(train)
         grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
         return grid

@@ -1,0 +1,122 @@
+"""Canonical sparse matrices: the CSR builders of ``Dataset`` and the cleaning rules of a trust graph.
+
+Canonical means sorted column indices and no duplicate entries; a trust graph also has no self-loops and no
+stored zeros. ``clean_sparse_trust`` and ``warn_dropped_trust`` are the rules both the host path
+(``Dataset.from_sparse``) and the device path of a CUDA fit (``socialrec._gpu.device_trust``) apply.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validate import check_finite_sparse, check_trust_shape
+
+
+def rows_of(indptr):
+    """Row index of each stored entry of a CSR matrix, as int32 (CSR order)."""
+    counts = np.diff(np.asarray(indptr, dtype=np.int64))
+    return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+
+
+def csr(rows, cols, values, shape):
+    """A canonical float32 CSR matrix from entries already sorted by (row, col) without duplicates."""
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    m = sp.csr_matrix(
+        (np.asarray(values, dtype=np.float32), np.asarray(cols, dtype=np.int32), indptr), shape=shape
+    )
+    m.has_sorted_indices = True
+    m.has_canonical_format = True
+    return m
+
+
+def canonical_copy(m, dtype=np.float32):
+    """A canonical CSR copy of any scipy sparse matrix/array (duplicates summed, zeros kept)."""
+    out = sp.csr_matrix(m, dtype=dtype, copy=True)
+    out.sum_duplicates()  # sorts indices; never drops explicit zeros
+    return out
+
+
+def dedupe(rows, cols, values, n_cols, duplicates, describe, where=None):
+    """Sort entries by (row, col) and resolve duplicate pairs.
+
+    Returns sorted, duplicate-free ``(rows, cols, values)``. ``describe(row, col)`` renders a pair for
+    the ``duplicates="error"`` message, ``where(i, j)`` (optional) adds where input positions ``i`` and
+    ``j`` come from (a file's lines).
+    """
+    key = rows * np.int64(n_cols) + cols
+    if np.all(key[1:] > key[:-1]):  # already in CSR order without duplicates (common for loaded files)
+        return rows, cols, values
+    order = np.argsort(key, kind="stable")
+    skey = key[order]
+    same = skey[1:] == skey[:-1]
+    if not same.any():
+        return rows[order], cols[order], values[order]
+    if duplicates == "error":
+        later = order[1:][same]  # input positions that repeat an earlier pair
+        j = int(later.min())
+        k = key[j]
+        i = int(order[np.searchsorted(skey, k)])  # first occurrence of that pair (stable sort)
+        n_dup = int(same.sum())
+        origin = f"({where(i, j)}) " if where is not None else ""
+        raise ValueError(
+            f"duplicate (user, item) pair {describe(rows[j], cols[j])} at positions {i} and {j} "
+            f"{origin}({n_dup} repeated row{'s' if n_dup != 1 else ''} in total); "
+            "pass duplicates='mean' or duplicates='last' to merge them"
+        )
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    if duplicates == "mean":
+        sums = np.add.reduceat(values[order], starts)
+        counts = np.diff(np.append(starts, len(order)))
+        keep = order[starts]
+        return rows[keep], cols[keep], sums / counts
+    # "last": stable sort keeps input order inside a group, so the group's last element is the latest
+    ends = np.append(starts[1:], len(order)) - 1
+    keep = order[ends]
+    return rows[keep], cols[keep], values[keep]
+
+
+def build_trust(src, dst, values, n_users):
+    """Canonical trust CSR from validated int64 src/dst and float64 values.
+
+    Self-loops and zero-valued edges are dropped with a ``UserWarning``; of repeated edges the last one
+    (in input order) is kept.
+    """
+    loops = src == dst
+    zeros = values == 0
+    warn_dropped_trust(int(loops.sum()), int((zeros & ~loops).sum()), stacklevel=5)
+    keep = ~(loops | zeros)
+    src, dst, values = src[keep], dst[keep], values[keep]
+    src, dst, values = dedupe(src, dst, values, n_users, "last", None)
+    return csr(src, dst, values, (n_users, n_users))
+
+
+def warn_dropped_trust(n_loops, n_zero, stacklevel):
+    """The ``UserWarning``s for self-loops and zero-valued edges dropped from a trust graph (also raised by
+    the device-side cleaning of a CUDA fit, ``socialrec._gpu.device_trust``)."""
+    if n_loops:
+        warnings.warn(
+            f"dropped {n_loops} self-loop{'s' if n_loops != 1 else ''} from the trust graph",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if n_zero:
+        warnings.warn(
+            f"dropped {n_zero} trust edge{'s' if n_zero != 1 else ''} with value 0 "
+            "(trust[u, v] != 0 is what marks an edge)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def clean_sparse_trust(trust, n_users):
+    """Validate and copy a sparse trust matrix: square, matching size, finite; drop loops and zeros."""
+    if not sp.issparse(trust):
+        raise TypeError(f"trust must be a scipy sparse matrix or array, got {type(trust).__name__}")
+    check_trust_shape(trust.shape, n_users)
+    t = canonical_copy(trust, dtype=np.float64)
+    check_finite_sparse(t, "trust")
+    src = rows_of(t.indptr).astype(np.int64)
+    return build_trust(src, t.indices.astype(np.int64), t.data, n_users)

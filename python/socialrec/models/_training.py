@@ -1,0 +1,219 @@
+"""The training engine of every model: ``fit`` and its epoch loop (``Model`` inherits it from ``TrainingMixin``).
+
+``fit`` validates the data, draws the initial parameters and runs the epochs through two hooks,
+``_prepare_on_device`` / ``_run_epoch_on_device`` (the model's ``_prepare`` / ``_run_epoch`` on the CPU; the
+CUDA ones under ``DeviceMixin``). Around the epochs it handles threads, Ctrl-C, divergence (a NaN or infinite
+loss restores the last finished epoch), validation records, early stopping, the history and the progress bar.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .. import _engine, metrics
+from .._errors import DivergenceError
+from .._validate import is_int
+from ..data import as_dataset
+
+
+class TrainingMixin:
+    """``fit`` and the epoch loop of ``Model`` (see the module docstring); the model supplies
+    ``_init_parameters``, ``_prepare`` and ``_run_epoch``."""
+
+    def _training_data(self, data, trust, device):
+        """The training data in the form the ``device``'s kernels take (hook; CPU: a ``Dataset``)."""
+        return as_dataset(data, trust)
+
+    def _seen_structure(self, train):
+        """CSR (indptr int64, indices int32) of the training items per user (hook, like ``_training_data``)."""
+        seen = train.ratings.tocsr()
+        return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
+
+    def fit(self, data, trust=None, *, validation=None, early_stopping=None, callback=None):
+        """Train on ``data``.
+
+        Parameters
+        ----------
+        data : Dataset or scipy.sparse matrix
+            Training ratings (a ``Dataset``, or an ``n_users x n_items`` sparse matrix).
+        trust : scipy.sparse matrix, optional
+            ``n_users x n_users`` trust graph when ``data`` is a matrix (``T[u, v] != 0`` means u trusts v).
+        validation : Dataset, optional
+            Held-out ratings evaluated after every epoch (recorded in ``history``).
+        early_stopping : int, optional
+            Stop when the validation metric has not improved for this many epochs and keep the best
+            epoch's parameters. Needs ``validation``.
+        callback : callable, optional
+            ``callback(model, record)`` after every epoch, with the model usable (``predict``, ``save``);
+            return ``True`` to stop training.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DivergenceError
+            When an epoch's loss is NaN or infinite; the model keeps the last finite epoch (if the first
+            epoch diverges there is none: the model is left unfitted).
+        KeyboardInterrupt
+            Ctrl-C stops within about a second; the model keeps the last finished epoch (before the first
+            one finishes: left unfitted).
+        """
+        self._check_params()
+        device = self._resolve_device(training=True)
+        train = self._training_data(data, trust, device)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable(model, record), got {type(callback).__name__}")
+        if early_stopping is not None:
+            if validation is None:
+                raise ValueError("early_stopping needs a validation set (fit(..., validation=...))")
+            if not (is_int(early_stopping) and early_stopping > 0):
+                raise ValueError(f"early_stopping={early_stopping!r} must be a positive integer")
+        if validation is not None:
+            validation = as_dataset(validation)
+            if validation.ratings.shape != train.ratings.shape:
+                raise ValueError(f"validation has shape {validation.ratings.shape}, training data "
+                                 f"{train.ratings.shape}: both must share one index space")
+        self._validate_training_data(train)
+        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
+
+        self._clear_fit()
+        self.device_ = device
+        self.seed_ = seed
+        self.n_users_, self.n_items_ = train.ratings.shape
+        self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
+        self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
+        self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
+        self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
+        state = self._prepare_on_device(train)
+        threads = _engine.resolve_threads(self.num_threads)
+        self.history = []
+        self._train_loop(state, threads, validation, early_stopping, callback)
+        return self
+
+    def _train_loop(self, state, threads, validation, early_stopping, callback):
+        backup = {k: v.copy() for k, v in self.parameters_.items()}  # NumPy or CuPy alike
+        best, best_score, since_best = None, math.inf, 0
+        interruptible = True  # until an epoch proves short enough for Python to see Ctrl-C between epochs
+        bar = self._progress_bar()
+        try:
+            for epoch in range(self.epochs):
+                for k, v in self.parameters_.items():
+                    backup[k][...] = v
+                settings = _engine.pass_settings(self.seed_, epoch, threads, self._deterministic(),
+                                                 interruptible)
+                start = time.perf_counter()
+                try:
+                    loss = float(self._run_epoch_on_device(state, settings))
+                except KeyboardInterrupt:
+                    self._restore_or_unfit(backup)
+                    raise
+                seconds = time.perf_counter() - start
+                interruptible = seconds > 0.2
+                self._invalidate()
+                if not math.isfinite(loss):
+                    self._restore_or_unfit(backup)
+                    raise DivergenceError(epoch, loss, self._divergence_hint())
+                record = {"epoch": epoch, "loss": loss, "seconds": seconds}
+                if validation is not None:
+                    record.update(self._validation_record(validation))
+                self.history.append(record)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "seconds")})
+                if early_stopping is not None:
+                    score = record[f"val_{self._validation_metric}"]
+                    score = -score if self._validation_metric in ("ndcg", "precision", "recall", "map") else score
+                    if score < best_score:
+                        best_score, since_best = score, 0
+                        best = {k: v.copy() for k, v in self.parameters_.items()}
+                        self.best_epoch_ = epoch
+                    else:
+                        since_best += 1
+                        if since_best >= early_stopping:
+                            break
+                if callback is not None and callback(self, record):
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        if best is not None:
+            self._restore(best)
+        elif self.history and not all(np.isfinite(v).all() for v in self.parameters_.values()):
+            # An epoch's loss sums terms evaluated before each update, so a blow-up in the updates of the last
+            # epoch run shows in no loss; earlier epochs' blow-ups show in the next epoch's loss.
+            last = self.history.pop()
+            self._restore_or_unfit(backup)
+            raise DivergenceError(last["epoch"], math.nan, "the parameters became non-finite in its updates; "
+                                  + self._divergence_hint())
+
+    def _divergence_hint(self):
+        """What to change after a divergence (the end of the ``DivergenceError`` message)."""
+        step = getattr(self, "learning_rate", None)
+        weights = {k: v for k, v in self.get_params().items() if k.endswith("regularization")}
+        if step is not None and weights:
+            # a penalty's step scales the penalised rows by about 1 - step * weight: beyond 1 it overshoots
+            name = max(weights, key=weights.get)
+            if step * weights[name] >= 1:
+                return (f"learning_rate * {name} = {step * weights[name]:g} >= 1, so each step's penalty "
+                        f"overshoots (a larger {name} makes it worse); try a smaller learning_rate")
+        return "try a smaller learning_rate (or a larger regularization)"
+
+    def _progress_bar(self):
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.epochs, desc=f"{type(self).__name__}", unit="epoch", leave=False)
+
+    def _restore_or_unfit(self, backup):
+        """After a failed epoch: back to the last finished epoch, or, when none finished, no fit at all (the
+        initial parameters are not a model; ``predict`` should say so rather than answer from them)."""
+        if self.history:
+            self._restore(backup)
+        else:
+            self._clear_fit()
+
+    def _restore(self, snapshot):
+        for k, v in snapshot.items():
+            self.parameters_[k][...] = v
+        self._invalidate()
+
+    def _validation_record(self, validation):
+        return {"val_rmse": metrics.rmse(self, validation), "val_mae": metrics.mae(self, validation)}
+
+    def _deterministic(self):
+        return bool(getattr(self, "deterministic", True))
+
+    def _validate_training_data(self, train):
+        if train.ratings.nnz == 0:
+            raise ValueError("the training data has no ratings")
+        lo, hi = train.rating_scale
+        if self._link == "logistic" and not lo < hi:
+            # r~ = (r - r_min) / (r_max - r_min) would be NaN everywhere and show as a "divergence"
+            raise ValueError(f"{type(self).__name__} maps ratings to [0, 1] by (r - r_min) / (r_max - r_min), "
+                             f"but the data's rating_scale is ({lo:g}, {hi:g}); it needs r_max > r_min (build "
+                             "the Dataset with rating_scale=(min, max) of the scale the ratings come from)")
+
+    # -- hooks for subclasses ----------------------------------------------------------------------------------
+    def _init_parameters(self, train, rng):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _prepare(self, train):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # What fit calls: the CPU hooks here; DeviceMixin (models/device.py) sends device="cuda" fits to the
+    # model's _prepare_cuda / _run_epoch_cuda instead. Not overridden by models, so that a model's own
+    # _prepare / _run_epoch (the CPU path) never shadows the dispatch.
+    def _prepare_on_device(self, train):
+        return self._prepare(train)
+
+    def _run_epoch_on_device(self, state, settings):
+        return self._run_epoch(state, settings)
+
+    def _run_epoch(self, state, settings):  # pragma: no cover - abstract
+        raise NotImplementedError
+
