@@ -229,7 +229,7 @@ def test_rating_metrics_check_users_as_ranking_does():
 def test_evaluate_reports_rating_and_ranking_metrics():
     model, train, test = split_model(seed=3)
     out = sr.evaluate(model, test, train=train, k=5)
-    assert set(out) == {"rmse", "mae", *sr.metrics.RANKING_METRICS}
+    assert set(out) == {"rmse", "mae", "segments", *sr.metrics.RANKING_METRICS}
     assert out["rmse"] == sr.metrics.rmse(model, test)
     assert {k: out[k] for k in sr.metrics.RANKING_METRICS} == sr.metrics.ranking(model, test, train=train, k=5)
     assert set(sr.evaluate(model, test, ranking=False)) == {"rmse", "mae"}

@@ -15,5 +15,6 @@ from .data import Dataset  # noqa: F401
 from . import datasets, split, metrics, reference  # noqa: F401
 from ._backend import build_info  # noqa: F401
 from .evaluate import cross_validate, evaluate  # noqa: F401
+from .tuning import compare, tune  # noqa: F401  (Optuna is imported when they run: socialrec[tune])
 from .models import *  # noqa: F401,F403
 from .models import load  # noqa: F401

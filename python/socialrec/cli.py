@@ -1,4 +1,4 @@
-"""The ``socialrec`` command line: demo, fit, evaluate, recommend, info.
+"""The ``socialrec`` command line: demo, fit, evaluate, tune, compare, recommend, info.
 
 Run ``socialrec <command> --help`` for the options of each command.
 """
@@ -206,9 +206,67 @@ def cmd_evaluate(args):
     if args.json:
         print(json.dumps(result, indent=2))
     else:
+        segments = result.pop("segments", {})
         rows = [{"metric": name, "mean": v["mean"], "std": v["std"]} for name, v in result.items()]
         print(f"{cls.__name__}, {args.folds}-fold cross-validation")
         print(_table(rows, ["metric", "mean", "std"]))
+        if segments:
+            print(_segment_table(segments))
+    return 0
+
+
+def _segment_table(segments):
+    """The per-segment means of cross_validate (cold = fewer than 5 training ratings)."""
+    names = [m for m in next(iter(segments.values())) if m != "n"]
+    shown = [m for m in ("rmse", "mae", "ndcg", "recall", "precision") if m in names] or names
+    rows = [{"segment": seg, "n (mean)": f"{d['n']['mean']:.0f}",
+             **{m: d[m]["mean"] for m in shown}} for seg, d in segments.items()]
+    return "per segment:\n" + _table(rows, ["segment", "n (mean)", *shown])
+
+
+def _load_split(args):
+    """train and test: a --test-size split of the data (per user for 0/1 feedback, else of the ratings)."""
+    sr = _sr()
+    data = _load_data(args)
+    if data.trust is None or data.trust.nnz == 0:
+        raise SystemExit("this command needs a trust graph: give --trust")
+    ranking = bool(data.nnz) and bool(np.all(data.ratings.data == 1))
+    splitter = sr.split.per_user_split if ranking else sr.split.train_test_split
+    return splitter(data, test_size=args.test_size, seed=args.seed)
+
+
+def cmd_tune(args):
+    sr = _sr()
+    data = _load_data(args)
+    cls = _model_class(args.model)
+    res = sr.tune(cls, data, n_trials=args.trials, timeout=args.timeout, metric=args.metric,
+                  validation=args.validation, seed=args.seed, params=_params(args.param),
+                  progress=not args.quiet)
+    out = {"model": cls.__name__, "metric": res.metric, "best_value": res.best_value,
+           "best_params": res.best_params,
+           "trials": {s: sum(t["state"] == s for t in res.trials) for s in ("complete", "pruned", "fail")}}
+    if args.output:
+        res.best_model.save(args.output)
+        out["saved"] = args.output
+    print(json.dumps(out, indent=2, default=_plain))
+    return 0
+
+
+def cmd_compare(args):
+    sr = _sr()
+    train, test = _load_split(args)
+    models = args.models.split(",") if args.models else None
+    if models:
+        for name in models:
+            _model_class(name)
+    params = _params(args.param)
+    res = sr.compare(train, test, models=models, n_trials=args.trials, seed=args.seed, metric=args.metric,
+                     params=params, progress=not args.quiet)
+    if args.json:
+        print(json.dumps({"metric": res.metric, "best_social": res.best_social, "best_plain": res.best_plain,
+                          "segments": res.segments(), "rows": res.rows}, indent=2, default=_plain))
+    else:
+        print(res)
     return 0
 
 
@@ -293,6 +351,33 @@ def build_parser():
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(fn=cmd_evaluate)
 
+    t = sub.add_parser("tune", help="search a model's hyper-parameters on a validation part of the data "
+                                    "(needs socialrec[tune])")
+    _add_data_options(t)
+    t.add_argument("--model", default="BiasedMF", help="model class (default BiasedMF)")
+    t.add_argument("--param", action="append", metavar="NAME=VALUE", help="fixed hyper-parameter (repeatable)")
+    t.add_argument("--trials", type=int, default=50, help="number of trials (default 50)")
+    t.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
+    t.add_argument("--metric", default=None, help="rmse (default for rating models), mae, or e.g. ndcg@10")
+    t.add_argument("--validation", type=float, default=0.1,
+                   help="fraction of the data held out to choose on (default 0.1)")
+    t.add_argument("-o", "--output", help="save the best model, refitted on all the data, here (.npz)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(fn=cmd_tune)
+
+    c = sub.add_parser("compare", help="does the trust graph help? tuned social vs tuned non-social models, "
+                                       "overall and per segment (needs socialrec[tune])")
+    _add_data_options(c)
+    c.add_argument("--models", help="comma-separated model names (default: every model of the data's kind)")
+    c.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="fixed hyper-parameter for every model that has it, e.g. factors=10 (repeatable)")
+    c.add_argument("--trials", type=int, default=20, help="trials per model (default 20)")
+    c.add_argument("--metric", default=None, help="rmse (default for ratings), mae, or e.g. ndcg@10")
+    c.add_argument("--test-size", type=float, default=0.2, help="held-out test fraction (default 0.2)")
+    c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(fn=cmd_compare)
+
     r = sub.add_parser("recommend", help="top-N items for users (raw ids) from a saved model")
     r.add_argument("model", help="model file saved by `socialrec fit` or model.save()")
     r.add_argument("users", nargs="+", help="raw user ids")
@@ -310,7 +395,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, KeyError, OSError, TypeError, IndexError, DivergenceError) as e:
+    except (ValueError, KeyError, OSError, TypeError, IndexError, DivergenceError, ImportError,
+            RuntimeError) as e:
         message = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 else e  # str(KeyError) adds quotes
         print(f"socialrec {args.command}: error: {message}", file=sys.stderr)
         return 2

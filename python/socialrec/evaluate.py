@@ -6,11 +6,69 @@ import numpy as np
 from . import metrics, split
 
 
+SEGMENTS = ("all", "cold", "with_trustees", "cold_with_trustees")
+
+
 def _predicts_ratings(model):
     return getattr(model, "_link", "identity") != "score"
 
 
-def evaluate(model, test, train=None, k=10, users=None, ranking=True):
+def segment_users(train, cold_threshold=5):
+    """Boolean masks over users for each of ``SEGMENTS``, read off ``train``.
+
+    - ``all``: every user;
+    - ``cold``: users with fewer than ``cold_threshold`` training ratings (``split.cold_start_users``);
+    - ``with_trustees``: users who trust (follow) at least one other user in ``train.trust``;
+    - ``cold_with_trustees``: both, the users a trust graph is meant to help most.
+    """
+    if isinstance(cold_threshold, bool) or not isinstance(cold_threshold, (int, np.integer)) or cold_threshold < 1:
+        raise ValueError(f"cold_threshold={cold_threshold!r} must be a positive integer")
+    n_users = train.ratings.shape[0]
+    counts = np.diff(train.ratings.tocsr().indptr)
+    cold = counts < cold_threshold
+    trust = train.trust
+    if trust is None or trust.nnz == 0:
+        trusting = np.zeros(n_users, dtype=bool)
+    else:
+        trust = trust.tocsr()
+        trusting = np.diff(trust.indptr) > 0
+        if (trust.data == 0).any():  # stored zeros are no edges
+            trusting = np.asarray((trust != 0).sum(axis=1)).ravel() > 0
+    return {"all": np.ones(n_users, dtype=bool), "cold": cold, "with_trustees": trusting,
+            "cold_with_trustees": cold & trusting}
+
+
+def _rating_segments(model, test, masks):
+    from . import metrics
+
+    u, _, _ = test.user_item_arrays()
+    e = metrics.errors(model, test)
+    out = {}
+    for name, mask in masks.items():
+        picked = e[mask[u]]
+        n = int(picked.size)
+        out[name] = {"rmse": float(np.sqrt(np.mean(picked * picked))) if n else float("nan"),
+                     "mae": float(np.mean(np.abs(picked))) if n else float("nan"), "n": n}
+    return out
+
+
+def _ranking_segments(model, test, train, k, masks):
+    from . import metrics
+
+    users, values = metrics.ranking_per_user(model, test, train=train, k=k)
+    out = {}
+    for name, mask in masks.items():
+        rows = values[mask[users]]
+        seg = {"n": int(rows.shape[0])}
+        for j, metric in enumerate(metrics.RANKING_METRICS):
+            column = rows[:, j]
+            column = column[~np.isnan(column)]
+            seg[metric] = float(np.mean(column)) if len(column) else float("nan")
+        out[name] = seg
+    return out
+
+
+def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=True, cold_threshold=5):
     """Every metric of ``model`` on ``test``.
 
     Parameters
@@ -26,12 +84,20 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True):
         Restrict the evaluation to these users.
     ranking : bool
         Report the ranking metrics (``metrics.ranking``: precision, recall, ndcg, map, hit_rate, auc @k).
+    segments : bool
+        With ``train`` given, also report each segment of :func:`segment_users` under ``"segments"``.
+    cold_threshold : int
+        A user with fewer training ratings than this is cold (DESIGN: 5).
 
     Returns
     -------
     dict
         ``rmse`` and ``mae`` for models that predict ratings (ranking models score, they do not predict a
-        rating), plus the ranking metrics when ``ranking``.
+        rating), plus the ranking metrics when ``ranking``; and, when ``train`` is given and ``segments``,
+        ``"segments"``: ``{"all", "cold", "with_trustees", "cold_with_trustees"}``, each a dict of the
+        metrics on that segment's test ratings (rating models: ``rmse``, ``mae``; ranking models: the
+        ranking metrics @k) and ``n``, the number of test ratings (rating models) or evaluated users
+        (ranking models) in it. A segment with ``n == 0`` has NaN metrics. Segments ignore ``users``.
     """
     out = {}
     if _predicts_ratings(model):
@@ -39,14 +105,26 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True):
         out["mae"] = metrics.mae(model, test, users=users)
     if ranking:
         out.update(metrics.ranking(model, test, train=train, k=k, users=users))
+    if segments and train is not None:
+        from .models.base import as_dataset
+
+        train_ds = as_dataset(train)
+        masks = segment_users(train_ds, cold_threshold)
+        if _predicts_ratings(model):
+            out["segments"] = _rating_segments(model, test, masks)
+        else:
+            out["segments"] = _ranking_segments(model, test, train_ds, k, masks)
     return out
 
 
-def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progress=False, **params):
+def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progress=False, segments=True,
+                   **params):
     """Fit ``model_class(**params)`` on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out
     fold with :func:`evaluate` (each fold's training items are excluded from its rankings; ``ranking=False``
     skips the ranking metrics). ``seed`` seeds the folds and, unless ``params`` set one, the models. Returns
-    ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included."""
+    ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included, and (unless ``segments=False``)
+    ``"segments"``: ``{segment: {metric: {"mean", "std", "folds"}}}`` for the segments of :func:`evaluate`,
+    each fold's segments read off its own training part (``n`` included, so the counts show)."""
     import time
 
     # checked here, so that the messages name ``folds`` rather than kfold's ``k`` (the ranking cut-off here)
@@ -54,7 +132,7 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
     folds = split._check_int(folds, "folds", 2)
     if folds > data.nnz:
         raise ValueError(f"folds={folds} need at least {folds} ratings, the data has {data.nnz}")
-    results = {}
+    results, per_segment = {}, {}
     iterator = split.kfold(data, k=folds, seed=seed)
     if progress:
         from tqdm.auto import tqdm
@@ -65,8 +143,22 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
         start = time.perf_counter()
         model.fit(train)
         seconds = time.perf_counter() - start
-        scores = evaluate(model, test, train=train, k=k, ranking=ranking)
+        scores = evaluate(model, test, train=train, k=k, ranking=ranking, segments=segments)
         scores["fit_seconds"] = seconds
+        for seg, seg_scores in scores.pop("segments", {}).items():
+            for name, value in seg_scores.items():
+                per_segment.setdefault(seg, {}).setdefault(name, []).append(float(value))
         for name, value in scores.items():
             results.setdefault(name, []).append(float(value))
-    return {name: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": v} for name, v in results.items()}
+    out = {name: _summary(v) for name, v in results.items()}
+    if per_segment:
+        out["segments"] = {seg: {name: _summary(v) for name, v in d.items()} for seg, d in per_segment.items()}
+    return out
+
+
+def _summary(values):
+    """mean and std over the folds, NaN folds (an empty segment) left out; ``folds`` keeps them all."""
+    finite = [v for v in values if not np.isnan(v)]
+    mean = float(np.mean(finite)) if finite else float("nan")
+    std = float(np.std(finite)) if finite else float("nan")
+    return {"mean": mean, "std": std, "folds": values}

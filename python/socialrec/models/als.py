@@ -93,6 +93,8 @@ class ALS(DeviceMixin, RankingModel):
         Show a progress bar over epochs.
     """
 
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"regularization": ("log", 1e-3, 10.0), "alpha": ("log", 1.0, 100.0)}
     _params = {"factors": 64, "epochs": 15, "regularization": 0.01, "alpha": 40.0, "solver": "cg",
                "cg_steps": 3, "init_std": 0.01}
     _checks = {

@@ -76,6 +76,8 @@ class Model(TrainingMixin, PersistMixin):
     _link = "identity"          # "logistic" or "score" (see the module docstring)
     _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
+    uses_trust = False          # True in models that train on the trust graph (sr.compare groups by it)
+    search_space = {}           # sr.tune's default search space (socialrec.tuning); set per model
     # hyper-parameters that the fitted arrays depend on: set_params discards the fit when one changes
     _fitted_params = ("factors", "dtype")
 

@@ -91,6 +91,9 @@ class BiasedMF(DeviceMixin, SGDModel):
     such settings near RMSE .80 on FilmTrust.
     """
 
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 0.5),
+                    "bias_regularization": ("log", 1e-3, 0.5)}
     _params = {"factors": 10, "epochs": 20, "learning_rate": 0.005, "learning_rate_schedule": "constant",
                "learning_rate_decay": 1.0, "regularization": 0.02, "bias_regularization": 0.02, "biased": True,
                "init": "normal", "init_std": 0.1}

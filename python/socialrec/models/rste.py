@@ -81,6 +81,9 @@ class RSTE(DeviceMixin, SGDModel):
     """
 
     _link = "logistic"
+    uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5), "alpha": ("float", 0.0, 1.0)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005, "alpha": 0.4,
                "deterministic": False, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}

@@ -109,6 +109,10 @@ class SocialALS(ALS):
         As in :class:`ALS` (same defaults).
     """
 
+    uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"regularization": ("log", 1e-3, 10.0), "alpha": ("log", 1.0, 100.0),
+                    "social_regularization": ("log", 0.01, 10.0)}
     _params = {"social_regularization": 1.0, "similarity": "edges"}
     _checks = {"social_regularization": NON_NEGATIVE,
                "similarity": (lambda v: v in ("edges", "normalized"), "'edges' or 'normalized'")}

@@ -89,6 +89,10 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     Fitted parameters: ``user_factors`` (U), ``item_factors`` (V), ``link_factors`` (Z), ``global_bias`` (b).
     """
 
+    uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
+                    "social_regularization": ("log", 0.01, 10.0)}
     _params = {"factors": 10, "epochs": 80, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 1.0, "offset": True, "init_std": 0.1}
 

@@ -90,6 +90,9 @@ class SVDpp(DeviceMixin, SGDModel):
     FilmTrust training data these settings are best near epoch 16-20 and overfit after).
     """
 
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"learning_rate": ("log", 1e-3, 0.03), "regularization": ("log", 1e-3, 0.5),
+                    "bias_regularization": ("log", 1e-3, 0.5)}
     _params = {"factors": 10, "epochs": 20, "learning_rate": 0.007, "regularization": 0.015,
                "bias_regularization": 0.005, "init_std": 0.1, "deterministic": False}
     _kernel = "svdpp_epoch"

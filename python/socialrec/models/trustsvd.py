@@ -77,6 +77,10 @@ class TrustSVD(SVDpp):
     training folds (λ, λ_b, λ_t near the paper's values were also best there).
     """
 
+    uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
+    search_space = {"learning_rate": ("log", 1e-3, 0.02), "regularization": ("log", 0.01, 2.0),
+                    "bias_regularization": ("log", 0.01, 2.0), "social_regularization": ("log", 0.01, 2.0)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.007, "regularization": 1.2,
                "bias_regularization": 1.2, "social_regularization": 0.9, "init_std": 0.1,
                "deterministic": False}

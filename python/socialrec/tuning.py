@@ -1,0 +1,492 @@
+"""Hyper-parameter search (``tune``, on Optuna) and "does my trust graph help?" (``compare``).
+
+Both carve their validation data out of the training data they are given and never look at a test set
+while choosing: ``tune`` picks parameters and the number of epochs on an inner validation part, then refits
+on all of ``train``; ``compare`` tunes every model with the same budget, picks the best social and the best
+non-social model by their validation scores, and only then scores them on ``test``, overall and per segment
+(:func:`socialrec.evaluate`).
+
+Optuna is an optional dependency: ``pip install "socialrec[tune]"``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics, split
+from .evaluate import SEGMENTS, _predicts_ratings, evaluate
+
+__all__ = ["tune", "compare", "TuneResult", "CompareResult", "resolve_search_space"]
+
+_LOWER_IS_BETTER = ("rmse", "mae")
+_RANKING_NAMES = metrics.RANKING_METRICS
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - exercised where optuna is absent
+        raise ImportError("socialrec.tune needs Optuna, an optional dependency: "
+                          'pip install "socialrec[tune]"') from None
+    return optuna
+
+
+# -- search spaces ------------------------------------------------------------------------------------------
+def resolve_search_space(model_class, overrides=None):
+    """The search space ``tune`` explores for ``model_class``: the class's ``search_space`` (documented on
+    each model) updated with ``overrides``.
+
+    A space maps a hyper-parameter name to one of
+
+    - ``("log", low, high)``: a float drawn log-uniformly in [low, high];
+    - ``("float", low, high)``: a float drawn uniformly;
+    - ``("int", low, high)``: an integer in [low, high];
+    - ``("choice", [a, b, ...])``: one of the listed values;
+    - any other value: fixed (not searched); ``None`` removes a name from the default space.
+    """
+    space = dict(getattr(model_class, "search_space", {}) or {})
+    for name, spec in (overrides or {}).items():
+        if name not in model_class._defaults:
+            raise ValueError(f"search_space: {model_class.__name__} has no hyper-parameter {name!r}; "
+                             f"accepted: {sorted(model_class._defaults)}")
+        if spec is None:
+            space.pop(name, None)
+        else:
+            space[name] = spec
+    for name, spec in space.items():
+        _check_spec(name, spec)
+    return space
+
+
+def _check_spec(name, spec):
+    if not (isinstance(spec, tuple) and spec and spec[0] in ("log", "float", "int", "choice")):
+        return  # a fixed value
+    kind = spec[0]
+    if kind == "choice":
+        if len(spec) != 2 or not list(spec[1]):
+            raise ValueError(f"search_space[{name!r}] = {spec!r}: expected ('choice', [values...])")
+        return
+    if len(spec) != 3 or not spec[1] < spec[2]:
+        raise ValueError(f"search_space[{name!r}] = {spec!r}: expected ({kind!r}, low, high) with low < high")
+    if kind == "log" and spec[1] <= 0:
+        raise ValueError(f"search_space[{name!r}] = {spec!r}: a log range needs low > 0")
+
+
+def _suggest(trial, space):
+    params = {}
+    for name, spec in space.items():
+        kind = spec[0] if isinstance(spec, tuple) and spec else None
+        if kind == "log":
+            params[name] = trial.suggest_float(name, spec[1], spec[2], log=True)
+        elif kind == "float":
+            params[name] = trial.suggest_float(name, spec[1], spec[2])
+        elif kind == "int":
+            params[name] = trial.suggest_int(name, spec[1], spec[2])
+        elif kind == "choice":
+            params[name] = trial.suggest_categorical(name, list(spec[1]))
+        else:
+            params[name] = spec
+    return params
+
+
+# -- metrics ------------------------------------------------------------------------------------------------
+def _parse_metric(metric, model_class):
+    """``(name, k)``: ``"rmse"``, ``"mae"`` (k None) or a ranking metric ``"ndcg@10"`` (k 10)."""
+    rating_model = _predicts_ratings(model_class)
+    if metric is None:
+        metric = "rmse" if rating_model else "ndcg@10"
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string such as 'rmse' or 'ndcg@10', got {type(metric).__name__}")
+    name, _, k = metric.partition("@")
+    if name in _LOWER_IS_BETTER and not k:
+        if not rating_model:
+            raise ValueError(f"metric={metric!r}: {model_class.__name__} ranks items, it does not predict "
+                             f"ratings; use a ranking metric such as 'ndcg@10'")
+        return name, None
+    if name in _RANKING_NAMES:
+        try:
+            k = int(k) if k else 10
+        except ValueError:
+            raise ValueError(f"metric={metric!r}: the cut-off after '@' must be an integer") from None
+        if k < 1:
+            raise ValueError(f"metric={metric!r}: the cut-off must be >= 1")
+        return name, k
+    raise ValueError(f"metric={metric!r} is not one of rmse, mae or <{'|'.join(_RANKING_NAMES)}>@k")
+
+
+def _score(model, validation, name, k):
+    if k is None:
+        return metrics.rmse(model, validation) if name == "rmse" else metrics.mae(model, validation)
+    return metrics.ranking(model, validation, k=k)[name]
+
+
+def _split_validation(model_class, train, validation, seed):
+    """(inner_train, validation) carved from ``train`` (rating models: a random split of the ratings;
+    ranking models: a per-user split, the LastFM protocol), or ``train`` and a given validation Dataset."""
+    if isinstance(validation, (int, float)) and not isinstance(validation, bool):
+        if not 0.0 < validation < 1.0:
+            raise ValueError(f"validation={validation!r}: a fraction must be in (0, 1)")
+        if _predicts_ratings(model_class):
+            return split.train_test_split(train, test_size=validation, seed=seed)
+        return split.per_user_split(train, test_size=validation, seed=seed)
+    from .data import Dataset
+
+    if not isinstance(validation, Dataset):
+        raise TypeError("validation must be a fraction of train in (0, 1) or a Dataset, got "
+                        f"{type(validation).__name__}")
+    if validation.ratings.shape != train.ratings.shape:
+        raise ValueError(f"validation has shape {validation.ratings.shape}, train {train.ratings.shape}: "
+                         "both must share one index space")
+    return train, validation
+
+
+# -- tune ---------------------------------------------------------------------------------------------------
+@dataclass
+class TuneResult:
+    """What :func:`tune` found.
+
+    Attributes
+    ----------
+    best_params : dict
+        The chosen hyper-parameters, ``epochs`` included (the best validation epoch of the best trial).
+    best_value : float
+        The best trial's validation score.
+    best_model : Model or None
+        ``model_class(**best_params)`` fitted on all of ``train`` (None when ``refit=False``).
+    trials : list of dict
+        One row per trial: ``number``, ``state`` ("complete", "pruned", "fail"), ``value``, ``epochs``
+        (its best epoch count), ``seconds`` and ``params``.
+    metric : str
+        The metric chosen on, e.g. ``"rmse"`` or ``"ndcg@10"``.
+    study : optuna.Study
+        The Optuna study, for its plots and analyses.
+    """
+
+    best_params: dict
+    best_value: float
+    best_model: object
+    trials: list = field(default_factory=list)
+    metric: str = "rmse"
+    study: object = None
+
+    def __repr__(self):
+        states = [t["state"] for t in self.trials]
+        return (f"TuneResult(metric={self.metric!r}, best_value={self.best_value:.6g}, "
+                f"best_params={self.best_params!r}, trials: {states.count('complete')} complete, "
+                f"{states.count('pruned')} pruned, {states.count('fail')} failed)")
+
+
+def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=0.1, seed=0,
+         search_space=None, params=None, patience=5, refit=True, progress=False):
+    """Search ``model_class``'s hyper-parameters on a validation part carved from ``train``.
+
+    Each trial draws hyper-parameters from the search space (Optuna's TPE sampler, seeded), trains on the
+    rest of ``train`` for up to ``epochs`` epochs while scoring the validation part after every epoch, and
+    stops early when the score has not improved for ``patience`` epochs or when Optuna's median pruner
+    finds the trial hopeless. A trial's value is its best epoch's score, and that epoch count becomes its
+    ``epochs``. The best trial's parameters are then refitted on all of ``train``.
+
+    Parameters
+    ----------
+    model_class : type
+        A socialrec model class, e.g. ``sr.TrustSVD``.
+    train : Dataset
+        Training data; nothing outside it is used.
+    n_trials : int or None
+        Number of trials (``None``: until ``timeout``).
+    timeout : float, optional
+        Stop starting new trials after this many seconds.
+    metric : str, optional
+        ``"rmse"`` (default for rating models), ``"mae"``, or a ranking metric at a cut-off such as
+        ``"ndcg@10"`` (default for ranking models), ``"recall@20"``.
+    validation : float or Dataset
+        The fraction of ``train`` held out for validation (rating models: random ratings; ranking models:
+        ``split.per_user_split``), or a validation Dataset in ``train``'s index space.
+    seed : int
+        Seeds the validation split, the sampler and every model.
+    search_space : dict, optional
+        Changes to the class's default space (see :func:`resolve_search_space`): new ranges, fixed values, or
+        ``None`` to stop searching a name.
+    params : dict, optional
+        Fixed hyper-parameters for every trial (e.g. ``{"factors": 10, "epochs": 200}``); ``epochs`` is the
+        most any trial trains.
+    patience : int
+        Epochs without improvement before a trial stops.
+    refit : bool
+        Refit the best parameters on all of ``train`` (``best_model``).
+    progress : bool
+        Show a progress bar over the trials.
+
+    Returns
+    -------
+    TuneResult
+    """
+    optuna = _optuna()
+    from .data import Dataset
+    from ._errors import DivergenceError
+
+    if not isinstance(train, Dataset):
+        raise TypeError(f"train must be a socialrec.Dataset, got {type(train).__name__}")
+    if n_trials is None and timeout is None:
+        raise ValueError("give n_trials or timeout (or both), or the search never ends")
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer))
+                                 or n_trials < 1):
+        raise ValueError(f"n_trials={n_trials!r} must be a positive integer or None")
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"patience={patience!r} must be a positive integer")
+    name, k = _parse_metric(metric, model_class)
+    metric_label = name if k is None else f"{name}@{k}"
+    lower_is_better = k is None
+    fixed = dict(params or {})
+    model_class(**{"seed": seed, **fixed})  # unknown or bad fixed parameters fail here, before any trial
+    space = resolve_search_space(model_class, search_space)
+    for clash in sorted(set(space) & set(fixed)):
+        space.pop(clash)  # a fixed parameter is not searched
+    inner, held_out = _split_validation(model_class, train, validation, seed)
+
+    rows = []
+
+    def objective(trial):
+        trial_params = {"seed": seed, **_suggest(trial, space), **fixed}
+        model = model_class(**trial_params)
+        best = {"value": math.inf, "epoch": -1}
+        state = {"since": 0, "pruned": False}
+
+        def after_epoch(m, record):
+            value = _score(m, held_out, name, k)
+            record[f"val_{metric_label}"] = value
+            signed = value if lower_is_better else -value
+            if not math.isfinite(signed):
+                signed = math.inf
+            if signed < best["value"]:
+                best["value"], best["epoch"], state["since"] = signed, record["epoch"], 0
+            else:
+                state["since"] += 1
+            if math.isfinite(value):
+                trial.report(value, record["epoch"])
+            if trial.should_prune():
+                state["pruned"] = True
+                return True
+            return state["since"] >= patience
+
+        start = time.perf_counter()
+        row = {"number": trial.number, "state": "fail", "value": math.nan, "epochs": 0, "seconds": 0.0,
+               "params": {k2: v for k2, v in trial_params.items() if k2 in space}}
+        rows.append(row)
+        try:
+            model.fit(inner, callback=after_epoch)
+        except DivergenceError:
+            row["seconds"] = time.perf_counter() - start
+            raise
+        row["seconds"] = time.perf_counter() - start
+        row["epochs"] = best["epoch"] + 1
+        row["value"] = best["value"] if lower_is_better else -best["value"]
+        trial.set_user_attr("epochs", best["epoch"] + 1)
+        if state["pruned"]:
+            row["state"] = "pruned"
+            raise optuna.TrialPruned()
+        if not math.isfinite(best["value"]):
+            raise DivergenceError(best["epoch"], math.nan, "no finite validation score")
+        row["state"] = "complete"
+        return row["value"]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize" if lower_is_better else "maximize",
+                                sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
+    bar = None
+    callbacks = []
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_trials, desc=f"tune {model_class.__name__}", unit="trial")
+
+        def update(study_, frozen):
+            bar.update(1)
+            try:
+                bar.set_postfix({f"best {metric_label}": f"{study_.best_value:.5g}"})
+            except ValueError:  # no complete trial yet
+                pass
+
+        callbacks.append(update)
+    try:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(DivergenceError,),
+                       callbacks=callbacks)
+    finally:
+        if bar is not None:
+            bar.close()
+    complete = [r for r in rows if r["state"] == "complete"]
+    if not complete:
+        raise RuntimeError(f"tune({model_class.__name__}): no trial completed ({len(rows)} tried: every one "
+                           "diverged or was pruned); narrow the search space, e.g. smaller learning_rate")
+    best_trial = study.best_trial
+    best_row = next(r for r in rows if r["number"] == best_trial.number)
+    best_params = {**best_row["params"], **fixed, "epochs": max(1, best_row["epochs"])}
+    best_model = model_class(**{"seed": seed, **best_params}).fit(train) if refit else None
+    return TuneResult(best_params=best_params, best_value=float(best_row["value"]), best_model=best_model,
+                      trials=rows, metric=metric_label, study=study)
+
+
+# -- compare ------------------------------------------------------------------------------------------------
+@dataclass
+class CompareResult:
+    """What :func:`compare` found.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per model: ``model``, ``social`` (uses the trust graph), ``validation`` (its tuned validation
+        score), ``params``, and ``test``: :func:`socialrec.evaluate`'s segments on the test set.
+    best_social, best_plain : str
+        The social and the non-social model with the best validation score.
+    metric : str
+    """
+
+    rows: list
+    best_social: str
+    best_plain: str
+    metric: str
+
+    def row(self, model):
+        return next(r for r in self.rows if r["model"] == model)
+
+    def segments(self):
+        """``{segment: {"social", "plain", "difference", "n"}}``: the test metric of the best social and the
+        best non-social model per segment; ``difference`` is social minus plain (negative is better for
+        rmse/mae, positive for ranking metrics)."""
+        name = self.metric.partition("@")[0]
+        social, plain = self.row(self.best_social)["test"], self.row(self.best_plain)["test"]
+        out = {}
+        for seg in SEGMENTS:
+            s, p = social[seg].get(name, math.nan), plain[seg].get(name, math.nan)
+            out[seg] = {"social": s, "plain": p, "difference": s - p, "n": social[seg]["n"]}
+        return out
+
+    def to_frame(self):
+        """The per-model table as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        name = self.metric.partition("@")[0]
+        return pd.DataFrame([{"model": r["model"], "social": r["social"], f"val_{self.metric}": r["validation"],
+                              **{f"{seg}_{name}": r["test"][seg].get(name, math.nan) for seg in SEGMENTS}}
+                             for r in self.rows])
+
+    def __str__(self):
+        name = self.metric.partition("@")[0]
+        head = f"{'model':<10} {'social':>6} {'val ' + self.metric:>12}" + "".join(f" {s:>18}" for s in SEGMENTS)
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            cells = "".join(f" {r['test'][s].get(name, math.nan):>18.4f}" for s in SEGMENTS)
+            lines.append(f"{r['model']:<10} {'yes' if r['social'] else 'no':>6} {r['validation']:>12.4f}{cells}")
+        lines.append("-" * len(head))
+        segs = self.segments()
+        lines.append(f"best social {self.best_social} vs best non-social {self.best_plain} (chosen on validation), "
+                     f"test {self.metric}:")
+        for s in SEGMENTS:
+            d = segs[s]
+            lines.append(f"  {s:<20} n={d['n']:<8} social {d['social']:.4f}  plain {d['plain']:.4f}  "
+                         f"difference {d['difference']:+.4f}")
+        return "\n".join(lines)
+
+
+def _uses_trust(model_class):
+    return bool(getattr(model_class, "uses_trust", False))
+
+
+def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, params=None, progress=False,
+            **tune_options):
+    """Does the trust graph help on this data? Tuned social models against tuned non-social ones.
+
+    Every model gets the same tuning budget (:func:`tune` with ``n_trials``, on a validation part of
+    ``train``). The best social and the best non-social model are chosen by their validation scores; then
+    both (and every other model) are scored on ``test``, overall and per segment (cold-start users, users
+    with trustees, cold-start users with trustees; :func:`socialrec.evaluate`).
+
+    Parameters
+    ----------
+    train, test : Dataset
+        ``train`` must carry the trust graph.
+    models : list of model classes or names, optional
+        Default: every registered rating model when ``train`` holds ratings, every ranking model when it
+        is binary (0/1) feedback.
+    n_trials : int
+        Trials per model.
+    seed : int
+    metric : str, optional
+        As in :func:`tune` (default ``"rmse"`` or ``"ndcg@10"``).
+    k : int
+        Cut-off of the ranking segments' metrics.
+    params : dict, optional
+        Fixed hyper-parameters given to every model that accepts them (e.g. ``{"factors": 10}``).
+    progress : bool
+    **tune_options
+        Passed to :func:`tune` (``validation``, ``timeout``, ``patience``).
+
+    Returns
+    -------
+    CompareResult
+        ``print(result)`` shows the table.
+    """
+    from .data import Dataset
+    from . import models as _models
+
+    for name, ds in (("train", train), ("test", test)):
+        if not isinstance(ds, Dataset):
+            raise TypeError(f"{name} must be a socialrec.Dataset, got {type(ds).__name__}")
+    if train.trust is None or train.trust.nnz == 0:
+        raise ValueError("compare needs a trust graph in train (its trust matrix is empty)")
+    classes = _model_classes(models, train, _models)
+    social = [c for c in classes if _uses_trust(c)]
+    plain = [c for c in classes if not _uses_trust(c)]
+    if not social or not plain:
+        raise ValueError("compare needs at least one social and one non-social model; got "
+                         f"{[c.__name__ for c in classes]}")
+    kinds = {_predicts_ratings(c) for c in classes}
+    if len(kinds) > 1:
+        raise ValueError("compare: mix of rating and ranking models; compare models of one kind")
+    rows = []
+    iterator = classes
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = bar = tqdm(classes, desc="compare", unit="model")
+    try:
+        for cls in iterator:
+            fixed = {key: v for key, v in (params or {}).items() if key in cls._defaults}
+            res = tune(cls, train, n_trials=n_trials, metric=metric, seed=seed, params=fixed, **tune_options)
+            scores = evaluate(res.best_model, test, train=train, k=k, ranking=not _predicts_ratings(cls))
+            rows.append({"model": cls.__name__, "social": _uses_trust(cls), "validation": res.best_value,
+                         "params": res.best_params, "test": scores["segments"]})
+            metric_label = res.metric
+    finally:
+        if bar is not None:
+            bar.close()
+    lower = metric_label.partition("@")[0] in _LOWER_IS_BETTER
+
+    def best_of(group):
+        names = {c.__name__ for c in group}
+        candidates = [r for r in rows if r["model"] in names]
+        return (min if lower else max)(candidates, key=lambda r: r["validation"])["model"]
+
+    return CompareResult(rows=rows, best_social=best_of(social), best_plain=best_of(plain), metric=metric_label)
+
+
+def _model_classes(models, train, _models):
+    registry = {name: cls for name, cls in _models.base._REGISTRY.items()}
+    if models is None:
+        binary = train.ratings.nnz > 0 and np.all(train.ratings.data == 1)
+        return [cls for cls in registry.values() if _predicts_ratings(cls) != binary]
+    out = []
+    for m in models:
+        if isinstance(m, str):
+            if m not in registry:
+                raise ValueError(f"unknown model {m!r}; known: {sorted(registry)}")
+            m = registry[m]
+        if not (isinstance(m, type) and m.__name__ in registry):
+            raise TypeError(f"models must hold socialrec model classes or their names, got {m!r}")
+        out.append(m)
+    return out
