@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics, split
+from .data import as_dataset
 
 
 SEGMENTS = ("all", "cold", "with_trustees", "cold_with_trustees")
@@ -39,8 +40,6 @@ def segment_users(train, cold_threshold=5):
 
 
 def _rating_segments(model, test, masks):
-    from . import metrics
-
     u, _, _ = test.user_item_arrays()
     e = metrics.errors(model, test)
     out = {}
@@ -53,8 +52,6 @@ def _rating_segments(model, test, masks):
 
 
 def _ranking_segments(model, test, train, k, masks):
-    from . import metrics
-
     users, values = metrics.ranking_per_user(model, test, train=train, k=k)
     out = {}
     for name, mask in masks.items():
@@ -106,8 +103,6 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
     if ranking:
         out.update(metrics.ranking(model, test, train=train, k=k, users=users))
     if segments and train is not None:
-        from .models.base import as_dataset
-
         train_ds = as_dataset(train)
         masks = segment_users(train_ds, cold_threshold)
         if _predicts_ratings(model):

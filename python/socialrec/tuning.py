@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import metrics, split
+from ._errors import DivergenceError
+from .data import Dataset
 from .evaluate import SEGMENTS, _predicts_ratings, evaluate
+from .models import _registry
 
 __all__ = ["tune", "compare", "TuneResult", "CompareResult", "resolve_search_space"]
 
@@ -132,8 +135,6 @@ def _split_validation(model_class, train, validation, seed):
         if _predicts_ratings(model_class):
             return split.train_test_split(train, test_size=validation, seed=seed)
         return split.per_user_split(train, test_size=validation, seed=seed)
-    from .data import Dataset
-
     if not isinstance(validation, Dataset):
         raise TypeError("validation must be a fraction of train in (0, 1) or a Dataset, got "
                         f"{type(validation).__name__}")
@@ -225,8 +226,6 @@ def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=
     TuneResult
     """
     optuna = _optuna()
-    from .data import Dataset
-    from ._errors import DivergenceError
 
     if not isinstance(train, Dataset):
         raise TypeError(f"train must be a socialrec.Dataset, got {type(train).__name__}")
@@ -430,15 +429,12 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
     CompareResult
         ``print(result)`` shows the table.
     """
-    from .data import Dataset
-    from . import models as _models
-
     for name, ds in (("train", train), ("test", test)):
         if not isinstance(ds, Dataset):
             raise TypeError(f"{name} must be a socialrec.Dataset, got {type(ds).__name__}")
     if train.trust is None or train.trust.nnz == 0:
         raise ValueError("compare needs a trust graph in train (its trust matrix is empty)")
-    classes = _model_classes(models, train, _models)
+    classes = _model_classes(models, train)
     social = [c for c in classes if _uses_trust(c)]
     plain = [c for c in classes if not _uses_trust(c)]
     if not social or not plain:
@@ -475,8 +471,8 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
     return CompareResult(rows=rows, best_social=best_of(social), best_plain=best_of(plain), metric=metric_label)
 
 
-def _model_classes(models, train, _models):
-    registry = {name: cls for name, cls in _models.base._REGISTRY.items()}
+def _model_classes(models, train):
+    registry = dict(_registry._REGISTRY)
     if models is None:
         binary = train.ratings.nnz > 0 and np.all(train.ratings.data == 1)
         return [cls for cls in registry.values() if _predicts_ratings(cls) != binary]
