@@ -31,18 +31,12 @@ import numpy as np
 from .. import _engine
 from .._errors import DivergenceError, NotFittedError
 from ..data import Dataset, _check_scale
+from ._registry import _REGISTRY, register
 
 __all__ = ["Model", "load", "register"]
 
-_REGISTRY = {}
 FORMAT = "socialrec-model"
 FORMAT_VERSION = 1
-
-
-def register(cls):
-    """Class decorator: makes ``socialrec.load`` able to rebuild ``cls`` from a saved file."""
-    _REGISTRY[cls.__name__] = cls
-    return cls
 
 
 # --------------------------------------------------------------------------------------------------------
