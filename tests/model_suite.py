@@ -90,6 +90,11 @@ class SocialGain:
     data: Callable                 # () -> (train, test)
 
 
+def _rating_split(homophily, seed=0):
+    """() -> synthetic(homophily=homophily, seed=seed) split 80/20 (tests/social_helpers.py)."""
+    return functools.partial(social_helpers.homophily_split, homophily, seed=seed)
+
+
 _ONE_THREAD = {"num_threads": 1}
 _PMF_50 = Base("BiasedMF", {"biased": False, "learning_rate": 0.01, "epochs": 50, **_ONE_THREAD})
 _BIASED_MF_50 = Base("BiasedMF", {"epochs": 50, **_ONE_THREAD})
@@ -97,27 +102,28 @@ _RSTE_EPOCHS = 300  # the ensemble converges more slowly than plain PMF on synth
 _BPR = {**ranking_reference.RANKING_PARAMS, "deterministic": True, **_ONE_THREAD}
 _ALS = {"factors": 8, "epochs": 15, "alpha": 3.0, "regularization": 5.0}
 
+# Each social model against itself without its social term, and against the plain models it extends.
 SOCIAL_GAINS = [
     *(SocialGain(f"SoRec-seed{seed}", "SoRec", _ONE_THREAD,
                  (Base("SoRec", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.97), _PMF_50, _BIASED_MF_50),
-                 functools.partial(social_helpers.homophily_split, 0.9, seed=seed)) for seed in (0, 1)),
+                 _rating_split(0.9, seed)) for seed in (0, 1)),
     *(SocialGain(f"SocialMF-seed{seed}", "SocialMF", _ONE_THREAD,
                  (Base("SocialMF", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.95), _PMF_50,
                   _BIASED_MF_50),
-                 functools.partial(social_helpers.homophily_split, 0.9, seed=seed)) for seed in (0, 1)),
+                 _rating_split(0.9, seed)) for seed in (0, 1)),
     *(SocialGain(f"SoReg-{name}", "SoReg", params,
                  (Base("SoReg", {**params, "social_regularization": 0.0}),
                   Base("BiasedMF", {"biased": False, "epochs": 60, "learning_rate": 0.01, "regularization": 0.1})),
-                 functools.partial(social_helpers.homophily_split, 0.9))
+                 _rating_split(0.9))
       for name, params in (("SR2", {}), ("SR1", {"regularizer": "SR1"}), ("sim1", {"similarity": None}))),
-    # alpha = 1: logistic PMF
-    SocialGain("RSTE", "RSTE", {"epochs": _RSTE_EPOCHS}, (Base("RSTE", {"epochs": _RSTE_EPOCHS, "alpha": 1.0}, 0.9),),
-               functools.partial(social_helpers.homophily_split, 0.9)),
-    # lambda_T = 0: the two logistic MFs alone
-    SocialGain("TrustMF", "TrustMF", {}, (Base("TrustMF", {"trust_regularization": 0.0}, 0.95),),
-               functools.partial(social_helpers.homophily_split, 0.9)),
+    # RSTE with alpha = 1 is logistic PMF
+    SocialGain("RSTE", "RSTE", {"epochs": _RSTE_EPOCHS},
+               (Base("RSTE", {"epochs": _RSTE_EPOCHS, "alpha": 1.0}, factor=0.9),), _rating_split(0.9)),
+    # TrustMF with lambda_T = 0 is the two logistic MFs alone
+    SocialGain("TrustMF", "TrustMF", {}, (Base("TrustMF", {"trust_regularization": 0.0}, factor=0.95),),
+               _rating_split(0.9)),
     SocialGain("TrustSVD", "TrustSVD", _ONE_THREAD, (Base("BiasedMF", _ONE_THREAD), Base("SVDpp", _ONE_THREAD)),
-               functools.partial(social_helpers.homophily_split, 0.95)),
+               _rating_split(0.95)),
     SocialGain("SBPR", "SBPR", _BPR, (Base("BPR", _BPR, margin=0.01),),
                functools.partial(ranking_reference.homophily_data, homophily=0.9)),
     SocialGain("SocialALS", "SocialALS", {**_ALS, "social_regularization": 3.0}, (Base("ALS", _ALS, factor=1.05),),

@@ -11,6 +11,12 @@ import scipy.sparse as sp
 import socialrec as sr
 
 
+def one_thread(cls):
+    """``cls`` with ``num_threads=1`` unless a call passes its own: the suite runs on shared, loaded cores,
+    so a test uses more threads only when it is about threads."""
+    return functools.partial(cls, num_threads=1)
+
+
 @functools.lru_cache(maxsize=None)
 def homophily_split(homophily, seed=0):
     """``sr.datasets.synthetic(homophily=homophily, seed=seed)`` (1000 users, 500 items, planted communities),

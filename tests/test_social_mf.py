@@ -7,12 +7,9 @@ import pytest
 import scipy.sparse as sp
 
 import socialrec as sr
-from social_helpers import check_rating_offset, cold_trust_users, homophily_split, rmse, without_trust
+from social_helpers import check_rating_offset, cold_trust_users, homophily_split, one_thread, rmse, without_trust
 
-
-def SocialMF(**kw):
-    """One thread unless a test is about threads: the suite runs on shared, loaded cores."""
-    return sr.SocialMF(**{"num_threads": 1, **kw})
+SocialMF = one_thread(sr.SocialMF)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 
 import socialrec as sr
-from social_helpers import check_rating_offset, cold_trust_users, homophily_split, rmse, without_trust
+from social_helpers import check_rating_offset, cold_trust_users, homophily_split, one_thread, rmse, without_trust
 
-
-def SoRec(**kw):
-    """One thread unless a test is about threads: the suite runs on shared, loaded cores."""
-    return sr.SoRec(**{"num_threads": 1, **kw})
+SoRec = one_thread(sr.SoRec)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
