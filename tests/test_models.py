@@ -33,6 +33,38 @@ def test_every_registered_model_has_cases_and_a_test_module(model):
     assert module.is_file(), f"{model.name}: add tests/{module.name} (model-specific checks)"
 
 
+def test_registry_lists_each_model_class_once_with_its_kind_and_back_end():
+    from socialrec.models.device import DeviceMixin
+
+    assert [m.name for m in REGISTRY] == [m.cls.__name__ for m in REGISTRY]
+    assert len({m.name for m in REGISTRY}) == len(REGISTRY)
+    assert all(getattr(sr, m.name) is m.cls for m in REGISTRY), "every registered model is socialrec.<name>"
+    assert sr.models.registry("rating") + sr.models.registry("ranking") == REGISTRY  # rating models first
+    for m in REGISTRY:
+        assert (m.kind == "ranking") == (m.cls._link == "score"), m.name  # scores, not ratings
+        # cuda: the class implements the mixin's device path (its own _prepare_cuda, not the abstract one)
+        assert m.cuda == (getattr(m.cls, "_prepare_cuda", DeviceMixin._prepare_cuda) is not DeviceMixin._prepare_cuda)
+    with pytest.raises(ValueError, match="kind"):
+        sr.models.registry("implicit")
+
+
+def test_registry_derives_kind_and_back_end_from_the_class():
+    """A model registered without the CUDA mixin has no CUDA back-end; one on the ranking base is a ranking model."""
+    from socialrec.models._registry import _REGISTRY, register
+    from socialrec.models.ranking import RankingModel
+    from socialrec.models.sgd import SGDModel
+
+    try:
+        register(type("CpuRating", (SGDModel,), {}))
+        register(type("CpuRanking", (RankingModel,), {}))
+        added = {m.name: m for m in sr.models.registry() if m.name in ("CpuRating", "CpuRanking")}
+        assert [(m.kind, m.cuda) for m in added.values()] == [("rating", False), ("ranking", False)]
+    finally:
+        _REGISTRY.pop("CpuRating", None)
+        _REGISTRY.pop("CpuRanking", None)
+    assert sr.models.registry() == REGISTRY
+
+
 def test_cases_name_registered_models():
     names = {m.name for m in REGISTRY}
     assert {c.cls for c in CASES} <= names
