@@ -99,6 +99,14 @@ def blas_one_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def model_names(kind=None):
+    """The names of socialrec's models from its registry (``socialrec.models.registry()``): every model, or
+    those of one ``kind`` ("rating" or "ranking"), rating models first, in the registry's order."""
+    import socialrec as sr
+
+    return [m.name for m in sr.models.registry(kind)]
+
+
 def timed(fn):
     """(seconds, result) of one call."""
     start = time.perf_counter()

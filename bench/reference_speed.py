@@ -19,9 +19,6 @@ import numpy as np
 
 import _common
 
-MODELS = ["BiasedMF", "SVDpp", "TrustSVD", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "BPR", "SBPR", "ALS",
-          "SocialALS"]
-
 
 def make(sr, name, epochs):
     cls = getattr(sr, name)
@@ -38,7 +35,7 @@ def run(args):
     ref_epochs, cpp_epochs = (1, 10) if args.quick else (2, 30)
     rows, targets = [], []
     with _common.blas_one_thread():
-        for name in args.models.split(",") if args.models else MODELS:
+        for name in args.models.split(",") if args.models else _common.model_names():
             model = make(sr, name, ref_epochs)
             model.fit(ds)
             start = time.perf_counter()
@@ -68,7 +65,8 @@ def run(args):
 
 
 def add_arguments(ap):
-    ap.add_argument("--models", help="comma-separated subset of " + ",".join(MODELS))
+    ap.add_argument("--models", help="comma-separated subset of the models (default: every model of "
+                                     "socialrec.models.registry())")
 
 
 if __name__ == "__main__":

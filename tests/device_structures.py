@@ -23,7 +23,7 @@ from socialrec.models.als import csr_arrays
 
 
 # Every model with CUDA kernels, and the variants whose structures differ: (class, settings); IMPLICIT says
-# which take implicit-feedback data (tests/ranking_eval.py homophily_data).
+# which take implicit-feedback data (tests/ranking_reference.py homophily_data).
 MODELS = {
     "BiasedMF": (sr.BiasedMF, {}),
     "SoRec": (sr.SoRec, {}),

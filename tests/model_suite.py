@@ -1,15 +1,22 @@
-"""The behavioural suite every model passes (DESIGN §7), parametrised over ``CASES``.
+"""The behavioural suite every model passes (DESIGN §7), parametrised over ``CASES`` and ``SOCIAL_GAINS``.
 
-A new model adds one ``Case`` to ``CASES``; model-specific checks go in its own ``tests/test_<model>.py``.
-Each case gives small hyper-parameters that train in milliseconds and, for the reference comparison, the
-number of epochs the pure-Python reference can afford.
+A new model is registered in ``socialrec.models`` (``@register``, then ``sr.models.registry()`` lists it and
+every cross-cutting suite runs it), adds at least one ``Case`` to ``CASES``, one row to ``SOCIAL_GAINS``
+(as a social model with its non-social bases, or as the base of one) and its own ``tests/test_<module>.py``
+for model-specific checks; tests/test_models.py fails until all four exist. Each case gives small
+hyper-parameters that train in milliseconds and, for the reference comparison, the number of epochs the
+pure-Python reference can afford.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
+import ranking_reference
+import social_helpers
 import socialrec as sr
 
 
@@ -58,6 +65,80 @@ CASES = [
                                                "social_regularization": 2.0, "similarity": "normalized",
                                                "solver": "cholesky"}, ranking=True),
 ]
+
+
+@dataclass
+class Base:
+    """A non-social base of a ``SocialGain`` row and the margin the social model must beat it by: held-out RMSE
+    below ``factor`` x the base's (rating models), or NDCG@10 above ``factor`` x the base's + ``margin``
+    (ranking models)."""
+    cls: str
+    params: dict = field(default_factory=dict)
+    factor: float = 1.0
+    margin: float = 0.0    # ranking models only
+
+
+@dataclass
+class SocialGain:
+    """DESIGN §7(4): on data with planted homophily, social model ``cls(**params)`` beats each of ``bases``
+    (each fitted on the same ``data()`` split). Each model's controls (no gain without homophily) stay in
+    its own test module."""
+    name: str                      # id shown by pytest
+    cls: str                       # class name in socialrec
+    params: dict
+    bases: tuple                   # Base, ...
+    data: Callable                 # () -> (train, test)
+
+
+def _rating_split(homophily, seed=0):
+    """() -> synthetic(homophily=homophily, seed=seed) split 80/20 (tests/social_helpers.py)."""
+    return functools.partial(social_helpers.homophily_split, homophily, seed=seed)
+
+
+_ONE_THREAD = {"num_threads": 1}
+_PMF_50 = Base("BiasedMF", {"biased": False, "learning_rate": 0.01, "epochs": 50, **_ONE_THREAD})
+_BIASED_MF_50 = Base("BiasedMF", {"epochs": 50, **_ONE_THREAD})
+_RSTE_EPOCHS = 300  # the ensemble converges more slowly than plain PMF on synthetic(): compare converged models
+_BPR = {**ranking_reference.RANKING_PARAMS, "deterministic": True, **_ONE_THREAD}
+_ALS = {"factors": 8, "epochs": 15, "alpha": 3.0, "regularization": 5.0}
+
+# Each social model against itself without its social term, and against the plain models it extends.
+SOCIAL_GAINS = [
+    *(SocialGain(f"SoRec-seed{seed}", "SoRec", _ONE_THREAD,
+                 (Base("SoRec", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.97), _PMF_50, _BIASED_MF_50),
+                 _rating_split(0.9, seed)) for seed in (0, 1)),
+    *(SocialGain(f"SocialMF-seed{seed}", "SocialMF", _ONE_THREAD,
+                 (Base("SocialMF", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.95), _PMF_50,
+                  _BIASED_MF_50),
+                 _rating_split(0.9, seed)) for seed in (0, 1)),
+    *(SocialGain(f"SoReg-{name}", "SoReg", params,
+                 (Base("SoReg", {**params, "social_regularization": 0.0}),
+                  Base("BiasedMF", {"biased": False, "epochs": 60, "learning_rate": 0.01, "regularization": 0.1})),
+                 _rating_split(0.9))
+      for name, params in (("SR2", {}), ("SR1", {"regularizer": "SR1"}), ("sim1", {"similarity": None}))),
+    # RSTE with alpha = 1 is logistic PMF
+    SocialGain("RSTE", "RSTE", {"epochs": _RSTE_EPOCHS},
+               (Base("RSTE", {"epochs": _RSTE_EPOCHS, "alpha": 1.0}, factor=0.9),), _rating_split(0.9)),
+    # TrustMF with lambda_T = 0 is the two logistic MFs alone
+    SocialGain("TrustMF", "TrustMF", {}, (Base("TrustMF", {"trust_regularization": 0.0}, factor=0.95),),
+               _rating_split(0.9)),
+    SocialGain("TrustSVD", "TrustSVD", _ONE_THREAD, (Base("BiasedMF", _ONE_THREAD), Base("SVDpp", _ONE_THREAD)),
+               _rating_split(0.95)),
+    SocialGain("SBPR", "SBPR", _BPR, (Base("BPR", _BPR, margin=0.01),),
+               functools.partial(ranking_reference.homophily_data, homophily=0.9)),
+    SocialGain("SocialALS", "SocialALS", {**_ALS, "social_regularization": 3.0}, (Base("ALS", _ALS, factor=1.05),),
+               functools.partial(ranking_reference.homophily_split, seed=0, density=0.1, homophily=0.95)),
+]
+
+
+def epoch_inputs(model, data):
+    """``(arrays, hyper, settings)`` of one more CPU epoch of ``model`` after fitting it on ``data``: what its
+    ``_core`` kernel reads (parameters and prepared arrays in one dict), for the tests that hand the kernel a
+    corrupted array. For the models whose prepared state keeps its arrays under ``"arrays"`` (BPR, SBPR,
+    ALS)."""
+    model.fit(data)
+    state = model._prepare(data)
+    return {**model.parameters_, **state["arrays"]}, state["hyper"], sr._engine.pass_settings(0, 0, 1)
 
 
 def tiny_data(seed=3, n_users=40, n_items=30, ranking=False):

@@ -1,10 +1,18 @@
-"""A small NumPy top-N evaluation for the ranking-model tests (until ``sr.metrics.ranking`` lands on main):
-NDCG@k over the users with held-out items, training items excluded, ties to the lower item index."""
+"""Data and baselines of the ranking-model tests: binarised ``synthetic()`` splits with planted homophily, the
+most-popular baseline as a model, and ``ndcg`` (``sr.metrics.ranking``'s NDCG@k).
+
+``ndcg_at_k`` is the same NDCG@k written in NumPy over the model's own ``recommend`` lists, for the device
+tests (tests/test_cuda_fake_device.py, tests/gpu/), which check a CUDA model's ``recommend``.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 import socialrec as sr
+
+# Hyper-parameters of BPR and SBPR that rank well on homophily_data() (regularisation matters on data this
+# sparse).
+RANKING_PARAMS = {"factors": 10, "epochs": 50, "learning_rate": 0.05, "regularization": 0.05}
 
 
 def binarised(ds, threshold=None):
@@ -17,8 +25,41 @@ def binarised(ds, threshold=None):
     return ds.with_ratings(r)
 
 
+def homophily_split(seed=0, homophily=0.95, threshold=4.0, **kw):
+    """``synthetic()`` data with strong social homophily, binarised (ratings >= ``threshold`` are the
+    positives: which items a synthetic user rates follows popularity only, how high follows taste), split
+    per user 80/20."""
+    params = dict(n_users=1000, n_items=500, density=0.05, homophily=homophily, trust_per_user=8, seed=seed)
+    params.update(kw)
+    ds = binarised(sr.datasets.synthetic(**params), threshold)
+    return sr.split.per_user_split(ds, 0.2, seed=seed)
+
+
+def homophily_data(seed=0, homophily=0.9):
+    """The BPR/SBPR data: ``synthetic(n_users=1000, n_items=500, density=0.1)`` at the given homophily,
+    binarised at 3.5 stars (about 15 positives per user), split per user 80/20."""
+    return homophily_split(seed=seed, homophily=homophily, threshold=3.5, density=0.1)
+
+
+def ndcg(model, test, k=10):
+    """Mean NDCG@k of a fitted model on ``test`` (its training items excluded): ``sr.metrics.ranking``."""
+    return sr.metrics.ranking(model, test, k=k)["ndcg"]
+
+
+def popularity(train):
+    """The most-popular baseline as a fitted model, so that ``sr.metrics.ranking`` ranks it like any other:
+    a BPR with zero user factors whose item bias is the item's number of training interactions (ties to the
+    lower item index, training items excluded, as for every model)."""
+    model = sr.BPR(epochs=0).fit(train)
+    model.parameters_["user_factors"][:] = 0
+    model.parameters_["item_bias"][:] = np.diff(train.ratings.tocsc().indptr)
+    model._invalidate()
+    return model
+
+
 def ndcg_at_k(model, test, k=10, users=None):
-    """Mean NDCG@k of ``model`` (fitted on the training part) on ``test``; IDCG over min(k, |test_u|)."""
+    """Mean NDCG@k of ``model.recommend`` (training items excluded) on ``test``, written out in NumPy; equal
+    to ``ndcg``. IDCG counts min(k, |test_u|) hits; users without test items are left out."""
     test_rows = test.ratings.tocsr()
     if users is None:
         users = np.flatnonzero(np.diff(test_rows.indptr) > 0)
@@ -32,27 +73,3 @@ def ndcg_at_k(model, test, k=10, users=None):
         gains = np.isin(row, held_out)
         values.append(np.sum(gains * discount) / np.sum(discount[:min(k, held_out.size)]))
     return float(np.mean(values))
-
-
-def homophily_split(seed=0, homophily=0.95, threshold=4.0, **kw):
-    """``synthetic()`` data with strong social homophily, binarised (ratings >= ``threshold`` are the
-    positives: which items a synthetic user rates follows popularity only, how high follows taste), split
-    per user 80/20."""
-    params = dict(n_users=1000, n_items=500, density=0.05, homophily=homophily, trust_per_user=8, seed=seed)
-    params.update(kw)
-    ds = binarised(sr.datasets.synthetic(**params), threshold)
-    return sr.split.per_user_split(ds, 0.2, seed=seed)
-
-
-class Popularity:
-    """Most-popular baseline with the ``recommend`` interface that ``ndcg_at_k`` needs."""
-
-    def __init__(self, train):
-        self.seen = train.ratings.tocsr()
-        self.counts = np.asarray(self.seen.sum(axis=0), dtype=np.float64).ravel()
-
-    def recommend(self, users, n=10, exclude_seen=True):
-        scores = np.tile(self.counts, (len(users), 1))
-        for row, u in enumerate(users):
-            scores[row, self.seen.indices[self.seen.indptr[u]:self.seen.indptr[u + 1]]] = -np.inf
-        return np.argsort(-scores, axis=1, kind="stable")[:, :n], None

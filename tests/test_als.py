@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import socialrec as sr
-from model_suite import tiny_data
-from ranking_reference import Popularity, binarised, homophily_split, ndcg_at_k
+from model_suite import epoch_inputs, tiny_data
+from ranking_reference import binarised, homophily_split, ndcg, popularity
 
 
 def _medium():
@@ -91,7 +91,7 @@ def test_confidence_weights_positives():
 def test_learns_more_than_popularity_on_planted_tastes():
     train, test = homophily_split(seed=0, density=0.1)
     model = sr.ALS(factors=8, epochs=15, alpha=3.0, regularization=5.0).fit(train)
-    assert ndcg_at_k(model, test) > 1.1 * ndcg_at_k(Popularity(train), test)
+    assert ndcg(model, test) > 1.1 * ndcg(popularity(train), test)
 
 
 def test_bad_values_and_hyper_parameters_rejected():
@@ -108,16 +108,13 @@ def test_bad_values_and_hyper_parameters_rejected():
 
 def test_kernel_rejects_inconsistent_arrays():
     data = tiny_data(ranking=True)
-    model = sr.ALS(factors=3, epochs=1).fit(data)
-    state = model._prepare(data)
-    settings = sr._engine.pass_settings(0, 0, 1)
-    arrays = {**model.parameters_, **state["arrays"]}
+    arrays, hyper, settings = epoch_inputs(sr.ALS(factors=3, epochs=1), data)
     bad = dict(arrays, user_items_indices=arrays["user_items_indices"].astype(np.int64))
     with pytest.raises(TypeError, match="user_items_indices"):
-        sr._core.als_epoch(bad, state["hyper"], settings)
+        sr._core.als_epoch(bad, hyper, settings)
     out_of_range = arrays["item_users_indices"].copy()
     out_of_range[2] = data.n_users
     with pytest.raises(IndexError, match="item_users_indices"):
-        sr._core.als_epoch(dict(arrays, item_users_indices=out_of_range), state["hyper"], settings)
+        sr._core.als_epoch(dict(arrays, item_users_indices=out_of_range), hyper, settings)
     with pytest.raises(ValueError, match="item_factors"):
-        sr._core.als_epoch(dict(arrays, item_factors=np.zeros((2, 3), np.float32)), state["hyper"], settings)
+        sr._core.als_epoch(dict(arrays, item_factors=np.zeros((2, 3), np.float32)), hyper, settings)

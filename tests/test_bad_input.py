@@ -23,9 +23,7 @@ import socialrec as sr
 from model_suite import tiny_data
 from socialrec.models.ranking import RankingModel
 
-NAMES = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD", "BPR", "SBPR", "ALS",
-         "SocialALS"]
-MODELS = [getattr(sr, n) for n in NAMES if hasattr(sr, n)]
+MODELS = [m.cls for m in sr.models.registry()]  # every model class (the model registry)
 N_USERS, N_ITEMS = 40, 30  # model_suite.tiny_data's shape
 
 

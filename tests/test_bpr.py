@@ -1,13 +1,13 @@
-"""BPR-specific checks (the shared suite in test_models.py covers reference equality, gradients, loss
-decrease, determinism, persistence and hyper-parameter validation)."""
+"""BPR-specific checks, and the checks BPR and SBPR share (the shared suite in test_models.py covers reference
+equality, gradients, loss decrease, determinism, persistence and hyper-parameter validation)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import socialrec as sr
-from model_suite import tiny_data
-from ranking_eval import RANKING_PARAMS, homophily_data, ndcg_at_k
+from model_suite import epoch_inputs, tiny_data
+from ranking_reference import RANKING_PARAMS, homophily_data, ndcg, popularity
 
 
 def _edge_case_data():
@@ -54,22 +54,19 @@ def test_epoch_loss_estimates_the_expected_objective(cls):
     assert model.history[0]["loss"] == pytest.approx(model.loss(data), rel=0.03)
 
 
-def test_parallel_mode_reaches_deterministic_quality():
+@pytest.mark.parametrize("cls", ["BPR", "SBPR"])
+def test_parallel_mode_reaches_deterministic_quality(cls):
     train, test = homophily_data()
-    det = sr.BPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
-    par = sr.BPR(**RANKING_PARAMS, deterministic=False, num_threads=2).fit(train)
+    det = getattr(sr, cls)(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
+    par = getattr(sr, cls)(**RANKING_PARAMS, deterministic=False, num_threads=2).fit(train)
     assert par.loss(train) == pytest.approx(det.loss(train), rel=0.01)
-    assert ndcg_at_k(par, test) == pytest.approx(ndcg_at_k(det, test), abs=0.01)
+    assert ndcg(par, test) == pytest.approx(ndcg(det, test), abs=0.01)
 
 
 def test_learns_a_ranking_better_than_popularity():
     train, test = homophily_data()
     model = sr.BPR(**RANKING_PARAMS, num_threads=1).fit(train)
-    popularity = sr.BPR(epochs=0).fit(train)
-    popularity.parameters_["user_factors"][:] = 0
-    popularity.parameters_["item_bias"][:] = np.diff(train.ratings.tocsc().indptr)
-    popularity._invalidate()
-    assert ndcg_at_k(model, test) > ndcg_at_k(popularity, test) + 0.01
+    assert ndcg(model, test) > ndcg(popularity(train), test) + 0.01
 
 
 @pytest.mark.parametrize("cls", ["BPR", "SBPR"])
@@ -90,19 +87,16 @@ def test_bad_hyper_parameters_and_data_rejected(cls):
 
 def test_kernel_rejects_malformed_training_state():
     data = tiny_data(ranking=True)
-    model = sr.BPR(factors=4, epochs=1).fit(data)
-    state = model._prepare(data)
-    settings = sr._engine.pass_settings(0, 0, 1)
-    arrays = {**model.parameters_, **state["arrays"]}
+    arrays, hyper, settings = epoch_inputs(sr.BPR(factors=4, epochs=1), data)
     bad_pool = dict(arrays, pool_items=arrays["pool_items"] + data.n_items)
     with pytest.raises(ValueError, match="pool entry"):
-        sr._core.bpr_epoch(bad_pool, state["hyper"], settings)
+        sr._core.bpr_epoch(bad_pool, hyper, settings)
     unsorted = dict(arrays, indices=arrays["indices"][::-1].copy())
     with pytest.raises(ValueError, match="increasing"):
-        sr._core.bpr_epoch(unsorted, state["hyper"], settings)
+        sr._core.bpr_epoch(unsorted, hyper, settings)
     wrong_dtype = dict(arrays, pool_users=arrays["pool_users"].astype(np.int64))
     with pytest.raises(TypeError, match="pool_users"):
-        sr._core.bpr_epoch(wrong_dtype, state["hyper"], settings)
+        sr._core.bpr_epoch(wrong_dtype, hyper, settings)
     short = dict(arrays, item_factors=np.ascontiguousarray(arrays["item_factors"][:-1]))
     with pytest.raises(ValueError, match="item_factors"):
-        sr._core.bpr_epoch(short, state["hyper"], settings)
+        sr._core.bpr_epoch(short, hyper, settings)

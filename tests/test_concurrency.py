@@ -11,9 +11,7 @@ import pytest
 import socialrec as sr
 from socialrec.models.ranking import RankingModel
 
-NAMES = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD", "BPR", "SBPR", "ALS",
-         "SocialALS"]
-MODELS = [getattr(sr, n) for n in NAMES if hasattr(sr, n)]
+MODELS = [m.cls for m in sr.models.registry()]  # every model class (the model registry)
 THREADS = 8
 
 

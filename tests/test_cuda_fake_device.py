@@ -25,7 +25,7 @@ import fake_cupy
 from fake_cupy import FakeArray
 from socialrec import _backend, _gpu
 from device_structures import IMPLICIT, MODELS, assert_same_state, captured_state, host_built_state, with_split_rating
-from ranking_eval import homophily_data, ndcg_at_k
+from ranking_reference import homophily_data, ndcg_at_k
 
 REAL = _backend.cuda_module()
 pytestmark = pytest.mark.skipif(REAL is None, reason="socialrec was built without CUDA (the host replays live "

@@ -13,10 +13,9 @@ import pytest
 
 import socialrec as sr
 from socialrec import cli
-from socialrec.models import __all__ as MODEL_NAMES
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
-MODELS = [getattr(sr, name) for name in MODEL_NAMES if name not in ("Model", "load")]
+MODELS = [m.cls for m in sr.models.registry()]
 _ENTRY = re.compile(r"^([A-Za-z_]\w*(?:, [A-Za-z_]\w*)*)(?: : (.*))?$")
 
 
@@ -106,3 +105,15 @@ def test_readme_command_lines_parse():
         commands.add(args.command)
     subcommands = next(a for a in parser._actions if a.dest == "command").choices
     assert commands == set(subcommands), "README's command-line block shows every subcommand once"
+
+
+def test_readme_model_table_is_the_model_registry():
+    """README's "Models" table has one row per registered model, in the registry's order, with its kind; and
+    the sentence after it that every model has a CUDA back-end holds for every registered model."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Models"):]
+    section = section[:section.index("\n## ", 1)]
+    rows = re.findall(r"^\|[^|\n]+\| `(\w+)`[^|\n]*\| (\w+) \|", section, re.M)
+    assert rows == [(m.name, m.kind) for m in sr.models.registry()]
+    if "Every model also has a CUDA back-end" in section:
+        assert [m.name for m in sr.models.registry() if not m.cuda] == []

@@ -11,9 +11,7 @@ import socialrec as sr
 from socialrec import _core
 from socialrec.models.ranking import RankingModel
 
-NAMES = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD", "BPR", "SBPR", "ALS",
-         "SocialALS"]
-MODELS = [getattr(sr, n) for n in NAMES if hasattr(sr, n)]
+MODELS = [m.cls for m in sr.models.registry()]  # every model class (the model registry)
 
 # Beyond 2^48 bytes: more than any x86-64 / arm64 address space, so the allocation fails whatever the
 # machine's memory and overcommit policy (a smaller "absurd" size could be granted lazily and then OOM-kill).

@@ -1,17 +1,74 @@
 """Behaviour shared by every model: reference equality, objective and gradient, determinism, persistence,
-hyper-parameter validation. Cases live in model_suite.CASES."""
+hyper-parameter validation, and the social models' gain over their non-social bases. Cases live in
+model_suite.CASES and model_suite.SOCIAL_GAINS, and the first tests check that every model of the registry
+has them."""
 from __future__ import annotations
 
 import os
+import pathlib
 import pickle
 
 import numpy as np
 import pytest
 
 import socialrec as sr
-from model_suite import CASES, assert_params_close, tiny_data
+from model_suite import CASES, SOCIAL_GAINS, assert_params_close, tiny_data
 
 ids = [c.name for c in CASES]
+REGISTRY = sr.models.registry()
+
+
+@pytest.mark.parametrize("model", REGISTRY, ids=[m.name for m in REGISTRY])
+def test_every_registered_model_has_cases_and_a_test_module(model):
+    """Registering a model puts it in every cross-cutting suite (they read ``sr.models.registry()``); this
+    makes sure it also has its own cases here and its own test module."""
+    cases = [c for c in CASES if c.cls == model.name]
+    assert cases, f"{model.name}: add a Case to tests/model_suite.py CASES"
+    assert all(c.ranking == (model.kind == "ranking") for c in cases), f"{model.name} is a {model.kind} model"
+    in_gains = [g.name for g in SOCIAL_GAINS if model.name in {g.cls, *(b.cls for b in g.bases)}]
+    assert in_gains, (f"{model.name}: add a SocialGain row to tests/model_suite.py SOCIAL_GAINS (as a social "
+                      "model with its non-social bases, or as the base of one)")
+    stem = model.cls.__module__.rsplit(".", 1)[-1]
+    module = pathlib.Path(__file__).with_name(f"test_{stem}.py")
+    assert module.is_file(), f"{model.name}: add tests/{module.name} (model-specific checks)"
+
+
+def test_registry_lists_each_model_class_once_with_its_kind_and_back_end():
+    from socialrec.models.device import DeviceMixin
+
+    assert [m.name for m in REGISTRY] == [m.cls.__name__ for m in REGISTRY]
+    assert len({m.name for m in REGISTRY}) == len(REGISTRY)
+    assert all(getattr(sr, m.name) is m.cls for m in REGISTRY), "every registered model is socialrec.<name>"
+    assert sr.models.registry("rating") + sr.models.registry("ranking") == REGISTRY  # rating models first
+    for m in REGISTRY:
+        assert (m.kind == "ranking") == (m.cls._link == "score"), m.name  # scores, not ratings
+        # cuda: the class implements the mixin's device path (its own _prepare_cuda, not the abstract one)
+        assert m.cuda == (getattr(m.cls, "_prepare_cuda", DeviceMixin._prepare_cuda) is not DeviceMixin._prepare_cuda)
+    with pytest.raises(ValueError, match="kind"):
+        sr.models.registry("implicit")
+
+
+def test_registry_derives_kind_and_back_end_from_the_class():
+    """A model registered without the CUDA mixin has no CUDA back-end; one on the ranking base is a ranking model."""
+    from socialrec.models._registry import _REGISTRY, register
+    from socialrec.models.ranking import RankingModel
+    from socialrec.models.sgd import SGDModel
+
+    try:
+        register(type("CpuRating", (SGDModel,), {}))
+        register(type("CpuRanking", (RankingModel,), {}))
+        added = {m.name: m for m in sr.models.registry() if m.name in ("CpuRating", "CpuRanking")}
+        assert [(m.kind, m.cuda) for m in added.values()] == [("rating", False), ("ranking", False)]
+    finally:
+        _REGISTRY.pop("CpuRating", None)
+        _REGISTRY.pop("CpuRanking", None)
+    assert sr.models.registry() == REGISTRY
+
+
+def test_cases_name_registered_models():
+    names = {m.name for m in REGISTRY}
+    assert {c.cls for c in CASES} <= names
+    assert {g.cls for g in SOCIAL_GAINS} | {b.cls for g in SOCIAL_GAINS for b in g.bases} <= names
 
 
 def _fit(case, **overrides):
@@ -275,3 +332,23 @@ def test_cpp_equals_reference_for_every_row_tail(case, factors):
     scale = max(np.max(np.abs(v)) for v in ref.values() if np.size(v))
     assert_params_close(model32.parameters_, ref, rtol=0, atol=case.float32_rtol * scale,
                         what=f"{case.name} float32 k={factors}")
+
+
+@pytest.mark.parametrize("gain", SOCIAL_GAINS, ids=[g.name for g in SOCIAL_GAINS])
+def test_beats_its_base(gain):
+    """DESIGN §7(4): on data with planted homophily the social model beats each non-social base it names."""
+    train, test = gain.data()
+    ranking = {m.name: m.kind for m in REGISTRY}[gain.cls] == "ranking"
+
+    def quality(cls, params):  # held-out RMSE (lower is better) or NDCG@10 (higher is better)
+        model = getattr(sr, cls)(**params).fit(train)
+        return sr.metrics.ranking(model, test, k=10)["ndcg"] if ranking else sr.metrics.rmse(model, test)
+
+    social = quality(gain.cls, gain.params)
+    for base in gain.bases:
+        other = quality(base.cls, base.params)
+        what = f"{gain.cls} {social:.4f} vs {base.cls}({base.params}) {other:.4f}"
+        if ranking:
+            assert social > base.factor * other + base.margin, what
+        else:
+            assert base.margin == 0.0 and social < base.factor * other, what

@@ -1,4 +1,5 @@
-"""SBPR-specific checks (the shared suite covers reference equality, gradients, determinism, persistence)."""
+"""SBPR-specific checks (the shared suite covers reference equality, gradients, determinism, persistence and
+the gain over BPR: test_models.py::test_beats_its_base; test_bpr.py holds the checks BPR and SBPR share)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 import socialrec as sr
-from model_suite import tiny_data
-from ranking_eval import RANKING_PARAMS, homophily_data, ndcg_at_k
+from model_suite import epoch_inputs, tiny_data
+from ranking_reference import RANKING_PARAMS, homophily_data, ndcg
 from socialrec.models.bpr import social_matrix
 from socialrec.reference.bpr import Interactions
 
@@ -35,41 +36,23 @@ def test_without_trust_sbpr_is_bpr(deterministic):
     assert sr.SBPR(**params).fit(data).parameters_["user_factors"].tolist() != a.parameters_["user_factors"].tolist()
 
 
-def test_sbpr_beats_bpr_with_strong_homophily():
-    train, test = homophily_data(homophily=0.9)
-    bpr = sr.BPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
-    sbpr = sr.SBPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
-    assert ndcg_at_k(sbpr, test) > ndcg_at_k(bpr, test) + 0.01
-
-
 def test_social_gain_comes_from_homophily():
-    """Control: the same data with a trust graph drawn independently of the tastes gives SBPR no gain."""
+    """Control of test_models.py::test_beats_its_base[SBPR]: the same data with a trust graph drawn
+    independently of the tastes gives SBPR no gain."""
     train, test = homophily_data(homophily=0.0)
     bpr = sr.BPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
     sbpr = sr.SBPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
-    assert ndcg_at_k(sbpr, test) < ndcg_at_k(bpr, test) + 0.005
-
-
-def test_parallel_mode_reaches_deterministic_quality():
-    train, test = homophily_data()
-    det = sr.SBPR(**RANKING_PARAMS, deterministic=True, num_threads=1).fit(train)
-    par = sr.SBPR(**RANKING_PARAMS, deterministic=False, num_threads=2).fit(train)
-    assert par.loss(train) == pytest.approx(det.loss(train), rel=0.01)
-    assert ndcg_at_k(par, test) == pytest.approx(ndcg_at_k(det, test), abs=0.01)
+    assert ndcg(sbpr, test) < ndcg(bpr, test) + 0.005
 
 
 def test_kernel_rejects_malformed_social_items():
-    data = tiny_data(ranking=True)
-    model = sr.SBPR(factors=4, epochs=1).fit(data)
-    state = model._prepare(data)
-    arrays = {**model.parameters_, **state["arrays"]}
-    settings = sr._engine.pass_settings(0, 0, 1)
+    arrays, hyper, settings = epoch_inputs(sr.SBPR(factors=4, epochs=1), tiny_data(ranking=True))
     zero = arrays["social_counts"].copy()
     zero[0] = 0
     with pytest.raises(ValueError, match="social_counts"):
-        sr._core.sbpr_epoch(dict(arrays, social_counts=zero), state["hyper"], settings)
+        sr._core.sbpr_epoch(dict(arrays, social_counts=zero), hyper, settings)
     with pytest.raises(ValueError, match="social"):
-        sr._core.sbpr_epoch(dict(arrays, social_items=arrays["social_items"][::-1].copy()), state["hyper"], settings)
+        sr._core.sbpr_epoch(dict(arrays, social_items=arrays["social_items"][::-1].copy()), hyper, settings)
 
 
 def test_social_weight_zero_is_bpr_with_friends_items_out_of_the_negatives():
@@ -99,10 +82,7 @@ def test_social_weight_zero_is_bpr_with_friends_items_out_of_the_negatives():
 def test_social_weight_outside_the_unit_interval_is_rejected(bad):
     with pytest.raises(ValueError, match="social_weight"):
         sr.SBPR(social_weight=bad)
-    data = tiny_data(ranking=True)
-    model = sr.SBPR(factors=4, epochs=1).fit(data)
-    state = model._prepare(data)
+    arrays, hyper, settings = epoch_inputs(sr.SBPR(factors=4, epochs=1), tiny_data(ranking=True))
     if isinstance(bad, float) and not np.isnan(bad):  # the kernel checks too
         with pytest.raises(ValueError, match="social_weight"):
-            sr._core.sbpr_epoch({**model.parameters_, **state["arrays"]}, {**state["hyper"], "social_weight": bad},
-                                sr._engine.pass_settings(0, 0, 1))
+            sr._core.sbpr_epoch(arrays, {**hyper, "social_weight": bad}, settings)

@@ -1,5 +1,5 @@
 """SocialALS specifics: beta = 0 is ALS bit for bit, the Jacobi user solve, the edge similarity, a monotone
-objective with exact solves, and the social term paying off on data with homophily."""
+objective with exact solves, and the social gain (test_models.py::test_beats_its_base) coming from homophily."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 import socialrec as sr
 from model_suite import tiny_data
-from ranking_reference import homophily_split, ndcg_at_k
+from ranking_reference import homophily_split, ndcg
 from socialrec.models.social_als import edge_similarity
 
 
@@ -81,18 +81,17 @@ def test_direction_of_the_edges_does_not_matter():
         np.testing.assert_allclose(a.parameters_[k], b.parameters_[k], rtol=0, atol=1e-12)
 
 
-def test_social_term_pays_on_homophilous_data():
-    """On binarised synthetic() data with strong homophily SocialALS beats ALS on NDCG@10 (same settings,
-    beta fixed in advance), and by more than on data whose trust graph ignores the tastes."""
+def test_social_gain_comes_from_homophily():
+    """Control of test_models.py::test_beats_its_base[SocialALS] (where SocialALS beats ALS on NDCG@10 by 5% on
+    binarised synthetic() data with strong homophily, same settings, beta fixed in advance): the gain is
+    larger there than on data whose trust graph ignores the tastes."""
     params = dict(factors=8, epochs=15, alpha=3.0, regularization=5.0)
     gains = {}
     for homophily in (0.95, 0.0):
         train, test = homophily_split(seed=0, density=0.1, homophily=homophily)
-        als = ndcg_at_k(sr.ALS(**params).fit(train), test)
-        social = ndcg_at_k(sr.SocialALS(social_regularization=3.0, **params).fit(train), test)
+        als = ndcg(sr.ALS(**params).fit(train), test)
+        social = ndcg(sr.SocialALS(social_regularization=3.0, **params).fit(train), test)
         gains[homophily] = social - als
-        if homophily > 0:
-            assert social > 1.05 * als, (social, als)
     assert gains[0.95] > gains[0.0], gains
 
 

@@ -1,41 +1,19 @@
 """SoRec-specific behaviour (the shared suite in test_models.py covers reference equality, gradients,
-determinism, persistence and validation)."""
+determinism, persistence, validation and the gain over the non-social models: test_beats_its_base)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import socialrec as sr
-from social_checks import check_rating_offset, cold_trust_users, rmse, split, without_trust
+from social_helpers import check_rating_offset, cold_trust_users, homophily_split, one_thread, rmse, without_trust
 
-# One thread unless a test is about threads: the suite runs on shared, loaded cores.
-def SoRec(**kw):
-    return sr.SoRec(**{"num_threads": 1, **kw})
-
-
-def SocialMF(**kw):
-    return sr.SocialMF(**{"num_threads": 1, **kw})
-
-
-def BiasedMF(**kw):
-    return sr.BiasedMF(**{"num_threads": 1, **kw})
-
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_beats_pmf_and_biased_mf_with_strong_homophily(seed):
-    train, test = split(homophily=0.9, seed=seed)
-    sorec = rmse(SoRec(), train, test)
-    pmf = rmse(BiasedMF(biased=False, learning_rate=0.01, epochs=50), train, test)
-    biased = rmse(BiasedMF(epochs=50), train, test)
-    plain = rmse(SoRec(social_regularization=0.0), train, test)
-    assert sorec < 0.97 * plain, (sorec, plain)
-    assert sorec < pmf and sorec < biased, (sorec, pmf, biased)
+SoRec = one_thread(sr.SoRec)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_no_social_signal_costs_little(seed):
-    train, test = split(homophily=0.0, seed=seed)
+    train, test = homophily_split(0.0, seed=seed)
     assert rmse(SoRec(), train, test) < 1.02 * rmse(SoRec(social_regularization=0.0), train, test)
 
 
@@ -50,7 +28,7 @@ def test_users_with_trust_but_no_ratings_learn_from_the_link_pass():
 
 
 def test_users_without_trust_fall_back_to_the_plain_model():
-    train, _ = split(homophily=0.9, seed=0)
+    train, _ = homophily_split(0.9)
     bare = without_trust(train)
     a = SoRec(epochs=10).fit(bare)
     b = SoRec(epochs=10, social_regularization=0.0).fit(bare)
@@ -65,7 +43,7 @@ def test_users_without_trust_fall_back_to_the_plain_model():
 
 def test_identical_on_any_thread_count_without_a_deterministic_switch():
     assert "deterministic" not in sr.SoRec._defaults  # both passes are stratified
-    train, _ = split(homophily=0.9, seed=0)
+    train, _ = homophily_split(0.9)
     one, two = SoRec(epochs=5, num_threads=1).fit(train), SoRec(epochs=5, num_threads=2).fit(train)
     for k in one.parameters_:
         assert np.array_equal(one.parameters_[k], two.parameters_[k]), k

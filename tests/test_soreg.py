@@ -1,5 +1,6 @@
-"""SoReg-specific checks: the similarity kernel against its reference, social gain on planted homophily,
-Hogwild vs single order, users with trust but no ratings, hyper-parameter validation."""
+"""SoReg-specific checks: the similarity kernel against its reference, behaviour without homophily (the
+social gain is test_models.py::test_beats_its_base), Hogwild vs single order, users with trust but no
+ratings, hyper-parameter validation."""
 from __future__ import annotations
 
 import math
@@ -50,15 +51,6 @@ def test_similarity_rejects_bad_input():
         sr._core.edge_similarity(r.indptr, r.indices, r.data, [0], [1], "cosine", 1)
     with pytest.raises(IndexError):
         sr._core.edge_similarity(r.indptr, r.indices, r.data, [0], [99], "pcc", 1)
-
-
-@pytest.mark.parametrize("params", [{}, {"regularizer": "SR1"}, {"similarity": None}])
-def test_beats_plain_mf_with_strong_homophily(params):
-    social = rmse_on(sr.SoReg(**params), 0.9)
-    plain = rmse_on(sr.SoReg(**params, social_regularization=0.0), 0.9)
-    pmf = rmse_on(sr.BiasedMF(biased=False, epochs=60, learning_rate=0.01, regularization=0.1), 0.9)
-    biased = rmse_on(sr.BiasedMF(), 0.9)
-    assert social < plain and social < pmf, f"SoReg {social:.4f}, beta=0 {plain:.4f}, PMF {pmf:.4f}, BiasedMF {biased:.4f}"
 
 
 @pytest.mark.parametrize("params", [{}, {"regularizer": "SR1"}, {"similarity": None}])

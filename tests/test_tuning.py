@@ -185,7 +185,9 @@ def test_missing_optuna_names_the_extra(small, monkeypatch):
 
 
 def test_every_model_carries_a_search_space_of_its_own_parameters():
-    for cls in sr.models.base._REGISTRY.values():
+    for info in sr.models.registry():
+        cls = info.cls
+        assert info.social == cls.uses_trust
         space = tuning.resolve_search_space(cls)
         assert space, cls.__name__
         assert set(space) <= set(cls._defaults), cls.__name__

@@ -13,9 +13,11 @@ import warnings
 import numpy as np
 
 from ._errors import DivergenceError
+from .models import registry
 
-RATING_MODELS = ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "RSTE", "TrustMF", "TrustSVD"]
-RANKING_MODELS = ["BPR", "SBPR", "ALS", "SocialALS"]
+# The model names the commands accept, from the model registry (rating models, then ranking models).
+RATING_MODELS = [m.name for m in registry("rating")]
+RANKING_MODELS = [m.name for m in registry("ranking")]
 
 
 def _sr():
@@ -50,12 +52,10 @@ def _params(pairs):
 
 
 def _model_class(name):
-    sr = _sr()
-    cls = getattr(sr, name, None) if name in RATING_MODELS + RANKING_MODELS else None
-    if cls is None or not isinstance(cls, type):
-        available = [m for m in RATING_MODELS + RANKING_MODELS if hasattr(sr, m)]
-        raise SystemExit(f"unknown model {name!r}; available: {', '.join(available)}")
-    return cls
+    classes = {m.name: m.cls for m in registry()}
+    if name not in classes:
+        raise SystemExit(f"unknown model {name!r}; available: {', '.join(classes)}")
+    return classes[name]
 
 
 def _load_data(args):
@@ -128,8 +128,7 @@ def cmd_demo(args):
     sr = _sr()
     from tqdm.auto import tqdm
 
-    names = [_model_class(m.strip()).__name__ for m in args.models.split(",")] if args.models else \
-        [m for m in RATING_MODELS if hasattr(sr, m)]
+    names = [_model_class(m.strip()).__name__ for m in args.models.split(",")] if args.models else RATING_MODELS
     ds = sr.datasets.synthetic(n_users=args.users, n_items=args.items, seed=args.seed)
     train, test = sr.split.train_test_split(ds, test_size=0.2, seed=args.seed)
     cold = sr.split.cold_start_users(train, max_ratings=5)
@@ -139,7 +138,7 @@ def cmd_demo(args):
     print(f"  {_device_line(sr.build_info())}\n")
     rows, fitted = [], {}
     for name in tqdm(names, desc="training", unit="model"):
-        model = getattr(sr, name)(seed=args.seed)
+        model = _model_class(name)(seed=args.seed)
         start = time.perf_counter()
         with warnings.catch_warnings():  # the device line above already says why CUDA is not used
             warnings.filterwarnings("ignore", message=".*socialrec runs on the CPU", category=RuntimeWarning)
@@ -315,7 +314,7 @@ def _raw_user_ids(texts, ids):
 def cmd_info(args):
     sr = _sr()
     info = sr.build_info()
-    info["models"] = [m for m in RATING_MODELS + RANKING_MODELS if hasattr(sr, m)]
+    info["models"] = RATING_MODELS + RANKING_MODELS
     print(json.dumps(info, indent=2))
     return 0
 
@@ -328,7 +327,7 @@ def build_parser():
     d.add_argument("--users", type=int, default=2000, help="synthetic users (default 2000)")
     d.add_argument("--items", type=int, default=1000, help="synthetic items (default 1000)")
     d.add_argument("--models", help="comma-separated model names (default: every rating model); ranking "
-                                    "models (BPR, SBPR, ALS, SocialALS) are compared on NDCG@10 and recall@10")
+                                    f"models ({', '.join(RANKING_MODELS)}) are compared on NDCG@10 and recall@10")
     d.add_argument("--seed", type=int, default=0, help="seed of the data, the split and the models (default 0)")
     d.set_defaults(fn=cmd_demo)
 

@@ -20,7 +20,7 @@ from . import metrics, split
 from ._errors import DivergenceError
 from .data import Dataset
 from .evaluate import SEGMENTS, _predicts_ratings, evaluate
-from .models import _registry
+from .models import registry as _registry
 
 __all__ = ["tune", "compare", "TuneResult", "CompareResult", "resolve_search_space"]
 
@@ -392,7 +392,7 @@ class CompareResult:
 
 
 def _uses_trust(model_class):
-    return bool(getattr(model_class, "uses_trust", False))
+    return bool(model_class.uses_trust)
 
 
 def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, params=None, progress=False,
@@ -472,10 +472,10 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
 
 
 def _model_classes(models, train):
-    registry = dict(_registry._REGISTRY)
+    registry = {m.name: m.cls for m in _registry()}
     if models is None:
         binary = train.ratings.nnz > 0 and np.all(train.ratings.data == 1)
-        return [cls for cls in registry.values() if _predicts_ratings(cls) != binary]
+        return [m.cls for m in _registry("ranking" if binary else "rating")]
     out = []
     for m in models:
         if isinstance(m, str):

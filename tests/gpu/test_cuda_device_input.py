@@ -10,7 +10,7 @@ import pytest
 import socialrec as sr
 from cuda_marks import requires_cuda
 from device_structures import IMPLICIT, MODELS, assert_same_state, captured_state, host_built_state, with_split_rating
-from ranking_eval import homophily_data
+from ranking_reference import homophily_data
 from socialrec import _gpu
 
 pytestmark = requires_cuda

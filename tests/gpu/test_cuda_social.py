@@ -9,7 +9,7 @@ import pytest
 
 import socialrec as sr
 from cuda_marks import requires_cuda
-from ranking_eval import homophily_data, ndcg_at_k
+from ranking_reference import homophily_data, ndcg_at_k
 
 pytestmark = requires_cuda
 

@@ -1,5 +1,5 @@
 """SocialMF-specific behaviour (the shared suite in test_models.py covers reference equality, gradients,
-determinism, persistence and validation)."""
+determinism, persistence, validation and the gain over the non-social models: test_beats_its_base)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,36 +7,14 @@ import pytest
 import scipy.sparse as sp
 
 import socialrec as sr
-from social_checks import check_rating_offset, cold_trust_users, rmse, split, without_trust
+from social_helpers import check_rating_offset, cold_trust_users, homophily_split, one_thread, rmse, without_trust
 
-# One thread unless a test is about threads: the suite runs on shared, loaded cores.
-def SoRec(**kw):
-    return sr.SoRec(**{"num_threads": 1, **kw})
-
-
-def SocialMF(**kw):
-    return sr.SocialMF(**{"num_threads": 1, **kw})
-
-
-def BiasedMF(**kw):
-    return sr.BiasedMF(**{"num_threads": 1, **kw})
-
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_beats_pmf_and_biased_mf_with_strong_homophily(seed):
-    train, test = split(homophily=0.9, seed=seed)
-    social = rmse(SocialMF(), train, test)
-    pmf = rmse(BiasedMF(biased=False, learning_rate=0.01, epochs=50), train, test)
-    biased = rmse(BiasedMF(epochs=50), train, test)
-    plain = rmse(SocialMF(social_regularization=0.0), train, test)
-    assert social < 0.95 * plain, (social, plain)
-    assert social < pmf and social < biased, (social, pmf, biased)
+SocialMF = one_thread(sr.SocialMF)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_no_social_signal_costs_little_with_a_small_trust_weight(seed):
-    train, test = split(homophily=0.0, seed=seed)
+    train, test = homophily_split(0.0, seed=seed)
     plain = rmse(SocialMF(social_regularization=0.0), train, test)
     assert rmse(SocialMF(social_regularization=0.1), train, test) < 1.01 * plain
     # the default weight (chosen on FilmTrust) pulls users towards unrelated trustees: a bounded cost
@@ -45,7 +23,7 @@ def test_no_social_signal_costs_little_with_a_small_trust_weight(seed):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_parallel_user_pass_reaches_the_deterministic_rmse(seed):
-    train, test = split(homophily=0.9, seed=seed)
+    train, test = homophily_split(0.9, seed=seed)
     single = rmse(SocialMF(deterministic=True, num_threads=1), train, test)
     hogwild = rmse(SocialMF(deterministic=False, num_threads=2), train, test)
     assert abs(hogwild - single) < 0.01 * single, (hogwild, single)
@@ -68,7 +46,7 @@ def test_users_with_trust_but_no_ratings_learn_from_the_user_pass():
 
 
 def test_users_without_trust_fall_back_to_the_plain_model():
-    train, _ = split(homophily=0.9, seed=0)
+    train, _ = homophily_split(0.9)
     bare = without_trust(train)
     a = SocialMF(epochs=10).fit(bare)
     b = SocialMF(epochs=10, social_regularization=0.0).fit(bare)
@@ -99,7 +77,7 @@ def test_bad_hyper_parameters_rejected(bad):
 
 
 def test_non_positive_trust_values_rejected():
-    train, _ = split(homophily=0.9, seed=0)
+    train, _ = homophily_split(0.9)
     trust = train.trust.copy()
     trust.data[3] = -1.0
     try:
