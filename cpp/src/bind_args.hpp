@@ -51,37 +51,44 @@ struct Dicts {
     const py::dict& hyper;
 };
 
+// A setting: hyper[key].
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> read_field(const Dicts& d, const char* key, T& setting) {
     setting = scalar<T>(d.hyper, key);
 }
 
+// A parameter array the kernel updates in place.
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T> && !std::is_const_v<T>> read_field(const Dicts& d, const char* key,
                                                                            T*& parameters) {
     parameters = inplace_data<T>(d.arrays, key);
 }
 
+// An input array the kernel only reads (offsets, indices, weights).
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> read_field(const Dicts& d, const char* key, const T*& input) {
     input = input_data<T>(d.arrays, key);
 }
 
+// A list of ids that a pass visits in a shuffled order (shuffled in place).
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> read_field(const Dicts& d, const char* key, FlatList<T>& list) {
     list = flat_list<T>(d.arrays, key);
 }
 
+// Packed records that a pass visits in a shuffled order (trust edges).
 template <class Record>
 std::enable_if_t<std::is_class_v<Record>> read_field(const Dicts& d, const char* key, FlatList<Record>& list) {
     list = record_list<Record>(d.arrays, key);
 }
 
+// Packed records whose count another member gives (ratings grouped by user, with their offsets).
 template <class Record>
 std::enable_if_t<std::is_class_v<Record>> read_field(const Dicts& d, const char* key, Record*& records) {
     records = record_list<Record>(d.arrays, key).records;
 }
 
+// A rating grid: `grid` from arrays itself, any other (link_grid, trust_grid) from the sub-dict arrays[key].
 inline void read_field(const Dicts& d, const char* key, RatingGrid& grid) {
     if (std::string(key) == "grid") {
         grid = rating_grid(d.arrays);
@@ -94,7 +101,8 @@ inline void read_field(const Dicts& d, const char* key, RatingGrid& grid) {
     grid = rating_grid(sub.cast<py::dict>());
 }
 
-// A nested argument struct: read whole, from the same dicts (the key is the member's name only).
+// A nested argument struct (groups, bpr, als, solver): its own members are read from the same dicts by their
+// names; the nested member's name is no key.
 template <class Nested>
 auto read_field(const Dicts& d, const char*, Nested& nested) -> decltype(read_args(d, nested)) {
     read_args(d, nested);
