@@ -1,7 +1,7 @@
 // socialrec._core.als_epoch and socialrec._core.social_als_epoch (the WRMF family).
 #include <string>
 
-#include "bindings.hpp"
+#include "bind_args.hpp"
 
 namespace socialrec::bind {
 namespace {
@@ -40,53 +40,36 @@ CsrRows csr_rows(const py::dict& arrays, const std::string& prefix, std::int64_t
     return rows;
 }
 
-template <class T>
-T* factor_rows(const py::dict& arrays, const char* key, std::int64_t rows, std::int32_t factors) {
-    T* data = inplace_data<T>(arrays, key);
-    if (arrays[key].cast<py::array>().size() != rows * factors)
-        throw py::value_error(std::string("'") + key + "' must hold " + std::to_string(rows) + " x " +
-                              std::to_string(factors) + " values");
-    return data;
-}
-
-template <class T>
-ALSArgs<T> read_als(const py::dict& arrays, const py::dict& hyper) {
-    ALSArgs<T> a{};
-    a.factors = scalar<std::int32_t>(hyper, "factors");
-    if (a.factors <= 0) throw py::value_error("factors must be positive");
-    const auto n_users = exact_array<std::int64_t>(arrays, "user_items_indptr").size() - 1;
-    const auto n_items = exact_array<std::int64_t>(arrays, "item_users_indptr").size() - 1;
-    a.user_items = csr_rows(arrays, "user_items", n_items);
-    a.item_users = csr_rows(arrays, "item_users", n_users);
-    a.user_factors = factor_rows<T>(arrays, "user_factors", n_users, a.factors);
-    a.item_factors = factor_rows<T>(arrays, "item_factors", n_items, a.factors);
-    a.solver.alpha = scalar<double>(hyper, "alpha");
-    a.solver.regularization = scalar<double>(hyper, "regularization");
-    a.solver.cg_steps = scalar<std::int32_t>(hyper, "cg_steps");
-    a.solver.cholesky = scalar<bool>(hyper, "cholesky");
-    return a;
-}
-
-template <class T>
-SocialALSArgs<T> read_social_als(const py::dict& arrays, const py::dict& hyper) {
-    SocialALSArgs<T> s{};
-    s.als = read_als<T>(arrays, hyper);
-    s.similarity = csr_rows(arrays, "similarity", s.als.user_items.rows);
-    if (s.similarity.rows != s.als.user_items.rows)
-        throw py::value_error("'similarity_indptr' must have n_users + 1 entries");
-    s.social_regularization = scalar<double>(hyper, "social_regularization");
-    return s;
-}
-
-const Registrar registrar{[](py::module_& m) {
-    def_epoch<ALSArgs>(m, "als_epoch", &KernelTable::als_epoch_f32, &KernelTable::als_epoch_f64, &read_als<float>,
-                       &read_als<double>,
-                       "One ALS (WRMF) alternation: user rows, then item rows; returns the objective after it.");
-    def_epoch<SocialALSArgs>(m, "social_als_epoch", &KernelTable::social_als_epoch_f32,
-                             &KernelTable::social_als_epoch_f64, &read_social_als<float>, &read_social_als<double>,
-                             "One SocialALS alternation (Jacobi user solves with the graph-Laplacian term, then "
-                             "WRMF item solves); returns the objective after it.");
-}};
-
 }  // namespace
+
+// ALSSolver's settings, all from hyper (ALSArgs::solver).
+void read_args(const Dicts& d, ALSSolver& a) { SOCIALREC_READ((alpha)(regularization)(cg_steps)(cholesky)); }
+
+template <class T>
+void read_args(const Dicts& d, ALSArgs<T>& a) {
+    SOCIALREC_READ((factors)(solver)(user_factors)(item_factors));
+    if (a.factors <= 0) throw py::value_error("factors must be positive");
+    // r_ui as CSR rows both ways: the users' rows index the items, the items' rows the users
+    const auto n_users = exact_array<std::int64_t>(d.arrays, "user_items_indptr").size() - 1;
+    const auto n_items = exact_array<std::int64_t>(d.arrays, "item_users_indptr").size() - 1;
+    a.user_items = csr_rows(d.arrays, "user_items", n_items);
+    a.item_users = csr_rows(d.arrays, "item_users", n_users);
+    check_size(d.arrays, "user_factors", n_users * a.factors);
+    check_size(d.arrays, "item_factors", n_items * a.factors);
+}
+
+template <class T>
+void read_args(const Dicts& d, SocialALSArgs<T>& a) {
+    SOCIALREC_READ((als)(social_regularization));
+    a.similarity = csr_rows(d.arrays, "similarity", a.als.user_items.rows);
+    if (a.similarity.rows != a.als.user_items.rows)
+        throw py::value_error("'similarity_indptr' must have n_users + 1 entries");
+}
+
+SOCIALREC_EPOCH(als_epoch, ALSArgs,
+                "One ALS (WRMF) alternation: user rows, then item rows; returns the objective after it.")
+SOCIALREC_EPOCH(social_als_epoch, SocialALSArgs,
+                "One SocialALS alternation (Jacobi user solves with the graph-Laplacian term, then WRMF item solves); "
+                "returns the objective after it.")
+
 }  // namespace socialrec::bind

@@ -18,34 +18,20 @@ std::vector<RegisterFn>& registered_bindings() {
     return fns;
 }
 
-FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key) {
-    if (!arrays.contains(key)) throw py::key_error(std::string("missing record array '") + key + "'");
-    auto records = arrays[key].cast<py::array>();
-    if (records.itemsize() != sizeof(RatingRecord) || records.ndim() != 1 || !(records.flags() & py::array::c_style) ||
-        !records.writeable())
-        throw py::value_error(std::string("'") + key +
-                              "' must be a writeable C-contiguous 1-D array of 12-byte (int32, int32, float32) records");
-    return FlatList<RatingRecord>{static_cast<RatingRecord*>(records.mutable_data()), records.size()};
-}
-
 RatingGrid rating_grid(const py::dict& arrays) {
     RatingGrid grid{};
-    auto records = arrays["records"].cast<py::array>();
-    if (records.itemsize() != sizeof(RatingRecord) || !(records.flags() & py::array::c_style) || !records.writeable())
-        throw py::value_error("grid 'records' must be a writeable C-contiguous array of 12-byte (user, item, value) records");
-    grid.records = static_cast<RatingRecord*>(records.mutable_data());
-    py::object offsets_obj = arrays["offsets"];
-    auto offsets = offsets_obj.cast<py::array_t<std::int64_t, py::array::c_style>>();
-    // The kernel keeps a raw pointer: the caller's array must be used as is, not a converted temporary.
-    if (!offsets_obj.is(offsets)) throw py::type_error("grid 'offsets' must be a C-contiguous int64 array");
-    grid.blocks = arrays["blocks"].cast<std::int32_t>();
+    // The kernel keeps raw pointers: the caller's arrays are used as they are, never a converted temporary.
+    const FlatList<RatingRecord> records = record_list<RatingRecord>(arrays, "records");
+    std::int64_t n_offsets = 0;
+    grid.offsets = input_data<std::int64_t>(arrays, "offsets", &n_offsets);
+    grid.records = records.records;
+    grid.blocks = scalar<std::int32_t>(arrays, "blocks");
     // blocks = -1 would pass the size check below (B*B = 1) and then size a vector with (size_t)-1.
     if (grid.blocks < 1) throw py::value_error("grid 'blocks' must be at least 1");
-    if (offsets.size() != std::int64_t(grid.blocks) * grid.blocks + 1)
+    if (n_offsets != std::int64_t(grid.blocks) * grid.blocks + 1)
         throw py::value_error("grid 'offsets' must have blocks*blocks + 1 entries");
-    if (offsets.at(offsets.size() - 1) != records.size())
+    if (grid.offsets[n_offsets - 1] != records.size)
         throw py::value_error("grid 'offsets' does not end at the number of records");
-    grid.offsets = offsets.data();
     return grid;
 }
 

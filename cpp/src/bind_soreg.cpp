@@ -1,31 +1,24 @@
 // socialrec._core.soreg_epoch and socialrec._core.edge_similarity
-#include "bindings.hpp"
+#include "bind_args.hpp"
 #include "socialrec/similarity.hpp"
 
 namespace socialrec::bind {
-namespace {
 
 template <class T>
-SoRegArgs<T> read_soreg(const py::dict& arrays, const py::dict& hyper) {
-    SoRegArgs<T> a{};
-    a.grid = rating_grid(arrays);
-    a.user_factors = inplace_data<T>(arrays, "user_factors");
-    a.item_factors = inplace_data<T>(arrays, "item_factors");
-    a.average_based = scalar<bool>(hyper, "average_based");
-    if (a.average_based) {
-        a.users = flat_list<std::int32_t>(arrays, "social_users");
-        a.trust_offsets = inplace_data<std::int64_t>(arrays, "trust_offsets");
-        a.trust_dst = inplace_data<std::int32_t>(arrays, "trust_dst");
-        a.trust_sim = inplace_data<double>(arrays, "trust_sim");
-    } else {
-        a.edges = record_list(arrays, "edges");
-    }
-    a.factors = scalar<std::int32_t>(hyper, "factors");
-    a.learning_rate = scalar<double>(hyper, "learning_rate");
-    a.regularization = scalar<double>(hyper, "regularization");
-    a.social_regularization = scalar<double>(hyper, "social_regularization");
-    return a;
+void read_args(const Dicts& d, SoRegArgs<T>& a) {
+    SOCIALREC_READ((grid)(user_factors)(item_factors)(average_based)(factors)(learning_rate)(regularization)
+                   (social_regularization));
+    if (a.average_based)  // SR1: each user's pull towards its trustees' mean
+        SOCIALREC_READ((social_users)(trust_offsets)(trust_dst)(trust_sim));
+    else  // SR2: one record per trust edge
+        SOCIALREC_READ((edges));
 }
+
+SOCIALREC_EPOCH(soreg_epoch, SoRegArgs,
+                "One SoReg epoch: the stratified rating pass, then the SR2 link or SR1 user pass; returns the "
+                "epoch loss.")
+
+namespace {
 
 py::array_t<double> similarity(const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& indptr,
                                const py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>& indices,
@@ -60,10 +53,6 @@ py::array_t<double> similarity(const py::array_t<std::int64_t, py::array::c_styl
 }
 
 const Registrar registrar{[](py::module_& m) {
-    def_epoch<SoRegArgs>(m, "soreg_epoch", &KernelTable::soreg_epoch_f32, &KernelTable::soreg_epoch_f64,
-                         &read_soreg<float>, &read_soreg<double>,
-                         "One SoReg epoch: the stratified rating pass, then the SR2 link or SR1 user pass; returns "
-                         "the epoch loss.");
     m.def("edge_similarity", &similarity, py::arg("indptr"), py::arg("indices"), py::arg("values"), py::arg("src"),
           py::arg("dst"), py::arg("kind"), py::arg("threads") = 0,
           "Similarity ('pcc' mapped to (1 + pcc) / 2, or 'vss') of each pair (src[e], dst[e]) over the items both "

@@ -1,5 +1,6 @@
 // Helpers shared by the binding files: typed, validated views of NumPy arrays, GIL release with Ctrl-C
-// support, and the kernel table chosen at import.
+// support, and the kernel table chosen at import. bind_args.hpp builds on them to read a model's argument
+// struct by member name.
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -35,6 +36,19 @@ T* inplace_data(const py::dict& arrays, const char* key) {
     return static_cast<T*>(array.mutable_data());
 }
 
+// Number of elements of arrays[key] (an array already read and checked).
+inline std::int64_t size_of(const py::dict& arrays, const char* key) {
+    return static_cast<std::int64_t>(arrays[key].cast<py::array>().size());
+}
+
+// Raises ValueError unless arrays[key] has `size` elements: for sizes the kernel relies on without checking.
+inline void check_size(const py::dict& arrays, const char* key, std::int64_t size) {
+    const std::int64_t actual = size_of(arrays, key);
+    if (actual != size)
+        throw py::value_error(std::string("'") + key + "' has " + std::to_string(actual) + " entries, expected " +
+                              std::to_string(size));
+}
+
 // A read-only input array the kernel keeps a raw pointer to (offsets, weights, index lists): exact dtype and
 // C-contiguous, so that no converted temporary is handed over; `size` (when >= 0) is checked too.
 template <class T>
@@ -47,28 +61,15 @@ const T* input_data(const py::dict& arrays, const char* key, std::int64_t size =
         throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(array.dtype())) +
                              ", expected " + std::string(py::str(py::dtype::of<T>())));
     if (!(array.flags() & py::array::c_style)) throw py::value_error(std::string("'") + key + "' must be C-contiguous");
-    if (size >= 0 && array.size() != size)
-        throw py::value_error(std::string("'") + key + "' has " + std::to_string(array.size()) + " entries, expected " +
-                              std::to_string(size));
+    if (size >= 0) check_size(arrays, key, size);
     return static_cast<const T*>(array.data());
-}
-
-// A list of packed records of any type (user ids, trust edges...) that a pass shuffles in place.
-template <class Record>
-FlatList<Record> typed_records(const py::dict& arrays, const char* key) {
-    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
-    auto array = arrays[key].cast<py::array>();
-    if (array.itemsize() != sizeof(Record) || !(array.flags() & py::array::c_style) || !array.writeable())
-        throw py::value_error(std::string("'") + key + "' must be a writeable C-contiguous array of " +
-                              std::to_string(sizeof(Record)) + "-byte records");
-    return FlatList<Record>{static_cast<Record*>(array.mutable_data()), static_cast<std::int64_t>(array.size())};
 }
 
 // The same, reporting the number of elements in *size.
 template <class T>
 const T* input_data(const py::dict& arrays, const char* key, std::int64_t* size) {
     const T* data = input_data<T>(arrays, key);
-    *size = static_cast<std::int64_t>(arrays[key].cast<py::array>().size());
+    *size = size_of(arrays, key);
     return data;
 }
 
@@ -90,13 +91,24 @@ T scalar(const py::dict& values, const char* key) {
 template <class T>
 FlatList<T> flat_list(const py::dict& arrays, const char* key) {
     T* data = inplace_data<T>(arrays, key);
-    return FlatList<T>{data, static_cast<std::int64_t>(arrays[key].cast<py::array>().size())};
+    return FlatList<T>{data, size_of(arrays, key)};
 }
 
-// A 1-D array of 12-byte (int32, int32, float32) records: rating records or packed trust edges.
-FlatList<RatingRecord> record_list(const py::dict& arrays, const char* key);
+// A 1-D array of packed records (RatingRecord, EdgeRecord: NumPy's structured (int32, int32, float32)) that
+// a pass shuffles in place: the item size must match, the array be C-contiguous and writeable.
+template <class Record>
+FlatList<Record> record_list(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing record array '") + key + "'");
+    auto records = arrays[key].cast<py::array>();
+    if (records.itemsize() != sizeof(Record) || records.ndim() != 1 || !(records.flags() & py::array::c_style) ||
+        !records.writeable())
+        throw py::value_error(std::string("'") + key + "' must be a writeable C-contiguous 1-D array of " +
+                              std::to_string(sizeof(Record)) + "-byte (int32, int32, float32) records");
+    return FlatList<Record>{static_cast<Record*>(records.mutable_data()), static_cast<std::int64_t>(records.size())};
+}
 
-// The packed records of a rating grid (python/socialrec/_engine.py builds them).
+// A rating grid from the keys records (12-byte records, block by block), offsets (int64, blocks*blocks + 1)
+// and blocks of `arrays` (python/socialrec/_engine.py pack_grid builds them).
 RatingGrid rating_grid(const py::dict& arrays);
 
 // Sorted CSR rows of each user's items plus the pool of positive pairs (keys indptr, indices, pool_users,
@@ -137,28 +149,5 @@ std::vector<RegisterFn>& registered_bindings();
 struct Registrar {
     explicit Registrar(RegisterFn fn) { registered_bindings().push_back(fn); }
 };
-
-// Registers `name(arrays, hyper, settings) -> loss` for an epoch kernel of the table. `read<T>` builds the
-// kernel's arguments from the dicts (with the GIL); the kernel then runs without it. The dtype is the one of
-// arrays[dtype_key].
-template <template <class> class Args>
-void def_epoch(py::module_& m, const char* name, double (*const KernelTable::*f32)(const Args<float>&, const PassSettings&),
-               double (*const KernelTable::*f64)(const Args<double>&, const PassSettings&),
-               Args<float> (*read32)(const py::dict&, const py::dict&),
-               Args<double> (*read64)(const py::dict&, const py::dict&), const char* doc,
-               const char* dtype_key = "user_factors") {
-    m.def(
-        name,
-        [=](const py::dict& arrays, const py::dict& hyper, const py::dict& settings) {
-            const PassSettings s = pass_settings(settings);
-            if (is_float64(arrays, dtype_key)) {
-                const Args<double> a = read64(arrays, hyper);
-                return without_gil([&] { return (kernels().*f64)(a, s); });
-            }
-            const Args<float> a = read32(arrays, hyper);
-            return without_gil([&] { return (kernels().*f32)(a, s); });
-        },
-        py::arg("arrays"), py::arg("hyper"), py::arg("settings"), doc);
-}
 
 }  // namespace socialrec::bind

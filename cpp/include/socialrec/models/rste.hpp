@@ -26,7 +26,7 @@ namespace socialrec {
 
 template <class T>
 struct RSTEArgs {
-    FlatList<std::int32_t> users;      // users with at least one rating (the groups)
+    FlatList<std::int32_t> rating_users;  // users with at least one rating (the groups)
     RatingRecord* ratings;              // all ratings, grouped by user; value already mapped to [0, 1]
     const std::int64_t* rating_offsets; // n_users + 1: user u's ratings at ratings[offsets[u] .. offsets[u+1]]
     const std::int64_t* trust_offsets;  // n_users + 1, CSR of the trust graph
@@ -97,7 +97,7 @@ double rste_epoch(const RSTEArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         RSTEUserStep<T, decltype(dim)> step{&a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha),
                                             T(a.global_bias)};
-        return grouped_pass(a.users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
+        return grouped_pass(a.rating_users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
     });
 }
 

@@ -26,7 +26,7 @@ struct SoRegArgs {
     // SR2: one record (u, f, Sim) per trust edge with Sim > 0 (records share RatingRecord's layout).
     FlatList<RatingRecord> edges;
     // SR1: users with sum Sim > 0, and their out-edges (f, Sim) at trust_dst/sim[offsets[u] .. offsets[u+1]].
-    FlatList<std::int32_t> users;
+    FlatList<std::int32_t> social_users;
     const std::int64_t* trust_offsets;
     const std::int32_t* trust_dst;
     const double* trust_sim;
@@ -105,7 +105,7 @@ double soreg_epoch(const SoRegArgs<T>& a, const PassSettings& settings) {
         double loss = grid_pass(a.grid, kRatingPass, settings, rating);
         if (a.average_based) {
             SoRegUserStep<T, Dim> step{a.user_factors, a.trust_offsets, a.trust_dst, a.trust_sim, dim, gamma, beta};
-            loss += flat_pass(a.users, kUserPass, settings, step);
+            loss += flat_pass(a.social_users, kUserPass, settings, step);
         } else {
             SoRegEdgeStep<T, Dim> step{a.user_factors, dim, gamma, beta};
             loss += flat_pass(a.edges, kLinkPass, settings, step);

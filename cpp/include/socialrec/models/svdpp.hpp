@@ -27,12 +27,13 @@
 
 namespace socialrec {
 
-// The ratings grouped by user: users[] lists the users with at least one rating (the pass shuffles it in
-// place); user u's ratings are ratings[offsets[u] .. offsets[u+1]) (shuffled in place too).
+// The ratings grouped by user: rating_users[] lists the users with at least one rating (the pass shuffles it
+// in place); user u's ratings are rating_records[rating_offsets[u] .. rating_offsets[u+1]) (shuffled in place
+// too).
 struct UserRatingGroups {
-    FlatList<std::int32_t> users;
-    RatingRecord* ratings;
-    const std::int64_t* offsets;  // n_users + 1
+    FlatList<std::int32_t> rating_users;
+    RatingRecord* rating_records;
+    const std::int64_t* rating_offsets;  // n_users + 1
 };
 
 template <class T>
@@ -217,7 +218,7 @@ double svdpp_epoch(const SVDppArgs<T>& a, const PassSettings& settings) {
         UserGroupStep<T, Dim, false> step{a.user_factors, a.item_factors, a.implicit_factors, a.user_bias,
                                           a.item_bias, TrustPart<T>{}, dim, T(a.global_bias),
                                           T(a.learning_rate), T(a.regularization), T(a.bias_regularization)};
-        return grouped_pass(a.groups.users, a.groups.ratings, a.groups.offsets, kRatingPass, settings, step);
+        return grouped_pass(a.groups.rating_users, a.groups.rating_records, a.groups.rating_offsets, kRatingPass, settings, step);
     });
 }
 

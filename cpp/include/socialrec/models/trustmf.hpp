@@ -27,8 +27,8 @@ namespace socialrec {
 
 template <class T>
 struct TrustMFArgs {
-    RatingGrid ratings;      // (user, item, r~)
-    RatingGrid trust;        // (truster, trustee, t)
+    RatingGrid grid;        // (user, item, r~)
+    RatingGrid trust_grid;  // (truster, trustee, t)
     T* user_factors;            // B   n_users x factors (the truster model's user vectors)
     T* item_factors;            // V   n_items x factors
     T* trustee_factors;         // W   n_users x factors
@@ -81,7 +81,7 @@ double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
         const BothModels<Step> trust{
             Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(1), T(0)},
             Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(1), T(0)}};
-        return grid_pass(a.ratings, kRatingPass, settings, ratings) + grid_pass(a.trust, kLinkPass, settings, trust);
+        return grid_pass(a.grid, kRatingPass, settings, ratings) + grid_pass(a.trust_grid, kLinkPass, settings, trust);
     });
 }
 

@@ -114,8 +114,8 @@ double trustsvd_epoch(const TrustSVDArgs<T>& a, const PassSettings& settings) {
             a.user_factors, a.item_factors, a.implicit_factors, a.user_bias, a.item_bias,
             TrustPart<T>{a.trustee_factors, a.trust_offsets, a.trustees, a.item_weight, a.trustee_weight},
             dim, T(a.global_bias), gamma, lambda, T(a.bias_regularization)};
-        double loss = grouped_pass(a.groups.users, a.groups.ratings, a.groups.offsets, kRatingPass, settings,
-                                   rating_step);
+        double loss = grouped_pass(a.groups.rating_users, a.groups.rating_records, a.groups.rating_offsets,
+                                   kRatingPass, settings, rating_step);
         TrustLinkStep<T, Dim> link_step{a.user_factors, a.trustee_factors, a.trustee_weight, dim, gamma, lambda,
                                         T(a.social_regularization)};
         loss += grouped_pass(a.trusters, a.edges.records, a.trust_offsets, kLinkPass, settings, link_step);
