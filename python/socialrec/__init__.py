@@ -18,3 +18,4 @@ from .evaluate import cross_validate, evaluate  # noqa: F401
 from .tuning import compare, tune  # noqa: F401  (Optuna is imported when they run: socialrec[tune])
 from .models import *  # noqa: F401,F403
 from .models import load  # noqa: F401
+from .models._sklearn import to_xy  # noqa: F401  (scikit-learn's X, y of a Dataset)

@@ -1,6 +1,5 @@
 """socialrec models: one module per model, all on the shared engine (see base.Model)."""
 from .base import Model, load
-from ._sklearn import to_xy
 from .als import ALS
 from .biased_mf import BiasedMF
 from .bpr import BPR
@@ -14,5 +13,5 @@ from .svdpp import SVDpp
 from .trustmf import TrustMF
 from .trustsvd import TrustSVD
 
-__all__ = ["Model", "load", "to_xy", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SoRec", "SocialMF", "SVDpp", "TrustSVD",
+__all__ = ["Model", "load", "BiasedMF", "SoReg", "RSTE", "TrustMF", "SoRec", "SocialMF", "SVDpp", "TrustSVD",
            "BPR", "SBPR", "ALS", "SocialALS"]
