@@ -37,11 +37,16 @@ def xy(ds):
 
 
 def test_to_xy_gives_raw_pairs_and_ratings(ds, xy):
-    X, y = xy
+    X, y = sr.to_xy(ds, shuffle=False)
     assert X.shape == (ds.nnz, 2) and y.shape == (ds.nnz,) and y.dtype == np.float64
     u, i, v = ds.user_item_arrays()
-    assert list(X[:3, 0]) == list(ds.user_ids[u[:3]]) and list(X[:3, 1]) == list(ds.item_ids[i[:3]])
+    assert list(X[:, 0]) == list(ds.user_ids[u]) and list(X[:, 1]) == list(ds.item_ids[i])
     np.testing.assert_array_equal(y, v)
+    # shuffled by default, so that scikit-learn's unshuffled KFold does not hold out whole users
+    Xs, ys = xy
+    assert sorted(map(tuple, Xs.tolist())) == sorted(map(tuple, X.tolist())) and sorted(ys) == sorted(y)
+    first_fold_users = set(Xs[: len(ys) // 5, 0])
+    assert len(first_fold_users & set(Xs[len(ys) // 5:, 0])) > 0.5 * len(first_fold_users)
 
 
 @pytest.mark.parametrize("cls", RATING, ids=lambda c: c.__name__)

@@ -36,13 +36,20 @@ from .._interop import is_device_input
 from ..data import Dataset
 
 
-def to_xy(dataset):
+def to_xy(dataset, shuffle=True, seed=0):
     """``(X, y)`` of a ``Dataset`` for scikit-learn: ``X`` the ``(nnz, 2)`` raw (user id, item id) pairs of its
     ratings (an object array unless both id arrays share a numeric or string dtype), ``y`` the ratings
-    (float64). Fit with ``fit(X, y, trust=dataset)`` to train on the dataset's trust graph too."""
+    (float64). Fit with ``fit(X, y, trust=dataset)`` to train on the dataset's trust graph too.
+
+    The rows come in a random order (``numpy.random.default_rng(seed)``) unless ``shuffle=False`` (CSR order:
+    by user): scikit-learn's ``cv=5`` is a KFold without shuffling, which on user-sorted rows would hold out
+    whole users in every fold (and score them from the biases only)."""
     if not isinstance(dataset, Dataset):
         raise TypeError(f"to_xy expects a socialrec.Dataset, got {type(dataset).__name__}")
     u, i, v = dataset.user_item_arrays()
+    if shuffle:
+        order = np.random.default_rng(seed).permutation(len(u))
+        u, i, v = u[order], i[order], v[order]
     users, items = np.asarray(dataset.user_ids)[u], np.asarray(dataset.item_ids)[i]
     dtype = users.dtype if users.dtype == items.dtype and users.dtype.kind in "iuU" else object
     X = np.empty((len(u), 2), dtype=dtype)
