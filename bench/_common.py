@@ -212,6 +212,13 @@ def lastfm_binary():
     return ds.with_ratings(r)
 
 
+def parallel_mode(cls):
+    """``{"deterministic": False}`` for a model class that has the switch, else ``{}``: the speed benchmarks
+    time the parallel (Hogwild) mode, as the peers run, since ``deterministic=True`` became the default (issue
+    16); bench/deterministic_cost.py measures what the default costs."""
+    return {"deterministic": False} if "deterministic" in cls._defaults else {}
+
+
 def uniform_ratings(n_ratings, n_users, n_items, n_edges=0, seed=0, scale=(1.0, 5.0)):
     """A dataset of ~n_ratings distinct (user, item) pairs drawn uniformly, ratings from a rank-5 model plus
     noise on the 1-5 half-star scale, and exactly ``n_edges`` distinct random directed trust edges. Fast

@@ -66,8 +66,9 @@ def child(spec):
            "rss_before_fit": before_fit, "data_bytes": data_bytes, "peak_reset": reset, "epoch_s": {}}
     with _common.blas_one_thread():
         for threads in (1, 2):
-            model = getattr(sr, spec["model"])(factors=spec["k"], epochs=EPOCHS, dtype="float32",
-                                               num_threads=threads, seed=0).fit(ds)
+            cls = getattr(sr, spec["model"])
+            model = cls(factors=spec["k"], epochs=EPOCHS, dtype="float32", num_threads=threads, seed=0,
+                        **_common.parallel_mode(cls)).fit(ds)
             out["epoch_s"][str(threads)] = float(np.median([h["seconds"] for h in model.history[1:]]))
             out["param_bytes"] = int(sum(np.asarray(v).nbytes for v in model.parameters_.values()))
             del model

@@ -34,7 +34,7 @@ def bpr_vs_implicit(sr, train, test, rows, targets, args):
             seconds, ours = _common.timed(lambda: sr.BPR(factors=K, epochs=epochs, learning_rate=0.05,
                                                          regularization=0.01, bias_regularization=0.01,
                                                          init_std=0.01, dtype="float32", num_threads=threads,
-                                                         seed=0).fit(train))
+                                                         seed=0, **_common.parallel_mode(sr.BPR)).fit(train))
             times["socialrec"].append(seconds / epochs)
             if implicit:
                 seconds, theirs = _common.timed(lambda: _peers.implicit_bpr(train, K, threads, epochs))

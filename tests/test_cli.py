@@ -96,8 +96,10 @@ def test_demo_names_the_device_it_trains_on():
     assert cli._device_line({**base, "cuda_built": False}).endswith("this build has no CUDA back-end")
     assert cli._device_line(base).endswith("not usable here: no driver")
     assert "CuPy is not installed" in cli._device_line({**base, "cuda_devices": ["NVIDIA H200"]})
-    assert cli._device_line({**base, "cuda_devices": ["NVIDIA H200"], "cupy": "13.6.0"}).startswith(
-        "device: CUDA (NVIDIA H200)")
+    usable = {**base, "cuda_devices": ["NVIDIA H200"], "cupy": "13.6.0"}
+    assert cli._device_line({**usable, "cuda_verified": True}).startswith("device: CUDA (NVIDIA H200)")
+    unverified = cli._device_line({**usable, "cuda_verified": False})  # "auto" stays on the CPU (issue 16)
+    assert unverified.startswith("device: CPU") and "not yet verified" in unverified
 
 
 def test_demo_prints_the_device_instead_of_a_warning(capsys, monkeypatch):

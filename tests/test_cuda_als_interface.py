@@ -44,7 +44,8 @@ def test_cuda_without_a_device_is_a_clear_error(name, ds):
 def test_models_have_cuda_kernels(monkeypatch, name):
     mock_devices(monkeypatch)
     cls = getattr(sr, name)
-    assert cls()._resolve_device(training=True) == "cuda"
+    assert cls(device="cuda")._resolve_device(training=True) == "cuda"
+    assert cls()._resolve_device(training=True) == "cpu"  # "auto": the CPU until the kernels are verified
     assert cls(device="cpu")._resolve_device(training=True) == "cpu"
     assert cls(dtype="float64")._resolve_device(training=True) == "cpu"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import socialrec as sr
-from socialrec import _backend, _gpu, _interop
+from socialrec import _backend, _gpu, _gpu_status, _interop
 
 
 class Producer:
@@ -239,7 +239,10 @@ def test_as_cupy_rejects_host_arrays(monkeypatch):
 # ---------------------------------------------------------------------------------------------------------
 # device selection, with the CUDA module absent or mocked
 # ---------------------------------------------------------------------------------------------------------
-def mock_backend(monkeypatch, built=True, devices=(), reason=None, cupy="14.0"):
+def mock_backend(monkeypatch, built=True, devices=(), reason=None, cupy="14.0", verified=False):
+    """A CUDA build (or none) seeing ``devices``; ``verified``: as if the GPU suite had passed on a real device
+    (``_gpu_status.VERIFIED``), the only state in which ``device="auto"`` may pick CUDA."""
+    monkeypatch.setattr(_gpu_status, "VERIFIED", verified)
     module = types.SimpleNamespace(archs=["75-real", "90"], cuda_version=13000, devices=lambda: list(devices))
     monkeypatch.setattr(_backend, "cuda_module", lambda: module if built else None)
     if not built:
@@ -263,13 +266,15 @@ def test_not_built_auto_is_cpu_silently_and_cuda_is_a_clear_error(monkeypatch):
     assert "without CUDA" in info["cuda_status"]
 
 
-def test_built_without_device_warns_once_and_runs_on_cpu(monkeypatch):
-    mock_backend(monkeypatch, devices=(), reason="cudaGetDeviceCount failed: cudaErrorInsufficientDriver")
-    with pytest.warns(RuntimeWarning, match="cudaErrorInsufficientDriver.*runs on the CPU"):
-        assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cpu"
+@pytest.mark.parametrize("verified", [False, True])
+def test_built_without_device_auto_is_cpu_silently_and_cuda_is_a_clear_error(monkeypatch, verified):
+    """Issue 16 trap 5: a CUDA build on a machine whose driver is missing warned on every CPU run."""
+    mock_backend(monkeypatch, devices=(), reason="cudaGetDeviceCount failed: cudaErrorInsufficientDriver",
+                 verified=verified)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # at most once per process
+        warnings.simplefilter("error")  # the user did not ask for CUDA: no warning
         assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cpu"
+        assert sr.BiasedMF(epochs=1).fit(sr.datasets.synthetic(n_users=30, n_items=20, seed=0)).device_ == "cpu"
     with pytest.raises(sr.CudaError, match="cudaErrorInsufficientDriver.*device='cpu'"):
         _backend.resolve_device("cuda", "float32", True, "BiasedMF")
     info = _backend.build_info()
@@ -277,16 +282,41 @@ def test_built_without_device_warns_once_and_runs_on_cpu(monkeypatch):
     assert "cudaErrorInsufficientDriver" in info["cuda_status"]
 
 
-def test_device_without_cupy_falls_back_with_a_hint(monkeypatch):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",), cupy=None)
-    with pytest.warns(RuntimeWarning, match="CuPy is not installed"):
+def test_device_without_cupy_auto_is_cpu_silently_and_cuda_names_cupy(monkeypatch):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), cupy=None, verified=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cpu"
     with pytest.raises(RuntimeError, match="needs CuPy"):
         _backend.resolve_device("cuda", "float32", True, "BiasedMF")
 
 
+def test_unverified_kernels_auto_is_cpu_and_cuda_warns_once(monkeypatch):
+    """Until the GPU suite has passed on a real device (_gpu_status.VERIFIED), "auto" never switches to the
+    CUDA kernels, even with a device, CuPy and a model that has kernels; "cuda" runs them and says once that
+    they are unverified."""
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cpu"
+        assert sr.BiasedMF()._resolve_device() == "cpu" and sr.ALS()._resolve_device() == "cpu"
+    with pytest.warns(sr.UnverifiedCudaWarning, match="not yet passed the GPU suite.*_gpu_status"):
+        assert _backend.resolve_device("cuda", "float32", True, "BiasedMF") == "cuda"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process
+        assert sr.TrustSVD(device="cuda")._resolve_device() == "cuda"
+    assert issubclass(sr.UnverifiedCudaWarning, RuntimeWarning)
+
+
+def test_the_recorded_gpu_status_is_unverified_until_evidence_is_committed():
+    """The repository's record (docs/CUDA.md): VERIFIED goes with the EVIDENCE of the run that set it."""
+    assert _gpu_status.VERIFIED is (_gpu_status.EVIDENCE is not None)
+    if _gpu_status.VERIFIED:
+        assert {"date", "device", "commit", "result"} <= set(_gpu_status.EVIDENCE)
+
+
 def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatch):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     assert _backend.resolve_device("auto", "float32", True, "BiasedMF") == "cuda"
     assert _backend.resolve_device("auto", "float16", True, "BiasedMF") == "cuda"
     assert _backend.resolve_device("auto", "float64", True, "BiasedMF") == "cpu"
@@ -307,7 +337,7 @@ CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR,
 
 
 def test_models_resolve_through_the_backend(monkeypatch):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     assert sr.BiasedMF()._resolve_device() == "cuda"
     assert sr.BiasedMF(device="cpu")._resolve_device() == "cpu"
     assert sr.BiasedMF(dtype="float64")._resolve_device() == "cpu"
@@ -317,7 +347,7 @@ def test_models_resolve_through_the_backend(monkeypatch):
 
 @pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
 def test_models_with_kernels_pick_cuda(monkeypatch, cls):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     assert cls._cuda_kernels
     assert cls()._resolve_device() == "cuda"
     assert cls(dtype="float16", device="cuda")._resolve_device() == "cuda"  # float16 storage: every model
@@ -335,7 +365,7 @@ class _CpuOnly(sr.BiasedMF):
 
 
 def test_models_without_kernels_refuse_cuda_clearly(monkeypatch):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     assert _CpuOnly()._resolve_device() == "cpu"
     with pytest.raises(ValueError, match="_CpuOnly has no CUDA kernels yet; use device='cpu'"):
         _CpuOnly(device="cuda")._resolve_device()
@@ -343,7 +373,7 @@ def test_models_without_kernels_refuse_cuda_clearly(monkeypatch):
 
 @pytest.mark.parametrize("cls", [sr.SVDpp, sr.TrustSVD, sr.RSTE], ids=lambda c: c.__name__)
 def test_user_grouped_models_on_cuda_are_limited_to_256_factors(monkeypatch, cls):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     assert cls(factors=256)._resolve_device() == "cuda"
     assert cls(factors=257)._resolve_device() == "cpu"  # auto: the CPU takes it
     with pytest.raises(ValueError, match="factors <= 256"):
@@ -371,7 +401,7 @@ def test_fit_dispatches_cuda_fits_to_the_device_hooks(monkeypatch):
 
 
 def test_adaptive_schedule_trains_on_the_cpu_only(monkeypatch):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
     with pytest.raises(ValueError, match="learning_rate_schedule='adaptive' is not available with device='cuda'"):
         sr.BiasedMF(device="cuda", learning_rate_schedule="adaptive").fit(ds)

@@ -10,7 +10,7 @@ True
 
 __version__ = "0.1.0"
 
-from ._errors import CudaError, DivergenceError, NotFittedError  # noqa: F401
+from ._errors import CudaError, DivergenceError, NotFittedError, UnverifiedCudaWarning  # noqa: F401
 from .data import Dataset  # noqa: F401
 from . import datasets, split, metrics, reference  # noqa: F401
 from ._backend import build_info  # noqa: F401
@@ -18,3 +18,4 @@ from .evaluate import cross_validate, evaluate  # noqa: F401
 from .tuning import compare, tune  # noqa: F401  (Optuna is imported when they run: socialrec[tune])
 from .models import *  # noqa: F401,F403
 from .models import load  # noqa: F401
+from .models._sklearn import to_xy  # noqa: F401  (scikit-learn's X, y of a Dataset)

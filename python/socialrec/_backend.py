@@ -3,16 +3,21 @@
 Three facts are kept apart (``build_info()`` reports each): whether ``socialrec._cuda`` was built
 (``cuda_built``), which devices its runtime sees (``cuda_devices``; ``cuda_status`` says why none), and
 whether CuPy, which holds the device arrays, can be imported (``cupy``). Nothing here touches the driver at
-import time; the first probe happens when a model resolves ``device="auto"``/``"cuda"`` or when
-``build_info()`` is called, and a CUDA build that finds no usable device warns about it once per process.
+import time; the first probe happens when a model resolves ``device="cuda"`` (or ``"auto"`` once the kernels are
+verified) or when ``build_info()`` is called.
+
+Quiet by default (issue 16): a CPU run never warns. ``device="auto"`` means the CPU until the GPU suite has
+passed on a real device (``_gpu_status.VERIFIED``, recorded in the repository); after that it picks CUDA when
+it can and falls back to the CPU silently. ``device="cuda"`` is the explicit opt-in: it raises when CUDA
+cannot run, and while the kernels are unverified it warns once per process (``UnverifiedCudaWarning``).
 """
 from __future__ import annotations
 
 import functools
 import warnings
 
-from . import _core
-from ._errors import CudaError
+from . import _core, _gpu_status
+from ._errors import CudaError, UnverifiedCudaWarning
 
 _WARNED = set()
 
@@ -66,11 +71,11 @@ def cuda_devices():
     return list(_probe()[0])
 
 
-def _warn_once(key, message):
+def _warn_once(key, message, category=RuntimeWarning):
     if key in _WARNED:
         return
     _WARNED.add(key)
-    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    warnings.warn(message, category, stacklevel=4)
 
 
 def cuda_available(warn=True):
@@ -107,9 +112,11 @@ def require_cuda():
 def resolve_device(device, dtype, cuda_kernels, name):
     """The device a model with these settings runs on: ``"cpu"`` or ``"cuda"``.
 
-    ``"auto"`` picks CUDA when the model has CUDA kernels, its dtype is one CUDA computes in (float32, or
-    float16 storage), and ``cuda_available()``; otherwise the CPU. ``"cuda"`` raises a clear error when any
-    of these is missing.
+    ``"auto"`` is the CPU while the kernels are unverified (``_gpu_status.VERIFIED`` False: no probe, no
+    warning). Once verified it picks CUDA when the model has CUDA kernels, its dtype is one CUDA computes in
+    (float32, or float16 storage), and ``cuda_available()``; otherwise the CPU, silently. ``"cuda"`` raises a
+    clear error when any of these is missing, and warns once per process (``UnverifiedCudaWarning``) while
+    the kernels are unverified.
     """
     if device == "cpu":
         return "cpu"
@@ -120,10 +127,16 @@ def resolve_device(device, dtype, cuda_kernels, name):
             raise ValueError(f"{name}: dtype='float64' is not available with device='cuda' (the CUDA kernels "
                              "compute in float32); use dtype='float32' or 'float16'")
         require_cuda()
+        if not _gpu_status.VERIFIED:
+            _warn_once("unverified", "device='cuda': socialrec's CUDA kernels have not yet passed the GPU suite "
+                       "on a real device (socialrec/_gpu_status.py, docs/CUDA.md); check the results against "
+                       "device='cpu' before relying on them", UnverifiedCudaWarning)
         return "cuda"
     if device != "auto":
         raise ValueError(f"device={device!r} must be 'auto', 'cpu' or 'cuda'")
-    if cuda_kernels and dtype != "float64" and cuda_available():
+    if not _gpu_status.VERIFIED:
+        return "cpu"  # until the GPU suite has passed on a real device, "auto" does not switch to CUDA
+    if cuda_kernels and dtype != "float64" and cuda_available(warn=False):
         return "cuda"
     return "cpu"
 
@@ -133,6 +146,8 @@ def build_info():
 
     ``cuda_built`` is False for a build without the CUDA back-end; ``cuda_devices`` is empty when it was
     built but no device (or driver) is usable, and ``cuda_status`` then says why (``"ok"`` otherwise).
+    ``cuda_verified`` is False until the CUDA kernels have passed the GPU suite on a real device: until then
+    ``device="auto"`` runs on the CPU (``socialrec/_gpu_status.py``).
     """
     info = dict(_core.build_info)
     mod = cuda_module()
@@ -143,5 +158,6 @@ def build_info():
     info["cuda_devices"] = list(devices)
     info["cuda_status"] = "ok" if reason is None else reason
     info["cupy"] = cupy_version() if mod is not None else None
+    info["cuda_verified"] = bool(_gpu_status.VERIFIED)  # whether device="auto" may pick CUDA (_gpu_status.py)
     info["max_threads"] = _core.max_threads()
     return info

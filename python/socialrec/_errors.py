@@ -22,3 +22,9 @@ class CudaError(RuntimeError):
 
 class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted model was called before ``fit``."""
+
+
+class UnverifiedCudaWarning(RuntimeWarning):
+    """``device="cuda"`` was asked for, but the CUDA kernels have not yet passed the GPU suite on a real device
+    (``socialrec/_gpu_status.py``); warned once per process. Silence it with
+    ``warnings.simplefilter("ignore", socialrec.UnverifiedCudaWarning)``."""

@@ -195,8 +195,16 @@ class IdIndex:
                 return int(self.table()[plain(raw)])
             except (KeyError, TypeError):
                 raise KeyError(f"unknown {self.what} id {plain(raw)!r}") from None
-        q = raw if isinstance(raw, np.ndarray) else as_id_array(list(raw))
-        q = q.ravel()
+        q = (raw if isinstance(raw, np.ndarray) else as_id_array(list(raw))).ravel()
+        out = self.find(q)
+        if (out < 0).any():
+            bad = first(out < 0)
+            raise KeyError(f"unknown {self.what} id {plain(q[bad])!r} (at position {bad})")
+        return out.astype(np.int32)
+
+    def find(self, raw):
+        """Index (int64) of each of an array-like of raw ids, -1 where an id is unknown (``__call__`` raises)."""
+        q = (raw if isinstance(raw, np.ndarray) else as_id_array(list(raw))).ravel()
         ids = self.ids
         numeric = ids.dtype.kind in "iuf" and q.dtype.kind in "iuf" and not _promotion_merges_ids([ids, q])
         if numeric or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
@@ -204,16 +212,6 @@ class IdIndex:
                 self._sorter = np.argsort(ids, kind="stable")
             sids = ids[self._sorter]
             pos = np.minimum(np.searchsorted(sids, q), len(sids) - 1)
-            found = sids[pos] == q
-            if not found.all():
-                bad = first(~found)
-                raise KeyError(f"unknown {self.what} id {plain(q[bad])!r} (at position {bad})")
-            return self._sorter[pos].astype(np.int32)
+            return np.where(sids[pos] == q, self._sorter[pos], -1).astype(np.int64)
         table = self.table()
-        out = np.empty(len(q), dtype=np.int32)
-        for pos, v in enumerate(q.tolist()):
-            k = table.get(v)
-            if k is None:
-                raise KeyError(f"unknown {self.what} id {v!r} (at position {pos})")
-            out[pos] = k
-        return out
+        return np.fromiter((table.get(v, -1) for v in q.tolist()), dtype=np.int64, count=len(q))

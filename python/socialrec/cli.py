@@ -116,6 +116,9 @@ def _device_line(info):
     cpu = f"CPU ({info['simd']} kernels, {info['max_threads']} threads)"
     if not info["cuda_built"]:
         return f"device: {cpu}; this build has no CUDA back-end"
+    if info["cuda_devices"] and info["cupy"] and not info.get("cuda_verified"):
+        return (f"device: {cpu}; CUDA ({info['cuda_devices'][0]}) is usable with device='cuda', but its kernels "
+                "are not yet verified on a GPU, so device='auto' stays on the CPU (docs/CUDA.md)")
     if info["cuda_devices"] and info["cupy"]:
         return f"device: CUDA ({info['cuda_devices'][0]}) for the models with CUDA kernels"
     if info["cuda_devices"]:

@@ -1,4 +1,4 @@
-"""``evaluate`` (every metric of one fitted model) and ``cross_validate`` (k folds of a model class)."""
+"""``evaluate`` (every metric of one fitted model) and ``cross_validate`` (k folds of a model class or instance)."""
 from __future__ import annotations
 
 import numpy as np
@@ -112,11 +112,27 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
     return out
 
 
+def _model_factory(model, params):
+    """``(make, name)``: ``make()`` builds a fresh model for a fold from a model class (``cls(**params)``) or
+    from an instance (its class with ``{**instance.get_params(), **params}``: the instance's hyper-parameters,
+    overridden by ``params``); the instance itself is never fitted."""
+    if isinstance(model, type):
+        return (lambda: model(**params)), model.__name__
+    if callable(getattr(model, "get_params", None)) and callable(getattr(model, "fit", None)):
+        base = {**model.get_params(), **params}
+        return (lambda: type(model)(**base)), type(model).__name__
+    raise TypeError(f"cross_validate expects a model class (sr.TrustSVD) or instance (sr.TrustSVD(factors=5)), "
+                    f"got {type(model).__name__}")
+
+
 def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progress=False, segments=True,
                    **params):
-    """Fit ``model_class(**params)`` on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out
-    fold with :func:`evaluate` (each fold's training items are excluded from its rankings; ``ranking=False``
-    skips the ranking metrics). ``seed`` seeds the folds and, unless ``params`` set one, the models. Returns
+    """Fit a fresh model on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out fold with
+    :func:`evaluate` (each fold's training items are excluded from its rankings; ``ranking=False`` skips the
+    ranking metrics). ``model_class`` is a model class, built as ``model_class(**params)``, or an instance
+    (``sr.TrustSVD(factors=5)``), whose hyper-parameters are the base that ``params`` override (the instance
+    itself is left unfitted). ``seed`` seeds the folds and, for a class, the models unless ``params`` set one
+    (an instance keeps its own ``seed``). Returns
     ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included, and (unless ``segments=False``)
     ``"segments"``: ``{segment: {metric: {"mean", "std", "folds"}}}`` for the segments of :func:`evaluate`,
     each fold's segments read off its own training part (``n`` included, so the counts show)."""
@@ -127,14 +143,16 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
     folds = split._check_int(folds, "folds", 2)
     if folds > data.nnz:
         raise ValueError(f"folds={folds} need at least {folds} ratings, the data has {data.nnz}")
+    make, name = _model_factory(model_class, params if not isinstance(model_class, type) else {"seed": seed,
+                                                                                              **params})
     results, per_segment = {}, {}
     iterator = split.kfold(data, k=folds, seed=seed)
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(iterator, total=folds, desc=f"{model_class.__name__} CV", unit="fold")
+        iterator = tqdm(iterator, total=folds, desc=f"{name} CV", unit="fold")
     for train, test in iterator:
-        model = model_class(**{"seed": seed, **params})
+        model = make()
         start = time.perf_counter()
         model.fit(train)
         seconds = time.perf_counter() - start

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import socialrec as sr
+from socialrec import _gpu_status
 from cuda_marks import requires_cuda
 
 pytestmark = requires_cuda
@@ -82,8 +83,9 @@ def test_social_regularization_zero_is_als_on_cuda(implicit_split):
         np.testing.assert_array_equal(host(als.parameters_[key]), host(social.parameters_[key]))
 
 
-def test_cholesky_is_rejected_and_auto_trains_it_on_the_cpu(implicit_split):
+def test_cholesky_is_rejected_and_auto_trains_it_on_the_cpu(implicit_split, monkeypatch):
     train, _ = implicit_split
+    monkeypatch.setattr(_gpu_status, "VERIFIED", True)  # "auto" picks CUDA only once verified (issue 16)
     with pytest.raises(ValueError, match="solver='cholesky'.*not available with device='cuda'"):
         sr.ALS(device="cuda", solver="cholesky").fit(train)
     assert sr.ALS(solver="cholesky", epochs=1).fit(train).device_ == "cpu"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import socialrec as sr
+from socialrec import _gpu_status
 from cuda_marks import requires_cuda
 
 pytestmark = requires_cuda
@@ -51,8 +52,11 @@ def test_parameters_are_cupy_and_start_where_the_cpu_starts(cp, medium_split):
     assert isinstance(zero.seen_indptr_, cp.ndarray) and zero.device_ == "cuda"
 
 
-def test_auto_uses_cuda(medium_split):
+def test_auto_uses_cuda_once_verified(medium_split, monkeypatch):
     train, _ = medium_split
+    monkeypatch.setattr(_gpu_status, "VERIFIED", False)
+    assert sr.BiasedMF(epochs=1).fit(train).device_ == "cpu"  # until the GPU suite has passed (issue 16)
+    monkeypatch.setattr(_gpu_status, "VERIFIED", True)
     assert sr.BiasedMF(epochs=1).fit(train).device_ == "cuda"
     assert sr.BiasedMF(epochs=1, dtype="float64").fit(train).device_ == "cpu"
 

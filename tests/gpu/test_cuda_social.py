@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import socialrec as sr
+from socialrec import _gpu_status
 from cuda_marks import requires_cuda
 from ranking_reference import homophily_data, ndcg_at_k
 
@@ -97,9 +98,12 @@ def test_parameters_start_where_the_cpu_starts(cp, social_split, name):
 
 
 @pytest.mark.parametrize("name", list(RATING_MODELS) + list(RANKING_MODELS))
-def test_auto_uses_cuda(social_split, name):
+def test_auto_uses_cuda_once_verified(social_split, name, monkeypatch):
     cls = RATING_MODELS[name][0] if name in RATING_MODELS else RANKING_MODELS[name]
     train, _ = social_split
+    monkeypatch.setattr(_gpu_status, "VERIFIED", False)
+    assert cls(epochs=1).fit(train).device_ == "cpu"  # until the GPU suite has passed (issue 16)
+    monkeypatch.setattr(_gpu_status, "VERIFIED", True)
     assert cls(epochs=1).fit(train).device_ == "cuda"
     assert cls(epochs=1, dtype="float64").fit(train).device_ == "cpu"
 

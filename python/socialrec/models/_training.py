@@ -31,15 +31,25 @@ class TrainingMixin:
         seen = train.ratings.tocsr()
         return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
 
-    def fit(self, data, trust=None, *, validation=None, early_stopping=None, callback=None):
+    def fit(self, data, y=None, *, trust=None, validation=None, early_stopping=None, callback=None):
         """Train on ``data``.
+
+        Three forms, told apart by ``y``: ``fit(dataset)``; ``fit(ratings, trust=T)`` (``fit(ratings, T)`` too:
+        a matrix in the second position is the trust graph); and scikit-learn's ``fit(X, y, trust=...)``, where
+        a 1-D ``y`` goes with ``X`` of raw (user id, item id) pairs (models/_sklearn.py). A 1-D ``y`` next to a
+        Dataset or a matrix, or a trust graph given twice, raises ``TypeError``.
 
         Parameters
         ----------
-        data : Dataset or scipy.sparse matrix
-            Training ratings (a ``Dataset``, or an ``n_users x n_items`` sparse matrix).
-        trust : scipy.sparse matrix, optional
+        data : Dataset, scipy.sparse matrix, or (n, 2) array-like of raw (user id, item id)
+            Training ratings (a ``Dataset``, or an ``n_users x n_items`` sparse matrix), or scikit-learn's ``X``.
+        y : array-like of float, shape (n,), optional
+            The ratings of the pairs ``X`` (scikit-learn); rating models only.
+        trust : scipy.sparse matrix, Dataset or (m, 2|3) array-like, optional
             ``n_users x n_users`` trust graph when ``data`` is a matrix (``T[u, v] != 0`` means u trusts v).
+            With ``(X, y)``: a ``Dataset`` (its trust graph, in its raw ids), raw (truster, trustee[,
+            weight]) rows, or a square sparse matrix indexed by the user ids; a fit parameter, so
+            ``GridSearchCV(...).fit(X, y, trust=ds)`` trains every fold and the refit on it.
         validation : Dataset, optional
             Held-out ratings evaluated after every epoch (recorded in ``history``).
         early_stopping : int, optional
@@ -63,6 +73,7 @@ class TrainingMixin:
             one finishes: left unfitted).
         """
         self._check_params()
+        data, trust = self._fit_inputs(data, y, trust)
         device = self._resolve_device(training=True)
         train = self._training_data(data, trust, device)
         if callback is not None and not callable(callback):

@@ -80,8 +80,9 @@ class ALS(DeviceMixin, RankingModel):
         reads its rows into float32, runs CG in float32 against a float32 Gramian, and rounds the new row to
         half once. ``to("cpu")`` widens the factors to float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        ``"auto"``: CUDA when socialrec was built with it, a device and CuPy are present and dtype is not
-        float64, else the CPU. On CUDA (``cuda/als.cu``) each half-step takes the Gramian from cuBLAS (CuPy)
+        ``"auto"``: the CPU until the CUDA kernels have passed the GPU suite on a real device
+        (``socialrec/_gpu_status.py``); then CUDA when socialrec was built with it, a device and CuPy are
+        present and dtype is not float64, else the CPU. On CUDA (``cuda/als.cu``) each half-step takes the Gramian from cuBLAS (CuPy)
         and runs the same ``cg_steps`` CG steps per row as the CPU (one warp per row for ``factors <= 64``, one
         block above; float32 compute, ``factors <= 2048``); results agree with the CPU's to float32 rounding,
         not bit for bit. **CUDA runs CG only**: ``solver="cholesky"`` with ``device="cuda"`` raises

@@ -29,6 +29,7 @@ from .._validate import index_array, is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
 from ._persist import PersistMixin, load
 from ._registry import _REGISTRY, register  # noqa: F401  (the model modules register here)
+from ._sklearn import SklearnMixin
 from ._training import TrainingMixin
 
 __all__ = ["Model", "load", "register"]
@@ -62,13 +63,15 @@ _COMMON_CHECKS = {
 }
 
 
-class Model(TrainingMixin, PersistMixin):
+class Model(TrainingMixin, PersistMixin, SklearnMixin):
     """Base class of every socialrec model (scikit-learn estimator conventions).
 
     Subclasses set ``_params`` (hyper-parameter defaults, merged along the class hierarchy) and optionally
     ``_checks`` (extra hyper-parameter rules). Instances are built with keyword arguments only. ``fit`` comes
     from ``TrainingMixin`` (models/_training.py), ``save`` / ``load`` and pickling from ``PersistMixin``
-    (models/_persist.py).
+    (models/_persist.py), scikit-learn's ``fit(X, y, trust=...)``, ``score`` and ``__sklearn_tags__`` from
+    ``SklearnMixin`` (models/_sklearn.py), so rating models work in ``GridSearchCV``, ``cross_val_score`` and
+    ``clone``.
     """
 
     _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}

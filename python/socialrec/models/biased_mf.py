@@ -78,8 +78,10 @@ class BiasedMF(DeviceMixin, SGDModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        ``"auto"``: CUDA when socialrec was built with it, a device is present and CuPy is installed (and
-        dtype is not float64), else the CPU. On CUDA the rating pass is batch-Hogwild SGD (one warp per
+        ``"auto"``: the CPU until the CUDA kernels have passed the GPU suite on a real device
+        (``socialrec/_gpu_status.py``); then CUDA when socialrec was built with it, a device is present and
+        CuPy is installed (and dtype is not float64), else the CPU. ``"cuda"`` opts in explicitly (it warns
+        once that the kernels are unverified until then). On CUDA the rating pass is batch-Hogwild SGD (one warp per
         update, Xie et al. HPDC 2017): not bit-reproducible, same objective and step; parameters are CuPy
         arrays, and ``fit`` takes ``cupyx.scipy.sparse`` (or dense CUDA) ratings without copying them to the
         host.

@@ -59,10 +59,11 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; users without interactions have zero factors (they are ranked
         by the item biases); item biases start at 0.
-    deterministic : bool, default False
-        ``True``: the chunks of samples run in order on one thread (same seed, same result, equal to
-        ``socialrec.reference``). ``False``: threads run the same chunks lock-free (Hogwild, Niu et al.
-        2011), not bit-reproducible but of the same quality.
+    deterministic : bool, default True
+        ``True``: the chunks of samples run in order on one thread (same seed, same result on any thread
+        count, equal to ``socialrec.reference``). ``False``: threads run the same chunks lock-free (Hogwild,
+        Niu et al. 2011), faster on several threads, not bit-reproducible but of the same quality
+        (bench/README.md, "Deterministic by default").
     seed : int or None, default 0
         Fixes the initial parameters and every sample.
     num_threads : int, default 0
@@ -86,7 +87,7 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 5e-3, 0.2), "regularization": ("log", 1e-4, 0.1)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.05, "regularization": 0.01,
-               "bias_regularization": 0.01, "init_std": 0.1, "deterministic": False}
+               "bias_regularization": 0.01, "init_std": 0.1, "deterministic": True}
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)

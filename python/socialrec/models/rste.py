@@ -58,8 +58,10 @@ class RSTE(DeviceMixin, SGDModel):
         ``λ`` on ``U_u`` and ``V_i``, once per rating.
     alpha : float, default 0.4
         ``α ∈ [0, 1]``: the weight of a user's own taste against the trust ensemble.
-    deterministic : bool, default False
-        Single-order, single-thread pass (bit-reproducible for every ``num_threads``).
+    deterministic : bool, default True
+        Single-order, single-thread pass (bit-reproducible for every ``num_threads``); ``False``: users
+        lock-free over threads (Hogwild), the faster opt-in on several threads (bench/README.md,
+        "Deterministic by default").
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; items without ratings, and users neither rating nor trusted
         by anyone, start (and stay) at 0.
@@ -85,7 +87,7 @@ class RSTE(DeviceMixin, SGDModel):
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5), "alpha": ("float", 0.0, 1.0)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005, "alpha": 0.4,
-               "deterministic": False, "init_std": 0.1}
+               "deterministic": True, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}
     _fitted_params = SGDModel._fitted_params + ("alpha",)  # prediction mixes U with alpha (trained with it)
 

@@ -35,8 +35,8 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     Training: each epoch runs the rating pass (stratified grid, identical on any thread count) and then the
     user pass: for every user with out-links, ``D_u = U_u − Σ_v T_uv U_v`` and one SGD step on
     ``U_u -= γ λ_T D_u`` and on every trustee ``U_v += γ λ_T T_uv D_u``. The user pass touches arbitrary
-    rows, so it runs lock-free on all threads (Hogwild; not bit-reproducible across thread counts) unless
-    ``deterministic=True``. Users with trust links but no ratings learn their factors through the user pass
+    rows, so it runs in one order on one thread (``deterministic=True``, the default) or lock-free on all
+    threads (Hogwild; not bit-reproducible across thread counts) with ``deterministic=False``. Users with trust links but no ratings learn their factors through the user pass
     (as trusters and as trustees); users without trust links get the plain logistic PMF; ``λ_T = 0`` gives
     exactly that plain model.
 
@@ -56,8 +56,10 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         Put the fixed offset ``b = logit(mean r̃)`` inside ``g`` (ours, as in RSTE and TrustMF here): users and
         items with few or no training ratings are then shrunk towards the mean rating rather than the middle
         of the scale. ``False`` gives the paper's ``g(U_u·V_i)``.
-    deterministic : bool, default False
-        Run the user pass in one order on one thread, so that results do not depend on ``num_threads``.
+    deterministic : bool, default True
+        Run the user pass in one order on one thread, so that results do not depend on ``num_threads``;
+        ``False``: lock-free over threads (Hogwild), faster on several threads but not bit-reproducible
+        (bench/README.md, "Deterministic by default").
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; rows that no observation touches start (and stay) at 0.
     seed : int or None, default 0
@@ -98,7 +100,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
                     "social_regularization": ("log", 0.01, 10.0)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
-               "social_regularization": 0.1, "offset": True, "deterministic": False, "init_std": 0.1}
+               "social_regularization": 0.1, "offset": True, "deterministic": True, "init_std": 0.1}
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)

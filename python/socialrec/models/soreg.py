@@ -68,8 +68,10 @@ class SoReg(DeviceMixin, SGDModel):
         Individual-based (SR2, the paper's better model) or average-based (SR1) regularisation.
     similarity : {"pcc", "vss", None}, default "pcc"
         Edge similarity; ``None`` weighs every edge 1.
-    deterministic : bool, default False
-        Run the social pass in one order on one thread (bit-reproducible for every ``num_threads``).
+    deterministic : bool, default True
+        Run the social pass in one order on one thread (bit-reproducible for every ``num_threads``);
+        ``False``: lock-free over threads (Hogwild), the faster opt-in on several threads
+        (bench/README.md, "Deterministic by default").
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; users and items that take part in no observation stay 0.
     seed, num_threads, progress
@@ -95,7 +97,7 @@ class SoReg(DeviceMixin, SGDModel):
                     "social_regularization": ("log", 1e-3, 1.0)}
     _params = {"factors": 10, "epochs": 60, "learning_rate": 0.01, "regularization": 0.1,
                "social_regularization": 0.1, "regularizer": "SR2", "similarity": "pcc",
-               "deterministic": False, "init_std": 0.1}
+               "deterministic": True, "init_std": 0.1}
     _checks = {
         "social_regularization": NON_NEGATIVE,
         "regularizer": (lambda v: v in REGULARIZERS, "'SR2' or 'SR1'"),

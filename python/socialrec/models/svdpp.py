@@ -73,9 +73,11 @@ class SVDpp(DeviceMixin, SGDModel):
     init_std : float, default 0.1
         ``p``, ``q``, ``y`` start as ``N(0, init_std²)``; rows of users/items without training ratings are 0
         (such users predict with the biases alone).
-    deterministic : bool, default False
+    deterministic : bool, default True
         ``True``: users visited in one order on one thread (same seed, same result on any thread count).
-        ``False``: users are shared out to threads lock-free (Hogwild); on one thread both are identical.
+        ``False``: users are shared out to threads lock-free (Hogwild), faster on several threads but not
+        bit-reproducible; on one thread both are identical. bench/README.md ("Deterministic by default")
+        gives the cost.
     seed, num_threads, progress
         As in :class:`BiasedMF` (same defaults).
     dtype : {"float32", "float64", "float16"}, default "float32"
@@ -94,7 +96,7 @@ class SVDpp(DeviceMixin, SGDModel):
     search_space = {"learning_rate": ("log", 1e-3, 0.03), "regularization": ("log", 1e-3, 0.5),
                     "bias_regularization": ("log", 1e-3, 0.5)}
     _params = {"factors": 10, "epochs": 20, "learning_rate": 0.007, "regularization": 0.015,
-               "bias_regularization": 0.005, "init_std": 0.1, "deterministic": False}
+               "bias_regularization": 0.005, "init_std": 0.1, "deterministic": True}
     _kernel = "svdpp_epoch"
     _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
 

@@ -56,9 +56,10 @@ class TrustSVD(SVDpp):
         ``λ_t``, the weight of the trust-prediction term; the paper's FilmTrust setting.
     init_std : float, default 0.1
         ``p, q, y, w`` start as ``N(0, init_std²)``; rows that no observation touches are 0.
-    deterministic : bool, default False
+    deterministic : bool, default True
         ``True``: both passes run in one order on one thread (same seed, same result on any thread count);
-        ``False``: users and edges are shared out to threads lock-free (Hogwild).
+        ``False``: users and edges are shared out to threads lock-free (Hogwild), faster on several threads
+        but not bit-reproducible. bench/README.md ("Deterministic by default") gives the cost.
     seed, num_threads, progress
         As in :class:`BiasedMF` (same defaults).
     dtype : {"float32", "float64", "float16"}, default "float32"
@@ -83,7 +84,7 @@ class TrustSVD(SVDpp):
                     "bias_regularization": ("log", 0.01, 2.0), "social_regularization": ("log", 0.01, 2.0)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.007, "regularization": 1.2,
                "bias_regularization": 1.2, "social_regularization": 0.9, "init_std": 0.1,
-               "deterministic": False}
+               "deterministic": True}
     _checks = {"social_regularization": NON_NEGATIVE}
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_")
     _kernel = "trustsvd_epoch"
