@@ -1,0 +1,41 @@
+// socialrec._cuda.svdpp_epoch: the user-grouped rating pass (cpp/include/socialrec/models/svdpp.hpp; the dicts
+// of cuda/bindings.hpp). TrustSVD's rating pass reads the same fields plus its trust part (bind_trustsvd.cpp).
+#include "bind_svdpp.hpp"
+
+#include "socialrec/types.hpp"
+
+namespace socialrec::cuda::bind {
+
+SVDppPassArgs read_svdpp_pass(const py::dict& arrays, const py::dict& hyper) {
+    SVDppPassArgs a;
+    read_groups(nested(arrays, "groups"), a);
+    a.storage = storage_of(arrays);
+    a.user_factors = factor_ptr(arrays, "user_factors", a.storage, -1);
+    a.item_factors = factor_ptr(arrays, "item_factors", a.storage, -1);
+    a.implicit_factors = factor_ptr(arrays, "implicit_factors", a.storage, -1);
+    a.user_bias = device_ptr<float>(arrays, "user_bias");
+    a.item_bias = device_ptr<float>(arrays, "item_bias");
+    a.factors = scalar<std::int32_t>(hyper, "factors");
+    a.global_bias = scalar<float>(hyper, "global_bias");
+    a.learning_rate = scalar<float>(hyper, "learning_rate");
+    a.regularization = scalar<float>(hyper, "regularization");
+    a.bias_regularization = scalar<float>(hyper, "bias_regularization");
+    a.pass = kRatingPass;
+    return a;
+}
+
+namespace {
+
+void run_svdpp(SVDppPassArgs a, double* loss, const Epoch& at) {
+    a.loss = loss;
+    svdpp_pass(a, at.seed, at.epoch, at.stream);
+}
+
+const Registrar registrar{[](py::module_& m) {
+    m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors;
+    def_cuda_epoch<SVDppPassArgs>(m, "svdpp_epoch", 1, &read_svdpp_pass, &run_svdpp,
+                                  "One SVD++ epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss.");
+}};
+
+}  // namespace
+}  // namespace socialrec::cuda::bind
