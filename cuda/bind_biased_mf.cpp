@@ -11,26 +11,17 @@ BiasedMFDeviceArgs read_biased_mf(const py::dict& arrays, const py::dict& hyper)
     a.users = device_ptr<const std::int32_t>(arrays, "users", a.n);
     a.items = device_ptr<const std::int32_t>(arrays, "items", a.n);
     a.values = device_ptr<const float>(arrays, "values", a.n);
-    a.factors = scalar<std::int32_t>(hyper, "factors");
+    SOCIALREC_READ(hyper, a, factors, biased, global_bias, learning_rate, regularization, bias_regularization);
     a.storage = storage_of(arrays);
-    a.user_factors = factor_ptr(arrays, "user_factors", a.storage, -1);
-    a.item_factors = factor_ptr(arrays, "item_factors", a.storage, -1);
-    a.biased = scalar<bool>(hyper, "biased");
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
     if (a.biased) {
         a.user_bias = device_ptr<float>(arrays, "user_bias");
         a.item_bias = device_ptr<float>(arrays, "item_bias");
     }
-    a.global_bias = scalar<float>(hyper, "global_bias");
-    a.learning_rate = scalar<float>(hyper, "learning_rate");
-    a.regularization = scalar<float>(hyper, "regularization");
-    a.bias_regularization = scalar<float>(hyper, "bias_regularization");
     return a;
 }
 
-void run_biased_mf(BiasedMFDeviceArgs a, double* loss, const Epoch& e) {
-    a.loss = loss;
-    biased_mf_pass(a, e.seed, e.epoch, e.stream);
-}
+void run_biased_mf(BiasedMFDeviceArgs a, double* loss, const Epoch& at) { at.run(biased_mf_pass, a, loss); }
 
 const Registrar registrar{[](py::module_& m) {
     def_cuda_epoch<BiasedMFDeviceArgs>(m, "biased_mf_epoch", 1, &read_biased_mf, &run_biased_mf,

@@ -8,10 +8,9 @@ namespace {
 
 RankingPassArgs read_bpr(const py::dict& arrays, const py::dict& hyper) {
     RankingPassArgs a;
-    a.factors = scalar<std::int32_t>(hyper, "factors");
+    SOCIALREC_READ(hyper, a, factors, learning_rate, regularization, bias_regularization);
     a.storage = storage_of(arrays);
-    a.user_factors = factor_ptr(arrays, "user_factors", a.storage, -1);
-    a.item_factors = factor_ptr(arrays, "item_factors", a.storage, -1);
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
     a.n_items = static_cast<std::int32_t>(size_of(arrays, "item_bias"));
     a.item_bias = device_ptr<float>(arrays, "item_bias", a.n_items);
     a.indptr = device_ptr<const std::int64_t>(arrays, "indptr");
@@ -20,9 +19,6 @@ RankingPassArgs read_bpr(const py::dict& arrays, const py::dict& hyper) {
     a.pool_users = device_ptr<const std::int32_t>(arrays, "pool_users", a.n_pool);
     a.pool_items = device_ptr<const std::int32_t>(arrays, "pool_items", a.n_pool);
     a.n_samples = a.n_pool;  // one epoch: as many samples as positive pairs (bpr.hpp)
-    a.learning_rate = scalar<float>(hyper, "learning_rate");
-    a.regularization = scalar<float>(hyper, "regularization");
-    a.bias_regularization = scalar<float>(hyper, "bias_regularization");
     return a;
 }
 
@@ -32,14 +28,11 @@ RankingPassArgs read_sbpr(const py::dict& arrays, const py::dict& hyper) {
     a.social_indptr = device_ptr<const std::int64_t>(arrays, "social_indptr");
     a.social_items = device_ptr<const std::int32_t>(arrays, "social_items", n_social);
     a.social_counts = device_ptr<const std::int32_t>(arrays, "social_counts", n_social);
-    a.social_weight = scalar<float>(hyper, "social_weight");
+    SOCIALREC_READ(hyper, a, social_weight);
     return a;
 }
 
-void run_ranking(RankingPassArgs a, double* loss, const Epoch& at) {
-    a.loss = loss;
-    ranking_pass(a, at.seed, at.epoch, at.stream);
-}
+void run_ranking(RankingPassArgs a, double* loss, const Epoch& at) { at.run(ranking_pass, a, loss); }
 
 const Registrar registrar{[](py::module_& m) {
     def_cuda_epoch<RankingPassArgs>(m, "bpr_epoch", 1, &read_bpr, &run_ranking,

@@ -15,21 +15,13 @@ RSTEPassArgs read_rste(const py::dict& arrays, const py::dict& hyper) {
     a.trustees = device_ptr<const std::int32_t>(arrays, "trustees", n_trust);
     a.trust_weights = device_ptr<const float>(arrays, "trust_weights", n_trust);
     a.storage = storage_of(arrays);
-    a.user_factors = factor_ptr(arrays, "user_factors", a.storage, -1);
-    a.item_factors = factor_ptr(arrays, "item_factors", a.storage, -1);
-    a.factors = scalar<std::int32_t>(hyper, "factors");
-    a.global_bias = scalar<float>(hyper, "global_bias");
-    a.alpha = scalar<float>(hyper, "alpha");
-    a.learning_rate = scalar<float>(hyper, "learning_rate");
-    a.regularization = scalar<float>(hyper, "regularization");
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
+    SOCIALREC_READ(hyper, a, factors, global_bias, alpha, learning_rate, regularization);
     a.pass = kRatingPass;
     return a;
 }
 
-void run_rste(RSTEPassArgs a, double* loss, const Epoch& at) {
-    a.loss = loss;
-    rste_pass(a, at.seed, at.epoch, at.stream);
-}
+void run_rste(RSTEPassArgs a, double* loss, const Epoch& at) { at.run(rste_pass, a, loss); }
 
 const Registrar registrar{[](py::module_& m) {
     def_cuda_epoch<RSTEPassArgs>(m, "rste_epoch", 1, &read_rste, &run_rste,

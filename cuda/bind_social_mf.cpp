@@ -20,10 +20,9 @@ SocialMFEpoch read_social_mf(const py::dict& arrays, const py::dict& hyper) {
     read_records(nested(arrays, "ratings"), e.ratings);
     e.ratings.sides[0] = LogisticSide{user_factors, factor_ptr(arrays, "item_factors", storage, -1), 1.0f, 1.0f,
                                       scalar<float>(hyper, "global_bias")};
-    e.ratings.factors = e.trust.factors = scalar<std::int32_t>(hyper, "factors");
+    SOCIALREC_READ(hyper, e.ratings, factors, learning_rate, regularization);
+    SOCIALREC_READ(hyper, e.trust, factors, learning_rate);
     e.ratings.storage = e.trust.storage = storage;
-    e.ratings.learning_rate = e.trust.learning_rate = scalar<float>(hyper, "learning_rate");
-    e.ratings.regularization = scalar<float>(hyper, "regularization");
     e.ratings.pass = kRatingPass;
     read_user_list(nested(arrays, "trust"), e.trust);
     e.trust.user_factors = user_factors;
@@ -34,10 +33,8 @@ SocialMFEpoch read_social_mf(const py::dict& arrays, const py::dict& hyper) {
 }
 
 void run_social_mf(SocialMFEpoch e, double* loss, const Epoch& at) {
-    e.ratings.loss = loss;
-    e.trust.loss = loss + 1;
-    logistic_pair_pass(e.ratings, at.seed, at.epoch, at.stream);
-    mean_pull_pass(e.trust, at.seed, at.epoch, at.stream);  // n = 0: only zeroes its loss slot
+    at.run(logistic_pair_pass, e.ratings, loss);
+    at.run(mean_pull_pass, e.trust, loss + 1);  // n = 0: only zeroes its loss slot
 }
 
 const Registrar registrar{[](py::module_& m) {

@@ -20,10 +20,8 @@ SoRecEpoch read_sorec(const py::dict& arrays, const py::dict& hyper) {
     const auto global_bias = scalar<float>(hyper, "global_bias");
     const auto social_regularization = scalar<float>(hyper, "social_regularization");
     for (LogisticPassArgs* pass : {&e.ratings, &e.links}) {
-        pass->factors = scalar<std::int32_t>(hyper, "factors");
+        SOCIALREC_READ(hyper, *pass, factors, learning_rate, regularization);
         pass->storage = storage;
-        pass->learning_rate = scalar<float>(hyper, "learning_rate");
-        pass->regularization = scalar<float>(hyper, "regularization");
     }
     read_records(nested(arrays, "ratings"), e.ratings);
     e.ratings.sides[0] = LogisticSide{user_factors, item_factors, 1.0f, 1.0f, global_bias};  // (u, i, r~)
@@ -36,10 +34,8 @@ SoRecEpoch read_sorec(const py::dict& arrays, const py::dict& hyper) {
 }
 
 void run_sorec(SoRecEpoch e, double* loss, const Epoch& at) {
-    e.ratings.loss = loss;
-    e.links.loss = loss + 1;
-    logistic_pair_pass(e.ratings, at.seed, at.epoch, at.stream);
-    logistic_pair_pass(e.links, at.seed, at.epoch, at.stream);
+    at.run(logistic_pair_pass, e.ratings, loss);
+    at.run(logistic_pair_pass, e.links, loss + 1);
 }
 
 const Registrar registrar{[](py::module_& m) {

@@ -20,9 +20,6 @@ SoRegEpoch read_soreg(const py::dict& arrays, const py::dict& hyper) {
     SoRegEpoch e;
     const Storage storage = storage_of(arrays);
     void* user_factors = factor_ptr(arrays, "user_factors", storage, -1);
-    const auto factors = scalar<std::int32_t>(hyper, "factors");
-    const auto learning_rate = scalar<float>(hyper, "learning_rate");
-    const auto social_regularization = scalar<float>(hyper, "social_regularization");
     const py::dict ratings = nested(arrays, "ratings");  // (u, i, r - mu): PMF, no biases
     e.ratings.n = size_of(ratings, "values");
     e.ratings.users = device_ptr<const std::int32_t>(ratings, "a", e.ratings.n);
@@ -30,42 +27,31 @@ SoRegEpoch read_soreg(const py::dict& arrays, const py::dict& hyper) {
     e.ratings.values = device_ptr<const float>(ratings, "values", e.ratings.n);
     e.ratings.user_factors = user_factors;
     e.ratings.item_factors = factor_ptr(arrays, "item_factors", storage, -1);
-    e.ratings.factors = factors;
-    e.ratings.storage = storage;
+    SOCIALREC_READ(hyper, e.ratings, factors, learning_rate, regularization);
+    e.ratings.storage = e.users.storage = e.edges.storage = storage;
     e.ratings.biased = false;
-    e.ratings.learning_rate = learning_rate;
-    e.ratings.regularization = scalar<float>(hyper, "regularization");
-    e.average_based = scalar<bool>(hyper, "average_based");
-    if (e.average_based) {
+    SOCIALREC_READ(hyper, e, average_based);
+    if (e.average_based) {  // SR1: beta pulls each user towards the Sim-weighted mean of its trustees
         read_user_list(nested(arrays, "users"), e.users);
+        SOCIALREC_READ(hyper, e.users, factors, learning_rate);
+        e.users.weight = scalar<float>(hyper, "social_regularization");
         e.users.user_factors = user_factors;
-        e.users.factors = factors;
-        e.users.storage = storage;
-        e.users.learning_rate = learning_rate;
-        e.users.weight = social_regularization;
         e.users.pass = kUserPass;
-    } else {
+    } else {  // SR2: one step per edge with Sim > 0
         read_records(nested(arrays, "edges"), e.edges);
+        SOCIALREC_READ(hyper, e.edges, factors, learning_rate, social_regularization);
         e.edges.user_factors = user_factors;
-        e.edges.factors = factors;
-        e.edges.storage = storage;
-        e.edges.learning_rate = learning_rate;
-        e.edges.social_regularization = social_regularization;
         e.edges.pass = kLinkPass;
     }
     return e;
 }
 
 void run_soreg(SoRegEpoch e, double* loss, const Epoch& at) {
-    e.ratings.loss = loss;
-    biased_mf_pass(e.ratings, at.seed, at.epoch, at.stream);
-    if (e.average_based) {
-        e.users.loss = loss + 1;
-        mean_pull_pass(e.users, at.seed, at.epoch, at.stream);
-    } else {
-        e.edges.loss = loss + 1;
-        soreg_edge_pass(e.edges, at.seed, at.epoch, at.stream);
-    }
+    at.run(biased_mf_pass, e.ratings, loss);
+    if (e.average_based)
+        at.run(mean_pull_pass, e.users, loss + 1);
+    else
+        at.run(soreg_edge_pass, e.edges, loss + 1);
 }
 
 const Registrar registrar{[](py::module_& m) {

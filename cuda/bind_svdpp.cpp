@@ -10,26 +10,17 @@ SVDppPassArgs read_svdpp_pass(const py::dict& arrays, const py::dict& hyper) {
     SVDppPassArgs a;
     read_groups(nested(arrays, "groups"), a);
     a.storage = storage_of(arrays);
-    a.user_factors = factor_ptr(arrays, "user_factors", a.storage, -1);
-    a.item_factors = factor_ptr(arrays, "item_factors", a.storage, -1);
-    a.implicit_factors = factor_ptr(arrays, "implicit_factors", a.storage, -1);
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors, implicit_factors);
     a.user_bias = device_ptr<float>(arrays, "user_bias");
     a.item_bias = device_ptr<float>(arrays, "item_bias");
-    a.factors = scalar<std::int32_t>(hyper, "factors");
-    a.global_bias = scalar<float>(hyper, "global_bias");
-    a.learning_rate = scalar<float>(hyper, "learning_rate");
-    a.regularization = scalar<float>(hyper, "regularization");
-    a.bias_regularization = scalar<float>(hyper, "bias_regularization");
+    SOCIALREC_READ(hyper, a, factors, global_bias, learning_rate, regularization, bias_regularization);
     a.pass = kRatingPass;
     return a;
 }
 
 namespace {
 
-void run_svdpp(SVDppPassArgs a, double* loss, const Epoch& at) {
-    a.loss = loss;
-    svdpp_pass(a, at.seed, at.epoch, at.stream);
-}
+void run_svdpp(SVDppPassArgs a, double* loss, const Epoch& at) { at.run(svdpp_pass, a, loss); }
 
 const Registrar registrar{[](py::module_& m) {
     m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors;

@@ -25,11 +25,9 @@ TrustMFEpoch read_trustmf(const py::dict& arrays, const py::dict& hyper) {
     const auto global_bias = scalar<float>(hyper, "global_bias");
     const auto trust_regularization = scalar<float>(hyper, "trust_regularization");
     for (LogisticPassArgs* pass : {&e.ratings, &e.trust}) {
-        pass->n_sides = 2;
-        pass->factors = scalar<std::int32_t>(hyper, "factors");
+        SOCIALREC_READ(hyper, *pass, factors, learning_rate, regularization);
         pass->storage = storage;
-        pass->learning_rate = scalar<float>(hyper, "learning_rate");
-        pass->regularization = scalar<float>(hyper, "regularization");
+        pass->n_sides = 2;
     }
     read_records(nested(arrays, "ratings"), e.ratings);
     e.ratings.sides[0] = LogisticSide{user_factors, item_factors, 1.0f, 1.0f, global_bias};
@@ -43,10 +41,8 @@ TrustMFEpoch read_trustmf(const py::dict& arrays, const py::dict& hyper) {
 }
 
 void run_trustmf(TrustMFEpoch e, double* loss, const Epoch& at) {
-    e.ratings.loss = loss;
-    e.trust.loss = loss + 1;
-    logistic_pair_pass(e.ratings, at.seed, at.epoch, at.stream);
-    logistic_pair_pass(e.trust, at.seed, at.epoch, at.stream);
+    at.run(logistic_pair_pass, e.ratings, loss);
+    at.run(logistic_pair_pass, e.trust, loss + 1);
 }
 
 const Registrar registrar{[](py::module_& m) {

@@ -31,20 +31,15 @@ TrustSVDEpoch read_trustsvd(const py::dict& arrays, const py::dict& hyper) {
     l.trustee_weight = e.ratings.trustee_weight;
     l.user_factors = e.ratings.user_factors;
     l.trustee_factors = e.ratings.trustee_factors;
-    l.factors = e.ratings.factors;
+    SOCIALREC_READ(hyper, l, factors, learning_rate, regularization, social_regularization);
     l.storage = e.ratings.storage;
-    l.learning_rate = e.ratings.learning_rate;
-    l.regularization = e.ratings.regularization;
-    l.social_regularization = scalar<float>(hyper, "social_regularization");
     l.pass = kLinkPass;
     return e;
 }
 
 void run_trustsvd(TrustSVDEpoch e, double* loss, const Epoch& at) {
-    e.ratings.loss = loss;
-    e.links.loss = loss + 1;
-    svdpp_pass(e.ratings, at.seed, at.epoch, at.stream);
-    trust_link_pass(e.links, at.seed, at.epoch, at.stream);
+    at.run(svdpp_pass, e.ratings, loss);
+    at.run(trust_link_pass, e.links, loss + 1);
 }
 
 const Registrar registrar{[](py::module_& m) {

@@ -61,6 +61,26 @@ T scalar(const py::dict& values, const char* key) {
     return values[key].cast<T>();
 }
 
+// SOCIALREC_READ(dict, obj, f1, f2, ...): obj.f = scalar<type of obj.f>(dict, "f") for each listed field, and
+// SOCIALREC_READ_FACTORS(arrays, obj, f1, ...): obj.f = the factor matrix arrays["f"] in obj.storage; at most 8
+// fields a call. A field has the name of its dict key by construction.
+#define SOCIALREC_SCALAR(d, o, f) (o).f = ::socialrec::cuda::bind::scalar<std::remove_reference_t<decltype((o).f)>>(d, #f);
+#define SOCIALREC_FACTOR(d, o, f) (o).f = ::socialrec::cuda::bind::factor_ptr(d, #f, (o).storage, -1);
+#define SOCIALREC_EACH_1(M, d, o, f) M(d, o, f)
+#define SOCIALREC_EACH_2(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_1(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_3(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_2(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_4(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_3(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_5(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_4(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_6(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_5(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_7(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_6(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_8(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_7(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_PICK(_1, _2, _3, _4, _5, _6, _7, _8, NAME, ...) NAME
+#define SOCIALREC_EACH(M, d, o, ...)                                                                              \
+    SOCIALREC_EACH_PICK(__VA_ARGS__, SOCIALREC_EACH_8, SOCIALREC_EACH_7, SOCIALREC_EACH_6, SOCIALREC_EACH_5,     \
+                        SOCIALREC_EACH_4, SOCIALREC_EACH_3, SOCIALREC_EACH_2, SOCIALREC_EACH_1)(M, d, o, __VA_ARGS__)
+#define SOCIALREC_READ(d, o, ...) SOCIALREC_EACH(SOCIALREC_SCALAR, d, o, __VA_ARGS__)
+#define SOCIALREC_READ_FACTORS(d, o, ...) SOCIALREC_EACH(SOCIALREC_FACTOR, d, o, __VA_ARGS__)
+
 // The loss slots of an epoch: arrays["loss"], float64 with one slot per pass.
 double* loss_slots(const py::dict& arrays, std::int64_t passes);
 
@@ -69,6 +89,13 @@ struct Epoch {
     std::uint64_t seed = 0;
     std::int64_t epoch = 0;
     cudaStream_t stream = nullptr;
+
+    // Runs pass(args) with its loss in `slot` (a pass entry point of cuda/models/*.hpp).
+    template <class Args>
+    void run(void (*pass)(const Args&, std::uint64_t, std::int64_t, cudaStream_t), Args args, double* slot) const {
+        args.loss = slot;
+        pass(args, seed, epoch, stream);
+    }
 };
 
 // arrays[key] as a nested dict (a pass's records or CSR, as the CPU's "link_grid").

@@ -122,6 +122,24 @@ void with_slice_width(int k, Fn&& fn) {
     }
 }
 
+// Launches kernel_for(std::integral_constant<int, V>{}) -- the kernel instance for V = slice_width(k) -- on a
+// persistent grid of about `per_warp` of the `units` a warp, with `args`; `name` names a failed launch.
+template <class KernelFor, class... Args>
+void launch_sliced(int k, std::uint64_t units, std::uint64_t per_warp, const char* name, cudaStream_t stream,
+                   KernelFor kernel_for, const Args&... args) {
+    with_slice_width(k, [&](auto v) {
+        const auto kernel = kernel_for(v);
+        kernel<<<grid_for(kernel, units, per_warp), kBlock, 0, stream>>>(args...);
+        check(cudaGetLastError(), name);
+    });
+}
+
+// The user-grouped passes keep a user's rows in a warp's registers (sgd.hpp kSVDppMaxFactors).
+inline void check_grouped_factors(std::int32_t factors, const char* what) {
+    if (factors > kSVDppMaxFactors)
+        throw std::invalid_argument(std::string(what) + " supports at most 256 factors");
+}
+
 template <class T>
 bool all_vector_rows(int k, std::initializer_list<const void*> ptrs) {
     for (const void* p : ptrs)

@@ -102,19 +102,15 @@ void rste_launch(const RSTEPassArgs& a, const Order& order, cudaStream_t stream)
                          static_cast<T*>(a.user_factors), static_cast<T*>(a.item_factors),
                          RowShape{k, all_vector_rows<T>(k, {a.user_factors, a.item_factors})}, a.global_bias,
                          a.alpha, a.learning_rate, a.regularization};
-    const auto go = [&](auto kernel) {
-        const int blocks = grid_for(kernel, order.chunks, 2);
-        kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
-        check(cudaGetLastError(), "rste kernel launch");
-    };
-    with_slice_width(k, [&](auto v) { go(rste_kernel<T, decltype(v)::value>); });
+    launch_sliced(
+        k, order.chunks, 2, "rste kernel launch", stream,
+        [](auto v) { return rste_kernel<T, decltype(v)::value>; }, a.users, a.n, h, order, a.loss);
 }
 
 }  // namespace
 
 void rste_pass(const RSTEPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
-    if (a.factors > kSVDppMaxFactors)
-        throw std::invalid_argument("rste_pass: the CUDA RSTE pass supports at most 256 factors");
+    check_grouped_factors(a.factors, "rste_pass: the CUDA RSTE pass");
     if (a.n > 0 && (!a.users || !a.offsets || !a.items || !a.values || !a.trust_offsets || !a.trustees ||
                     !a.trust_weights || !a.user_factors || !a.item_factors))
         throw std::invalid_argument("rste_pass: null rating, trust or factor pointer");

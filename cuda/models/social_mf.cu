@@ -78,12 +78,10 @@ void mean_pull_launch(const MeanPullArgs& a, const Order& order, cudaStream_t st
     const int k = a.factors;
     const MeanPullHyper<T> h{static_cast<T*>(a.user_factors), a.offsets, a.neighbours, a.weights,
                              RowShape{k, all_vector_rows<T>(k, {a.user_factors})}, a.learning_rate, a.weight};
-    const auto go = [&](auto kernel) {
-        const int blocks = grid_for(kernel, order.chunks, 2);  // a user costs (1 + degree) rows: fewer per warp
-        kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
-        check(cudaGetLastError(), "mean_pull kernel launch");
-    };
-    with_slice_width(k, [&](auto v) { go(mean_pull_kernel<T, decltype(v)::value>); });
+    // a user costs (1 + degree) rows: fewer per warp
+    launch_sliced(
+        k, order.chunks, 2, "mean_pull kernel launch", stream,
+        [](auto v) { return mean_pull_kernel<T, decltype(v)::value>; }, a.users, a.n, h, order, a.loss);
 }
 
 }  // namespace

@@ -64,12 +64,9 @@ void edge_launch(const EdgePassArgs& a, const Order& order, cudaStream_t stream)
     const int k = a.factors;
     const EdgeHyper<T> h{static_cast<T*>(a.user_factors), RowShape{k, all_vector_rows<T>(k, {a.user_factors})},
                          a.learning_rate, a.social_regularization};
-    const auto go = [&](auto kernel) {
-        const int blocks = grid_for(kernel, order.chunks, 8);
-        kernel<<<blocks, kBlock, 0, stream>>>(a.a, a.b, a.values, a.n, h, order, a.loss);
-        check(cudaGetLastError(), "soreg_edge kernel launch");
-    };
-    with_slice_width(k, [&](auto v) { go(soreg_edge_kernel<T, decltype(v)::value>); });
+    launch_sliced(
+        k, order.chunks, 8, "soreg_edge kernel launch", stream,
+        [](auto v) { return soreg_edge_kernel<T, decltype(v)::value>; }, a.a, a.b, a.values, a.n, h, order, a.loss);
 }
 
 }  // namespace

@@ -177,19 +177,16 @@ void svdpp_launch(const SVDppPassArgs& a, const Order& order, cudaStream_t strea
                           a.item_bias, static_cast<T*>(a.trustee_factors), a.trust_offsets, a.trustees,
                           a.item_weight, a.trustee_weight, RowShape{k, vec}, a.global_bias, a.learning_rate,
                           a.regularization, a.bias_regularization};
-    const auto go = [&](auto kernel) {
-        const int blocks = grid_for(kernel, order.chunks, 2);  // a user costs 3 |I_u| + 2 rows
-        kernel<<<blocks, kBlock, 0, stream>>>(a.users, a.n, h, order, a.loss);
-        check(cudaGetLastError(), "svdpp kernel launch");
-    };
-    with_slice_width(k, [&](auto v) { go(svdpp_kernel<T, decltype(v)::value>); });
+    // a user costs 3 |I_u| + 2 rows
+    launch_sliced(
+        k, order.chunks, 2, "svdpp kernel launch", stream,
+        [](auto v) { return svdpp_kernel<T, decltype(v)::value>; }, a.users, a.n, h, order, a.loss);
 }
 
 }  // namespace
 
 void svdpp_pass(const SVDppPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
-    if (a.factors > kSVDppMaxFactors)
-        throw std::invalid_argument("svdpp_pass: the CUDA SVD++ pass supports at most 256 factors");
+    check_grouped_factors(a.factors, "svdpp_pass: the CUDA SVD++ pass");
     if (a.n > 0 && (!a.users || !a.offsets || !a.items || !a.values || !a.user_factors || !a.item_factors ||
                     !a.implicit_factors || !a.user_bias || !a.item_bias))
         throw std::invalid_argument("svdpp_pass: null rating, factor or bias pointer");

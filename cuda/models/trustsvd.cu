@@ -83,19 +83,15 @@ void trust_link_launch(const TrustLinkPassArgs& a, const Order& order, cudaStrea
                               static_cast<T*>(a.trustee_factors),
                               RowShape{k, all_vector_rows<T>(k, {a.user_factors, a.trustee_factors})},
                               a.learning_rate, a.regularization, a.social_regularization};
-    const auto go = [&](auto kernel) {
-        const int blocks = grid_for(kernel, order.chunks, 2);
-        kernel<<<blocks, kBlock, 0, stream>>>(a.trusters, a.n, h, order, a.loss);
-        check(cudaGetLastError(), "trust_link kernel launch");
-    };
-    with_slice_width(k, [&](auto v) { go(trust_link_kernel<T, decltype(v)::value>); });
+    launch_sliced(
+        k, order.chunks, 2, "trust_link kernel launch", stream,
+        [](auto v) { return trust_link_kernel<T, decltype(v)::value>; }, a.trusters, a.n, h, order, a.loss);
 }
 
 }  // namespace
 
 void trust_link_pass(const TrustLinkPassArgs& a, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream) {
-    if (a.factors > kSVDppMaxFactors)
-        throw std::invalid_argument("trust_link_pass: the CUDA TrustSVD passes support at most 256 factors");
+    check_grouped_factors(a.factors, "trust_link_pass: the CUDA TrustSVD link pass");
     if (a.n > 0 && (!a.trusters || !a.offsets || !a.trustees || !a.values || !a.trustee_weight ||
                     !a.user_factors || !a.trustee_factors))
         throw std::invalid_argument("trust_link_pass: null edge, weight or factor pointer");
