@@ -27,6 +27,19 @@ Storage storage_of(const py::dict& arrays, const char* key) {
                                                                                       : Storage::float32;
 }
 
+void check_factor_shapes(const py::dict& arrays, const py::dict& hyper) {
+    const auto factors = scalar<std::int64_t>(hyper, "factors");
+    const std::string suffix = "_factors";
+    for (auto item : arrays) {
+        const auto key = item.first.cast<std::string>();
+        if (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+        const py::tuple shape = item.second.attr("shape");
+        if (shape.size() != 2 || shape[1].cast<std::int64_t>() != factors)
+            throw py::value_error("'" + key + "' must be a matrix of " + std::to_string(factors) + " columns, got shape " +
+                                  std::string(py::str(item.second.attr("shape"))));
+    }
+}
+
 std::int64_t size_of(const py::dict& arrays, const char* key) {
     if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
     return arrays[key].attr("size").cast<std::int64_t>();

@@ -52,6 +52,9 @@ inline void* factor_ptr(const py::dict& arrays, const char* key, Storage storage
     return device_data(arrays, key, storage == Storage::float16 ? "float16" : "float32", size);
 }
 
+// Every arrays["*_factors"] is a 2-D matrix of hyper["factors"] columns (the kernels index rows by k).
+void check_factor_shapes(const py::dict& arrays, const py::dict& hyper);
+
 // Number of elements of arrays[key].
 std::int64_t size_of(const py::dict& arrays, const char* key);
 
@@ -158,6 +161,7 @@ void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes,
         [passes, read, run](const py::dict& arrays, const py::dict& hyper, const py::dict& settings,
                             std::uintptr_t stream) {
             double* loss = loss_slots(arrays, passes);
+            check_factor_shapes(arrays, hyper);
             const Args args = read(arrays, hyper);
             const Epoch e{scalar<std::uint64_t>(settings, "seed"), scalar<std::int64_t>(settings, "epoch"),
                           reinterpret_cast<cudaStream_t>(stream)};

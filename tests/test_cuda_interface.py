@@ -553,6 +553,8 @@ def test_epoch_dicts_are_checked_as_the_cpu_bindings_check_them():
         mod.biased_mf_epoch(*biased_mf_dicts(items=np.zeros(2, np.int32)))
     with pytest.raises(ValueError, match="'values' must be C-contiguous"):
         mod.biased_mf_epoch(*biased_mf_dicts(values=np.ones(6, np.float32)[::2]))
+    with pytest.raises(ValueError, match="'user_factors' must be a matrix of 4 columns"):
+        mod.biased_mf_epoch(*biased_mf_dicts(user_factors=np.zeros((4, 2), np.float32)))
     with pytest.raises(ValueError, match="'loss' has 2 elements, expected 1"):
         mod.biased_mf_epoch(*biased_mf_dicts(loss=np.zeros(2, np.float64)))
     with pytest.raises(TypeError, match="must be a CuPy array"):
