@@ -55,7 +55,7 @@ void check_k(std::int64_t k, std::int64_t other, const char* name) {
 
 }  // namespace
 
-// BiasedMF / PMF (and SoReg's rating pass): sgd.cu update().
+// BiasedMF / PMF (and SoReg's rating pass): models/biased_mf.cu update().
 double host_mf_steps(py::array P_, py::array Q_, py::object bu_, py::object bi_, In<std::int32_t> users,
                      In<std::int32_t> items, In<float> values, float mu, float gamma, float lambda, float lambda_b) {
     std::int64_t n_users, n_items, k, k2;
@@ -93,7 +93,7 @@ double host_mf_steps(py::array P_, py::array Q_, py::object bu_, py::object bi_,
     return loss;
 }
 
-// The logistic pair step (social.cu logistic_update) on records (a, b, c) of rows of A and B.
+// The logistic pair step (models/logistic_pair.cu logistic_update) on records (a, b, c) of rows of A and B.
 double host_logistic_steps(py::array A_, py::array B_, In<std::int32_t> as, In<std::int32_t> bs, In<float> values,
                            float gamma, float lambda, float data_weight, float penalty_weight, float offset) {
     std::int64_t n_a, n_b, k, k2;
@@ -121,7 +121,7 @@ double host_logistic_steps(py::array A_, py::array B_, In<std::int32_t> as, In<s
     return loss;
 }
 
-// SoReg SR2 (social.cu soreg_edge_kernel) on edges (u, f, Sim).
+// SoReg SR2 (models/soreg.cu soreg_edge_kernel) on edges (u, f, Sim).
 double host_edge_steps(py::array U_, In<std::int32_t> as, In<std::int32_t> bs, In<float> sims, float gamma,
                        float beta) {
     std::int64_t n, k;
@@ -145,7 +145,7 @@ double host_edge_steps(py::array U_, In<std::int32_t> as, In<std::int32_t> bs, I
     return loss;
 }
 
-// The mean-pull user step (social.cu mean_pull_kernel) on the listed users, in order.
+// The mean-pull user step (models/social_mf.cu mean_pull_kernel) on the listed users, in order.
 double host_mean_pull_steps(py::array U_, In<std::int32_t> users, In<std::int64_t> offsets,
                             In<std::int32_t> neighbours, In<float> weights, float gamma, float weight) {
     std::int64_t n, k;
@@ -184,7 +184,7 @@ double host_mean_pull_steps(py::array U_, In<std::int32_t> users, In<std::int64_
     return loss;
 }
 
-// SVD++'s user-grouped step (social.cu svdpp_kernel) on the listed users, in order; user u's ratings are
+// SVD++'s user-grouped step (models/svdpp.cu svdpp_kernel) on the listed users, in order; user u's ratings are
 // items/values[offsets[u] .. offsets[u + 1]) in that order. With W (not None): TrustSVD's rating step, with the
 // trust CSR (trust_offsets, trustees) and the weights |U_i|^-1/2 (item_weight), |T+_v|^-1/2 (trustee_weight).
 double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_, py::array bi_,
@@ -316,7 +316,7 @@ double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_,
     return loss;
 }
 
-// TrustSVD's link step (social.cu trust_link_kernel) on the listed trusters, in order; u's edges are
+// TrustSVD's link step (models/trustsvd.cu trust_link_kernel) on the listed trusters, in order; u's edges are
 // trustees/values[offsets[u] .. offsets[u + 1]) in that order.
 double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> trusters, In<std::int64_t> offsets,
                              In<std::int32_t> trustees, In<float> values, In<float> trustee_weight, float gamma,
@@ -359,7 +359,7 @@ double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> truste
     return loss;
 }
 
-// RSTE's user-grouped step (social.cu rste_kernel) on the listed users, in order.
+// RSTE's user-grouped step (models/rste.cu rste_kernel) on the listed users, in order.
 double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<std::int64_t> offsets,
                        In<std::int32_t> items, In<float> values, In<std::int64_t> trust_offsets,
                        In<std::int32_t> trustees, In<float> weights, float offset, float alpha, float gamma,
@@ -416,7 +416,7 @@ double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<st
     return loss;
 }
 
-// BPR / SBPR steps (social.cu bpr_update, sbpr_update) on given samples; social[r] = -1: BPR's triple.
+// BPR / SBPR steps (models/bpr.cu bpr_update, sbpr_update) on given samples; social[r] = -1: BPR's triple.
 double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::int32_t> users,
                           In<std::int32_t> items, In<std::int32_t> socials, In<std::int32_t> negatives,
                           In<std::int32_t> counts, float gamma, float lambda, float lambda_b,

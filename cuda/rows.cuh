@@ -1,4 +1,4 @@
-// Device helpers of the SGD kernels (sgd.cu, social.cu): a lane's slice of a factor row in registers, the
+// Device helpers of the SGD kernels (cuda/models/*.cu): a lane's slice of a factor row in registers, the
 // epoch's chunk order, and the block reduction of the epoch loss.
 #pragma once
 #include <cuda_fp16.h>

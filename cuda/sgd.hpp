@@ -1,5 +1,6 @@
-// CUDA SGD passes (mirrors cpp/include/socialrec/sgd.hpp): plain C++ entry points taking raw device
-// pointers, sizes and a stream; no Python headers (nvcc never sees pybind11). cuda/module.cpp binds them.
+// The host side of the CUDA SGD driver (mirrors cpp/include/socialrec/sgd.hpp; the device side is sgd.cuh):
+// storage types, the once-per-fit shuffle keys and the per-epoch chunk order every pass of cuda/models/ uses.
+// Plain C++ (no Python headers: nvcc never sees pybind11).
 //
 // Rating pass, batch-Hogwild (Xie et al., "CuMF_SGD", HPDC 2017, sec. 4): the records are shuffled once
 // per fit (shuffle_keys + a sort done by the caller); every epoch, warps take chunks of 32 consecutive
@@ -16,27 +17,8 @@ namespace socialrec::cuda {
 // How factor rows are stored on the device. Compute is always float32.
 enum class Storage : std::int32_t { float32 = 0, float16 = 1 };
 
-// BiasedMF / PMF, the same objective and step as cpp/include/socialrec/models/biased_mf.hpp.
-struct BiasedMFDeviceArgs {
-    const std::int32_t* users = nullptr;  // n records (structure of arrays), already shuffled
-    const std::int32_t* items = nullptr;
-    const float* values = nullptr;
-    std::int64_t n = 0;
-    void* user_factors = nullptr;  // n_users x factors, row-major, Storage
-    void* item_factors = nullptr;  // n_items x factors
-    float* user_bias = nullptr;    // n_users (unused when !biased)
-    float* item_bias = nullptr;    // n_items (unused when !biased)
-    std::int32_t factors = 0;
-    Storage storage = Storage::float32;
-    bool biased = true;
-    float global_bias = 0, learning_rate = 0, regularization = 0, bias_regularization = 0;
-    double* loss = nullptr;  // one double: set to the epoch's summed objective terms
-};
-
-// One epoch; asynchronous on `stream` (the loss is valid once the stream reaches this point).
-// Throws std::invalid_argument for bad sizes and CudaError for launch failures.
-void biased_mf_sgd_epoch(const BiasedMFDeviceArgs& args, std::uint64_t seed, std::int64_t epoch,
-                         cudaStream_t stream);
+// The user-grouped passes (SVD++, TrustSVD, RSTE) keep a user's rows in a warp's registers: factors <= 256.
+constexpr std::int32_t kSVDppMaxFactors = 256;
 
 // keys[i] = a 64-bit hash of (seed, i); sorting records by these keys gives the once-per-fit shuffle.
 void shuffle_keys(std::uint64_t* keys, std::int64_t n, std::uint64_t seed, cudaStream_t stream);

@@ -22,27 +22,38 @@ from socialrec.models._social import row_normalised, trust_csr, unit_values
 from socialrec.models.als import csr_arrays
 
 
-# Every model with CUDA kernels, and the variants whose structures differ: (class, settings); IMPLICIT says
-# which take implicit-feedback data (tests/ranking_reference.py homophily_data).
-MODELS = {
-    "BiasedMF": (sr.BiasedMF, {}),
-    "SoRec": (sr.SoRec, {}),
-    "SocialMF": (sr.SocialMF, {}),
-    "TrustMF": (sr.TrustMF, {}),
-    "SoReg-SR2-pcc": (sr.SoReg, {}),
-    "SoReg-SR2-vss": (sr.SoReg, {"similarity": "vss"}),
-    "SoReg-SR2-none": (sr.SoReg, {"similarity": None}),
-    "SoReg-SR1-pcc": (sr.SoReg, {"regularizer": "SR1"}),
-    "SVDpp": (sr.SVDpp, {}),
-    "TrustSVD": (sr.TrustSVD, {}),
-    "RSTE": (sr.RSTE, {}),
-    "BPR": (sr.BPR, {}),
-    "SBPR": (sr.SBPR, {}),
-    "ALS": (sr.ALS, {"alpha": 4.0}),
-    "SocialALS": (sr.SocialALS, {"alpha": 4.0}),
-    "SocialALS-normalized": (sr.SocialALS, {"alpha": 4.0, "similarity": "normalized"}),
+def cuda_models(kind=None):
+    """The registered model classes with CUDA kernels, by class name: the ``@register`` registry
+    (``socialrec.models.base._REGISTRY``) filtered by ``DeviceMixin``. Every CUDA suite takes its model list
+    from here, so that a model registered with CUDA kernels enters each of them. ``kind``: None (all), "sgd"
+    (the SGD epochs of cuda/bind_<model>.cpp), "rating" (SGD on ratings), "ranking" (SGD on implicit
+    feedback) or "als" (the conjugate-gradient row solves)."""
+    from socialrec.models.base import _REGISTRY
+    from socialrec.models.device import DeviceMixin
+    from socialrec.models.ranking import RankingModel
+    from socialrec.models.sgd import SGDModel
+
+    def keep(cls):
+        if not (issubclass(cls, DeviceMixin) and cls._cuda_kernels):
+            return False
+        sgd, ranking = issubclass(cls, SGDModel), issubclass(cls, RankingModel)
+        return {None: True, "sgd": sgd, "rating": sgd and not ranking, "ranking": sgd and ranking,
+                "als": not sgd}[kind]
+
+    return {name: cls for name, cls in sorted(_REGISTRY.items()) if keep(cls)}
+
+
+# The variants whose structures differ, by model (a model not listed runs once with its defaults).
+VARIANTS = {
+    "SoReg": {"SoReg-SR2-pcc": {}, "SoReg-SR2-vss": {"similarity": "vss"}, "SoReg-SR2-none": {"similarity": None},
+              "SoReg-SR1-pcc": {"regularizer": "SR1"}},
+    "ALS": {"ALS": {"alpha": 4.0}},
+    "SocialALS": {"SocialALS": {"alpha": 4.0}, "SocialALS-normalized": {"alpha": 4.0, "similarity": "normalized"}},
 }
-IMPLICIT = {name: cls in (sr.BPR, sr.SBPR, sr.ALS, sr.SocialALS) for name, (cls, _) in MODELS.items()}
+# Every model with CUDA kernels and its variants: (class, settings).
+MODELS = {variant: (cls, params) for name, cls in cuda_models().items()
+          for variant, params in VARIANTS.get(name, {name: {}}).items()}
+IMPLICIT = {name: cls not in cuda_models("rating").values() for name, (cls, _) in MODELS.items()}
 
 
 def with_split_rating(ratings):
@@ -118,7 +129,7 @@ def host_built_state(model, train):
     name, seed = type(model).__name__, model.seed_
     loss = {"SoRec": 2, "SocialMF": 2, "TrustMF": 2, "SoReg": 2, "TrustSVD": 2}.get(name, 1)
     state = {} if name in ("ALS", "SocialALS") else {"loss": cp.zeros(loss, dtype=cp.float64)}
-    if name in ("SoRec", "SocialMF", "SoReg", "TrustSVD"):
+    if name in ("SoRec", "SocialMF", "SoReg", "TrustSVD", "TrustMF", "RSTE"):
         state["hyper"] = model._hyper()
     if name == "SoRec":
         src, dst, target = sorec.link_targets(train.trust)
@@ -128,9 +139,7 @@ def host_built_state(model, train):
         state.update(ratings=_ratings(model, train), trust=device.mean_pull_state(seed, 2, offsets, trustees, weights))
     elif name == "TrustMF":
         src, dst, t = train.trust_arrays()
-        state.update(ratings=_ratings(model, train), trust=device.records(seed, 1, src, dst, trustmf.trust_targets(t)),
-                     hyper={"global_bias": float(model.parameters_["global_bias"]),
-                            "trust_regularization": model.trust_regularization})
+        state.update(ratings=_ratings(model, train), trust=device.records(seed, 1, src, dst, trustmf.trust_targets(t)))
     elif name == "SoReg":
         sim = model._edge_similarity(train)  # the C++ kernel
         users, items, values = train.user_item_arrays()

@@ -3,7 +3,7 @@
 ``cupyx.scipy.sparse`` stand-in) and whose "kernels" run the device step math on the host
 (``socialrec._cuda.host_*``, cuda/steps.hpp, cuda/als_row.hpp) in the once-per-fit shuffled record order.
 Every model with CUDA kernels then goes through ``device="cuda"``: placement, ``_prepare_cuda`` (records, trust
-structures, sampling pool), ``_run_epoch_cuda`` (pointer arguments, sides, weights, pass ids, loss slots),
+structures, sampling pool), ``_run_epoch_cuda`` (the epoch dicts, checked by the real bindings without a driver),
 float16 storage, and back to the CPU. Its test RMSE / NDCG@10 must match the CPU model's within 1%.
 
 Device input: a fit from cupyx-style ratings and trust copies nothing to the host but per-user / per-item
@@ -24,12 +24,24 @@ import socialrec as sr
 import fake_cupy
 from fake_cupy import FakeArray
 from socialrec import _backend, _gpu
-from device_structures import IMPLICIT, MODELS, assert_same_state, captured_state, host_built_state, with_split_rating
+from device_structures import IMPLICIT, MODELS, cuda_models, assert_same_state, captured_state, host_built_state, with_split_rating
 from ranking_reference import homophily_data, ndcg_at_k
 
 REAL = _backend.cuda_module()
 pytestmark = pytest.mark.skipif(REAL is None, reason="socialrec was built without CUDA (the host replays live "
                                                      "in socialrec._cuda)")
+
+
+def _no_real_device():
+    if REAL is None:
+        return False
+    try:
+        return REAL.device_count() == 0
+    except sr.CudaError:  # no driver, or one too old
+        return True
+
+
+_NO_REAL_DEVICE = _no_real_device()
 
 
 def _at(address):
@@ -55,9 +67,13 @@ class _Float32:
 
 class FakeKernels:
     """socialrec._cuda's entry points, run on the host with the device step math (each pass in the records'
-    stored order; the real kernels visit chunks in a per-epoch order, Hogwild)."""
+    stored order; the real kernels visit chunks in a per-epoch order, Hogwild). A model's epoch takes the dicts
+    of the CPU binding (``arrays`` = {**parameters_, **state}, ``hyper``, ``settings``) and runs the passes that
+    its cuda/bind_<model>.cpp runs. Without a driver, every epoch's dicts first go through the real binding,
+    which reads and checks every array (dtype, contiguity, size) and then fails at its first runtime call: so
+    the keys and dtypes the Python side passes are the ones the C++ side reads."""
 
-    archs, cuda_version, TOPK_MAX_N = ["fake"], 13000, 2048
+    archs, cuda_version, TOPK_MAX_N, SVDPP_MAX_FACTORS = ["fake"], 13000, 2048, 256
     calls = []
 
     def devices(self):
@@ -66,75 +82,119 @@ class FakeKernels:
     def shuffle_keys(self, keys, n, seed, stream):
         _at(keys)[:] = np.random.default_rng(seed).permutation(n).astype(np.uint64)
 
-    def biased_mf_sgd_epoch(self, *, users, items, values, n, user_factors, item_factors, user_bias, item_bias,
-                            factors, float16, biased, global_bias, learning_rate, regularization,
-                            bias_regularization, seed, epoch, loss, stream):
-        self.calls.append(("biased_mf", n))
-        P, Q = _at(user_factors), _at(item_factors)
-        assert P.dtype == (np.float16 if float16 else np.float32) and P.shape[-1] == factors
-        with _Float32(P, Q) as (p, q):
-            _at(loss)[0] = REAL.host_mf_steps(p, q, _at(user_bias) if biased else None,
-                                              _at(item_bias) if biased else None, _at(users)[:n], _at(items)[:n],
-                                              _at(values)[:n], global_bias, learning_rate, regularization,
-                                              bias_regularization)
+    def _through_the_binding(self, name, arrays, hyper, settings):
+        if _NO_REAL_DEVICE:  # host addresses must never reach a real device
+            with pytest.raises(sr.CudaError, match="cudaMemsetAsync"):
+                getattr(REAL, name)(arrays, hyper, settings, 0)
 
-    def logistic_pair_epoch(self, *, a, b, values, n, A0, B0, data_weight0, penalty_weight0, offset0, A1, B1,
-                            data_weight1, penalty_weight1, offset1, n_sides, factors, float16, learning_rate,
-                            regularization, pass_id, seed, epoch, loss, stream):
-        self.calls.append(("logistic", pass_id, n_sides, n))
-        sides = [(A0, B0, data_weight0, penalty_weight0, offset0), (A1, B1, data_weight1, penalty_weight1,
-                                                                     offset1)][:n_sides]
+    # -- passes (the device math on the host; cuda/host_steps.cpp) ---------------------------------------------
+    def _mf(self, recs, P, Q, bu, bi, mu, lr, lam, lam_b):
+        self.calls.append(("biased_mf", len(recs[2])))
+        with _Float32(P, Q) as (p, q):
+            return REAL.host_mf_steps(p, q, bu, bi, *recs, mu, lr, lam, lam_b)
+
+    def _logistic(self, recs, sides, lr, lam, pass_id):
+        self.calls.append(("logistic", pass_id, len(sides), len(recs["values"])))
         total = 0.0
         for A, B, wd, wp, off in sides:  # TrustMF's two sides share no matrix: their order does not matter
-            with _Float32(_at(A), _at(B)) as (x, y):
-                total += REAL.host_logistic_steps(x, y, _at(a)[:n], _at(b)[:n], _at(values)[:n], learning_rate,
-                                                  regularization, wd, wp, off)
-        _at(loss)[0] = total
+            with _Float32(A, B) as (x, y):
+                total += REAL.host_logistic_steps(x, y, recs["a"], recs["b"], recs["values"], lr, lam, wd, wp, off)
+        return total
 
-    def soreg_edge_epoch(self, *, u, f, sim, n, user_factors, factors, float16, learning_rate,
-                         social_regularization, pass_id, seed, epoch, loss, stream):
-        self.calls.append(("edge", pass_id, n))
-        with _Float32(_at(user_factors)) as (U,):
-            _at(loss)[0] = REAL.host_edge_steps(U, _at(u)[:n], _at(f)[:n], _at(sim)[:n], learning_rate,
-                                                social_regularization)
+    def _mean_pull(self, state, U, lr, weight):
+        self.calls.append(("mean_pull", 2, len(state["users"])))
+        with _Float32(U) as (u,):
+            return REAL.host_mean_pull_steps(u, state["users"], state["offsets"], state["neighbours"],
+                                             state["weights"], lr, weight)
 
-    def mean_pull_epoch(self, *, users, n, offsets, neighbours, weights, user_factors, factors, float16,
-                        learning_rate, weight, pass_id, seed, epoch, loss, stream):
-        self.calls.append(("mean_pull", pass_id, n))
-        with _Float32(_at(user_factors)) as (U,):
-            _at(loss)[0] = REAL.host_mean_pull_steps(U, _at(users)[:n], _at(offsets), _at(neighbours),
-                                                     _at(weights), learning_rate, weight)
+    def _svdpp(self, arrays, h, pass_id=0, **trust):
+        g = arrays["groups"] if "groups" in arrays else arrays
+        self.calls.append(("svdpp", pass_id, len(g["users"])))
+        with _Float32(arrays["user_factors"], arrays["item_factors"], arrays["implicit_factors"],
+                      arrays.get("trustee_factors")) as (P, Q, Y, W):
+            return REAL.host_svdpp_steps(P, Q, Y, arrays["user_bias"], arrays["item_bias"], g["users"],
+                                         g["offsets"], g["items"], g["values"], h["global_bias"],
+                                         h["learning_rate"], h["regularization"], h["bias_regularization"],
+                                         W=W, **trust)
 
-    def svdpp_epoch(self, *, users, n, offsets, items, values, user_factors, item_factors, implicit_factors,
-                    user_bias, item_bias, factors, float16, global_bias, learning_rate, regularization,
-                    bias_regularization, pass_id, seed, epoch, loss, stream, trustee_factors=0, trust_offsets=0,
-                    trustees=0, item_weight=0, trustee_weight=0):
-        self.calls.append(("svdpp", pass_id, n))
-        with _Float32(_at(user_factors), _at(item_factors), _at(implicit_factors), _at(trustee_factors)) as work:
-            P, Q, Y, W = work
-            _at(loss)[0] = REAL.host_svdpp_steps(P, Q, Y, _at(user_bias), _at(item_bias), _at(users)[:n],
-                                                 _at(offsets), _at(items), _at(values), global_bias, learning_rate,
-                                                 regularization, bias_regularization, W=W,
-                                                 trust_offsets=_at(trust_offsets), trustees=_at(trustees),
-                                                 item_weight=_at(item_weight), trustee_weight=_at(trustee_weight))
+    # -- one epoch per model (the passes of cuda/bind_<model>.cpp, in order) ------------------------------------
+    def _epoch(self, name, arrays, hyper, settings, losses):
+        self._through_the_binding(name, arrays, hyper, settings)
+        arrays["loss"][...] = losses
+        return float(np.sum(losses))
 
-    def trust_link_epoch(self, *, trusters, n, offsets, trustees, values, trustee_weight, user_factors,
-                         trustee_factors, factors, float16, learning_rate, regularization, social_regularization,
-                         pass_id, seed, epoch, loss, stream):
-        self.calls.append(("trust_link", pass_id, n))
-        with _Float32(_at(user_factors), _at(trustee_factors)) as (P, W):
-            _at(loss)[0] = REAL.host_trust_link_steps(P, W, _at(trusters)[:n], _at(offsets), _at(trustees),
-                                                      _at(values), _at(trustee_weight), learning_rate,
-                                                      regularization, social_regularization)
+    def biased_mf_epoch(self, arrays, hyper, settings, stream=0):
+        a, h = arrays, hyper
+        assert a["user_factors"].dtype == a["item_factors"].dtype and a["user_factors"].shape[-1] == h["factors"]
+        self._through_the_binding("biased_mf_epoch", arrays, hyper, settings)
+        biased = h["biased"]
+        loss = self._mf((a["users"], a["items"], a["values"]), a["user_factors"], a["item_factors"],
+                        a["user_bias"] if biased else None, a["item_bias"] if biased else None, h["global_bias"],
+                        h["learning_rate"], h["regularization"], h["bias_regularization"])
+        a["loss"][0] = loss
+        return float(loss)
 
-    def rste_epoch(self, *, users, n, offsets, items, values, trust_offsets, trustees, trust_weights, user_factors,
-                   item_factors, factors, float16, global_bias, alpha, learning_rate, regularization, pass_id, seed,
-                   epoch, loss, stream):
-        self.calls.append(("rste", pass_id, n))
-        with _Float32(_at(user_factors), _at(item_factors)) as (U, V):
-            _at(loss)[0] = REAL.host_rste_steps(U, V, _at(users)[:n], _at(offsets), _at(items), _at(values),
-                                                _at(trust_offsets), _at(trustees), _at(trust_weights), global_bias,
-                                                alpha, learning_rate, regularization)
+    def sorec_epoch(self, arrays, hyper, settings, stream=0):
+        a, h = arrays, hyper
+        U, V, Z, lam_c = a["user_factors"], a["item_factors"], a["link_factors"], h["social_regularization"]
+        lr, lam = h["learning_rate"], h["regularization"]
+        return self._epoch("sorec_epoch", arrays, hyper, settings, [
+            self._logistic(a["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], lr, lam, 0),
+            self._logistic(a["links"], [(U, Z, lam_c, lam_c, 0.0)], lr, lam, 1)])
+
+    def social_mf_epoch(self, arrays, hyper, settings, stream=0):
+        a, h = arrays, hyper
+        U, V, lr = a["user_factors"], a["item_factors"], h["learning_rate"]
+        rating = self._logistic(a["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], lr, h["regularization"], 0)
+        lam_t = h["social_regularization"]
+        user = self._mean_pull(a["trust"], U, lr, lam_t) if lam_t != 0 else 0.0
+        return self._epoch("social_mf_epoch", arrays, hyper, settings, [rating, user])
+
+    def trustmf_epoch(self, arrays, hyper, settings, stream=0):
+        a, h = arrays, hyper
+        B, V, W = a["user_factors"], a["item_factors"], a["trustee_factors"]
+        W2, V2, B2 = a["trustee_user_factors"], a["trustee_item_factors"], a["trustee_truster_factors"]
+        b, lam_t, lr, lam = h["global_bias"], h["trust_regularization"], h["learning_rate"], h["regularization"]
+        return self._epoch("trustmf_epoch", arrays, hyper, settings, [
+            self._logistic(a["ratings"], [(B, V, 1.0, 1.0, b), (W2, V2, 1.0, 1.0, b)], lr, lam, 0),
+            self._logistic(a["trust"], [(B, W, lam_t, 1.0, 0.0), (B2, W2, lam_t, 1.0, 0.0)], lr, lam, 1)])
+
+    def soreg_epoch(self, arrays, hyper, settings, stream=0):
+        a, h = arrays, hyper
+        U, r, lr, beta = a["user_factors"], a["ratings"], h["learning_rate"], h["social_regularization"]
+        rating = self._mf((r["a"], r["b"], r["values"]), U, a["item_factors"], None, None, 0.0, lr,
+                          h["regularization"], 0.0)
+        if h["average_based"]:
+            social = self._mean_pull(a["users"], U, lr, beta)
+        else:
+            e = a["edges"]
+            self.calls.append(("edge", 1, len(e["values"])))
+            with _Float32(U) as (u,):
+                social = REAL.host_edge_steps(u, e["a"], e["b"], e["values"], lr, beta)
+        return self._epoch("soreg_epoch", arrays, hyper, settings, [rating, social])
+
+    def svdpp_epoch(self, arrays, hyper, settings, stream=0):
+        return self._epoch("svdpp_epoch", arrays, hyper, settings, [self._svdpp(arrays, hyper)])
+
+    def trustsvd_epoch(self, arrays, hyper, settings, stream=0):
+        a, h, t = arrays, hyper, arrays["trust"]
+        rating = self._svdpp(a, h, trust_offsets=t["offsets"], trustees=t["trustees"],
+                             item_weight=t["item_weight"], trustee_weight=t["trustee_weight"])
+        self.calls.append(("trust_link", 1, len(t["trusters"])))
+        with _Float32(a["user_factors"], a["trustee_factors"]) as (P, W):
+            link = REAL.host_trust_link_steps(P, W, t["trusters"], t["offsets"], t["link_trustees"],
+                                              t["link_values"], t["trustee_weight"], h["learning_rate"],
+                                              h["regularization"], h["social_regularization"])
+        return self._epoch("trustsvd_epoch", arrays, hyper, settings, [rating, link])
+
+    def rste_epoch(self, arrays, hyper, settings, stream=0):
+        a, h = arrays, hyper
+        self.calls.append(("rste", 0, len(a["users"])))
+        with _Float32(a["user_factors"], a["item_factors"]) as (U, V):
+            loss = REAL.host_rste_steps(U, V, a["users"], a["offsets"], a["items"], a["values"], a["trust_offsets"],
+                                        a["trustees"], a["trust_weights"], h["global_bias"], h["alpha"],
+                                        h["learning_rate"], h["regularization"])
+        return self._epoch("rste_epoch", arrays, hyper, settings, [loss])
 
     def als_half_step(self, *, G, Y, n_fixed, indptr, indices, values, rows, X, factors, alpha, regularization,
                       cg_steps, graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream,
@@ -152,18 +212,24 @@ class FakeKernels:
         if row_loss:
             _at(row_loss)[...] = loss
 
-    def ranking_epoch(self, *, indptr, indices, pool_users, pool_items, n_pool, n_items, social_indptr,
-                      social_items, social_counts, n_samples, user_factors, item_factors, item_bias, factors,
-                      float16, learning_rate, regularization, bias_regularization, seed, epoch, loss, stream,
-                      social_weight=1.0):
-        self.calls.append(("ranking", social_indptr != 0, n_samples))
-        samples = REAL.host_draw_samples(_at(indptr), _at(indices), _at(pool_users)[:n_pool],
-                                         _at(pool_items)[:n_pool], n_items, _at(social_indptr),
-                                         _at(social_items), _at(social_counts), REAL.sample_key(seed, epoch), 0,
-                                         n_samples)
-        with _Float32(_at(user_factors), _at(item_factors)) as (P, Q):
-            _at(loss)[0] = REAL.host_ranking_steps(P, Q, _at(item_bias), *samples, learning_rate, regularization,
-                                                   bias_regularization, social_weight)
+    def _ranking(self, name, arrays, hyper, settings, social):
+        a, h = arrays, hyper
+        n_pool = len(a["pool_users"])
+        self.calls.append(("ranking", social, n_pool))
+        samples = REAL.host_draw_samples(a["indptr"], a["indices"], a["pool_users"], a["pool_items"],
+                                         len(a["item_bias"]), a.get("social_indptr"), a.get("social_items"),
+                                         a.get("social_counts"), REAL.sample_key(settings["seed"], settings["epoch"]),
+                                         0, n_pool)
+        with _Float32(a["user_factors"], a["item_factors"]) as (P, Q):
+            loss = REAL.host_ranking_steps(P, Q, a["item_bias"], *samples, h["learning_rate"], h["regularization"],
+                                           h["bias_regularization"], h.get("social_weight", 1.0))
+        return self._epoch(name, arrays, hyper, settings, [loss])
+
+    def bpr_epoch(self, arrays, hyper, settings, stream=0):
+        return self._ranking("bpr_epoch", arrays, hyper, settings, False)
+
+    def sbpr_epoch(self, arrays, hyper, settings, stream=0):
+        return self._ranking("sbpr_epoch", arrays, hyper, settings, True)
 
 
 @pytest.fixture
@@ -181,17 +247,23 @@ def social_split():
     return sr.split.train_test_split(ds, test_size=0.2, seed=0)
 
 
-RATING = {
-    "BiasedMF": (sr.BiasedMF, {"epochs": 15, "learning_rate": 0.01}, ["biased_mf"]),
-    "SoRec": (sr.SoRec, {"epochs": 20}, [("logistic", 0, 1), ("logistic", 1, 1)]),
-    "SocialMF": (sr.SocialMF, {"epochs": 20}, [("logistic", 0, 1), ("mean_pull", 2)]),
-    "TrustMF": (sr.TrustMF, {"epochs": 20}, [("logistic", 0, 2), ("logistic", 1, 2)]),
-    "SoReg-SR2": (sr.SoReg, {"epochs": 20}, ["biased_mf", ("edge", 1)]),
-    "SoReg-SR1": (sr.SoReg, {"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)]),
-    "SVDpp": (sr.SVDpp, {"epochs": 15}, [("svdpp", 0)]),
-    "TrustSVD": (sr.TrustSVD, {"epochs": 15}, [("svdpp", 0), ("trust_link", 1)]),
-    "RSTE": (sr.RSTE, {"epochs": 20}, [("rste", 0)]),
+# Each rating model's cases on the fake device: variant -> (settings, the passes of one epoch as recorded by
+# FakeKernels). The models come from the registry (device_structures.cuda_models): a new CUDA rating model
+# without a case here fails at collection.
+RATING_CASES = {
+    "BiasedMF": {"BiasedMF": ({"epochs": 15, "learning_rate": 0.01}, ["biased_mf"])},
+    "SoRec": {"SoRec": ({"epochs": 20}, [("logistic", 0, 1), ("logistic", 1, 1)])},
+    "SocialMF": {"SocialMF": ({"epochs": 20}, [("logistic", 0, 1), ("mean_pull", 2)])},
+    "TrustMF": {"TrustMF": ({"epochs": 20}, [("logistic", 0, 2), ("logistic", 1, 2)])},
+    "SoReg": {"SoReg-SR2": ({"epochs": 20}, ["biased_mf", ("edge", 1)]),
+              "SoReg-SR1": ({"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)])},
+    "SVDpp": {"SVDpp": ({"epochs": 15}, [("svdpp", 0)])},
+    "TrustSVD": {"TrustSVD": ({"epochs": 15}, [("svdpp", 0), ("trust_link", 1)])},
+    "RSTE": {"RSTE": ({"epochs": 20}, [("rste", 0)])},
 }
+RATING = {variant: (cls, params, passes) for name, cls in cuda_models("rating").items()
+          for variant, (params, passes) in RATING_CASES[name].items()}
+RANKING = {"BPR": (sr.BPR, {}), "SBPR": (sr.SBPR, {}), "SBPR-mixed": (sr.SBPR, {"social_weight": 0.3})}
 
 
 def _kinds(calls, epochs):
@@ -228,9 +300,13 @@ def test_cuda_epoch_loss_is_the_objective(fake_device, social_split, name):
     assert model.history[0]["loss"] == pytest.approx(model.loss(train), rel=1e-4)
 
 
-@pytest.mark.parametrize("cls, extra", [(sr.BPR, {}), (sr.SBPR, {}), (sr.SBPR, {"social_weight": 0.3})],
-                         ids=["BPR", "SBPR", "SBPR-mixed"])
-def test_ranking_models_on_the_fake_device(fake_device, cls, extra):
+def test_every_registered_ranking_model_has_a_case():
+    assert {cls for cls, _ in RANKING.values()} == set(cuda_models("ranking").values())
+
+
+@pytest.mark.parametrize("name", RANKING)
+def test_ranking_models_on_the_fake_device(fake_device, name):
+    cls, extra = RANKING[name]
     train, test = homophily_data()
     params = {"factors": 10, "epochs": 20, "learning_rate": 0.05, "regularization": 0.05, "seed": 0, **extra}
     cpu = cls(device="cpu", **params).fit(train)

@@ -12,6 +12,8 @@ import pytest
 
 import socialrec as sr
 from socialrec import _backend, _gpu, _gpu_status, _interop
+from device_structures import cuda_models
+from fake_cupy import wrap
 
 
 class Producer:
@@ -331,9 +333,9 @@ def test_auto_picks_cuda_only_for_models_and_dtypes_that_have_kernels(monkeypatc
     assert info["cuda_devices"] == ["NVIDIA H200"] and info["cuda_status"] == "ok"
 
 
-# Every model has CUDA kernels (docs/CUDA.md); ALS/SocialALS's device-side rules are in test_cuda_als_interface.py.
-CUDA_MODELS = (sr.BiasedMF, sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.BPR, sr.SBPR, sr.SVDpp, sr.TrustSVD,
-               sr.RSTE, sr.ALS, sr.SocialALS)
+# The registered models with CUDA kernels (every model has them: docs/CUDA.md); ALS/SocialALS's device-side
+# rules are in test_cuda_als_interface.py.
+CUDA_MODELS = tuple(cuda_models().values())
 
 
 def test_models_resolve_through_the_backend(monkeypatch):
@@ -531,6 +533,24 @@ def test_epoch_chunk_order_is_a_bijection(n):
         assert mod.epoch_chunk_order(n, 8, 3) != (chunks, a, b)
 
 
+def biased_mf_dicts(factors=4, n=3, **changes):
+    """The dicts of a small BiasedMF epoch (host arrays standing in for CuPy ones: fake_cupy.wrap); a change
+    replaces an array or a setting by key (None removes it)."""
+    arrays = {"users": np.zeros(n, np.int32), "items": np.zeros(n, np.int32), "values": np.ones(n, np.float32),
+              "user_factors": np.zeros((2, factors), np.float32), "item_factors": np.zeros((2, factors), np.float32),
+              "user_bias": np.zeros(2, np.float32), "item_bias": np.zeros(2, np.float32),
+              "loss": np.zeros(1, np.float64)}
+    hyper = {"factors": factors, "biased": True, "global_bias": 0.0, "learning_rate": 0.01, "regularization": 0.02,
+             "bias_regularization": 0.02}
+    for key, value in changes.items():
+        table = hyper if key in hyper else arrays
+        if value is None:
+            del table[key]
+        else:
+            table[key] = value
+    return {k: wrap(v) for k, v in arrays.items()}, hyper, {"seed": 0, "epoch": 0}
+
+
 @cuda_built
 def test_kernel_argument_errors_are_value_errors_not_aborts():
     mod = _backend.cuda_module()
@@ -541,12 +561,35 @@ def test_kernel_argument_errors_are_value_errors_not_aborts():
     with pytest.raises(ValueError, match="bad score shape"):
         mod.topk_select(0, 1, 5, 4, 0, 0, 0, 0, 3, 8, 8, 0)
     with pytest.raises(ValueError, match="factors must be positive"):
-        mod.biased_mf_sgd_epoch(users=0, items=0, values=0, n=0, user_factors=0, item_factors=0, user_bias=0,
-                                item_bias=0, factors=0, float16=False, biased=True, global_bias=0.0,
-                                learning_rate=0.01, regularization=0.02, bias_regularization=0.02, seed=0,
-                                epoch=0, loss=8, stream=0)
+        mod.biased_mf_epoch(*biased_mf_dicts(factors=0))
     with pytest.raises(ValueError, match="negative"):
         mod.epoch_chunk_order(-1, 0, 0)
+
+
+@cuda_built
+def test_epoch_dicts_are_checked_as_the_cpu_bindings_check_them():
+    """The CUDA epochs read the CPU bindings' dicts: a missing key, a wrong dtype, a non-contiguous array or a
+    wrong size raises before anything reaches the driver (cuda/bindings.hpp device_data)."""
+    mod = _backend.cuda_module()
+    with pytest.raises(KeyError, match="item_factors"):
+        mod.biased_mf_epoch(*biased_mf_dicts(item_factors=None))
+    with pytest.raises(KeyError, match="learning_rate"):
+        mod.biased_mf_epoch(*biased_mf_dicts(learning_rate=None))
+    with pytest.raises(TypeError, match="'users' has dtype int64, expected int32"):
+        mod.biased_mf_epoch(*biased_mf_dicts(users=np.zeros(3, np.int64)))
+    with pytest.raises(TypeError, match="'item_factors' has dtype float16, expected float32"):
+        mod.biased_mf_epoch(*biased_mf_dicts(item_factors=np.zeros((2, 4), np.float16)))
+    with pytest.raises(ValueError, match="'items' has 2 elements, expected 3"):
+        mod.biased_mf_epoch(*biased_mf_dicts(items=np.zeros(2, np.int32)))
+    with pytest.raises(ValueError, match="'values' must be C-contiguous"):
+        mod.biased_mf_epoch(*biased_mf_dicts(values=np.ones(6, np.float32)[::2]))
+    with pytest.raises(ValueError, match="'user_factors' must be a matrix of 4 columns"):
+        mod.biased_mf_epoch(*biased_mf_dicts(user_factors=np.zeros((4, 2), np.float32)))
+    with pytest.raises(ValueError, match="'loss' has 2 elements, expected 1"):
+        mod.biased_mf_epoch(*biased_mf_dicts(loss=np.zeros(2, np.float64)))
+    with pytest.raises(TypeError, match="must be a CuPy array"):
+        arrays, hyper, settings = biased_mf_dicts()
+        mod.biased_mf_epoch({**arrays, "users": [0, 0, 0]}, hyper, settings)
 
 
 @cuda_built
@@ -555,7 +598,4 @@ def test_runtime_failures_become_cuda_error():
         pytest.skip("a device is present: this checks the no-driver path")
     mod = _backend.cuda_module()
     with pytest.raises(sr.CudaError, match="cudaMemsetAsync"):  # the first runtime call fails without a driver
-        mod.biased_mf_sgd_epoch(users=0, items=0, values=0, n=0, user_factors=0, item_factors=0, user_bias=0,
-                                item_bias=0, factors=4, float16=False, biased=True, global_bias=0.0,
-                                learning_rate=0.01, regularization=0.02, bias_regularization=0.02, seed=0,
-                                epoch=0, loss=8, stream=0)
+        mod.biased_mf_epoch(*biased_mf_dicts())

@@ -21,6 +21,8 @@ from socialrec.models import _social
 from socialrec.reference import _rng
 from socialrec.reference import bpr as ref_bpr
 from socialrec.reference import sgd as ref_sgd
+from device_structures import cuda_models
+from fake_cupy import wrap
 
 pytestmark = pytest.mark.skipif(_backend.cuda_module() is None, reason="socialrec was built without CUDA")
 
@@ -352,32 +354,39 @@ def test_host_replays_check_their_inputs(mod):
         mod.host_mean_pull_steps(P, [0], np.array([0, 1], np.int64), [1], [1.0], 0.1, 0.1)
 
 
+# The socialrec._cuda epoch of each registered CUDA SGD model: the name of its CPU binding (_core.<stem>_epoch).
+EPOCH_STEMS = {"BiasedMF": "biased_mf", "BPR": "bpr", "RSTE": "rste", "SBPR": "sbpr", "SVDpp": "svdpp",
+               "SoRec": "sorec", "SoReg": "soreg", "SocialMF": "social_mf", "TrustMF": "trustmf",
+               "TrustSVD": "trustsvd"}
+
+
 def test_kernel_entry_points_are_bound(mod):
-    for name in ("biased_mf_sgd_epoch", "logistic_pair_epoch", "soreg_edge_epoch", "mean_pull_epoch",
-                 "svdpp_epoch", "trust_link_epoch", "rste_epoch", "ranking_epoch", "shuffle_keys", "epoch_chunk_order", "sample_key", "topk_select"):
+    stems = [EPOCH_STEMS[name] for name in cuda_models("sgd")]  # a new CUDA model needs its stem here
+    for name in [f"{stem}_epoch" for stem in stems] + ["shuffle_keys", "epoch_chunk_order", "sample_key",
+                                                        "topk_select"]:
         assert callable(getattr(mod, name)), name
-    # Bad sizes are ValueErrors before anything touches the driver.
-    with pytest.raises(ValueError, match="n_sides"):
-        mod.logistic_pair_epoch(a=0, b=0, values=0, n=0, A0=0, B0=0, data_weight0=1, penalty_weight0=1, offset0=0,
-                                A1=0, B1=0, data_weight1=1, penalty_weight1=1, offset1=0, n_sides=3, factors=4,
-                                float16=False, learning_rate=0.1, regularization=0.1, pass_id=0, seed=0, epoch=0,
-                                loss=8, stream=0)
-    with pytest.raises(ValueError, match="factors must be positive"):
-        mod.mean_pull_epoch(users=0, n=0, offsets=0, neighbours=0, weights=0, user_factors=0, factors=0,
-                            float16=False, learning_rate=0.1, weight=0.1, pass_id=2, seed=0, epoch=0, loss=8, stream=0)
-    with pytest.raises(ValueError, match="null"):
-        mod.soreg_edge_epoch(u=0, f=0, sim=0, n=5, user_factors=0, factors=4, float16=False, learning_rate=0.1,
-                             social_regularization=0.1, pass_id=1, seed=0, epoch=0, loss=8, stream=0)
-    with pytest.raises(ValueError, match="empty pool"):
-        mod.ranking_epoch(indptr=0, indices=0, pool_users=0, pool_items=0, n_pool=0, n_items=5, social_indptr=0,
-                          social_items=0, social_counts=0, n_samples=10, user_factors=0, item_factors=0,
-                          item_bias=0, factors=4, float16=False, learning_rate=0.1, regularization=0.1,
-                          bias_regularization=0.1, seed=0, epoch=0, loss=8, stream=0)
+        if name.endswith("_epoch"):
+            assert callable(getattr(_core, name)), name  # the CUDA epoch has the CPU binding's name
     assert mod.SVDPP_MAX_FACTORS == 256
+    # Bad sizes are ValueErrors before anything touches the driver (host arrays stand in for CuPy ones).
+    k = 300
+    groups = {"users": np.zeros(1, np.int32), "offsets": np.array([0, 1], np.int64), "items": np.zeros(1, np.int32),
+              "values": np.ones(1, np.float32)}
+    arrays = {**{key: np.zeros((2, k), np.float32) for key in ("user_factors", "item_factors", "implicit_factors")},
+              "user_bias": np.zeros(2, np.float32), "item_bias": np.zeros(2, np.float32),
+              "loss": np.zeros(1, np.float64)}
+    arrays = {key: wrap(v) for key, v in arrays.items()}
+    hyper = {"factors": k, "global_bias": 3.0, "learning_rate": 0.01, "regularization": 0.01,
+             "bias_regularization": 0.01}
     with pytest.raises(ValueError, match="at most 256 factors"):
-        mod.svdpp_epoch(users=0, n=0, offsets=0, items=0, values=0, user_factors=0, item_factors=0,
-                        implicit_factors=0, user_bias=0, item_bias=0, factors=300, float16=False, global_bias=3.0,
-                        learning_rate=0.01, regularization=0.01, bias_regularization=0.01, pass_id=0, seed=0,
-                        epoch=0, loss=8, stream=0)
+        mod.svdpp_epoch({**arrays, "groups": {key: wrap(v) for key, v in groups.items()}}, hyper, {"seed": 0, "epoch": 0})
+    ranking = {"user_factors": np.zeros((2, 4), np.float32), "item_factors": np.zeros((1, 4), np.float32),
+               "item_bias": np.zeros(1, np.float32), "indptr": np.array([0, 1, 1], np.int64),
+               "indices": np.zeros(1, np.int32), "pool_users": np.zeros(1, np.int32),
+               "pool_items": np.zeros(1, np.int32), "loss": np.zeros(1, np.float64)}
+    with pytest.raises(ValueError, match="at least 2 items"):
+        mod.bpr_epoch({key: wrap(v) for key, v in ranking.items()},
+                      {"factors": 4, "learning_rate": 0.1, "regularization": 0.1, "bias_regularization": 0.1},
+                      {"seed": 0, "epoch": 0})
     # Rating and link passes of one epoch visit their chunks in different orders.
     assert mod.epoch_chunk_order(10_000, 1, 0, 0) != mod.epoch_chunk_order(10_000, 1, 0, 1)

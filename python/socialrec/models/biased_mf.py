@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _core, _gpu
 from .._validate import is_real as _is_real
+from . import device
 from .base import register
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
@@ -160,20 +161,8 @@ class BiasedMF(DeviceMixin, SGDModel):
                 "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        p, h, n = self.parameters_, state["hyper"], len(state["values"])
-        factor_dtype = np.float16 if self.dtype == "float16" else np.float32
-        P = _gpu.require(p["user_factors"], factor_dtype, "user_factors", size=self.n_users_ * self.factors)
-        Q = _gpu.require(p["item_factors"], factor_dtype, "item_factors", size=self.n_items_ * self.factors)
-        bu = _gpu.require(p["user_bias"], np.float32, "user_bias", size=self.n_users_) if self.biased else None
-        bi = _gpu.require(p["item_bias"], np.float32, "item_bias", size=self.n_items_) if self.biased else None
-        _gpu.cuda_module().biased_mf_sgd_epoch(
-            users=_gpu.ptr(state["users"]), items=_gpu.ptr(state["items"]), values=_gpu.ptr(state["values"]), n=n,
-            user_factors=_gpu.ptr(P), item_factors=_gpu.ptr(Q), user_bias=_gpu.ptr(bu), item_bias=_gpu.ptr(bi),
-            factors=self.factors, float16=self.dtype == "float16", biased=self.biased,
-            global_bias=h["global_bias"], learning_rate=self.epoch_learning_rate(settings["epoch"]),
-            regularization=h["regularization"], bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
-            loss=_gpu.ptr(state["loss"]), stream=_gpu.stream_ptr())
-        return float(state["loss"][0])  # waits for the epoch (same stream)
+        hyper = {**state["hyper"], "learning_rate": self.epoch_learning_rate(settings["epoch"])}
+        return device.run_epoch("biased_mf_epoch", {**self.parameters_, **state}, hyper, settings)
 
     def _scoring_parts(self):
         p = self.parameters_

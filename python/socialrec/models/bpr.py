@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 from .. import _core, _gpu
 from .._arrays import chunks, expand_rows, offsets_of, rows_of, sorted_member
+from . import device
 from .base import register
 from .device import DeviceMixin
 from .ranking import RankingModel
@@ -131,20 +132,9 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
                 "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        a, h, ptr = state["arrays"], state["hyper"], _gpu.ptr
-        P = self._factor("user_factors", self.n_users_)
-        Q = self._factor("item_factors", self.n_items_)
-        b = _gpu.require(self.parameters_["item_bias"], np.float32, "item_bias", size=self.n_items_)
-        _gpu.cuda_module().ranking_epoch(
-            indptr=ptr(a["indptr"]), indices=ptr(a["indices"]), pool_users=ptr(a["pool_users"]),
-            pool_items=ptr(a["pool_items"]), n_pool=state["n_pool"], n_items=self.n_items_,
-            social_indptr=ptr(a.get("social_indptr")), social_items=ptr(a.get("social_items")),
-            social_counts=ptr(a.get("social_counts")), n_samples=state["n_pool"], user_factors=ptr(P),
-            item_factors=ptr(Q), item_bias=ptr(b), factors=self.factors, float16=self.dtype == "float16",
-            learning_rate=h["learning_rate"], regularization=h["regularization"],
-            bias_regularization=h["bias_regularization"], seed=settings["seed"], epoch=settings["epoch"],
-            loss=ptr(state["loss"]), stream=_gpu.stream_ptr(), social_weight=h.get("social_weight", 1.0))
-        return float(state["loss"][0])
+        kernel = "sbpr_epoch" if "social_indptr" in state["arrays"] else "bpr_epoch"  # SBPR's social items
+        return device.run_epoch(kernel, {**self.parameters_, **state["arrays"], "loss": state["loss"]},
+                                state["hyper"], settings)
 
     def _scoring_parts(self):
         p = self.parameters_

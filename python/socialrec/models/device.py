@@ -4,7 +4,8 @@ A model with this mixin keeps every fitted array on its device: NumPy on the CPU
 (``parameters_``, ``seen_indptr_``, ``seen_indices_`` and the model's ``_FIT_ARRAYS``). ``device_`` says where
 they are. The model itself
 supplies ``_prepare_cuda(train)`` (device training state, ``train`` a ``_gpu.DeviceRatings``) and
-``_run_epoch_cuda(state, settings)`` (one call into ``socialrec._cuda``, returning the epoch's loss); the
+``_run_epoch_cuda(state, settings)`` (one call into ``socialrec._cuda.<model>_epoch`` with the dicts the CPU
+``_run_epoch`` passes to ``socialrec._core``, CuPy arrays in place of NumPy ones: ``run_epoch``); the
 epoch loop, early stopping and divergence checks are the CPU ones (``Model._train_loop``).
 
 Rules: initial parameters are drawn on the host with the CPU path's generator, so that CPU and CUDA runs
@@ -24,8 +25,6 @@ from .. import _arrays, _backend, _gpu, _interop
 
 _FACTOR_KEYS_SUFFIX = "_factors"
 
-# Pass ids of the CUDA passes' visiting orders (cpp/include/socialrec/types.hpp PassId).
-RATING_PASS, LINK_PASS, USER_PASS = 0, 1, 2
 SVDPP_MAX_FACTORS = 256  # socialrec._cuda.SVDPP_MAX_FACTORS: p, z and g of a user stay in a warp's registers
 
 
@@ -336,21 +335,6 @@ def unit_ratings(train):
     return users, items, ((values.astype(cp.float64) - lo) / (hi - lo)).astype(cp.float32)
 
 
-def logistic_pass(model, recs, sides, loss, pass_id, settings):
-    """One ``_cuda.logistic_pair_epoch`` over ``recs``: ``sides`` is one or two (A, B, data weight, penalty
-    weight, offset) tuples (device factor matrices), stepped in order on each record; ``loss`` a 1-element
-    float64 device array that receives the pass's summed terms."""
-    padded = list(sides) + [(None, None, 1.0, 1.0, 0.0)] * (2 - len(sides))
-    (A0, B0, wd0, wp0, off0), (A1, B1, wd1, wp1, off1) = padded
-    _gpu.cuda_module().logistic_pair_epoch(
-        a=_gpu.ptr(recs["a"]), b=_gpu.ptr(recs["b"]), values=_gpu.ptr(recs["values"]), n=recs["n"],
-        A0=_gpu.ptr(A0), B0=_gpu.ptr(B0), data_weight0=float(wd0), penalty_weight0=float(wp0), offset0=float(off0),
-        A1=_gpu.ptr(A1), B1=_gpu.ptr(B1), data_weight1=float(wd1), penalty_weight1=float(wp1), offset1=float(off1),
-        n_sides=len(sides), factors=model.factors, float16=model.dtype == "float16",
-        learning_rate=model.learning_rate, regularization=model.regularization, pass_id=pass_id,
-        seed=settings["seed"], epoch=settings["epoch"], loss=_gpu.ptr(loss), stream=_gpu.stream_ptr())
-
-
 def mean_pull_state(seed, salt, offsets, neighbours, weights):
     """Device state of a mean-pull user pass: the users with neighbours (shuffled once per fit), the CSR
     offsets (int64), neighbours (int32) and weights (float32, summing to 1 per user). The arrays may be
@@ -362,11 +346,9 @@ def mean_pull_state(seed, salt, offsets, neighbours, weights):
             "neighbours": cp.asarray(neighbours, dtype=cp.int32), "weights": cp.asarray(weights, dtype=cp.float32)}
 
 
-def mean_pull_pass(model, state, U, weight, loss, settings):
-    """One ``_cuda.mean_pull_epoch`` (SocialMF's user pass, SoReg SR1) on the user factors ``U``."""
-    _gpu.cuda_module().mean_pull_epoch(
-        users=_gpu.ptr(state["users"]), n=state["n"], offsets=_gpu.ptr(state["offsets"]),
-        neighbours=_gpu.ptr(state["neighbours"]), weights=_gpu.ptr(state["weights"]), user_factors=_gpu.ptr(U),
-        factors=model.factors, float16=model.dtype == "float16", learning_rate=model.learning_rate,
-        weight=float(weight), pass_id=USER_PASS, seed=settings["seed"], epoch=settings["epoch"],
-        loss=_gpu.ptr(loss), stream=_gpu.stream_ptr())
+def run_epoch(kernel, arrays, hyper, settings):
+    """One epoch of ``socialrec._cuda.<kernel>`` (e.g. ``"sorec_epoch"``) on CuPy's current stream: ``arrays``,
+    ``hyper`` and ``settings`` are the dicts of the CPU ``_core.<kernel>`` (``{**parameters_, **state}``; the
+    state's pass structures as nested dicts, its ``loss`` one float64 slot per pass). The binding checks every
+    array's dtype, contiguity and size, launches the passes, waits for them and returns the epoch loss."""
+    return getattr(_gpu.cuda_module(), kernel)(arrays, hyper, settings, _gpu.stream_ptr())

@@ -107,10 +107,11 @@ class RSTE(DeviceMixin, SGDModel):
         self.trust_indptr_ = arrays["trust_offsets"].copy()
         self.trust_indices_ = arrays["trust_dst"].copy()
         self.trust_weight_ = arrays["trust_weight"].copy()
-        hyper = {"factors": self.factors, "alpha": float(self.alpha), "learning_rate": self.learning_rate,
-                 "global_bias": float(self.parameters_["global_bias"]),
-                 "regularization": self.regularization}
-        return {"arrays": arrays, "hyper": hyper}
+        return {"arrays": arrays, "hyper": self._hyper()}
+
+    def _hyper(self):
+        return {"factors": self.factors, "alpha": float(self.alpha), "learning_rate": self.learning_rate,
+                "global_bias": float(self.parameters_["global_bias"]), "regularization": self.regularization}
 
     def _run_epoch(self, state, settings):
         return _core.rste_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
@@ -126,21 +127,10 @@ class RSTE(DeviceMixin, SGDModel):
         _, _, values = device.unit_ratings(train)
         return {**device.user_groups(self.seed_, train, values),
                 "trust_offsets": offsets, "trustees": dst, "trust_weights": weight.astype(cp.float32),
-                "loss": cp.zeros(1, dtype=cp.float64)}
+                "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        ptr = _gpu.ptr
-        U = self._factor("user_factors", self.n_users_)
-        V = self._factor("item_factors", self.n_items_)
-        _gpu.cuda_module().rste_epoch(
-            users=ptr(state["users"]), n=len(state["users"]), offsets=ptr(state["offsets"]),
-            items=ptr(state["items"]), values=ptr(state["values"]), trust_offsets=ptr(state["trust_offsets"]),
-            trustees=ptr(state["trustees"]), trust_weights=ptr(state["trust_weights"]), user_factors=ptr(U),
-            item_factors=ptr(V), factors=self.factors, float16=self.dtype == "float16",
-            global_bias=float(self.parameters_["global_bias"]), alpha=float(self.alpha),
-            learning_rate=self.learning_rate, regularization=self.regularization, pass_id=device.RATING_PASS,
-            seed=settings["seed"], epoch=settings["epoch"], loss=ptr(state["loss"]), stream=_gpu.stream_ptr())
-        return float(state["loss"][0])
+        return device.run_epoch("rste_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -140,16 +140,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        U = self._factor("user_factors", self.n_users_)
-        V = self._factor("item_factors", self.n_items_)
-        h, loss = state["hyper"], state["loss"]
-        device.logistic_pass(self, state["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], loss[0:1],
-                             device.RATING_PASS, settings)
-        if h["social_regularization"] != 0:  # lambda_T = 0: the plain logistic model, no user pass (CPU alike)
-            device.mean_pull_pass(self, state["trust"], U, h["social_regularization"], loss[1:2], settings)
-        else:
-            loss[1] = 0
-        return float(loss.sum())
+        return device.run_epoch("social_mf_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}

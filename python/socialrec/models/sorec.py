@@ -131,17 +131,7 @@ class SoRec(DeviceMixin, LogisticRatingModel):
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        U = self._factor("user_factors", self.n_users_)
-        V = self._factor("item_factors", self.n_items_)
-        Z = self._factor("link_factors", self.n_users_)
-        h, loss = state["hyper"], state["loss"]
-        lam_c = h["social_regularization"]
-        # (A, B, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_C, lambda_C, 0 (sorec.hpp)
-        device.logistic_pass(self, state["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], loss[0:1],
-                             device.RATING_PASS, settings)
-        device.logistic_pass(self, state["links"], [(U, Z, lam_c, lam_c, 0.0)], loss[1:2], device.LINK_PASS,
-                             settings)
-        return float(loss.sum())  # waits for both passes (same stream)
+        return device.run_epoch("sorec_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}

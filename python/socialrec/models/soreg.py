@@ -163,27 +163,7 @@ class SoReg(DeviceMixin, SGDModel):
         return state
 
     def _run_epoch_cuda(self, state, settings):
-        U = self._factor("user_factors", self.n_users_)
-        V = self._factor("item_factors", self.n_items_)
-        h, loss, mod, r = state["hyper"], state["loss"], _gpu.cuda_module(), state["ratings"]
-        # The rating step is PMF's (BiasedMF without biases) on r - mu (soreg.hpp).
-        mod.biased_mf_sgd_epoch(
-            users=_gpu.ptr(r["a"]), items=_gpu.ptr(r["b"]), values=_gpu.ptr(r["values"]), n=r["n"],
-            user_factors=_gpu.ptr(U), item_factors=_gpu.ptr(V), user_bias=0, item_bias=0, factors=self.factors,
-            float16=self.dtype == "float16", biased=False, global_bias=0.0, learning_rate=h["learning_rate"],
-            regularization=h["regularization"], bias_regularization=0.0, seed=settings["seed"],
-            epoch=settings["epoch"], loss=_gpu.ptr(loss[0:1]), stream=_gpu.stream_ptr())
-        beta = h["social_regularization"]
-        if "edges" in state:
-            e = state["edges"]
-            mod.soreg_edge_epoch(u=_gpu.ptr(e["a"]), f=_gpu.ptr(e["b"]), sim=_gpu.ptr(e["values"]), n=e["n"],
-                                 user_factors=_gpu.ptr(U), factors=self.factors, float16=self.dtype == "float16",
-                                 learning_rate=h["learning_rate"], social_regularization=beta,
-                                 pass_id=device.LINK_PASS, seed=settings["seed"], epoch=settings["epoch"],
-                                 loss=_gpu.ptr(loss[1:2]), stream=_gpu.stream_ptr())
-        else:
-            device.mean_pull_pass(self, state["users"], U, beta, loss[1:2], settings)
-        return float(loss.sum())
+        return device.run_epoch("soreg_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -134,25 +134,10 @@ class SVDpp(DeviceMixin, SGDModel):
         cp = _gpu.cupy_module()
         return {"groups": self._group_state(train), "loss": cp.zeros(1, dtype=cp.float64), "hyper": self._hyper()}
 
-    def _rating_pass_cuda(self, state, settings, loss, **trust):
-        """One ``_cuda.svdpp_epoch`` (``trust``: TrustSVD's pointers)."""
-        h, g, ptr = state["hyper"], state["groups"], _gpu.ptr
-        P = self._factor("user_factors", self.n_users_)
-        Q = self._factor("item_factors", self.n_items_)
-        Y = self._factor("implicit_factors", self.n_items_)
-        bu = _gpu.require(self.parameters_["user_bias"], np.float32, "user_bias", size=self.n_users_)
-        bi = _gpu.require(self.parameters_["item_bias"], np.float32, "item_bias", size=self.n_items_)
-        _gpu.cuda_module().svdpp_epoch(
-            users=ptr(g["users"]), n=len(g["users"]), offsets=ptr(g["offsets"]), items=ptr(g["items"]),
-            values=ptr(g["values"]), user_factors=ptr(P), item_factors=ptr(Q), implicit_factors=ptr(Y),
-            user_bias=ptr(bu), item_bias=ptr(bi), factors=self.factors, float16=self.dtype == "float16",
-            global_bias=h["global_bias"], learning_rate=h["learning_rate"], regularization=h["regularization"],
-            bias_regularization=h["bias_regularization"], pass_id=device.RATING_PASS, seed=settings["seed"],
-            epoch=settings["epoch"], loss=ptr(loss), stream=_gpu.stream_ptr(), **trust)
+
 
     def _run_epoch_cuda(self, state, settings):
-        self._rating_pass_cuda(state, settings, state["loss"])
-        return float(state["loss"][0])
+        return device.run_epoch("svdpp_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _implicit_sums(self):
         """``|I_u|^-½ Σ_{j∈I_u} y_j`` for every user, from the training ratings kept at fit time."""

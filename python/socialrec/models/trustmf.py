@@ -120,10 +120,12 @@ class TrustMF(DeviceMixin, SGDModel):
 
     def _prepare(self, train):
         arrays = _training_state(self, train)
-        hyper = {"factors": self.factors, "learning_rate": self.learning_rate,
-                 "global_bias": float(self.parameters_["global_bias"]),
-                 "regularization": self.regularization, "trust_regularization": self.trust_regularization}
-        return {"arrays": arrays, "hyper": hyper}
+        return {"arrays": arrays, "hyper": self._hyper()}
+
+    def _hyper(self):
+        return {"factors": self.factors, "learning_rate": self.learning_rate,
+                "global_bias": float(self.parameters_["global_bias"]),
+                "regularization": self.regularization, "trust_regularization": self.trust_regularization}
 
     def _run_epoch(self, state, settings):
         return _core.trustmf_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
@@ -133,26 +135,12 @@ class TrustMF(DeviceMixin, SGDModel):
         device and shuffled once."""
         cp = _gpu.cupy_module()
         src, dst, t = train.trust_arrays()
-        hyper = {"global_bias": float(self.parameters_["global_bias"]),
-                 "trust_regularization": self.trust_regularization}
         return {"ratings": device.records(self.seed_, 0, *device.unit_ratings(train)),
                 "trust": device.records(self.seed_, 1, src, dst, trust_targets(t, xp=cp)),
-                "loss": cp.zeros(2, dtype=cp.float64), "hyper": hyper}
+                "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        nu, ni = self.n_users_, self.n_items_
-        B, V, W = (self._factor(k, n) for k, n in (("user_factors", nu), ("item_factors", ni),
-                                                     ("trustee_factors", nu)))
-        W2, V2, B2 = (self._factor(k, n) for k, n in (("trustee_user_factors", nu), ("trustee_item_factors", ni),
-                                                        ("trustee_truster_factors", nu)))
-        h, loss = state["hyper"], state["loss"]
-        b, lam_t = h["global_bias"], h["trust_regularization"]
-        # (A, B, data weight, penalty weight, offset) of each model's step, truster model first (trustmf.hpp)
-        device.logistic_pass(self, state["ratings"], [(B, V, 1.0, 1.0, b), (W2, V2, 1.0, 1.0, b)], loss[0:1],
-                             device.RATING_PASS, settings)
-        device.logistic_pass(self, state["trust"], [(B, W, lam_t, 1.0, 0.0), (B2, W2, lam_t, 1.0, 0.0)],
-                             loss[1:2], device.LINK_PASS, settings)
-        return float(loss.sum())
+        return device.run_epoch("trustmf_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -147,20 +147,7 @@ class TrustSVD(SVDpp):
                 "loss": cp.zeros(2, dtype=cp.float64), "hyper": self._hyper()}
 
     def _run_epoch_cuda(self, state, settings):
-        t, h, loss, ptr = state["trust"], state["hyper"], state["loss"], _gpu.ptr
-        W = self._factor("trustee_factors", self.n_users_)
-        self._rating_pass_cuda(state, settings, loss[0:1], trustee_factors=ptr(W), trust_offsets=ptr(t["offsets"]),
-                               trustees=ptr(t["trustees"]), item_weight=ptr(t["item_weight"]),
-                               trustee_weight=ptr(t["trustee_weight"]))
-        P = self._factor("user_factors", self.n_users_)
-        _gpu.cuda_module().trust_link_epoch(
-            trusters=ptr(t["trusters"]), n=len(t["trusters"]), offsets=ptr(t["offsets"]),
-            trustees=ptr(t["link_trustees"]), values=ptr(t["link_values"]), trustee_weight=ptr(t["trustee_weight"]),
-            user_factors=ptr(P), trustee_factors=ptr(W), factors=self.factors, float16=self.dtype == "float16",
-            learning_rate=h["learning_rate"], regularization=h["regularization"],
-            social_regularization=h["social_regularization"], pass_id=device.LINK_PASS, seed=settings["seed"],
-            epoch=settings["epoch"], loss=ptr(loss[1:2]), stream=_gpu.stream_ptr())
-        return float(loss.sum())
+        return device.run_epoch("trustsvd_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     def _implicit_sums(self):
         trust_sums = normalised_sum(self.trust_indptr_, self.trust_indices_, self.n_users_, self.n_users_,

@@ -1,0 +1,33 @@
+// socialrec._cuda.biased_mf_epoch: the dicts of socialrec._core.biased_mf_epoch, CuPy arrays (cuda/bindings.hpp).
+#include "bindings.hpp"
+#include "models/biased_mf.hpp"
+
+namespace socialrec::cuda::bind {
+namespace {
+
+BiasedMFDeviceArgs read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
+    BiasedMFDeviceArgs a;
+    a.n = size_of(arrays, "values");
+    a.users = device_ptr<const std::int32_t>(arrays, "users", a.n);
+    a.items = device_ptr<const std::int32_t>(arrays, "items", a.n);
+    a.values = device_ptr<const float>(arrays, "values", a.n);
+    SOCIALREC_READ(hyper, a, factors, biased, global_bias, learning_rate, regularization, bias_regularization);
+    a.storage = storage_of(arrays);
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
+    if (a.biased) {
+        a.user_bias = device_ptr<float>(arrays, "user_bias");
+        a.item_bias = device_ptr<float>(arrays, "item_bias");
+    }
+    return a;
+}
+
+void run_biased_mf(BiasedMFDeviceArgs a, double* loss, const Epoch& at) { at.run(biased_mf_pass, a, loss); }
+
+const Registrar registrar{[](py::module_& m) {
+    def_cuda_epoch<BiasedMFDeviceArgs>(m, "biased_mf_epoch", 1, &read_biased_mf, &run_biased_mf,
+                                       "One BiasedMF/PMF epoch (batch-Hogwild SGD over the shuffled records users, "
+                                       "items, values); waits for `stream` and returns the epoch loss.");
+}};
+
+}  // namespace
+}  // namespace socialrec::cuda::bind

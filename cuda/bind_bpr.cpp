@@ -1,0 +1,47 @@
+// socialrec._cuda.bpr_epoch and sbpr_epoch: n_pool samples drawn on the device a epoch
+// (cpp/include/socialrec/models/bpr.hpp, sbpr.hpp; the dicts of cuda/bindings.hpp).
+#include "bindings.hpp"
+#include "models/bpr.hpp"
+
+namespace socialrec::cuda::bind {
+namespace {
+
+RankingPassArgs read_bpr(const py::dict& arrays, const py::dict& hyper) {
+    RankingPassArgs a;
+    SOCIALREC_READ(hyper, a, factors, learning_rate, regularization, bias_regularization);
+    a.storage = storage_of(arrays);
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
+    a.n_items = static_cast<std::int32_t>(size_of(arrays, "item_bias"));
+    a.item_bias = device_ptr<float>(arrays, "item_bias", a.n_items);
+    a.indptr = device_ptr<const std::int64_t>(arrays, "indptr");
+    a.indices = device_ptr<const std::int32_t>(arrays, "indices");
+    a.n_pool = size_of(arrays, "pool_users");
+    a.pool_users = device_ptr<const std::int32_t>(arrays, "pool_users", a.n_pool);
+    a.pool_items = device_ptr<const std::int32_t>(arrays, "pool_items", a.n_pool);
+    a.n_samples = a.n_pool;  // one epoch: as many samples as positive pairs (bpr.hpp)
+    return a;
+}
+
+RankingPassArgs read_sbpr(const py::dict& arrays, const py::dict& hyper) {
+    RankingPassArgs a = read_bpr(arrays, hyper);
+    const std::int64_t n_social = size_of(arrays, "social_items");
+    a.social_indptr = device_ptr<const std::int64_t>(arrays, "social_indptr");
+    a.social_items = device_ptr<const std::int32_t>(arrays, "social_items", n_social);
+    a.social_counts = device_ptr<const std::int32_t>(arrays, "social_counts", n_social);
+    SOCIALREC_READ(hyper, a, social_weight);
+    return a;
+}
+
+void run_ranking(RankingPassArgs a, double* loss, const Epoch& at) { at.run(ranking_pass, a, loss); }
+
+const Registrar registrar{[](py::module_& m) {
+    def_cuda_epoch<RankingPassArgs>(m, "bpr_epoch", 1, &read_bpr, &run_ranking,
+                                    "One BPR epoch of n_pool samples drawn on the device; returns the loss.");
+    def_cuda_epoch<RankingPassArgs>(m, "sbpr_epoch", 1, &read_sbpr, &run_ranking,
+                                    "One SBPR epoch of n_pool samples drawn on the device; returns the loss.");
+    m.def("sample_key", &sample_key, py::arg("seed"), py::arg("epoch"),
+          "The stream key of an epoch's device samples (host-side; see host_draw_samples).");
+}};
+
+}  // namespace
+}  // namespace socialrec::cuda::bind

@@ -1,0 +1,32 @@
+// socialrec._cuda.rste_epoch: the user-grouped pass (cpp/include/socialrec/models/rste.hpp; the dicts of
+// cuda/bindings.hpp).
+#include "bindings.hpp"
+#include "models/rste.hpp"
+#include "socialrec/types.hpp"
+
+namespace socialrec::cuda::bind {
+namespace {
+
+RSTEPassArgs read_rste(const py::dict& arrays, const py::dict& hyper) {
+    RSTEPassArgs a;
+    read_groups(arrays, a);  // the groups sit at the top of RSTE's state
+    const std::int64_t n_trust = size_of(arrays, "trustees");
+    a.trust_offsets = device_ptr<const std::int64_t>(arrays, "trust_offsets");
+    a.trustees = device_ptr<const std::int32_t>(arrays, "trustees", n_trust);
+    a.trust_weights = device_ptr<const float>(arrays, "trust_weights", n_trust);
+    a.storage = storage_of(arrays);
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
+    SOCIALREC_READ(hyper, a, factors, global_bias, alpha, learning_rate, regularization);
+    a.pass = kRatingPass;
+    return a;
+}
+
+void run_rste(RSTEPassArgs a, double* loss, const Epoch& at) { at.run(rste_pass, a, loss); }
+
+const Registrar registrar{[](py::module_& m) {
+    def_cuda_epoch<RSTEPassArgs>(m, "rste_epoch", 1, &read_rste, &run_rste,
+                                 "One RSTE epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss.");
+}};
+
+}  // namespace
+}  // namespace socialrec::cuda::bind

@@ -1,0 +1,32 @@
+// socialrec._cuda.svdpp_epoch: the user-grouped rating pass (cpp/include/socialrec/models/svdpp.hpp; the dicts
+// of cuda/bindings.hpp). TrustSVD's rating pass reads the same fields plus its trust part (bind_trustsvd.cpp).
+#include "bind_svdpp.hpp"
+
+#include "socialrec/types.hpp"
+
+namespace socialrec::cuda::bind {
+
+SVDppPassArgs read_svdpp_pass(const py::dict& arrays, const py::dict& hyper) {
+    SVDppPassArgs a;
+    read_groups(nested(arrays, "groups"), a);
+    a.storage = storage_of(arrays);
+    SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors, implicit_factors);
+    a.user_bias = device_ptr<float>(arrays, "user_bias");
+    a.item_bias = device_ptr<float>(arrays, "item_bias");
+    SOCIALREC_READ(hyper, a, factors, global_bias, learning_rate, regularization, bias_regularization);
+    a.pass = kRatingPass;
+    return a;
+}
+
+namespace {
+
+void run_svdpp(SVDppPassArgs a, double* loss, const Epoch& at) { at.run(svdpp_pass, a, loss); }
+
+const Registrar registrar{[](py::module_& m) {
+    m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors;
+    def_cuda_epoch<SVDppPassArgs>(m, "svdpp_epoch", 1, &read_svdpp_pass, &run_svdpp,
+                                  "One SVD++ epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss.");
+}};
+
+}  // namespace
+}  // namespace socialrec::cuda::bind

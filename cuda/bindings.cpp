@@ -1,0 +1,72 @@
+// cuda/bindings.hpp: reading CuPy arrays out of the epoch dicts, the registry of binding files, the loss.
+#include "bindings.hpp"
+
+namespace socialrec::cuda::bind {
+
+void* device_data(const py::dict& arrays, const char* key, const char* dtype, std::int64_t size) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    py::object obj = arrays[key];
+    if (!py::hasattr(obj, "data") || !py::hasattr(obj.attr("data"), "ptr"))
+        throw py::type_error(std::string("'") + key + "' must be a CuPy array");
+    const py::dtype got = py::dtype::from_args(obj.attr("dtype"));
+    if (!got.equal(py::dtype(dtype)))
+        throw py::type_error(std::string("'") + key + "' has dtype " + std::string(py::str(got)) + ", expected " +
+                             dtype);
+    if (!obj.attr("flags").attr("c_contiguous").cast<bool>())
+        throw py::value_error(std::string("'") + key + "' must be C-contiguous");
+    const auto n = obj.attr("size").cast<std::int64_t>();
+    if (size >= 0 && n != size)
+        throw py::value_error(std::string("'") + key + "' has " + std::to_string(n) + " elements, expected " +
+                              std::to_string(size));
+    return reinterpret_cast<void*>(obj.attr("data").attr("ptr").cast<std::uintptr_t>());
+}
+
+Storage storage_of(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    return py::dtype::from_args(arrays[key].attr("dtype")).equal(py::dtype("float16")) ? Storage::float16
+                                                                                      : Storage::float32;
+}
+
+void check_factor_shapes(const py::dict& arrays, const py::dict& hyper) {
+    const auto factors = scalar<std::int64_t>(hyper, "factors");
+    const std::string suffix = "_factors";
+    for (auto item : arrays) {
+        const auto key = item.first.cast<std::string>();
+        if (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+        const py::tuple shape = item.second.attr("shape");
+        if (shape.size() != 2 || shape[1].cast<std::int64_t>() != factors)
+            throw py::value_error("'" + key + "' must be a matrix of " + std::to_string(factors) + " columns, got shape " +
+                                  std::string(py::str(item.second.attr("shape"))));
+    }
+}
+
+std::int64_t size_of(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    return arrays[key].attr("size").cast<std::int64_t>();
+}
+
+py::dict nested(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing '") + key + "'");
+    return arrays[key].cast<py::dict>();
+}
+
+double* loss_slots(const py::dict& arrays, std::int64_t passes) {
+    return static_cast<double*>(device_data(arrays, "loss", "float64", passes));
+}
+
+std::vector<RegisterFn>& registered_bindings() {
+    static std::vector<RegisterFn> fns;
+    return fns;
+}
+
+double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream) {
+    std::vector<double> host(static_cast<std::size_t>(passes));
+    check(cudaMemcpyAsync(host.data(), loss, sizeof(double) * host.size(), cudaMemcpyDeviceToHost, stream),
+          "cudaMemcpyAsync(loss)");
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    double total = 0.0;
+    for (double x : host) total += x;
+    return total;
+}
+
+}  // namespace socialrec::cuda::bind

@@ -1,0 +1,175 @@
+// Helpers shared by the CUDA binding files (cuda/bind_<model>.cpp; host compiler only, nvcc never sees this):
+// the same convention as the CPU bindings (cpp/src/bindings.hpp). An epoch entry point takes the dicts the
+// model's `_run_epoch` passes to socialrec._core (`arrays` = {**parameters_, **state}, `hyper`, `settings`)
+// plus the stream, and reads each field by its dict key into the pass's Args struct, whose field has the
+// same name. Arrays are CuPy arrays (any object with `.data.ptr`, `.dtype`, `.size` and
+// `.flags.c_contiguous`): exact dtype, contiguity and size are checked here, as `inplace_data` checks NumPy
+// arrays, so that a mismatch raises instead of handing a kernel a wrong pointer.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "error.hpp"
+#include "sgd.hpp"
+
+namespace py = pybind11;
+
+namespace socialrec::cuda::bind {
+
+// The device address of arrays[key] after checking it: dtype `dtype` (a NumPy name, e.g. "float32"),
+// C-contiguous, and `size` elements when size >= 0.
+void* device_data(const py::dict& arrays, const char* key, const char* dtype, std::int64_t size = -1);
+
+template <class T>
+const char* dtype_name();
+template <>
+inline const char* dtype_name<float>() { return "float32"; }
+template <>
+inline const char* dtype_name<double>() { return "float64"; }
+template <>
+inline const char* dtype_name<std::int32_t>() { return "int32"; }
+template <>
+inline const char* dtype_name<std::int64_t>() { return "int64"; }
+
+// A typed device pointer to arrays[key] (see device_data).
+template <class T>
+T* device_ptr(const py::dict& arrays, const char* key, std::int64_t size = -1) {
+    return static_cast<T*>(device_data(arrays, key, dtype_name<std::remove_cv_t<T>>(), size));
+}
+
+// Storage of the factor matrices: float16 when arrays[key] is float16, else float32.
+Storage storage_of(const py::dict& arrays, const char* key = "user_factors");
+
+// A factor matrix (rows x factors) in `storage`.
+inline void* factor_ptr(const py::dict& arrays, const char* key, Storage storage, std::int64_t size) {
+    return device_data(arrays, key, storage == Storage::float16 ? "float16" : "float32", size);
+}
+
+// Every arrays["*_factors"] is a 2-D matrix of hyper["factors"] columns (the kernels index rows by k).
+void check_factor_shapes(const py::dict& arrays, const py::dict& hyper);
+
+// Number of elements of arrays[key].
+std::int64_t size_of(const py::dict& arrays, const char* key);
+
+template <class T>
+T scalar(const py::dict& values, const char* key) {
+    if (!values.contains(key)) throw py::key_error(std::string("missing setting '") + key + "'");
+    return values[key].cast<T>();
+}
+
+// SOCIALREC_READ(dict, obj, f1, f2, ...): obj.f = scalar<type of obj.f>(dict, "f") for each listed field, and
+// SOCIALREC_READ_FACTORS(arrays, obj, f1, ...): obj.f = the factor matrix arrays["f"] in obj.storage; at most 8
+// fields a call. A field has the name of its dict key by construction.
+#define SOCIALREC_SCALAR(d, o, f) (o).f = ::socialrec::cuda::bind::scalar<std::remove_reference_t<decltype((o).f)>>(d, #f);
+#define SOCIALREC_FACTOR(d, o, f) (o).f = ::socialrec::cuda::bind::factor_ptr(d, #f, (o).storage, -1);
+#define SOCIALREC_EACH_1(M, d, o, f) M(d, o, f)
+#define SOCIALREC_EACH_2(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_1(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_3(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_2(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_4(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_3(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_5(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_4(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_6(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_5(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_7(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_6(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_8(M, d, o, f, ...) M(d, o, f) SOCIALREC_EACH_7(M, d, o, __VA_ARGS__)
+#define SOCIALREC_EACH_PICK(_1, _2, _3, _4, _5, _6, _7, _8, NAME, ...) NAME
+#define SOCIALREC_EACH(M, d, o, ...)                                                                              \
+    SOCIALREC_EACH_PICK(__VA_ARGS__, SOCIALREC_EACH_8, SOCIALREC_EACH_7, SOCIALREC_EACH_6, SOCIALREC_EACH_5,     \
+                        SOCIALREC_EACH_4, SOCIALREC_EACH_3, SOCIALREC_EACH_2, SOCIALREC_EACH_1)(M, d, o, __VA_ARGS__)
+#define SOCIALREC_READ(d, o, ...) SOCIALREC_EACH(SOCIALREC_SCALAR, d, o, __VA_ARGS__)
+#define SOCIALREC_READ_FACTORS(d, o, ...) SOCIALREC_EACH(SOCIALREC_FACTOR, d, o, __VA_ARGS__)
+
+// The loss slots of an epoch: arrays["loss"], float64 with one slot per pass.
+double* loss_slots(const py::dict& arrays, std::int64_t passes);
+
+// The epoch's seed, number and stream (the CPU settings dict {seed, epoch, ...} and CuPy's stream handle).
+struct Epoch {
+    std::uint64_t seed = 0;
+    std::int64_t epoch = 0;
+    cudaStream_t stream = nullptr;
+
+    // Runs pass(args) with its loss in `slot` (a pass entry point of cuda/models/*.hpp).
+    template <class Args>
+    void run(void (*pass)(const Args&, std::uint64_t, std::int64_t, cudaStream_t), Args args, double* slot) const {
+        args.loss = slot;
+        pass(args, seed, epoch, stream);
+    }
+};
+
+// arrays[key] as a nested dict (a pass's records or CSR, as the CPU's "link_grid").
+py::dict nested(const py::dict& arrays, const char* key);
+
+// (a, b, value) records of an ordered pass: the dict {a, b, values} (int32, int32, float32; models/device.py
+// `records`), copied into the pass's fields of the same names.
+template <class PassArgs>
+void read_records(const py::dict& records, PassArgs& pass) {
+    pass.n = size_of(records, "values");
+    pass.a = device_ptr<const std::int32_t>(records, "a", pass.n);
+    pass.b = device_ptr<const std::int32_t>(records, "b", pass.n);
+    pass.values = device_ptr<const float>(records, "values", pass.n);
+}
+
+// A mean-pull pass's users and their weighted neighbours: the dict {users, offsets, neighbours, weights}
+// (models/device.py `mean_pull_state`) into the pass's fields of the same names.
+template <class PassArgs>
+void read_user_list(const py::dict& state, PassArgs& pass) {
+    pass.n = size_of(state, "users");
+    pass.users = device_ptr<const std::int32_t>(state, "users", pass.n);
+    pass.offsets = device_ptr<const std::int64_t>(state, "offsets");
+    const std::int64_t edges = size_of(state, "neighbours");
+    pass.neighbours = device_ptr<const std::int32_t>(state, "neighbours", edges);
+    pass.weights = device_ptr<const float>(state, "weights", edges);
+}
+
+// A user-grouped pass's groups: {users, offsets, items, values} (models/device.py `user_groups`) into the
+// pass's fields of the same names.
+template <class PassArgs>
+void read_groups(const py::dict& groups, PassArgs& pass) {
+    pass.n = size_of(groups, "users");
+    pass.users = device_ptr<const std::int32_t>(groups, "users", pass.n);
+    pass.offsets = device_ptr<const std::int64_t>(groups, "offsets");
+    const std::int64_t ratings = size_of(groups, "values");
+    pass.items = device_ptr<const std::int32_t>(groups, "items", ratings);
+    pass.values = device_ptr<const float>(groups, "values", ratings);
+}
+
+// Binding files register themselves (no central list to edit): `static Registrar r{[](py::module_& m) {...}};`
+using RegisterFn = void (*)(py::module_&);
+std::vector<RegisterFn>& registered_bindings();
+struct Registrar {
+    explicit Registrar(RegisterFn fn) { registered_bindings().push_back(fn); }
+};
+
+// Waits for `stream` and returns the sum of the `passes` float64 loss slots at `loss` (device memory).
+double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream);
+
+// Registers `name(arrays, hyper, settings, stream=0) -> loss`: `read` builds the model's Args from the dicts
+// (with the GIL); `run` launches its `passes` passes on the stream without the GIL, pass p writing its summed
+// terms to loss[p] (arrays["loss"], float64); the binding then waits for the stream and returns the slots'
+// sum, as the CPU `<model>_epoch` returns the epoch loss.
+template <class Args>
+void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes,
+                    Args (*read)(const py::dict&, const py::dict&), void (*run)(Args, double*, const Epoch&),
+                    const char* doc) {
+    m.def(
+        name,
+        [passes, read, run](const py::dict& arrays, const py::dict& hyper, const py::dict& settings,
+                            std::uintptr_t stream) {
+            double* loss = loss_slots(arrays, passes);
+            check_factor_shapes(arrays, hyper);
+            const Args args = read(arrays, hyper);
+            const Epoch e{scalar<std::uint64_t>(settings, "seed"), scalar<std::int64_t>(settings, "epoch"),
+                          reinterpret_cast<cudaStream_t>(stream)};
+            py::gil_scoped_release release;
+            run(args, loss, e);
+            return read_loss(loss, passes, e.stream);
+        },
+        py::arg("arrays"), py::arg("hyper"), py::arg("settings"), py::arg("stream") = 0, doc);
+}
+
+}  // namespace socialrec::cuda::bind

@@ -1,0 +1,183 @@
+// The device SGD driver (mirrors cpp/include/socialrec/sgd.hpp): the pieces every pass of cuda/models/*.cu
+// shares, so that a model file holds only its step and its launch.
+//
+//   for_each_in_order / for_each_record_in_order
+//       the batch-Hogwild schedule (Xie et al., "CuMF_SGD", HPDC 2017, sec. 4): warps of a persistent grid
+//       take chunks of 32 consecutive entries in the epoch's chunk order (sgd.hpp epoch_chunk_order), the 32
+//       lanes read a chunk at once (coalesced) and hand its entries out one by one with shuffles.
+//   grid_for, by_layout, with_slice_width, all_vector_rows
+//       launch geometry and the row layout (elements per lane V, resident rows, vector loads).
+//   run_ordered_pass
+//       the common entry tail: argument checks, zeroed loss, chunk order, float32 / float16 dispatch.
+// Included by .cu files only.
+#pragma once
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "common.cuh"
+#include "rows.cuh"
+#include "sgd.hpp"
+
+namespace socialrec::cuda::detail {
+
+__device__ __forceinline__ int lane_id() { return threadIdx.x % kWarp; }
+__device__ __forceinline__ std::uint64_t warp_id() { return (std::uint64_t(blockIdx.x) * kBlock + threadIdx.x) / kWarp; }
+__device__ __forceinline__ std::uint64_t warp_count() { return std::uint64_t(gridDim.x) * kBlock / kWarp; }
+
+inline Order order_of(std::int64_t n, std::uint64_t seed, std::int64_t epoch, std::uint64_t pass) {
+    const ChunkOrder c = epoch_chunk_order(n, seed, epoch, pass);
+    return Order{c.chunks, c.a, c.b};
+}
+
+// The chunks of one epoch's order taken by this warp: chunk(first, count) for each, `first` its first entry
+// and `count` (1..32) its length. The callers below read and broadcast the entries.
+template <class Chunk>
+__device__ __forceinline__ void for_each_chunk(std::int64_t n, const Order& order, Chunk&& chunk) {
+    for (std::uint64_t t = warp_id(); t < order.chunks; t += warp_count()) {
+        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
+        chunk(first, int(min(std::int64_t(kWarp), n - first)));
+    }
+}
+
+// Visits the ids of one epoch's chunk order, a warp per id: every lane calls visit(id) for each of the
+// chunk's ids in turn (user lists of the grouped passes).
+template <class Visit>
+__device__ __forceinline__ void for_each_in_order(const std::int32_t* __restrict__ ids, std::int64_t n,
+                                                  const Order& order, Visit&& visit) {
+    const int lane = lane_id();
+    for_each_chunk(n, order, [&](std::int64_t first, int count) {
+        const int mine = first + lane < n ? ids[first + lane] : 0;
+        for (int j = 0; j < count; ++j) visit(__shfl_sync(kFullMask, mine, j));
+    });
+}
+
+// The same over (a, b, c) records stored as three arrays: every lane calls visit(a, b, c) for each record of
+// the chunk in turn (rating records, trust edges).
+template <class Visit>
+__device__ __forceinline__ void for_each_record_in_order(const std::int32_t* __restrict__ as,
+                                                         const std::int32_t* __restrict__ bs,
+                                                         const float* __restrict__ values, std::int64_t n,
+                                                         const Order& order, Visit&& visit) {
+    const int lane = lane_id();
+    for_each_chunk(n, order, [&](std::int64_t first, int count) {
+        const std::int64_t idx = first + lane;
+        int a = 0, b = 0;
+        float c = 0.0f;
+        if (idx < n) {
+            a = as[idx];
+            b = bs[idx];
+            c = values[idx];
+        }
+        for (int j = 0; j < count; ++j)
+            visit(__shfl_sync(kFullMask, a, j), __shfl_sync(kFullMask, b, j), __shfl_sync(kFullMask, c, j));
+    });
+}
+
+// Rows are handled in slices of 32 V elements (V per lane). RESIDENT: the row fits one slice (k <= 32 V) and
+// a step that needs a reduction before its update keeps the slice in registers; otherwise it reads the
+// slices twice (reduce, then update).
+struct RowShape {
+    int k;
+    bool full;  // vector accesses (k a multiple of 32 V, rows aligned)
+};
+
+// Blocks of a persistent grid over `units` units, about `per_warp` units per warp, at most the resident count.
+template <class Kernel>
+int grid_for(Kernel kernel, std::uint64_t units, std::uint64_t per_warp) {
+    const std::uint64_t per_block = per_warp * (kBlock / kWarp);
+    return resident_blocks(kernel, kBlock, std::int64_t((units + per_block - 1) / per_block));
+}
+
+// Calls fn.template operator()<V, RESIDENT>() for the row layout of k factors.
+template <class Fn>
+void by_layout(int k, Fn&& fn) {
+    switch (elements_per_lane(k)) {
+        case 1: return fn.template operator()<1, true>();
+        case 2: return fn.template operator()<2, true>();
+        case 4: return fn.template operator()<4, true>();
+        case 8: return fn.template operator()<8, true>();
+        default: return fn.template operator()<8, false>();
+    }
+}
+
+inline int slice_width(int k) {
+    const int kpl = elements_per_lane(k);
+    return kpl > 0 ? kpl : 8;
+}
+
+// Calls fn(std::integral_constant<int, V>{}) with V = slice_width(k): the kernel instance to launch.
+template <class Fn>
+void with_slice_width(int k, Fn&& fn) {
+    switch (slice_width(k)) {
+        case 1: return fn(std::integral_constant<int, 1>{});
+        case 2: return fn(std::integral_constant<int, 2>{});
+        case 4: return fn(std::integral_constant<int, 4>{});
+        default: return fn(std::integral_constant<int, 8>{});
+    }
+}
+
+// Launches kernel_for(std::integral_constant<int, V>{}) -- the kernel instance for V = slice_width(k) -- on a
+// persistent grid of about `per_warp` of the `units` a warp, with `args`; `name` names a failed launch.
+template <class KernelFor, class... Args>
+void launch_sliced(int k, std::uint64_t units, std::uint64_t per_warp, const char* name, cudaStream_t stream,
+                   KernelFor kernel_for, const Args&... args) {
+    with_slice_width(k, [&](auto v) {
+        const auto kernel = kernel_for(v);
+        kernel<<<grid_for(kernel, units, per_warp), kBlock, 0, stream>>>(args...);
+        check(cudaGetLastError(), name);
+    });
+}
+
+// The user-grouped passes keep a user's rows in a warp's registers (sgd.hpp kSVDppMaxFactors).
+inline void check_grouped_factors(std::int32_t factors, const char* what) {
+    if (factors > kSVDppMaxFactors)
+        throw std::invalid_argument(std::string(what) + " supports at most 256 factors");
+}
+
+template <class T>
+bool all_vector_rows(int k, std::initializer_list<const void*> ptrs) {
+    for (const void* p : ptrs)
+        if (!vector_rows<T>(p, k, slice_width(k))) return false;
+    return true;
+}
+
+// Checks a pass's sizes and zeroes its loss slot.
+inline void begin_pass(double* loss, const char* name, std::int32_t factors, std::int64_t n, cudaStream_t stream) {
+    if (n < 0) throw std::invalid_argument(std::string(name) + ": negative number of records");
+    if (factors <= 0) throw std::invalid_argument(std::string(name) + ": factors must be positive");
+    if (loss == nullptr) throw std::invalid_argument(std::string(name) + ": null loss buffer");
+    check(cudaMemsetAsync(loss, 0, sizeof(double), stream), "cudaMemsetAsync(loss)");
+}
+
+template <class T>
+struct StorageTag {
+    using type = T;
+};
+
+// Calls fn(StorageTag<T>{}) with T the factors' storage type.
+template <class Fn>
+void with_storage(Storage storage, Fn&& fn) {
+    if (storage == Storage::float16)
+        fn(StorageTag<__half>{});
+    else
+        fn(StorageTag<float>{});
+}
+
+// The common tail of an ordered pass's entry point: zero the loss, then, unless there is nothing to do,
+// launch(StorageTag<T>{}, order) with T the factors' storage type and the epoch's chunk order.
+template <class Args, class Launch>
+void run_ordered_pass(const Args& a, const char* name, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream,
+                      Launch launch) {
+    begin_pass(a.loss, name, a.factors, a.n, stream);
+    if (a.n == 0) return;
+    const Order order = order_of(a.n, seed, epoch, a.pass);
+    with_storage(a.storage, [&](auto tag) { launch(tag, order); });
+}
+
+}  // namespace socialrec::cuda::detail
