@@ -148,45 +148,40 @@ def vs_surprise_and_cornac_mf(sr, s, args):
         s.add(case, "socialrec BiasedMF", 1, k, epochs, train.nnz, ours_s / epochs, ours_rmse, model=model)
         s.missing(case, "Surprise SVD", "not installed")
 
-    # BiasedMF vs Cornac MF (Cython SGD; seeded -> one thread): Cornac's defaults lr .01, lambda .02
-    case = f"BiasedMF vs Cornac MF (k={k}, {train.nnz:,} ratings)"
-    fns = {"socialrec": lambda: sr.BiasedMF(factors=k, epochs=epochs, learning_rate=0.01, regularization=0.02,
-                                            bias_regularization=0.02, num_threads=1, seed=0).fit(train)}
-    if cornac:
-        fns["cornac"] = lambda: cornac.models.MF(k=k, max_iter=epochs, learning_rate=0.01, lambda_reg=0.02,
-                                                 use_bias=True, seed=0).fit(cdata)
-    res = interleaved(fns, args.repeat)
-    ours_s, model = res["socialrec"]
-    ours_rmse = sr.metrics.rmse(model, test)
-    if cornac:
+    def against_cornac(case, ours, peer, label, target_name, target, fit_ours, fit_peer, **note):
+        """Time ``fit_ours`` and ``fit_peer`` interleaved; one row each, and the peer/ours target."""
+        fns = {"socialrec": fit_ours}
+        if cornac:
+            fns["cornac"] = fit_peer
+        res = interleaved(fns, args.repeat)
+        ours_s, model = res["socialrec"]
+        ours_rmse = sr.metrics.rmse(model, test)
+        if not cornac:
+            s.missing(case, label, "not installed")
+            return
         peer_s, cm = res["cornac"]
         peer_rmse = rmse(np.clip(_peers.cornac_predict(cm, cdata, test, mean), 1, 5), tv)
-        s.add(case, "socialrec BiasedMF", 1, k, epochs, train.nnz, ours_s / epochs, ours_rmse, peer_s / ours_s, model=model)
-        s.add(case, "Cornac MF", 1, k, epochs, train.nnz, peer_s / epochs, peer_rmse)
-        s.targets.append(_common.target(f"BiasedMF epoch, k={k}, 1 thread", "Cornac MF", peer_s / ours_s, 1.5,
-                                        quality=f"RMSE {ours_rmse:.4f} vs {peer_rmse:.4f}"))
-    else:
-        s.missing(case, "Cornac MF", "not installed")
+        s.add(case, ours, 1, k, epochs, train.nnz, ours_s / epochs, ours_rmse, peer_s / ours_s, model=model)
+        s.add(case, peer, 1, k, epochs, train.nnz, peer_s / epochs, peer_rmse)
+        s.targets.append(_common.target(target_name, label, peer_s / ours_s, target,
+                                        quality=f"RMSE {ours_rmse:.4f} vs {peer_rmse:.4f}", **note))
 
+    # BiasedMF vs Cornac MF (Cython SGD; seeded -> one thread): Cornac's defaults lr .01, lambda .02
+    against_cornac(
+        f"BiasedMF vs Cornac MF (k={k}, {train.nnz:,} ratings)", "socialrec BiasedMF", "Cornac MF", "Cornac MF",
+        f"BiasedMF epoch, k={k}, 1 thread", 1.5,
+        lambda: sr.BiasedMF(factors=k, epochs=epochs, learning_rate=0.01, regularization=0.02,
+                            bias_regularization=0.02, num_threads=1, seed=0).fit(train),
+        lambda: cornac.models.MF(k=k, max_iter=epochs, learning_rate=0.01, lambda_reg=0.02, use_bias=True,
+                                 seed=0).fit(cdata))
     # PMF vs Cornac PMF (linear variant: the same objective; full-batch gradient steps with momentum)
-    case = f"PMF vs Cornac PMF (k={k}, {train.nnz:,} ratings)"
-    fns = {"socialrec": lambda: sr.BiasedMF(biased=False, factors=k, epochs=epochs, learning_rate=0.01,
-                                            regularization=0.05, init_std=0.1, num_threads=1, seed=0).fit(train)}
-    if cornac:
-        fns["cornac"] = lambda: cornac.models.PMF(k=k, max_iter=epochs, variant="linear", seed=0).fit(cdata)
-    res = interleaved(fns, args.repeat)
-    ours_s, model = res["socialrec"]
-    ours_rmse = sr.metrics.rmse(model, test)
-    if cornac:
-        peer_s, cm = res["cornac"]
-        peer_rmse = rmse(np.clip(_peers.cornac_predict(cm, cdata, test, mean), 1, 5), tv)
-        s.add(case, "socialrec PMF", 1, k, epochs, train.nnz, ours_s / epochs, ours_rmse, peer_s / ours_s, model=model)
-        s.add(case, "Cornac PMF (linear)", 1, k, epochs, train.nnz, peer_s / epochs, peer_rmse)
-        s.targets.append(_common.target(f"PMF epoch, k={k}, 1 thread", "Cornac PMF", peer_s / ours_s, None,
-                                        quality=f"RMSE {ours_rmse:.4f} vs {peer_rmse:.4f}",
-                                        note="no DESIGN target; Cornac PMF is full-batch gradient descent"))
-    else:
-        s.missing(case, "Cornac PMF", "not installed")
+    against_cornac(
+        f"PMF vs Cornac PMF (k={k}, {train.nnz:,} ratings)", "socialrec PMF", "Cornac PMF (linear)", "Cornac PMF",
+        f"PMF epoch, k={k}, 1 thread", None,
+        lambda: sr.BiasedMF(biased=False, factors=k, epochs=epochs, learning_rate=0.01, regularization=0.05,
+                            init_std=0.1, num_threads=1, seed=0).fit(train),
+        lambda: cornac.models.PMF(k=k, max_iter=epochs, variant="linear", seed=0).fit(cdata),
+        note="no DESIGN target; Cornac PMF is full-batch gradient descent")
 
 
 def svdpp_vs_surprise(sr, s, args):

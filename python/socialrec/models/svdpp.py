@@ -100,9 +100,12 @@ class SVDpp(DeviceMixin, SGDModel):
     _kernel = "svdpp_epoch"
     _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
 
-    def _init_parameters(self, train, rng):
+    def _init_parameters(self, train, rng, user_rows=None):
+        """p, q, y drawn in that order (rows without ratings start at 0), zero biases, the mean rating;
+        ``user_rows`` (TrustSVD: users with ratings or trustees) overrides which rows of p are drawn."""
         rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
-        return {"user_factors": self._normal(rng, (train.n_users, self.factors), rated_users),
+        users = rated_users if user_rows is None else user_rows
+        return {"user_factors": self._normal(rng, (train.n_users, self.factors), users),
                 "item_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
                 "implicit_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
                 "user_bias": np.zeros(train.n_users, self._np_dtype),

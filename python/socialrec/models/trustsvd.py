@@ -91,15 +91,11 @@ class TrustSVD(SVDpp):
 
     def _init_parameters(self, train, rng):
         t = train.trust.tocsr()
-        rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
         trusting, trusted = np.asarray(t.getnnz(axis=1) > 0), np.asarray(t.getnnz(axis=0) > 0)
-        return {"user_factors": self._normal(rng, (train.n_users, self.factors), rated_users | trusting),
-                "item_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
-                "implicit_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
-                "trustee_factors": self._normal(rng, (train.n_users, self.factors), trusted),
-                "user_bias": np.zeros(train.n_users, self._np_dtype),
-                "item_bias": np.zeros(train.n_items, self._np_dtype),
-                "global_bias": np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)}
+        params = super()._init_parameters(train, rng, user_rows=rated_mask(train.ratings, 1) | trusting)
+        # w is drawn after SVD++'s p, q and y (the reference's order)
+        params["trustee_factors"] = self._normal(rng, (train.n_users, self.factors), trusted)
+        return params
 
     def _trust_state(self, train):
         """Trust edges for the link pass (CSR order, grouped by truster), the trusters, the CSR of trustees
