@@ -125,6 +125,24 @@ def test_fit_on_the_fake_device_matches_the_cpu(fake_device, split, cls, extra):
             assert got[name] == pytest.approx(value, rel=1e-12, nan_ok=True), name
 
 
+@pytest.mark.parametrize("cls, extra", [(sr.ALS, {}), (sr.ALS, {"confidence": "linear", "alpha": 0.05}),
+                                        (sr.ALS, {"epsilon": 2.0}), (sr.SocialALS, {"social_regularization": 2.0})])
+def test_confidence_weights_on_the_fake_device_match_the_cpu(fake_device, cls, extra):
+    """On counts the device path weights the values with CuPy calls (_confidence.weights): same fit as the CPU."""
+    ds = sr.datasets.synthetic(n_users=300, n_items=150, density=0.05, seed=4)
+    counts = ds.ratings.copy()
+    counts.data[:] = np.floor(np.random.default_rng(0).lognormal(1.5, 1.5, counts.nnz)) + 1
+    train = ds.with_ratings(counts)
+    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    cpu = cls(device="cpu", **params).fit(train)
+    dev = cls(device="cuda", **params).fit(train)
+    for key in ("user_factors", "item_factors"):
+        ref = cpu.parameters_[key]
+        np.testing.assert_allclose(dev.parameters_[key].get(), ref, rtol=0, atol=1e-3 * np.abs(ref).max())
+    for a, b in zip(dev.history, cpu.history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+
+
 def test_device_similarity_and_cholesky_on_the_fake_device(fake_device, split):
     train, _ = split
     from socialrec.models.social_als import edge_similarity, similarity_arrays
