@@ -177,7 +177,9 @@ def test_users_subset_and_per_user_values():
     model, train, test = split_model(seed=2)
     users, values = sr.metrics.ranking_per_user(model, test, k=5)
     assert np.all(np.diff(test.ratings.indptr)[users] > 0)
-    assert len(users) == np.count_nonzero(np.diff(test.ratings.indptr))
+    # the evaluated users: those with a relevant test item (a rating model on 1-5: 4 or 5 stars)
+    assert len(users) == np.count_nonzero(np.diff(ref.relevant_entries(model, test.ratings.tocsr()).indptr))
+    assert len(users) == np.count_nonzero(np.diff((test.ratings >= 3.4).tocsr().indptr))
     subset = users[::3]
     got = sr.metrics.ranking(model, test, k=5, users=np.concatenate([subset, subset]))
     assert got["ndcg"] == pytest.approx(values[::3, 2].mean())
@@ -328,6 +330,15 @@ def test_every_count_is_relevant_for_a_ranking_model():
     assert sr.metrics.relevance_threshold(model) is None
     assert sr.metrics.ranking(model, test, k=2)["ndcg"] == 0.5
     assert sr.metrics.ranking(model, test, k=2, relevant=3.4)["ndcg"] == pytest.approx(0.5 / math.log2(3))
+
+
+def test_binarised_test_data_count_every_entry_for_a_rating_model():
+    """0/1 test data (all values 1) on a rating model keep every entry, even with a 1-5 training scale."""
+    model = _ordered_model(sr.BiasedMF)
+    test = sp.csr_matrix(np.array([[1.0, 1.0, 0, 0], [0, 0, 1.0, 0]]))
+    assert sr.metrics.relevance_threshold(model, values=test.data) is None
+    assert sr.metrics.ranking(model, test, k=2)["ndcg"] == 0.5
+    assert sr.metrics.ranking(model, test, k=2) == ref.ranking(model, sr.Dataset(test), k=2)
 
 
 def test_bad_relevant_rejected():

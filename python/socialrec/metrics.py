@@ -59,11 +59,11 @@ def _csr_pair(m):
     return np.ascontiguousarray(m.indptr, dtype=np.int64), np.ascontiguousarray(m.indices, dtype=np.int32)
 
 
-def relevance_threshold(model, relevant=None):
+def relevance_threshold(model, relevant=None, values=None):
     """The smallest test value that counts as relevant under ``relevant`` (see :func:`ranking`), or None when
     every stored test entry counts: ``relevant`` itself when it is a number; for ``None``, on a model that
-    predicts ratings with a training scale ``(r_min, r_max)``, ``r_min < r_max``, the value
-    ``r_min + RELEVANT_FRACTION (r_max − r_min)``, else (ranking models, 0/1 data) None."""
+    predicts ratings with a training scale ``(r_min, r_max)``, ``r_min < r_max``, and test ``values`` not all
+    1, the value ``r_min + RELEVANT_FRACTION (r_max − r_min)``, else (ranking models, 0/1 data) None."""
     if isinstance(relevant, str):
         if relevant != "all":
             raise ValueError(f"relevant must be None, 'all' or a number, got {relevant!r}")
@@ -74,6 +74,8 @@ def relevance_threshold(model, relevant=None):
         return float(relevant)
     scale = getattr(model, "rating_scale_", None)
     if getattr(model, "_link", "identity") == "score" or scale is None or not scale[0] < scale[1]:
+        return None
+    if values is not None and np.all(values == 1):  # 0/1 data (binarised): no grades to threshold
         return None
     return float(scale[0]) + RELEVANT_FRACTION * (float(scale[1]) - float(scale[0]))
 
@@ -102,8 +104,9 @@ def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None):
     # precision, the one value that depends on k beyond the list, is rescaled to hits / k at the end.
     width = min(k, max(int(model.n_items_), 1))
     shape = (model.n_users_, model.n_items_)
-    threshold = relevance_threshold(model, relevant)
-    held_out = _relevant_only(_csr_of(test, shape, "test"), threshold)  # T_u: the relevant test items
+    held_out = _csr_of(test, shape, "test")
+    threshold = relevance_threshold(model, relevant, held_out.data)
+    held_out = _relevant_only(held_out, threshold)  # T_u: the relevant test items
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
     if users is not None:
         evaluated = np.intersect1d(evaluated, index_array(users, model.n_users_, "users"))
@@ -167,7 +170,8 @@ def ranking(model, test, train=None, k=10, users=None, relevant=None):
       1–5, 3.5 to 5 of 0.5–5, 3 to 4 of FilmTrust's 0.5–4, 7 to 10 of 1–10. A 1-star rating is a held-out
       *dislike*: counting it as a hit would reward a model for recommending what the user rated lowest;
     - a ranking model (BPR, SBPR, ALS, SocialALS: implicit feedback, where a stored value is a count, a
-      click or 1) or 0/1 data: every stored entry, whatever its value (one listen is a positive).
+      click or 1) or 0/1 data (every stored test value is 1, e.g. ``binarized``): every stored entry,
+      whatever its value (one listen is a positive).
 
     So 0/1 and count data behave as before, and explicit ratings need no ``binarized`` call. A ranking model
     trained on explicit ratings cannot tell them from counts: pass ``relevant=`` (e.g. 4) there.

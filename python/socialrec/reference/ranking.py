@@ -158,16 +158,18 @@ def relevant_entries(model, test_csr, relevant=None):
     """``test_csr`` keeping its relevant entries only (values kept):
 
     - ``relevant`` a number t: the entries with value >= t; ``"all"``: every entry;
-    - ``relevant`` None: every entry for the models of ``IMPLICIT_FEEDBACK_MODELS`` and for a model whose
-      fitted rating scale (r_min, r_max) has r_min == r_max (0/1 data); for any other model (it predicts
-      ratings) the entries with value >= r_min + 0.6 (r_max - r_min), the upper 40% of the scale.
+    - ``relevant`` None: every entry for the models of ``IMPLICIT_FEEDBACK_MODELS``, for a model whose
+      fitted rating scale (r_min, r_max) has r_min == r_max and for a test matrix whose values are all 1 (0/1
+      data); for any other model (it predicts ratings) the entries with value >= r_min + 0.6 (r_max - r_min),
+      the upper 40% of the scale.
     """
     spec = spec_of(model)
     if isinstance(relevant, str) and relevant == "all":
         return test_csr
     if relevant is None:
         lo, hi = spec.rating_scale
-        if spec.name in IMPLICIT_FEEDBACK_MODELS or not lo < hi:
+        binary = all(float(v) == 1.0 for v in test_csr.data)
+        if spec.name in IMPLICIT_FEEDBACK_MODELS or not lo < hi or binary:
             return test_csr
         relevant = lo + 0.6 * (hi - lo)
     coo = test_csr.tocoo()
