@@ -165,6 +165,22 @@ def test_metrics_above_the_device_selection_limit_use_the_host_copy(fake_device,
     assert got == pytest.approx(ref, nan_ok=True)
 
 
+def test_relevance_threshold_on_the_device_equals_the_host(fake_device, split):
+    """relevant= filters the held-out entries before the device metrics (one rule for both paths)."""
+    train, test = split
+    graded = test.ratings.copy()
+    graded.data[:] = np.arange(graded.nnz) % 5 + 1  # values 1..5
+    graded = test.with_ratings(graded)
+    model = sr.ALS(device="cuda", factors=8, epochs=2, alpha=4.0, regularization=0.3).fit(train)
+    host = model._host_copy()
+    for relevant in (None, "all", 4.0):
+        got = sr.metrics.ranking(model, graded, train=train, k=10, relevant=relevant)
+        assert got == pytest.approx(sr.metrics.ranking(host, graded, train=train, k=10, relevant=relevant),
+                                    nan_ok=True), relevant
+    assert (sr.metrics.ranking(model, graded, train=train, k=10, relevant=4.0)
+            != sr.metrics.ranking(model, graded, train=train, k=10))
+
+
 def test_metrics_with_k_beyond_the_items_use_lists_of_n_items_on_the_device(fake_device, split):
     train, test = split
     model = sr.ALS(device="cuda", factors=8, epochs=2, alpha=4.0, regularization=0.3).fit(train)
