@@ -53,8 +53,8 @@ def _lift(fn):
 
 # The CuPy functions that socialrec calls (grep "cp\.\|xp\." python/socialrec), as their NumPy equivalents.
 _FUNCTIONS = ("abs", "all", "any", "arange", "bincount", "clip", "concatenate", "cumsum", "diff", "einsum",
-              "empty", "exp", "flatnonzero", "full", "isfinite", "maximum", "mean", "minimum", "nonzero", "ones",
-              "round", "searchsorted", "sqrt", "square", "sum", "unique", "where", "zeros")
+              "empty", "exp", "flatnonzero", "full", "isfinite", "log2", "maximum", "mean", "minimum", "nonzero",
+              "ones", "round", "searchsorted", "sqrt", "square", "sum", "unique", "where", "zeros")
 
 
 def fake_cupy():

@@ -26,7 +26,7 @@ class Case:
     cls: str                       # class name in socialrec
     params: dict = field(default_factory=dict)
     reference_epochs: int = 3      # epochs of the C++ == reference comparison
-    ranking: bool = False          # implicit-feedback model (binary data, ranking metric)
+    ranking: bool | str = False    # implicit-feedback model (ranking metric): True binary data, "counts" counts
     float32_rtol: float = 2e-4     # stated float32 tolerance against the float64 reference
 
     def make(self, **overrides):
@@ -64,6 +64,17 @@ CASES = [
     Case("SocialALS-normalized", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
                                                "social_regularization": 2.0, "similarity": "normalized",
                                                "solver": "cholesky"}, ranking=True),
+    # confidence rules on heavy-tailed counts (binary data gives w = 1 under every rule)
+    Case("ALS-log-counts", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1}, ranking="counts"),
+    Case("ALS-log-epsilon-counts", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1, "epsilon": 3.0,
+                                           "solver": "cholesky"}, ranking="counts"),
+    Case("ALS-linear-counts", "ALS", {"epochs": 5, "alpha": 0.5, "regularization": 0.1, "confidence": "linear",
+                                      "solver": "cholesky"}, ranking="counts"),
+    Case("SocialALS-log-counts", "SocialALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1,
+                                               "social_regularization": 0.5}, ranking="counts"),
+    Case("SocialALS-linear-counts", "SocialALS", {"epochs": 5, "alpha": 0.5, "regularization": 0.1,
+                                                  "social_regularization": 0.5, "confidence": "linear",
+                                                  "solver": "cholesky"}, ranking="counts"),
 ]
 
 
@@ -142,11 +153,15 @@ def epoch_inputs(model, data):
 
 
 def tiny_data(seed=3, n_users=40, n_items=30, ranking=False):
-    """A small synthetic dataset with trust (users in trust only, isolated users) for exact comparisons."""
+    """A small synthetic dataset with trust (users in trust only, isolated users) for exact comparisons.
+    ``ranking``: True gives 0/1 interactions, "counts" heavy-tailed counts (1 to a few hundred, as listens)."""
     ds = sr.datasets.synthetic(n_users=n_users, n_items=n_items, density=0.15, trust_per_user=3, seed=seed)
     if ranking:
         r = ds.ratings.copy()
-        r.data[:] = 1.0
+        if ranking == "counts":
+            r.data[:] = np.floor(np.random.default_rng(seed).lognormal(1.5, 1.5, r.nnz)) + 1
+        else:
+            r.data[:] = 1.0
         ds = ds.with_ratings(r)
     return ds
 

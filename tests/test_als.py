@@ -2,8 +2,11 @@
 kernel, thread determinism on several Gramian chunks, cold rows, binding and hyper-parameter checks."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import socialrec as sr
 from model_suite import epoch_inputs, tiny_data
@@ -101,7 +104,7 @@ def test_bad_values_and_hyper_parameters_rejected():
     with pytest.raises(ValueError, match="non-negative"):
         sr.ALS(factors=2, epochs=1).fit(data.with_ratings(negative))
     for bad in ({"solver": "lu"}, {"cg_steps": 0}, {"regularization": 0.0}, {"alpha": -1.0},
-                {"cg_steps": 1.5}):
+                {"cg_steps": 1.5}, {"confidence": "bm25"}, {"epsilon": 0.0}, {"epsilon": "mean"}):
         with pytest.raises(ValueError, match=list(bad)[0]):
             sr.ALS(**bad)
 
@@ -118,3 +121,41 @@ def test_kernel_rejects_inconsistent_arrays():
         sr._core.als_epoch(dict(arrays, item_users_indices=out_of_range), hyper, settings)
     with pytest.raises(ValueError, match="item_factors"):
         sr._core.als_epoch(dict(arrays, item_factors=np.zeros((2, 3), np.float32)), hyper, settings)
+
+
+
+# -- confidence rules (models/_confidence.py) ------------------------------------------------------------------------
+def test_log_and_linear_confidence_train_the_same_model_on_binary_data():
+    data = tiny_data(ranking=True)
+    fits = [sr.ALS(factors=4, epochs=3, confidence=c).fit(data) for c in ("log", "linear")]
+    for k in fits[0].parameters_:
+        assert np.array_equal(fits[0].parameters_[k], fits[1].parameters_[k]), k
+
+
+def test_log_confidence_is_the_hand_computed_objective():
+    """Counts 1, 3, 8 (mean ε = 4): weights log2(1 + r/4) = log2(1.25), log2(1.75), log2(3), c = 1 + α w."""
+    R = sp.csr_matrix(np.array([[1.0, 0.0, 3.0], [0.0, 8.0, 0.0]]))
+    for epsilon, eps in ((None, 4.0), (2.0, 2.0)):
+        model = sr.ALS(factors=2, epochs=2, alpha=3.0, regularization=0.2, epsilon=epsilon, dtype="float64").fit(R)
+        np.testing.assert_array_equal(model._weighted(R).data, np.log2(1 + np.array([1.0, 3.0, 8.0]) / eps)
+                                      .astype(np.float32))
+        X, Y = model.parameters_["user_factors"], model.parameters_["item_factors"]
+        W = np.where(R.toarray() > 0, np.log2(1 + R.toarray() / eps).astype(np.float32), 0).astype(np.float64)
+        P, C = (R.toarray() != 0).astype(float), 1 + 3.0 * W
+        expected = np.sum(C * (P - X @ Y.T) ** 2) + 0.2 * (np.sum(X * X) + np.sum(Y * Y))
+        assert model.loss(R) == pytest.approx(expected, rel=1e-12)
+        assert model.history[-1]["loss"] == pytest.approx(expected, rel=1e-9)  # the kernel trained on the same c
+
+
+def test_linear_confidence_warns_on_heavy_tailed_counts_and_log_does_not():
+    counts = tiny_data(ranking="counts")  # up to 655, mean 17.6: largest c / mean c = 37 at alpha 40
+    r = counts.ratings.copy()
+    r.data[7] = 20000.0  # a LastFM-like tail: 1 + 40 * 20000 is ~500 times 1 + 40 * mean
+    with pytest.warns(RuntimeWarning, match="confidence='log'"):
+        sr.ALS(factors=2, epochs=1, confidence="linear").fit(counts.with_ratings(r))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sr.ALS(factors=2, epochs=1).fit(counts.with_ratings(r))
+        sr.ALS(factors=2, epochs=1, confidence="linear").fit(counts)
+        sr.ALS(factors=2, epochs=1, confidence="linear").fit(tiny_data(ranking=True))
+        sr.ALS(factors=2, epochs=1, confidence="linear").fit(tiny_data())  # ratings 1-5: no heavy tail

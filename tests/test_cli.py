@@ -188,3 +188,18 @@ def test_fit_merges_repeated_ratings_with_duplicates_option(tmp_path, capsys):
     assert sr.load(out).seen_indices_.tolist() == [0, 1, 0, 1]
     assert cli.main(["evaluate", "--ratings", str(ratings), "--duplicates", "mean", "--folds", "2",
                      "--param", "epochs=2", "-q", "--json"]) == 0
+
+
+def test_evaluate_relevant_threshold_reaches_the_ranking_metrics(tmp_path, capsys):
+    """A ranking model on 1-5 ratings: --relevant 4 counts only 4 and 5 stars (fewer relevant items: the
+    evaluated users and their metrics change)."""
+    ratings, _ = _write_files(tmp_path)
+    runs = {}
+    for extra in ([], ["--relevant", "4"]):
+        assert cli.main(["evaluate", "--ratings", str(ratings), "--model", "BPR", "--folds", "2", "--param",
+                         "epochs=2", "-q", "--json", *extra]) == 0
+        runs[bool(extra)] = json.loads(capsys.readouterr().out)
+    want = [sr.cross_validate(sr.BPR, sr.datasets.load_files(str(ratings)), folds=2, epochs=2, relevant=r)["ndcg"]["mean"]
+            for r in (None, 4.0)]
+    assert [runs[False]["ndcg"]["mean"], runs[True]["ndcg"]["mean"]] == pytest.approx(want)
+    assert want[0] != pytest.approx(want[1])

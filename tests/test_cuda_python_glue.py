@@ -125,6 +125,24 @@ def test_fit_on_the_fake_device_matches_the_cpu(fake_device, split, cls, extra):
             assert got[name] == pytest.approx(value, rel=1e-12, nan_ok=True), name
 
 
+@pytest.mark.parametrize("cls, extra", [(sr.ALS, {}), (sr.ALS, {"confidence": "linear", "alpha": 0.05}),
+                                        (sr.ALS, {"epsilon": 2.0}), (sr.SocialALS, {"social_regularization": 2.0})])
+def test_confidence_weights_on_the_fake_device_match_the_cpu(fake_device, cls, extra):
+    """On counts the device path weights the values with CuPy calls (_confidence.weights): same fit as the CPU."""
+    ds = sr.datasets.synthetic(n_users=300, n_items=150, density=0.05, seed=4)
+    counts = ds.ratings.copy()
+    counts.data[:] = np.floor(np.random.default_rng(0).lognormal(1.5, 1.5, counts.nnz)) + 1
+    train = ds.with_ratings(counts)
+    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    cpu = cls(device="cpu", **params).fit(train)
+    dev = cls(device="cuda", **params).fit(train)
+    for key in ("user_factors", "item_factors"):
+        ref = cpu.parameters_[key]
+        np.testing.assert_allclose(dev.parameters_[key].get(), ref, rtol=0, atol=1e-3 * np.abs(ref).max())
+    for a, b in zip(dev.history, cpu.history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+
+
 def test_device_similarity_and_cholesky_on_the_fake_device(fake_device, split):
     train, _ = split
     from socialrec.models.social_als import edge_similarity, similarity_arrays
@@ -145,6 +163,22 @@ def test_metrics_above_the_device_selection_limit_use_the_host_copy(fake_device,
     got = sr.metrics.ranking(model, test, k=10)
     ref = sr.metrics.ranking(model._host_copy(), test, k=10)
     assert got == pytest.approx(ref, nan_ok=True)
+
+
+def test_relevance_threshold_on_the_device_equals_the_host(fake_device, split):
+    """relevant= filters the held-out entries before the device metrics (one rule for both paths)."""
+    train, test = split
+    graded = test.ratings.copy()
+    graded.data[:] = np.arange(graded.nnz) % 5 + 1  # values 1..5
+    graded = test.with_ratings(graded)
+    model = sr.ALS(device="cuda", factors=8, epochs=2, alpha=4.0, regularization=0.3).fit(train)
+    host = model._host_copy()
+    for relevant in (None, "all", 4.0):
+        got = sr.metrics.ranking(model, graded, train=train, k=10, relevant=relevant)
+        assert got == pytest.approx(sr.metrics.ranking(host, graded, train=train, k=10, relevant=relevant),
+                                    nan_ok=True), relevant
+    assert (sr.metrics.ranking(model, graded, train=train, k=10, relevant=4.0)
+            != sr.metrics.ranking(model, graded, train=train, k=10))
 
 
 def test_metrics_with_k_beyond_the_items_use_lists_of_n_items_on_the_device(fake_device, split):

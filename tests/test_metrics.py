@@ -134,11 +134,16 @@ def test_ranking_equals_reference(dtype):
 
 @settings(deadline=None, max_examples=25)
 @given(datasets(min_users=2, max_users=10, min_items=2, max_items=12, min_ratings=5, max_ratings=50),
-       st.integers(0, 2**16), st.integers(1, 6))
-def test_ranking_equals_reference_on_random_splits(ds, seed, k):
+       st.integers(0, 2**16), st.integers(1, 6), st.sampled_from([None, "all", 2.5]))
+def test_ranking_equals_reference_on_random_splits(ds, seed, k, relevant):
     train, test = sr.split.train_test_split(ds, test_size=0.4, seed=seed % 7)
     model = integer_model(train, seed)
-    got, want = sr.metrics.ranking(model, test, k=k), ref.ranking(model, test, k=k)
+    if ref.relevant_entries(model, test.ratings.tocsr(), relevant).nnz == 0:
+        with pytest.raises(ValueError, match="no user to evaluate: the test data has no relevant entries"):
+            sr.metrics.ranking(model, test, k=k, relevant=relevant)
+        return
+    got, want = sr.metrics.ranking(model, test, k=k, relevant=relevant), ref.ranking(model, test, k=k,
+                                                                                     relevant=relevant)
     for name in got:
         assert got[name] == pytest.approx(want[name], rel=1e-12, abs=1e-15, nan_ok=True), name
 
@@ -172,7 +177,9 @@ def test_users_subset_and_per_user_values():
     model, train, test = split_model(seed=2)
     users, values = sr.metrics.ranking_per_user(model, test, k=5)
     assert np.all(np.diff(test.ratings.indptr)[users] > 0)
-    assert len(users) == np.count_nonzero(np.diff(test.ratings.indptr))
+    # the evaluated users: those with a relevant test item (a rating model on 1-5: 4 or 5 stars)
+    assert len(users) == np.count_nonzero(np.diff(ref.relevant_entries(model, test.ratings.tocsr()).indptr))
+    assert len(users) == np.count_nonzero(np.diff((test.ratings >= 3.4).tocsr().indptr))
     subset = users[::3]
     got = sr.metrics.ranking(model, test, k=5, users=np.concatenate([subset, subset]))
     assert got["ndcg"] == pytest.approx(values[::3, 2].mean())
@@ -275,3 +282,70 @@ def test_most_popular_on_lastfm_matches_the_peers_protocol(shared_data):
     assert got["ndcg"] == pytest.approx(0.0836, abs=5e-5)
     assert got["precision"] == pytest.approx(0.0702, abs=5e-5)
     assert got["recall"] == pytest.approx(0.0767, abs=5e-5)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# relevance: which test entries count (metrics.ranking's relevant=)
+# ----------------------------------------------------------------------------------------------------------
+def _ordered_model(cls):
+    """A model fitted on 2 users x 4 items (item 3 seen by both, ratings 1 and 5: scale 1-5) whose scores rank
+    the items 0 > 1 > 2 > 3 for both users."""
+    model = cls(factors=1, epochs=0).fit(sp.csr_matrix(np.array([[0, 0, 0, 1.0], [0, 0, 0, 5.0]])))
+    for value in model.parameters_.values():
+        value[...] = 0
+    model.parameters_["user_factors"][:] = 1
+    model.parameters_["item_factors"][:, 0] = [4, 3, 2, 1]
+    model._scoring_cache = None
+    return model
+
+
+def test_a_one_star_rating_is_not_relevant_by_default():
+    """Hand-computed. Lists @2 are [0, 1] for both users. Test: user 0 rated item 0 one star and item 1 five,
+    user 1 rated item 2 four. Default (a rating model on 1-5: relevant from 1 + 0.6 * 4 = 3.4): T_0 = {1},
+    T_1 = {2}; user 0 hits item 1 at rank 2 (NDCG 1/log2(3), precision 1/2), user 1 hits nothing."""
+    model = _ordered_model(sr.BiasedMF)
+    test = sp.csr_matrix(np.array([[1.0, 5.0, 0, 0], [0, 0, 4.0, 0]]))
+    assert sr.metrics.relevance_threshold(model) == pytest.approx(3.4)
+    got = sr.metrics.ranking(model, test, k=2)
+    assert got["ndcg"] == pytest.approx(0.5 / math.log2(3), rel=1e-12)
+    assert (got["precision"], got["recall"], got["hit_rate"]) == (0.25, 0.5, 0.5)
+    # every entry relevant (the old behaviour): user 0 hits both, the 1-star item first
+    every = sr.metrics.ranking(model, test, k=2, relevant="all")
+    assert (every["ndcg"], every["precision"]) == (0.5, 0.5)
+    # relevant=5: user 1 has no relevant item and is not evaluated
+    users, values = sr.metrics.ranking_per_user(model, test, k=2, relevant=5)
+    assert users.tolist() == [0] and values[0, 2] == pytest.approx(1 / math.log2(3), rel=1e-12)
+    for relevant in (None, "all", 5):
+        assert sr.metrics.ranking(model, test, k=2, relevant=relevant) == pytest.approx(
+            ref.ranking(model, sr.Dataset(test), k=2, relevant=relevant), nan_ok=True)
+    # sr.evaluate passes it on
+    assert sr.evaluate(model, sr.Dataset(test), k=2)["ndcg"] == pytest.approx(got["ndcg"])
+    assert sr.evaluate(model, sr.Dataset(test), k=2, relevant="all")["ndcg"] == 0.5
+
+
+def test_every_count_is_relevant_for_a_ranking_model():
+    """BPR (implicit feedback): a count of 1 is an interaction like a count of 5, whatever the scale."""
+    model = _ordered_model(sr.BPR)
+    test = sp.csr_matrix(np.array([[1.0, 5.0, 0, 0], [0, 0, 4.0, 0]]))
+    assert sr.metrics.relevance_threshold(model) is None
+    assert sr.metrics.ranking(model, test, k=2)["ndcg"] == 0.5
+    assert sr.metrics.ranking(model, test, k=2, relevant=3.4)["ndcg"] == pytest.approx(0.5 / math.log2(3))
+
+
+def test_binarised_test_data_count_every_entry_for_a_rating_model():
+    """0/1 test data (all values 1) on a rating model keep every entry, even with a 1-5 training scale."""
+    model = _ordered_model(sr.BiasedMF)
+    test = sp.csr_matrix(np.array([[1.0, 1.0, 0, 0], [0, 0, 1.0, 0]]))
+    assert sr.metrics.relevance_threshold(model, values=test.data) is None
+    assert sr.metrics.ranking(model, test, k=2)["ndcg"] == 0.5
+    assert sr.metrics.ranking(model, test, k=2) == ref.ranking(model, sr.Dataset(test), k=2)
+
+
+def test_bad_relevant_rejected():
+    model = _ordered_model(sr.BiasedMF)
+    test = sp.csr_matrix(np.array([[1.0, 5.0, 0, 0], [0, 0, 4.0, 0]]))
+    for bad, error in (("some", ValueError), (True, TypeError), (float("nan"), TypeError), ([4], TypeError)):
+        with pytest.raises(error, match="relevant"):
+            sr.metrics.ranking(model, test, relevant=bad)
+    with pytest.raises(ValueError, match=r"no relevant entries \(value >= 6\)"):
+        sr.metrics.ranking(model, test, relevant=6)

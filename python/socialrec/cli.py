@@ -204,7 +204,7 @@ def cmd_evaluate(args):
     params = _params(args.param)
     ranking = cls.__name__ in RANKING_MODELS
     result = sr.cross_validate(cls, data, folds=args.folds, seed=args.seed, k=args.k, ranking=ranking,
-                               progress=not args.quiet, **params)
+                               progress=not args.quiet, relevant=args.relevant, **params)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -349,6 +349,9 @@ def build_parser():
     e.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     e.add_argument("-k", type=int, default=10,
                    help="cut-off of the ranking metrics (default 10; reported for the ranking models)")
+    e.add_argument("--relevant", type=float, default=None, metavar="VALUE",
+                   help="test entries with a value >= VALUE count as relevant in the ranking metrics (default: "
+                        "every entry, as for implicit feedback; e.g. 4 for a ranking model on 1-5 stars)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(fn=cmd_evaluate)

@@ -399,8 +399,9 @@ class Dataset:
         """Implicit feedback from counts or ratings: entries above ``threshold`` become 1, the rest are
         dropped. Same index space, id maps and trust graph; ``rating_scale`` becomes (1, 1).
 
-        Use it before fitting the ranking models on counts (LastFM listens): ALS's confidence
-        ``1 + alpha * r`` on raw counts in the hundreds of thousands swamps everything else.
+        BPR and SBPR ignore the values; ALS and SocialALS weigh counts by their default log confidence
+        (``confidence="log"``), while their ``confidence="linear"`` ``1 + alpha * r`` on raw counts in the
+        hundreds of thousands swamps everything else: binarise for that rule.
         """
         if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
             raise TypeError(f"threshold must be a number, got {threshold!r}")

@@ -51,8 +51,8 @@ def _rating_segments(model, test, masks):
     return out
 
 
-def _ranking_segments(model, test, train, k, masks):
-    users, values = metrics.ranking_per_user(model, test, train=train, k=k)
+def _ranking_segments(model, test, train, k, masks, relevant=None):
+    users, values = metrics.ranking_per_user(model, test, train=train, k=k, relevant=relevant)
     out = {}
     for name, mask in masks.items():
         rows = values[mask[users]]
@@ -65,7 +65,8 @@ def _ranking_segments(model, test, train, k, masks):
     return out
 
 
-def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=True, cold_threshold=5):
+def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=True, cold_threshold=5,
+             relevant=None):
     """Every metric of ``model`` on ``test``.
 
     Parameters
@@ -85,6 +86,9 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
         With ``train`` given, also report each segment of :func:`segment_users` under ``"segments"``.
     cold_threshold : int
         A user with fewer training ratings than this is cold (DESIGN: 5).
+    relevant : None, "all" or float
+        Which test entries the ranking metrics count as relevant (``metrics.ranking``; default: every entry
+        for ranking models, the upper 40% of the rating scale for rating models).
 
     Returns
     -------
@@ -101,14 +105,14 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
         out["rmse"] = metrics.rmse(model, test, users=users)
         out["mae"] = metrics.mae(model, test, users=users)
     if ranking:
-        out.update(metrics.ranking(model, test, train=train, k=k, users=users))
+        out.update(metrics.ranking(model, test, train=train, k=k, users=users, relevant=relevant))
     if segments and train is not None:
         train_ds = as_dataset(train)
         masks = segment_users(train_ds, cold_threshold)
         if _predicts_ratings(model):
             out["segments"] = _rating_segments(model, test, masks)
         else:
-            out["segments"] = _ranking_segments(model, test, train_ds, k, masks)
+            out["segments"] = _ranking_segments(model, test, train_ds, k, masks, relevant)
     return out
 
 
@@ -126,7 +130,7 @@ def _model_factory(model, params):
 
 
 def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progress=False, segments=True,
-                   **params):
+                   relevant=None, **params):
     """Fit a fresh model on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out fold with
     :func:`evaluate` (each fold's training items are excluded from its rankings; ``ranking=False`` skips the
     ranking metrics). ``model_class`` is a model class, built as ``model_class(**params)``, or an instance
@@ -135,7 +139,8 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
     (an instance keeps its own ``seed``). Returns
     ``{metric: {"mean", "std", "folds"}}``, ``fit_seconds`` included, and (unless ``segments=False``)
     ``"segments"``: ``{segment: {metric: {"mean", "std", "folds"}}}`` for the segments of :func:`evaluate`,
-    each fold's segments read off its own training part (``n`` included, so the counts show)."""
+    each fold's segments read off its own training part (``n`` included, so the counts show). ``relevant``:
+    which test entries the ranking metrics count (``metrics.ranking``)."""
     import time
 
     # checked here, so that the messages name ``folds`` rather than kfold's ``k`` (the ranking cut-off here)
@@ -156,7 +161,7 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
         start = time.perf_counter()
         model.fit(train)
         seconds = time.perf_counter() - start
-        scores = evaluate(model, test, train=train, k=k, ranking=ranking, segments=segments)
+        scores = evaluate(model, test, train=train, k=k, ranking=ranking, segments=segments, relevant=relevant)
         scores["fit_seconds"] = seconds
         for seg, seg_scores in scores.pop("segments", {}).items():
             for name, value in seg_scores.items():

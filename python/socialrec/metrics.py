@@ -6,12 +6,15 @@ import math
 import numpy as np
 
 from . import _core
-from ._validate import check_n, index_array
+from ._validate import check_n, index_array, is_real
 from .data import Dataset, as_dataset
 
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
 
 RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
+
+# relevant=None on a rating model: test ratings in the upper 40% of its rating scale count as relevant
+RELEVANT_FRACTION = 0.6
 
 
 def errors(model, data, users=None):
@@ -56,9 +59,41 @@ def _csr_pair(m):
     return np.ascontiguousarray(m.indptr, dtype=np.int64), np.ascontiguousarray(m.indices, dtype=np.int32)
 
 
-def ranking_per_user(model, test, train=None, k=10, users=None):
+def relevance_threshold(model, relevant=None, values=None):
+    """The smallest test value that counts as relevant under ``relevant`` (see :func:`ranking`), or None when
+    every stored test entry counts: ``relevant`` itself when it is a number; for ``None``, on a model that
+    predicts ratings with a training scale ``(r_min, r_max)``, ``r_min < r_max``, and test ``values`` not all
+    1, the value ``r_min + RELEVANT_FRACTION (r_max − r_min)``, else (ranking models, 0/1 data) None."""
+    if isinstance(relevant, str):
+        if relevant != "all":
+            raise ValueError(f"relevant must be None, 'all' or a number, got {relevant!r}")
+        return None
+    if relevant is not None:
+        if not is_real(relevant):
+            raise TypeError(f"relevant must be None, 'all' or a finite number, got {relevant!r}")
+        return float(relevant)
+    scale = getattr(model, "rating_scale_", None)
+    if getattr(model, "_link", "identity") == "score" or scale is None or not scale[0] < scale[1]:
+        return None
+    if values is not None and np.all(values == 1):  # 0/1 data (binarised): no grades to threshold
+        return None
+    return float(scale[0]) + RELEVANT_FRACTION * (float(scale[1]) - float(scale[0]))
+
+
+def _relevant_only(held_out, threshold):
+    """``held_out`` (host CSR) keeping the entries with value >= ``threshold`` (all of them for None)."""
+    if threshold is None:
+        return held_out
+    kept = held_out.copy()
+    kept.data = np.where(kept.data >= threshold, 1.0, 0.0).astype(kept.data.dtype)
+    kept.eliminate_zeros()
+    return kept
+
+
+def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None):
     """Per-user ranking metrics @k: ``(users, values)`` with ``values`` a ``(len(users), 6)`` float64 array whose
-    columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions.
+    columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions
+    (``relevant`` included).
 
     The model makes the top lists and scores them (``Model._ranking_values``: on the host with
     ``list_metrics``, or on the device for a model on CUDA); this function picks the users and the excluded
@@ -70,11 +105,14 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     width = min(k, max(int(model.n_items_), 1))
     shape = (model.n_users_, model.n_items_)
     held_out = _csr_of(test, shape, "test")
+    threshold = relevance_threshold(model, relevant, held_out.data)
+    held_out = _relevant_only(held_out, threshold)  # T_u: the relevant test items
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
     if users is not None:
         evaluated = np.intersect1d(evaluated, index_array(users, model.n_users_, "users"))
     if len(evaluated) == 0:
-        raise ValueError("no user to evaluate: the test data has no interactions"
+        raise ValueError("no user to evaluate: the test data has no "
+                         + ("interactions" if threshold is None else f"relevant entries (value >= {threshold:g})")
                          + ("" if users is None else " for the given users"))
     exclude = None if train is None else _csr_pair(_csr_of(train, shape, "train"))
     values = model._ranking_values(evaluated, _csr_pair(held_out), exclude, width)
@@ -99,13 +137,13 @@ def _precision_at(values, width, k):
     return values
 
 
-def ranking(model, test, train=None, k=10, users=None):
+def ranking(model, test, train=None, k=10, users=None, relevant=None):
     """Ranking quality @k of ``model``'s top-k lists on ``test``'s held-out interactions.
 
     For each evaluated user u the model ranks the candidate items C_u = all items minus S_u (S_u: u's
     items in ``train``, or the model's own training interactions when ``train`` is None), ties to the lower
-    item index, and L_u is its top-k list. T_u is u's set of test items (every stored entry counts as
-    relevant, whatever its value); hits = |L_u ∩ T_u|. Per user:
+    item index, and L_u is its top-k list. T_u is u's set of relevant test items (``relevant`` below);
+    hits = |L_u ∩ T_u|. Per user:
 
     - ``precision`` = hits / k;
     - ``recall`` = hits / |T_u|;
@@ -120,8 +158,23 @@ def ranking(model, test, train=None, k=10, users=None):
       of the full ranking. Undefined (left out of the mean) for users with no positive or no negative
       candidate.
 
-    Each value is the mean over the evaluated users: those with at least one test item (restricted to
-    ``users`` when given). Test items that are also in S_u stay in T_u (they cannot be hit).
+    Each value is the mean over the evaluated users: those with at least one relevant test item (restricted
+    to ``users`` when given). Test items that are also in S_u stay in T_u (they cannot be hit). Test items that
+    are not relevant are candidates like any unseen item: negatives, never hits.
+
+    **Which test entries are relevant.** ``relevant=t`` (a number): the entries with value ``>= t``;
+    ``relevant="all"``: every stored entry. ``relevant=None`` (default) depends on what the model's data are:
+
+    - a model that predicts ratings (explicit feedback, ``rating_scale_ = (r_min, r_max)``, r_min < r_max):
+      the ratings in the upper 40% of that scale, ``r >= r_min + 0.6 (r_max − r_min)``: 4 and 5 stars of
+      1–5, 3.5 to 5 of 0.5–5, 3 to 4 of FilmTrust's 0.5–4, 7 to 10 of 1–10. A 1-star rating is a held-out
+      *dislike*: counting it as a hit would reward a model for recommending what the user rated lowest;
+    - a ranking model (BPR, SBPR, ALS, SocialALS: implicit feedback, where a stored value is a count, a
+      click or 1) or 0/1 data (every stored test value is 1, e.g. ``binarized``): every stored entry,
+      whatever its value (one listen is a positive).
+
+    So 0/1 and count data behave as before, and explicit ratings need no ``binarized`` call. A ranking model
+    trained on explicit ratings cannot tell them from counts: pass ``relevant=`` (e.g. 4) there.
 
     Parameters
     ----------
@@ -133,14 +186,16 @@ def ranking(model, test, train=None, k=10, users=None):
     k : int
         List length (cut-off).
     users : array-like of int, optional
-        Evaluate only these users (those of them with test items).
+        Evaluate only these users (those of them with relevant test items).
+    relevant : None, "all" or float, default None
+        Which test entries count as relevant (above).
 
     Returns
     -------
     dict with keys precision, recall, ndcg, map, hit_rate, auc (floats; auc is NaN when undefined for
     every evaluated user).
     """
-    _, values = ranking_per_user(model, test, train=train, k=k, users=users)
+    _, values = ranking_per_user(model, test, train=train, k=k, users=users, relevant=relevant)
     out = {}
     for j, name in enumerate(RANKING_METRICS):
         column = values[:, j]

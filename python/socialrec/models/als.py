@@ -5,6 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _backend, _core, _gpu
+from . import _confidence
 from .base import NON_NEGATIVE, POSITIVE, POSITIVE_INT, register
 from .device import DeviceMixin
 from .ranking import RankingModel
@@ -33,15 +34,18 @@ class ALS(DeviceMixin, RankingModel):
 
         Σ_(u,i) c_ui (p_ui − x_u·y_i)² + λ (Σ_u ‖x_u‖² + Σ_i ‖y_i‖²)
 
-        stored entries r_ui:  p_ui = 1,  c_ui = 1 + α·r_ui
+        stored entries r_ui:  p_ui = 1,  c_ui = 1 + α·w_ui
         every other pair:     p_ui = 0,  c_ui = 1
+
+    with ``w_ui`` the weight of the stored value under ``confidence``: ``w = log2(1 + r/ε)`` by default,
+    ``w = r`` (the paper's ``c = 1 + α r``) with ``confidence="linear"``; both give ``w = 1`` on 0/1 data.
 
     ``loss()`` evaluates it in O(nnz·k + (n_users + n_items)·k²) with the Gramian identity
     ``Σ_(u,i) (x_u·y_i)² = ⟨XᵀX, YᵀY⟩`` plus a correction on the stored entries.
 
     One epoch is one alternation: every user row is solved with the items fixed, then every item row with the
     users fixed. With the other side fixed, row u minimises a quadratic with normal equations (eq. 4)
-    ``(YᵀY + Σ_{i∈R(u)} α r_ui y_i y_iᵀ + λI) x_u = Σ_{i∈R(u)} (1 + α r_ui) y_i``; the Gramian ``YᵀY`` is
+    ``(YᵀY + Σ_{i∈R(u)} α w_ui y_i y_iᵀ + λI) x_u = Σ_{i∈R(u)} (1 + α w_ui) y_i``; the Gramian ``YᵀY`` is
     computed once per half-step. ``solver="cg"`` runs ``cg_steps`` conjugate-gradient steps warm-started
     from the current row (Takács, Pilászy, Tikk, "Applications of the conjugate gradient method for implicit
     feedback collaborative filtering", RecSys 2011); ``solver="cholesky"`` solves exactly, which makes every
@@ -49,11 +53,15 @@ class ALS(DeviceMixin, RankingModel):
     other side: the solves run in parallel and the result is identical on any number of threads.
 
     **Confidence convention.** Stored values are interactions (listen counts, clicks, or 1 for binarised data)
-    and each one's confidence is ``1 + α·r``, as in the paper. The ``implicit`` library instead takes
-    ``c = α·r`` on stored entries (its ``alpha`` multiplies the stored value, without the "+1"): on binary
-    data implicit's ``alpha=a`` is this class's ``alpha=a − 1``. Every stored entry counts as a positive
-    (p = 1); raw counts with a heavy tail are usually binarised or log-scaled (Hu et al. §4,
-    ``1 + α log(1 + r/ε)``) before fitting. Negative values are rejected.
+    and each one's confidence is ``1 + α·w``. Every stored entry counts as a positive (p = 1); negative values
+    are rejected. The ``implicit`` library takes ``c = α·r`` on stored entries (its ``alpha`` multiplies the
+    stored value, without the "+1"): on binary data implicit's ``alpha=a`` is this class's ``alpha=a − 1``.
+    Raw counts are heavy-tailed (LastFM listens: mean 739, largest 352,698): the paper's linear rule then
+    gives a few entries confidences ~500 times the average one and WRMF collapses (LastFM NDCG@10 .014 raw
+    vs .207 binarised at the defaults), so the default is the log rule of the paper's §4, which leaves 0/1
+    data exactly as the linear rule does and gives .227 on the raw counts (bench/README.md, "ALS on raw
+    counts"). ``confidence="linear"`` warns when the largest confidence is over 100 times that of an entry
+    at the mean value.
 
     Parameters
     ----------
@@ -65,6 +73,16 @@ class ALS(DeviceMixin, RankingModel):
         ``λ`` (> 0) on every user and item row.
     alpha : float, default 40.0
         Confidence slope ``α`` (≥ 0); Hu et al. report α = 40 as a good value on their data.
+    confidence : {"log", "linear"}, default "log"
+        How a stored value r becomes its weight w (``c = 1 + α w``): ``"log"``: ``w = log2(1 + r/ε)`` (Hu et
+        al. §4's ``1 + α log(1 + r/ε)`` with α scaled by 1/ln 2, so that an entry r = ε weighs 1);
+        ``"linear"``: ``w = r`` (their eq. 3). Both give w = 1 on 0/1 data (there ε = 1), so on binarised data
+        they train the same model bit for bit. The rule weights the matrix it is applied to (the training
+        data for the fit, ``data`` for ``loss(data)``); ``w`` is stored in float32 (models/_confidence.py).
+    epsilon : float or None, default None
+        ``ε`` (> 0) of the log rule: None takes the mean of the stored values (exactly rounded; 1 when it is 0),
+        which makes an entry at the average count weigh as much as an entry of 0/1 data. Unused by
+        ``"linear"``.
     solver : {"cg", "cholesky"}, default "cg"
         Row solver.
     cg_steps : int, default 3
@@ -96,11 +114,13 @@ class ALS(DeviceMixin, RankingModel):
 
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"regularization": ("log", 1e-3, 10.0), "alpha": ("log", 1.0, 100.0)}
-    _params = {"factors": 64, "epochs": 15, "regularization": 0.01, "alpha": 40.0, "solver": "cg",
-               "cg_steps": 3, "init_std": 0.01}
+    _params = {"factors": 64, "epochs": 15, "regularization": 0.01, "alpha": 40.0, "confidence": "log",
+               "epsilon": None, "solver": "cg", "cg_steps": 3, "init_std": 0.01}
     _checks = {
         "regularization": POSITIVE,
         "alpha": NON_NEGATIVE,
+        "confidence": (lambda v: v in _confidence.CONFIDENCES, "'log' or 'linear'"),
+        "epsilon": (lambda v: v is None or POSITIVE[0](v), "None or a positive finite number"),
         "cg_steps": POSITIVE_INT,
         "solver": (lambda v: v in SOLVERS, "'cg' or 'cholesky'"),
     }
@@ -112,13 +132,16 @@ class ALS(DeviceMixin, RankingModel):
         if values.size and float(values.min()) < 0:
             bad = int(values.argmin())
             raise ValueError(f"{type(self).__name__} needs non-negative interaction values (confidence "
-                             f"1 + alpha*r); the training data holds {float(values[bad])} (stored entry {bad})")
+                             f"1 + alpha*w(r)); the training data holds {float(values[bad])} (stored entry {bad})")
+        if self.confidence == "linear":
+            _confidence.warn_if_heavy_tailed(values, float(self.alpha), type(self).__name__)
 
     def _divergence_hint(self):
         # no learning rate: a NaN comes from a row solve, typically float32 rounding on large confidences
-        return ("a row solve gave NaN or inf (large confidences 1 + alpha * r, e.g. raw counts, can make the "
-                "float32 Cholesky factorisation fail); try dtype='float64', solver='cg', a smaller alpha "
-                "(or binarised / log-scaled values) or a larger regularization")
+        return ("a row solve gave NaN or inf (large confidences 1 + alpha * w, e.g. raw counts with "
+                "confidence='linear', can make the float32 Cholesky factorisation fail); try dtype='float64', "
+                "solver='cg', a smaller alpha, confidence='log' (or binarised values) or a larger "
+                "regularization")
 
     def _cuda_training_unsupported(self):
         if self.solver != "cg":
@@ -144,9 +167,14 @@ class ALS(DeviceMixin, RankingModel):
         return {"factors": self.factors, "alpha": float(self.alpha), "regularization": float(self.regularization),
                 "cg_steps": int(self.cg_steps), "cholesky": self.solver == "cholesky"}
 
+    def _weighted(self, ratings):
+        """``ratings`` (scipy CSR) with each stored value replaced by its confidence weight w (float32)."""
+        return _confidence.weighted_matrix(ratings, self.confidence, self.epsilon)
+
     def _prepare(self, train):  # CPU state; on CUDA, fit calls _prepare_cuda instead (DeviceMixin)
-        arrays = csr_arrays(train.ratings, "user_items")
-        arrays.update(csr_arrays(train.ratings.T.tocsr(), "item_users"))
+        weighted = self._weighted(train.ratings)
+        arrays = csr_arrays(weighted, "user_items")
+        arrays.update(csr_arrays(weighted.T.tocsr(), "item_users"))
         return {"arrays": arrays, "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):  # on CUDA, fit calls _run_epoch_cuda instead
@@ -155,9 +183,11 @@ class ALS(DeviceMixin, RankingModel):
     # -- CUDA (cuda/als.cu) ---------------------------------------------------------------------------------------
     def _prepare_cuda(self, train):
         """Device training state: the interactions as CSR by user and by item (int64 offsets, int32 columns,
-        float32 values, columns ascending within a row, as ``csr_arrays`` gives the CPU), built on the device."""
+        float32 confidence weights w, columns ascending within a row, as ``csr_arrays`` gives the CPU), built on
+        the device (the weights too: ``_confidence.weights`` with CuPy)."""
         cp = _gpu.cupy_module()
         users, items, values = train.user_item_arrays()
+        values = _confidence.weights(values, self.confidence, self.epsilon, xp=cp)
         users, items = users.astype(cp.int64), items.astype(cp.int64)
         n_users, n_items = train.ratings.shape
         return {"user_items": device_csr(users, items, values, n_users, n_items),
@@ -200,7 +230,7 @@ class ALS(DeviceMixin, RankingModel):
     def _loss(self, data):
         X = np.asarray(self.parameters_["user_factors"], dtype=np.float64)
         Y = np.asarray(self.parameters_["item_factors"], dtype=np.float64)
-        return wrmf_objective(X, Y, data.ratings, self.alpha, self.regularization)
+        return wrmf_objective(X, Y, self._weighted(data.ratings), self.alpha, self.regularization)
 
 
 def float32_gramian(Y, chunk_bytes=1 << 26):
@@ -242,7 +272,8 @@ def device_laplacian_penalty(X, graph, beta, chunk=1 << 20):
 
 
 def wrmf_objective(X, Y, ratings, alpha, regularization):
-    """Hu et al.'s objective at (X, Y), in float64, without forming the dense matrix."""
+    """Hu et al.'s objective at (X, Y), in float64, without forming the dense matrix; ``ratings`` holds the
+    confidence weights w (``c = 1 + α w`` on stored entries)."""
     coo = ratings.tocoo()
     u, i = coo.row, coo.col
     c = 1.0 + alpha * coo.data.astype(np.float64)

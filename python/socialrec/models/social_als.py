@@ -105,7 +105,8 @@ class SocialALS(ALS):
         ``"edges"``: S as above (1 per friendship). ``"normalized"``: ``S_uf / sqrt(d_u d_f)`` with ``d_u`` the
         row sums of S, i.e. the symmetric normalised Laplacian ``I − D^-½ S D^-½`` of the same graph, which
         keeps users with many friends from being pulled harder than others.
-    factors, epochs, regularization, alpha, solver, cg_steps, init_std, seed, num_threads, dtype, device, progress
+    factors, epochs, regularization, alpha, confidence, epsilon, solver, cg_steps, init_std, seed, num_threads,
+    dtype, device, progress
         As in :class:`ALS` (same defaults).
     """
 
@@ -138,7 +139,7 @@ class SocialALS(ALS):
     def _loss(self, data):
         X = np.asarray(self.parameters_["user_factors"], dtype=np.float64)
         Y = np.asarray(self.parameters_["item_factors"], dtype=np.float64)
-        return (wrmf_objective(X, Y, data.ratings, self.alpha, self.regularization)
+        return (wrmf_objective(X, Y, self._weighted(data.ratings), self.alpha, self.regularization)
                 + laplacian_penalty(X, self._similarity(data.trust), self.social_regularization))
 
     def _similarity(self, trust):

@@ -1,11 +1,21 @@
 """Reference ALS (WRMF): the objective, its gradient, and the alternating row solves (DESIGN §4-5).
 
 The objective (Hu, Koren, Volinsky, ICDM 2008, eq. 3) is evaluated densely, one user row at a time:
-``Σ_(u,i) c_ui (p_ui − x_u·y_i)² + λ (‖X‖² + ‖Y‖²)``, ``p = 1, c = 1 + α r`` on stored entries, ``p = 0,
-c = 1`` elsewhere. A row solve builds its matrix ``A = YᵀY + Σ α r y yᵀ + (λ + shift) I`` densely and runs the
-same conjugate-gradient recurrence as cpp/include/socialrec/als.hpp (or an exact solve).
+``Σ_(u,i) c_ui (p_ui − x_u·y_i)² + λ (‖X‖² + ‖Y‖²)``, ``p = 1, c = 1 + α w`` on stored entries, ``p = 0,
+c = 1`` elsewhere, with ``w`` the weight of the stored value r (``weights``):
+
+- ``confidence="linear"``: ``w = r`` (the paper's eq. 3);
+- ``confidence="log"``: ``w = log2(1 + r/ε)`` (the paper's §4 in base 2), ε = ``epsilon`` or, when that is
+  None, the mean of the matrix's stored values (``math.fsum`` of them over their number; 1 if it is 0);
+
+``w`` rounded to float32 (the precision the model stores it in), computed from the matrix at hand (the
+training data in ``fit``, ``data`` in ``loss``). A row solve builds its matrix ``A = YᵀY + Σ α w y yᵀ +
+(λ + shift) I`` densely and runs the same conjugate-gradient recurrence as cpp/include/socialrec/als.hpp (or
+an exact solve).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -35,6 +45,26 @@ def conjugate_gradient(A, b, x, steps):
         p = r + (rs_new / rs) * p
         rs = rs_new
     return x
+
+
+def weights(spec, ratings):
+    """``ratings`` as CSR with every stored value r replaced by its weight w (float32), by the rule of
+    ``spec.confidence`` (module docstring)."""
+    W = ratings.tocsr(copy=True)
+    r = W.data.astype(np.float64)
+    if spec.confidence == "linear":
+        w = r
+    elif spec.confidence == "log":
+        if spec.epsilon is not None:
+            eps = float(spec.epsilon)
+        else:
+            mean = math.fsum(r.tolist()) / r.size if r.size else 0.0
+            eps = mean if mean > 0 else 1.0
+        w = np.log2(1.0 + r / eps)
+    else:
+        raise ValueError(f"unknown confidence {spec.confidence!r}")
+    W.data = w.astype(np.float32)
+    return W
 
 
 def half_step(spec, rows, X, Y, shift=None, rhs=None):
@@ -68,7 +98,7 @@ def fit(spec, train):
     """Train ``spec``'s set-up with plain NumPy on ``train``; returns the parameter dict."""
     params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
     X, Y = params["user_factors"], params["item_factors"]
-    R = train.ratings.tocsr()
+    R = weights(spec, train.ratings)
     Rt = R.T.tocsr()
     for _ in range(spec.epochs):
         half_step(spec, R, X, Y)
@@ -77,9 +107,9 @@ def fit(spec, train):
 
 
 def _rows(spec, params, data):
-    """Per user: (x_u, dense preference row p_u, dense confidence row c_u)."""
+    """Per user: (x_u, dense preference row p_u, dense confidence row c_u = 1 + α w_u)."""
     X = np.asarray(params["user_factors"], dtype=np.float64)
-    R = data.ratings.tocsr()
+    R = weights(spec, data.ratings)
     for u in range(X.shape[0]):
         p = np.zeros(R.shape[1])
         c = np.ones(R.shape[1])

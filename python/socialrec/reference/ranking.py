@@ -6,7 +6,8 @@
   leaving out excluded items and -inf / NaN scores, padded with -1 / -inf;
 - :func:`recommend`, :func:`similar`: the scores that the dense product gives, then :func:`select`;
 - :func:`ranking_metrics`, :func:`ranking`: precision, recall, NDCG, MAP, hit rate and AUC @k per user
-  (definitions in ``socialrec.metrics.ranking``), and their means.
+  (definitions in ``socialrec.metrics.ranking``), and their means, over the relevant test entries
+  (:func:`relevant_entries`).
 """
 from __future__ import annotations
 
@@ -149,10 +150,39 @@ def ranking_metrics(top_ids, users, test, exclude, n_items):
     return out
 
 
-def ranking(model, test, train=None, k=10, users=None):
+# the models that learn from implicit feedback (a stored value is a count, a click or 1), by class name
+IMPLICIT_FEEDBACK_MODELS = ("BPR", "SBPR", "ALS", "SocialALS")
+
+
+def relevant_entries(model, test_csr, relevant=None):
+    """``test_csr`` keeping its relevant entries only (values kept):
+
+    - ``relevant`` a number t: the entries with value >= t; ``"all"``: every entry;
+    - ``relevant`` None: every entry for the models of ``IMPLICIT_FEEDBACK_MODELS``, for a model whose
+      fitted rating scale (r_min, r_max) has r_min == r_max and for a test matrix whose values are all 1 (0/1
+      data); for any other model (it predicts ratings) the entries with value >= r_min + 0.6 (r_max - r_min),
+      the upper 40% of the scale.
+    """
+    spec = spec_of(model)
+    if isinstance(relevant, str) and relevant == "all":
+        return test_csr
+    if relevant is None:
+        lo, hi = spec.rating_scale
+        binary = all(float(v) == 1.0 for v in test_csr.data)
+        if spec.name in IMPLICIT_FEEDBACK_MODELS or not lo < hi or binary:
+            return test_csr
+        relevant = lo + 0.6 * (hi - lo)
+    coo = test_csr.tocoo()
+    keep = [j for j in range(coo.nnz) if coo.data[j] >= relevant]
+    kept = type(test_csr)((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=test_csr.shape).tocsr()
+    kept.sort_indices()
+    return kept
+
+
+def ranking(model, test, train=None, k=10, users=None, relevant=None):
     """Reference of ``socialrec.metrics.ranking``: means over the evaluated users (AUC over those where it is
-    defined)."""
-    test_csr = test.ratings.tocsr()
+    defined); T_u holds u's relevant test items (``relevant_entries``)."""
+    test_csr = relevant_entries(model, test.ratings.tocsr(), relevant)
     test_csr.sort_indices()
     counts = np.diff(test_csr.indptr)
     evaluated = np.flatnonzero(counts > 0)

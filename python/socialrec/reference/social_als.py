@@ -38,7 +38,7 @@ def fit(spec, train):
     params = als.initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
     X, Y = params["user_factors"], params["item_factors"]
     dt = X.dtype.type
-    R = train.ratings.tocsr()
+    R = als.weights(spec, train.ratings)  # the confidence weights w of the stored values
     Rt = R.T.tocsr()
     S = _similarity(spec, train.trust)
     beta = dt(spec.social_regularization)
