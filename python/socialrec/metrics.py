@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import _core
-from ._validate import check_n, index_array
+from ._validate import check_n
 from .data import Dataset, as_dataset
 
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
@@ -14,9 +14,15 @@ __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METR
 RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
 
-def errors(model, data, users=None):
-    """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: user indices,
-    checked as ``predict`` checks them)."""
+def _user_indices(model, users, ids):
+    """``users=`` of a metric as user indices: raw ids of the data the model was fitted on, or indices with
+    ``ids="index"``, checked as ``predict`` checks them (an unknown user raises, naming each)."""
+    return model._query("user", users, "users", ids)
+
+
+def errors(model, data, users=None, ids="raw"):
+    """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: raw user ids of
+    the data the model was fitted on, or indices with ``ids="index"``)."""
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a socialrec.Dataset, got {type(data).__name__}")
     model._require_fitted()
@@ -25,22 +31,23 @@ def errors(model, data, users=None):
                          f"{(model.n_users_, model.n_items_)}: evaluate on a split of the training dataset")
     u, i, v = data.user_item_arrays()
     if users is not None:
-        keep = np.isin(u, index_array(users, model.n_users_, "users"))
+        keep = np.isin(u, _user_indices(model, users, ids))
         u, i, v = u[keep], i[keep], v[keep]
     if len(u) == 0:
         raise ValueError("no ratings to evaluate" + ("" if users is None else " for the given users"))
-    return v.astype(np.float64) - model.predict(u, i)
+    return v.astype(np.float64) - model.predict(u, i, ids="index")  # data's index arrays
 
 
-def rmse(model, data, users=None):
-    """Root mean squared error of ``model`` on ``data`` (a Dataset with held-out ratings)."""
-    e = errors(model, data, users)
+def rmse(model, data, users=None, ids="raw"):
+    """Root mean squared error of ``model`` on ``data`` (a Dataset with held-out ratings); ``users`` as in
+    :func:`errors`."""
+    e = errors(model, data, users, ids)
     return float(np.sqrt(np.mean(e * e)))
 
 
-def mae(model, data, users=None):
-    """Mean absolute error of ``model`` on ``data``."""
-    return float(np.mean(np.abs(errors(model, data, users))))
+def mae(model, data, users=None, ids="raw"):
+    """Mean absolute error of ``model`` on ``data``; ``users`` as in :func:`errors`."""
+    return float(np.mean(np.abs(errors(model, data, users, ids))))
 
 
 def _csr_of(data, shape, name):
@@ -56,9 +63,11 @@ def _csr_pair(m):
     return np.ascontiguousarray(m.indptr, dtype=np.int64), np.ascontiguousarray(m.indices, dtype=np.int32)
 
 
-def ranking_per_user(model, test, train=None, k=10, users=None):
+def ranking_per_user(model, test, train=None, k=10, users=None, ids="raw"):
     """Per-user ranking metrics @k: ``(users, values)`` with ``values`` a ``(len(users), 6)`` float64 array whose
     columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions.
+    ``users`` (in and out) are raw user ids of the data the model was fitted on, or indices with
+    ``ids="index"``; the evaluated users come back in index order.
 
     The model makes the top lists and scores them (``Model._ranking_values``: on the host with
     ``list_metrics``, or on the device for a model on CUDA); this function picks the users and the excluded
@@ -72,13 +81,13 @@ def ranking_per_user(model, test, train=None, k=10, users=None):
     held_out = _csr_of(test, shape, "test")
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
     if users is not None:
-        evaluated = np.intersect1d(evaluated, index_array(users, model.n_users_, "users"))
+        evaluated = np.intersect1d(evaluated, _user_indices(model, users, ids))
     if len(evaluated) == 0:
         raise ValueError("no user to evaluate: the test data has no interactions"
                          + ("" if users is None else " for the given users"))
     exclude = None if train is None else _csr_pair(_csr_of(train, shape, "train"))
     values = model._ranking_values(evaluated, _csr_pair(held_out), exclude, width)
-    return evaluated, _precision_at(values, width, k)
+    return model._ids_of("user", evaluated, ids), _precision_at(values, width, k)
 
 
 def list_metrics(top, users, test, exclude, n_items, threads):
@@ -99,7 +108,7 @@ def _precision_at(values, width, k):
     return values
 
 
-def ranking(model, test, train=None, k=10, users=None):
+def ranking(model, test, train=None, k=10, users=None, ids="raw"):
     """Ranking quality @k of ``model``'s top-k lists on ``test``'s held-out interactions.
 
     For each evaluated user u the model ranks the candidate items C_u = all items minus S_u (S_u: u's
@@ -132,15 +141,18 @@ def ranking(model, test, train=None, k=10, users=None):
         Items to exclude from each user's ranking; default the model's own training interactions.
     k : int
         List length (cut-off).
-    users : array-like of int, optional
-        Evaluate only these users (those of them with test items).
+    users : array-like, optional
+        Evaluate only these users (those of them with test items): raw ids of the data the model was fitted
+        on, or indices with ``ids="index"``.
+    ids : {"raw", "index"}
+        How ``users`` is given.
 
     Returns
     -------
     dict with keys precision, recall, ndcg, map, hit_rate, auc (floats; auc is NaN when undefined for
     every evaluated user).
     """
-    _, values = ranking_per_user(model, test, train=train, k=k, users=users)
+    _, values = ranking_per_user(model, test, train=train, k=k, users=users, ids=ids)
     out = {}
     for j, name in enumerate(RANKING_METRICS):
         column = values[:, j]
