@@ -528,7 +528,7 @@ def test_integer_ids_beyond_int64_stay_strings(tmp_path):
 @pytest.mark.parametrize("kind", ["mixed", "bytes"])
 def test_raw_ids_that_save_cannot_store_as_they_are_are_kept_or_refused(tmp_path, kind):
     """save wrote every id array that was not numeric as str: mixed int / str ids came back as strings
-    ('3' for 3) and bytes ids decoded, so the loaded model's recommend (then recommend_raw) raised KeyError for the ids it was
+    ('3' for 3) and bytes ids decoded, so the loaded model's recommend_raw raised KeyError for the ids it was
     fitted on and returned other ids. Mixed numbers and strings now go into the JSON metadata as they are;
     ids JSON cannot hold (bytes) make save raise, naming the id, before anything is written."""
     users = [3, "a", 7, "b", 3, "a", 7, "b"] if kind == "mixed" else [b"u3", b"ua", b"u7", b"ub"] * 2

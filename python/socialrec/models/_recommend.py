@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _interop
+from .. import _arrays, _interop
 from .._ids import as_id_array, unknown_ids
 from .._validate import check_n
 from ._queries import check_ids, host, id_space, results
@@ -50,16 +50,19 @@ def recommend(model, users, n, exclude_seen, items, exclude, unknown, ids, batch
         if flat is not None and len(flat):
             columns = np.setdiff1d(np.arange(model.n_items_) if columns is None else columns, flat)
     known = None if query is None else query.known
-    if known is not None:
-        rows = np.where(known, rows, 0)  # unknown rows are scored as user 0, then overwritten
     n_rows = len(rows)
-    if (columns is not None and len(columns) == 0) or (known is not None and not known.any()):
-        top = np.full((n_rows, n), -1, dtype=np.int64)  # no candidate item, or no known user
-        scores = np.full((n_rows, n), -np.inf, dtype=np.float32)
+    scored = rows if known is None else rows[known]  # only the known users are scored
+    if (columns is not None and len(columns) == 0) or len(scored) == 0:
+        top = np.full((len(scored), n), -1, dtype=np.int64)  # no candidate item, or no known user
+        scores = np.full((len(scored), n), -np.inf, dtype=np.float32)
     else:
-        top, scores = model._top_items(rows, n, exclude_seen, columns, row_exclude, batch_size)
+        own = row_exclude if known is None or row_exclude is None else _take_rows(row_exclude, np.flatnonzero(known))
+        top, scores = model._top_items(scored, n, exclude_seen, columns, own, batch_size)
     if known is not None:
-        top, scores = host(top, "ids"), host(scores, "scores")
+        all_top = np.empty((n_rows, n), dtype=np.int64)
+        all_scores = np.empty((n_rows, n), dtype=np.float32)
+        all_top[known], all_scores[known] = host(top, "ids"), host(scores, "scores")
+        top, scores = all_top, all_scores
         popular_lists(model, top, scores, ~known, columns, row_exclude)
     return results(items_space, top, scores, ids, on_device)
 
@@ -129,6 +132,13 @@ def _row_lists(lists, keys, items_space, ids):
     out_indptr = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum(counts, out=out_indptr[1:])
     return out_indptr, (packed % n_items).astype(np.int32)
+
+
+def _take_rows(csr, rows):
+    """The rows ``rows`` of a host CSR ``(indptr, indices)``, as a CSR."""
+    indptr, indices = csr
+    k, entry = _arrays.expand_rows(indptr, rows)
+    return _arrays.offsets_of(k, len(rows)), indices[entry]
 
 
 def popular_lists(model, top, scores, rows, columns, row_exclude):
