@@ -8,6 +8,7 @@ query raises for ids a fitted model does not know; ``fill_value`` pads raw-id re
 from __future__ import annotations
 
 import numbers
+from itertools import repeat
 
 import numpy as np
 
@@ -79,7 +80,10 @@ def fill_value(dtype):
 def query_ids(raw, ids, name):
     """The raw ids of a query as a 1-D array: one id (a string, a number, a tuple that is a known id of an
     object id map) is a query of one; nested sequences are rejected (the query is one-dimensional)."""
-    scalar = isinstance(raw, (str, bytes)) or np.ndim(raw) == 0
+    if isinstance(raw, np.ndarray):
+        scalar = raw.ndim == 0
+    else:  # (not np.ndim: that would convert a long list to an array first)
+        scalar = isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__")
     if isinstance(raw, tuple) and ids.dtype == object:
         try:
             scalar = raw in set(ids.tolist())  # a tuple that is itself a known id
@@ -94,9 +98,19 @@ def query_ids(raw, ids, name):
             raise ValueError(f"{name} must be one-dimensional, got shape {raw.shape}")
         return raw
     values = list(raw)
-    if any(isinstance(v, (list, np.ndarray, set, frozenset)) for v in values):
+    kinds = set(map(type, values))
+    if any(issubclass(k, (list, np.ndarray, set, frozenset)) for k in kinds):
         raise ValueError(f"{name} must be one-dimensional ids, got a nested sequence")
     return as_id_array(values)
+
+
+def string_array(values):
+    """A list of Python strings as a NumPy string array (binary search, no per-id Python work), or None when
+    that would change an id: NumPy drops trailing NUL characters, which shows as a shorter total length."""
+    a = np.array(values, dtype=str)
+    if int(np.char.str_len(a).sum()) != sum(map(len, values)):
+        return None
+    return a
 
 
 def _object_array(values):
@@ -254,6 +268,13 @@ def _map_ids_dict(groups):
     return as_id_array(ids), out
 
 
+def _get(table, v):
+    try:
+        return table.get(v, -1)
+    except TypeError:
+        return -1
+
+
 class IdIndex:
     """Raw id -> index lookup for one id array, built lazily (a sort for numbers/strings, else a dict)."""
 
@@ -306,12 +327,11 @@ class IdIndex:
             sids = ids[self._sorter]
             pos = np.minimum(np.searchsorted(sids, q), len(sids) - 1)
             return np.where(sids[pos] == q, self._sorter[pos], -1).astype(np.int64)
-        table = self.table()
-        out = np.empty(len(q), dtype=np.int64)
-        for pos, v in enumerate(q.tolist()):
-            try:
-                k = None if isinstance(v, (bool, np.bool_)) else table.get(v)
-            except TypeError:  # unhashable: no id
-                k = None
-            out[pos] = -1 if k is None else k
+        table, values = self.table(), q.tolist()
+        try:  # one dict lookup per id, in C
+            out = np.fromiter(map(table.get, values, repeat(-1)), dtype=np.int64, count=len(values))
+        except TypeError:  # an unhashable value: no id
+            out = np.array([_get(table, v) for v in values], dtype=np.int64)
+        if {bool, np.bool_} & set(map(type, values)):  # True == 1 as a dict key, but a boolean is no id
+            out[[isinstance(v, (bool, np.bool_)) for v in values]] = -1
         return out

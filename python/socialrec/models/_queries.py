@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _gpu, _interop
-from .._ids import IdIndex, UnknownIdError, UnknownIdTypeError, fill_value, query_ids, unknown_ids
+from .._ids import IdIndex, UnknownIdTypeError, fill_value, query_ids, string_array, unknown_ids
 from .._validate import IndexRangeError, NotAnIndexError, index_array
 
 IDS = ("raw", "index")
@@ -70,8 +70,6 @@ class IdSpace:
         if not self.translates(ids):
             return self._indices(values, name, ids, unknown_ok)
         q = query_ids(values, self.ids, name)
-        if q.dtype == object and self.typed.dtype.kind == "U" and _plain_strings(q):
-            q = q.astype(str)
         pos = self._index.find(q)
         missing = pos < 0
         if not missing.any():
@@ -122,16 +120,15 @@ class IdSpace:
         return out
 
 
-def _plain_strings(a):
-    """Whether every value of the object array ``a`` is a string that a NumPy string array holds unchanged
-    (NumPy drops trailing NUL characters)."""
-    return all(isinstance(v, str) and not v.endswith("\x00") for v in a.tolist())
-
-
 def _typed_ids(ids):
-    """``ids`` with a NumPy string dtype when it is an object array of plain strings; else ``ids`` itself."""
-    if ids.dtype == object and len(ids) and _plain_strings(ids):
-        return np.array(ids.tolist(), dtype=str)
+    """``ids`` as a NumPy string array when it is an object array of strings (``_ids.string_array``); else
+    ``ids`` itself."""
+    if ids.dtype == object and len(ids):
+        values = ids.tolist()
+        if all(issubclass(k, str) for k in set(map(type, values))):
+            strings = string_array(values)
+            if strings is not None:
+                return strings
     return ids
 
 
