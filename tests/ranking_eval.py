@@ -20,7 +20,7 @@ def ndcg_at_k(model, test, k=10):
     ideal DCG counts min(k, |T_u|) hits."""
     t = test.ratings.tocsr()
     users = np.flatnonzero(np.diff(t.indptr) > 0)
-    ids, _ = model.recommend(users, n=k, exclude_seen=True)
+    ids, _ = model.recommend(users, n=k, exclude_seen=True, ids="index")  # rows of test: indices
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     hits = np.zeros(ids.shape, dtype=bool)
     for row, u in enumerate(users):

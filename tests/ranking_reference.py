@@ -22,7 +22,7 @@ def ndcg_at_k(model, test, k=10, users=None):
     test_rows = test.ratings.tocsr()
     if users is None:
         users = np.flatnonzero(np.diff(test_rows.indptr) > 0)
-    top, _ = model.recommend(users, n=k, exclude_seen=True)
+    top, _ = model.recommend(users, n=k, exclude_seen=True, ids="index")  # rows of test: indices
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     values = []
     for row, u in zip(top, users):
@@ -51,7 +51,7 @@ class Popularity:
         self.seen = train.ratings.tocsr()
         self.counts = np.asarray(self.seen.sum(axis=0), dtype=np.float64).ravel()
 
-    def recommend(self, users, n=10, exclude_seen=True):
+    def recommend(self, users, n=10, exclude_seen=True, ids="index"):
         scores = np.tile(self.counts, (len(users), 1))
         for row, u in enumerate(users):
             scores[row, self.seen.indices[self.seen.indptr[u]:self.seen.indptr[u + 1]]] = -np.inf

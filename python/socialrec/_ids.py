@@ -78,13 +78,13 @@ def fill_value(dtype):
 
 
 def query_ids(raw, ids, name):
-    """The raw ids of a query as a 1-D array: one id (a string, a number, a tuple that is a known id of an
-    object id map) is a query of one; nested sequences are rejected (the query is one-dimensional)."""
+    """The raw ids of a query as a 1-D array: one id (a string, a number, a tuple that is a known id of the
+    object id map ``ids``, if given) is a query of one; nested sequences are rejected (one-dimensional)."""
     if isinstance(raw, np.ndarray):
         scalar = raw.ndim == 0
     else:  # (not np.ndim: that would convert a long list to an array first)
         scalar = isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__")
-    if isinstance(raw, tuple) and ids.dtype == object:
+    if isinstance(raw, tuple) and ids is not None and ids.dtype == object:
         try:
             scalar = raw in set(ids.tolist())  # a tuple that is itself a known id
         except TypeError:

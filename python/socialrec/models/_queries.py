@@ -85,28 +85,32 @@ class IdSpace:
             idx = index_array(values, self.n, name)
             return Query(idx, None, idx)
         except IndexRangeError as e:
-            first_message, cls = str(e), None
+            reason, not_integers = str(e), False
         except NotAnIndexError as e:
             if ids == "index":
                 raise
-            first_message, cls = str(e), UnknownIdTypeError
-        a = query_ids(values, np.empty(0), name)
+            reason, not_integers = str(e), True
+        a = query_ids(values, None, name)
         bad = ~_valid_indices(a, self.n)
-        if unknown_ok:
-            idx = np.zeros(len(a), dtype=np.int64)
-            idx[~bad] = a[~bad].astype(np.int64)
-            idx[bad] = -1
-            return Query(idx, ~bad, a)
-        if cls is UnknownIdTypeError:  # a raw-id call: name the ids, and what this model's ids are
-            err = unknown_ids(self.what, name, a[bad], np.flatnonzero(bad), cls=cls)
-            err.args = (f"{err}; the {self.what} ids of this model are the integers 0..{self.n - 1} "
-                        f"({first_message})",)
-            raise err
+        if not unknown_ok:
+            raise self._unknown_indices(a, bad, name, reason, not_integers)
+        idx = np.full(len(a), -1, dtype=np.int64)
+        idx[~bad] = a[~bad].astype(np.int64)
+        return Query(idx, ~bad, a)
+
+    def _unknown_indices(self, a, bad, name, reason, not_integers):
+        """The ``UnknownIdError`` of the values ``a[bad]`` that are no indices of this space: ``reason`` (the
+        index validator's message about the first one) and every one of them; for values that are no integers
+        also a ``TypeError``, as they always were."""
+        if not_integers:
+            err = unknown_ids(self.what, name, a[bad], np.flatnonzero(bad), cls=UnknownIdTypeError)
+            err.args = (f"{err}; the {self.what} ids of this model are the integers 0..{self.n - 1} ({reason})",)
+            return err
         err = unknown_ids(self.what, name, a[bad], np.flatnonzero(bad),
-                          prefix=f"{first_message}; every unknown {self.what} id:")
+                          prefix=f"{reason}; every unknown {self.what} id:")
         if len(err.ids) == 1:
-            err.args = (first_message,)
-        raise err
+            err.args = (reason,)
+        return err
 
     def to_raw(self, indices, ids):
         """Indices (-1: padding) as the ids a call with ``ids`` returns: the indices themselves for index calls
