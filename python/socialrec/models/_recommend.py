@@ -32,14 +32,13 @@ def recommend(model, users, n, exclude_seen, items, exclude, unknown, ids, batch
     if not isinstance(unknown, str) or unknown not in UNKNOWN:
         raise ValueError(f"unknown={unknown!r} must be 'error' (raise naming every unknown user) or 'popular' "
                          "(the most-rated training items for users the model has not seen)")
-    users_space, items_space = id_space(model, "user"), id_space(model, "item")
+    items_space = id_space(model, "item")
     on_device = _interop.is_device_input(users)
-    simple = exclude is None and unknown == "error"
-    if on_device and simple and not users_space.translates(ids) and getattr(model, "_device", "") == "cuda":
-        query = None  # device indices go to the device as they are (checked there)
-        rows = users
+    if (on_device and exclude is None and unknown == "error" and not id_space(model, "user").translates(ids)
+            and getattr(model, "_device", "") == "cuda"):
+        query, rows = None, users  # device indices go to the device as they are (checked there)
     else:
-        query = users_space.to_index(host(users, "users"), "users", ids, unknown_ok=unknown != "error")
+        query = id_space(model, "user").to_index(host(users, "users"), "users", ids, unknown_ok=unknown != "error")
         rows = query.indices
     columns = None
     if items is not None:
@@ -50,7 +49,13 @@ def recommend(model, users, n, exclude_seen, items, exclude, unknown, ids, batch
         if flat is not None and len(flat):
             columns = np.setdiff1d(np.arange(model.n_items_) if columns is None else columns, flat)
     known = None if query is None else query.known
-    n_rows = len(rows)
+    top, scores = _lists(model, rows, known, n, exclude_seen, columns, row_exclude, batch_size)
+    return results(items_space, top, scores, ids, on_device)
+
+
+def _lists(model, rows, known, n, exclude_seen, columns, row_exclude, batch_size):
+    """The top-``n`` (indices, scores) of each row: the model's for the known users (``known`` None: all),
+    ``popular_lists`` for the others."""
     scored = rows if known is None else rows[known]  # only the known users are scored
     if (columns is not None and len(columns) == 0) or len(scored) == 0:
         top = np.full((len(scored), n), -1, dtype=np.int64)  # no candidate item, or no known user
@@ -58,13 +63,13 @@ def recommend(model, users, n, exclude_seen, items, exclude, unknown, ids, batch
     else:
         own = row_exclude if known is None or row_exclude is None else _take_rows(row_exclude, np.flatnonzero(known))
         top, scores = model._top_items(scored, n, exclude_seen, columns, own, batch_size)
-    if known is not None:
-        all_top = np.empty((n_rows, n), dtype=np.int64)
-        all_scores = np.empty((n_rows, n), dtype=np.float32)
-        all_top[known], all_scores[known] = host(top, "ids"), host(scores, "scores")
-        top, scores = all_top, all_scores
-        popular_lists(model, top, scores, ~known, columns, row_exclude)
-    return results(items_space, top, scores, ids, on_device)
+    if known is None:
+        return top, scores
+    all_top = np.empty((len(rows), n), dtype=np.int64)
+    all_scores = np.empty((len(rows), n), dtype=np.float32)
+    all_top[known], all_scores[known] = host(top, "ids"), host(scores, "scores")
+    popular_lists(model, all_top, all_scores, ~known, columns, row_exclude)
+    return all_top, all_scores
 
 
 def _is_list(v, object_ids):
