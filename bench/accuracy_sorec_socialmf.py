@@ -2,7 +2,7 @@
 SocialMF <= .849; Guo, Zhang, Yorke-Smith AAAI 2015 Table 2: .831 and .844), next to BiasedMF, PMF-style
 logistic baselines (lambda = 0), the papers' form without the rating offset, and the cold-start view (test
 users with < 5 training ratings: RMSE over their test ratings pooled over the folds, and the mean over the
-folds of ``sr.metrics.rmse(model, test, users=cold)``).
+folds of ``sr.metrics.rmse(model, test, users=cold, ids="index")``).
 
     PYTHONPATH=python python bench/accuracy_sorec_socialmf.py [--data /work/shared/data/filmtrust]
 
@@ -40,8 +40,8 @@ def cold_start_rmse(cls, params, ds, folds=5, seed=0):
     for train, test in sr.split.kfold(ds, k=folds, seed=seed):
         cold = sr.split.cold_start_users(train, max_ratings=5)
         model = cls(**params).fit(train)
-        errors.append(sr.metrics.errors(model, test, users=cold))
-        per_fold.append(sr.metrics.rmse(model, test, users=cold))
+        errors.append(sr.metrics.errors(model, test, users=cold, ids="index"))
+        per_fold.append(sr.metrics.rmse(model, test, users=cold, ids="index"))
     e = np.concatenate(errors)
     return float(np.sqrt(np.mean(e * e))), int(e.size), float(np.mean(per_fold))
 

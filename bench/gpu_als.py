@@ -60,7 +60,7 @@ def fit_row(cls, device, train, test, eval_users, epochs, params):
     model = cls(device=device, epochs=epochs, **params).fit(train)
     fit_s = time.perf_counter() - start
     seconds = [h["seconds"] for h in model.history[1:]] or [model.history[0]["seconds"]]
-    ndcg = sr.metrics.ranking(model, test, k=10, users=eval_users)["ndcg"]
+    ndcg = sr.metrics.ranking(model, test, k=10, users=eval_users, ids="index")["ndcg"]
     return model, {"model": cls.__name__, "device": device, "dtype": params.get("dtype", "float32"),
                    "factors": params["factors"],
                    "cg_steps": params["cg_steps"], "epochs": epochs, "iteration_s": statistics.median(seconds),
@@ -116,7 +116,7 @@ def main():
     # Metrics: the same top-10 lists of the evaluated users on both sides.
     model = gpu_model
     users_d = cp.asarray(eval_users)
-    top_d, _ = model.recommend(users_d, n=10)
+    top_d, _ = model.recommend(users_d, n=10, ids="index")
     top = np.asarray(_gpu.to_host(top_d))
     top_d = cp.asarray(top_d)
     seen, held_csr = train.ratings.tocsr(), test.ratings.tocsr()
@@ -133,8 +133,10 @@ def main():
     kernel = {"what": "metrics kernel (6 metrics @10)", "users": len(eval_users), "cpu_s": cpu_s, "cuda_s": gpu_s,
               "speedup_vs_cpu": cpu_s / gpu_s, "equal_to_cpu": same}
     host_model = model._host_copy()
-    e2e_cpu, _ = best_of(lambda: sr.metrics.ranking_per_user(host_model, test, k=10, users=eval_users), 2, "cpu")
-    e2e_gpu, _ = best_of(lambda: sr.metrics.ranking_per_user(model, test, k=10, users=eval_users), 2, "cuda")
+    e2e_cpu, _ = best_of(lambda: sr.metrics.ranking_per_user(host_model, test, k=10, users=eval_users,
+                                                                           ids="index"), 2, "cpu")
+    e2e_gpu, _ = best_of(lambda: sr.metrics.ranking_per_user(model, test, k=10, users=eval_users,
+                                                                           ids="index"), 2, "cuda")
     end_to_end = {"what": "ranking_per_user @10 (top lists + metrics)", "users": len(eval_users), "cpu_s": e2e_cpu,
                   "cuda_s": e2e_gpu, "speedup_vs_cpu": e2e_cpu / e2e_gpu}
     print(kernel, end_to_end, sep="\n", flush=True)

@@ -69,7 +69,7 @@ def observations(model, train):
 
 def quality(model, test, ranking_users):
     if type(model).__name__ in ("BPR", "SBPR"):
-        return "ndcg@10", float(sr.metrics.ranking(model, test, k=10, users=ranking_users)["ndcg"])
+        return "ndcg@10", float(sr.metrics.ranking(model, test, k=10, users=ranking_users, ids="index")["ndcg"])
     return "test_rmse", float(sr.metrics.rmse(model, test))
 
 
@@ -107,7 +107,7 @@ def time_recommend(model, users, n, repeat=3):
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        out = model.recommend(users, n=n)
+        out = model.recommend(users, n=n, ids="index")
         if model.device_ == "cuda":
             cp.cuda.get_current_stream().synchronize()
         times.append(time.perf_counter() - start)

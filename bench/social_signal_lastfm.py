@@ -48,7 +48,7 @@ def top10_use(sr, name, train, S, T):
     cls = getattr(sr, name.split()[0])  # "SBPR (paper objective)" is SBPR with social_weight 1
     model = cls(factors=64, num_threads=2, seed=0, **SETTINGS[f"socialrec {name}"][0]).fit(train)
     users = np.flatnonzero(np.diff(T.indptr) > 0)
-    ids, _ = model.recommend(users, n=10)
+    ids, _ = model.recommend(users, n=10, ids="index")  # rows of S and T: indices
     share, social_hits, other_hits = [], 0, 0
     for row, u in zip(ids, users):
         social = set(S.indices[S.indptr[u]:S.indptr[u + 1]].tolist())

@@ -141,7 +141,7 @@ def recommend_vs_implicit(sr, rows, targets, args):
         ours = sr.BiasedMF(biased=False, factors=K, epochs=0, num_threads=threads).fit(train)
         np.copyto(ours.parameters_["user_factors"], U)
         np.copyto(ours.parameters_["item_factors"], V)
-        fns = {"socialrec": lambda: ours.recommend(ids, n=n, exclude_seen=True)}
+        fns = {"socialrec": lambda: ours.recommend(ids, n=n, exclude_seen=True, ids="index")}
         if implicit:
             from implicit.cpu.als import AlternatingLeastSquares
 

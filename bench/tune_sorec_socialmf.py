@@ -65,7 +65,7 @@ def main():
                 rows.append({"params": {**params, "epochs": e}, "val_rmse": curve[e - 1]})
         rows.sort(key=lambda r: r["val_rmse"])
         for r in rows[:args.top]:  # cold-start validation RMSE of the best settings
-            r["val_cold_rmse"] = sr.metrics.rmse(cls(**r["params"]).fit(fit), val, users=cold)
+            r["val_cold_rmse"] = sr.metrics.rmse(cls(**r["params"]).fit(fit), val, users=cold, ids="index")
         print(f"{name} (offset={bool(args.offset)}): best of {len(rows)} settings on validation")
         for r in rows[:args.top]:
             print("  " + " ".join(f"{k}={v}" for k, v in r["params"].items())

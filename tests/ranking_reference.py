@@ -63,7 +63,7 @@ def ndcg_at_k(model, test, k=10, users=None):
     test_rows = test.ratings.tocsr()
     if users is None:
         users = np.flatnonzero(np.diff(test_rows.indptr) > 0)
-    top, _ = model.recommend(users, n=k, exclude_seen=True)
+    top, _ = model.recommend(users, n=k, exclude_seen=True, ids="index")  # rows of test: indices
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     values = []
     for row, u in zip(top, users):

@@ -102,6 +102,8 @@ CALLS = [
     ("recommend-batch-size-float", lambda m, d: m.recommend([0], batch_size=1.5), ValueError, r"batch_size=1.5"),
     ("recommend-exclude-seen-string", lambda m, d: m.recommend([0], exclude_seen="no"), TypeError,
      r"exclude_seen must be True or False"),
+    ("recommend-unknown-id", lambda m, d: m.recommend(["no such user"]), KeyError,
+     r"unknown user id 'no such user'"),
     ("recommend-raw-unknown-id", lambda m, d: m.recommend_raw(["no such user"]), KeyError,
      r"unknown user id 'no such user'"),
     ("similar-items-too-large", lambda m, d: m.similar_items([I]), IndexError, rf"items\[0\] = {I} is out of range"),
@@ -541,7 +543,7 @@ def test_raw_ids_that_save_cannot_store_as_they_are_are_kept_or_refused(tmp_path
     assert loaded.user_ids_.tolist() == model.user_ids_.tolist()
     assert [type(v) for v in loaded.user_ids_.tolist()] == [type(v) for v in model.user_ids_.tolist()]
     for raw in ([3, "b"], 7, "a"):
-        for a, b in zip(model.recommend_raw(raw, n=2), loaded.recommend_raw(raw, n=2)):
+        for a, b in zip(model.recommend(raw, n=2), loaded.recommend(raw, n=2)):
             assert np.array_equal(a, b)
 
 

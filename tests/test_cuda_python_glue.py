@@ -227,3 +227,38 @@ def test_float32_gramian_of_float16_storage(fake_device):
         G = float32_gramian(Y, chunk_bytes=chunk_bytes)
         assert G.dtype == np.float32 and G.flags.c_contiguous
         np.testing.assert_allclose(G, wide.T @ wide, rtol=1e-5, atol=1e-3)
+
+
+def test_raw_id_queries_on_the_fake_device(fake_device):
+    """The ids rule on a model on CUDA (DESIGN §2b): raw ids in and out, ``exclude=`` per call and per user (the
+    per-user lists merged with the training items on the device), ``unknown="popular"``, predict and similar_*,
+    "device" arrays of indices and of raw ids (FakeArrays are host arrays to ``_interop.is_device_input``, so
+    CuPy-out is left to tests/gpu); each answer equal to the host copy's."""
+    rng = np.random.default_rng(1)
+    keys = np.unique(rng.integers(0, 60, 900) * 50 + rng.integers(0, 50, 900))
+    ds = sr.Dataset.from_raw(1000 + 3 * (keys // 50), 5000 + 7 * (keys % 50), np.ones(len(keys)))
+    model = sr.ALS(device="cuda", factors=6, epochs=2, alpha=4.0, regularization=0.3).fit(ds)
+    host = model._host_copy()
+    users = [ds.user_ids[j] for j in (4, 0, 17)]
+    full, _ = host.recommend(users, n=8)
+    calls = [{}, {"exclude": [full[0][0], full[1][1]]}, {"exclude": [[full[0][0]], [], [full[2][2], full[2][0]]]},
+             {"exclude": {users[1]: [full[1][0]]}}, {"items": list(ds.item_ids[::2])},
+             {"exclude_seen": False, "exclude": [[full[0][1]], [], []]},
+             {"unknown": "popular", "exclude": [[full[0][1]], [ds.item_ids[3]], []]}]
+    for kwargs in calls:
+        query = users if "unknown" not in kwargs else [users[0], -1, users[2]]
+        got, want = model.recommend(query, n=5, **kwargs), host.recommend(query, n=5, **kwargs)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    items = [ds.item_ids[j] for j in (1, 0, 9)]
+    np.testing.assert_allclose(model.predict(users, items), host.predict(users, items), rtol=1e-6)
+    for side, query in (("items", items), ("users", users)):
+        got, want = getattr(model, f"similar_{side}")(query, n=3), getattr(host, f"similar_{side}")(query, n=3)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    top, _ = model.recommend(fake_device.asarray(np.array([4, 0, 17])), n=5, ids="index")
+    np.testing.assert_array_equal(top, host.recommend([4, 0, 17], n=5, ids="index")[0])
+    raw, _ = model.recommend(fake_device.asarray(np.array(users)), n=5)
+    np.testing.assert_array_equal(raw, full[:, :5])
+    with pytest.raises(sr.UnknownIdError, match=r"unknown user ids -1 \(users\[1\]\), -2"):
+        model.recommend([users[0], -1, -2])

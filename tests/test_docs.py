@@ -78,8 +78,11 @@ def _readme_block(lang, after):
 
 
 def test_readme_python_example_runs(tmp_path, monkeypatch):
-    """README's "Use" block, verbatim, with the two real data sets swapped for small synthetic ones."""
-    small = sr.datasets.synthetic(n_users=150, n_items=80, seed=0)
+    """README's "Use" block, verbatim, with the two real data sets swapped for small synthetic ones whose raw ids
+    start at 1, as FilmTrust's do (so that the example's raw ids are not indices)."""
+    base = sr.datasets.synthetic(n_users=150, n_items=80, seed=0)
+    (u, i, v), (src, dst, w) = base.user_item_arrays(), base.trust_arrays()
+    small = sr.Dataset.from_raw(u + 1, i + 1, v, trust_src=src + 1, trust_dst=dst + 1, trust_values=w)
     paths = []
     monkeypatch.setattr(sr.datasets, "load_filmtrust", lambda path: paths.append(path) or small)
     monkeypatch.setattr(sr.datasets, "load_lastfm", lambda path: paths.append(path) or small)
@@ -91,7 +94,8 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     assert items.shape == scores.shape == (3, 10)
     assert isinstance(namespace["model"], sr.BiasedMF) and (tmp_path / "model.npz").exists()
     lo, hi = small.rating_scale
-    prediction = namespace["model"].predict([0, 1], [5, 7])
+    assert set(items[:2].ravel().tolist()).isdisjoint({5, 7})  # exclude=[5, 7]: raw item ids
+    prediction = namespace["model"].predict([1, 2], [5, 7])
     assert prediction.shape == (2,) and ((lo <= prediction) & (prediction <= hi)).all()
 
 

@@ -215,3 +215,13 @@ def test_cross_validate_takes_an_instance(ds):
     assert sr.TrustSVD(factors=5, epochs=3, seed=0).get_params() == sr.TrustSVD(factors=5, epochs=3).get_params()
     with pytest.raises(TypeError, match="model class .* or instance"):
         sr.cross_validate("TrustSVD", ds, folds=2)
+
+
+def test_named_scorers_use_predict_of_pairs(ds, xy):
+    """scikit-learn's named scorers call predict(X) with one argument: the pairs."""
+    X, y = xy
+    scores = cross_val_score(sr.TrustSVD(factors=3, epochs=5), X, y, cv=3, params={"trust": ds},
+                             scoring="neg_root_mean_squared_error")
+    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
+    model = sr.BiasedMF(factors=3, epochs=3).fit(X, y)
+    np.testing.assert_allclose(model.predict(X[:20]), model.predict(X[:20, 0], X[:20, 1]))

@@ -1,5 +1,5 @@
 """Top-N: the C++ selection equals the NumPy argsort reference exactly (ties, exclusions, candidates, tiles,
-threads); recommend / similar_* / recommend_raw behave for every model; bad input raises clearly.
+threads); recommend / similar_* behave for every model; bad input raises clearly.
 
 Exact comparisons of whole pipelines use integer-valued (or dyadic) factors, so that every dot product is
 exact whatever BLAS path computes it (a matrix product and a vector product may round differently)."""
@@ -213,30 +213,42 @@ def test_every_model_ranks_by_its_own_scores(case):
         assert len(kept) == min(8, np.isfinite(x).sum())
 
 
-def test_recommend_raw_maps_ids():
+def test_recommend_maps_raw_ids():
     ds = sr.Dataset.from_raw(["ann", "ann", "bob", "cid", "cid"], ["x", "y", "x", "z", "w"], [1, 2, 3, 4, 5])
     model = sr.BiasedMF(factors=2, epochs=3).fit(ds)
-    raw, scores = model.recommend_raw(["bob", "ann"], n=3)
-    ids, same = model.recommend([ds.user_index("bob"), ds.user_index("ann")], n=3)
+    raw, scores = model.recommend(["bob", "ann"], n=3)
+    ids, same = model.recommend([ds.user_index("bob"), ds.user_index("ann")], n=3, ids="index")
     np.testing.assert_array_equal(scores, same)
+    assert raw.dtype.kind == "U"  # typed: string ids come back as a string array, not objects padded with None
     for row_raw, row_ids in zip(raw, ids):
         assert [r for r, i in zip(row_raw, row_ids) if i >= 0] == [ds.item_ids[i] for i in row_ids if i >= 0]
-        assert all(r is None for r, i in zip(row_raw, row_ids) if i < 0)
+        assert all(r == "" for r, i in zip(row_raw, row_ids) if i < 0)  # string ids pad with ""
     with pytest.raises(KeyError, match="dan"):
-        model.recommend_raw(["dan"])
+        model.recommend(["dan"])
 
 
-def test_recommend_raw_takes_raw_candidate_items_and_a_batch_size():
+def test_recommend_raw_is_a_deprecated_alias_of_recommend():
     ds = sr.Dataset.from_raw(["ann", "ann", "bob", "cid", "cid"], ["x", "y", "x", "z", "w"], [1, 2, 3, 4, 5])
     model = sr.BiasedMF(factors=2, epochs=3).fit(ds)
-    raw, scores = model.recommend_raw(["bob", "cid"], n=2, items=["w", "y"], batch_size=1)
+    with pytest.warns(DeprecationWarning, match="recommend"):
+        raw, scores = model.recommend_raw(["bob", "cid"], n=2, items=["w", "y"], batch_size=1)
+    same = model.recommend(["bob", "cid"], n=2, items=["w", "y"], batch_size=1)
+    np.testing.assert_array_equal(raw, same[0])
+    np.testing.assert_array_equal(scores, same[1])
+
+
+def test_recommend_takes_raw_candidate_items_and_a_batch_size():
+    ds = sr.Dataset.from_raw(["ann", "ann", "bob", "cid", "cid"], ["x", "y", "x", "z", "w"], [1, 2, 3, 4, 5])
+    model = sr.BiasedMF(factors=2, epochs=3).fit(ds)
+    raw, scores = model.recommend(["bob", "cid"], n=2, items=["w", "y"], batch_size=1)
     idx = [ds.item_index("w"), ds.item_index("y")]
-    ids, same = model.recommend([ds.user_index("bob"), ds.user_index("cid")], n=2, items=idx)
+    ids, same = model.recommend([ds.user_index("bob"), ds.user_index("cid")], n=2, items=idx, ids="index")
     np.testing.assert_array_equal(scores, same)
-    assert [[None if i < 0 else ds.item_ids[i] for i in row] for row in ids] == raw.tolist()
-    assert set(raw[0]) <= {"w", "y"} and raw[1].tolist() == ["y", None]  # cid rated w: excluded, padded
+    assert [["" if i < 0 else ds.item_ids[i] for i in row] for row in ids] == raw.tolist()
+    assert set(raw[0]) <= {"w", "y"} and raw[1].tolist() == ["y", ""]  # cid rated w: excluded, padded
+    assert scores[1, 1] == -np.inf
     with pytest.raises(KeyError, match="q"):
-        model.recommend_raw(["bob"], items=["w", "q"])
+        model.recommend(["bob"], items=["w", "q"])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -296,23 +308,23 @@ def test_bad_items_and_batch_raise(fitted):
         sr.BiasedMF().recommend([0])
 
 
-def test_recommend_raw_takes_a_single_id_and_tuple_ids_like_recommend():
+def test_recommend_takes_a_single_raw_id_and_tuple_ids():
     ds = sr.Dataset.from_raw(["ann", "ann", "bob", "cid", "cid"], ["x", "y", "x", "z", "w"], [1, 2, 3, 4, 5])
     model = sr.BiasedMF(factors=2, epochs=3).fit(ds)
-    one = model.recommend_raw("bob", n=3)  # a scalar is one user, as in recommend(0)
-    many = model.recommend_raw(["bob"], n=3)
+    one = model.recommend("bob", n=3)  # a scalar is one user, as in recommend(0, ids="index")
+    many = model.recommend(["bob"], n=3)
     assert one[0].shape == (1, 3)
     np.testing.assert_array_equal(one[0], many[0])
     np.testing.assert_array_equal(one[1], many[1])
     with pytest.raises(KeyError, match="dan"):
-        model.recommend_raw("dan")
+        model.recommend("dan")
     pairs = sr.Dataset.from_raw([("a", 1), ("a", 1), ("b", 2)], ["x", "y", "x"], [1, 2, 3])
     model = sr.BiasedMF(factors=2, epochs=3).fit(pairs)
-    raw, _ = model.recommend_raw([("b", 2), ("a", 1)], n=2)
-    ids, _ = model.recommend([pairs.user_index(("b", 2)), pairs.user_index(("a", 1))], n=2)
-    assert [[r for r in row if r is not None] for row in raw] == [[pairs.item_ids[i] for i in row if i >= 0]
-                                                                    for row in ids]
-    assert model.recommend_raw(("a", 1), n=2)[0].shape == (1, 2)
+    raw, _ = model.recommend([("b", 2), ("a", 1)], n=2)
+    ids, _ = model.recommend([pairs.user_index(("b", 2)), pairs.user_index(("a", 1))], n=2, ids="index")
+    assert [[r for r in row if r != ""] for row in raw] == [[pairs.item_ids[i] for i in row if i >= 0]
+                                                            for row in ids]
+    assert model.recommend(("a", 1), n=2)[0].shape == (1, 2)
 
 
 def test_a_large_batch_keeps_each_tile_within_64_mib():

@@ -74,3 +74,19 @@ def expand_rows(indptr, rows, xp=np):
     pair = xp.arange(total, dtype=xp.int64)
     k = xp.searchsorted(ends, pair, side="right")
     return k, starts[k] + (pair - (ends[k] - lengths[k]))
+
+
+def union_rows(indptr, indices, rows, extra_indptr, extra_indices, n_cols, xp=np):
+    """A CSR ``(indptr int64, indices int32)`` with one row per entry of ``rows``: row k holds the entries of
+    row ``rows[k]`` of ``(indptr, indices)`` together with row k of ``(extra_indptr, extra_indices)``, sorted,
+    each once (``n_cols``: the column count). ``recommend`` merges the items a call excludes per user with the
+    users' training items this way."""
+    rows = xp.asarray(rows, dtype=xp.int64)
+    k, entry = expand_rows(xp.asarray(indptr, dtype=xp.int64), rows, xp)
+    extra_indptr = xp.asarray(extra_indptr, dtype=xp.int64)
+    own = rows_of(extra_indptr, xp).astype(xp.int64)
+    n_cols = max(int(n_cols), 1)
+    packed = xp.concatenate([k.astype(xp.int64) * n_cols + xp.asarray(indices)[entry].astype(xp.int64),
+                             own * n_cols + xp.asarray(extra_indices).astype(xp.int64)])
+    packed = xp.unique(packed)  # sorted by row, then column; repeats dropped
+    return offsets_of(packed // n_cols, int(rows.size), xp), (packed % n_cols).astype(xp.int32)

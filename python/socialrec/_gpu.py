@@ -311,11 +311,14 @@ def raw_scores(s, users, items):
     return out
 
 
-def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None):
-    """``Model.recommend`` on the device: scores by cuBLAS (CuPy matmul), selection by ``_cuda.topk_select``.
+def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None, row_exclude=None):
+    """``Model.recommend`` in index space on the device: scores by cuBLAS (CuPy matmul), selection by
+    ``_cuda.topk_select``.
 
     Returns CuPy arrays when ``users`` is a device array, NumPy arrays otherwise. ``exclude``: a device CSR
     ``(indptr int64, indices int32)`` of items to leave out per user, instead of the model's training items.
+    ``row_exclude``: a CSR (host or device) with one row per entry of ``users``, items left out of that row on top
+    of those (merged with the user's row on the device; the selection then looks rows up by position).
     """
     cp, mod = cupy_module(), cuda_module()
     on_device = _interop.is_device_input(users)
@@ -337,13 +340,22 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
     if exclude is not None:
         indptr = require(exclude[0], np.int64, "exclude indptr", ndim=1, size=model.n_users_ + 1)
         indices = require(exclude[1], np.int32, "exclude indices", ndim=1)
+    rows = None  # the exclusion row of each score row: its user, or its position under row_exclude
+    if row_exclude is not None:
+        extra = (cp.asarray(row_exclude[0], dtype=cp.int64), cp.asarray(row_exclude[1], dtype=cp.int32))
+        if indptr is not None:
+            extra = _arrays.union_rows(indptr, indices, users, extra[0], extra[1], model.n_items_, xp=cp)
+        indptr = require(cp.ascontiguousarray(extra[0]), np.int64, "row_exclude indptr", ndim=1, size=len(users) + 1)
+        indices = require(cp.ascontiguousarray(extra[1]), np.int32, "row_exclude indices", ndim=1)
+        rows = cp.arange(len(users), dtype=cp.int64)
     step = _engine.score_batch_size(n_cols, batch_size)
     for start in range(0, len(users), step):
         batch = cp.ascontiguousarray(users[start:start + step])
         scores = cp.ascontiguousarray(s["user_vectors"][batch] @ item_vectors.T, dtype=cp.float32)
         scores += item_bias
         ids, top = out_ids[start:start + len(batch)], out_scores[start:start + len(batch)]
-        mod.topk_select(ptr(scores), len(batch), n_cols, n_cols, ptr(batch), ptr(indptr), ptr(indices),
+        row_ids = batch if rows is None else cp.ascontiguousarray(rows[start:start + len(batch)])
+        mod.topk_select(ptr(scores), len(batch), n_cols, n_cols, ptr(row_ids), ptr(indptr), ptr(indices),
                         ptr(candidates), int(n), ptr(ids), ptr(top), stream_ptr())
     if on_device:
         return out_ids, out_scores
@@ -445,7 +457,7 @@ def ranking_values(model, users, test, exclude, k):
     users = cp.asarray(users, dtype=cp.int64)
     if exclude is None:
         exclude = (model.seen_indptr_, model.seen_indices_)
-        top, _ = model.recommend(users, n=k)
+        top, _ = recommend(model, users, n=k)
     else:
         exclude = sorted_csr(cp.asarray(exclude[0]), cp.asarray(exclude[1]))
         top, _ = recommend(model, users, n=k, exclude=exclude)

@@ -1,16 +1,116 @@
 """Raw ids: mapping user and item ids of any hashable type to contiguous indices, and back.
 
 ``map_ids`` numbers the raw ids of a ``Dataset.from_raw`` input; ``IdIndex`` looks raw ids up in a fitted id
-array (``Dataset.user_index``, ``Model.recommend_raw``). Ids keep their type: 3 and "3" are different ids, and no
-integer id is rounded through a float.
+array (``Dataset.user_index``, and every query method of a model through ``models/_queries.py``). Ids keep their
+type: 3 and "3" are different ids, and no integer id is rounded through a float. ``UnknownIdError`` is what a
+query raises for ids a fitted model does not know; ``fill_value`` pads raw-id results.
 """
 from __future__ import annotations
 
 import numbers
+from itertools import repeat
 
 import numpy as np
 
-from ._validate import first, plain
+from ._validate import IndexRangeError, NotAnIndexError, first, plain
+
+_LISTED = 20  # unknown ids spelled out in a message (all of them are in UnknownIdError.ids)
+
+
+class UnknownIdError(KeyError, IndexRangeError):
+    """Ids a fitted model does not know: raw ids absent from the data it was fitted on, or indices out of range.
+
+    It is a ``KeyError`` (an id looked up in a map) as well as an ``IndexError`` and a ``ValueError`` (what an
+    index out of range raises), so handlers written for either keep working. ``ids`` holds every unknown id of
+    the query once, in order of first appearance; ``positions`` the position of each one's first occurrence.
+    """
+
+    def __init__(self, message, ids=(), positions=()):
+        super().__init__(message)
+        self.ids = list(ids)
+        self.positions = list(positions)
+
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownIdTypeError(UnknownIdError, NotAnIndexError):
+    """Unknown ids of another type than a model's integer ids 0..n-1 (a string, a fraction): an
+    ``UnknownIdError`` that is also the ``TypeError`` such a value always raised as an index."""
+
+
+def unknown_ids(what, name, values, positions, prefix=None, cls=UnknownIdError):
+    """An ``UnknownIdError`` naming every distinct id of ``values`` (found at ``positions`` of the query
+    ``name``); the message spells out the first ``_LISTED`` of them. ``prefix`` replaces the opening words."""
+    first_seen = {}
+    for v, p in zip(values.tolist() if isinstance(values, np.ndarray) else list(values), positions):
+        try:
+            first_seen.setdefault(v, int(p))
+        except TypeError:  # an unhashable query value (a list where an id was expected)
+            first_seen.setdefault(repr(v), int(p))
+    pairs = list(first_seen.items())
+    listed = ", ".join(f"{v!r} ({name}[{p}])" for v, p in pairs[:_LISTED])
+    more = f" and {len(pairs) - _LISTED} more" if len(pairs) > _LISTED else ""
+    head = prefix or f"unknown {what} id{'' if len(pairs) == 1 else 's'}"
+    return cls(f"{head} {listed}{more}", [v for v, _ in pairs], [p for _, p in pairs])
+
+
+def fill_value(dtype):
+    """The id that pads a raw-id result row shorter than ``n`` (its score is -inf): -1 for signed integer ids,
+    the largest value for unsigned ones, NaN for float ids, NaT for dates, "" (b"") for strings, None for
+    object arrays (ids of mixed types)."""
+    kind = np.dtype(dtype).kind
+    if kind == "i":
+        return -1
+    if kind == "u":
+        return np.iinfo(dtype).max
+    if kind in "fc":
+        return np.nan
+    if kind in "mM":
+        return np.datetime64("NaT") if kind == "M" else np.timedelta64("NaT")
+    if kind == "U":
+        return ""
+    if kind == "S":
+        return b""
+    if kind == "b":
+        return False
+    return None
+
+
+def query_ids(raw, ids, name):
+    """The raw ids of a query as a 1-D array: one id (a string, a number, a tuple that is a known id of the
+    object id map ``ids``, if given) is a query of one; nested sequences are rejected (one-dimensional)."""
+    if isinstance(raw, np.ndarray):
+        scalar = raw.ndim == 0
+    else:  # (not np.ndim: that would convert a long list to an array first)
+        scalar = isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__")
+    if isinstance(raw, tuple) and ids is not None and ids.dtype == object:
+        try:
+            scalar = raw in set(ids.tolist())  # a tuple that is itself a known id
+        except TypeError:
+            pass
+    if scalar:
+        a = np.empty(1, dtype=object)
+        a[0] = plain(raw)
+        return as_id_array(a.tolist())
+    if isinstance(raw, np.ndarray):
+        if raw.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {raw.shape}")
+        return raw
+    values = list(raw)
+    kinds = set(map(type, values))
+    if any(issubclass(k, (list, np.ndarray, set, frozenset)) for k in kinds):
+        raise ValueError(f"{name} must be one-dimensional ids, got a nested sequence")
+    return as_id_array(values)
+
+
+def string_array(values):
+    """A list of Python strings as a NumPy string array (binary search, no per-id Python work), or None when
+    that would change an id: NumPy drops trailing NUL characters, which shows as a shorter total length."""
+    a = np.array(values, dtype=str)
+    if int(np.char.str_len(a).sum()) != sum(map(len, values)):
+        return None
+    return a
 
 
 def _object_array(values):
@@ -168,6 +268,13 @@ def _map_ids_dict(groups):
     return as_id_array(ids), out
 
 
+def _get(table, v):
+    try:
+        return table.get(v, -1)
+    except TypeError:
+        return -1
+
+
 class IdIndex:
     """Raw id -> index lookup for one id array, built lazily (a sort for numbers/strings, else a dict)."""
 
@@ -182,6 +289,9 @@ class IdIndex:
             self._table = {v: k for k, v in enumerate(self.ids.tolist())}
         return self._table
 
+    def __getstate__(self):  # the lookup structures are rebuilt on demand
+        return {"ids": self.ids, "what": self.what, "_sorter": None, "_table": None}
+
     def __call__(self, raw):
         """Scalar in, Python int out; array-like in, int32 array out; unknown ids raise KeyError."""
         scalar = isinstance(raw, (str, bytes)) or np.ndim(raw) == 0
@@ -195,23 +305,33 @@ class IdIndex:
                 return int(self.table()[plain(raw)])
             except (KeyError, TypeError):
                 raise KeyError(f"unknown {self.what} id {plain(raw)!r}") from None
-        q = (raw if isinstance(raw, np.ndarray) else as_id_array(list(raw))).ravel()
-        out = self.find(q)
-        if (out < 0).any():
-            bad = first(out < 0)
+        q = raw if isinstance(raw, np.ndarray) else as_id_array(list(raw))
+        q = q.ravel()
+        pos = self.find(q)
+        missing = pos < 0
+        if missing.any():
+            bad = first(missing)
             raise KeyError(f"unknown {self.what} id {plain(q[bad])!r} (at position {bad})")
-        return out.astype(np.int32)
+        return pos.astype(np.int32)
 
-    def find(self, raw):
-        """Index (int64) of each of an array-like of raw ids, -1 where an id is unknown (``__call__`` raises)."""
-        q = (raw if isinstance(raw, np.ndarray) else as_id_array(list(raw))).ravel()
+    def find(self, q):
+        """The index of each raw id of the 1-D array ``q`` (int64), -1 where the id is unknown. Vectorised (a
+        binary search) for numbers and strings; a dict lookup per id for object ids. Booleans are no ids."""
         ids = self.ids
+        if len(ids) == 0 or len(q) == 0 or q.dtype.kind == "b":
+            return np.full(len(q), -1, dtype=np.int64)
         numeric = ids.dtype.kind in "iuf" and q.dtype.kind in "iuf" and not _promotion_merges_ids([ids, q])
-        if numeric or (ids.dtype.kind in "US" and q.dtype == ids.dtype):
+        if numeric or (ids.dtype.kind in "US" and q.dtype.kind == ids.dtype.kind):
             if self._sorter is None:
                 self._sorter = np.argsort(ids, kind="stable")
             sids = ids[self._sorter]
             pos = np.minimum(np.searchsorted(sids, q), len(sids) - 1)
             return np.where(sids[pos] == q, self._sorter[pos], -1).astype(np.int64)
-        table = self.table()
-        return np.fromiter((table.get(v, -1) for v in q.tolist()), dtype=np.int64, count=len(q))
+        table, values = self.table(), q.tolist()
+        try:  # one dict lookup per id, in C
+            out = np.fromiter(map(table.get, values, repeat(-1)), dtype=np.int64, count=len(values))
+        except TypeError:  # an unhashable value: no id
+            out = np.array([_get(table, v) for v in values], dtype=np.int64)
+        if {bool, np.bool_} & set(map(type, values)):  # True == 1 as a dict key, but a boolean is no id
+            out[[isinstance(v, (bool, np.bool_)) for v in values]] = -1
+        return out

@@ -156,7 +156,7 @@ def cmd_demo(args):
             row.update({"rmse": sr.metrics.rmse(model, test), "mae": sr.metrics.mae(model, test)})
             test_users = np.unique(test.ratings.nonzero()[0])
             if np.isin(cold, test_users).any():
-                row["cold rmse"] = sr.metrics.rmse(model, test, users=cold)
+                row["cold rmse"] = sr.metrics.rmse(model, test, users=cold, ids="index")
         rows.append(row)
     columns = ["model", "rmse", "mae", "cold rmse"]
     if any(name in RANKING_MODELS for name in names):
@@ -173,11 +173,12 @@ def cmd_demo(args):
               f"{100 * (1 - best['rmse'] / base['rmse']):.1f}% lower)")
     model = fitted[best["model"]]
     users = np.arange(3)
-    ids, scores = model.recommend(users, n=5)
+    ids, scores = model.recommend(users, n=5, ids="index")  # indices: printed through ds's id maps
     print(f"\ntop-5 recommendations of {best['model']} (unseen items, "
           f"{'score' if best['model'] in RANKING_MODELS else 'predicted rating'}):")
     for u, row_ids, row_scores in zip(users, ids, scores):
-        values = row_scores if best["model"] in RANKING_MODELS else model.predict(np.full(len(row_ids), u), row_ids)
+        values = (row_scores if best["model"] in RANKING_MODELS
+                  else model.predict(np.full(len(row_ids), u), row_ids, ids="index"))
         items = ", ".join(f"{ds.item_ids[i]} ({p:.2f})" for i, p in zip(row_ids, values) if i >= 0)
         print(f"  user {ds.user_ids[u]}: {items}")
     return 0
@@ -278,8 +279,8 @@ def cmd_recommend(args):
     if model.user_ids_ is None:
         raise SystemExit("this model file has no id maps; it was fitted on index data")
     users = _raw_user_ids(args.users, model.user_ids_)
-    ids, scores = model.recommend_raw(users, n=args.n, exclude_seen=not args.include_seen)
-    out = {str(u): [{"item": _plain(i), "score": float(s)} for i, s in zip(row_i, row_s) if i is not None]
+    ids, scores = model.recommend(users, n=args.n, exclude_seen=not args.include_seen)  # raw ids
+    out = {str(u): [{"item": _plain(i), "score": float(s)} for i, s in zip(row_i, row_s) if s != -np.inf]
            for u, row_i, row_s in zip(users, ids, scores)}
     if args.json:
         print(json.dumps(out, indent=2))
@@ -296,7 +297,7 @@ def _plain(x):
 def _raw_user_ids(texts, ids):
     """The model's raw id named by each command-line argument: the id whose text is the argument exactly
     (string ids such as "007" or "1e3"), else the numeric id equal to the argument's number ("17", "17.0").
-    An argument that names no user stays as typed, so that ``recommend_raw`` reports it as unknown; a number
+    An argument that names no user stays as typed, so that ``recommend`` reports it as unknown; a number
     is never rounded or a word cast to another user's id ("2.5" is not user 2, "true" not user 1)."""
     ids = np.asarray(ids).tolist()
     by_text = {}

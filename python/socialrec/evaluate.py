@@ -52,7 +52,7 @@ def _rating_segments(model, test, masks):
 
 
 def _ranking_segments(model, test, train, k, masks, relevant=None):
-    users, values = metrics.ranking_per_user(model, test, train=train, k=k, relevant=relevant)
+    users, values = metrics.ranking_per_user(model, test, train=train, k=k, relevant=relevant, ids="index")
     out = {}
     for name, mask in masks.items():
         rows = values[mask[users]]
@@ -66,7 +66,7 @@ def _ranking_segments(model, test, train, k, masks, relevant=None):
 
 
 def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=True, cold_threshold=5,
-             relevant=None):
+             relevant=None, ids="raw"):
     """Every metric of ``model`` on ``test``.
 
     Parameters
@@ -78,8 +78,9 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
         Items excluded from each user's ranking (default: the model's own training interactions).
     k : int
         Cut-off of the ranking metrics.
-    users : array-like of int, optional
-        Restrict the evaluation to these users.
+    users : array-like, optional
+        Restrict the evaluation to these users: raw ids of the data the model was fitted on, or indices with
+        ``ids="index"``.
     ranking : bool
         Report the ranking metrics (``metrics.ranking``: precision, recall, ndcg, map, hit_rate, auc @k).
     segments : bool
@@ -89,6 +90,8 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
     relevant : None, "all" or float
         Which test entries the ranking metrics count as relevant (``metrics.ranking``; default: every entry
         for ranking models, the upper 40% of the rating scale for rating models).
+    ids : {"raw", "index"}
+        How ``users`` is given.
 
     Returns
     -------
@@ -102,10 +105,10 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
     """
     out = {}
     if _predicts_ratings(model):
-        out["rmse"] = metrics.rmse(model, test, users=users)
-        out["mae"] = metrics.mae(model, test, users=users)
+        out["rmse"] = metrics.rmse(model, test, users=users, ids=ids)
+        out["mae"] = metrics.mae(model, test, users=users, ids=ids)
     if ranking:
-        out.update(metrics.ranking(model, test, train=train, k=k, users=users, relevant=relevant))
+        out.update(metrics.ranking(model, test, train=train, k=k, users=users, relevant=relevant, ids=ids))
     if segments and train is not None:
         train_ds = as_dataset(train)
         masks = segment_users(train_ds, cold_threshold)

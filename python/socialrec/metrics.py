@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import _core
-from ._validate import check_n, index_array, is_real
+from ._validate import check_n, is_real
 from .data import Dataset, as_dataset
 
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
@@ -17,9 +17,15 @@ RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 RELEVANT_FRACTION = 0.6
 
 
-def errors(model, data, users=None):
-    """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: user indices,
-    checked as ``predict`` checks them)."""
+def _user_indices(model, users, ids):
+    """``users=`` of a metric as user indices: raw ids of the data the model was fitted on, or indices with
+    ``ids="index"``, checked as ``predict`` checks them (an unknown user raises, naming each)."""
+    return model._query("user", users, "users", ids)
+
+
+def errors(model, data, users=None, ids="raw"):
+    """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: raw user ids of
+    the data the model was fitted on, or indices with ``ids="index"``)."""
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a socialrec.Dataset, got {type(data).__name__}")
     model._require_fitted()
@@ -28,22 +34,23 @@ def errors(model, data, users=None):
                          f"{(model.n_users_, model.n_items_)}: evaluate on a split of the training dataset")
     u, i, v = data.user_item_arrays()
     if users is not None:
-        keep = np.isin(u, index_array(users, model.n_users_, "users"))
+        keep = np.isin(u, _user_indices(model, users, ids))
         u, i, v = u[keep], i[keep], v[keep]
     if len(u) == 0:
         raise ValueError("no ratings to evaluate" + ("" if users is None else " for the given users"))
-    return v.astype(np.float64) - model.predict(u, i)
+    return v.astype(np.float64) - model.predict(u, i, ids="index")  # data's index arrays
 
 
-def rmse(model, data, users=None):
-    """Root mean squared error of ``model`` on ``data`` (a Dataset with held-out ratings)."""
-    e = errors(model, data, users)
+def rmse(model, data, users=None, ids="raw"):
+    """Root mean squared error of ``model`` on ``data`` (a Dataset with held-out ratings); ``users`` as in
+    :func:`errors`."""
+    e = errors(model, data, users, ids)
     return float(np.sqrt(np.mean(e * e)))
 
 
-def mae(model, data, users=None):
-    """Mean absolute error of ``model`` on ``data``."""
-    return float(np.mean(np.abs(errors(model, data, users))))
+def mae(model, data, users=None, ids="raw"):
+    """Mean absolute error of ``model`` on ``data``; ``users`` as in :func:`errors`."""
+    return float(np.mean(np.abs(errors(model, data, users, ids))))
 
 
 def _csr_of(data, shape, name):
@@ -90,10 +97,11 @@ def _relevant_only(held_out, threshold):
     return kept
 
 
-def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None):
+def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None, ids="raw"):
     """Per-user ranking metrics @k: ``(users, values)`` with ``values`` a ``(len(users), 6)`` float64 array whose
     columns are ``RANKING_METRICS`` (AUC is NaN where undefined). See :func:`ranking` for the definitions
-    (``relevant`` included).
+    (``relevant`` included). ``users`` (in and out) are raw user ids of the data the model was fitted on, or
+    indices with ``ids="index"``; the evaluated users come back in index order.
 
     The model makes the top lists and scores them (``Model._ranking_values``: on the host with
     ``list_metrics``, or on the device for a model on CUDA); this function picks the users and the excluded
@@ -109,14 +117,14 @@ def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None):
     held_out = _relevant_only(held_out, threshold)  # T_u: the relevant test items
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
     if users is not None:
-        evaluated = np.intersect1d(evaluated, index_array(users, model.n_users_, "users"))
+        evaluated = np.intersect1d(evaluated, _user_indices(model, users, ids))
     if len(evaluated) == 0:
         raise ValueError("no user to evaluate: the test data has no "
                          + ("interactions" if threshold is None else f"relevant entries (value >= {threshold:g})")
                          + ("" if users is None else " for the given users"))
     exclude = None if train is None else _csr_pair(_csr_of(train, shape, "train"))
     values = model._ranking_values(evaluated, _csr_pair(held_out), exclude, width)
-    return evaluated, _precision_at(values, width, k)
+    return model._ids_of("user", evaluated, ids), _precision_at(values, width, k)
 
 
 def list_metrics(top, users, test, exclude, n_items, threads):
@@ -137,7 +145,7 @@ def _precision_at(values, width, k):
     return values
 
 
-def ranking(model, test, train=None, k=10, users=None, relevant=None):
+def ranking(model, test, train=None, k=10, users=None, relevant=None, ids="raw"):
     """Ranking quality @k of ``model``'s top-k lists on ``test``'s held-out interactions.
 
     For each evaluated user u the model ranks the candidate items C_u = all items minus S_u (S_u: u's
@@ -185,17 +193,20 @@ def ranking(model, test, train=None, k=10, users=None, relevant=None):
         Items to exclude from each user's ranking; default the model's own training interactions.
     k : int
         List length (cut-off).
-    users : array-like of int, optional
-        Evaluate only these users (those of them with relevant test items).
+    users : array-like, optional
+        Evaluate only these users (those of them with relevant test items): raw ids of the data the model
+        was fitted on, or indices with ``ids="index"``.
     relevant : None, "all" or float, default None
         Which test entries count as relevant (above).
+    ids : {"raw", "index"}
+        How ``users`` is given.
 
     Returns
     -------
     dict with keys precision, recall, ndcg, map, hit_rate, auc (floats; auc is NaN when undefined for
     every evaluated user).
     """
-    _, values = ranking_per_user(model, test, train=train, k=k, users=users, relevant=relevant)
+    _, values = ranking_per_user(model, test, train=train, k=k, users=users, relevant=relevant, ids=ids)
     out = {}
     for j, name in enumerate(RANKING_METRICS):
         column = values[:, j]

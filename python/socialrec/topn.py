@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from . import _core, _engine
+from . import _arrays, _core, _engine
 from ._validate import check_n, index_array
 
 __all__ = ["recommend", "similar", "select", "select_top"]
@@ -177,11 +177,14 @@ def _top_rows(query_vectors, rows, targets, n, *, item_offset=None, columns=None
     return best_ids, best_scores.astype(np.float32, copy=False)
 
 
-def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None, tile_items=None):
-    """Top-``n`` items for each of ``users`` (see ``Model.recommend``).
+def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None, exclude=None, tile_items=None,
+              row_exclude=None):
+    """Top-``n`` items for each of ``users`` (indices; see ``Model.recommend``, which maps ids).
 
     ``exclude=(indptr, indices)`` replaces the model's training interactions as the excluded items
     (``metrics.ranking`` passes a ``train`` dataset this way); it applies only when ``exclude_seen``.
+    ``row_exclude=(indptr, indices)``: a CSR with one row per entry of ``users``, items left out of that row's
+    list on top of those (``recommend(exclude=...)`` per user).
     """
     s = model._scoring()
     users = index_array(users, model.n_users_, "users")
@@ -202,8 +205,13 @@ def recommend(model, users, n=10, exclude_seen=True, items=None, batch_size=None
         exclude = (model.seen_indptr_, model.seen_indices_) if exclude is None else exclude
     else:
         exclude = None
+    row_list = users
+    if row_exclude is not None:  # one exclusion row per query row: the user's row merged into it
+        row_list = np.arange(len(users), dtype=np.int64)
+        exclude = _csr_pair(*row_exclude) if exclude is None else _csr_pair(
+            *_arrays.union_rows(exclude[0], exclude[1], users, row_exclude[0], row_exclude[1], model.n_items_))
     return _top_rows(user_vectors, users, item_vectors, n, item_offset=item_offset, columns=columns,
-                     row_list=users if exclude is not None else None, exclude=exclude,
+                     row_list=row_list if exclude is not None else None, exclude=exclude,
                      threads=_engine.resolve_threads(model.num_threads), batch_size=batch_size,
                      tile_items=tile_items)
 

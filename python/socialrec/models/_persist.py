@@ -118,6 +118,7 @@ class PersistMixin:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_scoring_cache"] = None
+        state.pop("_id_spaces", None)  # the id lookups (models/_queries.py) are rebuilt on demand
         return state
 
     def __setstate__(self, state):

@@ -143,8 +143,8 @@ class SklearnMixin:
         with an unseen user or item is scored with zero factors and bias on that side (module docstring)."""
         self._require_fitted()
         users, items = _columns(X, "X", 2)
-        u = IdIndex(np.asarray(self._ids_of("user_ids_", self.n_users_)), "user").find(users)
-        i = IdIndex(np.asarray(self._ids_of("item_ids_", self.n_items_)), "item").find(items)
+        u = IdIndex(np.asarray(self._raw_ids_or_range("user_ids_", self.n_users_)), "user").find(users)
+        i = IdIndex(np.asarray(self._raw_ids_or_range("item_ids_", self.n_items_)), "item").find(items)
         known = (u >= 0) & (i >= 0)
         x = np.empty(len(u), dtype=np.float64)
         x[known] = self._raw_scores(u[known], i[known])
@@ -157,7 +157,7 @@ class SklearnMixin:
             x[rest] = float(s["global_bias"]) + ub + ib
         return self._apply_link(x)
 
-    def _ids_of(self, name, n):
+    def _raw_ids_or_range(self, name, n):
         ids = getattr(self, name, None)
         return np.arange(n) if ids is None else ids
 

@@ -19,15 +19,17 @@ training, so prediction and ranking cost the same for every model.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 
 from .. import _backend, _engine, metrics, topn
 from .._errors import NotFittedError
-from .._ids import IdIndex
-from .._validate import index_array, is_int, is_real
+from .._validate import is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
+from . import _recommend
 from ._persist import PersistMixin, load
+from ._queries import check_ids, id_space
 from ._registry import _REGISTRY, register  # noqa: F401  (the model modules register here)
 from ._sklearn import SklearnMixin
 from ._training import TrainingMixin
@@ -225,7 +227,16 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin):
             x = lo + (hi - lo) / (1.0 + np.exp(-x))
         return np.clip(x, lo, hi)
 
-    def predict(self, users, items):
+    def _query(self, side, values, name, ids):
+        """The indices of a query's ``side`` ("user" or "item") ids (raw ids, or indices under ``ids="index"``),
+        validated, on the host; unknown ids raise ``UnknownIdError`` naming each (models/_queries.py)."""
+        return id_space(self, side).to_index(values, name, check_ids(ids)).indices
+
+    def _ids_of(self, side, indices, ids):
+        """Host indices of ``side`` as a query with ``ids`` returns them (raw ids, or the indices themselves)."""
+        return id_space(self, side).to_raw(indices, check_ids(ids))
+
+    def predict(self, users, items=None, *, ids="raw"):
         """Predicted ratings for the (users[j], items[j]) pairs, clipped to the training rating scale.
 
         The ranking models (BPR, SBPR, ALS, SocialALS) predict no rating: they return the score ``x_ui``
@@ -233,16 +244,25 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin):
 
         Parameters
         ----------
-        users, items : array-like of int
-            Indices (not raw ids) of equal length; see ``Dataset.user_index`` to map raw ids.
+        users, items : array-like
+            User and item ids of equal length (one id: a list of one): the raw ids of the data the model was
+            fitted on (for a model fitted on a matrix, 0..n-1), or indices with ``ids="index"``. With
+            ``items`` left out, ``users`` is scikit-learn's ``X`` of raw (user id, item id) pairs, scored as
+            ``score`` scores them (an unseen user or item gets zero factors and bias on that side).
+        ids : {"raw", "index"}
+            How ``users`` and ``items`` are given. An id the model does not know raises ``UnknownIdError``
+            (a ``KeyError``, ``IndexError`` and ``ValueError``) naming every unknown id.
 
         Returns
         -------
         numpy.ndarray of float64, shape (len(users),)
         """
+        if items is None:  # scikit-learn's predict(X): X holds raw (user id, item id) pairs
+            return self._predict_pairs(users)
         self._require_fitted()
-        users = index_array(users, self.n_users_, "users")
-        items = index_array(items, self.n_items_, "items")
+        check_ids(ids)
+        users = self._query("user", users, "users", ids)
+        items = self._query("item", items, "items", ids)
         if users.shape != items.shape:
             raise ValueError(f"users and items must have the same length ({len(users)} != {len(items)})")
         return self._apply_link(self._raw_scores(users, items))
@@ -258,7 +278,8 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin):
         return float(self._loss(data))
 
     # -- top-N ---------------------------------------------------------------------------------------------
-    def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
+    def recommend(self, users, n=10, exclude_seen=True, items=None, *, exclude=None, unknown="error", ids="raw",
+                  batch_size=None):
         """Top-``n`` items for each user, best first.
 
         Items are ranked by ``item_bias[i] + user_vectors[u] . item_vectors[i]`` computed in the model's
@@ -269,51 +290,75 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin):
 
         Parameters
         ----------
-        users : array-like of int
-            User indices.
+        users : array-like, or one id
+            Users to recommend to: raw ids of the data the model was fitted on (for a model fitted on a
+            matrix, 0..n_users-1), or indices with ``ids="index"``. One id gives one row.
         n : int
-            Items per user; fewer real items are padded with index -1 and score -inf.
+            Items per user.
         exclude_seen : bool
             Leave out the items each user rated in the training data.
-        items : array-like of int, optional
-            Rank only these candidate items.
+        items : array-like, optional
+            Rank only these candidate items (ids as ``users``).
+        exclude : optional
+            Items to leave out, ids as ``users``: one list for every user (``[5274, 17]``), one list per user
+            (``[[5274], [], [17, 3]]``, as many lists as users), or a dict user -> items (users not in it
+            exclude nothing). On top of ``exclude_seen``. An unknown item raises.
+        unknown : {"error", "popular"}
+            Users the model has not seen: ``"error"`` raises ``UnknownIdError`` naming every unknown user;
+            ``"popular"`` gives them the most-rated training items (most training ratings or interactions
+            first, ties to the lower index; ``items`` and ``exclude`` apply) with score NaN, and recommends to
+            the other users as usual.
+        ids : {"raw", "index"}
+            How users and items are given and returned.
         batch_size : int, optional
             Users scored per dense product (default 256); each product covers at most 64 MiB of scores per
             thread, so memory is bounded by the batch, not by users x items.
 
         Returns
         -------
-        (indices, scores) : int64 and float32 arrays of shape (len(users), n)
+        (items, scores) : arrays of shape (len(users), n)
+            ``items``: raw item ids typed as the model's id map (int64 indices with ``ids="index"``);
+            ``scores``: float32. A row with fewer than ``n`` candidates is padded with score -inf and the id
+            ``-1`` (integer ids and indices; the largest value for unsigned ids), NaN (float ids), ``""``
+            (string ids), or None (an object array only for maps of mixed id types). CuPy ``users`` give
+            CuPy arrays (ids of a non-numeric map stay NumPy).
         """
-        return topn.recommend(self, users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
-
-    def similar_items(self, items, n=10):
-        """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself;
-        returns (indices, cosines) of shape (len(items), n). Ties go to the lower index, so an item whose
-        vector is zero (no training data in a model that leaves such rows at 0) gets the lowest-index items
-        with cosine 0."""
-        return topn.similar(self._scoring()["item_vectors"], index_array(items, self.n_items_, "items"), n,
-                            threads=_engine.resolve_threads(self.num_threads))
-
-    def similar_users(self, users, n=10):
-        """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself;
-        returns (indices, cosines) as ``similar_items`` (a zero vector gets the lowest indices, cosine 0)."""
-        return topn.similar(self._scoring()["user_vectors"], index_array(users, self.n_users_, "users"), n,
-                            threads=_engine.resolve_threads(self.num_threads))
-
-    def recommend_raw(self, user_ids, n=10, exclude_seen=True, items=None, batch_size=None):
-        """``recommend`` for raw user ids (a list, or one id: one row, as ``recommend`` takes one index);
-        ``items``, if given, are raw item ids of the candidates. Returns (raw item ids, scores), ``None`` where
-        ``recommend`` pads with -1. Unknown user or item ids raise ``KeyError`` naming the first one."""
         self._require_fitted()
-        if self.user_ids_ is None:
-            raise ValueError("this model was fitted without id maps; use recommend() with indices")
-        # the lookup of Dataset.user_index: a string or a known tuple is one id, not a sequence of ids
-        users = np.atleast_1d(IdIndex(np.asarray(self.user_ids_), "user")(user_ids)).astype(np.int64)
-        if items is not None:
-            items = np.atleast_1d(IdIndex(np.asarray(self.item_ids_), "item")(items)).astype(np.int64)
-        ids, scores = self.recommend(users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
-        return np.where(ids >= 0, np.asarray(self.item_ids_)[np.maximum(ids, 0)], None), scores
+        return _recommend.recommend(self, users, n, exclude_seen, items, exclude, unknown, ids, batch_size)
+
+    def _top_items(self, users, n, exclude_seen, columns, row_exclude, batch_size):
+        """``recommend`` in index space: host int64 ``users``, sorted candidate ``columns`` (None: all items),
+        ``row_exclude`` a CSR over the rows of items excluded per row. Returns (int64 indices, float32 scores)."""
+        return topn.recommend(self, users, n=n, exclude_seen=exclude_seen, items=columns, batch_size=batch_size,
+                              row_exclude=row_exclude)
+
+    def similar_items(self, items, n=10, *, ids="raw"):
+        """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself;
+        returns (items, cosines) of shape (len(items), n), the items as ``recommend`` returns them (raw ids by
+        default, ``ids="index"`` for indices in and out). Ties go to the lower index, so an item whose vector is
+        zero (no training data in a model that leaves such rows at 0) gets the lowest-index items with cosine
+        0. Unknown items raise ``UnknownIdError`` naming each."""
+        return self._similar("item", items, n, ids)
+
+    def similar_users(self, users, n=10, *, ids="raw"):
+        """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself;
+        returns (users, cosines) as ``similar_items`` does (a zero vector gets the lowest indices, cosine 0)."""
+        return self._similar("user", users, n, ids)
+
+    def _similar(self, side, query, n, ids):
+        self._require_fitted()
+        check_ids(ids)
+        top, cosines = topn.similar(self._scoring()[f"{side}_vectors"], self._query(side, query, f"{side}s", ids),
+                                    n, threads=_engine.resolve_threads(self.num_threads))
+        return id_space(self, side).to_raw(top, ids), cosines
+
+    def recommend_raw(self, user_ids, n=10, exclude_seen=True, items=None, batch_size=None, **kwargs):
+        """Deprecated alias of ``recommend``, which takes and returns raw ids by default (kept for one
+        release)."""
+        warnings.warn("recommend_raw is deprecated: recommend() takes and returns raw ids (ids='raw', the "
+                      "default); use model.recommend(users, ...)", DeprecationWarning, stacklevel=2)
+        return self.recommend(user_ids, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size,
+                              **kwargs)
 
     def _ranking_values(self, users, test, exclude, k):
         """``metrics.ranking_per_user``'s values: this model's top-``k`` lists of ``users`` (host int64) scored

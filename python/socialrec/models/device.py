@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .. import _arrays, _backend, _gpu, _interop
+from ._queries import check_ids, id_space, results
 
 _FACTOR_KEYS_SUFFIX = "_factors"
 
@@ -190,40 +191,48 @@ class DeviceMixin:
             x = lo + (hi - lo) / (1.0 + cp.exp(-x))
         return cp.clip(x, lo, hi)
 
-    def predict(self, users, items):
+    def _device_query(self, side, values, name, ids):
+        """A query for the device path: device indices as they are (``_gpu.index_array`` checks them on the
+        device), anything else mapped on the host (``Model._query``)."""
+        if _interop.is_device_input(values) and not id_space(self, side).translates(ids):
+            return values
+        return self._query(side, _host_input(values, name), name, ids)
+
+    def predict(self, users, items=None, *, ids="raw"):
         """Predicted ratings (see ``Model.predict``); CuPy arrays in give a CuPy array out."""
+        if items is None:  # scikit-learn's predict(X): X holds raw (user id, item id) pairs
+            return self._predict_pairs(users)
         on_device = _interop.is_device_input(users) or _interop.is_device_input(items)
         if self._device != "cuda":
-            out = super().predict(_host_input(users, "users"), _host_input(items, "items"))
+            out = super().predict(_host_input(users, "users"), _host_input(items, "items"), ids=ids)
             return _gpu.to_device(out) if on_device else out
         self._require_fitted()
-        u = _gpu.index_array(users, self.n_users_, "users")
-        i = _gpu.index_array(items, self.n_items_, "items")
+        check_ids(ids)
+        u = _gpu.index_array(self._device_query("user", users, "users", ids), self.n_users_, "users")
+        i = _gpu.index_array(self._device_query("item", items, "items", ids), self.n_items_, "items")
         if u.shape != i.shape:
             raise ValueError(f"users and items must have the same length ({len(u)} != {len(i)})")
         out = self._apply_link(_gpu.raw_scores(self._scoring(), u, i))
         return out if on_device else out.get()
 
-    def recommend(self, users, n=10, exclude_seen=True, items=None, batch_size=None):
-        """Top-``n`` items per user (see ``Model.recommend``); CuPy ``users`` give CuPy arrays out."""
+    def _top_items(self, users, n, exclude_seen, columns, row_exclude, batch_size):
+        """``Model._top_items`` on the device for a model on CUDA (``users`` host or device indices)."""
         if self._device == "cuda":
-            self._require_fitted()
-            return _gpu.recommend(self, users, n=n, exclude_seen=exclude_seen, items=items, batch_size=batch_size)
-        ids, scores = super().recommend(_host_input(users, "users"), n=n, exclude_seen=exclude_seen,
-                                        items=_host_input(items, "items"), batch_size=batch_size)
-        if _interop.is_device_input(users):
-            return _gpu.to_device(ids), _gpu.to_device(scores)
-        return ids, scores
+            return _gpu.recommend(self, users, n=n, exclude_seen=exclude_seen, items=columns, batch_size=batch_size,
+                                  row_exclude=row_exclude)
+        return super()._top_items(_host_input(users, "users"), n, exclude_seen, columns, row_exclude, batch_size)
 
-    def similar_items(self, items, n=10):
+    def _similar(self, side, query, n, ids):
+        """``similar_items`` / ``similar_users``; CuPy queries give CuPy arrays out."""
+        on_device = _interop.is_device_input(query)
         if self._device != "cuda":
-            return super().similar_items(items, n)
-        return _gpu.similar(self._scoring()["item_vectors"], items, n)
-
-    def similar_users(self, users, n=10):
-        if self._device != "cuda":
-            return super().similar_users(users, n)
-        return _gpu.similar(self._scoring()["user_vectors"], users, n)
+            top, cosines = super()._similar(side, _host_input(query, f"{side}s"), n, ids)
+            return results(id_space(self, side), top, cosines, "index", on_device)
+        self._require_fitted()
+        check_ids(ids)
+        top, cosines = _gpu.similar(self._scoring()[f"{side}_vectors"],
+                                    self._device_query(side, query, f"{side}s", ids), n)
+        return results(id_space(self, side), top, cosines, ids, on_device)
 
     def _ranking_values(self, users, test, exclude, k):
         """``Model._ranking_values`` on the device (``_gpu.ranking_values``) for a model on CUDA; lists longer
@@ -254,6 +263,7 @@ class DeviceMixin:
         else:
             state = dict(self.__dict__)
         state["_scoring_cache"] = None
+        state.pop("_id_spaces", None)  # rebuilt on demand
         return state
 
     def __setstate__(self, state):
