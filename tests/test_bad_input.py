@@ -163,7 +163,7 @@ def _fit_args(*args, **kwargs):
 
 
 FITS = [  # (id, data -> (args, kwargs) of fit, exception, message pattern)
-    ("list", lambda d: _fit_args([[1, 2], [3, 4]]), TypeError, r"expected a socialrec.Dataset or a scipy.sparse"),
+    ("list", lambda d: _fit_args([[1, 2], [3, 4]]), TypeError, r"expected a socialrec.Dataset, a scipy.sparse matrix or a pandas"),
     ("none", lambda d: _fit_args(None), TypeError, r"got NoneType"),
     ("path-string", lambda d: _fit_args("ratings.txt"), TypeError, r"got str"),
     ("dense-2d", lambda d: _fit_args(d.ratings.toarray()), TypeError, r"must be a scipy sparse matrix"),
