@@ -80,7 +80,7 @@ def id_column(series, label):
         categories = series.cat.categories.to_numpy()
         used = np.bincount(codes, minlength=len(categories)) > 0
         renumber = np.cumsum(used, dtype=np.int64) - 1  # the index of a used category among the used ones
-        return renumber[codes], categories[used]
+        return renumber[codes], _text_array(categories[used])
     if isinstance(dtype, np.dtype) and dtype.kind != "O":
         values = series.to_numpy()
         if dtype.kind in "fcmM" and len(values):
@@ -96,7 +96,19 @@ def id_column(series, label):
     if len(codes) and codes.min() < 0:
         raise _first_missing(codes < 0, series, label)
     uniques = uniques.to_numpy() if hasattr(uniques, "to_numpy") else np.asarray(uniques)
-    return codes.astype(np.int64, copy=False), uniques
+    return codes.astype(np.int64, copy=False), _text_array(uniques)
+
+
+def _text_array(ids):
+    """Distinct string ids as a NumPy str array (as ``load_files`` gives them), which NumPy sorts, checks and
+    looks up without a Python loop; kept as objects when they are not all str, or when one ends in a NUL
+    character (a str array would drop it and merge two ids)."""
+    if ids.dtype.kind != "O" or not len(ids):
+        return ids
+    values = ids.tolist()
+    if all(type(v) is str for v in values) and not any(v.endswith("\x00") for v in values):
+        return np.array(values, dtype=str)
+    return ids
 
 
 def value_column(series, label):
