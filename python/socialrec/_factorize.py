@@ -87,5 +87,9 @@ def map_ids_factorized(groups):
 
 def map_ids_of_codes(factored):
     """``map_ids`` over groups of ``(codes, uniques)`` pairs: numbers the uniques, then gathers by code."""
+    if len(factored) == 1 and len(factored[0]) == 1:
+        codes, uniques = factored[0][0]
+        if uniques.dtype.kind in "iu" and np.all(uniques[1:] > uniques[:-1]):
+            return uniques, [[codes]]  # distinct integers in ascending order (a presence table's): numbered
     ids, index_of_unique = map_ids([[uniques for _, uniques in g] for g in factored])
     return ids, [[idx[codes] for (codes, _), idx in zip(g, gi)] for g, gi in zip(factored, index_of_unique)]
