@@ -73,7 +73,8 @@ def test_bench_data_comes_from_socialrec_data_or_next_to_the_repository(tmp_path
     assert proc.stdout.strip() == str(tmp_path / "nowhere")
     assert f"MissingData: the filmtrust data set is not at {tmp_path / 'nowhere' / 'filmtrust'}; set " \
            "SOCIALREC_DATA" in proc.stderr
-    proc = _bench_python("import _common; print(_common.SHARED_DATA)", tmp_path, PYTHONPATH=os.path.join(ROOT, "python"))
+    proc = _bench_python("import _common; print(_common.SHARED_DATA)", tmp_path,
+                         PYTHONPATH=os.path.join(ROOT, "python"))
     assert proc.stdout.strip() == os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
     for name in os.listdir(BENCH):  # no absolute path of one machine in any script
         if name.endswith((".py", ".sh")):

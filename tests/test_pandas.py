@@ -18,7 +18,8 @@ def _frames(n=400, seed=0):
     ratings = pd.DataFrame({"user": rng.integers(0, 60, n) * 3 + 1000, "item": rng.integers(0, 40, n) * 7,
                             "rating": rng.integers(1, 6, n).astype(float)})
     ratings = ratings.drop_duplicates(["user", "item"], ignore_index=True)
-    trust = pd.DataFrame({"truster": rng.integers(0, 70, 120) * 3 + 1000, "trustee": rng.integers(0, 70, 120) * 3 + 1000,
+    trust = pd.DataFrame({"truster": rng.integers(0, 70, 120) * 3 + 1000,
+                          "trustee": rng.integers(0, 70, 120) * 3 + 1000,
                           "w": rng.uniform(0.5, 1.0, 120)})
     trust = trust[trust.truster != trust.trustee].drop_duplicates(["truster", "trustee"], keep="last")
     return ratings, trust
@@ -56,10 +57,11 @@ def test_from_pandas_column_names_implicit_data_and_errors():
     assert implicit.ratings.data.tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(ValueError) as info:
         sr.Dataset.from_pandas(df, user="userID", item="movieID")
-    assert str(info.value) == ("the ratings DataFrame has no column 'rating' for the ratings (its columns: 'userID', "
-                               "'movieID', 'genreID', 'stars'); name the column with rating=... (rating=None for "
-                               "implicit data)")
-    with pytest.raises(ValueError, match=r"no column 'trustee' for the trustees .* name the column with trustee="):
+    assert str(info.value) == ("the ratings DataFrame has no column 'rating' for the ratings (its columns: "
+                               "'userID', 'movieID', 'genreID', 'stars'); name the column with rating=<column name> "
+                               "(rating=None for implicit data)")
+    with pytest.raises(ValueError, match=r"no column 'trustee' for the trustees .* name the column with "
+                                         r"trustee=<column name>$"):
         sr.Dataset.from_pandas(df, trust=pd.DataFrame({"truster": [1], "to": [2]}), user="userID", item="movieID",
                                rating="stars")
     with pytest.raises(ValueError, match=r"^ratings\['userID'\] is missing at row 1 \(index 'b'\)"):

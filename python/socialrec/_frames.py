@@ -54,7 +54,7 @@ def column(frame, name, role, what, argument):
     if not present:
         have = ", ".join(repr(c) for c in frame.columns)
         raise ValueError(f"the {what} DataFrame has no column {name!r} for the {role} (its columns: {have}); "
-                         f"name the column with {argument}=...")
+                         f"name the column with {argument}=<column name>")
     s = frame[name]
     if is_frame(s):  # a column name that appears twice
         raise ValueError(f"the {what} DataFrame has {s.shape[1]} columns named {name!r}; {role} needs one")

@@ -378,8 +378,9 @@ def build_parser():
     d = sub.add_parser("demo", help="train the models on embedded synthetic social data and compare them")
     d.add_argument("--users", type=int, default=2000, help="synthetic users (default 2000)")
     d.add_argument("--items", type=int, default=1000, help="synthetic items (default 1000)")
-    d.add_argument("--models", type=_model_names, help="comma-separated model names (default: every rating model); ranking "
-                                    f"models ({', '.join(RANKING_MODELS)}) are compared on NDCG@10 and recall@10")
+    d.add_argument("--models", type=_model_names,
+                   help="comma-separated model names (default: every rating model); ranking "
+                        f"models ({', '.join(RANKING_MODELS)}) are compared on NDCG@10 and recall@10")
     d.add_argument("--seed", type=int, default=0, help="seed of the data, the split and the models (default 0)")
     d.set_defaults(fn=cmd_demo)
 
@@ -419,7 +420,8 @@ def build_parser():
     c = sub.add_parser("compare", help="does the trust graph help? tuned social vs tuned non-social models, "
                                        "overall and per segment (needs socialrec[tune])")
     _add_data_options(c)
-    c.add_argument("--models", type=_model_names, help="comma-separated model names (default: every model of the data's kind)")
+    c.add_argument("--models", type=_model_names,
+                   help="comma-separated model names (default: every model of the data's kind)")
     c.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="fixed hyper-parameter for every model that has it, e.g. factors=10 (repeatable)")
     c.add_argument("--trials", type=int, default=20, help="trials per model (default 20)")
