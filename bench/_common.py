@@ -9,6 +9,7 @@ JSON and a table. ``bench/run.py`` runs every script and ``bench/report.py`` tur
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -18,13 +19,39 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-SHARED_DATA = os.environ.get("SOCIALREC_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
-if not os.path.isdir(SHARED_DATA):
-    SHARED_DATA = "/work/shared/data"
-# the package from this checkout (tools/dev_build.sh copies _core next to it), unless the caller runs an
-# installed build (bench/gpu_check.sh installs into a --target folder and sets SOCIALREC_BENCH_INSTALLED=1)
-if os.environ.get("SOCIALREC_BENCH_INSTALLED") != "1":
-    sys.path.insert(0, os.path.join(HERE, "..", "python"))
+# The public data sets (filmtrust/, lastfm/): $SOCIALREC_DATA, else ../shared/data next to the repository.
+SHARED_DATA = os.environ.get("SOCIALREC_DATA") or os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
+SKIPPED = 3  # the exit status of a benchmark that cannot run here (its data is missing); bench/run.py reports it
+CHECKOUT_PYTHON = os.path.normpath(os.path.join(HERE, "..", "python"))
+
+
+def _socialrec_from_checkout():
+    """Put this checkout's ``python/`` first on ``sys.path`` only when no socialrec is importable otherwise.
+
+    An installed socialrec (``pip install ".[bench]"``, or PYTHONPATH=python) is used as it is: the checkout's
+    ``python/`` has no compiled ``_core`` unless tools/dev_build.sh put one there, so putting it first broke
+    installed runs (``ImportError: cannot import name '_core'``). SOCIALREC_BENCH_INSTALLED=1 (bench/gpu_check.sh)
+    never uses the checkout. Returns whether the checkout is used (bench/run.py passes it to each benchmark)."""
+    if os.environ.get("SOCIALREC_BENCH_INSTALLED") == "1" or importlib.util.find_spec("socialrec") is not None:
+        return False
+    sys.path.insert(0, CHECKOUT_PYTHON)
+    return True
+
+
+USES_CHECKOUT = _socialrec_from_checkout()
+
+
+class MissingData(RuntimeError):
+    """A data set a benchmark needs is not on this machine (the benchmark is skipped, with this message)."""
+
+
+def data_folder(name):
+    """``SHARED_DATA/<name>``, or ``MissingData`` saying where it was looked for and how to point at it."""
+    path = os.path.join(SHARED_DATA, name)
+    if not os.path.isdir(path):
+        raise MissingData(f"the {name} data set is not at {path}; set SOCIALREC_DATA to the folder that holds "
+                          f"{name}/ (see bench/README.md)")
+    return path
 
 # peers by import name -> distribution name (for the version)
 PEERS = {"libmf": "libmf", "surprise": "scikit-surprise", "cornac": "cornac", "implicit": "implicit"}
@@ -140,7 +167,11 @@ def main(name, run, add_arguments=None, doc=None):
         add_arguments(ap)
     args = ap.parse_args()
     start, load_start = time.perf_counter(), load_average()
-    record = run(args)
+    try:
+        record = run(args)
+    except MissingData as e:
+        print(f"{name}: skipped: {e}", file=sys.stderr)
+        sys.exit(SKIPPED)
     record = {"benchmark": name, "quick": bool(args.quick),
               "command": " ".join(["python", os.path.relpath(sys.argv[0], os.path.join(HERE, ".."))]
                                   + sys.argv[1:]),
@@ -199,14 +230,14 @@ def table(rows, columns=None, markdown=False):
 def filmtrust():
     import socialrec as sr
 
-    return sr.datasets.load_filmtrust(os.path.join(SHARED_DATA, "filmtrust"))
+    return sr.datasets.load_filmtrust(data_folder("filmtrust"))
 
 
 def lastfm_binary():
     """LastFM-2k with every listen count set to 1 (PEERS.md)."""
     import socialrec as sr
 
-    ds = sr.datasets.load_lastfm(os.path.join(SHARED_DATA, "lastfm"))
+    ds = sr.datasets.load_lastfm(data_folder("lastfm"))
     r = ds.ratings.copy()
     r.data[:] = 1.0
     return ds.with_ratings(r)

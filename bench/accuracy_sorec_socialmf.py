@@ -4,7 +4,7 @@ logistic baselines (lambda = 0), the papers' form without the rating offset, and
 users with < 5 training ratings: RMSE over their test ratings pooled over the folds, and the mean over the
 folds of ``sr.metrics.rmse(model, test, users=cold, ids="index")``).
 
-    PYTHONPATH=python python bench/accuracy_sorec_socialmf.py [--data /work/shared/data/filmtrust]
+    PYTHONPATH=python python bench/accuracy_sorec_socialmf.py [--data FOLDER (default: $SOCIALREC_DATA/filmtrust or ../shared/data/filmtrust)]
 
 Protocol: ``sr.cross_validate(cls, ds, folds=5, seed=0)`` (``split.kfold``), d = 10, defaults. Prints a table
 and JSON.
@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine  # noqa: E402
+from _common import SHARED_DATA, machine  # noqa: E402
 
 import socialrec as sr  # noqa: E402
 
@@ -48,7 +48,7 @@ def cold_start_rmse(cls, params, ds, folds=5, seed=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/shared/data/filmtrust")
+    ap.add_argument("--data", default=os.path.join(SHARED_DATA, "filmtrust"))
     args = ap.parse_args()
     ds = sr.datasets.load_filmtrust(args.data)
     rows = []

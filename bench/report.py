@@ -14,8 +14,8 @@ import sys
 import _common
 
 ORDER = ["reference_speed", "speed_rating", "speed_ranking", "epoch_cost", "scaling", "accuracy_filmtrust",
-         "accuracy_lastfm", "social_signal_lastfm"]
-TITLES = {"reference_speed": "C++ kernels vs the NumPy reference", "speed_rating": "Rating models vs peers",
+         "accuracy_lastfm", "social_signal_lastfm", "pandas_input"]
+TITLES = {"pandas_input": "Building a Dataset from pandas", "reference_speed": "C++ kernels vs the NumPy reference", "speed_rating": "Rating models vs peers",
           "speed_ranking": "Ranking models and top-N vs peers", "epoch_cost": "Epoch cost vs BiasedMF",
           "scaling": "Scaling and peak memory", "accuracy_filmtrust": "Accuracy: FilmTrust 5-fold",
           "accuracy_lastfm": "Accuracy: LastFM top-10",
@@ -48,6 +48,8 @@ def _measured(t):
         return f"{v:,.3g}×" if v < 1000 else f"{v:,.0f}×"
     if t.get("kind") in ("scaling", "memory", "cost"):
         return f"{v:.2f}×"
+    if t.get("kind") == "seconds":
+        return f"{v:.2f} s"
     return f"{v:.4f}"
 
 
@@ -60,6 +62,8 @@ def _goal(t):
         return f"≥ {g:g}×"
     if kind in ("scaling", "memory", "cost"):
         return f"≤ {g:g}×"
+    if kind == "seconds":
+        return f"≤ {g:g} s"
     return f"{g:.4f}"
 
 

@@ -1,7 +1,7 @@
 """Instructions per update of the social models' epochs, counted by callgrind (deterministic, unlike wall
 time on a loaded machine).
 
-    PYTHONPATH=python python bench/step_instructions.py [--data /work/shared/data/filmtrust | uniform] [--epochs 3]
+    PYTHONPATH=python python bench/step_instructions.py [--data FOLDER | uniform] [--epochs 3]
 
 For each model the script runs itself under ``valgrind --tool=callgrind`` with ``SOCIALREC_SIMD=avx2``
 (valgrind cannot run AVX-512) and the real interpreter (``sys.executable``: a pyenv shim would be what
@@ -24,6 +24,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
+from _common import SHARED_DATA  # noqa: E402
 
 # model -> (epoch kernel name, extra parameters)
 MODELS = {
@@ -95,7 +96,7 @@ def measure(name, data, epochs, dtype):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/shared/data/filmtrust")
+    ap.add_argument("--data", default=os.path.join(SHARED_DATA, "filmtrust"))
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--models", nargs="*", default=list(MODELS))
     ap.add_argument("--dtype", default="float32", choices=("float32", "float64"))

@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine  # noqa: E402
+from _common import SHARED_DATA, machine  # noqa: E402
 
 import socialrec as sr  # noqa: E402
 
@@ -44,7 +44,7 @@ def validation_split(ds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/shared/data/filmtrust")
+    ap.add_argument("--data", default=os.path.join(SHARED_DATA, "filmtrust"))
     ap.add_argument("--offset", type=int, default=1)
     ap.add_argument("--models", nargs="*", default=list(GRIDS))
     ap.add_argument("--top", type=int, default=8)

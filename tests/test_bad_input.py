@@ -8,6 +8,7 @@ data folders (tests/test_datasets.py), early_stopping without validation (tests/
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import warnings
@@ -164,7 +165,7 @@ def _fit_args(*args, **kwargs):
 
 
 FITS = [  # (id, data -> (args, kwargs) of fit, exception, message pattern)
-    ("list", lambda d: _fit_args([[1, 2], [3, 4]]), TypeError, r"expected a socialrec.Dataset or a scipy.sparse"),
+    ("list", lambda d: _fit_args([[1, 2], [3, 4]]), TypeError, r"expected a socialrec.Dataset, a scipy.sparse matrix or a pandas"),
     ("none", lambda d: _fit_args(None), TypeError, r"got NoneType"),
     ("path-string", lambda d: _fit_args("ratings.txt"), TypeError, r"got str"),
     ("dense-2d", lambda d: _fit_args(d.ratings.toarray()), TypeError, r"must be a scipy sparse matrix"),
@@ -393,12 +394,25 @@ def test_load_rejects_truncated_and_corrupted_files(fitted, tmp_path):
         with pytest.raises(ValueError, match="not a socialrec model file") as info:
             sr.load(path)
         assert str(path) in str(info.value), name
+        assert "allow_pickle" not in str(info.value), name  # NumPy's advice for pickles is not the answer
+
+
+def test_load_of_a_text_file_says_what_it_is_not(tmp_path):
+    # issue 16: a text file loaded as a model repeated NumPy's "allow_pickle=True" advice
+    path = tmp_path / "ratings.txt"
+    path.write_text("user item rating\n1 2 3\n")
+    with pytest.raises(ValueError) as info:
+        sr.load(path)
+    assert str(info.value) == f"{path}: not a socialrec model file (not an .npz archive)"
 
 
 def test_load_rejects_missing_paths_directories_and_plain_arrays(tmp_path):
-    for path in (tmp_path / "missing.npz", tmp_path):
-        with pytest.raises(ValueError, match="not a socialrec model file"):
-            sr.load(path)
+    # a missing file is a FileNotFoundError, as open() and numpy.load raise (issue 16)
+    with pytest.raises(FileNotFoundError, match="missing.npz") as info:
+        sr.load(tmp_path / "missing.npz")
+    assert info.value.errno == errno.ENOENT and info.value.filename == str(tmp_path / "missing.npz")
+    with pytest.raises(ValueError, match="not a socialrec model file"):
+        sr.load(tmp_path)
     np.save(tmp_path / "array.npy", np.arange(3))
     with pytest.raises(ValueError, match=r"not an \.npz archive"):
         sr.load(tmp_path / "array.npy")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -62,9 +64,18 @@ def test_evaluate_names_the_folds_option_in_its_errors(tmp_path, capsys):
         sr.cross_validate(sr.BiasedMF, sr.Dataset.from_arrays([0, 1], [0, 0], [1, 2]), folds=3, k=2)
 
 
+def _usage_error(argv, capsys):
+    """The stderr of a command line that argparse refuses (exit status 2, as for every usage error)."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    return capsys.readouterr().err
+
+
 def test_bad_arguments_give_clear_errors(tmp_path, capsys):
-    with pytest.raises(SystemExit, match="unknown model"):
-        cli.main(["fit", "--dataset", "synthetic", "--model", "NoSuchModel", "-o", str(tmp_path / "x.npz")])
+    err = _usage_error(["fit", "--dataset", "synthetic", "--model", "NoSuchModel", "-o", str(tmp_path / "x.npz")],
+                       capsys)
+    assert "unknown model 'NoSuchModel'; available: BiasedMF" in err
     with pytest.raises(SystemExit, match="NAME=VALUE"):
         cli.main(["fit", "--dataset", "synthetic", "--param", "factors", "-o", str(tmp_path / "x.npz")])
     assert cli.main(["fit", "--dataset", "synthetic", "--param", "factors=-1", "-q",
@@ -150,9 +161,11 @@ def test_recommend_never_rounds_an_id_to_another_user(tmp_path, capsys):
 
 
 def test_demo_rejects_unknown_models_and_evaluates_ranking_models_by_ranking(capsys):
-    with pytest.raises(SystemExit, match="unknown model 'NoSuchModel'"):
+    with pytest.raises(SystemExit) as info:
         cli.main(["demo", "--users", "300", "--items", "150", "--models", "BiasedMF,NoSuchModel"])
-    assert capsys.readouterr().out == ""  # checked before anything is trained
+    captured = capsys.readouterr()
+    assert info.value.code == 2 and "unknown model 'NoSuchModel'" in captured.err
+    assert captured.out == ""  # checked before anything is trained
     assert cli.main(["demo", "--users", "300", "--items", "150", "--models", "BiasedMF,BPR"]) == 0
     out = capsys.readouterr().out
     table = out.split("\n\n")[1].splitlines()
@@ -203,3 +216,71 @@ def test_evaluate_relevant_threshold_reaches_the_ranking_metrics(tmp_path, capsy
             for r in (None, 4.0)]
     assert [runs[False]["ndcg"]["mean"], runs[True]["ndcg"]["mean"]] == pytest.approx(want)
     assert want[0] != pytest.approx(want[1])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# issue 16: explicit columns, usage errors before the data loads, a closed pipe
+
+
+def _six_columns(tmp_path):
+    """Trap 1 of issue 16: a movie-ratings CSV whose third column is a genre id, not the rating."""
+    ratings = tmp_path / "movie-ratings.txt"
+    ratings.write_text("userID,movieID,genreID,reviewID,rating,date\n"
+                       "1,5274,17,100,4,2011-01-02\n1,5275,3,101,5,2011-01-03\n2,5274,17,102,2,2011-02-01\n"
+                       "2,5276,9,103,3,2011-02-02\n3,5275,3,104,1,2011-03-01\n")
+    trust = tmp_path / "trusts.txt"
+    trust.write_text("1 2\n2 3\n3 1\n")
+    return ratings, trust
+
+
+def test_a_file_of_many_columns_needs_columns(tmp_path, capsys):
+    ratings, trust = _six_columns(tmp_path)
+    out = tmp_path / "m.npz"
+    base = ["fit", "--ratings", str(ratings), "--trust", str(trust), "--duplicates", "mean", "--model",
+            "TrustSVD", "--param", "epochs=2", "-q", "-o", str(out)]
+    assert cli.main(base) == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert "has 6 columns" in err and "--columns U,I,R" in err and "columns=" not in err
+    assert "  4: 'rating' | '4' | '5'" in err and "  2: 'genreID' | '17' | '3'" in err  # names and samples
+    assert cli.main(base + ["--columns", "0,1,4"]) == 0
+    assert sr.load(out).rating_scale_ == (1.0, 5.0)  # the rating column, not the genre ids (3 .. 17)
+    assert cli.main(base + ["--columns", "0,1,4", "--no-header"]) == 2  # the header is then a rating
+    assert "rating 'rating' is not a number" in capsys.readouterr().err
+    err = _usage_error(base + ["--columns", "0,x"], capsys)
+    assert "argument --columns: expected 2 or 3 comma-separated 0-based positions" in err
+
+
+def test_separator_names_and_trust_columns(tmp_path, capsys):
+    ratings, trust, out = tmp_path / "r.tsv", tmp_path / "t.tsv", tmp_path / "m.npz"
+    ratings.write_text("a\tx\t3\na\ty\t4\nb\tx\t5\n")
+    trust.write_text("2019\ta\tb\t0.5\textra\n2020\tb\ta\t1.0\textra\n")
+    base = ["fit", "--ratings", str(ratings), "--trust", str(trust), "--param", "epochs=1", "-q", "-o", str(out)]
+    assert cli.main(base + ["--sep", "tab"]) == 2
+    assert "t.tsv has 5 columns" in capsys.readouterr().err
+    assert cli.main(base + ["--sep", "tab", "--trust-columns", "1,2,3"]) == 0
+    assert sr.load(out).user_ids_.tolist() == ["a", "b"]
+    for path in (ratings, trust):  # "space": runs of blanks
+        path.write_text(path.read_text().replace("\t", "  "))
+    assert cli.main(base + ["--sep", "space", "--trust-columns", "1,2,3"]) == 0
+
+
+def test_unknown_model_is_refused_before_the_data_loads(tmp_path, capsys):
+    missing = str(tmp_path / "missing.txt")  # loading it would fail: the model name is checked first
+    for argv in (["fit", "--ratings", missing, "--model", "TrustSVDX", "-o", str(tmp_path / "m.npz")],
+                 ["evaluate", "--ratings", missing, "--model", "TrustSVDX"],
+                 ["tune", "--ratings", missing, "--model", "TrustSVDX"],
+                 ["compare", "--ratings", missing, "--models", "BiasedMF,TrustSVDX"]):
+        err = _usage_error(argv, capsys)
+        assert "unknown model 'TrustSVDX'; available: BiasedMF" in err and "missing.txt" not in err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    # `socialrec info | head`: the reader closes its end; no traceback, no "error: [Errno 32] Broken pipe"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "socialrec", "info"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.stderr == "" and proc.returncode == 128 + signal.SIGPIPE

@@ -405,3 +405,25 @@ def test_synthetic_small_shapes(n_users, n_items, n_communities, homophily, seed
     assert (np.diff(ds.ratings.indptr) >= 1).all()
     assert ds.trust.diagonal().sum() == 0 and (np.diff(ds.trust.indptr) >= 1).all()
     assert isinstance(ds.ratings, sp.csr_matrix)
+
+
+def test_load_files_refuses_to_guess_among_more_than_three_columns(tmp_path):
+    # issue 16, trap 1: the third of six columns (a genre id) was taken for the rating, silently
+    r = tmp_path / "movie-ratings.txt"
+    r.write_text("userID,movieID,genreID,reviewID,rating,date\n1,5274,17,100,4,2011-01-02\n"
+                 "2,5275,3,101,5,2011-01-03\n")
+    with pytest.raises(ValueError) as info:
+        load_files(r)
+    message = str(info.value)
+    assert message.startswith(f"{r} has 6 columns; say which hold (user, item[, rating]) with columns=(u, i, r)")
+    assert message.splitlines()[1:] == ["  0: 'userID' | '1' | '2'", "  1: 'movieID' | '5274' | '5275'",
+                                        "  2: 'genreID' | '17' | '3'", "  3: 'reviewID' | '100' | '101'",
+                                        "  4: 'rating' | '4' | '5'", "  5: 'date' | '2011-01-02' | '2011-01-03'"]
+    ds = load_files(r, columns=(0, 1, 4))
+    assert ds.rating_scale == (4.0, 5.0) and ds.item_ids.tolist() == [5274, 5275]
+    t = tmp_path / "trust.txt"
+    t.write_text("1 2 1.0 2019\n")
+    with pytest.raises(ValueError, match=r"trust\.txt has 4 columns; say which hold \(trustor, trustee\[, value\]\) "
+                                         r"with trust_columns="):
+        load_files(r, trust=t, columns=(0, 1, 4))
+    assert load_files(r, trust=t, columns=(0, 1, 4), trust_columns=(0, 1)).n_trust == 1

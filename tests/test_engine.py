@@ -294,7 +294,7 @@ def test_callback_can_stop_and_save_mid_training(tmp_path):
 
 
 def test_load_rejects_missing_corrupted_and_foreign_files(tmp_path):
-    with pytest.raises(ValueError, match="not a socialrec model"):
+    with pytest.raises(FileNotFoundError):
         sr.load(tmp_path / "missing.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file at all")

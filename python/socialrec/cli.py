@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 import warnings
@@ -58,6 +60,32 @@ def _model_class(name):
     return classes[name]
 
 
+def _model_name(text):
+    """argparse ``type`` of ``--model``: a name of the registry, checked while the command line is parsed
+    (before any data loads), so that a typo is a usage error (exit status 2) like every other one."""
+    names = [m.name for m in registry()]
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"unknown model {text!r}; available: {', '.join(names)}")
+    return text
+
+
+def _model_names(text):
+    """argparse ``type`` of ``--models``: comma-separated registry names (see ``_model_name``)."""
+    return ",".join(_model_name(name.strip()) for name in text.split(","))
+
+
+def _positions(text):
+    """argparse ``type`` of ``--columns``: '0,1,4' -> (0, 1, 4) (two positions: implicit data)."""
+    try:
+        positions = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        positions = ()
+    if len(positions) not in (2, 3) or min(positions) < 0:
+        raise argparse.ArgumentTypeError(f"expected 2 or 3 comma-separated 0-based positions such as 0,1,4; "
+                                         f"got {text!r}")
+    return positions
+
+
 def _load_data(args):
     sr = _sr()
     kind = args.dataset
@@ -70,20 +98,47 @@ def _load_data(args):
     if not args.ratings:
         raise SystemExit("give --ratings FILE (and optionally --trust FILE), or --dataset NAME")
     try:
-        return sr.datasets.load_files(args.ratings, trust=args.trust, sep=args.sep, duplicates=args.duplicates)
-    except ValueError as e:  # the loader's advice names its Python argument; here it is an option
-        message = str(e).replace("pass duplicates='mean' or duplicates='last'",
-                                 "pass --duplicates mean or --duplicates last")
+        return sr.datasets.load_files(args.ratings, trust=args.trust, sep=_separator(args.sep),
+                                      columns=args.columns, header=args.header, duplicates=args.duplicates,
+                                      trust_columns=args.trust_columns)
+    except ValueError as e:  # the loader's advice names its Python arguments; here they are options
+        message = str(e)
+        for python, option in _OPTION_NAMES:
+            message = message.replace(python, option)
         if message == str(e):
             raise
         raise ValueError(message) from None
+
+
+# the loader's words for its arguments -> the command line's options (in _load_data's error messages)
+_OPTION_NAMES = (("pass duplicates='mean' or duplicates='last'", "pass --duplicates mean or --duplicates last"),
+                 ("trust_columns=(u, i, r)", "--trust-columns U,V,VALUE"),
+                 ("trust_columns=(u, i)", "--trust-columns U,V"),
+                 ("columns=(u, i, r)", "--columns U,I,R"), ("columns=(u, i)", "--columns U,I"))
+
+
+def _separator(text):
+    """--sep as typed: 'tab' or '\\t' mean a tab, 'space' or 'whitespace' runs of blanks (None)."""
+    if text is None or text.lower() in ("space", "whitespace"):
+        return None
+    return "\t" if text.lower() in ("tab", "\\t") else text
 
 
 def _add_data_options(p):
     g = p.add_argument_group("data")
     g.add_argument("--ratings", help="ratings file: user item rating per line (whitespace, CSV or TSV)")
     g.add_argument("--trust", help="trust file: truster trustee [value] per line")
-    g.add_argument("--sep", default=None, help="column separator (default: detect)")
+    g.add_argument("--sep", default=None,
+                   help="column separator: a character such as ',' or ';', 'tab', or 'space' for runs of blanks "
+                        "(default: a comma if the first line has one, else blanks)")
+    g.add_argument("--columns", type=_positions, metavar="U,I[,R]",
+                   help="0-based positions of the user, item and rating columns of --ratings, e.g. 0,1,4 "
+                        "(two positions: implicit data); required for a file of more than three columns")
+    g.add_argument("--trust-columns", type=_positions, metavar="U,V[,W]",
+                   help="0-based positions of the truster, trustee and weight columns of --trust")
+    g.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the first line of the files is (--header) or is not (--no-header) a header "
+                        "(default: detect)")
     g.add_argument("--duplicates", choices=["error", "mean", "last"], default="error",
                    help="repeated (user, item) pairs in --ratings: stop with an error (default), average them, "
                         "or keep the later line")
@@ -131,7 +186,7 @@ def cmd_demo(args):
     sr = _sr()
     from tqdm.auto import tqdm
 
-    names = [_model_class(m.strip()).__name__ for m in args.models.split(",")] if args.models else RATING_MODELS
+    names = [_model_class(m).__name__ for m in args.models.split(",")] if args.models else RATING_MODELS
     ds = sr.datasets.synthetic(n_users=args.users, n_items=args.items, seed=args.seed)
     train, test = sr.split.train_test_split(ds, test_size=0.2, seed=args.seed)
     cold = sr.split.cold_start_users(train, max_ratings=5)
@@ -259,9 +314,6 @@ def cmd_compare(args):
     sr = _sr()
     train, test = _load_split(args)
     models = args.models.split(",") if args.models else None
-    if models:
-        for name in models:
-            _model_class(name)
     params = _params(args.param)
     res = sr.compare(train, test, models=models, n_trials=args.trials, seed=args.seed, metric=args.metric,
                      params=params, progress=not args.quiet)
@@ -330,14 +382,15 @@ def build_parser():
     d = sub.add_parser("demo", help="train the models on embedded synthetic social data and compare them")
     d.add_argument("--users", type=int, default=2000, help="synthetic users (default 2000)")
     d.add_argument("--items", type=int, default=1000, help="synthetic items (default 1000)")
-    d.add_argument("--models", help="comma-separated model names (default: every rating model); ranking "
-                                    f"models ({', '.join(RANKING_MODELS)}) are compared on NDCG@10 and recall@10")
+    d.add_argument("--models", type=_model_names,
+                   help="comma-separated model names (default: every rating model); ranking "
+                        f"models ({', '.join(RANKING_MODELS)}) are compared on NDCG@10 and recall@10")
     d.add_argument("--seed", type=int, default=0, help="seed of the data, the split and the models (default 0)")
     d.set_defaults(fn=cmd_demo)
 
     f = sub.add_parser("fit", help="train a model on rating (and trust) files and save it")
     _add_data_options(f)
-    f.add_argument("--model", default="BiasedMF", help="model class (default BiasedMF)")
+    f.add_argument("--model", default="BiasedMF", type=_model_name, help="model class (default BiasedMF)")
     f.add_argument("--param", action="append", metavar="NAME=VALUE", help="hyper-parameter (repeatable)")
     f.add_argument("-o", "--output", required=True, help="where to save the model (.npz)")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -345,7 +398,7 @@ def build_parser():
 
     e = sub.add_parser("evaluate", help="k-fold cross-validation of a model class on data")
     _add_data_options(e)
-    e.add_argument("--model", default="BiasedMF", help="model class (default BiasedMF)")
+    e.add_argument("--model", default="BiasedMF", type=_model_name, help="model class (default BiasedMF)")
     e.add_argument("--param", action="append", metavar="NAME=VALUE", help="hyper-parameter (repeatable)")
     e.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     e.add_argument("-k", type=int, default=10,
@@ -360,7 +413,7 @@ def build_parser():
     t = sub.add_parser("tune", help="search a model's hyper-parameters on a validation part of the data "
                                     "(needs socialrec[tune])")
     _add_data_options(t)
-    t.add_argument("--model", default="BiasedMF", help="model class (default BiasedMF)")
+    t.add_argument("--model", default="BiasedMF", type=_model_name, help="model class (default BiasedMF)")
     t.add_argument("--param", action="append", metavar="NAME=VALUE", help="fixed hyper-parameter (repeatable)")
     t.add_argument("--trials", type=int, default=50, help="number of trials (default 50)")
     t.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
@@ -374,7 +427,8 @@ def build_parser():
     c = sub.add_parser("compare", help="does the trust graph help? tuned social vs tuned non-social models, "
                                        "overall and per segment (needs socialrec[tune])")
     _add_data_options(c)
-    c.add_argument("--models", help="comma-separated model names (default: every model of the data's kind)")
+    c.add_argument("--models", type=_model_names,
+                   help="comma-separated model names (default: every model of the data's kind)")
     c.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="fixed hyper-parameter for every model that has it, e.g. factors=10 (repeatable)")
     c.add_argument("--trials", type=int, default=20, help="trials per model (default 20)")
@@ -400,12 +454,30 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args)
+        status = args.fn(args)
+        sys.stdout.flush()  # a pipe closed by the reader fails here, inside the try, not at exit
+        return status
+    except BrokenPipeError:
+        return _broken_pipe()
     except (ValueError, KeyError, OSError, TypeError, IndexError, DivergenceError, ImportError,
             RuntimeError) as e:
         message = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 else e  # str(KeyError) adds quotes
         print(f"socialrec {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _broken_pipe():
+    """The reader of our output went away (``socialrec info | head``): stop quietly, as ``cat`` does.
+
+    The rest of the output is dropped: stdout is pointed at /dev/null so that the interpreter's final flush
+    does not raise again, and the exit status is 128 + SIGPIPE's number as the shell reports for a program
+    killed by the signal (1 where there is no SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test's capture): nothing to flush
+        pass
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import numbers
 import os
 
@@ -108,8 +109,11 @@ def _first_line(path, encoding):
     return ""
 
 
-def _read_columns(path, sep, columns, header, what, value_name, encoding):
+def _read_columns(path, sep, columns, header, what, value_name, encoding, argument="columns"):
     """Read two id columns and an optional value column of a delimited text file.
+
+    With ``columns=None`` a file of more than three fields per line is refused (``argument`` names the
+    parameter that chooses them in the message).
 
     Returns ``(col_a, col_b, values_or_None, line_numbers)`` with the id columns as lists of str and the
     values as a float64 array (``None`` for implicit data).
@@ -125,6 +129,8 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
         raise ValueError(f"{path}: no data (the file is empty)")
     default_columns = columns is None
     if default_columns:
+        if len(first[1]) > 3:  # which one is the rating? Guessing "the third" trained on genre ids (issue 16)
+            raise ValueError(_which_columns(path, first, rows, what, argument))
         columns = (0, 1, 2) if len(first[1]) >= 3 else (0, 1)
     columns = tuple(columns)
     if len(columns) == 3 and columns[2] is None:
@@ -189,6 +195,21 @@ def _read_columns(path, sep, columns, header, what, value_name, encoding):
     return col_a, col_b, values, lines
 
 
+def _which_columns(path, first, rows, what, argument):
+    """The refusal of a file with more than three columns and no ``columns=``: its first lines, by column,
+    so that the user sees which column holds the ids and which the value."""
+    lines = [first[1]] + [fields for _, fields in itertools.islice(rows, 2)]
+    width = max(len(f) for f in lines)
+    roles = "(trustor, trustee[, value])" if what == "trust" else "(user, item[, rating])"
+    shown = []
+    for c in range(width):
+        samples = " | ".join(repr(f[c]) if c < len(f) else "-" for f in lines)
+        shown.append(f"  {c}: {samples}")
+    return (f"{path} has {len(first[1])} columns; say which hold {roles} with {argument}=(u, i, r), "
+            f"0-based positions (an implicit file: {argument}=(u, i)). Its first lines, by column:\n"
+            + "\n".join(shown))
+
+
 def _is_position(c):
     return isinstance(c, numbers.Integral) and not isinstance(c, (bool, np.bool_)) and c >= 0
 
@@ -235,7 +256,9 @@ def load_files(
     columns : tuple of int, optional
         Positions (0-based) of the ``(user, item, value)`` columns; ``(user, item)`` or a ``None`` value
         position means implicit data (every value 1.0). Default: ``(0, 1, 2)``, or ``(0, 1)`` when the
-        first line has only two fields (the first line below a header, when there is one).
+        first line has only two fields (the first line below a header, when there is one). A file with
+        more than three fields per line needs ``columns``: it is refused with a ``ValueError`` that lists
+        its columns with sample values (so that no other column is taken for the rating).
     rating_scale : (float, float), optional
         Default: the range of the values.
     header : bool, optional
@@ -246,7 +269,8 @@ def load_files(
         Policy for repeated (user, item) pairs, see :meth:`Dataset.from_arrays`.
     trust_columns : tuple of int, optional
         Positions of ``(trustor, trustee[, value])`` in the trust file; default ``(0, 1, 2)`` or ``(0, 1)``
-        like ``columns``. ``sep`` and ``header`` apply to both files.
+        like ``columns`` (and required, like it, for a file of more than three fields per line). ``sep``
+        and ``header`` apply to both files.
     encoding : str
         Text encoding of both files. With UTF-8 (the default) a leading byte-order mark is skipped.
 
@@ -271,7 +295,7 @@ def load_files(
     src_a = dst_a = tvals = None
     if trust is not None:
         src, dst, tvals, _ = _read_columns(trust, sep, trust_columns, header, "trust", "trust value",
-                                           encoding)
+                                           encoding, argument="trust_columns")
         users_a, src_a, dst_a = _ids(users, src, dst)
     else:
         (users_a,) = _ids(users)

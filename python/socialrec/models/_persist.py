@@ -9,6 +9,7 @@ consistent before the model predicts from them (``_check_loaded``): a corrupted 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import threading
@@ -136,12 +137,15 @@ def load(path, device=None):
 
     Raises
     ------
+    FileNotFoundError
+        When there is no file at ``path`` (as ``open`` and ``numpy.load`` raise).
     ValueError
-        Naming ``path``, when the file is missing, truncated, corrupted, not a socialrec model file, of a
-        newer format version, of a model class this version does not know, or inconsistent (parameter
-        arrays missing or of the wrong shape or dtype).
+        Naming ``path``, when the file is truncated, corrupted, not a socialrec model file (a text file,
+        a plain ``.npy`` array...), of a newer format version, of a model class this version does not know,
+        or inconsistent (parameter arrays missing or of the wrong shape or dtype).
     """
     broken = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+    _check_archive_file(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except broken as e:
@@ -207,3 +211,22 @@ def _json_scalar(value):
         return value.item()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
+
+
+def _check_archive_file(path):
+    """Refuse what cannot be a model file before NumPy reads it: a missing path (``FileNotFoundError``) and a
+    file that is not a zip archive (NumPy would take a text file for a pickle and advise allow_pickle=True,
+    which is never the answer for a model file). File objects are left to NumPy."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return
+    name = os.fsdecode(path)
+    try:
+        with open(name, "rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "no socialrec model file here", name) from None
+    except IsADirectoryError:
+        raise ValueError(f"{name}: not a socialrec model file (a directory)") from None
+    if magic != b"PK\x03\x04" and magic != b"PK\x05\x06":  # a zip's first local header / an empty zip
+        kind = "a plain .npy array, not an .npz archive" if magic == b"\x93NUM" else "not an .npz archive"
+        raise ValueError(f"{name}: not a socialrec model file ({kind})")

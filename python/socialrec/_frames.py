@@ -1,0 +1,119 @@
+"""pandas input: the columns of ratings and trust DataFrames as the arrays ``Dataset`` builds from.
+
+pandas is optional (``pip install "socialrec[pandas]"``): nothing here imports it; a DataFrame is recognised by
+its type's module, and its own methods do the work. Id columns of any dtype become ``(codes, uniques)`` pairs
+(``uniques[codes]`` is the column) without a Python loop: a categorical column gives its codes and the
+categories it uses, any other column goes through ``_factorize.factorize`` (or ``pandas.factorize`` for dtypes
+NumPy has no array for, such as pandas' string and nullable dtypes).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+
+from ._factorize import factorize
+
+__all__ = ["is_frame", "is_series", "series_values", "id_column", "value_column", "column"]
+
+PANDAS_EXTRA = 'pip install pandas (or pip install "socialrec[pandas]")'
+
+
+def _type_is(obj, name):
+    t = type(obj)
+    return t.__name__ == name and t.__module__.split(".")[0] == "pandas"
+
+
+def is_frame(obj):
+    """True for a ``pandas.DataFrame`` (checked without importing pandas)."""
+    return _type_is(obj, "DataFrame")
+
+
+def is_series(obj):
+    """True for a ``pandas.Series``."""
+    return _type_is(obj, "Series")
+
+
+def series_values(x):
+    """A pandas Series of a NumPy dtype as its NumPy array (``from_raw`` on DataFrame columns: no per-element
+    list); anything else unchanged (pandas' own dtypes would turn NA into NaN and integers into floats)."""
+    return x.to_numpy() if is_series(x) and isinstance(x.dtype, np.dtype) else x
+
+
+def column(frame, name, role, what, argument):
+    """``frame[name]`` as a Series; a missing column is a ``ValueError`` that lists the frame's columns and the
+    argument that names the column."""
+    if not is_frame(frame):
+        missing = "" if importlib.util.find_spec("pandas") else f" (pandas is not installed: {PANDAS_EXTRA})"
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}{missing}")
+    try:
+        present = name in frame.columns
+    except TypeError:  # an unhashable name
+        present = False
+    if not present:
+        have = ", ".join(repr(c) for c in frame.columns)
+        raise ValueError(f"the {what} DataFrame has no column {name!r} for the {role} (its columns: {have}); "
+                         f"name the column with {argument}=<column name>")
+    s = frame[name]
+    if is_frame(s):  # a column name that appears twice
+        raise ValueError(f"the {what} DataFrame has {s.shape[1]} columns named {name!r}; {role} needs one")
+    return s
+
+
+def _first_missing(mask, series, label):
+    pos = int(np.argmax(mask))
+    return ValueError(f"{label} is missing at row {pos} (index {series.index[pos]!r}); ids must not be missing")
+
+
+def id_column(series, label):
+    """``(codes, uniques)`` of an id column: int64 codes, a NumPy array of the distinct ids used.
+
+    A categorical column gives its categories (those that occur, in category order; ``map_ids`` orders them
+    as it orders any ids). Missing ids (NaN, None, NA, NaT) are a ``ValueError`` naming the row.
+    """
+    dtype = series.dtype
+    if getattr(dtype, "name", "") == "category":
+        codes = series.cat.codes.to_numpy()
+        if len(codes) and codes.min() < 0:
+            raise _first_missing(codes < 0, series, label)
+        categories = series.cat.categories.to_numpy()
+        used = np.bincount(codes, minlength=len(categories)) > 0
+        renumber = np.cumsum(used, dtype=np.int64) - 1  # the index of a used category among the used ones
+        return renumber[codes], _text_array(categories[used])
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
+        values = series.to_numpy()
+        if dtype.kind in "fcmM" and len(values):
+            bad = np.isnan(values)
+            if bad.any():
+                raise _first_missing(bad, series, label)
+        out = factorize(values)
+        if out is not None:
+            return out
+    # object columns, pandas' own dtypes (string, nullable integers...): pandas' hash table
+    pd = sys.modules["pandas"]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(codes) and codes.min() < 0:
+        raise _first_missing(codes < 0, series, label)
+    uniques = uniques.to_numpy() if hasattr(uniques, "to_numpy") else np.asarray(uniques)
+    return codes.astype(np.int64, copy=False), _text_array(uniques)
+
+
+def _text_array(ids):
+    """Distinct string ids as a NumPy str array (as ``load_files`` gives them), which NumPy sorts, checks and
+    looks up without a Python loop; kept as objects when they are not all str, or when one ends in a NUL
+    character (a str array would drop it and merge two ids)."""
+    if ids.dtype.kind != "O" or not len(ids):
+        return ids
+    values = ids.tolist()
+    if all(type(v) is str for v in values) and not any(v.endswith("\x00") for v in values):
+        return np.array(values, dtype=str)
+    return ids
+
+
+def value_column(series, label):
+    """A numeric column as float64 (missing values become NaN, which the dataset's checks name)."""
+    try:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise TypeError(f"{label} has dtype {series.dtype}; expected numbers") from None
