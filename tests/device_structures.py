@@ -26,9 +26,9 @@ from socialrec.models.als import csr_arrays
 # which take implicit-feedback data (tests/ranking_reference.py homophily_data).
 MODELS = {
     "BiasedMF": (sr.BiasedMF, {}),
-    "SoRec": (sr.SoRec, {}),
-    "SocialMF": (sr.SocialMF, {}),
-    "TrustMF": (sr.TrustMF, {}),
+    "SoRec": (sr.SoRec, {"biased": False}),  # biased=True trains on the CPU only (for now)
+    "SocialMF": (sr.SocialMF, {"biased": False}),
+    "TrustMF": (sr.TrustMF, {"biased": False}),
     "SoReg-SR2-pcc": (sr.SoReg, {}),
     "SoReg-SR2-vss": (sr.SoReg, {"similarity": "vss"}),
     "SoReg-SR2-none": (sr.SoReg, {"similarity": None}),

@@ -50,7 +50,7 @@ class LogisticBiasMixin:
         """For ``_cuda_training_unsupported`` (models/device.py; each model forwards to it, as ``DeviceMixin``
         comes first in its bases): the CUDA kernels have no bias terms yet."""
         if self.biased:
-            return "biased=True (biases are CPU-only for now; biased=False trains on CUDA)"
+            return "biased=True (biased=False trains on CUDA)"
         return None
 
     def _bias_hyper(self):
