@@ -116,8 +116,15 @@ SOCIAL_GAINS = [
     *(SocialGain(f"SoRec-seed{seed}", "SoRec", _ONE_THREAD,
                  (Base("SoRec", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.97), _PMF_50, _BIASED_MF_50),
                  _rating_split(0.9, seed)) for seed in (0, 1)),
+    # the paper's SocialMF (biased=False) keeps its 5 % gain over itself without trust; with the biases (the
+    # default since issue 15) the biases take part of what the trust term gave, and the gain over the biased
+    # model without trust is 3.5-3.7 % on these splits (issue 15: margin 0.97 stated here, not 0.95)
+    *(SocialGain(f"SocialMF-unbiased-seed{seed}", "SocialMF", {"biased": False, **_ONE_THREAD},
+                 (Base("SocialMF", {"biased": False, "social_regularization": 0.0, **_ONE_THREAD}, factor=0.95),
+                  _PMF_50, _BIASED_MF_50),
+                 _rating_split(0.9, seed)) for seed in (0, 1)),
     *(SocialGain(f"SocialMF-seed{seed}", "SocialMF", _ONE_THREAD,
-                 (Base("SocialMF", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.95), _PMF_50,
+                 (Base("SocialMF", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.97), _PMF_50,
                   _BIASED_MF_50),
                  _rating_split(0.9, seed)) for seed in (0, 1)),
     *(SocialGain(f"SoReg-{name}", "SoReg", params,
