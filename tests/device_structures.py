@@ -45,6 +45,10 @@ def cuda_models(kind=None):
 
 # The variants whose structures differ, by model (a model not listed runs once with its defaults).
 VARIANTS = {
+    # biased=True trains on the CPU only (for now): the CUDA structures are those of biased=False
+    "SoRec": {"SoRec": {"biased": False}},
+    "SocialMF": {"SocialMF": {"biased": False}},
+    "TrustMF": {"TrustMF": {"biased": False}},
     "SoReg": {"SoReg-SR2-pcc": {}, "SoReg-SR2-vss": {"similarity": "vss"}, "SoReg-SR2-none": {"similarity": None},
               "SoReg-SR1-pcc": {"regularizer": "SR1"}},
     "ALS": {"ALS": {"alpha": 4.0}},

@@ -53,9 +53,18 @@ CASES = [
     Case("SoReg-SR1-vss", "SoReg", {"epochs": 5, "regularizer": "SR1", "similarity": "vss"}),
     Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),
     Case("RSTE", "RSTE", {"epochs": 5}),
-    Case("TrustMF", "TrustMF", {"epochs": 5}),
-    Case("SoRec", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
-    Case("SocialMF", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0}),
+    # the logistic-link models: biased (the default; lambda_b apart from lambda so that a mix-up shows) and the
+    # papers' unbiased form
+    Case("TrustMF", "TrustMF", {"epochs": 5, "bias_regularization": 0.05}),
+    Case("TrustMF-unbiased", "TrustMF", {"epochs": 5, "biased": False}),
+    Case("SoRec", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0,
+                            "bias_regularization": 0.05}),
+    Case("SoRec-unbiased", "SoRec", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0,
+                                     "biased": False}),
+    Case("SocialMF", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0,
+                                  "bias_regularization": 0.05}),
+    Case("SocialMF-unbiased", "SocialMF", {"epochs": 5, "learning_rate": 0.1, "social_regularization": 2.0,
+                                           "biased": False}),
     Case("ALS", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1}, ranking=True),
     Case("ALS-cholesky", "ALS", {"epochs": 5, "alpha": 5.0, "regularization": 0.1, "solver": "cholesky"},
          ranking=True),
@@ -118,8 +127,15 @@ SOCIAL_GAINS = [
     *(SocialGain(f"SoRec-seed{seed}", "SoRec", _ONE_THREAD,
                  (Base("SoRec", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.97), _PMF_50, _BIASED_MF_50),
                  _rating_split(0.9, seed)) for seed in (0, 1)),
+    # the paper's SocialMF (biased=False) keeps its 5 % gain over itself without trust; with the biases (the
+    # default since issue 15) the biases take part of what the trust term gave, and the gain over the biased
+    # model without trust is 3.5-3.7 % on these splits (issue 15: margin 0.97 stated here, not 0.95)
+    *(SocialGain(f"SocialMF-unbiased-seed{seed}", "SocialMF", {"biased": False, **_ONE_THREAD},
+                 (Base("SocialMF", {"biased": False, "social_regularization": 0.0, **_ONE_THREAD}, factor=0.95),
+                  _PMF_50, _BIASED_MF_50),
+                 _rating_split(0.9, seed)) for seed in (0, 1)),
     *(SocialGain(f"SocialMF-seed{seed}", "SocialMF", _ONE_THREAD,
-                 (Base("SocialMF", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.95), _PMF_50,
+                 (Base("SocialMF", {"social_regularization": 0.0, **_ONE_THREAD}, factor=0.97), _PMF_50,
                   _BIASED_MF_50),
                  _rating_split(0.9, seed)) for seed in (0, 1)),
     *(SocialGain(f"SoReg-{name}", "SoReg", params,

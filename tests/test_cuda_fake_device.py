@@ -252,9 +252,10 @@ def social_split():
 # without a case here fails at collection.
 RATING_CASES = {
     "BiasedMF": {"BiasedMF": ({"epochs": 15, "learning_rate": 0.01}, ["biased_mf"])},
-    "SoRec": {"SoRec": ({"epochs": 20}, [("logistic", 0, 1), ("logistic", 1, 1)])},
-    "SocialMF": {"SocialMF": ({"epochs": 20}, [("logistic", 0, 1), ("mean_pull", 2)])},
-    "TrustMF": {"TrustMF": ({"epochs": 20}, [("logistic", 0, 2), ("logistic", 1, 2)])},
+    # biased=True trains on the CPU only (for now): the CUDA passes are those of biased=False
+    "SoRec": {"SoRec": ({"epochs": 20, "biased": False}, [("logistic", 0, 1), ("logistic", 1, 1)])},
+    "SocialMF": {"SocialMF": ({"epochs": 20, "biased": False}, [("logistic", 0, 1), ("mean_pull", 2)])},
+    "TrustMF": {"TrustMF": ({"epochs": 20, "biased": False}, [("logistic", 0, 2), ("logistic", 1, 2)])},
     "SoReg": {"SoReg-SR2": ({"epochs": 20}, ["biased_mf", ("edge", 1)]),
               "SoReg-SR1": ({"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)])},
     "SVDpp": {"SVDpp": ({"epochs": 15}, [("svdpp", 0)])},
@@ -475,7 +476,7 @@ def test_device_ratings_are_made_canonical(fake_device, social_split):
 def test_host_ratings_with_device_trust(fake_device, social_split):
     """scipy ratings with a cupyx trust graph: the ratings are uploaded, the trust graph stays on the device."""
     train, _ = social_split
-    model = sr.SoRec(device="cuda", factors=8, seed=0)
+    model = sr.SoRec(device="cuda", factors=8, seed=0, biased=False)
     fake_cupy.GETS.clear()
     state = captured_state(model, train.ratings, fake_cupy.FakeDeviceSparse(train.trust.tocsr()))
     assert max(fake_cupy.GETS) <= train.n_users + 1

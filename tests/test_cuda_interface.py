@@ -446,13 +446,30 @@ def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
     built = _backend.cuda_module() is not None
     expected = sr.CudaError if built else RuntimeError  # no device (or driver) / no CUDA build (DESIGN §6)
+    cuda_ok = {"biased": False} if cls in BIASED_CPU_ONLY else {}  # settings the CUDA kernels train
     with pytest.raises(expected, match="device='cpu'"):
-        cls(device="cuda", epochs=1).fit(ds)
+        cls(device="cuda", epochs=1, **cuda_ok).fit(ds)
     with pytest.raises(expected, match="device='cpu'"):
-        cls(device="cuda", dtype="float16", epochs=1).fit(ds)
+        cls(device="cuda", dtype="float16", epochs=1, **cuda_ok).fit(ds)
     with pytest.raises(ValueError, match="float64"):
-        cls(device="cuda", dtype="float64").fit(ds)
+        cls(device="cuda", dtype="float64", **cuda_ok).fit(ds)
     assert cls(epochs=1, factors=4).fit(ds).device_ == "cpu"  # auto falls back
+
+
+# The logistic-link models whose biases (biased=True, the default) have no CUDA kernel yet (docs/CUDA.md).
+BIASED_CPU_ONLY = (sr.SoRec, sr.SocialMF, sr.TrustMF)
+
+
+@pytest.mark.parametrize("cls", BIASED_CPU_ONLY, ids=lambda c: c.__name__)
+def test_biased_logistic_models_train_on_the_cpu_only(monkeypatch, cls):
+    """biased=True: device='cuda' raises a ValueError naming the setting before any work, even where a device
+    is present; device='auto' trains on the CPU; biased=False still picks CUDA."""
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    with pytest.raises(ValueError, match=r"biased=True \(biased=False trains on CUDA\) is not available with device='cuda' yet \(CPU kernels only\)"):
+        cls(device="cuda")._resolve_device(training=True)
+    assert cls()._resolve_device(training=True) == "cpu"
+    assert cls(biased=False)._resolve_device(training=True) == "cuda"
+    assert cls(biased=False, device="cuda")._resolve_device(training=True) == "cuda"
 
 
 def test_cuda_settings_without_a_device_are_clear_errors():

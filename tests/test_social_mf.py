@@ -2,6 +2,8 @@
 determinism, persistence, validation and the gain over the non-social models: test_beats_its_base)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -14,11 +16,21 @@ SocialMF = one_thread(sr.SocialMF)
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_no_social_signal_costs_little_with_a_small_trust_weight(seed):
+    # the paper's model (biased=False), as before issue 15; with the biases see the test below
+    train, test = homophily_split(0.0, seed=seed)
+    plain = rmse(SocialMF(social_regularization=0.0, biased=False), train, test)
+    assert rmse(SocialMF(social_regularization=0.1, biased=False), train, test) < 1.01 * plain
+    # the default weight (chosen on FilmTrust) pulls users towards unrelated trustees: a bounded cost
+    assert rmse(SocialMF(biased=False), train, test) < 1.06 * plain
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_no_social_signal_cost_with_biases(seed):
+    # biased=True (the default): the trust pull costs more against the biased model without trust, whose
+    # biases already fit what the pull cannot (2.1-2.3 % measured at lambda_T = 0.1 on these splits)
     train, test = homophily_split(0.0, seed=seed)
     plain = rmse(SocialMF(social_regularization=0.0), train, test)
-    assert rmse(SocialMF(social_regularization=0.1), train, test) < 1.01 * plain
-    # the default weight (chosen on FilmTrust) pulls users towards unrelated trustees: a bounded cost
-    assert rmse(SocialMF(), train, test) < 1.06 * plain
+    assert rmse(SocialMF(), train, test) < 1.03 * plain
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -55,7 +67,7 @@ def test_users_without_trust_fall_back_to_the_plain_model():
 
 
 def test_predictions_use_the_logistic_link_with_the_rating_offset():
-    check_rating_offset(SocialMF)
+    check_rating_offset(functools.partial(SocialMF, biased=False))  # the offset alone (no biases)
 
 
 def test_trust_values_weight_the_trustees():

@@ -13,9 +13,19 @@ from social_helpers import held_out_rmse, with_trust_only_users
 def test_not_much_worse_without_homophily():
     # lambda_T = 1 fits every (binary) trust edge as strongly as a rating; on a trust graph drawn
     # independently of the tastes this costs a few percent (3.7% on this data), stated here as a bound.
+    # (the paper's model, biased=False, as before issue 15; the biased default in the test below)
+    social = held_out_rmse(sr.TrustMF(biased=False), 0.0)
+    plain = held_out_rmse(sr.TrustMF(trust_regularization=0.0, biased=False), 0.0)
+    assert social <= 1.05 * plain, f"TrustMF {social:.4f} vs lambda_T=0 {plain:.4f}"
+
+
+def test_cost_without_homophily_with_biases():
+    # biased=True (the default): against the biased model without trust the default lambda_T = 1 costs more
+    # (8.4 % measured on this data: the biases fit what the trust terms cannot); a stated bound, not a goal
+    # (issue 15's defaults step revisits lambda_T)
     social = held_out_rmse(sr.TrustMF(), 0.0)
     plain = held_out_rmse(sr.TrustMF(trust_regularization=0.0), 0.0)
-    assert social <= 1.05 * plain, f"TrustMF {social:.4f} vs lambda_T=0 {plain:.4f}"
+    assert social <= 1.09 * plain, f"TrustMF {social:.4f} vs lambda_T=0 {plain:.4f}"
 
 
 def test_parallel_equals_single_thread_exactly():

@@ -6,7 +6,8 @@ namespace socialrec::bind {
 template <class T>
 void read_args(const Dicts& d, SocialMFArgs<T>& a) {
     SOCIALREC_READ((grid)(user_factors)(item_factors)(trusters)(trust_offsets)(trustees)(trust_weights)(factors)
-                   (global_bias)(learning_rate)(regularization)(social_regularization));
+                   (global_bias)(learning_rate)(regularization)(social_regularization)(biased));
+    if (a.biased) SOCIALREC_READ((user_bias)(item_bias)(bias_regularization));
     // The kernel indexes with these without checks: validate the CSR once here.
     const std::int64_t users = rows_of(d.arrays, "user_factors"), n_edges = size_of(d.arrays, "trustees");
     if (size_of(d.arrays, "trust_offsets") != users + 1 || a.trust_offsets[0] != 0 ||

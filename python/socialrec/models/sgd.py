@@ -32,12 +32,43 @@ def rated_mask(ratings, axis):
     return np.asarray(ratings.getnnz(axis=axis) > 0)
 
 
-class LogisticRatingModel(SGDModel):
+def zero_biases(model, train, prefix=""):
+    """``{prefix}user_bias`` and ``{prefix}item_bias``: zeros of the model's dtype, one per user and item (the
+    biases of the logistic-link models' ``biased=True``; no random draws, so the factors' draws are unchanged)."""
+    return {f"{prefix}user_bias": np.zeros(train.n_users, model._np_dtype),
+            f"{prefix}item_bias": np.zeros(train.n_items, model._np_dtype)}
+
+
+class LogisticBiasMixin:
+    """``biased`` for the logistic-link models (SoRec, SocialMF, TrustMF): user and item biases inside the
+    link, g(b + b_u + b_i + ...), fitted on the CPU only for now (the CUDA kernels have no bias terms yet)."""
+
+    _checks = {"biased": BOOL, "bias_regularization": NON_NEGATIVE}
+    _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
+
+    def _biased_cuda_unsupported(self):
+        """For ``_cuda_training_unsupported`` (models/device.py; each model forwards to it, as ``DeviceMixin``
+        comes first in its bases): the CUDA kernels have no bias terms yet."""
+        if self.biased:
+            return "biased=True (biased=False trains on CUDA)"
+        return None
+
+    def _bias_hyper(self):
+        """The hyper dict entries of the bias terms (the kernels read the biases only when ``biased``)."""
+        return {"biased": bool(self.biased), "bias_regularization": self.bias_regularization}
+
+
+class LogisticRatingModel(LogisticBiasMixin, SGDModel):
     """Shared pieces of SoRec and SocialMF: ratings min-max mapped to [0, 1] and fitted by
-    g(global_bias + U_u·V_i) (DESIGN §4), a social weight, and the optional logit(mean) offset."""
+    g(global_bias + b_u + b_i + U_u·V_i) (DESIGN §4; the biases with ``biased=True``), a social weight, and
+    the optional logit(mean) offset."""
 
     _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
     _link = "logistic"
+
+    def _init_biases(self, train):
+        """The bias parameters (zeros) when ``biased``, else none."""
+        return zero_biases(self, train) if self.biased else {}
 
     def _rating_grid(self, train):
         """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
@@ -48,9 +79,28 @@ class LogisticRatingModel(SGDModel):
     def _hyper(self):
         return {"factors": self.factors, "learning_rate": self.learning_rate,
                 "global_bias": float(self.parameters_["global_bias"]),
-                "regularization": self.regularization, "social_regularization": self.social_regularization}
+                "regularization": self.regularization, "social_regularization": self.social_regularization,
+                **self._bias_hyper()}
 
     def _scoring_parts(self):
         p = self.parameters_
-        return {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
-                "global_bias": float(p["global_bias"])}
+        parts = {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
+                 "global_bias": float(p["global_bias"])}
+        if self.biased:
+            parts.update(user_bias=p["user_bias"], item_bias=p["item_bias"])
+        return parts
+
+    def _rating_logits(self, p, users, items):
+        """x_ui = b + (b_u + b_i) + U_u·V_i of each rating (float64 parameters ``p``), the biases with
+        ``biased``."""
+        x = float(p["global_bias"]) + np.einsum("ij,ij->i", p["user_factors"][users], p["item_factors"][items])
+        if self.biased:
+            x = x + (p["user_bias"][users] + p["item_bias"][items])
+        return x
+
+    def _bias_penalty(self, p, users, items):
+        """Σ ½ λ_b (b_u² + b_i²) over the ratings (0 without ``biased``)."""
+        if not self.biased:
+            return 0.0
+        bu, bi = p["user_bias"][users], p["item_bias"][items]
+        return 0.5 * self.bias_regularization * (np.sum(bu * bu) + np.sum(bi * bi))

@@ -24,13 +24,24 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     trust matrix row-normalised so that ``Σ_v T_uv = 1`` (stored trust values, which must be positive,
     weight the trustees).
 
-    Objective (the paper's eq. 7 with the rating-side L2 penalties carried per rating, DESIGN §4)::
+    Objective (the paper's eq. 7 with the rating-side L2 penalties carried per rating, DESIGN §4), with
+    ``biased=True`` (the default) user and item biases ``b_u``, ``b_i`` inside the link::
 
-        Σ_(u,i)  ½ (r̃_ui − g(b + U_u·V_i))² + ½ λ (‖U_u‖² + ‖V_i‖²)
+        Σ_(u,i)  ½ (r̃_ui − g(b + b_u + b_i + U_u·V_i))² + ½ λ (‖U_u‖² + ‖V_i‖²) + ½ λ_b (b_u² + b_i²)
       + Σ_(u: N⁺(u) ≠ ∅)  ½ λ_T ‖U_u − Σ_v T_uv U_v‖²
 
     ``b = logit(mean r̃)`` over the training ratings (``global_bias``, fixed during training) when
-    ``offset=True``, else ``b = 0`` (the paper's form).
+    ``offset=True``, else ``b = 0`` (the paper's form). ``biased=False`` drops ``b_u``, ``b_i`` and ``λ_b``: the
+    paper's model (with the offset). The trust term does not involve the biases.
+
+    Gradient of a rating's term, ``x = b + b_u + b_i + U_u·V_i``, ``e = r̃_ui − g(x)``,
+    ``g'(x) = g(x)(1 − g(x))``: ``∂/∂U_u = −e g'(x) V_i + λ U_u`` (``V_i`` alike), ``∂/∂b_u = −e g'(x) + λ_b b_u``
+    (``b_i`` alike). The biases are those of Koren, Bell, Volinsky ("Matrix factorization techniques for
+    recommender systems", IEEE Computer 2009, eq. 5), put inside the logistic link: in a prototype on
+    FilmTrust's 80/20 split (a small random search on a validation part carved from training) biases inside
+    the link with this trust term reached validation RMSE .8185 (.8226 without the trust term), against
+    .8211 for biases added outside the link (``r_min + span·g(b + U·V) + b_u + b_i``, with the trust term)
+    and .8211 for BiasedMF; inside, predictions stay in the scale and sparse rows shrink to ``g(b + b_u + b_i)``.
 
     Training: each epoch runs the rating pass (stratified grid, identical on any thread count) and then the
     user pass: for every user with out-links, ``D_u = U_u − Σ_v T_uv U_v`` and one SGD step on
@@ -52,6 +63,11 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         ``λ`` (the paper's ``λ_U = λ_V``) on the factor rows, carried by each rating.
     social_regularization : float, default 0.1
         ``λ_T``, the weight of the trust-propagation term.
+    bias_regularization : float, default 0.005
+        ``λ_b`` on the biases (with ``biased=True``).
+    biased : bool, default True
+        User and item biases inside the link (above); ``False`` gives the paper's model. CPU only for now:
+        ``device="cuda"`` raises with ``biased=True`` and ``device="auto"`` trains on the CPU.
     offset : bool, default True
         Put the fixed offset ``b = logit(mean r̃)`` inside ``g`` (ours, as in RSTE and TrustMF here): users and
         items with few or no training ratings are then shrunk towards the mean rating rather than the middle
@@ -69,7 +85,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        On CUDA the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
+        With ``biased=True`` training runs on the CPU (``"cuda"`` raises). On CUDA (``biased=False``) the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
         truster, Hogwild over users (docs/CUDA.md); same steps and objective, not bit-reproducible
         (``deterministic`` applies to the CPU only). The records and the row-normalised ``T`` are built on the
         device (row sums equal to float64 rounding), so ``cupyx.scipy.sparse`` ratings and trust are never
@@ -92,15 +108,20 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     those users (bench/README.md). On data whose trust links carry no taste signal the trust term costs a
     little accuracy (< 1 % RMSE on ``synthetic(homophily=0)`` at ``λ_T = 0.1``, 3-4 % at 0.3).
 
-    Fitted parameters: ``user_factors`` (U), ``item_factors`` (V), ``global_bias`` (b).
+    Fitted parameters: ``user_factors`` (U), ``item_factors`` (V), ``global_bias`` (b), and with
+    ``biased=True`` ``user_bias`` (b_u) and ``item_bias`` (b_i).
     """
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
-                    "social_regularization": ("log", 0.01, 10.0)}
+                    "social_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
-               "social_regularization": 0.1, "offset": True, "deterministic": True, "init_std": 0.1}
+               "social_regularization": 0.1, "bias_regularization": 0.005, "biased": True, "offset": True,
+               "deterministic": True, "init_std": 0.1}
+
+    def _cuda_training_unsupported(self):
+        return self._biased_cuda_unsupported()
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
@@ -114,6 +135,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
                                          rated_mask(train.ratings, 1) | linked),
             "item_factors": self._normal(rng, (train.n_items, self.factors), rated_mask(train.ratings, 0)),
             "global_bias": rating_offset(self, train),
+            **self._init_biases(train),
         }
 
     def _trust_state(self, train):
@@ -147,9 +169,10 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         U, V = p["user_factors"], p["item_factors"]
         users, items, values = data.user_item_arrays()
         P, Q = U[users], V[items]
-        x = float(p["global_bias"]) + np.einsum("ij,ij->i", P, Q)
+        x = self._rating_logits(p, users, items)
         e = unit_values(values, objective_scale(self, data)).astype(np.float64) - logistic(x)
         total = 0.5 * np.sum(e * e) + 0.5 * self.regularization * (np.sum(P * P) + np.sum(Q * Q))
+        total += self._bias_penalty(p, users, items)
         offsets, trustees, weights = normalised_trust(data.trust)
         trusters = np.flatnonzero(np.diff(offsets) > 0)
         mean = np.zeros_like(U)

@@ -47,6 +47,29 @@ def zeros(spec, rows):
     return np.zeros(rows, dtype=spec.np_dtype)
 
 
+def biases(spec, train, prefix=""):
+    """``{prefix}user_bias`` and ``{prefix}item_bias``, zeros in ``spec``'s dtype, when ``spec.biased``; else
+    nothing (the logistic-link models' ``biased``)."""
+    if not spec.biased:
+        return {}
+    return {f"{prefix}user_bias": zeros(spec, train.n_users), f"{prefix}item_bias": zeros(spec, train.n_items)}
+
+
+def named_biases(spec, params, names):
+    """(bias of A, bias of B, λ_b) for ``_logistic``'s ``biases`` argument from the parameter names
+    ``names`` = (user bias, item bias); None when ``names`` is None."""
+    if names is None:
+        return None
+    return params[names[0]], params[names[1]], spec.bias_regularization
+
+
+def rating_biases(spec, params, prefix=""):
+    """``named_biases`` of the rating term (``{prefix}user_bias``, ``{prefix}item_bias``) with ``spec.biased``,
+    else None."""
+    names = (f"{prefix}user_bias", f"{prefix}item_bias") if spec.biased else None
+    return named_biases(spec, params, names)
+
+
 def global_mean(spec, data):
     """μ: the mean of the stored rating values, as NumPy takes it in their own (float32) storage dtype --
     ``ratings.data.mean()`` -- then held as a 0-d array of the model's dtype."""

@@ -13,12 +13,13 @@ SPECIFIES = ("SocialMF",)
 
 def initial_parameters(spec, train, rng):
     """Draws, in order (``_init.normal``): ``user_factors`` (users who rate, trust or are trusted active),
-    ``item_factors`` (rated items active); ``global_bias`` = ``_init.logit_offset`` with ``offset``, else 0."""
+    ``item_factors`` (rated items active); ``global_bias`` = ``_init.logit_offset`` with ``offset``, else 0;
+    with ``biased``, ``user_bias`` and ``item_bias`` start at 0 (no draws)."""
     linked = _init.has_entries(train.trust, 1) | _init.has_entries(train.trust, 0)
     offset = _init.logit_offset(spec, train) if spec.offset else np.array(0.0, dtype=spec.np_dtype)
     return {"user_factors": _init.normal(spec, rng, train.n_users, _init.has_entries(train.ratings, 1) | linked),
             "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
-            "global_bias": offset}
+            "global_bias": offset, **_init.biases(spec, train)}
 
 
 def trust_state(spec, train):
@@ -41,7 +42,7 @@ def fit(spec, train):
     offsets, trustees, weights = trust["trust_offsets"], trust["trustees"], trust["trust_weights"]
     gamma, lam, lam_t = spec.learning_rate, spec.regularization, spec.social_regularization
     step = dt(gamma) * dt(lam_t)
-    b = params["global_bias"]
+    b, biases = params["global_bias"], _init.rating_biases(spec, params)
 
     def user_step(u):
         u = int(u)
@@ -55,7 +56,7 @@ def fit(spec, train):
 
     for epoch in range(spec.epochs):
         sgd.grid_pass(grid, spec.seed, epoch, sgd.RATING_PASS,
-                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b))
+                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b, biases=biases))
         sgd.flat_pass(trust["trusters"], spec.seed, epoch, sgd.USER_PASS, user_step)
     return params
 
@@ -80,22 +81,24 @@ def _user_terms(params, data):
 
 
 def loss(spec, params, data):
-    total, b = 0.0, float(params["global_bias"])
+    total, b, biases = 0.0, float(params["global_bias"]), _init.rating_biases(spec, params)
     for u, i, r in _ratings(spec, data):
         total += pair_loss(params["user_factors"], params["item_factors"], u, i, r, spec.regularization,
-                           offset=b)
+                           offset=b, biases=biases)
     for _, d, _ in _user_terms(params, data):
         total += 0.5 * spec.social_regularization * (d @ d)
     return total
 
 
 def gradient(spec, params, data):
-    """Gradient of ``loss`` with respect to U and V (b is fixed)."""
+    """Gradient of ``loss`` with respect to U, V and, with ``biased``, b_u and b_i (b is fixed)."""
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
     lam_t, b = spec.social_regularization, float(params["global_bias"])
+    biases = _init.rating_biases(spec, params)
+    bias_grads = (grad["user_bias"], grad["item_bias"]) if spec.biased else None
     for u, i, r in _ratings(spec, data):
         pair_gradient(grad["user_factors"], grad["item_factors"], params["user_factors"], params["item_factors"],
-                      u, i, r, spec.regularization, offset=b)
+                      u, i, r, spec.regularization, offset=b, biases=biases, bias_grads=bias_grads)
     for u, d, edges in _user_terms(params, data):
         grad["user_factors"][u] += lam_t * d
         for v, w in edges:

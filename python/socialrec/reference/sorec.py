@@ -14,13 +14,14 @@ SPECIFIES = ("SoRec",)
 def initial_parameters(spec, train, rng):
     """Draws, in order (``_init.normal``): ``user_factors`` (users who rate or trust someone active),
     ``item_factors`` (rated items active), ``link_factors`` (users trusted by someone active);
-    ``global_bias`` = ``_init.logit_offset`` with ``offset``, else 0."""
+    ``global_bias`` = ``_init.logit_offset`` with ``offset``, else 0; with ``biased``, ``user_bias`` and
+    ``item_bias`` start at 0 (no draws)."""
     trusters, trustees = _init.has_entries(train.trust, 1), _init.has_entries(train.trust, 0)
     offset = _init.logit_offset(spec, train) if spec.offset else np.array(0.0, dtype=spec.np_dtype)
     return {"user_factors": _init.normal(spec, rng, train.n_users, _init.has_entries(train.ratings, 1) | trusters),
             "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
             "link_factors": _init.normal(spec, rng, train.n_users, trustees),
-            "global_bias": offset}
+            "global_bias": offset, **_init.biases(spec, train)}
 
 
 def link_targets(trust):
@@ -50,39 +51,42 @@ def fit(spec, train):
     link_grid = sgd.trust_grid(spec, train, link_targets(train.trust)[2].astype(np.float32))
     U, V, Z = params["user_factors"], params["item_factors"], params["link_factors"]
     gamma, lam, lam_c = spec.learning_rate, spec.regularization, spec.social_regularization
-    b = params["global_bias"]
+    b, biases = params["global_bias"], _init.rating_biases(spec, params)
     for epoch in range(spec.epochs):
         sgd.grid_pass(grid, spec.seed, epoch, sgd.RATING_PASS,
-                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b))
+                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b, biases=biases))
         sgd.grid_pass(link_grid, spec.seed, epoch, sgd.LINK_PASS,
                       lambda u, k, c: pair_step(U, Z, u, k, c, gamma, lam, lam_c, lam_c))
     return params
 
 
 def _observations(spec, params, data):
-    """(A, B, row a, row b, target, data weight, penalty weight, offset) for every rating and trust edge."""
+    """(A, B, row a, row b, target, data weight, penalty weight, offset, bias names) for every rating and
+    trust edge; bias names: ("user_bias", "item_bias") for a rating with ``biased``, else None."""
     users, items, values = data.user_item_arrays()
     targets = _init.unit_values(values, spec.objective_scale(data)).astype(np.float64)
     b = float(params["global_bias"])
+    names = ("user_bias", "item_bias") if spec.biased else None
     for k in range(len(users)):
-        yield "user_factors", "item_factors", int(users[k]), int(items[k]), float(targets[k]), 1.0, 1.0, b
+        yield "user_factors", "item_factors", int(users[k]), int(items[k]), float(targets[k]), 1.0, 1.0, b, names
     src, dst, c = link_targets(data.trust)
     lam_c = spec.social_regularization
     for k in range(len(src)):
-        yield "user_factors", "link_factors", int(src[k]), int(dst[k]), float(c[k]), lam_c, lam_c, 0.0
+        yield "user_factors", "link_factors", int(src[k]), int(dst[k]), float(c[k]), lam_c, lam_c, 0.0, None
 
 
 def loss(spec, params, data):
     total = 0.0
-    for A, B, a, b, target, w_d, w_p, offset in _observations(spec, params, data):
-        total += pair_loss(params[A], params[B], a, b, target, spec.regularization, w_d, w_p, offset)
+    for A, B, a, b, target, w_d, w_p, offset, names in _observations(spec, params, data):
+        total += pair_loss(params[A], params[B], a, b, target, spec.regularization, w_d, w_p, offset,
+                           _init.named_biases(spec, params, names))
     return total
 
 
 def gradient(spec, params, data):
-    """Gradient of ``loss`` with respect to U, V and Z (b is fixed)."""
+    """Gradient of ``loss`` with respect to U, V, Z and, with ``biased``, b_u and b_i (b is fixed)."""
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
-    for A, B, a, b, target, w_d, w_p, offset in _observations(spec, params, data):
+    for A, B, a, b, target, w_d, w_p, offset, names in _observations(spec, params, data):
         pair_gradient(grad[A], grad[B], params[A], params[B], a, b, target, spec.regularization, w_d, w_p,
-                      offset)
+                      offset, _init.named_biases(spec, params, names), names and (grad[names[0]], grad[names[1]]))
     return grad

@@ -9,12 +9,14 @@ from ._logistic import pair_gradient, pair_loss, pair_step
 
 SPECIFIES = ("TrustMF",)
 
-# (P, Q, observations): the four kinds of terms; per record the truster model steps before the trustee model
+# (P, Q, observations, bias prefix): the four kinds of terms; per record the truster model steps before the
+# trustee model. With ``biased`` each model's rating term has its own biases ({prefix}user_bias,
+# {prefix}item_bias); the trust terms have none (prefix None).
 _TERMS = (
-    ("user_factors", "item_factors", "ratings"),
-    ("trustee_user_factors", "trustee_item_factors", "ratings"),
-    ("user_factors", "trustee_factors", "trust"),
-    ("trustee_truster_factors", "trustee_user_factors", "trust"),
+    ("user_factors", "item_factors", "ratings", ""),
+    ("trustee_user_factors", "trustee_item_factors", "ratings", "trustee_"),
+    ("user_factors", "trustee_factors", "trust", None),
+    ("trustee_truster_factors", "trustee_user_factors", "trust", None),
 )
 _PASS_IDS = {"ratings": sgd.RATING_PASS, "trust": sgd.LINK_PASS}
 
@@ -27,7 +29,8 @@ def initial_parameters(spec, train, rng):
     ``trustee_item_factors`` V' (rated items), ``trustee_truster_factors`` B' (users who trust);
 
     then the trustee model starts where the truster model does: W' = B, V' = V, B' = W on the rows active in
-    both. ``global_bias`` = ``_init.logit_offset``."""
+    both. ``global_bias`` = ``_init.logit_offset``. With ``biased``: ``user_bias``, ``item_bias`` (the truster
+    model's) and ``trustee_user_bias``, ``trustee_item_bias`` (the trustee model's) start at 0 (no draws)."""
     rated_users, rated_items = _init.has_entries(train.ratings, 1), _init.has_entries(train.ratings, 0)
     trusts, trusted = _init.has_entries(train.trust, 1), _init.has_entries(train.trust, 0)
     draws = (("user_factors", train.n_users, rated_users | trusts),
@@ -44,6 +47,8 @@ def initial_parameters(spec, train, rng):
             if active[dst][row] and active[src][row]:
                 params[dst][row] = params[src][row]
     params["global_bias"] = _init.logit_offset(spec, train)
+    params.update(_init.biases(spec, train))
+    params.update(_init.biases(spec, train, prefix="trustee_"))
     return params
 
 
@@ -75,11 +80,11 @@ def fit(spec, train):
     def both(kind):
         # data weight and offset: ratings 1 and b, edges lambda_T and 0; the penalty weight is 1
         weight, offset = (1.0, bias) if kind == "ratings" else (lam_t, 0.0)
-        pairs = [(params[P], params[Q]) for P, Q, k in _TERMS if k == kind]
+        pairs = [(params[P], params[Q], _biases(spec, params, prefix)) for P, Q, k, prefix in _TERMS if k == kind]
 
         def step(a, b, y):
-            for P, Q in pairs:
-                pair_step(P, Q, a, b, y, gamma, lam, weight, 1.0, offset)
+            for P, Q, biases in pairs:
+                pair_step(P, Q, a, b, y, gamma, lam, weight, 1.0, offset, biases)
         return step
 
     for epoch in range(spec.epochs):
@@ -88,31 +93,46 @@ def fit(spec, train):
     return params
 
 
+def _bias_names(spec, prefix):
+    """The (user bias, item bias) parameter names of a term with bias prefix ``prefix`` (None: no biases)."""
+    if prefix is None or not spec.biased:
+        return None
+    return f"{prefix}user_bias", f"{prefix}item_bias"
+
+
+def _biases(spec, params, prefix):
+    """``_logistic``'s ``biases`` argument of a term with bias prefix ``prefix``."""
+    return _init.named_biases(spec, params, _bias_names(spec, prefix))
+
+
 def _observations(spec, params, data):
-    """Yields (P, Q, a, b, y, weight, offset) for every term of the objective."""
+    """Yields (P, Q, a, b, y, weight, offset, bias prefix) for every term of the objective."""
     users, items, values = data.user_item_arrays()
     r = _init.unit_values(values, spec.objective_scale(data))
     src, dst, t = data.trust_arrays()
     t = trust_targets(t)
     offset = float(params["global_bias"])
-    for P, Q, kind in _TERMS:
+    for P, Q, kind, prefix in _TERMS:
         if kind == "ratings":
             for a, b, y in zip(users, items, r):
-                yield P, Q, int(a), int(b), float(y), 1.0, offset
+                yield P, Q, int(a), int(b), float(y), 1.0, offset, prefix
         else:
             for a, b, y in zip(src, dst, t):
-                yield P, Q, int(a), int(b), float(y), spec.trust_regularization, 0.0
+                yield P, Q, int(a), int(b), float(y), spec.trust_regularization, 0.0, prefix
 
 
 def loss(spec, params, data):
     total = 0.0
-    for P, Q, a, b, y, w, offset in _observations(spec, params, data):
-        total += pair_loss(params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset)
+    for P, Q, a, b, y, w, offset, prefix in _observations(spec, params, data):
+        total += pair_loss(params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset,
+                           _biases(spec, params, prefix))
     return total
 
 
 def gradient(spec, params, data):
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}  # b is fixed
-    for P, Q, a, b, y, w, offset in _observations(spec, params, data):
-        pair_gradient(grad[P], grad[Q], params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset)
+    for P, Q, a, b, y, w, offset, prefix in _observations(spec, params, data):
+        names = _bias_names(spec, prefix)
+        pair_gradient(grad[P], grad[Q], params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset,
+                      _biases(spec, params, prefix), names and (grad[names[0]], grad[names[1]]))
     return grad

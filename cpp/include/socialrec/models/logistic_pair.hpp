@@ -8,6 +8,13 @@
 //   A_a += gamma (w_d e g'(x) B_b - w_p lambda A_a),   B_b += gamma (w_d e g'(x) A_a - w_p lambda B_b).
 // The models' weights: a rating w_d = w_p = 1 (offset b = logit(mean r~), or 0 in the papers' form);
 // a SoRec edge w_d = w_p = lambda_C; a TrustMF edge w_d = lambda_T, w_p = 1 (offset 0).
+//
+// Biased (the template flag; the rating terms of the models' biased=True): a bias per row of A (b_a, the
+// user bias) and of B (b_b, the item bias) inside the link, with their own penalty lambda_b:
+//   w_d 1/2 (c - g(x))^2 + w_p lambda/2 (|A_a|^2 + |B_b|^2) + w_p lambda_b/2 (b_a^2 + b_b^2),
+//   x = offset + A_a . B_b + b_a + b_b,
+//   b_a += gamma (w_d e g'(x) - w_p lambda_b b_a),   b_b likewise (Koren, Bell, Volinsky 2009, eq. 5, through
+// the link). Unbiased steps (the default) compile to exactly the step above: the flag is a template parameter.
 // Reference: socialrec/reference/_logistic.py (pair_step).
 #pragma once
 #include <cstdint>
@@ -20,13 +27,17 @@ SOCIALREC_KERNELS_BEGIN
 
 // record.user indexes A (users), record.item indexes B (items, or a matrix of users as trustees).
 // InlineExp: the logistic takes logistic_inline_exp (no libm call in float32; see logistic.hpp), for steps
-// that run in pairs (TrustMF's BothModels).
-template <class T, class Dim, bool InlineExp = false>
+// that run in pairs (TrustMF's BothModels). Biased: the bias terms above (a_bias, b_bias, bias_lambda are
+// read only then; unbiased steps leave them at their defaults).
+template <class T, class Dim, bool InlineExp = false, bool Biased = false>
 struct LogisticPairStep {
     T* A;
     T* B;
     Dim dim;
     T gamma, lambda, data_weight, penalty_weight, offset;
+    T* a_bias = nullptr;  // b_a, one per row of A (Biased only)
+    T* b_bias = nullptr;  // b_b, one per row of B (Biased only)
+    T bias_lambda = 0;    // lambda_b (Biased only)
 
     SOCIALREC_INLINE void prefetch(const RatingRecord& r) const {
         prefetch_row(A + std::int64_t(r.user) * dim.size(), dim);
@@ -34,9 +45,13 @@ struct LogisticPairStep {
     }
 
     // The step in three parts, so that two independent steps can interleave them (TrustMF): the dot product
-    // and penalty of the old rows, the link g(x), then the update with the loss term it returns.
+    // and penalty of the old rows, the link g(x), then the update with the loss term it returns. When Biased,
+    // terms' `dot` is x - offset = A_a . B_b + (b_a + b_b) (old biases).
     SOCIALREC_INLINE DotAndNorms<T> terms(const RatingRecord& r) const {
-        return dot_and_norms(A + std::int64_t(r.user) * dim.size(), B + std::int64_t(r.item) * dim.size(), dim);
+        DotAndNorms<T> s =
+            dot_and_norms(A + std::int64_t(r.user) * dim.size(), B + std::int64_t(r.item) * dim.size(), dim);
+        if constexpr (Biased) s.dot += a_bias[r.user] + b_bias[r.item];
+        return s;
     }
     SOCIALREC_INLINE T link(const DotAndNorms<T>& s) const {
         return InlineExp ? logistic_inline_exp(offset + s.dot) : logistic(offset + s.dot);
@@ -48,8 +63,16 @@ struct LogisticPairStep {
         const T d = data_weight * e * g * (T(1) - g);  // w_d e g'(x)
         const T lambda_w = penalty_weight * lambda;
         pair_update(a, b, d, gamma, lambda_w, lambda_w, dim);
-        return 0.5 * double(data_weight) * double(e) * double(e)
-               + 0.5 * double(penalty_weight) * double(lambda) * double(s.norms);
+        double loss = 0.5 * double(data_weight) * double(e) * double(e)
+                      + 0.5 * double(penalty_weight) * double(lambda) * double(s.norms);
+        if constexpr (Biased) {
+            const T ba = a_bias[r.user], bb = b_bias[r.item];
+            const T bias_lambda_w = penalty_weight * bias_lambda;
+            a_bias[r.user] = ba + gamma * (d - bias_lambda_w * ba);
+            b_bias[r.item] = bb + gamma * (d - bias_lambda_w * bb);
+            loss += 0.5 * double(penalty_weight) * double(bias_lambda) * (double(ba) * double(ba) + double(bb) * double(bb));
+        }
+        return loss;
     }
 
     SOCIALREC_INLINE double operator()(const RatingRecord& r) const {

@@ -9,11 +9,16 @@
 //
 // b = logit(mean r~) is a fixed offset (ours; b = 0 is the paper's form), so that users and items with few
 // ratings are shrunk towards the mean rating instead of the middle of the scale.
+// biased (the default in Python): user and item biases inside the rating term's link,
+//   rating (u, i):  1/2 (r~_ui - g(b + b_u + b_i + U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)
+//                   + lambda_b/2 (b_u^2 + b_i^2)
+// (Koren, Bell, Volinsky 2009 through the link); the trust term does not involve the biases.
 //
 // The user pass touches arbitrary rows of U, so it cannot be stratified: it runs as flat_pass (single order
 // when deterministic, else Hogwild). Reference: socialrec/reference/social_mf.py.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "socialrec/models/logistic_pair.hpp"
 #include "socialrec/row_buffer.hpp"
@@ -37,6 +42,10 @@ struct SocialMFArgs {
     double learning_rate;
     double regularization;
     double social_regularization;  // lambda_T
+    bool biased;                   // b_u, b_i inside the rating term's link
+    T* user_bias;                  // b_u, n_users (read only when biased)
+    T* item_bias;                  // b_i, n_items (read only when biased)
+    double bias_regularization;    // lambda_b (read only when biased)
 };
 
 }  // namespace socialrec
@@ -73,11 +82,16 @@ double social_mf_epoch(const SocialMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate);
-        const LogisticPairStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, T(a.regularization),
-                                              T(1), T(1), T(a.global_bias)};
+        // biased: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
+        auto run = [&](auto biased) {
+            const LogisticPairStep<T, Dim, false, decltype(biased)::value> rating{
+                a.user_factors, a.item_factors, dim, gamma, T(a.regularization), T(1), T(1), T(a.global_bias),
+                a.user_bias, a.item_bias, T(a.bias_regularization)};
+            return grid_pass(a.grid, kRatingPass, settings, rating);
+        };
         const SocialMFUserStep<T, Dim> user{a.user_factors, a.trust_offsets, a.trustees, a.trust_weights,
                                             dim, gamma, T(a.social_regularization)};
-        const double loss = grid_pass(a.grid, kRatingPass, settings, rating);
+        const double loss = a.biased ? run(std::true_type{}) : run(std::false_type{});
         if (a.social_regularization == 0) return loss;  // lambda_T = 0: the plain logistic model, no user pass
         return loss + flat_pass(a.trusters, kUserPass, settings, user);
     });

@@ -7,12 +7,17 @@
 // b = logit(mean r~) is a fixed offset on the rating term only (ours; b = 0 is the paper's form): users and
 // items with few ratings are then shrunk towards the mean rating instead of the middle of the scale.
 // Both terms' steps are LogisticPairStep (models/logistic_pair.hpp).
+// biased (the default in Python): user and item biases inside the rating term's link,
+//   rating (u, i):  1/2 (r~_ui - g(b + b_u + b_i + U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)
+//                   + lambda_b/2 (b_u^2 + b_i^2)
+// (Koren, Bell, Volinsky 2009 through the link); the link term has no biases.
 //
 // Both passes touch one row of U and one row of a second matrix (V, or Z), so both are bipartite and run on the
 // stratified grid (sgd.hpp grid_pass): the link pass uses a user-block x user-block grid of edge records.
 // Hence SoRec gives identical results on any number of threads. Reference: socialrec/reference/sorec.py.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "socialrec/models/logistic_pair.hpp"
 #include "socialrec/sgd.hpp"
@@ -33,6 +38,10 @@ struct SoRecArgs {
     double learning_rate;
     double regularization;
     double social_regularization;  // lambda_C
+    bool biased;                   // b_u, b_i inside the rating term's link
+    T* user_bias;                  // b_u, n_users (read only when biased)
+    T* item_bias;                  // b_i, n_items (read only when biased)
+    double bias_regularization;    // lambda_b (read only when biased)
 };
 
 }  // namespace socialrec
@@ -46,11 +55,16 @@ double sorec_epoch(const SoRecArgs<T>& a, const PassSettings& settings) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_c = T(a.social_regularization);
         // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_C, lambda_C, 0
-        const LogisticPairStep<T, Dim> rating{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1),
-                                              T(a.global_bias)};
         const LogisticPairStep<T, Dim> link{a.user_factors, a.link_factors, dim, gamma, lambda, lambda_c, lambda_c,
                                             T(0)};
-        const double loss = grid_pass(a.grid, kRatingPass, settings, rating);
+        // biased: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
+        auto run = [&](auto biased) {
+            const LogisticPairStep<T, Dim, false, decltype(biased)::value> rating{
+                a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1), T(a.global_bias),
+                a.user_bias, a.item_bias, T(a.bias_regularization)};
+            return grid_pass(a.grid, kRatingPass, settings, rating);
+        };
+        const double loss = a.biased ? run(std::true_type{}) : run(std::false_type{});
         return loss + grid_pass(a.link_grid, kLinkPass, settings, link);
     });
 }

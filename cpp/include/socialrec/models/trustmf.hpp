@@ -10,6 +10,10 @@
 // Prediction g(b + ((B_u + W'_u)/2) . ((V_i + V'_i)/2)) (DESIGN §4; the paper's combined model), and every
 // rating term fits g(b + P_a . Q_b): b = logit(mean r~) is a fixed offset (ours, not the paper's: rows
 // without ratings then predict the mean rating). Trust terms have no offset.
+// biased (the default in Python): each model has its own user and item biases inside its rating term's link,
+//   truster model:  1/2 (r~_ui - g(b + c_u + c_i + B_u . V_i))^2 + ... + lambda_b/2 (c_u^2 + c_i^2)
+//   trustee model:  1/2 (r~_ki - g(b + c'_k + c'_i + W'_k . V'_i))^2 + ... + lambda_b/2 (c'_k^2 + c'_i^2)
+// and the prediction averages them like the vectors: g(b + (c_u + c'_u)/2 + (c_i + c'_i)/2 + ...).
 //
 // A rating (u, i) moves rows u of B and W' and rows i of V and V'; an edge (u, k) moves rows u of B and B' and
 // rows k of W and W'. Each row is keyed by one end of the record, so both passes are stratified grid passes
@@ -17,6 +21,7 @@
 // Reference: socialrec/reference/trustmf.py.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "socialrec/models/logistic_pair.hpp"
 #include "socialrec/sgd.hpp"
@@ -40,6 +45,12 @@ struct TrustMFArgs {
     double learning_rate;
     double regularization;
     double trust_regularization;
+    bool biased;                // each model's user and item biases inside its rating term's link
+    T* user_bias;               // c   n_users (the truster model's; read only when biased)
+    T* item_bias;               // c   n_items
+    T* trustee_user_bias;       // c'  n_users (the trustee model's)
+    T* trustee_item_bias;       // c'  n_items
+    double bias_regularization; // lambda_b (read only when biased)
 };
 
 }  // namespace socialrec
@@ -73,15 +84,23 @@ double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Step = LogisticPairStep<T, decltype(dim), /*InlineExp=*/true>;
         const T gamma = T(a.learning_rate), lambda = T(a.regularization), lambda_t = T(a.trust_regularization),
-                b = T(a.global_bias);
+                b = T(a.global_bias), lambda_b = T(a.bias_regularization);
         // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_T, 1, 0
-        const BothModels<Step> ratings{
-            Step{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1), b},
-            Step{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), T(1), b}};
+        // biased: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
+        auto rating_pass = [&](auto biased) {
+            using RatingStep = LogisticPairStep<T, decltype(dim), /*InlineExp=*/true, decltype(biased)::value>;
+            const BothModels<RatingStep> ratings{
+                RatingStep{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1), b, a.user_bias,
+                           a.item_bias, lambda_b},
+                RatingStep{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), T(1), b,
+                           a.trustee_user_bias, a.trustee_item_bias, lambda_b}};
+            return grid_pass(a.grid, kRatingPass, settings, ratings);
+        };
         const BothModels<Step> trust{
             Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(1), T(0)},
             Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(1), T(0)}};
-        return grid_pass(a.grid, kRatingPass, settings, ratings) + grid_pass(a.trust_grid, kLinkPass, settings, trust);
+        const double loss = a.biased ? rating_pass(std::true_type{}) : rating_pass(std::false_type{});
+        return loss + grid_pass(a.trust_grid, kLinkPass, settings, trust);
     });
 }
 
