@@ -186,11 +186,11 @@ RATING = {
     "SoRec": (sr.SoRec, {"epochs": 20}, [("logistic", 0, 1), ("logistic", 1, 1)]),
     "SocialMF": (sr.SocialMF, {"epochs": 20}, [("logistic", 0, 1), ("mean_pull", 2)]),
     "TrustMF": (sr.TrustMF, {"epochs": 20}, [("logistic", 0, 2), ("logistic", 1, 2)]),
-    "SoReg-SR2": (sr.SoReg, {"epochs": 20}, ["biased_mf", ("edge", 1)]),
-    "SoReg-SR1": (sr.SoReg, {"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)]),
+    "SoReg-SR2": (sr.SoReg, {"epochs": 20, "biased": False}, ["biased_mf", ("edge", 1)]),
+    "SoReg-SR1": (sr.SoReg, {"epochs": 20, "regularizer": "SR1", "biased": False}, ["biased_mf", ("mean_pull", 2)]),
     "SVDpp": (sr.SVDpp, {"epochs": 15}, [("svdpp", 0)]),
     "TrustSVD": (sr.TrustSVD, {"epochs": 15}, [("svdpp", 0), ("trust_link", 1)]),
-    "RSTE": (sr.RSTE, {"epochs": 20}, [("rste", 0)]),
+    "RSTE": (sr.RSTE, {"epochs": 20, "biased": False}, [("rste", 0)]),
 }
 
 

@@ -407,6 +407,20 @@ def test_float16_is_cuda_only():
     assert model.to("cpu").dtype == "float32" and model.device == "cpu"
 
 
+# Models whose biased=True variant (the default) trains on the CPU only for now (issue 15)
+BIASED_CPU_ONLY = (sr.SoReg, sr.RSTE)
+
+
+@pytest.mark.parametrize("cls", BIASED_CPU_ONLY, ids=lambda c: c.__name__)
+def test_biased_social_models_train_on_the_cpu_only_for_now(monkeypatch, cls):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    assert cls()._resolve_device(training=True) == "cpu"  # auto: the CPU trains the biased default
+    assert cls(biased=False)._resolve_device(training=True) == "cuda"
+    with pytest.raises(ValueError, match=r"biased=True .*biased=False.*CUDA.*CPU kernels only"):
+        cls(device="cuda")._resolve_device(training=True)
+    assert cls(device="cuda")._resolve_device() == "cuda"  # prediction may run on the device
+
+
 @pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
 def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     if _backend.cuda_available(warn=False):
@@ -414,12 +428,13 @@ def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
     built = _backend.cuda_module() is not None
     expected = sr.CudaError if built else RuntimeError  # no device (or driver) / no CUDA build (DESIGN §6)
+    kw = {"biased": False} if cls in BIASED_CPU_ONLY else {}  # the variant CUDA trains
     with pytest.raises(expected, match="device='cpu'"):
-        cls(device="cuda", epochs=1).fit(ds)
+        cls(device="cuda", epochs=1, **kw).fit(ds)
     with pytest.raises(expected, match="device='cpu'"):
-        cls(device="cuda", dtype="float16", epochs=1).fit(ds)
+        cls(device="cuda", dtype="float16", epochs=1, **kw).fit(ds)
     with pytest.raises(ValueError, match="float64"):
-        cls(device="cuda", dtype="float64").fit(ds)
+        cls(device="cuda", dtype="float64", **kw).fit(ds)
     assert cls(epochs=1, factors=4).fit(ds).device_ == "cpu"  # auto falls back
 
 
