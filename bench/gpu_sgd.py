@@ -134,11 +134,11 @@ SOCIAL = {
     "TrustMF": (sr.TrustMF, {}),
     # similarity=None: on uniform random ratings almost no trust pair co-rates an item, so PCC would drop
     # nearly every edge; Sim = 1 keeps the social pass at its full size.
-    "SoReg-SR2": (sr.SoReg, {"regularizer": "SR2", "similarity": None}),
-    "SoReg-SR1": (sr.SoReg, {"regularizer": "SR1", "similarity": None}),
+    "SoReg-SR2": (sr.SoReg, {"regularizer": "SR2", "similarity": None, "biased": False}),  # biased: CPU only
+    "SoReg-SR1": (sr.SoReg, {"regularizer": "SR1", "similarity": None, "biased": False}),
     "SVDpp": (sr.SVDpp, {}),
     "TrustSVD": (sr.TrustSVD, {}),
-    "RSTE": (sr.RSTE, {}),
+    "RSTE": (sr.RSTE, {"biased": False}),
     "BPR": (sr.BPR, {}),
     "SBPR": (sr.SBPR, {}),
 }

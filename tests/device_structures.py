@@ -49,8 +49,10 @@ VARIANTS = {
     "SoRec": {"SoRec": {"biased": False}},
     "SocialMF": {"SocialMF": {"biased": False}},
     "TrustMF": {"TrustMF": {"biased": False}},
-    "SoReg": {"SoReg-SR2-pcc": {}, "SoReg-SR2-vss": {"similarity": "vss"}, "SoReg-SR2-none": {"similarity": None},
-              "SoReg-SR1-pcc": {"regularizer": "SR1"}},
+    "SoReg": {"SoReg-SR2-pcc": {"biased": False}, "SoReg-SR2-vss": {"similarity": "vss", "biased": False},
+              "SoReg-SR2-none": {"similarity": None, "biased": False},
+              "SoReg-SR1-pcc": {"regularizer": "SR1", "biased": False}},
+    "RSTE": {"RSTE": {"biased": False}},
     "ALS": {"ALS": {"alpha": 4.0}},
     "SocialALS": {"SocialALS": {"alpha": 4.0}, "SocialALS-normalized": {"alpha": 4.0, "similarity": "normalized"}},
 }

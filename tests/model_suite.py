@@ -52,7 +52,10 @@ CASES = [
     Case("SoReg", "SoReg", {"epochs": 5}),
     Case("SoReg-SR1-vss", "SoReg", {"epochs": 5, "regularizer": "SR1", "similarity": "vss"}),
     Case("SoReg-SR2-sim1", "SoReg", {"epochs": 5, "similarity": None, "social_regularization": 0.5}),
+    Case("SoReg-unbiased", "SoReg", {"epochs": 5, "biased": False}),          # the paper's model
+    Case("SoReg-SR1-unbiased", "SoReg", {"epochs": 5, "regularizer": "SR1", "biased": False}),
     Case("RSTE", "RSTE", {"epochs": 5}),
+    Case("RSTE-unbiased", "RSTE", {"epochs": 5, "biased": False}),            # the paper's model
     # the logistic-link models: biased (the default; lambda_b apart from lambda so that a mix-up shows) and the
     # papers' unbiased form
     Case("TrustMF", "TrustMF", {"epochs": 5, "bias_regularization": 0.05}),

@@ -256,11 +256,11 @@ RATING_CASES = {
     "SoRec": {"SoRec": ({"epochs": 20, "biased": False}, [("logistic", 0, 1), ("logistic", 1, 1)])},
     "SocialMF": {"SocialMF": ({"epochs": 20, "biased": False}, [("logistic", 0, 1), ("mean_pull", 2)])},
     "TrustMF": {"TrustMF": ({"epochs": 20, "biased": False}, [("logistic", 0, 2), ("logistic", 1, 2)])},
-    "SoReg": {"SoReg-SR2": ({"epochs": 20}, ["biased_mf", ("edge", 1)]),
-              "SoReg-SR1": ({"epochs": 20, "regularizer": "SR1"}, ["biased_mf", ("mean_pull", 2)])},
+    "SoReg": {"SoReg-SR2": ({"epochs": 20, "biased": False}, ["biased_mf", ("edge", 1)]),
+              "SoReg-SR1": ({"epochs": 20, "regularizer": "SR1", "biased": False}, ["biased_mf", ("mean_pull", 2)])},
     "SVDpp": {"SVDpp": ({"epochs": 15}, [("svdpp", 0)])},
     "TrustSVD": {"TrustSVD": ({"epochs": 15}, [("svdpp", 0), ("trust_link", 1)])},
-    "RSTE": {"RSTE": ({"epochs": 20}, [("rste", 0)])},
+    "RSTE": {"RSTE": ({"epochs": 20, "biased": False}, [("rste", 0)])},
 }
 RATING = {variant: (cls, params, passes) for name, cls in cuda_models("rating").items()
           for variant, (params, passes) in RATING_CASES[name].items()}

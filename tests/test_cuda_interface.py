@@ -439,6 +439,20 @@ def test_float16_is_cuda_only():
     assert model.to("cpu").dtype == "float32" and model.device == "cpu"
 
 
+# Models whose biased=True variant (the default) trains on the CPU only for now (issue 15)
+BIASED_CPU_ONLY = (sr.SoReg, sr.RSTE)
+
+
+@pytest.mark.parametrize("cls", BIASED_CPU_ONLY, ids=lambda c: c.__name__)
+def test_biased_social_models_train_on_the_cpu_only_for_now(monkeypatch, cls):
+    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    assert cls()._resolve_device(training=True) == "cpu"  # auto: the CPU trains the biased default
+    assert cls(biased=False)._resolve_device(training=True) == "cuda"
+    with pytest.raises(ValueError, match=r"biased=True .*biased=False.*CUDA.*CPU kernels only"):
+        cls(device="cuda")._resolve_device(training=True)
+    assert cls(device="cuda")._resolve_device() == "cuda"  # prediction may run on the device
+
+
 @pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
 def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     if _backend.cuda_available(warn=False):
@@ -446,7 +460,7 @@ def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
     built = _backend.cuda_module() is not None
     expected = sr.CudaError if built else RuntimeError  # no device (or driver) / no CUDA build (DESIGN §6)
-    cuda_ok = {"biased": False} if cls in BIASED_CPU_ONLY else {}  # settings the CUDA kernels train
+    cuda_ok = {"biased": False} if cls in BIASED_CPU_ONLY + BIASED_LOGISTIC_CPU_ONLY else {}  # settings the CUDA kernels train
     with pytest.raises(expected, match="device='cpu'"):
         cls(device="cuda", epochs=1, **cuda_ok).fit(ds)
     with pytest.raises(expected, match="device='cpu'"):
@@ -457,10 +471,10 @@ def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
 
 
 # The logistic-link models whose biases (biased=True, the default) have no CUDA kernel yet (docs/CUDA.md).
-BIASED_CPU_ONLY = (sr.SoRec, sr.SocialMF, sr.TrustMF)
+BIASED_LOGISTIC_CPU_ONLY = (sr.SoRec, sr.SocialMF, sr.TrustMF)
 
 
-@pytest.mark.parametrize("cls", BIASED_CPU_ONLY, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", BIASED_LOGISTIC_CPU_ONLY, ids=lambda c: c.__name__)
 def test_biased_logistic_models_train_on_the_cpu_only(monkeypatch, cls):
     """biased=True: device='cuda' raises a ValueError naming the setting before any work, even where a device
     is present; device='auto' trains on the CPU; biased=False still picks CUDA."""

@@ -155,7 +155,7 @@ def test_trustmf_steps(mod, data, factors):
 @pytest.mark.parametrize("similarity", ["pcc", None])
 def test_soreg_steps(mod, data, regularizer, similarity):
     model = sr.SoReg(factors=12, epochs=0, seed=SEED, regularizer=regularizer, similarity=similarity,
-                     social_regularization=0.5, device="cpu")
+                     social_regularization=0.5, biased=False, device="cpu")  # the variant CUDA trains
 
     def regrid(state):
         arrays = state["arrays"]
@@ -216,7 +216,7 @@ def test_trustsvd_steps(mod, data, factors):
 @pytest.mark.parametrize("factors", [8, 37])
 @pytest.mark.parametrize("alpha", [0.4, 1.0])
 def test_rste_group_step(mod, data, factors, alpha):
-    model = sr.RSTE(factors=factors, epochs=0, seed=SEED, alpha=alpha, device="cpu")
+    model = sr.RSTE(factors=factors, epochs=0, seed=SEED, alpha=alpha, biased=False, device="cpu")  # as CUDA
     start, state, loss, cpu = cpu_epoch(model, data, lambda state: None)
     p, h, a = start, state["hyper"], state["arrays"]
     items, values = (np.ascontiguousarray(a["ratings"][f]) for f in ("item", "value"))

@@ -16,11 +16,13 @@ def test_without_homophily():
     # alpha is the weight of a user's own taste: with alpha = 0.8 a trust graph that carries no signal costs
     # (almost) nothing and a homophilous one still helps. With the default 0.4 the ensemble forces 60% of
     # every user's vector from random others and RSTE is clearly worse (about 11% on this data): the model
-    # has no way to learn that its trust graph is uninformative.
-    plain = held_out_rmse(sr.RSTE(epochs=EPOCHS, alpha=1.0), 0.0)
-    assert held_out_rmse(sr.RSTE(epochs=EPOCHS, alpha=0.8), 0.0) <= 1.01 * plain
-    assert held_out_rmse(sr.RSTE(epochs=EPOCHS, alpha=0.8), 0.9) < held_out_rmse(sr.RSTE(epochs=EPOCHS, alpha=1.0), 0.9)
-    assert held_out_rmse(sr.RSTE(epochs=EPOCHS), 0.0) > plain  # documented, not hidden
+    # has no way to learn that its trust graph is uninformative. Checked on the paper's model (biased=False):
+    # with the biases (issue 15) alpha = 0.8 costs 2.5% on this data (.7278 vs .7095), more than the 1% here.
+    rste = {"epochs": EPOCHS, "biased": False}
+    plain = held_out_rmse(sr.RSTE(**rste, alpha=1.0), 0.0)
+    assert held_out_rmse(sr.RSTE(**rste, alpha=0.8), 0.0) <= 1.01 * plain
+    assert held_out_rmse(sr.RSTE(**rste, alpha=0.8), 0.9) < held_out_rmse(sr.RSTE(**rste, alpha=1.0), 0.9)
+    assert held_out_rmse(sr.RSTE(**rste), 0.0) > plain  # documented, not hidden
 
 
 def test_hogwild_within_one_percent_of_single_order():
@@ -36,11 +38,12 @@ def test_prediction_uses_the_trust_ensemble():
     model = sr.RSTE(epochs=10, dtype="float64").fit(ds)
     U, V = model.parameters_["user_factors"], model.parameters_["item_factors"]
     b, alpha = float(model.parameters_["global_bias"]), model.alpha
+    bu, bi = model.parameters_["user_bias"], model.parameters_["item_bias"]  # inside the link
     lo, hi = ds.rating_scale
     for u in (0, 1, 2):
         trusted = dst[src == u]
         z = alpha * U[u] + (1 - alpha) * U[trusted].mean(axis=0)  # FilmTrust-like binary trust: S = 1/|N+(u)|
-        expected = lo + (hi - lo) / (1 + np.exp(-(b + V[:5] @ z)))
+        expected = lo + (hi - lo) / (1 + np.exp(-(b + bu[u] + bi[:5] + V[:5] @ z)))
         np.testing.assert_allclose(model.predict([u] * 5, range(5)), np.clip(expected, lo, hi), rtol=1e-12)
     if lonely.size:  # users who trust nobody fall back to the plain part z_u = U_u
         np.testing.assert_array_equal(model._scoring()["user_vectors"][lonely], U[lonely])
@@ -50,7 +53,7 @@ def test_trust_only_users():
     ds = sr.datasets.synthetic(n_users=200, n_items=80, density=0.08, trust_per_user=4, seed=0)
     cold = np.arange(10)
     data = with_trust_only_users(ds, cold)
-    model = sr.RSTE(epochs=20, dtype="float64").fit(data)
+    model = sr.RSTE(epochs=20, dtype="float64", biased=False).fit(data)  # the paper's model
     U = model.parameters_["user_factors"]
     untrusted = cold[data.trust.getnnz(axis=0)[cold] == 0]
     assert np.all(U[untrusted] == 0), "a user who neither rates nor is trusted keeps U_u = 0"

@@ -6,8 +6,9 @@ namespace socialrec::bind {
 
 template <class T>
 void read_args(const Dicts& d, SoRegArgs<T>& a) {
-    SOCIALREC_READ((grid)(user_factors)(item_factors)(average_based)(factors)(learning_rate)(regularization)
-                   (social_regularization));
+    SOCIALREC_READ((grid)(user_factors)(item_factors)(average_based)(biased)(factors)(learning_rate)
+                   (regularization)(bias_regularization)(social_regularization));
+    if (a.biased) SOCIALREC_READ((user_bias)(item_bias));  // b_u, b_i (updated in place)
     if (a.average_based)  // SR1: each user's pull towards its trustees' mean
         SOCIALREC_READ((social_users)(trust_offsets)(trust_dst)(trust_sim));
     else  // SR2: one record per trust edge

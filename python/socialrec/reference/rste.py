@@ -1,5 +1,9 @@
 """Reference RSTE (Ma, King, Lyu SIGIR 2009): objective, gradient, and SGD in the engine's order
-(DESIGN §4-5). Mirrors cpp/include/socialrec/models/rste.hpp."""
+(DESIGN §4-5). Mirrors cpp/include/socialrec/models/rste.hpp.
+
+With ``biased`` (the default) ``x_ui = b + b_u + b_i + z_u·V_i`` (biases inside the link, not mixed over the
+trustees; Koren, Bell, Volinsky 2009) and each rating adds ``½ λ_b (b_u² + b_i²)``; ``biased=False`` is the
+paper's ``x_ui = b + z_u·V_i``."""
 from __future__ import annotations
 
 import math
@@ -14,11 +18,15 @@ SPECIFIES = ("RSTE",)
 
 def initial_parameters(spec, train, rng):
     """Draws, in order (``_init.normal``): ``user_factors`` (users who rate or are trusted by someone active),
-    ``item_factors`` (rated items active); ``global_bias`` = ``_init.logit_offset`` (always)."""
+    ``item_factors`` (rated items active); ``global_bias`` = ``_init.logit_offset`` (always); with
+    ``biased``, ``user_bias`` = ``item_bias`` = 0 (no draws)."""
     users = _init.has_entries(train.ratings, 1) | _init.has_entries(train.trust, 0)
-    return {"user_factors": _init.normal(spec, rng, train.n_users, users),
-            "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
-            "global_bias": _init.logit_offset(spec, train)}
+    p = {"user_factors": _init.normal(spec, rng, train.n_users, users),
+         "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
+         "global_bias": _init.logit_offset(spec, train)}
+    if spec.biased:
+        p["user_bias"], p["item_bias"] = _init.zeros(spec, train.n_users), _init.zeros(spec, train.n_items)
+    return p
 
 
 def training_state(train):
@@ -44,6 +52,9 @@ def fit(spec, train):
     dt = U.dtype.type
     gamma, lam, alpha = dt(spec.learning_rate), dt(spec.regularization), dt(spec.alpha)
     b = dt(params["global_bias"])
+    lam_b = dt(spec.bias_regularization)
+    if spec.biased:
+        bu, bi = params["user_bias"], params["item_bias"]
     t_off, t_dst, t_w = state["trust_offsets"], state["trust_dst"], state["trust_weight"]
 
     def user_step(u, ratings):
@@ -58,8 +69,15 @@ def fit(spec, train):
             i, value = int(r[1]), dt(r[2])
             p, q = U[u].copy(), V[i].copy()
             z = own * p + rest * neighbours
-            g = dt(1) / (dt(1) + np.exp(-(b + z @ q)))
+            if spec.biased:  # the kernel's order: ((b + b_u) + b_i) + z·V_i
+                b_u, b_i = bu[u], bi[i]
+                g = dt(1) / (dt(1) + np.exp(-(b + b_u + b_i + z @ q)))
+            else:
+                g = dt(1) / (dt(1) + np.exp(-(b + z @ q)))
             d = (value - g) * g * (dt(1) - g)
+            if spec.biased:
+                bu[u] = b_u + gamma * (d - lam_b * b_u)
+                bi[i] = b_i + gamma * (d - lam_b * b_i)
             U[u] = p + gamma * (d * own * q - lam * p)
             V[i] = q + gamma * (d * z - lam * q)
             grad += d * q
@@ -72,9 +90,17 @@ def fit(spec, train):
     return params
 
 
+def _biases(spec, params, n_users, n_items):
+    """(b_u, b_i) as float64 arrays; zeros without ``biased``."""
+    if not spec.biased:
+        return np.zeros(n_users), np.zeros(n_items)
+    return (np.asarray(params[k], dtype=np.float64) for k in ("user_bias", "item_bias"))
+
+
 def _terms(spec, params, data):
     """Yields (u, i, e, d, z_u, own) per rating, with d = e g (1 - g)."""
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
+    bu, bi = _biases(spec, params, len(U), len(V))
     offsets, dst, weight = normalised_trust(data)
     users, items, values = data.user_item_arrays()
     targets = _init.unit_values(values, spec.objective_scale(data))
@@ -84,26 +110,35 @@ def _terms(spec, params, data):
         z = own * U[u]
         for k in range(lo, hi):
             z = z + (1.0 - spec.alpha) * weight[k] * U[dst[k]]
-        g = _g(float(params["global_bias"]) + float(z @ V[i]))
+        g = _g(float(params["global_bias"]) + bu[u] + bi[i] + float(z @ V[i]))
         e = float(r) - g
         yield int(u), int(i), e, e * g * (1.0 - g), z, own, dst[lo:hi], weight[lo:hi]
 
 
 def loss(spec, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
+    bu, bi = _biases(spec, params, len(U), len(V))
+    lam_b = spec.bias_regularization if spec.biased else 0.0
     total = 0.0
     for u, i, e, _, _, _, _, _ in _terms(spec, params, data):
         total += 0.5 * e * e + 0.5 * spec.regularization * (U[u] @ U[u] + V[i] @ V[i])
+        total += 0.5 * lam_b * (bu[u] ** 2 + bi[i] ** 2)
     return total
 
 
 def gradient(spec, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
+    bu, bi = _biases(spec, params, len(U), len(V))
     g = {"user_factors": np.zeros_like(U), "item_factors": np.zeros_like(V)}
+    if spec.biased:
+        g["user_bias"], g["item_bias"] = np.zeros_like(bu), np.zeros_like(bi)
     lam = spec.regularization
     for u, i, _, d, z, own, dst, w in _terms(spec, params, data):
         g["user_factors"][u] += -d * own * V[i] + lam * U[u]
         g["item_factors"][i] += -d * z + lam * V[i]
+        if spec.biased:
+            g["user_bias"][u] += -d + spec.bias_regularization * bu[u]
+            g["item_bias"][i] += -d + spec.bias_regularization * bi[i]
         for v, s in zip(dst, w):
             g["user_factors"][v] += -d * (1.0 - spec.alpha) * s * V[i]
     return g

@@ -1,5 +1,9 @@
 """Reference SoReg (Ma et al. WSDM 2011): edge similarity, objective, gradient, and SGD in the engine's
-order (DESIGN §4-5). Mirrors cpp/include/socialrec/similarity.hpp and models/soreg.hpp."""
+order (DESIGN §4-5). Mirrors cpp/include/socialrec/similarity.hpp and models/soreg.hpp.
+
+With ``biased`` (the default) the prediction is ``μ + b_u + b_i + U_u·V_i`` and each rating adds
+``½ λ_b (b_u² + b_i²)`` to the objective (Koren, Bell, Volinsky 2009); ``biased=False`` is the paper's
+``μ + U_u·V_i``."""
 from __future__ import annotations
 
 import math
@@ -56,15 +60,19 @@ def _similarity(spec, data):
 
 def initial_parameters(spec, train, rng, sim):
     """Draws, in order (``_init.normal``): ``user_factors`` (users who rate, or are an end of a trust edge
-    with Sim > 0, active), ``item_factors`` (rated items active); ``global_bias`` = μ."""
+    with Sim > 0, active), ``item_factors`` (rated items active); ``global_bias`` = μ; with ``biased``,
+    ``user_bias`` = ``item_bias`` = 0 (no draws)."""
     users = _init.has_entries(train.ratings, 1)
     src, dst, _ = train.trust_arrays()
     for u, f, s in zip(src, dst, sim):
         if s > 0:
             users[u] = users[f] = True
-    return {"user_factors": _init.normal(spec, rng, train.n_users, users),
-            "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
-            "global_bias": _init.global_mean(spec, train)}
+    p = {"user_factors": _init.normal(spec, rng, train.n_users, users),
+         "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
+         "global_bias": _init.global_mean(spec, train)}
+    if spec.biased:
+        p["user_bias"], p["item_bias"] = _init.zeros(spec, train.n_users), _init.zeros(spec, train.n_items)
+    return p
 
 
 def centred_grid(spec, train, global_bias):
@@ -98,12 +106,22 @@ def fit(spec, train):
     U, V = params["user_factors"], params["item_factors"]
     dt = U.dtype.type
     gamma, lam, beta = dt(spec.learning_rate), dt(spec.regularization), dt(spec.social_regularization)
+    lam_b = dt(spec.bias_regularization)
+    if spec.biased:
+        bu, bi = params["user_bias"], params["item_bias"]
 
     def rating_step(u, i, r):
         p, q = U[u].copy(), V[i].copy()
-        e = dt(r) - p @ q
+        prediction = p @ q
+        if spec.biased:  # the kernel's order: U_u·V_i + (b_u + b_i) (BiasedMF's step with μ = 0 on r − μ)
+            b_u, b_i = bu[u], bi[i]
+            prediction = prediction + (dt(0) + b_u + b_i)
+        e = dt(r) - prediction
         U[u] = p + gamma * (e * q - lam * p)
         V[i] = q + gamma * (e * p - lam * q)
+        if spec.biased:
+            bu[u] = b_u + gamma * (e - lam_b * b_u)
+            bi[i] = b_i + gamma * (e - lam_b * b_i)
 
     def edge_step(edge):
         u, f, s = int(edge[0]), int(edge[1]), dt(edge[2])
@@ -158,14 +176,23 @@ def _social_terms(spec, data, sim):
     yield from by_user.items()
 
 
+def _biases(spec, params, n_users, n_items):
+    """(b_u, b_i) as float64 arrays; zeros without ``biased``."""
+    if not spec.biased:
+        return np.zeros(n_users), np.zeros(n_items)
+    return np.asarray(params["user_bias"], float), np.asarray(params["item_bias"], float)
+
+
 def loss(spec, params, data):
     U, V = np.asarray(params["user_factors"], float), np.asarray(params["item_factors"], float)
+    bu, bi = _biases(spec, params, len(U), len(V))
     lam, beta = spec.regularization, spec.social_regularization
+    lam_b = spec.bias_regularization if spec.biased else 0.0
     total = 0.0
     users, items, values = data.user_item_arrays()
     for u, i, r in zip(users, items, _centred(values, params)):
-        e = float(r) - U[u] @ V[i]
-        total += 0.5 * e * e + 0.5 * lam * (U[u] @ U[u] + V[i] @ V[i])
+        e = float(r) - bu[u] - bi[i] - U[u] @ V[i]
+        total += 0.5 * e * e + 0.5 * lam * (U[u] @ U[u] + V[i] @ V[i]) + 0.5 * lam_b * (bu[u] ** 2 + bi[i] ** 2)
     for u, neighbours in _social_terms(spec, data, _similarity(spec, data)):
         if spec.regularizer == "SR2":
             (f, s), = neighbours
@@ -180,13 +207,19 @@ def loss(spec, params, data):
 
 def gradient(spec, params, data):
     U, V = np.asarray(params["user_factors"], float), np.asarray(params["item_factors"], float)
+    bu, bi = _biases(spec, params, len(U), len(V))
     g = {"user_factors": np.zeros_like(U), "item_factors": np.zeros_like(V)}
+    if spec.biased:
+        g["user_bias"], g["item_bias"] = np.zeros_like(bu), np.zeros_like(bi)
     lam, beta = spec.regularization, spec.social_regularization
     users, items, values = data.user_item_arrays()
     for u, i, r in zip(users, items, _centred(values, params)):
-        e = float(r) - U[u] @ V[i]
+        e = float(r) - bu[u] - bi[i] - U[u] @ V[i]
         g["user_factors"][u] += -e * V[i] + lam * U[u]
         g["item_factors"][i] += -e * U[u] + lam * V[i]
+        if spec.biased:
+            g["user_bias"][u] += -e + spec.bias_regularization * bu[u]
+            g["item_bias"][i] += -e + spec.bias_regularization * bi[i]
     for u, neighbours in _social_terms(spec, data, _similarity(spec, data)):
         if spec.regularizer == "SR2":
             (f, s), = neighbours

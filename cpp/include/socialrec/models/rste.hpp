@@ -2,11 +2,14 @@
 //
 // Ratings mapped to [0, 1]: r~ = (r - r_min) / (r_max - r_min). With S the row-normalised trust matrix,
 //   z_u = alpha U_u + (1 - alpha) sum_{v in N+(u)} S_uv U_v        (users without out-links: z_u = U_u)
-//   x_ui = b + z_u . V_i,   prediction g(x_ui),
+//   x_ui = b + b_u + b_i + z_u . V_i,   prediction g(x_ui)          (biased=false: x_ui = b + z_u . V_i)
 // b = logit(mean r~) a fixed offset (ours, not the paper's: rows without ratings then predict the mean).
-// Each rating contributes 1/2 (r~_ui - g(x_ui))^2 + lambda/2 (|U_u|^2 + |V_i|^2). With e = r~ - g(x) and
-// d = e g(x) (1 - g(x)), its gradient is -d a_u V_i + lambda U_u on U_u (a_u = alpha, or 1 without
-// out-links), -d z_u + lambda V_i on V_i, and -d (1 - alpha) S_uv V_i on each out-neighbour U_v.
+// b_u, b_i (Koren, Bell, Volinsky 2009) sit inside the link and are not mixed over trustees (the paper's
+// ensemble mixes the user-item term only; python/socialrec/models/rste.py says why).
+// Each rating contributes 1/2 (r~_ui - g(x_ui))^2 + lambda/2 (|U_u|^2 + |V_i|^2) + lambda_b/2 (b_u^2 + b_i^2)
+// (the last term only when biased). With e = r~ - g(x) and d = e g(x) (1 - g(x)), its gradient is
+// -d a_u V_i + lambda U_u on U_u (a_u = alpha, or 1 without out-links), -d z_u + lambda V_i on V_i,
+// -d (1 - alpha) S_uv V_i on each out-neighbour U_v, and -d + lambda_b b on b_u and on b_i.
 //
 // Schedule: ratings grouped by user (grouped_pass over users with ratings; the user's ratings shuffled).
 // The neighbour term N_u = sum_v S_uv U_v is computed once per user, and the out-neighbours' gradient is
@@ -15,6 +18,7 @@
 // pass runs in one order when deterministic, else Hogwild over users. Reference: socialrec/reference/rste.py.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "socialrec/logistic.hpp"
 #include "socialrec/row_buffer.hpp"
@@ -34,22 +38,27 @@ struct RSTEArgs {
     const double* trust_weight;         // S_uv, each non-empty row sums to 1
     T* user_factors;
     T* item_factors;
+    T* user_bias;  // n_users (unused when !biased)
+    T* item_bias;  // n_items (unused when !biased)
     std::int32_t factors;
+    bool biased;
     double global_bias;  // b
     double alpha;
     double learning_rate;
     double regularization;
+    double bias_regularization;  // lambda_b (unused when !biased)
 };
 
 }  // namespace socialrec
 
 SOCIALREC_KERNELS_BEGIN
 
-template <class T, class Dim>
+// Biased: b_u + b_i inside the link (a template parameter: the unbiased step compiles as without biases).
+template <class T, class Dim, bool Biased>
 struct RSTEUserStep {
     const RSTEArgs<T>* a;
     Dim dim;
-    T gamma, lambda, alpha, offset;
+    T gamma, lambda, alpha, offset, lambda_b;
 
     SOCIALREC_INLINE double operator()(std::int32_t user, RatingRecord* first, std::int64_t n) const {
         T* __restrict U = a->user_factors;
@@ -72,10 +81,19 @@ struct RSTEUserStep {
             for (int j = 0; j < dim.size(); ++j) z[j] = own * u[j] + rest * neighbours[j];
             // z . V_i and |U_u|^2 + |V_i|^2 with vec.hpp (`omp simd reduction` adds lanes serially, GCC 12)
             const DotAndNorms<T> s = dot_and_norms(z, v, u, v, dim);
-            const T g = logistic(offset + s.dot);
+            T b_u = 0, b_i = 0;
+            if constexpr (Biased) {
+                b_u = a->user_bias[user];
+                b_i = a->item_bias[first[r].item];
+            }
+            const T g = Biased ? logistic(offset + b_u + b_i + s.dot) : logistic(offset + s.dot);
             const T norms = s.norms;
             const T e = T(first[r].value) - g;
             const T d = e * g * (T(1) - g);
+            if constexpr (Biased) {  // b += gamma (d - lambda_b b), with the old b
+                a->user_bias[user] = b_u + gamma * (d - lambda_b * b_u);
+                a->item_bias[first[r].item] = b_i + gamma * (d - lambda_b * b_i);
+            }
 #pragma omp simd
             for (int j = 0; j < dim.size(); ++j) {
                 const T uj = u[j], vj = v[j];
@@ -84,6 +102,7 @@ struct RSTEUserStep {
                 grad[j] += d * vj;
             }
             loss += 0.5 * double(e) * double(e) + 0.5 * double(lambda) * double(norms);
+            if constexpr (Biased) loss += 0.5 * double(lambda_b) * (double(b_u) * b_u + double(b_i) * b_i);
         }
         // The delayed out-neighbour step: U_v += gamma (1 - alpha) S_uv sum_r d_r V_i(r).
         for (std::int64_t k = t0; k < t1; ++k)
@@ -95,9 +114,14 @@ struct RSTEUserStep {
 template <class T>
 double rste_epoch(const RSTEArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
-        RSTEUserStep<T, decltype(dim)> step{&a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha),
-                                            T(a.global_bias)};
-        return grouped_pass(a.rating_users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
+        // biased: std::true_type / std::false_type, so that the branch is taken once per pass, not per rating
+        auto run = [&](auto biased) {
+            RSTEUserStep<T, decltype(dim), decltype(biased)::value> step{
+                &a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha), T(a.global_bias),
+                T(a.bias_regularization)};
+            return grouped_pass(a.rating_users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
+        };
+        return a.biased ? run(std::true_type{}) : run(std::false_type{});
     });
 }
 

@@ -1,14 +1,19 @@
 // SoReg (Ma, Zhou, Liu, Lyu, King, "Recommender systems with social regularization", WSDM 2011).
 //
-// Prediction r^_ui = U_u . V_i (identity link, raw ratings). The objective is a sum over observations:
-//   rating (u, i):     1/2 e_ui^2 + lambda/2 (|U_u|^2 + |V_i|^2)                       (the PMF data term)
+// Prediction r^_ui = mu + b_u + b_i + U_u . V_i (identity link; biased=false: mu + U_u . V_i, the paper's
+// model). mu is the training mean, held fixed: the grid's values are r - mu. The objective is a sum over
+// observations:
+//   rating (u, i):     1/2 e_ui^2 + lambda/2 (|U_u|^2 + |V_i|^2) + lambda_b/2 (b_u^2 + b_i^2)   (biased=false:
+//                      no bias terms; the data term is BiasedMF's / PMF's)
 //   SR2, edge (u, f):  beta/2 Sim(u, f) |U_u - U_f|^2                                    (model 2, individual-based)
 //   SR1, user u:       beta/2 |U_u - sum_f Sim(u,f) U_f / sum_f Sim(u,f)|^2              (model 1, average-based)
-// The rating pass is the PMF step of BiasedMF (stratified grid). The social pass touches two (SR2) or many
+// The rating pass is BiasedMF's step on r - mu (stratified grid): biased, its biased step with mu = 0 (the
+// biases of Koren, Bell, Volinsky, IEEE Computer 2009); else its PMF step. The social pass touches two (SR2) or many
 // (SR1) user rows, so it cannot be stratified: flat_pass, single order when deterministic, else Hogwild.
 // Reference: socialrec/reference/soreg.py.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/row_buffer.hpp"
@@ -23,6 +28,8 @@ struct SoRegArgs {
     RatingGrid grid;
     T* user_factors;  // n_users x factors
     T* item_factors;  // n_items x factors
+    T* user_bias;     // n_users (unused when !biased)
+    T* item_bias;     // n_items (unused when !biased)
     // SR2: one record (u, f, Sim) per trust edge with Sim > 0 (records share RatingRecord's layout).
     FlatList<RatingRecord> edges;
     // SR1: users with sum Sim > 0, and their out-edges (f, Sim) at trust_dst/sim[offsets[u] .. offsets[u+1]].
@@ -32,8 +39,10 @@ struct SoRegArgs {
     const double* trust_sim;
     std::int32_t factors;
     bool average_based;  // SR1 when true, SR2 otherwise
+    bool biased;         // b_u + b_i in the prediction
     double learning_rate;
     double regularization;
+    double bias_regularization;  // lambda_b (unused when !biased)
     double social_regularization;
 };
 
@@ -101,8 +110,14 @@ double soreg_epoch(const SoRegArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate), lambda = T(a.regularization), beta = T(a.social_regularization);
-        BiasedMFStep<T, Dim, false> rating{a.user_factors, a.item_factors, nullptr, nullptr, dim, T(0), gamma, lambda, T(0)};
-        double loss = grid_pass(a.grid, kRatingPass, settings, rating);
+        // biased: std::true_type / std::false_type, so that the branch is taken once per pass, not per rating
+        auto rating_pass = [&](auto biased) {
+            BiasedMFStep<T, Dim, decltype(biased)::value> rating{a.user_factors, a.item_factors, a.user_bias,
+                                                                 a.item_bias, dim, T(0), gamma, lambda,
+                                                                 T(a.bias_regularization)};
+            return grid_pass(a.grid, kRatingPass, settings, rating);
+        };
+        double loss = a.biased ? rating_pass(std::true_type{}) : rating_pass(std::false_type{});
         if (a.average_based) {
             SoRegUserStep<T, Dim> step{a.user_factors, a.trust_offsets, a.trust_dst, a.trust_sim, dim, gamma, beta};
             loss += flat_pass(a.social_users, kUserPass, settings, step);
