@@ -10,9 +10,10 @@ import argparse
 import json
 import time
 
+import _common  # socialrec on the path (the installed package, else the checkout) and the data folder
 import socialrec as sr
 
-SHARED = "/work/shared/data"
+SHARED = _common.SHARED_DATA  # $SOCIALREC_DATA, else ../shared/data next to the repository
 # candidates: the current defaults, and the FilmTrust-tuned settings (bench/tune_biased_logistic.py, 60 trials)
 CANDIDATES = {
     "SoRec": {"defaults": {}, "filmtrust-tuned": {"learning_rate": 0.40, "regularization": 0.0029,

@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 
+import _common  # socialrec on the path (the installed package, else the checkout) and the data folder
 import socialrec as sr
 
-SHARED = "/work/shared/data"
+SHARED = _common.SHARED_DATA  # $SOCIALREC_DATA, else ../shared/data next to the repository
 ap = argparse.ArgumentParser()
 ap.add_argument("--models", nargs="+", default=["SoRec", "SocialMF", "TrustMF"])
 ap.add_argument("--datasets", nargs="+", default=["filmtrust", "epinions"])

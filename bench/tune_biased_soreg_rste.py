@@ -12,6 +12,7 @@ import argparse
 import itertools
 import time
 
+import _common  # socialrec on the path (the installed package, else the checkout) and the data folder
 import socialrec as sr
 
 GRIDS = {
@@ -24,8 +25,8 @@ GRIDS = {
 
 def load(name):
     if name == "epinions":
-        return sr.datasets.load_tang("/work/shared/data/epinions")
-    return sr.datasets.load_filmtrust("/work/shared/data/filmtrust", duplicates="mean")
+        return sr.datasets.load_tang(f"{_common.SHARED_DATA}/epinions")
+    return sr.datasets.load_filmtrust(f"{_common.SHARED_DATA}/filmtrust", duplicates="mean")
 
 
 def main():
