@@ -5,7 +5,7 @@
 namespace socialrec::cuda::bind {
 namespace {
 
-BiasedMFDeviceArgs read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
+EpochPlan read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
     BiasedMFDeviceArgs a;
     a.n = size_of(arrays, "values");
     a.users = device_ptr<const std::int32_t>(arrays, "users", a.n);
@@ -18,16 +18,12 @@ BiasedMFDeviceArgs read_biased_mf(const py::dict& arrays, const py::dict& hyper)
         a.user_bias = device_ptr<float>(arrays, "user_bias");
         a.item_bias = device_ptr<float>(arrays, "item_bias");
     }
-    return a;
+    return {bind_pass(biased_mf_pass, a)};
 }
 
-void run_biased_mf(BiasedMFDeviceArgs a, double* loss, const Epoch& at) { at.run(biased_mf_pass, a, loss); }
-
-const Registrar registrar{[](py::module_& m) {
-    def_cuda_epoch<BiasedMFDeviceArgs>(m, "biased_mf_epoch", 1, &read_biased_mf, &run_biased_mf,
-                                       "One BiasedMF/PMF epoch (batch-Hogwild SGD over the shuffled records users, "
-                                       "items, values); waits for `stream` and returns the epoch loss.");
-}};
+const EpochBinding binding{"biased_mf_epoch", 1, &read_biased_mf,
+                           "One BiasedMF/PMF epoch (batch-Hogwild SGD over the shuffled records users, items, values); "
+                           "waits for `stream` and returns the epoch loss."};
 
 }  // namespace
 }  // namespace socialrec::cuda::bind

@@ -32,13 +32,20 @@ RankingPassArgs read_sbpr(const py::dict& arrays, const py::dict& hyper) {
     return a;
 }
 
-void run_ranking(RankingPassArgs a, double* loss, const Epoch& at) { at.run(ranking_pass, a, loss); }
+EpochPlan plan_bpr(const py::dict& arrays, const py::dict& hyper) {
+    return {bind_pass(ranking_pass, read_bpr(arrays, hyper))};
+}
+
+EpochPlan plan_sbpr(const py::dict& arrays, const py::dict& hyper) {
+    return {bind_pass(ranking_pass, read_sbpr(arrays, hyper))};
+}
+
+const EpochBinding bpr{"bpr_epoch", 1, &plan_bpr,
+                       "One BPR epoch of n_pool samples drawn on the device; returns the loss."};
+const EpochBinding sbpr{"sbpr_epoch", 1, &plan_sbpr,
+                        "One SBPR epoch of n_pool samples drawn on the device; returns the loss."};
 
 const Registrar registrar{[](py::module_& m) {
-    def_cuda_epoch<RankingPassArgs>(m, "bpr_epoch", 1, &read_bpr, &run_ranking,
-                                    "One BPR epoch of n_pool samples drawn on the device; returns the loss.");
-    def_cuda_epoch<RankingPassArgs>(m, "sbpr_epoch", 1, &read_sbpr, &run_ranking,
-                                    "One SBPR epoch of n_pool samples drawn on the device; returns the loss.");
     m.def("sample_key", &sample_key, py::arg("seed"), py::arg("epoch"),
           "The stream key of an epoch's device samples (host-side; see host_draw_samples).");
 }};

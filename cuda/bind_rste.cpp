@@ -7,7 +7,7 @@
 namespace socialrec::cuda::bind {
 namespace {
 
-RSTEPassArgs read_rste(const py::dict& arrays, const py::dict& hyper) {
+EpochPlan read_rste(const py::dict& arrays, const py::dict& hyper) {
     RSTEPassArgs a;
     read_groups(arrays, a);  // the groups sit at the top of RSTE's state
     const std::int64_t n_trust = size_of(arrays, "trustees");
@@ -18,15 +18,11 @@ RSTEPassArgs read_rste(const py::dict& arrays, const py::dict& hyper) {
     SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
     SOCIALREC_READ(hyper, a, factors, global_bias, alpha, learning_rate, regularization);
     a.pass = kRatingPass;
-    return a;
+    return {bind_pass(rste_pass, a)};
 }
 
-void run_rste(RSTEPassArgs a, double* loss, const Epoch& at) { at.run(rste_pass, a, loss); }
-
-const Registrar registrar{[](py::module_& m) {
-    def_cuda_epoch<RSTEPassArgs>(m, "rste_epoch", 1, &read_rste, &run_rste,
-                                 "One RSTE epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss.");
-}};
+const EpochBinding binding{"rste_epoch", 1, &read_rste,
+                           "One RSTE epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss."};
 
 }  // namespace
 }  // namespace socialrec::cuda::bind

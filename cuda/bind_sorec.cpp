@@ -7,41 +7,24 @@
 namespace socialrec::cuda::bind {
 namespace {
 
-struct SoRecEpoch {
-    LogisticPassArgs ratings, links;
-};
-
-SoRecEpoch read_sorec(const py::dict& arrays, const py::dict& hyper) {
-    SoRecEpoch e;
+EpochPlan read_sorec(const py::dict& arrays, const py::dict& hyper) {
     const Storage storage = storage_of(arrays);
     void* user_factors = factor_ptr(arrays, "user_factors", storage, -1);
-    void* item_factors = factor_ptr(arrays, "item_factors", storage, -1);
-    void* link_factors = factor_ptr(arrays, "link_factors", storage, -1);
-    const auto global_bias = scalar<float>(hyper, "global_bias");
-    const auto social_regularization = scalar<float>(hyper, "social_regularization");
-    for (LogisticPassArgs* pass : {&e.ratings, &e.links}) {
-        SOCIALREC_READ(hyper, *pass, factors, learning_rate, regularization);
-        pass->storage = storage;
-    }
-    read_records(nested(arrays, "ratings"), e.ratings);
-    e.ratings.sides[0] = LogisticSide{user_factors, item_factors, 1.0f, 1.0f, global_bias};  // (u, i, r~)
-    e.ratings.pass = kRatingPass;
-    read_records(nested(arrays, "links"), e.links);
+    auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass);  // (u, i, r~)
+    ratings.sides[0] = LogisticSide{user_factors, factor_ptr(arrays, "item_factors", storage, -1), 1.0f, 1.0f,
+                                    scalar<float>(hyper, "global_bias")};
+    auto links = records_pass<LogisticPassArgs>(arrays, hyper, "links", kLinkPass);
     // (u, k, c*_uk): data and penalty weight lambda_C, no offset (sorec.hpp)
-    e.links.sides[0] = LogisticSide{user_factors, link_factors, social_regularization, social_regularization, 0.0f};
-    e.links.pass = kLinkPass;
-    return e;
+    const auto lambda_c = scalar<float>(hyper, "social_regularization");
+    links.sides[0] = LogisticSide{user_factors, factor_ptr(arrays, "link_factors", storage, -1), lambda_c, lambda_c,
+                                  0.0f};
+    SOCIALREC_READ(hyper, ratings, regularization);
+    SOCIALREC_READ(hyper, links, regularization);
+    return {bind_pass(logistic_pair_pass, ratings), bind_pass(logistic_pair_pass, links)};
 }
 
-void run_sorec(SoRecEpoch e, double* loss, const Epoch& at) {
-    at.run(logistic_pair_pass, e.ratings, loss);
-    at.run(logistic_pair_pass, e.links, loss + 1);
-}
-
-const Registrar registrar{[](py::module_& m) {
-    def_cuda_epoch<SoRecEpoch>(m, "sorec_epoch", 2, &read_sorec, &run_sorec,
-                               "One SoRec epoch (rating records, then link records); returns the epoch loss.");
-}};
+const EpochBinding binding{"sorec_epoch", 2, &read_sorec,
+                           "One SoRec epoch (rating records, then link records); returns the epoch loss."};
 
 }  // namespace
 }  // namespace socialrec::cuda::bind

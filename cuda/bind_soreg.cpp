@@ -9,56 +9,40 @@
 namespace socialrec::cuda::bind {
 namespace {
 
-struct SoRegEpoch {
+EpochPlan read_soreg(const py::dict& arrays, const py::dict& hyper) {
     BiasedMFDeviceArgs ratings;
-    EdgePassArgs edges;      // SR2 ("edges" in the state)
-    MeanPullArgs users;      // SR1 ("users" in the state)
-    bool average_based = false;
-};
-
-SoRegEpoch read_soreg(const py::dict& arrays, const py::dict& hyper) {
-    SoRegEpoch e;
     const Storage storage = storage_of(arrays);
     void* user_factors = factor_ptr(arrays, "user_factors", storage, -1);
-    const py::dict ratings = nested(arrays, "ratings");  // (u, i, r - mu): PMF, no biases
-    e.ratings.n = size_of(ratings, "values");
-    e.ratings.users = device_ptr<const std::int32_t>(ratings, "a", e.ratings.n);
-    e.ratings.items = device_ptr<const std::int32_t>(ratings, "b", e.ratings.n);
-    e.ratings.values = device_ptr<const float>(ratings, "values", e.ratings.n);
-    e.ratings.user_factors = user_factors;
-    e.ratings.item_factors = factor_ptr(arrays, "item_factors", storage, -1);
-    SOCIALREC_READ(hyper, e.ratings, factors, learning_rate, regularization);
-    e.ratings.storage = e.users.storage = e.edges.storage = storage;
-    e.ratings.biased = false;
-    SOCIALREC_READ(hyper, e, average_based);
-    if (e.average_based) {  // SR1: beta pulls each user towards the Sim-weighted mean of its trustees
-        read_user_list(nested(arrays, "users"), e.users);
-        SOCIALREC_READ(hyper, e.users, factors, learning_rate);
-        e.users.weight = scalar<float>(hyper, "social_regularization");
-        e.users.user_factors = user_factors;
-        e.users.pass = kUserPass;
-    } else {  // SR2: one step per edge with Sim > 0
-        read_records(nested(arrays, "edges"), e.edges);
-        SOCIALREC_READ(hyper, e.edges, factors, learning_rate, social_regularization);
-        e.edges.user_factors = user_factors;
-        e.edges.pass = kLinkPass;
+    const py::dict records = nested(arrays, "ratings");  // (u, i, r - mu): PMF, no biases
+    ratings.n = size_of(records, "values");
+    ratings.users = device_ptr<const std::int32_t>(records, "a", ratings.n);
+    ratings.items = device_ptr<const std::int32_t>(records, "b", ratings.n);
+    ratings.values = device_ptr<const float>(records, "values", ratings.n);
+    ratings.user_factors = user_factors;
+    ratings.item_factors = factor_ptr(arrays, "item_factors", storage, -1);
+    SOCIALREC_READ(hyper, ratings, factors, learning_rate, regularization);
+    ratings.storage = storage;
+    ratings.biased = false;
+    if (scalar<bool>(hyper, "average_based")) {  // SR1: beta pulls each user towards the Sim-weighted mean
+        MeanPullArgs users;                       // of its trustees ("users" in the state)
+        read_user_list(nested(arrays, "users"), users);
+        SOCIALREC_READ(hyper, users, factors, learning_rate);
+        users.weight = scalar<float>(hyper, "social_regularization");
+        users.storage = storage;
+        users.user_factors = user_factors;
+        users.pass = kUserPass;
+        return {bind_pass(biased_mf_pass, ratings), bind_pass(mean_pull_pass, users)};
     }
-    return e;
+    // SR2: one step per edge with Sim > 0 ("edges" in the state)
+    auto edges = records_pass<EdgePassArgs>(arrays, hyper, "edges", kLinkPass);
+    SOCIALREC_READ(hyper, edges, social_regularization);
+    edges.user_factors = user_factors;
+    return {bind_pass(biased_mf_pass, ratings), bind_pass(soreg_edge_pass, edges)};
 }
 
-void run_soreg(SoRegEpoch e, double* loss, const Epoch& at) {
-    at.run(biased_mf_pass, e.ratings, loss);
-    if (e.average_based)
-        at.run(mean_pull_pass, e.users, loss + 1);
-    else
-        at.run(soreg_edge_pass, e.edges, loss + 1);
-}
-
-const Registrar registrar{[](py::module_& m) {
-    def_cuda_epoch<SoRegEpoch>(m, "soreg_epoch", 2, &read_soreg, &run_soreg,
-                               "One SoReg epoch (PMF rating records on r - mu, then SR2's edges or SR1's users); "
-                               "returns the epoch loss.");
-}};
+const EpochBinding binding{"soreg_epoch", 2, &read_soreg,
+                           "One SoReg epoch (PMF rating records on r - mu, then SR2's edges or SR1's users); "
+                           "returns the epoch loss."};
 
 }  // namespace
 }  // namespace socialrec::cuda::bind

@@ -20,13 +20,13 @@ SVDppPassArgs read_svdpp_pass(const py::dict& arrays, const py::dict& hyper) {
 
 namespace {
 
-void run_svdpp(SVDppPassArgs a, double* loss, const Epoch& at) { at.run(svdpp_pass, a, loss); }
+EpochPlan read_svdpp(const py::dict& arrays, const py::dict& hyper) {
+    return {bind_pass(svdpp_pass, read_svdpp_pass(arrays, hyper))};
+}
 
-const Registrar registrar{[](py::module_& m) {
-    m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors;
-    def_cuda_epoch<SVDppPassArgs>(m, "svdpp_epoch", 1, &read_svdpp_pass, &run_svdpp,
-                                  "One SVD++ epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss.");
-}};
+const Registrar registrar{[](py::module_& m) { m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors; }};
+const EpochBinding binding{"svdpp_epoch", 1, &read_svdpp,
+                           "One SVD++ epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss."};
 
 }  // namespace
 }  // namespace socialrec::cuda::bind

@@ -7,48 +7,29 @@
 namespace socialrec::cuda::bind {
 namespace {
 
-struct TrustMFEpoch {
-    LogisticPassArgs ratings, trust;
-};
-
-TrustMFEpoch read_trustmf(const py::dict& arrays, const py::dict& hyper) {
-    TrustMFEpoch e;
+EpochPlan read_trustmf(const py::dict& arrays, const py::dict& hyper) {
     const Storage storage = storage_of(arrays);
     const auto factor = [&](const char* key) { return factor_ptr(arrays, key, storage, -1); };
     // Truster model (B, V, W) and trustee model (W2, V2, B2), as trustmf.hpp names them.
     void* user_factors = factor("user_factors");
-    void* item_factors = factor("item_factors");
-    void* trustee_factors = factor("trustee_factors");
     void* trustee_user_factors = factor("trustee_user_factors");
-    void* trustee_item_factors = factor("trustee_item_factors");
-    void* trustee_truster_factors = factor("trustee_truster_factors");
     const auto global_bias = scalar<float>(hyper, "global_bias");
-    const auto trust_regularization = scalar<float>(hyper, "trust_regularization");
-    for (LogisticPassArgs* pass : {&e.ratings, &e.trust}) {
-        SOCIALREC_READ(hyper, *pass, factors, learning_rate, regularization);
-        pass->storage = storage;
+    const auto lambda_t = scalar<float>(hyper, "trust_regularization");
+    auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass);
+    ratings.sides[0] = LogisticSide{user_factors, factor("item_factors"), 1.0f, 1.0f, global_bias};
+    ratings.sides[1] = LogisticSide{trustee_user_factors, factor("trustee_item_factors"), 1.0f, 1.0f, global_bias};
+    auto trust = records_pass<LogisticPassArgs>(arrays, hyper, "trust", kLinkPass);
+    trust.sides[0] = LogisticSide{user_factors, factor("trustee_factors"), lambda_t, 1.0f, 0.0f};
+    trust.sides[1] = LogisticSide{factor("trustee_truster_factors"), trustee_user_factors, lambda_t, 1.0f, 0.0f};
+    for (LogisticPassArgs* pass : {&ratings, &trust}) {
+        SOCIALREC_READ(hyper, *pass, regularization);
         pass->n_sides = 2;
     }
-    read_records(nested(arrays, "ratings"), e.ratings);
-    e.ratings.sides[0] = LogisticSide{user_factors, item_factors, 1.0f, 1.0f, global_bias};
-    e.ratings.sides[1] = LogisticSide{trustee_user_factors, trustee_item_factors, 1.0f, 1.0f, global_bias};
-    e.ratings.pass = kRatingPass;
-    read_records(nested(arrays, "trust"), e.trust);
-    e.trust.sides[0] = LogisticSide{user_factors, trustee_factors, trust_regularization, 1.0f, 0.0f};
-    e.trust.sides[1] = LogisticSide{trustee_truster_factors, trustee_user_factors, trust_regularization, 1.0f, 0.0f};
-    e.trust.pass = kLinkPass;
-    return e;
+    return {bind_pass(logistic_pair_pass, ratings), bind_pass(logistic_pair_pass, trust)};
 }
 
-void run_trustmf(TrustMFEpoch e, double* loss, const Epoch& at) {
-    at.run(logistic_pair_pass, e.ratings, loss);
-    at.run(logistic_pair_pass, e.trust, loss + 1);
-}
-
-const Registrar registrar{[](py::module_& m) {
-    def_cuda_epoch<TrustMFEpoch>(m, "trustmf_epoch", 2, &read_trustmf, &run_trustmf,
-                                 "One TrustMF epoch (rating records, then trust records); returns the epoch loss.");
-}};
+const EpochBinding binding{"trustmf_epoch", 2, &read_trustmf,
+                           "One TrustMF epoch (rating records, then trust records); returns the epoch loss."};
 
 }  // namespace
 }  // namespace socialrec::cuda::bind

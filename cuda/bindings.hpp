@@ -11,7 +11,10 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -114,14 +117,21 @@ void read_records(const py::dict& records, PassArgs& pass) {
     pass.values = device_ptr<const float>(records, "values", pass.n);
 }
 
+// The owners of a per-user pass and their CSR offsets: {users, offsets, ...} into the pass's fields of the same
+// names; returns the number of members (entries of `members`).
+template <class PassArgs>
+std::int64_t read_owners(const py::dict& d, PassArgs& pass, const char* members) {
+    pass.n = size_of(d, "users");
+    pass.users = device_ptr<const std::int32_t>(d, "users", pass.n);
+    pass.offsets = device_ptr<const std::int64_t>(d, "offsets");
+    return size_of(d, members);
+}
+
 // A mean-pull pass's users and their weighted neighbours: the dict {users, offsets, neighbours, weights}
 // (models/device.py `mean_pull_state`) into the pass's fields of the same names.
 template <class PassArgs>
 void read_user_list(const py::dict& state, PassArgs& pass) {
-    pass.n = size_of(state, "users");
-    pass.users = device_ptr<const std::int32_t>(state, "users", pass.n);
-    pass.offsets = device_ptr<const std::int64_t>(state, "offsets");
-    const std::int64_t edges = size_of(state, "neighbours");
+    const std::int64_t edges = read_owners(state, pass, "neighbours");
     pass.neighbours = device_ptr<const std::int32_t>(state, "neighbours", edges);
     pass.weights = device_ptr<const float>(state, "weights", edges);
 }
@@ -130,16 +140,13 @@ void read_user_list(const py::dict& state, PassArgs& pass) {
 // pass's fields of the same names.
 template <class PassArgs>
 void read_groups(const py::dict& groups, PassArgs& pass) {
-    pass.n = size_of(groups, "users");
-    pass.users = device_ptr<const std::int32_t>(groups, "users", pass.n);
-    pass.offsets = device_ptr<const std::int64_t>(groups, "offsets");
-    const std::int64_t ratings = size_of(groups, "values");
+    const std::int64_t ratings = read_owners(groups, pass, "values");
     pass.items = device_ptr<const std::int32_t>(groups, "items", ratings);
     pass.values = device_ptr<const float>(groups, "values", ratings);
 }
 
 // Binding files register themselves (no central list to edit): `static Registrar r{[](py::module_& m) {...}};`
-using RegisterFn = void (*)(py::module_&);
+using RegisterFn = std::function<void(py::module_&)>;
 std::vector<RegisterFn>& registered_bindings();
 struct Registrar {
     explicit Registrar(RegisterFn fn) { registered_bindings().push_back(fn); }
@@ -148,28 +155,61 @@ struct Registrar {
 // Waits for `stream` and returns the sum of the `passes` float64 loss slots at `loss` (device memory).
 double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream);
 
-// Registers `name(arrays, hyper, settings, stream=0) -> loss`: `read` builds the model's Args from the dicts
-// (with the GIL); `run` launches its `passes` passes on the stream without the GIL, pass p writing its summed
-// terms to loss[p] (arrays["loss"], float64); the binding then waits for the stream and returns the slots'
-// sum, as the CPU `<model>_epoch` returns the epoch loss.
+// One pass of an epoch bound to its Args: pass(at, slot) launches it on at's stream with its loss in *slot.
+using BoundPass = std::function<void(const Epoch&, double*)>;
+
+// Binds `args` to `pass` (a pass entry point of cuda/models/*.hpp).
 template <class Args>
-void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes,
-                    Args (*read)(const py::dict&, const py::dict&), void (*run)(Args, double*, const Epoch&),
-                    const char* doc) {
+BoundPass bind_pass(void (*pass)(const Args&, std::uint64_t, std::int64_t, cudaStream_t), const Args& args) {
+    return [pass, args](const Epoch& at, double* slot) { at.run(pass, args, slot); };
+}
+
+// An epoch's passes in the order they run; pass p writes its summed terms to loss slot p.
+using EpochPlan = std::vector<BoundPass>;
+
+// The fields a pass over (a, b, value) records arrays[key] shares (read_records): the records, factors,
+// learning_rate, the factors' storage and the pass id. The caller reads the pass's own fields.
+template <class PassArgs>
+PassArgs records_pass(const py::dict& arrays, const py::dict& hyper, const char* key, std::uint64_t pass) {
+    PassArgs a;
+    read_records(nested(arrays, key), a);
+    SOCIALREC_READ(hyper, a, factors, learning_rate);
+    a.storage = storage_of(arrays);
+    a.pass = pass;
+    return a;
+}
+
+// Registers `name(arrays, hyper, settings, stream=0) -> loss`: `read` plans the model's `passes` passes from
+// the dicts (with the GIL); they then run in order on the stream without the GIL, pass p writing its summed
+// terms to loss[p] (arrays["loss"], float64); the binding waits for the stream and returns the slots' sum,
+// as the CPU `<model>_epoch` returns the epoch loss.
+inline void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes,
+                           EpochPlan (*read)(const py::dict&, const py::dict&), const char* doc) {
     m.def(
         name,
-        [passes, read, run](const py::dict& arrays, const py::dict& hyper, const py::dict& settings,
-                            std::uintptr_t stream) {
+        [passes, read](const py::dict& arrays, const py::dict& hyper, const py::dict& settings,
+                       std::uintptr_t stream) {
             double* loss = loss_slots(arrays, passes);
             check_factor_shapes(arrays, hyper);
-            const Args args = read(arrays, hyper);
+            const EpochPlan plan = read(arrays, hyper);
+            if (static_cast<std::int64_t>(plan.size()) != passes)
+                throw std::logic_error("an epoch plan has the wrong number of passes");
             const Epoch e{scalar<std::uint64_t>(settings, "seed"), scalar<std::int64_t>(settings, "epoch"),
                           reinterpret_cast<cudaStream_t>(stream)};
             py::gil_scoped_release release;
-            run(args, loss, e);
+            for (std::size_t p = 0; p < plan.size(); ++p) plan[p](e, loss + p);
             return read_loss(loss, passes, e.stream);
         },
         py::arg("arrays"), py::arg("hyper"), py::arg("settings"), py::arg("stream") = 0, doc);
 }
+
+// An epoch entry point registered by its binding file in one declaration,
+// `const EpochBinding binding{name, passes, &read_model, doc};` (def_cuda_epoch when the module loads).
+struct EpochBinding {
+    EpochBinding(const char* name, std::int64_t passes, EpochPlan (*read)(const py::dict&, const py::dict&),
+                 const char* doc) {
+        registered_bindings().push_back([=](py::module_& m) { def_cuda_epoch(m, name, passes, read, doc); });
+    }
+};
 
 }  // namespace socialrec::cuda::bind

@@ -57,6 +57,30 @@ __device__ __forceinline__ void for_each_in_order(const std::int32_t* __restrict
     });
 }
 
+// A user-grouped pass's groups on the device (sgd.hpp GroupedPassArgs): u's members at
+// items/values[offsets[u] .. [u + 1]).
+struct Groups {
+    const std::int64_t* offsets;
+    const std::int32_t* items;
+    const float* values;
+};
+
+// Visits u's group in order, the whole warp at once: every lane calls visit(item, value) for each member. The
+// members are read 32 at a time (one coalesced load per lane) and handed out with shuffles; with
+// WithValues = false the values are not read and visit gets 0.
+template <bool WithValues = true, class Visit>
+__device__ __forceinline__ void for_each_member(const Groups& g, int u, Visit&& visit) {
+    const int lane = lane_id();
+    const std::int64_t begin = g.offsets[u], end = g.offsets[std::int64_t(u) + 1];
+    for (std::int64_t base = begin; base < end; base += kWarp) {
+        const bool mine = base + lane < end;
+        const int item = mine ? g.items[base + lane] : 0;
+        const float value = WithValues && mine ? g.values[base + lane] : 0.0f;
+        const int c = int(min(std::int64_t(kWarp), end - base));
+        for (int r = 0; r < c; ++r) visit(__shfl_sync(kFullMask, item, r), __shfl_sync(kFullMask, value, r));
+    }
+}
+
 // The same over (a, b, c) records stored as three arrays: every lane calls visit(a, b, c) for each record of
 // the chunk in turn (rating records, trust edges).
 template <class Visit>
@@ -86,6 +110,25 @@ struct RowShape {
     int k;
     bool full;  // vector accesses (k a multiple of 32 V, rows aligned)
 };
+
+// The slices at offset `base` of several rows of one shape: load_rows<T, V>(row, lane, base, ptr0, x0, ptr1, x1,
+// ...) loads each row's slice into its registers; store_rows<T, V> with the same arguments writes them back.
+template <class T, int V>
+__device__ __forceinline__ void load_rows(const RowShape&, int, int) {}
+template <class T, int V, class... Rest>
+__device__ __forceinline__ void load_rows(const RowShape& row, int lane, int base, const T* ptr, float (&x)[V],
+                                          Rest&... rest) {
+    load_slice<T, V>(ptr + base, lane, row.k - base, row.full, x);
+    load_rows<T, V>(row, lane, base, rest...);
+}
+template <class T, int V>
+__device__ __forceinline__ void store_rows(const RowShape&, int, int) {}
+template <class T, int V, class... Rest>
+__device__ __forceinline__ void store_rows(const RowShape& row, int lane, int base, T* ptr, const float (&x)[V],
+                                           Rest&... rest) {
+    store_slice<T, V>(ptr + base, lane, row.k - base, row.full, x);
+    store_rows<T, V>(row, lane, base, rest...);
+}
 
 // Blocks of a persistent grid over `units` units, about `per_warp` units per warp, at most the resident count.
 template <class Kernel>
@@ -134,10 +177,34 @@ void launch_sliced(int k, std::uint64_t units, std::uint64_t per_warp, const cha
     });
 }
 
-// The user-grouped passes keep a user's rows in a warp's registers (sgd.hpp kSVDppMaxFactors).
-inline void check_grouped_factors(std::int32_t factors, const char* what) {
-    if (factors > kSVDppMaxFactors)
+// The kernel of a pass with one warp per listed user (the grouped passes, the mean-pull pass): for each user u
+// of the epoch's order, h.template group<V>(u, loss) steps u's group (Hyper: the pass's device fields, V the
+// slice width) and adds its terms to the lane's loss; the block's sum goes to *loss_out.
+template <class Hyper, int V>
+__global__ void __launch_bounds__(kBlock)
+    per_user_kernel(const std::int32_t* __restrict__ users, std::int64_t n, Hyper h, Order order, double* loss_out) {
+    double loss = 0.0;
+    for_each_in_order(users, n, order, [&](const int u) { h.template group<V>(u, loss); });
+    add_block_loss(loss, loss_out);
+}
+
+// Launches per_user_kernel<Hyper, V> over the pass's users a.users[0 .. a.n) with a.factors factors, its loss to
+// a.loss; `name` names a failed launch. A user costs a few rows per member: about 2 users a warp.
+template <class Hyper, class Args>
+void launch_per_user(const Args& a, const Hyper& h, const Order& order, const char* name, cudaStream_t stream) {
+    launch_sliced(
+        a.factors, order.chunks, 2, name, stream, [](auto v) { return per_user_kernel<Hyper, decltype(v)::value>; },
+        a.users, a.n, h, order, a.loss);
+}
+
+// The checks of every user-grouped pass's entry point (sgd.hpp GroupedPassArgs): the owners' rows fit a warp's
+// registers (factors <= kSVDppMaxFactors) and, when there is work, the groups' and the owners' pointers are set.
+// `what` names the pass; the pass checks its own pointers.
+inline void check_grouped_pass(const GroupedPassArgs& a, const char* what) {
+    if (a.factors > kSVDppMaxFactors)
         throw std::invalid_argument(std::string(what) + " supports at most 256 factors");
+    if (a.n > 0 && (!a.users || !a.offsets || !a.items || !a.values || !a.user_factors))
+        throw std::invalid_argument(std::string(what) + ": null group or user factor pointer");
 }
 
 template <class T>

@@ -20,6 +20,22 @@ enum class Storage : std::int32_t { float32 = 0, float16 = 1 };
 // The user-grouped passes (SVD++, TrustSVD, RSTE) keep a user's rows in a warp's registers: factors <= 256.
 constexpr std::int32_t kSVDppMaxFactors = 256;
 
+// The arguments every user-grouped pass shares (SVD++'s and TrustSVD's rating pass, TrustSVD's link pass, RSTE):
+// the owners in the epoch's order, their groups in CSR form, the owners' factor rows and the pass bookkeeping
+// that sgd.cuh run_ordered_pass reads. A pass's Args derives from it and adds its own fields.
+struct GroupedPassArgs {
+    const std::int32_t* users = nullptr;    // n owners with at least one member, already shuffled
+    std::int64_t n = 0;
+    const std::int64_t* offsets = nullptr;  // n_users + 1: u's members at items/values[offsets[u] .. [u + 1])
+    const std::int32_t* items = nullptr;    // the members: rated items (rating passes), trustees (link pass)
+    const float* values = nullptr;          // their values: ratings (r~ in [0, 1] for RSTE), t_uv (link pass)
+    void* user_factors = nullptr;           // the owners' rows (p, U)
+    std::int32_t factors = 0;               // at most kSVDppMaxFactors
+    Storage storage = Storage::float32;
+    std::uint64_t pass = 0;
+    double* loss = nullptr;
+};
+
 // keys[i] = a 64-bit hash of (seed, i); sorting records by these keys gives the once-per-fit shuffle.
 void shuffle_keys(std::uint64_t* keys, std::int64_t n, std::uint64_t seed, cudaStream_t stream);
 

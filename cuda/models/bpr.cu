@@ -43,9 +43,7 @@ __device__ __forceinline__ double bpr_update(const RankingHyper<T>& h, const ste
     float p[V], qi[V], qj[V];
     float dot = 0.0f, norms = 0.0f;
     for (int base = 0; base < k; base += kWarp * V) {
-        load_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
-        load_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
-        load_slice<T, V>(j_row + base, lane, k - base, h.row.full, qj);
+        load_rows<T, V>(h.row, lane, base, p_row, p, i_row, qi, j_row, qj);
 #pragma unroll
         for (int f = 0; f < V; ++f) {
             dot = fmaf(p[f], qi[f] - qj[f], dot);
@@ -58,15 +56,11 @@ __device__ __forceinline__ double bpr_update(const RankingHyper<T>& h, const ste
     const float e = step::bpr_coef(dot, b_i, b_j, &x);
     for (int base = 0; base < k; base += kWarp * V) {
         if (!RESIDENT) {
-            load_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
-            load_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
-            load_slice<T, V>(j_row + base, lane, k - base, h.row.full, qj);
+            load_rows<T, V>(h.row, lane, base, p_row, p, i_row, qi, j_row, qj);
         }
 #pragma unroll
         for (int f = 0; f < V; ++f) step::bpr_element(p[f], qi[f], qj[f], e, h.gamma, h.lambda);
-        store_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
-        store_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
-        store_slice<T, V>(j_row + base, lane, k - base, h.row.full, qj);
+        store_rows<T, V>(h.row, lane, base, p_row, p, i_row, qi, j_row, qj);
         if (RESIDENT) break;
     }
     if (lane == 0) {
@@ -87,10 +81,7 @@ __device__ __forceinline__ double sbpr_update(const RankingHyper<T>& h, const st
     float p[V], qi[V], qk[V], qj[V];
     float x_ik = 0.0f, x_kj = 0.0f, norms = 0.0f, norm_k = 0.0f;
     for (int base = 0; base < k; base += kWarp * V) {
-        load_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
-        load_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
-        load_slice<T, V>(k_row + base, lane, k - base, h.row.full, qk);
-        load_slice<T, V>(j_row + base, lane, k - base, h.row.full, qj);
+        load_rows<T, V>(h.row, lane, base, p_row, p, i_row, qi, k_row, qk, j_row, qj);
 #pragma unroll
         for (int f = 0; f < V; ++f) {
             x_ik = fmaf(p[f], qi[f] - qk[f], x_ik);
@@ -105,17 +96,11 @@ __device__ __forceinline__ double sbpr_update(const RankingHyper<T>& h, const st
     const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, s.count, h.social_weight);
     for (int base = 0; base < k; base += kWarp * V) {
         if (!RESIDENT) {
-            load_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
-            load_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
-            load_slice<T, V>(k_row + base, lane, k - base, h.row.full, qk);
-            load_slice<T, V>(j_row + base, lane, k - base, h.row.full, qj);
+            load_rows<T, V>(h.row, lane, base, p_row, p, i_row, qi, k_row, qk, j_row, qj);
         }
 #pragma unroll
         for (int f = 0; f < V; ++f) step::sbpr_element(p[f], qi[f], qk[f], qj[f], coef, h.gamma, h.lambda);
-        store_slice<T, V>(p_row + base, lane, k - base, h.row.full, p);
-        store_slice<T, V>(i_row + base, lane, k - base, h.row.full, qi);
-        store_slice<T, V>(k_row + base, lane, k - base, h.row.full, qk);
-        store_slice<T, V>(j_row + base, lane, k - base, h.row.full, qj);
+        store_rows<T, V>(h.row, lane, base, p_row, p, i_row, qi, k_row, qk, j_row, qj);
         if (RESIDENT) break;
     }
     if (lane == 0) {

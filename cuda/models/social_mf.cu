@@ -20,6 +20,7 @@ using namespace detail;
 // ---------------------------------------------------------------------------------------------------------
 // Mean-pull user pass (SocialMF user term, SoReg SR1): one warp per user, slice by slice (steps.hpp)
 // ---------------------------------------------------------------------------------------------------------
+// The pass's device fields; group<V>(u, loss) pulls user u (per_user_kernel, sgd.cuh).
 template <class T>
 struct MeanPullHyper {
     T* U;
@@ -28,28 +29,23 @@ struct MeanPullHyper {
     const float* weights;
     RowShape row;
     float gamma, weight;
-};
 
-template <class T, int V>
-__global__ void __launch_bounds__(kBlock)
-    mean_pull_kernel(const std::int32_t* __restrict__ users, std::int64_t n, MeanPullHyper<T> h, Order order,
-                     double* loss_out) {
-    const int lane = lane_id();
-    const int k = h.row.k;
-    const float step_size = h.gamma * h.weight;
-    double loss = 0.0;
-    for_each_in_order(users, n, order, [&](const int u) {
-        const std::int64_t begin = h.offsets[u], end = h.offsets[std::int64_t(u) + 1];
-        T* own_row = h.U + std::int64_t(u) * k;
+    template <int V>
+    __device__ __forceinline__ void group(const int u, double& loss) const {
+        const int lane = lane_id();
+        const int k = row.k;
+        const float step_size = gamma * weight;
+        const std::int64_t begin = offsets[u], end = offsets[std::int64_t(u) + 1];
+        T* own_row = U + std::int64_t(u) * k;
         float squared = 0.0f;
         for (int base = 0; base < k; base += kWarp * V) {
             float own[V], d[V], y[V];
-            load_slice<T, V>(own_row + base, lane, k - base, h.row.full, own);
+            load_slice<T, V>(own_row + base, lane, k - base, row.full, own);
 #pragma unroll
             for (int e = 0; e < V; ++e) d[e] = own[e];
             for (std::int64_t e = begin; e < end; ++e) {  // D = U_u - sum_v w_v U_v (this slice)
-                const float w = h.weights[e];
-                load_slice<T, V>(h.U + std::int64_t(h.neighbours[e]) * k + base, lane, k - base, h.row.full, y);
+                const float w = weights[e];
+                load_slice<T, V>(U + std::int64_t(neighbours[e]) * k + base, lane, k - base, row.full, y);
 #pragma unroll
                 for (int f = 0; f < V; ++f) d[f] = step::mean_pull_accumulate(d[f], w, y[f]);
             }
@@ -58,30 +54,26 @@ __global__ void __launch_bounds__(kBlock)
                 squared = fmaf(d[f], d[f], squared);
                 own[f] = step::mean_pull_own(own[f], d[f], step_size);
             }
-            store_slice<T, V>(own_row + base, lane, k - base, h.row.full, own);
+            store_slice<T, V>(own_row + base, lane, k - base, row.full, own);
             for (std::int64_t e = begin; e < end; ++e) {
-                const float w = h.weights[e];
-                T* v_row = h.U + std::int64_t(h.neighbours[e]) * k + base;
-                load_slice<T, V>(v_row, lane, k - base, h.row.full, y);
+                const float w = weights[e];
+                T* v_row = U + std::int64_t(neighbours[e]) * k + base;
+                load_slice<T, V>(v_row, lane, k - base, row.full, y);
 #pragma unroll
                 for (int f = 0; f < V; ++f) y[f] = step::mean_pull_neighbour(y[f], d[f], step_size, w);
-                store_slice<T, V>(v_row, lane, k - base, h.row.full, y);
+                store_slice<T, V>(v_row, lane, k - base, row.full, y);
             }
         }
-        loss += step::mean_pull_term(h.weight, detail::warp_sum(squared));
-    });
-    detail::add_block_loss(loss, loss_out);
-}
+        loss += step::mean_pull_term(weight, detail::warp_sum(squared));
+    }
+};
 
 template <class T>
 void mean_pull_launch(const MeanPullArgs& a, const Order& order, cudaStream_t stream) {
     const int k = a.factors;
     const MeanPullHyper<T> h{static_cast<T*>(a.user_factors), a.offsets, a.neighbours, a.weights,
                              RowShape{k, all_vector_rows<T>(k, {a.user_factors})}, a.learning_rate, a.weight};
-    // a user costs (1 + degree) rows: fewer per warp
-    launch_sliced(
-        k, order.chunks, 2, "mean_pull kernel launch", stream,
-        [](auto v) { return mean_pull_kernel<T, decltype(v)::value>; }, a.users, a.n, h, order, a.loss);
+    launch_per_user(a, h, order, "mean_pull kernel launch", stream);  // a user costs (1 + degree) rows
 }
 
 }  // namespace

@@ -13,20 +13,12 @@ namespace socialrec::cuda {
 
 // TrustSVD's link pass (trustsvd.hpp TrustLinkStep), grouped by truster: one warp per truster u keeps p_u in
 // registers and steps each edge u -> v (in the order given) on p_u and w_v.
-struct TrustLinkPassArgs {
-    const std::int32_t* trusters = nullptr;  // n users with at least one trustee, already shuffled
-    std::int64_t n = 0;
-    const std::int64_t* offsets = nullptr;   // n_users + 1: u's edges at trustees/values[offsets[u] .. [u + 1])
-    const std::int32_t* trustees = nullptr;
-    const float* values = nullptr;           // t_uv
-    const float* trustee_weight = nullptr;   // |T+_v|^-1/2
-    void* user_factors = nullptr;            // p
-    void* trustee_factors = nullptr;         // w
-    std::int32_t factors = 0;                // at most kSVDppMaxFactors
-    Storage storage = Storage::float32;
+// The groups are the trusters' edges: users = the trusters, items = each one's trustees v (in the order given),
+// values = t_uv; user_factors = p.
+struct TrustLinkPassArgs : GroupedPassArgs {
+    const float* trustee_weight = nullptr;  // |T+_v|^-1/2
+    void* trustee_factors = nullptr;        // w
     float learning_rate = 0, regularization = 0, social_regularization = 0;  // gamma, lambda, lambda_t
-    std::uint64_t pass = 0;
-    double* loss = nullptr;
 };
 void trust_link_pass(const TrustLinkPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
 
