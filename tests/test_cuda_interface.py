@@ -445,7 +445,7 @@ BIASED_CPU_ONLY = (sr.SoReg, sr.RSTE)
 
 @pytest.mark.parametrize("cls", BIASED_CPU_ONLY, ids=lambda c: c.__name__)
 def test_biased_social_models_train_on_the_cpu_only_for_now(monkeypatch, cls):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)  # auto may pick CUDA once verified
     assert cls()._resolve_device(training=True) == "cpu"  # auto: the CPU trains the biased default
     assert cls(biased=False)._resolve_device(training=True) == "cuda"
     with pytest.raises(ValueError, match=r"biased=True .*biased=False.*CUDA.*CPU kernels only"):
@@ -477,8 +477,8 @@ BIASED_LOGISTIC_CPU_ONLY = (sr.SoRec, sr.SocialMF, sr.TrustMF)
 @pytest.mark.parametrize("cls", BIASED_LOGISTIC_CPU_ONLY, ids=lambda c: c.__name__)
 def test_biased_logistic_models_train_on_the_cpu_only(monkeypatch, cls):
     """biased=True: device='cuda' raises a ValueError naming the setting before any work, even where a device
-    is present; device='auto' trains on the CPU; biased=False still picks CUDA."""
-    mock_backend(monkeypatch, devices=("NVIDIA H200",))
+    is present; device='auto' trains on the CPU; biased=False still picks CUDA (once the kernels are verified)."""
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     with pytest.raises(ValueError, match=r"biased=True \(biased=False trains on CUDA\) is not available with device='cuda' yet \(CPU kernels only\)"):
         cls(device="cuda")._resolve_device(training=True)
     assert cls()._resolve_device(training=True) == "cpu"

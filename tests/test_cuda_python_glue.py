@@ -108,7 +108,7 @@ def split():
                                         (sr.SocialALS, {"social_regularization": 0.0})])
 def test_fit_on_the_fake_device_matches_the_cpu(fake_device, split, cls, extra):
     train, test = split
-    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    params = {"factors": 12, "epochs": 3, "alpha": 4.0, "regularization": 0.3, "seed": 0, **extra}
     cpu = cls(device="cpu", **params).fit(train)
     dev = cls(device="cuda", **params).fit(train)
     assert dev.device_ == "cuda" and isinstance(dev.parameters_["user_factors"], FakeArray)
@@ -133,7 +133,7 @@ def test_confidence_weights_on_the_fake_device_match_the_cpu(fake_device, cls, e
     counts = ds.ratings.copy()
     counts.data[:] = np.floor(np.random.default_rng(0).lognormal(1.5, 1.5, counts.nnz)) + 1
     train = ds.with_ratings(counts)
-    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    params = {"factors": 12, "epochs": 3, "alpha": 4.0, "regularization": 0.3, "seed": 0, **extra}
     cpu = cls(device="cpu", **params).fit(train)
     dev = cls(device="cuda", **params).fit(train)
     for key in ("user_factors", "item_factors"):
@@ -199,7 +199,7 @@ def test_float16_storage_on_the_fake_device(fake_device, split, cls, extra):
     float32 Gramians and the float16 flag, and the fit stays within half-precision rounding of the float32
     one (each solved row is rounded once); to("cpu") widens to float32."""
     train, test = split
-    params = dict(factors=12, epochs=3, alpha=4.0, regularization=0.3, seed=0, **extra)
+    params = {"factors": 12, "epochs": 3, "alpha": 4.0, "regularization": 0.3, "seed": 0, **extra}
     ref = cls(device="cuda", **params).fit(train)
     half = cls(device="cuda", dtype="float16", **params).fit(train)
     for key in ("user_factors", "item_factors"):

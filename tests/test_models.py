@@ -24,7 +24,7 @@ def test_every_registered_model_has_cases_and_a_test_module(model):
     makes sure it also has its own cases here and its own test module."""
     cases = [c for c in CASES if c.cls == model.name]
     assert cases, f"{model.name}: add a Case to tests/model_suite.py CASES"
-    assert all(c.ranking == (model.kind == "ranking") for c in cases), f"{model.name} is a {model.kind} model"
+    assert all(bool(c.ranking) == (model.kind == "ranking") for c in cases), f"{model.name} is a {model.kind} model"
     in_gains = [g.name for g in SOCIAL_GAINS if model.name in {g.cls, *(b.cls for b in g.bases)}]
     assert in_gains, (f"{model.name}: add a SocialGain row to tests/model_suite.py SOCIAL_GAINS (as a social "
                       "model with its non-social bases, or as the base of one)")
