@@ -24,9 +24,7 @@ def initial_parameters(spec, train, rng):
     p = {"user_factors": _init.normal(spec, rng, train.n_users, users),
          "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
          "global_bias": _init.logit_offset(spec, train)}
-    if spec.biased:
-        p["user_bias"], p["item_bias"] = _init.zeros(spec, train.n_users), _init.zeros(spec, train.n_items)
-    return p
+    return {**p, **_init.biases(spec, train)}
 
 
 def training_state(train):

@@ -70,9 +70,7 @@ def initial_parameters(spec, train, rng, sim):
     p = {"user_factors": _init.normal(spec, rng, train.n_users, users),
          "item_factors": _init.normal(spec, rng, train.n_items, _init.has_entries(train.ratings, 0)),
          "global_bias": _init.global_mean(spec, train)}
-    if spec.biased:
-        p["user_bias"], p["item_bias"] = _init.zeros(spec, train.n_users), _init.zeros(spec, train.n_items)
-    return p
+    return {**p, **_init.biases(spec, train)}
 
 
 def centred_grid(spec, train, global_bias):
