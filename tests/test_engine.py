@@ -270,10 +270,33 @@ def test_best_epoch_survives_save_load_and_pickle(tmp_path):
     assert sr.load(tmp_path / "old.npz").best_epoch_ is None
 
 
-def test_early_stopping_needs_validation():
-    ds = sr.datasets.synthetic(n_users=50, n_items=40, seed=0)
-    with pytest.raises(ValueError, match="validation"):
-        sr.BiasedMF().fit(ds, early_stopping=2)
+def test_early_stopping_without_validation_holds_out_a_tenth():
+    """scikit-learn's convention: early_stopping=True holds out validation_fraction=0.1 of the training data
+    (split.validation_split with the model's seed), stops after 5 epochs without improvement, keeps the best
+    epoch, and never trains on the held-out part."""
+    ds = sr.datasets.synthetic(n_users=400, n_items=200, seed=0)
+    params = dict(epochs=300, learning_rate=0.05, regularization=0.0, seed=3)
+    model = sr.BiasedMF(**params).fit(ds, early_stopping=True)
+    rest, held = sr.split.validation_split(ds, 0.1, seed=3)
+    scores = [h["val_rmse"] for h in model.history]
+    assert len(scores) == model.best_epoch_ + 1 + 5 < 300
+    assert sr.metrics.rmse(model, held) == pytest.approx(min(scores), rel=1e-6)
+    same = sr.BiasedMF(**params).fit(rest, validation=held, early_stopping=5)
+    np.testing.assert_array_equal(same.parameters_["user_factors"], model.parameters_["user_factors"])
+    # validation=<fraction> alone records the curve without stopping
+    curve = sr.BiasedMF(epochs=4, seed=3).fit(ds, validation=0.2)
+    assert len(curve.history) == 4 and "val_rmse" in curve.history[0]
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="fraction"):
+            sr.BiasedMF(epochs=2).fit(ds, validation=bad)
+
+
+def test_early_stopping_on_a_ranking_model_holds_out_per_user():
+    ds = sr.datasets.synthetic(n_users=200, n_items=100, density=0.1, seed=1).binarized(3.5)
+    model = sr.BPR(factors=4, epochs=40, seed=2).fit(ds, early_stopping=2)
+    rest, held = sr.split.validation_split(ds, 0.1, seed=2, per_user=True)
+    assert model.best_epoch_ is not None and "val_ndcg" in model.history[0]
+    assert model.seen_indptr_[-1] == rest.nnz  # the held-out interactions were not trained on
 
 
 def test_callback_can_stop_and_save_mid_training(tmp_path):

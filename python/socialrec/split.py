@@ -24,6 +24,7 @@ __all__ = [
     "leave_k_out",
     "per_user_split",
     "ratio_split",
+    "validation_split",
     "cold_start_users",
 ]
 
@@ -234,6 +235,32 @@ def per_user_split(ds, test_size=0.2, min_ratings=5, seed=0, drop_unseen_items=T
         seen[items[~test]] = True
         for_test = test & seen[items]
     return _part(ds, ~test), _part(ds, for_test)
+
+
+def validation_split(ds, fraction=0.1, seed=0, per_user=False):
+    """A validation part carved out of training data: what ``fit(..., validation=0.1)`` and ``sr.tune`` use.
+
+    Rating models hold out random ratings (:func:`train_test_split`); ranking models a per-user part
+    (:func:`per_user_split`, the LastFM protocol: users with fewer than 5 interactions stay whole, items
+    unseen in the rest are dropped from the validation part).
+
+    Parameters
+    ----------
+    ds : Dataset
+    fraction : float
+        Share held out, strictly between 0 and 1.
+    seed : int
+    per_user : bool
+        Split each user's interactions (ranking models) rather than the ratings at random.
+
+    Returns
+    -------
+    rest, validation : Dataset
+        Same index space and trust graph as ``ds``.
+    """
+    if per_user:
+        return per_user_split(ds, test_size=fraction, seed=seed)
+    return train_test_split(ds, test_size=fraction, seed=seed)
 
 
 def ratio_split(ds, ratios=(0.8, 0.1, 0.1), seed=0, per_user=True):

@@ -132,9 +132,7 @@ def _split_validation(model_class, train, validation, seed):
     if isinstance(validation, (int, float)) and not isinstance(validation, bool):
         if not 0.0 < validation < 1.0:
             raise ValueError(f"validation={validation!r}: a fraction must be in (0, 1)")
-        if _predicts_ratings(model_class):
-            return split.train_test_split(train, test_size=validation, seed=seed)
-        return split.per_user_split(train, test_size=validation, seed=seed)
+        return split.validation_split(train, validation, seed=seed, per_user=not _predicts_ratings(model_class))
     if not isinstance(validation, Dataset):
         raise TypeError("validation must be a fraction of train in (0, 1) or a Dataset, got "
                         f"{type(validation).__name__}")

@@ -14,8 +14,25 @@ import numpy as np
 
 from .. import _engine, metrics
 from .._errors import DivergenceError
-from .._validate import is_int
+from .._interop import is_device_input
+from .._validate import is_int, is_real
 from ..data import as_dataset
+from ..split import validation_split
+
+
+DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out
+DEFAULT_PATIENCE = 5  # fit(early_stopping=True)
+
+
+def _patience(early_stopping):
+    """fit's ``early_stopping`` as a number of epochs (None: no early stopping)."""
+    if early_stopping is None or early_stopping is False:
+        return None
+    if early_stopping is True:
+        return DEFAULT_PATIENCE
+    if not (is_int(early_stopping) and early_stopping > 0):
+        raise ValueError(f"early_stopping={early_stopping!r} must be a positive integer (or True: 5, False: none)")
+    return int(early_stopping)
 
 
 class TrainingMixin:
@@ -50,11 +67,15 @@ class TrainingMixin:
             With ``(X, y)``: a ``Dataset`` (its trust graph, in its raw ids), raw (truster, trustee[,
             weight]) rows, or a square sparse matrix indexed by the user ids; a fit parameter, so
             ``GridSearchCV(...).fit(X, y, trust=ds)`` trains every fold and the refit on it.
-        validation : Dataset, optional
-            Held-out ratings evaluated after every epoch (recorded in ``history``).
-        early_stopping : int, optional
-            Stop when the validation metric has not improved for this many epochs and keep the best
-            epoch's parameters. Needs ``validation``.
+        validation : Dataset or float, optional
+            Held-out ratings evaluated after every epoch (recorded in ``history``): a Dataset in the
+            training data's index space, or a fraction in (0, 1) of the training data to hold out
+            (:func:`socialrec.split.validation_split`, seeded by ``seed``; those ratings are not trained on).
+        early_stopping : bool or int, optional
+            Stop when the validation metric (RMSE; NDCG@10 for ranking models) has not improved for this many
+            epochs (``True``: 5) and keep the best epoch's parameters; ``epochs`` is then the most it trains.
+            Without ``validation`` it holds out 10% of the training data (scikit-learn's
+            ``early_stopping=True, validation_fraction=0.1, n_iter_no_change=5``).
         callback : callable, optional
             ``callback(model, record)`` after every epoch, with the model usable (``predict``, ``save``);
             return ``True`` to stop training.
@@ -75,21 +96,22 @@ class TrainingMixin:
         self._check_params()
         data, trust = self._fit_inputs(data, y, trust)
         device = self._resolve_device(training=True)
-        train = self._training_data(data, trust, device)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable(model, record), got {type(callback).__name__}")
-        if early_stopping is not None:
-            if validation is None:
-                raise ValueError("early_stopping needs a validation set (fit(..., validation=...))")
-            if not (is_int(early_stopping) and early_stopping > 0):
-                raise ValueError(f"early_stopping={early_stopping!r} must be a positive integer")
+        early_stopping = _patience(early_stopping)
+        if early_stopping is not None and validation is None:
+            validation = DEFAULT_VALIDATION_FRACTION
+        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
+        if is_real(validation):
+            data, validation = self._carve_validation(data, trust, validation, seed)
+            trust = None  # now inside data
+        train = self._training_data(data, trust, device)
         if validation is not None:
             validation = as_dataset(validation)
             if validation.ratings.shape != train.ratings.shape:
                 raise ValueError(f"validation has shape {validation.ratings.shape}, training data "
                                  f"{train.ratings.shape}: both must share one index space")
         self._validate_training_data(train)
-        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
 
         self._clear_fit()
         self.device_ = device
@@ -104,6 +126,15 @@ class TrainingMixin:
         self.history = []
         self._train_loop(state, threads, validation, early_stopping, callback)
         return self
+
+    def _carve_validation(self, data, trust, fraction, seed):
+        """(rest, validation) of fit's data for ``validation=<fraction>`` (split.validation_split)."""
+        if is_device_input(data):
+            raise TypeError("fit(..., validation=<fraction>) splits host data; with device (CuPy) input give "
+                            "a validation Dataset instead")
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation={fraction!r}: a fraction must be in (0, 1)")
+        return validation_split(as_dataset(data, trust), fraction, seed=seed, per_user=self._link == "score")
 
     def _train_loop(self, state, threads, validation, early_stopping, callback):
         backup = {k: v.copy() for k, v in self.parameters_.items()}  # NumPy or CuPy alike

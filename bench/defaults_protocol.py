@@ -1,0 +1,125 @@
+"""How the rating models' defaults are chosen (issue 15 item 2; bench/README.md "Defaults protocol").
+
+    PYTHONPATH=python python bench/defaults_protocol.py --phase tune      # tuned optimum per model and data set
+    PYTHONPATH=python python bench/defaults_protocol.py --phase defaults  # the defaults against it
+
+Protocol, the same on every data set (FilmTrust and Epinions; the test part is never read):
+  1. the judged split ``train_test_split(data, 0.2, seed=0)``; only its training part is used;
+  2. ``sr.tune(cls, train, n_trials, validation=0.1, seed=0, params={"factors": 10, "epochs": 150})`` finds the
+     tuned optimum: a validation part of 10% of the training part, TPE over the class's ``search_space``, each
+     trial's best epoch (patience 5);
+  3. the defaults (``cls(factors=10, seed=0)``, nothing else set) are fitted on the same inner part and scored
+     on the same validation part (their final epoch: the default training length is part of the defaults);
+  4. gap = defaults' validation RMSE - tuned validation RMSE. A default is kept when its gap is at most .005 on
+     both data sets; otherwise the candidates (the current defaults and each data set's tuned optimum, with
+     its epochs) are scored on both data sets and the one with the smallest worst gap becomes the default.
+
+Results: bench/results/defaults_protocol_<phase>.json (rows per model and data set) and a table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import _common  # socialrec on the path (the installed package, else the checkout) and the data folder
+import socialrec as sr
+
+FACTORS = 10
+MAX_EPOCHS = 150
+
+
+def load(name):
+    if name == "epinions":
+        return sr.datasets.load_tang(_common.data_folder("epinions"))
+    return sr.datasets.load_filmtrust(_common.data_folder("filmtrust"), duplicates="mean")
+
+
+def splits(name):
+    """(train, inner, validation): the judged training part and the 10% validation part tune carves."""
+    train, _ = sr.split.train_test_split(load(name), test_size=0.2, seed=0)
+    inner, val = sr.split.train_test_split(train, test_size=0.1, seed=0)  # = tune(validation=0.1, seed=0)
+    return train, inner, val
+
+
+def score(cls, params, inner, val):
+    """Validation RMSE of ``cls(**params)`` fitted on ``inner`` (its last epoch), its best epoch, seconds."""
+    model = cls(**{"factors": FACTORS, "seed": 0, **params})
+    start = time.perf_counter()
+    model.fit(inner, validation=val)
+    curve = [h["val_rmse"] for h in model.history]
+    best = min(range(len(curve)), key=curve.__getitem__)
+    return {"val_rmse": curve[-1], "best_epoch": best + 1, "best_val_rmse": curve[best],
+            "epochs": len(curve), "seconds": time.perf_counter() - start}
+
+
+def phase_tune(args, models):
+    rows = []
+    for name in args.datasets:
+        train, inner, val = splits(name)
+        for cls in models:
+            start = time.perf_counter()
+            res = sr.tune(cls, train, n_trials=args.trials, validation=0.1, seed=0, refit=False,
+                          params={"factors": FACTORS, "epochs": MAX_EPOCHS})
+            row = {"dataset": name, "model": cls.__name__, "tuned_val_rmse": res.best_value,
+                   "tuned_params": res.best_params, "tune_seconds": time.perf_counter() - start,
+                   "trials": len(res.trials)}
+            d = score(cls, {}, inner, val)
+            row.update({"default_val_rmse": d["val_rmse"], "default_best_epoch": d["best_epoch"],
+                        "default_best_val_rmse": d["best_val_rmse"],
+                        "gap": d["val_rmse"] - res.best_value})
+            rows.append(row)
+            print(json.dumps(row, default=str), flush=True)
+    return rows
+
+
+def phase_defaults(args, models):
+    """Scores each model's current defaults and the tuned candidates (from the tune phase's JSON) on every
+    data set; the candidate with the smallest worst gap is reported."""
+    with open(os.path.join(_common.RESULTS, f"defaults_protocol_tune{args.tag}.json")) as f:
+        tuned = json.load(f)["rows"]
+    data = {name: splits(name) for name in args.datasets}
+    rows = []
+    for cls in models:
+        mine = [t for t in tuned if t["model"] == cls.__name__ and t["dataset"] in data]
+        if not mine:
+            continue
+        candidates = {"defaults": {}}
+        for t in mine:
+            candidates[f"tuned on {t['dataset']}"] = {k: v for k, v in t["tuned_params"].items() if k != "factors"}
+        for label, params in candidates.items():
+            row = {"model": cls.__name__, "candidate": label, "params": params}
+            worst = 0.0
+            for t in mine:
+                _, inner, val = data[t["dataset"]]
+                s = score(cls, params, inner, val)
+                gap = s["val_rmse"] - t["tuned_val_rmse"]
+                row[t["dataset"]] = {"val_rmse": s["val_rmse"], "gap": gap, "best_epoch": s["best_epoch"]}
+                worst = max(worst, gap)
+            row["worst_gap"] = worst
+            rows.append(row)
+            print(json.dumps(row, default=str), flush=True)
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--phase", choices=["tune", "defaults"], default="tune")
+    ap.add_argument("--datasets", nargs="+", default=["filmtrust", "epinions"])
+    ap.add_argument("--models", nargs="+", default=None, help="rating model names (default: every one)")
+    ap.add_argument("--trials", type=int, default=30)
+    ap.add_argument("--tag", default="", help="suffix of the output file name")
+    args = ap.parse_args()
+    models = [m.cls for m in sr.models.registry("rating") if args.models is None or m.name in args.models]
+    rows = (phase_tune if args.phase == "tune" else phase_defaults)(args, models)
+    os.makedirs(_common.RESULTS, exist_ok=True)
+    out = os.path.join(_common.RESULTS, f"defaults_protocol_{args.phase}{args.tag}.json")
+    with open(out, "w") as f:
+        json.dump({"machine": _common.machine(), "command": "bench/defaults_protocol.py " + " ".join(
+            f"--{k} {v}" for k, v in vars(args).items() if v is not None), "rows": rows}, f, indent=1, default=str)
+    print("wrote", out)
+
+
+if __name__ == "__main__":
+    main()
