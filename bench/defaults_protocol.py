@@ -103,16 +103,43 @@ def phase_defaults(args, models):
     return rows
 
 
+def phase_stopping(args, models):
+    """The training-length rule: each model's defaults fitted on the inner part (a) for their fixed ``epochs``,
+    (b) with ``early_stopping=True`` (10% of the inner part held out, patience 5, at most ``MAX_EPOCHS``),
+    (c) as (b), then refitted on the whole inner part for the best epoch count; all scored on the validation
+    part (never the test part)."""
+    rows = []
+    for name in args.datasets:
+        _, inner, val = splits(name)
+        for cls in models:
+            row = {"dataset": name, "model": cls.__name__}
+            start = time.perf_counter()
+            fixed = cls(factors=FACTORS, seed=0).fit(inner)
+            row["fixed"] = {"val_rmse": sr.metrics.rmse(fixed, val), "epochs": len(fixed.history),
+                            "seconds": time.perf_counter() - start}
+            start = time.perf_counter()
+            stopped = cls(factors=FACTORS, seed=0, epochs=MAX_EPOCHS).fit(inner, early_stopping=True)
+            row["early_stopping"] = {"val_rmse": sr.metrics.rmse(stopped, val), "epochs": stopped.best_epoch_ + 1,
+                                     "seconds": time.perf_counter() - start}
+            start = time.perf_counter()
+            refit = cls(factors=FACTORS, seed=0, epochs=stopped.best_epoch_ + 1).fit(inner)
+            row["early_stopping_refit"] = {"val_rmse": sr.metrics.rmse(refit, val), "epochs": len(refit.history),
+                                           "seconds": row["early_stopping"]["seconds"] + time.perf_counter() - start}
+            rows.append(row)
+            print(json.dumps(row, default=str), flush=True)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--phase", choices=["tune", "defaults"], default="tune")
+    ap.add_argument("--phase", choices=["tune", "defaults", "stopping"], default="tune")
     ap.add_argument("--datasets", nargs="+", default=["filmtrust", "epinions"])
     ap.add_argument("--models", nargs="+", default=None, help="rating model names (default: every one)")
     ap.add_argument("--trials", type=int, default=30)
     ap.add_argument("--tag", default="", help="suffix of the output file name")
     args = ap.parse_args()
     models = [m.cls for m in sr.models.registry("rating") if args.models is None or m.name in args.models]
-    rows = (phase_tune if args.phase == "tune" else phase_defaults)(args, models)
+    rows = {"tune": phase_tune, "defaults": phase_defaults, "stopping": phase_stopping}[args.phase](args, models)
     os.makedirs(_common.RESULTS, exist_ok=True)
     out = os.path.join(_common.RESULTS, f"defaults_protocol_{args.phase}{args.tag}.json")
     with open(out, "w") as f:

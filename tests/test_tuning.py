@@ -191,6 +191,8 @@ def test_every_model_carries_a_search_space_of_its_own_parameters():
         space = tuning.resolve_search_space(cls)
         assert space, cls.__name__
         assert set(space) <= set(cls._defaults), cls.__name__
+        if "bias_regularization" in cls._defaults:  # a biased model tunes its bias penalty too
+            assert "bias_regularization" in space, cls.__name__
         if cls.uses_trust:
             assert any(k in space for k in ("social_regularization", "trust_regularization", "alpha",
                                             "social_weight")), cls.__name__

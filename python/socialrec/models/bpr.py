@@ -86,7 +86,8 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
     """
 
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 5e-3, 0.2), "regularization": ("log", 1e-4, 0.1)}
+    search_space = {"learning_rate": ("log", 5e-3, 0.2), "regularization": ("log", 1e-4, 0.1),
+                    "bias_regularization": ("log", 1e-4, 0.1)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.05, "regularization": 0.01,
                "bias_regularization": 0.01, "init_std": 0.1, "deterministic": True}
 

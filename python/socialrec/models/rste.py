@@ -106,7 +106,8 @@ class RSTE(DeviceMixin, SGDModel):
     _link = "logistic"
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5), "alpha": ("float", 0.0, 1.0)}
+    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5), "alpha": ("float", 0.0, 1.0),
+                    "bias_regularization": ("log", 1e-4, 0.5)}
     _params = {"factors": 10, "epochs": 40, "learning_rate": 0.1, "regularization": 0.005,
                "bias_regularization": 0.001, "biased": True, "alpha": 0.4, "deterministic": True, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}

@@ -65,7 +65,7 @@ class SBPR(BPR):
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 5e-3, 0.2), "regularization": ("log", 1e-4, 0.1),
-                    "social_weight": ("float", 0.0, 1.0)}
+                    "social_weight": ("float", 0.0, 1.0), "bias_regularization": ("log", 1e-4, 0.1)}
     _params = {"social_weight": 1.0}
     _checks = {"social_weight": UNIT_INTERVAL}
 

@@ -108,7 +108,7 @@ class SoReg(DeviceMixin, SGDModel):
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 1.0),
-                    "social_regularization": ("log", 1e-3, 1.0)}
+                    "social_regularization": ("log", 1e-3, 1.0), "bias_regularization": ("log", 1e-4, 0.5)}
     _params = {"factors": 10, "epochs": 60, "learning_rate": 0.01, "regularization": 0.1,
                "bias_regularization": 0.1, "biased": True, "social_regularization": 0.1, "regularizer": "SR2",
                "similarity": "pcc", "deterministic": True, "init_std": 0.1}
