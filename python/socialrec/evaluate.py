@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics, split
-from .data import as_dataset
+from ._align import model_space
 
 
 SEGMENTS = ("all", "cold", "with_trustees", "cold_with_trustees")
@@ -72,10 +72,13 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
     Parameters
     ----------
     model : fitted Model
-    test : Dataset
-        Held-out ratings / interactions in the model's index space.
-    train : Dataset, optional
-        Items excluded from each user's ranking (default: the model's own training interactions).
+    test : Dataset or pandas DataFrame
+        Held-out ratings / interactions: a Dataset in the model's id space (split from the data it was fitted
+        on; a Dataset with other ids raises ``ValueError``), or a DataFrame of raw ids mapped through the
+        model's ids (an unknown id raises ``UnknownIdError``).
+    train : Dataset or pandas DataFrame, optional
+        Items excluded from each user's ranking (default: the model's own training interactions), and the
+        data the segments are read from; as ``test``.
     k : int
         Cut-off of the ranking metrics.
     users : array-like, optional
@@ -103,6 +106,9 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
         ranking metrics @k) and ``n``, the number of test ratings (rating models) or evaluated users
         (ranking models) in it. A segment with ``n == 0`` has NaN metrics. Segments ignore ``users``.
     """
+    model._require_fitted()
+    test = model_space(model, test, "test")  # other ids raise; a DataFrame is mapped through the model's ids
+    train = None if train is None else model_space(model, train, "train")
     out = {}
     if _predicts_ratings(model):
         out["rmse"] = metrics.rmse(model, test, users=users, ids=ids)
@@ -110,12 +116,11 @@ def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=T
     if ranking:
         out.update(metrics.ranking(model, test, train=train, k=k, users=users, relevant=relevant, ids=ids))
     if segments and train is not None:
-        train_ds = as_dataset(train)
-        masks = segment_users(train_ds, cold_threshold)
+        masks = segment_users(train, cold_threshold)
         if _predicts_ratings(model):
             out["segments"] = _rating_segments(model, test, masks)
         else:
-            out["segments"] = _ranking_segments(model, test, train_ds, k, masks, relevant)
+            out["segments"] = _ranking_segments(model, test, train, k, masks, relevant)
     return out
 
 

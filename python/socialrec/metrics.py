@@ -5,9 +5,10 @@ import math
 
 import numpy as np
 
-from . import _core
+from . import _core, _frames
+from ._align import model_space
 from ._validate import check_n, is_real
-from .data import Dataset, as_dataset
+from .data import Dataset
 
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
 
@@ -25,13 +26,15 @@ def _user_indices(model, users, ids):
 
 def errors(model, data, users=None, ids="raw"):
     """Prediction errors ``r_ui − r̂_ui`` on ``data``'s ratings (optionally only for ``users``: raw user ids of
-    the data the model was fitted on, or indices with ``ids="index"``)."""
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a socialrec.Dataset, got {type(data).__name__}")
+    the data the model was fitted on, or indices with ``ids="index"``). ``data``: a Dataset in the model's id
+    space (split from the data it was fitted on, or index-space data of its shape), or a pandas DataFrame of raw
+    ids (``user``, ``item``, ``rating``), mapped through the model's ids: an id it does not know raises
+    ``UnknownIdError``; a Dataset with other ids raises ``ValueError``."""
+    if not (isinstance(data, Dataset) or _frames.is_frame(data)):
+        raise TypeError(f"data must be a socialrec.Dataset or a pandas DataFrame of raw ids, got "
+                        f"{type(data).__name__}")
     model._require_fitted()
-    if data.ratings.shape != (model.n_users_, model.n_items_):
-        raise ValueError(f"data has shape {data.ratings.shape}, the model was fitted on "
-                         f"{(model.n_users_, model.n_items_)}: evaluate on a split of the training dataset")
+    data = model_space(model, data, "data")
     u, i, v = data.user_item_arrays()
     if users is not None:
         keep = np.isin(u, _user_indices(model, users, ids))
@@ -53,12 +56,9 @@ def mae(model, data, users=None, ids="raw"):
     return float(np.mean(np.abs(errors(model, data, users, ids))))
 
 
-def _csr_of(data, shape, name):
-    m = as_dataset(data).ratings
-    if m.shape != shape:
-        raise ValueError(f"{name} has shape {m.shape}, the model was fitted on {shape}: both must share one "
-                         "index space")
-    return m.tocsr()
+def _csr_of(model, data, name):
+    """``data``'s ratings (host CSR) in the model's id space (``_align.model_space``)."""
+    return model_space(model, data, name).ratings.tocsr()
 
 
 def _csr_pair(m):
@@ -111,8 +111,7 @@ def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None, i
     # A list holds at most n_items items: the lists are cut there (a larger k only pads them with -1) and
     # precision, the one value that depends on k beyond the list, is rescaled to hits / k at the end.
     width = min(k, max(int(model.n_items_), 1))
-    shape = (model.n_users_, model.n_items_)
-    held_out = _csr_of(test, shape, "test")
+    held_out = _csr_of(model, test, "test")
     threshold = relevance_threshold(model, relevant, held_out.data)
     held_out = _relevant_only(held_out, threshold)  # T_u: the relevant test items
     evaluated = np.flatnonzero(np.diff(held_out.indptr) > 0)
@@ -122,7 +121,7 @@ def ranking_per_user(model, test, train=None, k=10, users=None, relevant=None, i
         raise ValueError("no user to evaluate: the test data has no "
                          + ("interactions" if threshold is None else f"relevant entries (value >= {threshold:g})")
                          + ("" if users is None else " for the given users"))
-    exclude = None if train is None else _csr_pair(_csr_of(train, shape, "train"))
+    exclude = None if train is None else _csr_pair(_csr_of(model, train, "train"))
     values = model._ranking_values(evaluated, _csr_pair(held_out), exclude, width)
     return model._ids_of("user", evaluated, ids), _precision_at(values, width, k)
 
@@ -187,10 +186,12 @@ def ranking(model, test, train=None, k=10, users=None, relevant=None, ids="raw")
     Parameters
     ----------
     model : fitted Model
-    test : Dataset or scipy.sparse matrix
-        Held-out interactions, in the model's index space.
-    train : Dataset or scipy.sparse matrix, optional
-        Items to exclude from each user's ranking; default the model's own training interactions.
+    test : Dataset, scipy.sparse matrix or pandas DataFrame
+        Held-out interactions: a Dataset in the model's id space (split from the data it was fitted on) or
+        index-space data of its shape; a DataFrame of raw ids (``user``, ``item``, ``rating``) is mapped
+        through the model's ids (an unknown id raises ``UnknownIdError``). A Dataset with other ids raises.
+    train : Dataset, scipy.sparse matrix or pandas DataFrame, optional
+        Items to exclude from each user's ranking (as ``test``); default the model's own training interactions.
     k : int
         List length (cut-off).
     users : array-like, optional

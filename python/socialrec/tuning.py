@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import metrics, split
+from . import _frames, metrics, split
+from ._align import aligned
 from ._errors import DivergenceError
 from .data import Dataset
 from .evaluate import SEGMENTS, _predicts_ratings, evaluate
@@ -133,13 +134,12 @@ def _split_validation(model_class, train, validation, seed):
         if not 0.0 < validation < 1.0:
             raise ValueError(f"validation={validation!r}: a fraction must be in (0, 1)")
         return split.validation_split(train, validation, seed=seed, per_user=not _predicts_ratings(model_class))
-    if not isinstance(validation, Dataset):
-        raise TypeError("validation must be a fraction of train in (0, 1) or a Dataset, got "
-                        f"{type(validation).__name__}")
-    if validation.ratings.shape != train.ratings.shape:
-        raise ValueError(f"validation has shape {validation.ratings.shape}, train {train.ratings.shape}: "
-                         "both must share one index space")
-    return train, validation
+    if not (isinstance(validation, Dataset) or _frames.is_frame(validation)):
+        raise TypeError("validation must be a fraction of train in (0, 1), a Dataset or a DataFrame of raw ids, "
+                        f"got {type(validation).__name__}")
+    # in train's id space: a Dataset with other ids raises, a DataFrame is mapped through train's ids
+    return train, aligned(validation, train.user_ids, train.item_ids, train.ratings.shape, "validation",
+                          ("train", "train"))
 
 
 # -- tune ---------------------------------------------------------------------------------------------------
@@ -432,6 +432,8 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
             raise TypeError(f"{name} must be a socialrec.Dataset, got {type(ds).__name__}")
     if train.trust is None or train.trust.nnz == 0:
         raise ValueError("compare needs a trust graph in train (its trust matrix is empty)")
+    # test in train's id space, checked before any tuning: a Dataset with other ids raises
+    aligned(test, train.user_ids, train.item_ids, train.ratings.shape, "test", ("train", "train"))
     classes = _model_classes(models, train)
     social = [c for c in classes if _uses_trust(c)]
     plain = [c for c in classes if not _uses_trust(c)]

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from .. import _engine, metrics
+from .._align import aligned
 from .._errors import DivergenceError
 from .._interop import is_device_input
 from .._validate import is_int, is_real
@@ -69,7 +70,7 @@ class TrainingMixin:
             ``GridSearchCV(...).fit(X, y, trust=ds)`` trains every fold and the refit on it.
         validation : Dataset or float, optional
             Held-out ratings evaluated after every epoch (recorded in ``history``): a Dataset in the
-            training data's index space, or a fraction in (0, 1) of the training data to hold out
+            training data's id space (a DataFrame of raw ids is mapped through it), or a fraction in (0, 1) of the training data to hold out
             (:func:`socialrec.split.validation_split`, seeded by ``seed``; those ratings are not trained on).
         early_stopping : bool or int, optional
             Stop when the validation metric (RMSE; NDCG@10 for ranking models) has not improved for this many
@@ -106,11 +107,9 @@ class TrainingMixin:
             data, validation = self._carve_validation(data, trust, validation, seed)
             trust = None  # now inside data
         train = self._training_data(data, trust, device)
-        if validation is not None:
-            validation = as_dataset(validation)
-            if validation.ratings.shape != train.ratings.shape:
-                raise ValueError(f"validation has shape {validation.ratings.shape}, training data "
-                                 f"{train.ratings.shape}: both must share one index space")
+        if validation is not None:  # in train's id space: other ids raise, a DataFrame is mapped (_align)
+            validation = aligned(validation, train.user_ids, train.item_ids, train.ratings.shape, "validation",
+                                 ("training data", "the training data"))
         self._validate_training_data(train)
 
         self._clear_fit()

@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from .. import _backend, _engine, metrics, topn
+from .._align import model_space
 from .._errors import NotFittedError
 from .._validate import is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
@@ -269,13 +270,11 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin):
 
     def loss(self, data):
         """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph; the models
-        that map ratings to [0, 1] map ``data``'s with the rating scale they were trained on."""
+        that map ratings to [0, 1] map ``data``'s with the rating scale they were trained on. ``data``: a Dataset
+        in the model's id space (or index-space data of its shape), or a DataFrame of raw ids mapped through the
+        model's ids (``metrics.errors``); a Dataset with other ids raises ``ValueError``."""
         self._require_fitted()
-        data = as_dataset(data)
-        if data.ratings.shape != (self.n_users_, self.n_items_):
-            raise ValueError(f"data has shape {data.ratings.shape}, the model was fitted on "
-                             f"{(self.n_users_, self.n_items_)}")
-        return float(self._loss(data))
+        return float(self._loss(model_space(self, data, "data")))  # other ids raise; a DataFrame is mapped
 
     # -- top-N ---------------------------------------------------------------------------------------------
     def recommend(self, users, n=10, exclude_seen=True, items=None, *, exclude=None, unknown="error", ids="raw",
