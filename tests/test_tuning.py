@@ -22,8 +22,13 @@ def small():
 
 
 # -- segments -----------------------------------------------------------------------------------------------
+USER_IDS = np.array(["u0", "u1", "u2", "u3"])  # raw ids that are no indices: a test that mixes them fails
+ITEM_IDS = np.array([f"i{j}" for j in range(10)])
+
+
 def _segment_data():
-    """Users 0 and 3 are warm (6 training ratings), 1 and 2 cold (2); users 0 and 2 trust someone."""
+    """Users 0 and 3 are warm (6 training ratings), 1 and 2 cold (2); users 0 and 2 trust someone. Raw ids
+    ``USER_IDS`` / ``ITEM_IDS`` (train and test hold equal copies of them)."""
     rng = np.random.default_rng(0)
     train_u, train_i = [], []
     for u, n in ((0, 6), (1, 2), (2, 2), (3, 6)):
@@ -35,9 +40,10 @@ def _segment_data():
     items = np.array(train_i + test_i)
     values = rng.integers(1, 6, size=len(users)).astype(float)
     train = sr.Dataset.from_arrays(users[:len(train_u)], items[:len(train_u)], values[:len(train_u)],
-                                   trust_src=[0, 2], trust_dst=[1, 3], n_users=4, n_items=10)
+                                   trust_src=[0, 2], trust_dst=[1, 3], n_users=4, n_items=10,
+                                   user_ids=USER_IDS, item_ids=ITEM_IDS)
     test = sr.Dataset.from_arrays(users[len(train_u):], items[len(train_u):], values[len(train_u):],
-                                  n_users=4, n_items=10)
+                                  n_users=4, n_items=10, user_ids=USER_IDS.copy(), item_ids=ITEM_IDS.copy())
     return train, test
 
 
@@ -46,7 +52,8 @@ def test_rating_segments_match_a_hand_computation():
     model = sr.BiasedMF(factors=2, epochs=3, seed=0, num_threads=1).fit(train)
     seg = sr.evaluate(model, test, train=train, ranking=False)["segments"]
     u, i, v = test.user_item_arrays()
-    err = v - model.predict(u, i)
+    err = v - model.predict(USER_IDS[u], ITEM_IDS[i])  # raw ids, as predict takes them
+    assert np.array_equal(err, v - model.predict(u, i, ids="index"))
     members = {"all": {0, 1, 2, 3}, "cold": {1, 2}, "with_trustees": {0, 2}, "cold_with_trustees": {2}}
     for name, who in members.items():
         picked = err[[x in who for x in u]]
@@ -58,7 +65,8 @@ def test_rating_segments_match_a_hand_computation():
 
 def test_empty_segment_is_nan_and_segments_need_train():
     train, test = _segment_data()
-    no_trust = sr.Dataset.from_arrays(*train.user_item_arrays(), n_users=4, n_items=10)
+    no_trust = sr.Dataset.from_arrays(*train.user_item_arrays(), n_users=4, n_items=10, user_ids=USER_IDS,
+                                      item_ids=ITEM_IDS)
     model = sr.BiasedMF(factors=2, epochs=2, seed=0).fit(no_trust)
     seg = sr.evaluate(model, test, train=no_trust, ranking=False)["segments"]
     assert seg["with_trustees"]["n"] == 0 and math.isnan(seg["with_trustees"]["rmse"])
@@ -229,6 +237,74 @@ def test_compare_refuses_what_it_cannot_answer(small):
         sr.compare(train, test, models=["Nope"], n_trials=1)
 
 
+def test_compare_on_a_ranking_metric_tests_rating_models_on_it(small):
+    # review finding 2: rating models tuned on ndcg@k were tested on rmse only, so the table was all NaN
+    train, test = small
+    res = sr.compare(train, test, models=["BiasedMF", "SocialMF"], n_trials=1, seed=0, metric="ndcg@5",
+                     params={"factors": 3, "epochs": 3})
+    assert res.metric == "ndcg@5"
+    for row in res.rows:
+        model = sr.BiasedMF if row["model"] == "BiasedMF" else sr.SocialMF
+        fitted = model(**{"seed": 0, **row["params"]}).fit(train)
+        want = sr.evaluate(fitted, test, train=train, k=5, ranking=True, segments=False)["ndcg"]
+        assert row["test"]["all"]["ndcg"] == pytest.approx(want, rel=1e-12)
+    for d in res.segments().values():
+        assert d["n"] == 0 or (math.isfinite(d["social"]) and math.isfinite(d["plain"]))
+    assert "nan" not in str(res).split("best social")[0]
+    with pytest.raises(ValueError, match="cut-off"):  # a k that clashes with the metric's
+        sr.compare(train, test, models=["BiasedMF", "SocialMF"], n_trials=1, metric="ndcg@5", k=10)
+
+
+def test_compare_refuses_a_nan_test_value(small, monkeypatch):
+    train, test = small
+
+    def nan_segments(*args, **kwargs):
+        return {seg: {"n": 3, "ndcg": math.nan} for seg in tuning.SEGMENTS}
+
+    monkeypatch.setattr(tuning, "_ranking_segments", nan_segments)
+    with pytest.raises(RuntimeError, match="NaN"):
+        sr.compare(train, test, models=["BiasedMF", "SocialMF"], n_trials=1, metric="ndcg@5",
+                   params={"factors": 2, "epochs": 1})
+
+
+def test_compare_refuses_a_param_no_model_accepts(small):
+    train, test = small
+    with pytest.raises(ValueError, match=r"\['factros'\]"):  # review finding 9: it was dropped silently
+        sr.compare(train, test, models=["BiasedMF", "SocialMF"], n_trials=1, params={"factros": 3})
+    # a key that one of the models accepts is given to that one (SocialMF has social_regularization)
+    res = sr.compare(train, test, models=["BiasedMF", "SocialMF"], n_trials=1,
+                     params={"factors": 2, "epochs": 1, "social_regularization": 0.5})
+    assert res.row("SocialMF")["params"]["social_regularization"] == 0.5
+    assert "social_regularization" not in res.row("BiasedMF")["params"]
+
+
+def test_tune_and_compare_take_model_instances(small):
+    # review finding 6: an instance was "not callable"; it is its class with the parameters it sets fixed
+    train, test = small
+    res = sr.tune(sr.BiasedMF(factors=2, epochs=3), train, n_trials=2, seed=0)
+    assert res.best_params["factors"] == 2 and res.best_model.factors == 2
+    assert all(t["params"].get("learning_rate") is not None for t in res.trials)  # the rest is searched
+    assert len({t["params"]["learning_rate"] for t in res.trials}) == 2
+    res = sr.compare(train, test, models=[sr.BiasedMF(factors=2, epochs=2), sr.SocialMF(factors=3)],
+                     n_trials=1, params={"factors": 4, "epochs": 2})
+    assert res.row("BiasedMF")["params"]["factors"] == 2  # the instance's own setting over params
+    assert res.row("SocialMF")["params"]["factors"] == 3
+    with pytest.raises(TypeError, match="model class"):
+        sr.tune(object(), train, n_trials=1)
+
+
+def test_tune_restores_optunas_log_level(small):
+    # review finding 10: tune set Optuna's global level on every call and left it
+    train, _ = small
+    before = optuna.logging.get_verbosity()
+    try:
+        optuna.logging.set_verbosity(optuna.logging.DEBUG)
+        sr.tune(sr.BiasedMF, train, n_trials=1, refit=False, params={"factors": 2, "epochs": 1})
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 # -- command line -------------------------------------------------------------------------------------------
 def test_cli_tune_compare_and_evaluate_segments(capsys, tmp_path):
     from socialrec import cli
@@ -240,10 +316,25 @@ def test_cli_tune_compare_and_evaluate_segments(capsys, tmp_path):
     printed = json.loads(capsys.readouterr().out)
     assert printed["model"] == "BiasedMF" and printed["best_params"]["epochs"] >= 1 and out.exists()
     assert sr.load(str(out)).fitted
-    assert cli.main(["compare", *data, "--models", "BiasedMF,SocialMF", "--trials", "1", "--param",
+    assert cli.main(["compare", *data, "--models", "BiasedMF,SocialMF,SoRec,SVDpp", "--trials", "1", "--param",
                      "epochs=2", "--param", "factors=2", "-q", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["best_social"] == "SocialMF" and set(printed["segments"]) >= {"cold_with_trustees"}
+    # two models per side: the chosen ones are those with the best validation score of their side
+    best = {social: min((r for r in printed["rows"] if r["social"] == social), key=lambda r: r["validation"])
+            for social in (True, False)}
+    assert len({r["validation"] for r in printed["rows"]}) == 4  # no tie makes the choice arbitrary
+    assert printed["best_social"] == best[True]["model"] and printed["best_plain"] == best[False]["model"]
+    assert set(printed["segments"]) >= {"cold_with_trustees"}
+    assert cli.main(["compare", *data, "--models", "BiasedMF,SocialMF", "--trials", "1", "--param", "epochs=2",
+                     "--param", "factors=2", "--metric", "ndcg@5", "-q", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["metric"] == "ndcg@5"
+    assert all(math.isfinite(d["social"]) and math.isfinite(d["plain"]) for d in printed["segments"].values()
+               if d["n"] > 0)
+    # a key no compared model accepts is an error, not dropped (review 9)
+    assert cli.main(["compare", *data, "--models", "BiasedMF,SocialMF", "--trials", "1", "--param", "factros=2",
+                     "-q"]) == 2
+    assert "['factros']" in capsys.readouterr().err
     assert cli.main(["evaluate", *data, "--model", "BiasedMF", "--folds", "2", "--param", "epochs=2", "-q"]) == 0
     assert "cold_with_trustees" in capsys.readouterr().out
     with pytest.raises(SystemExit) as info:  # a usage error, refused while parsing (issue 16)

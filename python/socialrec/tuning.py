@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _frames, metrics, split
-from ._align import aligned
+from ._align import aligned, model_space
 from ._errors import DivergenceError
 from .data import Dataset
-from .evaluate import SEGMENTS, _predicts_ratings, evaluate
+from .evaluate import SEGMENTS, _predicts_ratings, _ranking_segments, evaluate, segment_users
 from .models import registry as _registry
 
 __all__ = ["tune", "compare", "TuneResult", "CompareResult", "resolve_search_space"]
@@ -142,6 +142,32 @@ def _split_validation(model_class, train, validation, seed):
                           ("train", "train"))
 
 
+def _class_and_params(model, params):
+    """``(class, fixed parameters)`` of ``tune``'s model: a class and ``params``; or an instance's class and
+    the hyper-parameters it sets away from the class defaults (``get_params``), updated with ``params``.
+    Parameters left at their defaults stay searched: fixing every one would leave nothing to tune."""
+    params = dict(params or {})
+    if isinstance(model, type):
+        return model, params
+    cls = type(model)
+    if not (callable(getattr(model, "get_params", None)) and isinstance(getattr(cls, "_defaults", None), dict)):
+        raise TypeError(f"expected a socialrec model class (sr.TrustSVD) or instance (sr.TrustSVD(factors=5)), "
+                        f"got {cls.__name__}")
+    defaults = cls._defaults
+    own = {name: v for name, v in model.get_params().items() if name not in defaults or
+           not _same_value(v, defaults[name])}
+    return cls, {**own, **params}
+
+
+def _same_value(a, b):
+    """Whether a hyper-parameter value equals its default, as the model's ``repr`` tells them apart (a value
+    that cannot be compared to it is taken as set)."""
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 # -- tune ---------------------------------------------------------------------------------------------------
 @dataclass
 class TuneResult:
@@ -190,8 +216,10 @@ def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=
 
     Parameters
     ----------
-    model_class : type
-        A socialrec model class, e.g. ``sr.TrustSVD``.
+    model_class : type or model instance
+        A socialrec model class, e.g. ``sr.TrustSVD``, or an instance (``sr.TrustSVD(factors=5)``): its class,
+        with the hyper-parameters it sets to other values than the class defaults fixed (as ``params``, which
+        override them); the instance itself is not fitted.
     train : Dataset
         Training data; nothing outside it is used.
     n_trials : int or None
@@ -225,6 +253,7 @@ def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=
     """
     optuna = _optuna()
 
+    model_class, params = _class_and_params(model_class, params)
     if not isinstance(train, Dataset):
         raise TypeError(f"train must be a socialrec.Dataset, got {type(train).__name__}")
     if n_trials is None and timeout is None:
@@ -290,6 +319,7 @@ def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=
         row["state"] = "complete"
         return row["value"]
 
+    verbosity = optuna.logging.get_verbosity()  # Optuna's level is global: restored below
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize" if lower_is_better else "maximize",
                                 sampler=optuna.samplers.TPESampler(seed=seed),
@@ -313,6 +343,7 @@ def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=
         study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(DivergenceError,),
                        callbacks=callbacks)
     finally:
+        optuna.logging.set_verbosity(verbosity)
         if bar is not None:
             bar.close()
     complete = [r for r in rows if r["state"] == "complete"]
@@ -393,7 +424,7 @@ def _uses_trust(model_class):
     return bool(model_class.uses_trust)
 
 
-def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, params=None, progress=False,
+def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=None, params=None, progress=False,
             **tune_options):
     """Does the trust graph help on this data? Tuned social models against tuned non-social ones.
 
@@ -406,18 +437,23 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
     ----------
     train, test : Dataset
         ``train`` must carry the trust graph.
-    models : list of model classes or names, optional
+    models : list of model classes, instances or names, optional
         Default: every registered rating model when ``train`` holds ratings, every ranking model when it
-        is binary (0/1) feedback.
+        is binary (0/1) feedback. An instance is tuned as :func:`tune` tunes one: the hyper-parameters it sets
+        are fixed (over ``params``).
     n_trials : int
         Trials per model.
     seed : int
     metric : str, optional
-        As in :func:`tune` (default ``"rmse"`` or ``"ndcg@10"``).
-    k : int
-        Cut-off of the ranking segments' metrics.
+        As in :func:`tune` (default ``"rmse"`` or ``"ndcg@10"``). Models are tuned and tested on it: a ranking
+        metric (``"ndcg@10"``) on rating models tests their rankings (relevant test ratings as
+        ``metrics.ranking`` defines them) at its cut-off.
+    k : int, optional
+        Cut-off of a ranking metric given without one (``metric="ndcg"``, or the default for ranking data);
+        default 10. A ``k`` that differs from the metric's own cut-off (``"ndcg@10"``) is refused.
     params : dict, optional
-        Fixed hyper-parameters given to every model that accepts them (e.g. ``{"factors": 10}``).
+        Fixed hyper-parameters given to every model that accepts them (e.g. ``{"factors": 10}``); a name that
+        no compared model accepts raises ``ValueError``.
     progress : bool
     **tune_options
         Passed to :func:`tune` (``validation``, ``timeout``, ``patience``).
@@ -434,7 +470,14 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
         raise ValueError("compare needs a trust graph in train (its trust matrix is empty)")
     # test in train's id space, checked before any tuning: a Dataset with other ids raises
     aligned(test, train.user_ids, train.item_ids, train.ratings.shape, "test", ("train", "train"))
-    classes = _model_classes(models, train)
+    k = _metric_cutoff(metric, k)
+    if isinstance(metric, str) and "@" not in metric and metric.strip() in _RANKING_NAMES:
+        metric = f"{metric.strip()}@{k}"
+    chosen = _model_classes(models, train)  # (class, fixed parameters of an instance)
+    classes = [cls for cls, _ in chosen]
+    _check_shared_params(params, classes)
+    if metric is None and classes and not _predicts_ratings(classes[0]):
+        metric = f"ndcg@{k}"  # tune's default for ranking models, at compare's cut-off
     social = [c for c in classes if _uses_trust(c)]
     plain = [c for c in classes if not _uses_trust(c)]
     if not social or not plain:
@@ -444,19 +487,19 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
     if len(kinds) > 1:
         raise ValueError("compare: mix of rating and ranking models; compare models of one kind")
     rows = []
-    iterator = classes
+    iterator = chosen
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = bar = tqdm(classes, desc="compare", unit="model")
+        iterator = bar = tqdm(chosen, desc="compare", unit="model")
     try:
-        for cls in iterator:
-            fixed = {key: v for key, v in (params or {}).items() if key in cls._defaults}
+        for cls, own in iterator:
+            fixed = {**{key: v for key, v in (params or {}).items() if key in cls._defaults}, **own}
             res = tune(cls, train, n_trials=n_trials, metric=metric, seed=seed, params=fixed, **tune_options)
-            scores = evaluate(res.best_model, test, train=train, k=k, ranking=not _predicts_ratings(cls))
             rows.append({"model": cls.__name__, "social": _uses_trust(cls), "validation": res.best_value,
-                         "params": res.best_params, "test": scores["segments"]})
+                         "params": res.best_params, "test": _test_segments(res.best_model, test, train, res.metric,
+                                                                           k)})
             metric_label = res.metric
     finally:
         if bar is not None:
@@ -471,18 +514,63 @@ def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=10, pa
     return CompareResult(rows=rows, best_social=best_of(social), best_plain=best_of(plain), metric=metric_label)
 
 
+def _metric_cutoff(metric, k):
+    """The ranking cut-off of ``compare``: the metric's own (``"ndcg@10"``: 10), else ``k`` (default 10). A
+    ``k`` that clashes with the metric's cut-off is refused rather than one of them silently ignored."""
+    if isinstance(metric, str) and "@" in metric:
+        _, _, at = metric.partition("@")
+        if at.strip().lstrip("-").isdigit():  # a malformed cut-off is left to tune's message
+            if k is not None and int(at) != k:
+                raise ValueError(f"compare(metric={metric!r}, k={k!r}): the metric sets the cut-off to {int(at)}; "
+                                 "give one cut-off (leave k out, or make it match)")
+            return int(at)
+    return 10 if k is None else k
+
+
+def _test_segments(model, test, train, metric_label, k):
+    """``evaluate``'s segments of a tuned ``model`` on ``test``, holding the metric it was tuned on: with a
+    ranking metric (``"ndcg@10"``) the ranking segments at the metric's cut-off, a rating model's included
+    (their ``n`` counts evaluated users). A NaN in a segment that has test data is an error, never a row of
+    the table: it would read as a result."""
+    name, _, at = metric_label.partition("@")
+    if name in _RANKING_NAMES:
+        k = int(at)
+        train = model_space(model, train, "train")
+        segments = _ranking_segments(model, model_space(model, test, "test"), train, k, segment_users(train))
+    else:
+        segments = evaluate(model, test, train=train, k=k, ranking=False)["segments"]
+    bad = [seg for seg, d in segments.items() if d["n"] > 0 and not math.isfinite(d[name])]
+    if bad:
+        raise RuntimeError(f"compare: {type(model).__name__}'s test {metric_label} is NaN on the segments {bad}, "
+                           "which have test data")
+    return segments
+
+
+def _check_shared_params(params, classes):
+    """``compare(params=...)``: every key must be a hyper-parameter of at least one chosen model (a misspelt or
+    foreign name would otherwise be dropped for every model, silently)."""
+    unused = sorted(key for key in (params or {}) if not any(key in cls._defaults for cls in classes))
+    if unused:
+        raise ValueError(f"params {unused} are hyper-parameters of none of the compared models "
+                         f"({', '.join(c.__name__ for c in classes)}); accepted: "
+                         f"{sorted(set().union(*(c._defaults for c in classes)))}")
+
+
 def _model_classes(models, train):
+    """``[(class, fixed parameters), ...]`` of compare's ``models``: names, classes (no fixed parameters) or
+    instances (their class and the hyper-parameters they set, as ``tune`` takes an instance)."""
     registry = {m.name: m.cls for m in _registry()}
     if models is None:
         binary = train.ratings.nnz > 0 and np.all(train.ratings.data == 1)
-        return [m.cls for m in _registry("ranking" if binary else "rating")]
+        return [(m.cls, {}) for m in _registry("ranking" if binary else "rating")]
     out = []
     for m in models:
         if isinstance(m, str):
             if m not in registry:
                 raise ValueError(f"unknown model {m!r}; known: {sorted(registry)}")
             m = registry[m]
-        if not (isinstance(m, type) and m.__name__ in registry):
-            raise TypeError(f"models must hold socialrec model classes or their names, got {m!r}")
-        out.append(m)
+        cls = m if isinstance(m, type) else type(m)
+        if cls.__name__ not in registry or registry[cls.__name__] is not cls:
+            raise TypeError(f"models must hold socialrec model classes, instances or names, got {m!r}")
+        out.append(_class_and_params(m, None))
     return out
