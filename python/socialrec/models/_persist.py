@@ -171,7 +171,7 @@ def load(path, device=None):
     if cls is None:
         raise ValueError(f"{path}: unknown model class {meta.get('class')!r} (known: {sorted(_REGISTRY)})")
     try:
-        params = dict(meta["params"])
+        params = _params_of_older_files(cls, dict(meta["params"]))
         if device is not None:
             params["device"] = device
             if device != "cuda" and params.get("dtype") == "float16":
@@ -203,6 +203,14 @@ def load(path, device=None):
         raise ValueError(f"{path}: inconsistent {meta['class']} model file ({type(e).__name__}: {e})") from None
     model._on_load()
     return model
+
+def _params_of_older_files(cls, params):
+    """A file's hyper-parameters completed for this version: a social model saved before it had biases (SoRec,
+    SocialMF, TrustMF, SoReg, RSTE; no ``biased`` entry) is the model it was, ``biased=False``."""
+    if "biased" in cls._defaults and "biased" not in params:
+        params["biased"] = False
+    return params
+
 
 def _json_scalar(value):
     """``json.dumps``' fallback: NumPy scalars (hyper-parameters pass validation as np.int64, np.float32,
