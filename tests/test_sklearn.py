@@ -225,3 +225,41 @@ def test_named_scorers_use_predict_of_pairs(ds, xy):
     assert np.all(np.isfinite(scores)) and np.all(scores < 0)
     model = sr.BiasedMF(factors=3, epochs=3).fit(X, y)
     np.testing.assert_allclose(model.predict(X[:20]), model.predict(X[:20, 0], X[:20, 1]))
+
+
+@pytest.mark.parametrize("user_ids", [["a", "b", "c"], [10, 20, 30], [1, 2, 3]], ids=["strings", "sparse", "1-based"])
+def test_a_sparse_trust_matrix_needs_x_users_to_be_its_indices(user_ids):
+    # review finding 4: the matrix's rows 0..n-1 became phantom users next to X's raw ids
+    users = np.array(user_ids * 2, dtype=object)
+    X = np.column_stack([users, np.array(["i", "j"] * 3, dtype=object)])
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 3.0])
+    n = 4 if user_ids == [1, 2, 3] else 3
+    trust = sp.csr_matrix(([1.0, 1.0], ([0, 1], [1, 2])), shape=(n, n))
+    with pytest.raises(ValueError, match=r"trust=<Dataset>.*\(truster, trustee"):
+        sr.SocialMF(factors=2, epochs=1).fit(X, y, trust=trust)
+
+
+def test_a_sparse_trust_matrix_on_index_users_is_their_graph():
+    X = np.array([[0, 0], [1, 1], [2, 0], [0, 1], [1, 0], [2, 1]])
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 3.0])
+    trust = sp.csr_matrix(([1.0, 1.0], ([0, 1], [1, 2])), shape=(3, 3))
+    by_matrix = sr.SocialMF(factors=2, epochs=3, seed=0, num_threads=1).fit(X, y, trust=trust)
+    by_rows = sr.SocialMF(factors=2, epochs=3, seed=0, num_threads=1).fit(X, y, trust=np.array([[0, 1], [1, 2]]))
+    assert by_matrix.n_users_ == 3
+    assert np.array_equal(by_matrix.predict(X), by_rows.predict(X))
+
+
+def test_predict_of_pairs_uses_the_cached_id_maps(ds, xy, monkeypatch):
+    # review finding 11: predict(X) / score built a new raw-id index (a sort of every id) on every call
+    from socialrec import _ids
+
+    X, y = xy
+    model = sr.BiasedMF(factors=2, epochs=1, seed=0).fit(X, y)
+    first = model.predict(X)
+
+    def no_new_index(*args, **kwargs):
+        raise AssertionError("a new IdIndex was built for a query of a fitted model")
+
+    monkeypatch.setattr(_ids.IdIndex, "__init__", no_new_index)
+    assert np.array_equal(model.predict(X), first)
+    model.score(X, y)

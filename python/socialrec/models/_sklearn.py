@@ -11,14 +11,14 @@ A rating model is a scikit-learn regressor over (user, item) pairs:
   and ``clone`` copies only hyper-parameters, so a graph given this way survives both without being a
   hyper-parameter (which ``save``, ``repr`` and ``sr.tune`` would have to carry). ``trust`` is a ``Dataset``
   (its trust graph, in its raw ids: the safe form, see below), an ``(m, 2)``/``(m, 3)`` array or DataFrame of
-  raw (truster, trustee[, weight]) edges, or a square scipy sparse matrix whose indices are the user ids.
+  raw (truster, trustee[, weight]) edges, or a square scipy sparse matrix whose indices are the user ids (only
+  when ``X``'s user ids are exactly the integers 0..n-1 of the matrix; otherwise it is refused).
   scikit-learn slices every fit parameter that has as many rows as ``X`` along with ``X``; an edge list of
   exactly ``len(X)`` rows is therefore refused with a message (pass the ``Dataset`` instead).
 - ``score(X, y)`` is the coefficient of determination R² of the predictions, as for every scikit-learn
   regressor (``RegressorMixin.score``), so ``GridSearchCV`` and ``cross_val_score`` maximise it by default.
-  Named scorers (``scoring="neg_root_mean_squared_error"``) call ``predict(X)`` with one argument, which
-  ``Model.predict(users, items)`` does not take yet: it is to delegate to ``_predict_pairs`` once the ids
-  rule's ``predict`` lands (issue 16, ids item); until then keep the default ``score``.
+  Named scorers (``scoring="neg_root_mean_squared_error"``) work too: they call ``predict(X)`` with one
+  argument, which ``Model.predict`` scores as ``score`` does (``_predict_pairs``).
 - Pairs whose user or item the model has not seen (usual in a cross-validation fold) are scored as a user or
   item without data: zero factors and zero bias, i.e. the global bias plus the known side's bias, through the
   model's link (Surprise's rule for its SVD).
@@ -31,9 +31,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._ids import IdIndex, as_id_array, raw_array
+from .._ids import as_id_array, raw_array
 from .._interop import is_device_input
 from ..data import Dataset
+from ._queries import id_space
 
 
 def to_xy(dataset, shuffle=True, seed=0):
@@ -74,8 +75,10 @@ def _columns(X, name, width):
     return [as_id_array([r[j] for r in rows]) for j in range(width)]
 
 
-def _trust_edges(trust, n_rows):
-    """(trusters, trustees, weights or None) as raw-id arrays, from any ``trust`` form of ``fit(X, y, trust=)``."""
+def _trust_edges(trust, users):
+    """(trusters, trustees, weights or None) as raw-id arrays, from any ``trust`` form of ``fit(X, y, trust=)``;
+    ``users``: the raw user ids of ``X``'s rows."""
+    n_rows = len(users)
     if isinstance(trust, Dataset):
         src, dst, w = trust.trust_arrays()
         ids = np.asarray(trust.user_ids)
@@ -84,6 +87,7 @@ def _trust_edges(trust, n_rows):
         if trust.shape[0] != trust.shape[1]:
             raise ValueError(f"trust must be a square users x users matrix, got shape {trust.shape} (scikit-learn "
                              "slices a fit parameter that has as many rows as X; pass trust=<Dataset> instead)")
+        _check_matrix_users(users, trust.shape[0])
         t = trust.tocoo()
         return t.row.astype(np.int64), t.col.astype(np.int64), t.data
     width = trust.shape[1] if hasattr(trust, "shape") and len(trust.shape) == 2 else len(next(iter(trust), ()))
@@ -98,6 +102,21 @@ def _trust_edges(trust, n_rows):
     return columns[0], columns[1], (columns[2] if width == 3 else None)
 
 
+def _check_matrix_users(users, n):
+    """A sparse trust matrix has no ids: its rows are user indices 0..n-1. It fits ``X`` only when ``X``'s user
+    ids are exactly those integers; raw ids ('a', 'b' or 10, 20) would put the graph on phantom users."""
+    a = np.asarray(users)
+    if a.dtype == object and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in a.tolist()):
+        a = a.astype(np.int64)
+    distinct = np.unique(a) if a.dtype.kind in "iu" else None
+    if distinct is None or not np.array_equal(distinct, np.arange(n)):
+        shown = np.unique(a)[:5].tolist() if a.dtype.kind != "O" else list(dict.fromkeys(a.tolist()))[:5]
+        raise ValueError(f"trust is a {n} x {n} sparse matrix, whose rows are the user indices 0..{n - 1}, but X's "
+                         f"user ids are not exactly those integers (they start {shown}): the graph would land on "
+                         "other users. Pass trust=<Dataset> (its graph in its raw ids) or (truster, trustee[, "
+                         "weight]) rows of X's raw user ids")
+
+
 def sklearn_dataset(X, y, trust=None):
     """The training ``Dataset`` of ``fit(X, y, trust=...)``: raw (user, item) pairs, ratings and trust edges."""
     users, items = (raw_array(c, name) for c, name in zip(_columns(X, "X", 2), ("X[:, 0] (users)",
@@ -107,7 +126,7 @@ def sklearn_dataset(X, y, trust=None):
         raise ValueError(f"y must hold one rating per row of X ({len(users)}), got shape {y.shape}")
     src = dst = w = None
     if trust is not None:
-        src, dst, w = _trust_edges(trust, len(users))
+        src, dst, w = _trust_edges(trust, users)
     return Dataset.from_raw(users, items, y, trust_src=src, trust_dst=dst, trust_values=w)
 
 
@@ -143,8 +162,9 @@ class SklearnMixin:
         with an unseen user or item is scored with zero factors and bias on that side (module docstring)."""
         self._require_fitted()
         users, items = _columns(X, "X", 2)
-        u = IdIndex(np.asarray(self._raw_ids_or_range("user_ids_", self.n_users_)), "user").find(users)
-        i = IdIndex(np.asarray(self._raw_ids_or_range("item_ids_", self.n_items_)), "item").find(items)
+        # the model's cached id maps (models/_queries.py), unknown ids as -1
+        u = id_space(self, "user").to_index(users, "X[:, 0] (users)", "raw", unknown_ok=True).indices
+        i = id_space(self, "item").to_index(items, "X[:, 1] (items)", "raw", unknown_ok=True).indices
         known = (u >= 0) & (i >= 0)
         x = np.empty(len(u), dtype=np.float64)
         x[known] = self._raw_scores(u[known], i[known])
@@ -156,10 +176,6 @@ class SklearnMixin:
             ib = np.where(i[rest] >= 0, s["item_bias"][np.maximum(i[rest], 0)], 0.0)
             x[rest] = float(s["global_bias"]) + ub + ib
         return self._apply_link(x)
-
-    def _raw_ids_or_range(self, name, n):
-        ids = getattr(self, name, None)
-        return np.arange(n) if ids is None else ids
 
     def score(self, X, y, sample_weight=None):
         """R² (coefficient of determination) of the predicted ratings of the raw (user id, item id) pairs ``X``
