@@ -630,3 +630,12 @@ def test_runtime_failures_become_cuda_error():
     mod = _backend.cuda_module()
     with pytest.raises(sr.CudaError, match="cudaMemsetAsync"):  # the first runtime call fails without a driver
         mod.biased_mf_epoch(*biased_mf_dicts())
+
+
+def test_every_biased_social_model_gives_one_cpu_only_reason():
+    """SoReg and RSTE share the logistic models' rule (one helper, review finding 11), so all five say the
+    same about biased=True, and nothing with biased=False."""
+    classes = BIASED_LOGISTIC_CPU_ONLY + BIASED_CPU_ONLY
+    reasons = {cls.__name__: cls()._cuda_training_unsupported() for cls in classes}
+    assert set(reasons.values()) == {"biased=True (biased=False trains on CUDA)"}, reasons
+    assert all(cls(biased=False)._cuda_training_unsupported() is None for cls in classes)

@@ -9,7 +9,7 @@ from .._engine import RECORD_DTYPE
 from . import device
 from .base import UNIT_INTERVAL, register
 from .device import DeviceMixin
-from .sgd import SGDModel, rated_mask
+from .sgd import SGDModel, biased_cuda_unsupported, rated_mask
 from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
                       unit_values)
 
@@ -116,10 +116,7 @@ class RSTE(DeviceMixin, SGDModel):
 
     _cuda_max_factors = device.SVDPP_MAX_FACTORS
 
-    def _cuda_training_unsupported(self):
-        if self.biased:
-            return "biased=True (use biased=False to train on CUDA)"
-        return None
+    _cuda_training_unsupported = biased_cuda_unsupported  # the CUDA kernels have no bias terms yet
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)

@@ -39,6 +39,26 @@ def zero_biases(model, train, prefix=""):
             f"{prefix}item_bias": np.zeros(train.n_items, model._np_dtype)}
 
 
+def biased_cuda_unsupported(model):
+    """``_cuda_training_unsupported`` (models/device.py) of the social models whose biases have no CUDA kernel
+    yet (SoRec, SocialMF, TrustMF through ``LogisticBiasMixin``; SoReg, RSTE): the setting that keeps
+    ``model`` on the CPU, or None."""
+    if model.biased:
+        return "biased=True (biased=False trains on CUDA)"
+    return None
+
+
+def factor_scoring_parts(model):
+    """``_scoring_parts`` of a model scored by b + (b_u + b_i) + U_u·V_i, the biases only with ``biased``
+    (SoRec, SocialMF, SoReg)."""
+    p = model.parameters_
+    parts = {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
+             "global_bias": float(p["global_bias"])}
+    if model.biased:
+        parts.update(user_bias=p["user_bias"], item_bias=p["item_bias"])
+    return parts
+
+
 class LogisticBiasMixin:
     """``biased`` for the logistic-link models (SoRec, SocialMF, TrustMF): user and item biases inside the
     link, g(b + b_u + b_i + ...), fitted on the CPU only for now (the CUDA kernels have no bias terms yet)."""
@@ -46,12 +66,8 @@ class LogisticBiasMixin:
     _checks = {"biased": BOOL, "bias_regularization": NON_NEGATIVE}
     _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
 
-    def _biased_cuda_unsupported(self):
-        """For ``_cuda_training_unsupported`` (models/device.py; each model forwards to it, as ``DeviceMixin``
-        comes first in its bases): the CUDA kernels have no bias terms yet."""
-        if self.biased:
-            return "biased=True (biased=False trains on CUDA)"
-        return None
+    # each model's _cuda_training_unsupported forwards to it, as DeviceMixin comes first in its bases
+    _biased_cuda_unsupported = biased_cuda_unsupported
 
     def _bias_hyper(self):
         """The hyper dict entries of the bias terms (the kernels read the biases only when ``biased``)."""
@@ -82,13 +98,7 @@ class LogisticRatingModel(LogisticBiasMixin, SGDModel):
                 "regularization": self.regularization, "social_regularization": self.social_regularization,
                 **self._bias_hyper()}
 
-    def _scoring_parts(self):
-        p = self.parameters_
-        parts = {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
-                 "global_bias": float(p["global_bias"])}
-        if self.biased:
-            parts.update(user_bias=p["user_bias"], item_bias=p["item_bias"])
-        return parts
+    _scoring_parts = factor_scoring_parts
 
     def _rating_logits(self, p, users, items):
         """x_ui = b + (b_u + b_i) + U_u·V_i of each rating (float64 parameters ``p``), the biases with

@@ -8,7 +8,7 @@ from .._arrays import bincount, chunks, expand_rows, rows_of, sorted_member
 from . import device
 from .base import NON_NEGATIVE, register
 from .device import DeviceMixin
-from .sgd import SGDModel, rated_mask
+from .sgd import SGDModel, biased_cuda_unsupported, factor_scoring_parts, rated_mask
 from ._social import has_rows, row_normalised, trust_csr
 
 SIMILARITIES = (None, "pcc", "vss")
@@ -119,10 +119,7 @@ class SoReg(DeviceMixin, SGDModel):
         "similarity": (lambda v: v in SIMILARITIES, "None, 'pcc' or 'vss'"),
     }
 
-    def _cuda_training_unsupported(self):
-        if self.biased:
-            return "biased=True (use biased=False to train on CUDA)"
-        return None
+    _cuda_training_unsupported = biased_cuda_unsupported  # the CUDA kernels have no bias terms yet
 
     # -- training state --------------------------------------------------------------------------------
     def _edge_similarity(self, data):
@@ -186,13 +183,7 @@ class SoReg(DeviceMixin, SGDModel):
     def _run_epoch_cuda(self, state, settings):
         return device.run_epoch("soreg_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
-    def _scoring_parts(self):
-        p = self.parameters_
-        parts = {"user_vectors": p["user_factors"], "item_vectors": p["item_factors"],
-                 "global_bias": float(p["global_bias"])}
-        if self.biased:
-            parts.update(user_bias=p["user_bias"], item_bias=p["item_bias"])
-        return parts
+    _scoring_parts = factor_scoring_parts  # b + (b_u + b_i) + U_u·V_i, the biases with biased
 
     # -- objective ---------------------------------------------------------------------------------------
     def _loss(self, data):
