@@ -2,9 +2,10 @@
 
 Protocol: each dataset's 80/20 ``split.train_test_split(ds, 0.2, seed=0)``; only its TRAINING part is used:
 ``sr.tune`` carves a 10 % validation part from it (seed 0) and runs a small TPE search (factors 10, early
-stopping on the validation RMSE, patience 5); the test part is never read here. Then each candidate setting
-(the tuned one of every dataset, and the current defaults) is scored on both datasets' validation parts, and
-the default is the candidate with the smallest worst-case gap to each dataset's tuned validation RMSE.
+stopping on the validation RMSE, patience 5); the test part is never read here. The script prints, per
+(model, dataset), the best setting found and its validation RMSE, one JSON line each, and stops there: it does
+not score one dataset's setting on the other dataset, nor pick a default. Choosing a default from these rows
+(e.g. the setting with the smallest worst-case gap to each dataset's tuned RMSE) is left to the reader.
 
     PYTHONPATH=python python bench/tune_biased_logistic.py [--trials 12] [--datasets filmtrust epinions]
 """
