@@ -106,7 +106,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     (FilmTrust, ``split.kfold(ds, 5, seed=0)``) with these defaults (``biased=True``): RMSE .799, MAE .622,
     and .866 on the test ratings of users with < 5 training ratings; with ``biased=False`` RMSE .813, MAE
     .639 and .886 there; the paper's form (``biased=False, offset=False``, ``λ_T = 0.3``, the earlier
-    defaults) gives RMSE .826 and 0.998 on those users (bench/README.md). On data whose trust links carry no taste signal the trust term costs a
+    defaults) gives RMSE .827 and .999 on those users (bench/README.md). On data whose trust links carry no taste signal the trust term costs a
     little accuracy (< 1 % RMSE on ``synthetic(homophily=0)`` at ``λ_T = 0.1``, 3-4 % at 0.3).
 
     Fitted parameters: ``user_factors`` (U), ``item_factors`` (V), ``global_bias`` (b), and with

@@ -102,7 +102,7 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     grid's best). 5-fold CV (FilmTrust, ``split.kfold(ds, 5, seed=0)``, the protocol of
     bench/accuracy_filmtrust.py) with these defaults (``biased=True``): RMSE .798, MAE .622, and .862 on the
     test ratings of users with < 5 training ratings; with ``biased=False`` RMSE .814, MAE .640 and .886
-    there, and with ``biased=False, offset=False`` RMSE .831 and 1.021 on those users (bench/README.md).
+    there, and with ``biased=False, offset=False`` RMSE .831 and 1.022 on those users (bench/README.md).
 
     Fitted parameters: ``user_factors`` (U), ``item_factors`` (V), ``link_factors`` (Z), ``global_bias`` (b),
     and with ``biased=True`` ``user_bias`` (b_u) and ``item_bias`` (b_i).
