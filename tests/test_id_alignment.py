@@ -97,3 +97,17 @@ def test_tune_validation_with_other_ids_is_refused():
     train = sr.Dataset.from_pandas(pd.DataFrame(TRAIN))
     with pytest.raises(ValueError, match="validation has other user or item ids"):
         sr.tune(sr.BiasedMF, train, n_trials=1, validation=_other_ids_same_shape())
+
+
+def test_a_model_without_id_maps_checks_the_shape_only():
+    # a model file saved before id maps existed has user_ids_ = item_ids_ = None: its ids are the indices
+    ds = sr.datasets.synthetic(n_users=20, n_items=10, seed=0)
+    model = sr.BiasedMF(factors=2, epochs=2, seed=0).fit(ds)
+    model.user_ids_ = model.item_ids_ = None
+    other = sr.Dataset.from_sparse(ds.ratings, user_ids=np.arange(20) + 100)
+    assert sr.metrics.rmse(model, other) == pytest.approx(sr.metrics.rmse(model, ds), rel=1e-12)
+    u, i, v = ds.user_item_arrays()
+    frame = pd.DataFrame({"user": u, "item": i, "rating": v})
+    assert sr.metrics.rmse(model, frame) == pytest.approx(sr.metrics.rmse(model, ds), rel=1e-12)
+    with pytest.raises(sr.UnknownIdError, match="20"):
+        sr.metrics.rmse(model, pd.DataFrame({"user": [20], "item": [0], "rating": [1.0]}))

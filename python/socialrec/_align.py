@@ -7,7 +7,8 @@ DataFrame turned into a Dataset of its own is numbered afresh, so its user 3 nee
 
 - a ``Dataset`` whose id arrays are the target's (the same arrays, as every split of one dataset shares, or
   equal ones), or index-space data (ids 0..n-1 of the target's shape: a scipy matrix, ``from_arrays``);
-  a Dataset with other raw ids is refused, whatever its shape;
+  a Dataset with other raw ids is refused, whatever its shape (a target without an id map, such as a model
+  file saved before maps existed, can only check the shape);
 - a pandas DataFrame of raw ids (columns ``user``, ``item``, ``rating``; as ``as_dataset`` reads one), mapped
   through the target's id maps: every id must be known (``UnknownIdError`` names those that are not), no id is
   ever renumbered.
@@ -47,15 +48,16 @@ def _same_ids(a, b):
 
 def _side_matches(ids, target, n):
     """One side (users or items) of a Dataset fits the target: the same ids, or indices of the target's size."""
-    if target is None:  # the target has no raw ids (a model saved before id maps existed): indices only
-        return _is_range(ids, n)
+    if target is None:  # no id map to compare with (a model file saved before maps existed): the shape decides
+        return True
     return _same_ids(ids, target) or _is_range(ids, n)
 
 
-def _index_map(ids, target, what, name, target_name):
-    """The target index of each of ``ids`` (raw ids of a freshly numbered Dataset); unknown ids raise."""
+def _index_map(ids, target, n, what, name, target_name):
+    """The target index of each of ``ids`` (raw ids of a freshly numbered Dataset; the target's are ``target``,
+    or 0..n-1 when it has no map); unknown ids raise."""
     if target is None:
-        target = np.arange(0)
+        target = np.arange(n)
     pos = IdIndex(np.asarray(target), what).find(np.asarray(ids))
     missing = pos < 0
     if missing.any():
@@ -89,9 +91,9 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     shape = tuple(int(n) for n in shape)
     if _frames.is_frame(data):
         fresh = as_dataset(data, trust)
-        u = _index_map(fresh.user_ids, user_ids, "user", name, owner)
-        i = _index_map(fresh.item_ids, item_ids, "item", name, owner)
         n_users, n_items = shape
+        u = _index_map(fresh.user_ids, user_ids, n_users, "user", name, owner)
+        i = _index_map(fresh.item_ids, item_ids, n_items, "item", name, owner)
         return Dataset._new(_moved(fresh.ratings.tocsr(), u, i, shape),
                             _moved(fresh.trust.tocsr(), u, u, (n_users, n_users)),
                             np.arange(n_users) if user_ids is None else user_ids,

@@ -231,7 +231,8 @@ def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=
         ``"ndcg@10"`` (default for ranking models), ``"recall@20"``.
     validation : float or Dataset
         The fraction of ``train`` held out for validation (rating models: random ratings; ranking models:
-        ``split.per_user_split``), or a validation Dataset in ``train``'s index space.
+        ``split.per_user_split``), or a validation Dataset in ``train``'s id space (one with other ids raises
+        ``ValueError``), or a DataFrame of raw ids, mapped through ``train``'s ids.
     seed : int
         Seeds the validation split, the sampler and every model.
     search_space : dict, optional

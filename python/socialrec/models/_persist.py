@@ -204,6 +204,7 @@ def load(path, device=None):
     model._on_load()
     return model
 
+
 def _params_of_older_files(cls, params):
     """A file's hyper-parameters completed for this version: a social model saved before it had biases (SoRec,
     SocialMF, TrustMF, SoReg, RSTE; no ``biased`` entry) is the model it was, ``biased=False``."""

@@ -68,10 +68,11 @@ class TrainingMixin:
             With ``(X, y)``: a ``Dataset`` (its trust graph, in its raw ids), raw (truster, trustee[,
             weight]) rows, or a square sparse matrix indexed by the user ids; a fit parameter, so
             ``GridSearchCV(...).fit(X, y, trust=ds)`` trains every fold and the refit on it.
-        validation : Dataset or float, optional
+        validation : Dataset, DataFrame or float, optional
             Held-out ratings evaluated after every epoch (recorded in ``history``): a Dataset in the
-            training data's id space (a DataFrame of raw ids is mapped through it), or a fraction in (0, 1) of the training data to hold out
-            (:func:`socialrec.split.validation_split`, seeded by ``seed``; those ratings are not trained on).
+            training data's id space (a DataFrame of raw ids is mapped through it), or a fraction in (0, 1)
+            of the training data to hold out (:func:`socialrec.split.validation_split`, seeded by ``seed``;
+            those ratings are not trained on).
         early_stopping : bool or int, optional
             Stop when the validation metric (RMSE; NDCG@10 for ranking models) has not improved for this many
             epochs (``True``: 5) and keep the best epoch's parameters; ``epochs`` is then the most it trains.
