@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 
@@ -77,17 +78,26 @@ def phase_tune(args, models):
 def phase_defaults(args, models):
     """Scores each model's current defaults and the tuned candidates (from the tune phase's JSON) on every
     data set; the candidate with the smallest worst gap is reported."""
-    with open(os.path.join(_common.RESULTS, f"defaults_protocol_tune{args.tag}.json")) as f:
-        tuned = json.load(f)["rows"]
+    tuned = []
+    for name in args.datasets:  # the tune phase's output, one file per data set (--tag _<dataset>)
+        with open(os.path.join(_common.RESULTS, f"defaults_protocol_tune_{name}.json")) as f:
+            tuned += json.load(f)["rows"]
     data = {name: splits(name) for name in args.datasets}
+    extra = json.loads(args.candidates) if args.candidates else {}
     rows = []
     for cls in models:
         mine = [t for t in tuned if t["model"] == cls.__name__ and t["dataset"] in data]
         if not mine:
             continue
         candidates = {"defaults": {}}
-        for t in mine:
-            candidates[f"tuned on {t['dataset']}"] = {k: v for k, v in t["tuned_params"].items() if k != "factors"}
+        tuned_params = [{k: v for k, v in t["tuned_params"].items() if k != "factors"} for t in mine]
+        for t, params in zip(mine, tuned_params):
+            candidates[f"tuned on {t['dataset']}"] = params
+        if len(tuned_params) == 2:  # the geometric mean of the two optima (epochs: the larger count)
+            a, b = tuned_params
+            candidates["geometric mean"] = {k: (max(a[k], b[k]) if k == "epochs" else (a[k] * b[k]) ** 0.5)
+                                            for k in a if k in b and isinstance(a[k], (int, float))}
+        candidates.update(extra.get(cls.__name__, {}))
         for label, params in candidates.items():
             row = {"model": cls.__name__, "candidate": label, "params": params}
             worst = 0.0
@@ -130,16 +140,86 @@ def phase_stopping(args, models):
     return rows
 
 
+def phase_joint(args, models):
+    """One setting for both data sets: Optuna (TPE, seed 0) over the class's search space, each trial fitted on
+    every data set's inner part with the validation curve recorded; its value is the smallest, over epoch counts
+    e, of the worst gap max_D (val_D(e) - best_D), best_D the best validation RMSE known on D (tuned or any
+    candidate of the defaults phase). The best round-1 candidate is the first trial, so the search can only
+    improve on it. The chosen epochs is that e."""
+    optuna = sr.tuning._optuna()
+    with open(os.path.join(_common.RESULTS, f"defaults_protocol_defaults{args.tag_in}.json")) as f:
+        cands = json.load(f)["rows"]
+    tuned = {}
+    for name in args.datasets:
+        with open(os.path.join(_common.RESULTS, f"defaults_protocol_tune_{name}.json")) as f:
+            for t in json.load(f)["rows"]:
+                tuned[(t["model"], name)] = t["tuned_val_rmse"]
+    data = {name: splits(name)[1:] for name in args.datasets}
+    rows = []
+    for cls in models:
+        mine = [c for c in cands if c["model"] == cls.__name__]
+        best = {d: min([tuned[(cls.__name__, d)]] + [c[d]["val_rmse"] for c in mine]) for d in args.datasets}
+        first = min(mine, key=lambda c: c["worst_gap"])["params"] if mine else {}
+        space = sr.tuning.resolve_search_space(cls)
+
+        def objective(trial):
+            params = {**sr.tuning._suggest(trial, space)}
+            curves = {}
+            for d in args.datasets:  # the small data set first: its curve bounds the stop on the large one
+                inner, val = data[d]
+                model = cls(factors=FACTORS, seed=0, epochs=args.max_epochs, **params)
+                seen = {"best": math.inf, "since": 0}
+
+                def stop(m, record, d=d):
+                    curves.setdefault(d, []).append(record["val_rmse"])
+                    e = len(curves[d]) - 1
+                    gap = max(c[min(e, len(c) - 1)] - best[k] for k, c in curves.items())
+                    if gap < seen["best"]:
+                        seen["best"], seen["since"] = gap, 0
+                    else:
+                        seen["since"] += 1
+                    return seen["since"] >= 8 and d != args.datasets[0]
+
+                try:
+                    model.fit(inner, validation=val, callback=stop)
+                except sr.DivergenceError:
+                    return math.inf
+            n = min(len(c) for c in curves.values())
+            gaps = [max(c[e] - best[d] for d, c in curves.items()) for e in range(n)]
+            e = min(range(n), key=gaps.__getitem__)
+            trial.set_user_attr("epochs", e + 1)
+            trial.set_user_attr("gaps", {d: c[e] - best[d] for d, c in curves.items()})
+            return gaps[e]
+
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+        if first:
+            study.enqueue_trial({k: v for k, v in first.items() if k in space})
+        start = time.perf_counter()
+        study.optimize(objective, n_trials=args.trials)
+        t = study.best_trial
+        row = {"model": cls.__name__, "worst_gap": t.value, "gaps": t.user_attrs["gaps"],
+               "params": {**t.params, "epochs": t.user_attrs["epochs"]}, "best": best,
+               "seconds": time.perf_counter() - start, "trials": args.trials}
+        rows.append(row)
+        print(json.dumps(row, default=str), flush=True)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--phase", choices=["tune", "defaults", "stopping"], default="tune")
+    ap.add_argument("--phase", choices=["tune", "defaults", "stopping", "joint"], default="tune")
     ap.add_argument("--datasets", nargs="+", default=["filmtrust", "epinions"])
     ap.add_argument("--models", nargs="+", default=None, help="rating model names (default: every one)")
     ap.add_argument("--trials", type=int, default=30)
+    ap.add_argument("--candidates", default=None,
+                    help='more candidates, JSON: {"SoRec": {"label": {"regularization": 0.02, ...}}}')
+    ap.add_argument("--max-epochs", type=int, default=80, help="joint phase: the most epochs a trial trains")
+    ap.add_argument("--tag-in", default="_round1", help="joint phase: the defaults phase's output to start from")
     ap.add_argument("--tag", default="", help="suffix of the output file name")
     args = ap.parse_args()
     models = [m.cls for m in sr.models.registry("rating") if args.models is None or m.name in args.models]
-    rows = {"tune": phase_tune, "defaults": phase_defaults, "stopping": phase_stopping}[args.phase](args, models)
+    rows = {"tune": phase_tune, "defaults": phase_defaults, "stopping": phase_stopping,
+            "joint": phase_joint}[args.phase](args, models)
     os.makedirs(_common.RESULTS, exist_ok=True)
     out = os.path.join(_common.RESULTS, f"defaults_protocol_{args.phase}{args.tag}.json")
     with open(out, "w") as f:
