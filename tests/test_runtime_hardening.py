@@ -131,3 +131,264 @@ def test_ctrl_c_while_the_training_state_is_built_keeps_the_previous_model(cls, 
     for k, v in before.items():
         np.testing.assert_array_equal(fitted.parameters_[k], v)
     np.testing.assert_array_equal(fitted.predict(ds.user_ids[:5], ds.item_ids[:5]), answer)
+
+
+# -- item 3: std::bad_alloc inside OpenMP regions becomes MemoryError ------------------------------------------
+_LIMIT_MEMORY = """
+    import resource
+    def limit_memory(extra_mib):
+        # address-space cap at what the process maps now plus extra_mib: larger allocations fail (bad_alloc)
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (mapped + (extra_mib << 20), resource.RLIM_INFINITY))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+def test_a_failed_allocation_in_the_parallel_top_n_selection_is_a_memory_error():
+    # each selecting thread reserves a buffer of about n entries: under an address-space cap that reservation
+    # fails inside the OpenMP region (before: std::terminate, the process aborted)
+    assert_ok(run_isolated(_LIMIT_MEMORY + """
+    import numpy as np
+    from socialrec import _core
+    def select(n, rows=4):
+        scores = np.random.default_rng(0).random((rows, 64), dtype=np.float32)
+        ids, best = np.empty((rows, n), np.int64), np.empty((rows, n), np.float32)
+        return lambda: _core.topk_select(scores, n, best_ids=ids, best_scores=best, threads=2)
+    select(8)()  # the OpenMP threads exist before the cap
+    run = select(1 << 24)  # 16M entries per list: 1 GiB of lists, 16 x 16 MiB of buffer per thread
+    limit_memory(64)
+    try:
+        run()
+    except MemoryError:
+        print("OK")
+    """))
+
+
+def test_top_n_of_an_empty_score_matrix_with_an_enormous_n_returns_at_once():
+    assert_ok(run_isolated("""
+    import numpy as np
+    from socialrec import _core
+    n = 1 << 40
+    ids, best = np.empty((0, n), np.int64), np.empty((0, n), np.float32)
+    _core.topk_select(np.zeros((0, 5), np.float32), n, best_ids=ids, best_scores=best, threads=2)
+    print("OK")
+    """))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+def test_als_solver_scratch_that_cannot_be_allocated_is_a_memory_error():
+    # Cholesky keeps two k x k matrices per thread (k=2000, float64: 64 MiB per thread); allocated inside the
+    # parallel region they ended the process
+    assert_ok(run_isolated(_LIMIT_MEMORY + """
+    import numpy as np, socialrec as sr
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, density=0.2, seed=0)
+    r = ds.ratings.copy(); r.data[:] = 1; ds = ds.with_ratings(r)
+    sr.ALS(factors=8, epochs=1, num_threads=2, solver="cholesky").fit(ds)  # threads and BLAS started
+    m = sr.ALS(factors=2000, epochs=1, num_threads=2, solver="cholesky", dtype="float64")
+    limit_memory(150)
+    try:
+        m.fit(ds)
+    except MemoryError:
+        assert not m.fitted
+        print("OK")
+    """))
+
+
+def test_als_factors_beyond_the_machine_memory_are_refused_up_front():
+    m = sr.ALS(factors=2**20, epochs=1)  # 1 TiB per k x k matrix
+    with pytest.raises(MemoryError, match="factors=1048576 needs about"):
+        m.fit(data_for(sr.ALS))
+    assert not m.fitted
+
+
+# -- item 4: num_threads is bounded ------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [2**31, 10**5, 1025, -1])
+def test_num_threads_beyond_the_cap_is_a_clear_value_error(value):
+    with pytest.raises(ValueError, match=f"num_threads={value} is invalid; it must be an integer in \\[0, 1024\\]"):
+        sr.BiasedMF(num_threads=value)
+    with pytest.raises(ValueError, match="num_threads"):
+        sr.BiasedMF().set_params(num_threads=value)
+
+
+def test_the_thread_cap_is_one_number_and_applies_to_private_calls_too():
+    assert sr._core.MAX_THREADS == sr._engine.MAX_THREADS
+    cores = sr._engine._cores()
+    assert sr._engine.resolve_threads(sr._engine.MAX_THREADS) == min(4 * cores, sr._engine.MAX_THREADS)
+    model = make(sr.BiasedMF)
+    calls = []
+    real = sr._core.biased_mf_epoch
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sr._core, "biased_mf_epoch", lambda *a: calls.append(a) or real(*a))
+        model.fit(data_for(sr.BiasedMF))
+    arrays, hyper, settings = calls[0]
+    for threads in (2**31, sr._engine.MAX_THREADS + 1, -1):
+        with pytest.raises(ValueError, match="threads="):
+            real(arrays, hyper, {**settings, "threads": threads})
+
+
+def test_a_fit_at_the_thread_cap_runs():
+    # subprocess: 100000 threads made the OpenMP runtime end the process (before the cap)
+    assert_ok(run_isolated("""
+    import socialrec as sr
+    ds = sr.datasets.synthetic(n_users=2000, n_items=1000, density=0.03, seed=0)
+    m = sr.BiasedMF(factors=8, epochs=2, num_threads=sr._engine.MAX_THREADS).fit(ds)
+    assert len(m.history) == 2
+    print("OK")
+    """))
+
+
+# -- item 6: fork after a multi-threaded fit --------------------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fit_in_a_child_forked_after_a_multi_threaded_fit_runs_on_one_thread_with_a_warning():
+    # GNU OpenMP after fork: the child's next parallel region waits forever for the parent's threads
+    assert_ok(run_isolated("""
+    import os, time, warnings
+    import socialrec as sr
+    ds = sr.datasets.synthetic(n_users=2000, n_items=1000, density=0.05, seed=0)  # ~100k ratings: 2 threads
+    sr.BiasedMF(factors=8, epochs=1, num_threads=2).fit(ds)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                m = sr.BiasedMF(factors=8, epochs=2, num_threads=2).fit(ds)
+                m.recommend(ds.user_ids[:300], n=5)
+            text = " ".join(str(w.message) for w in seen)
+            code = 0 if len(m.history) == 2 and "spawn" in text and "forkserver" in text else 2
+        finally:
+            os._exit(code)
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        raise SystemExit("the forked child hung in its fit")
+    assert os.waitstatus_to_exitcode(status) == 0, status
+    sr.BiasedMF(factors=8, epochs=1, num_threads=2).fit(ds)  # the parent keeps its threads
+    print("OK")
+    """, timeout=180))
+
+
+# -- item 12: recommend's batch size and rating underflow -------------------------------------------------------
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+def test_recommend_with_a_huge_batch_size_for_one_user_allocates_one_row():
+    # the score buffer was batch_size x tile floats: 4 GiB for batch_size=2**30, whatever the number of users
+    assert_ok(run_isolated(_LIMIT_MEMORY + """
+    import numpy as np, socialrec as sr
+    ds = sr.datasets.synthetic(n_users=50, n_items=40, density=0.2, seed=0)
+    m = sr.BiasedMF(factors=4, epochs=1, num_threads=1).fit(ds)
+    expected = m.recommend([ds.user_ids[0]], n=5)
+    limit_memory(512)
+    got = m.recommend([ds.user_ids[0]], n=5, batch_size=2**30)
+    np.testing.assert_array_equal(got[0], expected[0])
+    print("OK")
+    """))
+
+
+def test_a_rating_that_underflows_float32_warns():
+    tiny = np.array([[1e-50, 3.0], [2.0, 0.0]])
+    with pytest.warns(RuntimeWarning, match=r"ratings\[0, 0\] = 1e-50 underflows to 0 in float32"):
+        sr.Dataset(scipy.sparse.csr_matrix(tiny))
+    with pytest.warns(RuntimeWarning, match=r"values\[1\] = 1e-50 underflows"):
+        sr.Dataset.from_arrays([0, 1], [1, 0], [3.0, 1e-50])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sr.Dataset(scipy.sparse.csr_matrix(np.array([[1e-40, 3.0]])))  # a float32 subnormal: kept, no warning
+
+
+# -- item 5: every epoch kernel checks what it indexes ---------------------------------------------------------
+_KERNEL_CHECKS = """
+    import copy, sys
+    import numpy as np, socialrec as sr
+    from socialrec import _core
+    from socialrec.models.ranking import RankingModel
+    cls = getattr(sr, sys.argv[1])
+    ds = sr.datasets.synthetic(n_users=120, n_items=80, density=0.08, seed=0)
+    if issubclass(cls, RankingModel):
+        r = ds.ratings.copy(); r.data[:] = 1; ds = ds.with_ratings(r)
+    params = {"factors": 4, "epochs": 1, "num_threads": 2, "seed": 0, "device": "cpu"}
+    if "biased" in cls._defaults:
+        params["biased"] = True  # the bias arrays are read
+    if cls.__name__ == "SoReg":
+        params["similarity"] = None
+    calls = []
+    for name in dir(_core):
+        if name.endswith("_epoch"):
+            real = getattr(_core, name)
+            setattr(_core, name, lambda a, h, s, real=real: calls.append((real, copy.deepcopy((a, h, s)))) or real(a, h, s))
+    cls(**params).fit(ds)
+    kernel, (arrays, hyper, settings) = calls[0]
+
+    def mutations(d, path=()):
+        # (description, mutate(dict)) for each array: ids out of range, a short array, offsets going back
+        for key, value in d.items():
+            where = "/".join(path + (key,))
+            if isinstance(value, dict):
+                for what, fn in mutations(value, path + (key,)):
+                    yield what, (lambda root, key=key, fn=fn: fn(root[key]))
+            elif isinstance(value, np.ndarray) and value.size > 1:
+                if value.dtype.names:  # packed (id, id, value) records
+                    for field in value.dtype.names[:2]:
+                        for bad in (-1, 2**31 - 1):
+                            def fn(root, key=key, field=field, bad=bad):
+                                root[key][field][len(root[key]) // 2] = bad
+                            yield f"{where}.{field} = {bad}", fn
+                elif value.dtype == np.int32:  # ids
+                    for bad in (-1, 2**31 - 1):
+                        def fn(root, key=key, bad=bad):
+                            root[key][len(root[key]) // 2] = bad
+                        yield f"{where} = {bad}", fn
+                elif value.dtype == np.int64:  # offsets
+                    def fn(root, key=key):
+                        root[key][1] = root[key][-1] + 10**6
+                    yield f"{where} goes back", fn
+                    def fn(root, key=key):
+                        root[key][0] = -10**6
+                    yield f"{where} starts below 0", fn
+                if value.dtype.kind == "f":  # parameters, weights: one row (entry) short
+                    def fn(root, key=key):
+                        root[key] = np.ascontiguousarray(root[key][:-1])
+                    yield f"{where} one row short", fn
+
+    checked = 0
+    for what, fn in [*mutations(arrays), ("factors + 1", None)]:
+        a, h = copy.deepcopy(arrays), copy.deepcopy(hyper)
+        if fn is None:
+            h["factors"] += 1
+        else:
+            fn(a)
+        if what == "social_counts = 2147483647":
+            continue  # SBPR's s_uk: a positive count (weight), not an id
+        try:
+            kernel(a, h, settings)
+        except (ValueError, IndexError, TypeError, KeyError):
+            checked += 1
+            continue
+        raise SystemExit(f"{cls.__name__}: {what} was accepted")
+    kernel(copy.deepcopy(arrays), hyper, settings)  # the unchanged inputs still run
+    print(checked, "OK")
+"""
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_every_epoch_kernel_refuses_inputs_it_would_index_out_of_bounds(cls):
+    # subprocess: before the checks, out-of-range ids and short arrays crashed or corrupted the heap
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_KERNEL_CHECKS), cls.__name__],
+                          capture_output=True, text=True, timeout=300)
+    assert_ok(proc)
+
+
+def test_edge_similarity_refuses_offsets_that_go_back():
+    indptr = np.array([0, 2, 1, 3], np.int64)  # row 1 would run from 2 back to 1
+    indices, values = np.array([0, 1, 0], np.int32), np.ones(3, np.float32)
+    src, dst = np.array([0, 1], np.int32), np.array([1, 2], np.int32)
+    with pytest.raises(ValueError, match="indptr decreases"):
+        sr._core.edge_similarity(indptr, indices, values, src, dst, "pcc", 1)
+    indptr = np.array([5, 6, 7, 3], np.int64)  # starts beyond the end of the values
+    with pytest.raises(ValueError, match="indptr must start at 0"):
+        sr._core.edge_similarity(indptr, indices, values, src, dst, "pcc", 1)

@@ -163,7 +163,7 @@ class TrainingMixin:
                 start = time.perf_counter()
                 try:
                     loss = float(self._run_epoch_on_device(state, settings))
-                except KeyboardInterrupt:
+                except BaseException:  # Ctrl-C, MemoryError...: never keep a half-run epoch
                     self._restore_or_unfit(backup)
                     raise
                 seconds = time.perf_counter() - start
