@@ -21,6 +21,7 @@ import pytest
 import scipy.sparse
 
 import socialrec as sr
+from model_suite import tiny_data
 from socialrec.models.ranking import RankingModel
 
 MODELS = [m.cls for m in sr.models.registry()]
@@ -38,12 +39,7 @@ def assert_ok(proc):
 
 
 def data_for(cls, seed=0):
-    ds = sr.datasets.synthetic(n_users=120, n_items=80, density=0.08, seed=seed)
-    if issubclass(cls, RankingModel):
-        r = ds.ratings.copy()
-        r.data[:] = 1
-        ds = ds.with_ratings(r)
-    return ds
+    return tiny_data(seed=seed, n_users=120, n_items=80, ranking=issubclass(cls, RankingModel))
 
 
 def make(cls, **kw):
