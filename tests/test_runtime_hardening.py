@@ -130,6 +130,10 @@ def test_ctrl_c_while_the_training_state_is_built_keeps_the_previous_model(cls, 
 
 
 # -- item 3: std::bad_alloc inside OpenMP regions becomes MemoryError ------------------------------------------
+needs_memory_limit = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.environ.get("SOCIALREC_SANITIZED") == "1",
+    reason="RLIMIT_AS and /proc are Linux's; ASan reserves shadow memory beyond any address-space cap and "
+           "aborts on a failed operator new by design")
 _LIMIT_MEMORY = """
     import resource
     def limit_memory(extra_mib):
@@ -140,7 +144,7 @@ _LIMIT_MEMORY = """
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+@needs_memory_limit
 def test_a_failed_allocation_in_the_parallel_top_n_selection_is_a_memory_error():
     # each selecting thread reserves a buffer of about n entries: under an address-space cap that reservation
     # fails inside the OpenMP region (before: std::terminate, the process aborted)
@@ -172,7 +176,7 @@ def test_top_n_of_an_empty_score_matrix_with_an_enormous_n_returns_at_once():
     """))
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+@needs_memory_limit
 def test_als_solver_scratch_that_cannot_be_allocated_is_a_memory_error():
     # Cholesky keeps two k x k matrices per thread (k=2000, float64: 64 MiB per thread); allocated inside the
     # parallel region they ended the process
@@ -223,13 +227,22 @@ def test_the_thread_cap_is_one_number_and_applies_to_private_calls_too():
             real(arrays, hyper, {**settings, "threads": threads})
 
 
-def test_a_fit_at_the_thread_cap_runs():
-    # subprocess: 100000 threads made the OpenMP runtime end the process (before the cap)
+def test_thread_counts_beyond_the_cap_are_capped_on_every_path():
+    # subprocess: 100000 threads made the OpenMP runtime end the process (the packing of the rating grid took
+    # num_threads as it was; the private calls took any count)
     assert_ok(run_isolated("""
-    import socialrec as sr
+    import numpy as np, socialrec as sr
+    from socialrec import _core, _engine
     ds = sr.datasets.synthetic(n_users=2000, n_items=1000, density=0.03, seed=0)
-    m = sr.BiasedMF(factors=8, epochs=2, num_threads=sr._engine.MAX_THREADS).fit(ds)
+    m = sr.BiasedMF(factors=8, epochs=2, num_threads=1024).fit(ds)  # the cap itself is allowed
     assert len(m.history) == 2
+    r = ds.ratings
+    grid = _engine.pack_grid_csr(r.indptr, r.indices, r.data, r.shape[1], 8, threads=100000)
+    assert grid["offsets"][-1] == r.nnz
+    _core.pack_grid_csr(r.indptr.astype(np.int64), r.indices, r.data, r.shape[1], 8, grid["records"],
+                        grid["offsets"], 100000)
+    users = np.arange(100, dtype=np.int32)
+    _core.edge_similarity(r.indptr.astype(np.int64), r.indices, r.data, users, users[::-1].copy(), "pcc", 100000)
     print("OK")
     """))
 
@@ -270,7 +283,7 @@ def test_a_fit_in_a_child_forked_after_a_multi_threaded_fit_runs_on_one_thread_w
 
 
 # -- item 12: recommend's batch size and rating underflow -------------------------------------------------------
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+@needs_memory_limit
 def test_recommend_with_a_huge_batch_size_for_one_user_allocates_one_row():
     # the score buffer was batch_size x tile floats: 4 GiB for batch_size=2**30, whatever the number of users
     assert_ok(run_isolated(_LIMIT_MEMORY + """

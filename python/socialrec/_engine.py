@@ -122,6 +122,8 @@ def resolve_threads(num_threads):
     """The threads a kernel call runs on: ``num_threads=0`` means every core this process may use; any count
     is capped at 4 per core and at ``MAX_THREADS``; 1 in a child forked after a multi-threaded call."""
     global _parallel_ran
+    if num_threads is not None and num_threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {num_threads}")
     cores = _cores()
     threads = int(num_threads) if num_threads and num_threads > 0 else cores
     threads = max(1, min(threads, _THREADS_PER_CORE * cores, MAX_THREADS))
