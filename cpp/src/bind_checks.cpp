@@ -1,6 +1,8 @@
 // The epoch kernels' input checks (bind_checks.hpp).
 #include "bind_checks.hpp"
 
+#include <algorithm>
+
 namespace socialrec::bind {
 
 std::int64_t check_factor_matrix(const py::dict& arrays, const char* key, std::int32_t factors, std::int64_t rows) {
@@ -14,9 +16,9 @@ std::int64_t check_factor_matrix(const py::dict& arrays, const char* key, std::i
 }
 
 void check_ids(const std::int32_t* ids, std::int64_t n, std::int64_t bound, const char* what) {
-    bool ok = true;
-    for (std::int64_t r = 0; r < n; ++r) ok &= std::uint32_t(ids[r]) < std::uint64_t(bound);
-    if (ok) return;
+    std::uint32_t most = 0;  // the largest id as an unsigned number (a negative id becomes a large one)
+    for (std::int64_t r = 0; r < n; ++r) most = std::max(most, std::uint32_t(ids[r]));
+    if (n == 0 || most < std::uint64_t(bound)) return;
     for (std::int64_t r = 0; r < n; ++r)
         if (ids[r] < 0 || ids[r] >= bound)
             throw py::index_error(std::string(what) + "[" + std::to_string(r) + "] = " + std::to_string(ids[r]) +

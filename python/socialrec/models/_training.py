@@ -46,6 +46,7 @@ def _one_fit_at_a_time(model):
 
 
 def _exclusive(fit):
+    """Decorator of ``TrainingMixin.fit``: the whole call runs under ``_one_fit_at_a_time``."""
     @functools.wraps(fit)
     def wrapper(self, *args, **kwargs):
         with _one_fit_at_a_time(self):
