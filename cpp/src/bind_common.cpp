@@ -1,5 +1,6 @@
 // Conversions shared by all bindings.
 #include "bindings.hpp"
+#include "socialrec/parallel.hpp"
 
 #include <algorithm>
 #include <string>
@@ -85,7 +86,11 @@ PassSettings pass_settings(const py::dict& d) {
     PassSettings s;
     s.seed = d["seed"].cast<std::uint64_t>();
     s.epoch = d["epoch"].cast<std::int64_t>();
-    s.threads = d["threads"].cast<std::int32_t>();
+    const auto threads = d["threads"].cast<std::int64_t>();
+    if (threads < 0 || threads > kMaxThreads)
+        throw py::value_error("threads=" + std::to_string(threads) + " must be in [0, " + std::to_string(kMaxThreads) +
+                              "] (0: all cores)");
+    s.threads = std::int32_t(threads);
     s.deterministic = d["deterministic"].cast<bool>();
     if (d.contains("interruptible") && d["interruptible"].cast<bool>()) s.poll = &poll_python_signals;
     return s;

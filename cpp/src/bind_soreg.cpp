@@ -1,5 +1,6 @@
 // socialrec._core.soreg_epoch and socialrec._core.edge_similarity
 #include "bind_args.hpp"
+#include "bind_checks.hpp"
 #include "socialrec/similarity.hpp"
 
 namespace socialrec::bind {
@@ -13,6 +14,20 @@ void read_args(const Dicts& d, SoRegArgs<T>& a) {
         SOCIALREC_READ((social_users)(trust_offsets)(trust_dst)(trust_sim));
     else  // SR2: one record per trust edge
         SOCIALREC_READ((edges));
+    const std::int64_t n_users = check_factor_matrix(d.arrays, "user_factors", a.factors);
+    const std::int64_t n_items = check_factor_matrix(d.arrays, "item_factors", a.factors);
+    check_grid(a.grid, n_users, n_items, "grid");
+    if (a.biased) check_biases(d.arrays, n_users, n_items);
+    if (a.average_based) {
+        check_ids(a.social_users.records, a.social_users.size, n_users, "social_users");
+        check_size(d.arrays, "trust_offsets", n_users + 1);
+        const std::int64_t n_edges = size_of(d.arrays, "trust_dst");
+        check_size(d.arrays, "trust_sim", n_edges);
+        check_offsets(a.trust_offsets, n_users, n_edges, "'trust_offsets'");
+        check_ids(a.trust_dst, n_edges, n_users, "trust_dst");
+    } else {
+        check_records(a.edges.records, a.edges.size, n_users, n_users, "edges");
+    }
 }
 
 SOCIALREC_EPOCH(soreg_epoch, SoRegArgs,
@@ -34,6 +49,7 @@ py::array_t<double> similarity(const py::array_t<std::int64_t, py::array::c_styl
     const std::int64_t n_users = indptr.size() - 1;
     if (n_users < 0 || indices.size() != values.size() || indptr.at(n_users) != values.size())
         throw py::value_error("indptr / indices / values do not form a CSR matrix");
+    check_offsets(indptr.data(), n_users, values.size(), "indptr");  // the merge reads rows [indptr[u], indptr[u+1])
     if (src.size() != dst.size()) throw py::value_error("src and dst must have the same length");
     const std::int64_t n = src.size();
     for (std::int64_t e = 0; e < n; ++e) {

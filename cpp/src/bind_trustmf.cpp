@@ -1,5 +1,6 @@
 // socialrec._core.trustmf_epoch
 #include "bind_args.hpp"
+#include "bind_checks.hpp"
 
 namespace socialrec::bind {
 
@@ -12,6 +13,18 @@ void read_args(const Dicts& d, TrustMFArgs<T>& a) {
                    (regularization)(trust_regularization)(biased));
     if (a.biased)
         SOCIALREC_READ((user_bias)(item_bias)(trustee_user_bias)(trustee_item_bias)(bias_regularization));
+    const std::int64_t n_users = check_factor_matrix(d.arrays, "user_factors", a.factors);
+    const std::int64_t n_items = check_factor_matrix(d.arrays, "item_factors", a.factors);
+    for (const char* key : {"trustee_factors", "trustee_user_factors", "trustee_truster_factors"})
+        check_factor_matrix(d.arrays, key, a.factors, n_users);
+    check_factor_matrix(d.arrays, "trustee_item_factors", a.factors, n_items);
+    check_grid(a.grid, n_users, n_items, "grid");
+    check_grid(a.trust_grid, n_users, n_users, "trust_grid");
+    if (a.biased) {
+        check_biases(d.arrays, n_users, n_items);
+        check_size(d.arrays, "trustee_user_bias", n_users);
+        check_size(d.arrays, "trustee_item_bias", n_items);
+    }
 }
 
 SOCIALREC_EPOCH(trustmf_epoch, TrustMFArgs,

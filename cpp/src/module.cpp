@@ -75,6 +75,7 @@ PYBIND11_MODULE(_core, m) {
     info["simd_variants"] = variants;
     m.attr("build_info") = info;
     m.def("max_threads", &max_threads, "Number of threads OpenMP would use (1 without OpenMP).");
+    m.attr("MAX_THREADS") = kMaxThreads;  // the cap of every parallel region (socialrec/parallel.hpp)
     m.attr("RATING_RECORD_SIZE") = sizeof(RatingRecord);
     // Test hook (tests/test_faults.py): allocates and frees `bytes` bytes with the throwing operator new, so a
     // test can check that std::bad_alloc reaches Python as MemoryError (pybind11's translation) and not abort.

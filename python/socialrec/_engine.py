@@ -48,7 +48,8 @@ def pack_grid_csr(indptr, indices, values, n_cols, blocks, threads=0):
     indptr = np.asarray(indptr, dtype=np.int64)
     records = np.empty(len(indices), dtype=RECORD_DTYPE)
     offsets = np.empty(blocks * blocks + 1, dtype=np.int64)
-    _core.pack_grid_csr(indptr, indices, values, int(n_cols), int(blocks), records, offsets, int(threads))
+    _core.pack_grid_csr(indptr, indices, values, int(n_cols), int(blocks), records, offsets,
+                        resolve_threads(threads))
     return {"records": records, "offsets": offsets, "blocks": int(blocks)}
 
 
@@ -87,14 +88,66 @@ def score_batch_size(n_cols, batch_size):
     return max(1, min(4096, TILE_BYTES // (4 * max(int(n_cols), 1))))
 
 
-def resolve_threads(num_threads):
-    """``num_threads=0`` means every core this process may use."""
-    if num_threads and num_threads > 0:
-        return int(num_threads)
+# The most threads a model may ask for (its ``num_threads`` check): the C++ side caps every parallel region at
+# the same number (kMaxThreads, cpp/include/socialrec/parallel.hpp; tests/test_runtime_hardening.py checks
+# that both agree). Beyond it an OpenMP runtime may fail to start the threads, and it ends the process then.
+MAX_THREADS = 1024
+# Threads actually started: at most this many per core this process may use (more only oversubscribes).
+_THREADS_PER_CORE = 4
+
+_parallel_ran = False    # this process has asked for a parallel region of more than one thread
+_forked_child = False    # this process is a fork() child of one that had (see _after_fork_in_child)
+
+
+def _after_fork_in_child():
+    """GNU OpenMP keeps its thread pool across ``fork`` without the threads, so the child's next parallel
+    region waits forever for them. A child forked after socialrec ran threads therefore runs single-threaded
+    (resolve_threads), with a warning that names the start methods that avoid it."""
+    global _forked_child
+    _forked_child = _forked_child or _parallel_ran
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _cores():
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def resolve_threads(num_threads):
+    """The threads a kernel call runs on: ``num_threads=0`` means every core this process may use; any count
+    is capped at 4 per core and at ``MAX_THREADS``; 1 in a child forked after a multi-threaded call."""
+    global _parallel_ran
+    if num_threads is not None and num_threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {num_threads}")
+    cores = _cores()
+    threads = int(num_threads) if num_threads and num_threads > 0 else cores
+    threads = max(1, min(threads, _THREADS_PER_CORE * cores, MAX_THREADS))
+    if threads > 1 and _forked_child:
+        _warn_forked_child()
+        return 1
+    _parallel_ran = _parallel_ran or threads > 1
+    return threads
+
+
+_warned_fork = False
+
+
+def _warn_forked_child():
+    global _warned_fork
+    if not _warned_fork:
+        _warned_fork = True
+        import warnings
+
+        warnings.warn("socialrec: this process was forked after socialrec ran OpenMP threads, which GNU OpenMP "
+                      "cannot start again in a forked child (the next parallel call would hang); socialrec runs "
+                      "on one thread in this process. To train on several threads in worker processes, start "
+                      "them with the 'spawn' or 'forkserver' method (multiprocessing.get_context('forkserver'),"
+                      " concurrent.futures.ProcessPoolExecutor(mp_context=...)).", RuntimeWarning, stacklevel=3)
 
 
 def pass_settings(seed, epoch, threads, deterministic=True, interruptible=False):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -218,6 +219,7 @@ def value_array(x, name):
     if big.any():
         pos = first(big)
         raise ValueError(f"{name}[{pos}] = {plain(out[pos])!r} does not fit float32")
+    warn_float32_underflow(out, lambda pos: f"{name}[{pos}]")
     return out
 
 
@@ -263,8 +265,19 @@ def check_scale(rating_scale):
 # --------------------------------------------------------------------------------------------------------
 # sparse structures
 # --------------------------------------------------------------------------------------------------------
+def warn_float32_underflow(values, describe):
+    """Warns (RuntimeWarning) when nonzero ``values`` round to 0 in float32 (|v| <= 2**-150, half the smallest
+    subnormal): such a rating or weight would silently become 0. ``describe(pos)`` names the first one."""
+    lost = (np.abs(values) <= 2.0**-150) & (values != 0)
+    if lost.any():
+        pos = first(lost)
+        warnings.warn(f"{describe(pos)} = {plain(values[pos])!r} underflows to 0 in float32 "
+                      f"({int(lost.sum())} value(s) of this magnitude become 0)", RuntimeWarning, stacklevel=4)
+
+
 def check_finite_sparse(m, name):
-    """Raise unless every stored value of the CSR matrix ``m`` is finite and fits float32."""
+    """Raise unless every stored value of the CSR matrix ``m`` is finite and fits float32 (warn when one
+    underflows to 0 there)."""
     bad = ~np.isfinite(m.data)
     if bad.any():
         pos = first(bad)
@@ -275,6 +288,8 @@ def check_finite_sparse(m, name):
         pos = first(big)
         row = int(np.searchsorted(m.indptr, pos, side="right") - 1)
         raise ValueError(f"{name}[{row}, {int(m.indices[pos])}] = {plain(m.data[pos])!r} does not fit float32")
+    warn_float32_underflow(m.data, lambda pos: f"{name}[{int(np.searchsorted(m.indptr, pos, side='right') - 1)}, "
+                                               f"{int(m.indices[pos])}]")
 
 
 def check_trust_shape(shape, n_users):

@@ -110,7 +110,7 @@ def _select_tile(tile, n, item_offset, columns, column_start, row_list, exclude,
         exclude_indptr=None if exclude is None else exclude[0],
         exclude_indices=None if exclude is None else exclude[1], check_sorted=False,
         best_ids=best_ids, best_scores=best_scores, merge=bool(merge), finish=bool(finish),
-        threads=int(threads))
+        threads=_engine.resolve_threads(threads))
 
 
 def _sorted_exclusion(exclude, row_list):
@@ -144,6 +144,8 @@ def _top_rows(query_vectors, rows, targets, n, *, item_offset=None, columns=None
     n_rows, n_cols = len(rows), targets.shape[0]
     best_ids = np.full((n_rows, n), -1, np.int64)
     best_scores = np.full((n_rows, n), -np.inf, dtype)
+    if batch_size is not None:  # a block never holds more rows than there are (batch_size=2**30, one user)
+        batch_size = min(check_n(batch_size, "batch_size"), max(n_rows, 1))
     step, width = _tiles(n_cols, dtype.itemsize, batch_size, tile_items)
     threads = max(1, int(threads))
     if batch_size is None and threads > 1:  # enough blocks to keep every thread busy

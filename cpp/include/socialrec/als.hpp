@@ -287,12 +287,18 @@ double als_half_step(const CsrRows& rows, T* X, const T* Y, std::int64_t n_fixed
     std::vector<double> row_loss(want_loss ? rows.rows : 0, 0.0);
     const T alpha = T(solver.alpha), lambda = T(solver.regularization);
 
+    // Each thread's scratch (k x k with Cholesky) is allocated here, outside the parallel region: a
+    // std::bad_alloc inside it would end the process instead of reaching Python as MemoryError.
+    std::vector<RowScratch<T>> scratches;
+    scratches.reserve(std::size_t(threads));
+    for (int t = 0; t < threads; ++t) scratches.emplace_back(k, solver.cholesky);
+
     constexpr std::int64_t batch = 1 << 14;
     for (std::int64_t begin = 0; begin < rows.rows; begin += batch) {
         const std::int64_t end = std::min(rows.rows, begin + batch);
 #pragma omp parallel num_threads(threads)
         {
-            RowScratch<T> scratch(k, solver.cholesky);
+            RowScratch<T>& scratch = scratches[std::size_t(thread_id())];
 #pragma omp for schedule(dynamic, 16)
             for (std::int64_t u = begin; u < end; ++u) {
                 const std::int64_t first = rows.indptr[u];

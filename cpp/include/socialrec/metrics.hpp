@@ -57,8 +57,10 @@ inline std::int64_t distinct_common(const topk_detail::Exclusion& a, const topk_
 
 // Fills out[r * 6 + metric] for every list r. AUC is NaN where it is undefined (no positive or no negative
 // candidate); the caller averages it over the users where it is defined.
+// A failed allocation of a thread's buffers raises std::bad_alloc after the region.
 inline void ranking_metrics(const RankingArgs& a) {
     using namespace metrics_detail;
+    ParallelErrors errors;
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(resolve_threads(a.threads))
 #endif
@@ -67,7 +69,7 @@ inline void ranking_metrics(const RankingArgs& a) {
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 64)
 #endif
-        for (std::int64_t r = 0; r < a.rows; ++r) {
+        for (std::int64_t r = 0; r < a.rows; ++r) errors.run([&] {
             const std::int64_t u = a.users[r];
             const topk_detail::Exclusion relevant = sorted_row(a.test, u, test_buffer);
             const topk_detail::Exclusion excluded = sorted_row(a.exclude, u, exclude_buffer);
@@ -103,8 +105,9 @@ inline void ranking_metrics(const RankingArgs& a) {
             o[kHitRate] = hits > 0 ? 1.0 : 0.0;
             o[kAuc] = (n_positive > 0 && n_negative > 0) ? auc_pairs / (double(n_positive) * double(n_negative))
                                                          : std::numeric_limits<double>::quiet_NaN();
-        }
+        });
     }
+    errors.rethrow();
 }
 
 }  // namespace socialrec

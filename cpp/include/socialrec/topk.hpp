@@ -195,21 +195,30 @@ void select_row(const TopKArgs<T>& a, std::int64_t r, const Exclusion& excluded,
 
 // Merges one tile of columns into the best lists of every row; rows are spread over `threads` threads.
 // The exclusion lists must be sorted (lists_sorted); a row's list must be short enough to keep (n).
+// A failed allocation of a thread's buffer (an enormous n) raises std::bad_alloc after the region.
 template <class T>
 void topk_select(const TopKArgs<T>& a) {
     using namespace topk_detail;
+    if (a.rows <= 0) return;
+    ParallelErrors errors;
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(resolve_threads(a.threads)) if (a.rows > 1)
 #endif
     {
         std::vector<Entry<T>> buffer;
-        buffer.reserve(std::max<std::size_t>(4 * std::size_t(a.n), 64));
+        // select_row keeps at most max(4n, 64) entries, and never more than the merged list and the tile
+        const std::size_t most = std::min<std::size_t>(std::max<std::size_t>(4 * std::size_t(a.n), 64),
+                                                       std::size_t(a.n) + std::size_t(a.cols));
+        errors.run([&] { buffer.reserve(most); });
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 4)
 #endif
         for (std::int64_t r = 0; r < a.rows; ++r)
-            select_row(a, r, a.row_list ? exclusion_of(a.exclude, a.row_list[r]) : Exclusion{}, buffer);
+            errors.run([&] {
+                select_row(a, r, a.row_list ? exclusion_of(a.exclude, a.row_list[r]) : Exclusion{}, buffer);
+            });
     }
+    errors.rethrow();
 }
 
 }  // namespace socialrec

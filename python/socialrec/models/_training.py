@@ -7,7 +7,10 @@ loss restores the last finished epoch), validation records, early stopping, the 
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import threading
 import time
 
 import numpy as np
@@ -36,6 +39,39 @@ def _patience(early_stopping):
     return int(early_stopping)
 
 
+_FITTING = set()  # id() of every model inside fit right now (one fit per model at a time)
+_FITTING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_fit_at_a_time(model):
+    """Refuses a second ``fit`` of ``model`` while one runs (a callback that calls ``fit``, or another
+    thread): both would rebind and update the same parameter arrays under the kernels' raw pointers. The
+    running fit goes on unharmed. Kept outside the instance (ids in a module-level set), so that pickling,
+    ``copy`` and scikit-learn's ``clone`` never meet a lock."""
+    key = id(model)
+    with _FITTING_LOCK:
+        if key in _FITTING:
+            raise RuntimeError(f"this {type(model).__name__} is already being fitted (a callback or another "
+                               "thread called fit on it during fit); fit a copy (sklearn.base.clone or "
+                               "copy.deepcopy) instead")
+        _FITTING.add(key)
+    try:
+        yield
+    finally:
+        with _FITTING_LOCK:
+            _FITTING.discard(key)
+
+
+def _exclusive(fit):
+    """Decorator of ``TrainingMixin.fit``: the whole call runs under ``_one_fit_at_a_time``."""
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        with _one_fit_at_a_time(self):
+            return fit(self, *args, **kwargs)
+    return wrapper
+
+
 class TrainingMixin:
     """``fit`` and the epoch loop of ``Model`` (see the module docstring); the model supplies
     ``_init_parameters``, ``_prepare`` and ``_run_epoch``."""
@@ -49,6 +85,7 @@ class TrainingMixin:
         seen = train.ratings.tocsr()
         return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
 
+    @_exclusive
     def fit(self, data, y=None, *, trust=None, validation=None, early_stopping=None, callback=None):
         """Train on ``data``.
 
@@ -93,7 +130,10 @@ class TrainingMixin:
             epoch diverges there is none: the model is left unfitted).
         KeyboardInterrupt
             Ctrl-C stops within about a second; the model keeps the last finished epoch (before the first
-            one finishes: left unfitted).
+            one finishes: left unfitted; before the first one starts, while the training state is built:
+            the model as it was before this ``fit``).
+        RuntimeError
+            When this model is already inside ``fit`` (a callback or another thread); that fit goes on.
         """
         self._check_params()
         data, trust = self._fit_inputs(data, y, trust)
@@ -113,16 +153,21 @@ class TrainingMixin:
                                  ("training data", "the training data"))
         self._validate_training_data(train)
 
-        self._clear_fit()
-        self.device_ = device
-        self.seed_ = seed
-        self.n_users_, self.n_items_ = train.ratings.shape
-        self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
-        self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
-        self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
-        self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
-        state = self._prepare_on_device(train)
-        threads = _engine.resolve_threads(self.num_threads)
+        previous = self._fit_snapshot()
+        try:  # building the training state: any failure (Ctrl-C included) gives back the model as it was
+            self._clear_fit()
+            self.device_ = device
+            self.seed_ = seed
+            self.n_users_, self.n_items_ = train.ratings.shape
+            self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
+            self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
+            self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
+            self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
+            state = self._prepare_on_device(train)
+            threads = _engine.resolve_threads(self.num_threads)
+        except BaseException:
+            self._restore_snapshot(previous)
+            raise
         self.history = []
         self._train_loop(state, threads, validation, early_stopping, callback)
         return self
@@ -150,7 +195,7 @@ class TrainingMixin:
                 start = time.perf_counter()
                 try:
                     loss = float(self._run_epoch_on_device(state, settings))
-                except KeyboardInterrupt:
+                except BaseException:  # Ctrl-C, MemoryError...: never keep a half-run epoch
                     self._restore_or_unfit(backup)
                     raise
                 seconds = time.perf_counter() - start
@@ -210,6 +255,16 @@ class TrainingMixin:
         from tqdm.auto import tqdm
 
         return tqdm(total=self.epochs, desc=f"{type(self).__name__}", unit="epoch", leave=False)
+
+    def _fit_snapshot(self):
+        """The instance's attributes before a fit rebinds them (a shallow copy: fit binds new arrays and never
+        writes into the previous fit's)."""
+        return dict(self.__dict__)
+
+    def _restore_snapshot(self, snapshot):
+        """Back to ``_fit_snapshot``'s state: the previous fit, or no fit (never the half-built one)."""
+        self.__dict__.clear()
+        self.__dict__.update(snapshot)
 
     def _restore_or_unfit(self, backup):
         """After a failed epoch: back to the last finished epoch, or, when none finished, no fit at all (the

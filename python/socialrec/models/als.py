@@ -1,16 +1,35 @@
 """ALS: weighted matrix factorisation for implicit feedback (WRMF)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _backend, _core, _gpu
+from .. import _backend, _core, _engine, _gpu
 from . import _confidence
 from .base import NON_NEGATIVE, POSITIVE, POSITIVE_INT, register
 from .device import DeviceMixin
 from .ranking import RankingModel
 
 SOLVERS = ("cg", "cholesky")
+
+
+def _check_solver_memory(k, itemsize, n_rows, threads, cholesky):
+    """Refuses up front (MemoryError) a ``factors`` whose k x k solver matrices cannot fit in this machine's
+    memory: a half-step holds the Gramian, up to 64 partial Gramians (cpp/include/socialrec/als.hpp gramian,
+    one per 256 rows) and, with Cholesky, two k x k matrices per thread. Beyond physical memory the process
+    would be killed by the system while filling them, not raise."""
+    matrices = 1 + min(64, -(-n_rows // 256)) + (2 * threads if cholesky else 0)
+    need = matrices * k * k * itemsize
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return
+    if need > have:
+        raise MemoryError(f"factors={k} needs about {need / 2**30:.1f} GiB for {matrices} k x k solver matrices "
+                          f"of the ALS half-steps, more than this machine's {have / 2**30:.1f} GiB of memory; "
+                          "use fewer factors")
 
 
 def csr_arrays(matrix, prefix):
@@ -172,6 +191,8 @@ class ALS(DeviceMixin, RankingModel):
         return _confidence.weighted_matrix(ratings, self.confidence, self.epsilon)
 
     def _prepare(self, train):  # CPU state; on CUDA, fit calls _prepare_cuda instead (DeviceMixin)
+        _check_solver_memory(self.factors, self._np_dtype.itemsize, max(train.n_users, train.n_items),
+                             _engine.resolve_threads(self.num_threads), self.solver == "cholesky")
         weighted = self._weighted(train.ratings)
         arrays = csr_arrays(weighted, "user_items")
         arrays.update(csr_arrays(weighted.T.tocsr(), "item_users"))
