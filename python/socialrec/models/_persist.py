@@ -164,7 +164,7 @@ def load(path, device=None):
         if version > FORMAT_VERSION:
             raise ValueError(f"{path}: saved by a newer socialrec (format {version}; this version reads up to "
                              f"{FORMAT_VERSION}); upgrade socialrec to load it")
-        cls = _REGISTRY.get(meta.get("class"))
+        cls = _REGISTRY.get(meta.get("class")) if isinstance(meta.get("class"), str) else None
         if cls is None:
             raise ValueError(f"{path}: unknown model class {meta.get('class')!r} (known: {sorted(_REGISTRY)})")
         try:
