@@ -297,7 +297,7 @@ def csr_offsets(indptr, n_rows, what):
         raise ValueError(f"{bad} (offsets of dtype {indptr.dtype} and shape {indptr.shape})")
     if indptr.dtype.kind == "u" and indptr.size and indptr.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{bad} (an offset beyond int64)")
-    indptr = indptr.astype(np.int64)
+    indptr = indptr.astype(np.int64, copy=False)
     if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
         raise ValueError(f"{bad} (offsets must start at 0 and never decrease)")
     return indptr
@@ -316,7 +316,7 @@ def check_csr(indptr, indices, n_rows, n_cols, what):
         raise ValueError(f"{bad} (more than 2^31 columns)")
     if len(indices) and (indices.min() < 0 or indices.max() >= n_cols):
         raise ValueError(f"{bad} (an index outside [0, {n_cols}))")
-    indices = indices.astype(np.int32)
+    indices = indices.astype(np.int32, copy=False)
     # within a row each index must exceed the one before; a step across a row boundary may go down
     steps_up = np.diff(indices) > 0
     row_starts = indptr[1:-1]

@@ -354,9 +354,13 @@ def _check_unique_ids(ids, name):
     ids = np.asarray(ids)
     if ids.dtype.kind == "f" and not np.isfinite(ids).all():
         raise ValueError(f"{name} holds NaN or infinite ids")
-    n_distinct = len(set(ids.tolist())) if ids.dtype == object else len(np.unique(ids))
-    if n_distinct != len(ids):
-        raise ValueError(f"{name} holds duplicate ids ({len(ids) - n_distinct} repeated)")
+    if ids.dtype == object:
+        repeats = len(ids) - len(set(ids.tolist()))
+    else:  # sorted, equal neighbours are repeats (cheaper than np.unique's hash table here)
+        ordered = np.sort(ids)
+        repeats = int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+    if repeats:
+        raise ValueError(f"{name} holds duplicate ids ({repeats} repeated)")
 
 
 def _json_scalar(value):
