@@ -164,6 +164,18 @@ def test_user_and_item_counts_must_be_valid(tmp_path, n):
     refused(write(tmp_path, edited("BiasedMF", lambda a, m: m["fit"].update(n_items_=n))), "n_items_ = .* is not a count")
 
 
+def test_fortran_ordered_and_big_endian_members_load_as_native_c_arrays():
+    """A file written elsewhere may hold big-endian or Fortran-ordered arrays: the same model, in the layout the
+    kernels expect."""
+    def change(arrays, meta):
+        arrays["param/user_factors"] = np.asfortranarray(arrays["param/user_factors"])
+        arrays["param/item_factors"] = arrays["param/item_factors"].astype(">f4")
+    model, reference = sr.load(io.BytesIO(edited("BiasedMF", change))), sr.load(io.BytesIO(saved("BiasedMF")))
+    for k, v in model.parameters_.items():
+        assert v.flags["C_CONTIGUOUS"] and v.dtype == np.float32 and v.dtype.isnative, k
+        assert np.array_equal(v, reference.parameters_[k]), k
+
+
 def test_every_model_declares_the_parameter_arrays_it_holds():
     """``_parameter_shapes`` (what load reads a file against) equals what a fit produces, for every case."""
     for case in CASES:

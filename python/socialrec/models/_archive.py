@@ -163,11 +163,12 @@ class NpzReader:
                     raise CorruptArchiveError(f"{name} is longer than its header declares")
         except ZIP_ERRORS as e:
             raise CorruptArchiveError(f"{name}: {e}") from None
-        return out.reshape(shape, order="F" if fortran else "C")
+        # a Fortran-ordered member is returned C-contiguous, as every array a model holds (the kernels expect it)
+        return np.ascontiguousarray(out.reshape(shape, order="F")) if fortran else out.reshape(shape)
 
     @staticmethod
     def _header(member, name):
-        """(dtype, fortran_order, header length) of a ``.npy`` member, reading only its header."""
+        """(dtype, fortran_order, header length, shape) of a ``.npy`` member, reading only its header."""
         pre = member.read(_NPY_PREAMBLE)
         if len(pre) != _NPY_PREAMBLE or pre[:6] != _NPY_MAGIC:
             raise ValueError(f"{name} is not a .npy array")
