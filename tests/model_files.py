@@ -136,7 +136,7 @@ def _set_value(arrays, meta, k, position, value):
 
 
 def _offsets(arrays, meta, name, how, position, value):
-    if name not in arrays or not arrays[name].size:
+    if name not in arrays or arrays[name].ndim != 1 or not arrays[name].size:  # an earlier edit may reshape it
         return
     a = arrays[name].copy()
     if how == "reverse":
