@@ -22,6 +22,9 @@ trust_arrays
 datasets
     Small :class:`socialrec.Dataset` objects with trust graphs, including users without ratings
     (empty rows), users with trust edges but no ratings, isolated users and items nobody rated.
+model_file_edits
+    Lists of edits of a saved model file (dtypes, shapes, values, CSR offsets, members, metadata, zip
+    headers and bytes), applied by ``model_files.apply_edits``.
 
 Keep example counts small (``max_examples`` of 10-50): the suite runs on two cores.
 """
@@ -33,7 +36,7 @@ from hypothesis import strategies as st
 
 import socialrec as sr
 
-__all__ = ["rating_values", "rating_arrays", "trust_arrays", "datasets"]
+__all__ = ["rating_values", "rating_arrays", "trust_arrays", "datasets", "model_file_edits"]
 
 
 def rating_values(low=0.5, high=5.0, step=0.5):
@@ -195,3 +198,49 @@ def datasets(
         kw = dict(trust_src=src, trust_dst=dst, trust_values=tv)
     return sr.Dataset.from_arrays(arrays["users"], arrays["items"], arrays["values"], n_users=n_users,
                                   n_items=arrays["n_items"], **kw)
+
+
+# dtypes a member of a model file may be rewritten to: other widths and signs, big-endian, non-numbers
+FILE_DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", ">i8", "float16",
+               "float32", "float64", ">f4", ">f8", "bool", "complex64", "<U4", "object", "V8"]
+# metadata entries an edit may replace (section, key); "" is the top level
+META_FIELDS = [("fit", "n_users_"), ("fit", "n_items_"), ("params", "factors"), ("params", "dtype"),
+               ("params", "biased"), ("", "class"), ("fit", "rating_scale_"), ("", "history"), ("ids", "user_ids_"),
+               ("fit", "seed_"), ("fit", "best_epoch_"), ("", "format_version"), ("", "params"), ("", "fit")]
+
+
+def _odd_numbers():
+    """Numbers an attacker would write: boundaries of the integer types, NaN, infinities, tiny and huge."""
+    return st.one_of(st.integers(-2**63, 2**64 - 1), st.floats(width=64),
+                     st.sampled_from([0, -1, 1, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 1e30, -1e30, 1e-45]))
+
+
+def _json_values():
+    return st.one_of(st.none(), st.booleans(), st.integers(-3, 64), st.integers(-2**63, 2**64), st.floats(),
+                     st.text(max_size=4), st.lists(st.integers(-3, 50), max_size=3),
+                     st.sampled_from(["float32", "float64", "float16", "BiasedMF", "SVDpp", "RSTE", "TrustSVD",
+                                      "BPR", "ALS"]))
+
+
+def model_file_edits(max_edits=3):
+    """Lists of 1..``max_edits`` edits of a model file, each a tuple naming its kind first (see
+    ``model_files.apply_edits``); member numbers are taken modulo the file's member count."""
+    member = st.integers(0, 63)
+    edit = st.one_of(
+        st.tuples(st.just("dtype"), member, st.sampled_from(FILE_DTYPES)),
+        st.tuples(st.just("resize"), member, st.integers(0, 90)),
+        st.tuples(st.just("reshape"), member, st.sampled_from(["flat", "column", "scalar", "transpose", "empty"])),
+        st.tuples(st.just("values"), member, st.integers(0, 2**20), _odd_numbers()),
+        st.tuples(st.just("offsets"), st.sampled_from(["seen/indptr", "fit/trust_indptr_"]),
+                  st.sampled_from(["reverse", "shuffle", "wrap", "zero", "spike"]), st.integers(0, 2**20),
+                  _odd_numbers()),
+        st.tuples(st.just("drop"), member),
+        st.tuples(st.just("add"), st.sampled_from(["param/extra_factors", "param/user_bias", "param/trustee_factors",
+                                                   "fit/trust_weight_", "ids/other", "meta2", "ids/item_ids_"]),
+                  st.integers(0, 50)),
+        st.tuples(st.just("meta"), st.sampled_from(META_FIELDS), _json_values()),
+        st.tuples(st.just("zip"), st.sampled_from(["flip", "central_size", "local_size", "compressed_size",
+                                                   "deflate", "duplicate"]),
+                  st.integers(0, 2**20), st.integers(0, 2**32 - 1)),
+    )
+    return st.lists(edit, min_size=1, max_size=max_edits)

@@ -301,10 +301,41 @@ def check_trust_shape(shape, n_users):
                          f"trust must be {n_users} x {n_users}")
 
 
+def csr_offsets(indptr, n_rows, what):
+    """The offsets of a loaded CSR structure as int64, checked: ``n_rows + 1`` integers from 0, non-decreasing.
+
+    The differences are taken in int64 (an unsigned array that goes backwards would wrap around to a huge
+    positive step in its own dtype), after checking that every offset fits int64."""
+    indptr = np.asarray(indptr)
+    bad = f"{what} is not a valid CSR structure of {n_rows} rows"
+    if indptr.dtype.kind not in "iu" or indptr.shape != (n_rows + 1,):
+        raise ValueError(f"{bad} (offsets of dtype {indptr.dtype} and shape {indptr.shape})")
+    if indptr.dtype.kind == "u" and indptr.size and indptr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{bad} (an offset beyond int64)")
+    indptr = indptr.astype(np.int64, copy=False)
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ValueError(f"{bad} (offsets must start at 0 and never decrease)")
+    return indptr
+
+
 def check_csr(indptr, indices, n_rows, n_cols, what):
-    """A loaded CSR structure: integer arrays, n_rows + 1 non-decreasing offsets from 0, indices in range."""
-    indptr, indices = np.asarray(indptr), np.asarray(indices)
-    if (indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu" or indptr.shape != (n_rows + 1,)
-            or indices.ndim != 1 or indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
-            or (len(indices) and (indices.min() < 0 or indices.max() >= n_cols))):
-        raise ValueError(f"{what} is not a valid CSR structure of shape {(n_rows, n_cols)}")
+    """A loaded CSR structure: integer arrays, ``n_rows + 1`` non-decreasing offsets from 0 (``csr_offsets``),
+    as many indices as the last offset, each in ``[0, n_cols)`` and strictly increasing within its row (scipy's
+    canonical form: sorted, no duplicates). Returns ``(indptr, indices)`` as int64 and int32."""
+    indptr, indices = csr_offsets(indptr, n_rows, what), np.asarray(indices)
+    bad = f"{what} is not a valid CSR structure of shape {(n_rows, n_cols)}"
+    if indices.dtype.kind not in "iu" or indices.shape != (int(indptr[-1]),):
+        raise ValueError(f"{bad} ({int(indptr[-1])} entries expected, indices of dtype {indices.dtype} and "
+                         f"shape {indices.shape})")
+    if n_cols > INT32_MAX + 1:
+        raise ValueError(f"{bad} (more than 2^31 columns)")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n_cols):
+        raise ValueError(f"{bad} (an index outside [0, {n_cols}))")
+    indices = indices.astype(np.int32, copy=False)
+    # within a row each index must exceed the one before; a step across a row boundary may go down
+    steps_up = np.diff(indices) > 0
+    row_starts = indptr[1:-1]
+    steps_up[row_starts[(row_starts > 0) & (row_starts < len(indices))] - 1] = True
+    if not steps_up.all():
+        raise ValueError(f"{bad} (the indices of a row are not strictly increasing)")
+    return indptr, indices

@@ -220,7 +220,12 @@ def _chain(first, rest):
 
 
 def _ids(*cols):
-    """Convert id columns (lists of str) to int64 arrays when every id is a plain integer, else str."""
+    """Convert id columns (lists of str) to int64 arrays when every id is a plain integer, else str.
+
+    Ids holding a NUL character stay Python strings (object arrays): NumPy's fixed-width strings drop trailing
+    NULs, which would merge "a\\0" into "a" (issue 22; ``Model.save`` keeps them in its metadata)."""
+    if any("\0" in "".join(c) for c in cols):  # one C-level scan per column; the rare case only pays more
+        return [np.array(c, dtype=object) for c in cols]
     arrays = [np.array(c, dtype=str) for c in cols]
     try:
         ints = [a.astype(np.int64) for a in arrays]

@@ -101,6 +101,7 @@ class BiasedMF(DeviceMixin, SGDModel):
                "learning_rate_decay": 1.0, "regularization": 0.02, "bias_regularization": 0.02, "biased": True,
                "init": "normal", "init_std": 0.1}
     _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
+    _BIAS_PARAMETERS = ("user_bias", "item_bias", "global_bias")  # load: the arrays a fitted model holds
     _checks = {"learning_rate_schedule": (lambda v: v in SCHEDULES, "'constant' or 'adaptive'"),
                "learning_rate_decay": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
                "init": (lambda v: v in INITS, "'normal' or 'uniform'")}

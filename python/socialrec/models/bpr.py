@@ -90,6 +90,7 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
                     "bias_regularization": ("log", 1e-4, 0.1)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.05, "regularization": 0.01,
                "bias_regularization": 0.01, "init_std": 0.1, "deterministic": True}
+    _PARAMETERS = ("user_factors", "item_factors", "item_bias")
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)

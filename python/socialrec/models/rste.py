@@ -126,6 +126,8 @@ class RSTE(DeviceMixin, SGDModel):
         return _initial_parameters(self, train, rng)
 
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_", "trust_weight_")  # S, needed by prediction
+    _PARAMETERS = ("user_factors", "item_factors", "global_bias")
+    _BIAS_PARAMETERS = ("user_bias", "item_bias")
 
     def _prepare(self, train):
         arrays = _training_state(train)

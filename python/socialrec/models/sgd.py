@@ -81,6 +81,8 @@ class LogisticRatingModel(LogisticBiasMixin, SGDModel):
 
     _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
     _link = "logistic"
+    _PARAMETERS = ("user_factors", "item_factors", "global_bias")
+    _BIAS_PARAMETERS = ("user_bias", "item_bias")
 
     def _init_biases(self, train):
         """The bias parameters (zeros) when ``biased``, else none."""

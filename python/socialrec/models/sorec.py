@@ -115,6 +115,7 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     _params = {"factors": 10, "epochs": 80, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "offset": True,
                "init_std": 0.1}
+    _PARAMETERS = LogisticRatingModel._PARAMETERS + ("link_factors",)
 
     def _cuda_training_unsupported(self):
         return self._biased_cuda_unsupported()

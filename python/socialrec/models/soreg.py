@@ -113,6 +113,8 @@ class SoReg(DeviceMixin, SGDModel):
                "bias_regularization": 0.1, "biased": True, "social_regularization": 0.1, "regularizer": "SR2",
                "similarity": "pcc", "deterministic": True, "init_std": 0.1}
     _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
+    _PARAMETERS = ("user_factors", "item_factors", "global_bias")
+    _BIAS_PARAMETERS = ("user_bias", "item_bias")
     _checks = {
         "social_regularization": NON_NEGATIVE,
         "regularizer": (lambda v: v in REGULARIZERS, "'SR2' or 'SR1'"),

@@ -129,6 +129,9 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
                     "trust_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)}
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "trust_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "init_std": 0.1}
+    _PARAMETERS = ("user_factors", "item_factors", "trustee_factors", "trustee_user_factors", "trustee_item_factors",
+                   "trustee_truster_factors", "global_bias")
+    _BIAS_PARAMETERS = ("user_bias", "item_bias", "trustee_user_bias", "trustee_item_bias")
     _checks = {"trust_regularization": NON_NEGATIVE}
 
     def _cuda_training_unsupported(self):

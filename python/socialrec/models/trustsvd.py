@@ -87,6 +87,7 @@ class TrustSVD(SVDpp):
                "deterministic": True}
     _checks = {"social_regularization": NON_NEGATIVE}
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_")
+    _PARAMETERS = SVDpp._PARAMETERS + ("trustee_factors",)
     _kernel = "trustsvd_epoch"
 
     def _init_parameters(self, train, rng):
