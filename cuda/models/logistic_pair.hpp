@@ -69,6 +69,7 @@ struct LogisticPairStep {
         team.sum2(dot, norms);
         const step::LogisticCoef coef = step::logistic_coef(c, dot, h.offset, h.data_weight);
         const float lambda_w = h.penalty_weight * lambda;
+        const double term = step::logistic_term(coef.e, norms, h.data_weight, h.penalty_weight, lambda);
         for (int s = 0; s < rows.count(); ++s) {
             if (!Slices::kResident) {
                 rows.load(h.A, a, s, x);
@@ -79,7 +80,7 @@ struct LogisticPairStep {
             rows.store(h.A, a, s, x);
             rows.store(h.B, b, s, y);
         }
-        return step::logistic_term(coef.e, norms, h.data_weight, h.penalty_weight, lambda);
+        return term;
     }
 
     SOCIALREC_HD_TEMPLATE
