@@ -91,4 +91,45 @@ struct SerialSlices {
     SOCIALREC_HD void temp(int j, RowView& x) const { x = {scratch + std::int64_t(j) * k, k}; }
 };
 
+// A member's copy of a row, widened to float: the host executor's slice (sgd.cuh run_on_host). It owns its
+// buffer (plain new/delete, which compile for both sides, so that the step templates stay __host__
+// __device__); only the host executor creates one.
+struct RowCopy {
+    float* x = nullptr;
+    int n = 0;
+    SOCIALREC_HD RowCopy() {}
+    RowCopy(const RowCopy&) = delete;
+    RowCopy& operator=(const RowCopy&) = delete;
+    SOCIALREC_HD ~RowCopy() { delete[] x; }
+    SOCIALREC_HD int size() const { return n; }
+    SOCIALREC_HD float& operator[](int m) const { return x[m]; }
+    SOCIALREC_HD void resize(int k) {
+        if (n == k) return;
+        delete[] x;
+        x = new float[k];
+        n = k;
+    }
+};
+
+// The host executor's layout of rows of k elements of T (float, or __half where nvcc compiles it): as on the
+// device, a step's slice is a float copy of the row, loaded (widened) and stored (rounded once) explicitly, so
+// that float16 storage and rows met twice behave as on the device. temp() gives a slice its own buffer.
+template <class T>
+struct SerialCopySlices {
+    static constexpr bool kResident = true;
+    using Slice = RowCopy;
+    int k = 0;
+    SOCIALREC_HD int count() const { return 1; }
+    SOCIALREC_HD void load(const T* matrix, std::int64_t row, int, RowCopy& x) const {
+        x.resize(k);
+        const T* r = matrix + row * k;
+        for (int j = 0; j < k; ++j) x.x[j] = float(r[j]);
+    }
+    SOCIALREC_HD void store(T* matrix, std::int64_t row, int, const RowCopy& x) const {
+        T* r = matrix + row * k;
+        for (int j = 0; j < k; ++j) r[j] = T(x.x[j]);
+    }
+    SOCIALREC_HD void temp(int, RowCopy& x) const { x.resize(k); }
+};
+
 }  // namespace socialrec::cuda::hd

@@ -102,7 +102,7 @@ bool vector_rows(const void* ptr, int k, int kpl) {
 // The epoch's chunk order as seen by the device (sgd.hpp ChunkOrder); a < 2^32 and t < 2^32 keep a*t exact.
 struct Order {
     std::uint64_t chunks, a, b;
-    __device__ __forceinline__ std::uint64_t chunk(std::uint64_t t) const { return (a * t + b) % chunks; }
+    __host__ __device__ __forceinline__ std::uint64_t chunk(std::uint64_t t) const { return (a * t + b) % chunks; }
 };
 
 // Adds the block's loss to *out: every lane of a warp holds its warp's sum; lane 0 of each warp contributes.

@@ -18,6 +18,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
@@ -126,6 +127,26 @@ void with_slice_width(int k, Fn&& fn) {
     }
 }
 
+// The host executor (sgd.hpp Executor::host): visit(team, rows, i, loss) for the entries i of the epoch's chunk
+// order, chunk by chunk, with the team of one and float copies of rows of k elements of T (hd_team.hpp
+// SerialCopySlices); the summed terms go to *loss_out (host memory). One "warp" visits every chunk: the device's
+// order without its concurrency.
+template <class T, class Visit>
+void run_on_host(std::int64_t n, const Order& order, int k, double* loss_out, Visit&& visit) {
+    const hd::SerialTeam team;
+    const hd::SerialCopySlices<T> rows{k};
+    double loss = 0.0;
+    for (std::uint64_t t = 0; t < order.chunks; ++t) {
+        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
+        for (std::int64_t i = first; i < std::min(first + kWarp, n); ++i) visit(team, rows, i, loss);
+    }
+    *loss_out = loss;
+}
+
+// T of a step template's factor pointers (Step::Storage).
+template <class Step>
+using StorageOf = typename Step::Storage;
+
 // The kernel of a pass with one warp per record (rating records, trust edges): for each record (a, b, c) of the
 // epoch's order, step(team, rows, a, b, c) -- a step template of cuda/models/*.hpp over the warp and the row
 // layout <V, RESIDENT> -- returns the record's terms; the block's sum goes to *loss_out.
@@ -171,6 +192,11 @@ template <class Step>
 void launch_per_record(const std::int32_t* as, const std::int32_t* bs, const float* values, std::int64_t n,
                        const Step& step, const RowShape& row, const Order& order, std::uint64_t per_warp,
                        double* loss, const char* name, cudaStream_t stream) {
+    if (pass_executor() == Executor::host)
+        return run_on_host<StorageOf<Step>>(n, order, row.k, loss, [&](const auto& team, const auto& rows,
+                                                                      std::int64_t i, double& sum) {
+            sum += step(team, rows, as[i], bs[i], values[i]);
+        });
     by_layout(row.k, RecordLaunch<Step>{as, bs, values, n, step, row, order, per_warp, loss, name, stream});
 }
 
@@ -212,6 +238,11 @@ struct UserLaunch {
 template <bool AnyLength = false, class Step, class Args>
 void launch_per_user(const Args& a, const Step& step, const RowShape& row, const Order& order, const char* name,
                      cudaStream_t stream) {
+    if (pass_executor() == Executor::host)
+        return run_on_host<StorageOf<Step>>(a.n, order, row.k, a.loss, [&](const auto& team, const auto& rows,
+                                                                          std::int64_t i, double& sum) {
+            step.group(team, rows, a.users[i], sum);
+        });
     const UserLaunch<Step, Args> launch{a, step, row, order, name, stream};
     if constexpr (AnyLength)
         by_layout(row.k, launch);
@@ -241,7 +272,10 @@ inline void begin_pass(double* loss, const char* name, std::int32_t factors, std
     if (n < 0) throw std::invalid_argument(std::string(name) + ": negative number of records");
     if (factors <= 0) throw std::invalid_argument(std::string(name) + ": factors must be positive");
     if (loss == nullptr) throw std::invalid_argument(std::string(name) + ": null loss buffer");
-    check(cudaMemsetAsync(loss, 0, sizeof(double), stream), "cudaMemsetAsync(loss)");
+    if (pass_executor() == Executor::host)
+        *loss = 0.0;
+    else
+        check(cudaMemsetAsync(loss, 0, sizeof(double), stream), "cudaMemsetAsync(loss)");
 }
 
 template <class T>

@@ -42,6 +42,7 @@ void biased_mf_pass(const BiasedMFDeviceArgs& args, std::uint64_t seed, std::int
 // a row sees its own write). T: the factors' storage (float, or __half on the device).
 template <class T>
 struct BiasedMFStep {
+    using Storage = T;  // the factors' storage type
     T* P;
     T* Q;
     float* bu;  // unused when !biased

@@ -67,6 +67,14 @@ void ranking_launch(const RankingPassArgs& a, std::uint64_t key, cudaStream_t st
                     a.n_samples, key};
     const RankingStep<T> update{static_cast<T*>(a.user_factors), static_cast<T*>(a.item_factors), a.item_bias,
                                 a.learning_rate, a.regularization, a.bias_regularization, a.social_weight};
+    if (pass_executor() == Executor::host) {  // sample s = 0, 1, ... in order (sgd.hpp Executor)
+        const Order samples{std::uint64_t((a.n_samples + kWarp - 1) / kWarp), 1, 0};
+        return run_on_host<T>(a.n_samples, samples, a.factors, a.loss, [&](const auto& team, const auto& rows,
+                                                                           std::int64_t s, double& sum) {
+            step::CounterStream gen = step::sample_stream(h.key, std::uint64_t(s));
+            sum += update(team, rows, step::draw_sample(h.data, gen));
+        });
+    }
     const RowShape row{a.factors, all_vector_rows<T>(a.factors, {a.user_factors, a.item_factors})};
     by_layout(a.factors, RankingLaunch<T>{a, h, update, row, stream});
 }

@@ -41,11 +41,31 @@ void ranking_pass(const RankingPassArgs& args, std::uint64_t seed, std::int64_t 
 // rank 0 alone writes them.
 template <class T>
 struct RankingStep {
+    using Storage = T;  // the factors' storage type
     T* P;
     T* Q;
     float* bias;
     float gamma, lambda, lambda_b;
     float social_weight;  // SBPR's alpha (sbpr.hpp)
+
+    // Slice c of the sample's rows p_u, q_i, q_j (load, and store back).
+    SOCIALREC_HD_TEMPLATE
+    template <class Slices>
+    SOCIALREC_HD void load_triple(const Slices& rows, const step::RankingSample& s, int c, typename Slices::Slice& p,
+                                  typename Slices::Slice& qi, typename Slices::Slice& qj) const {
+        rows.load(P, s.user, c, p);
+        rows.load(Q, s.item, c, qi);
+        rows.load(Q, s.negative, c, qj);
+    }
+    SOCIALREC_HD_TEMPLATE
+    template <class Slices>
+    SOCIALREC_HD void store_triple(const Slices& rows, const step::RankingSample& s, int c,
+                                   const typename Slices::Slice& p, const typename Slices::Slice& qi,
+                                   const typename Slices::Slice& qj) const {
+        rows.store(P, s.user, c, p);
+        rows.store(Q, s.item, c, qi);
+        rows.store(Q, s.negative, c, qj);
+    }
 
     // BPR (bpr.hpp bpr_pair_step; Rendle et al. 2009, Alg. 1): x = p_u . (q_i - q_j) + (b_i - b_j), e = g(-x),
     //   p_u += gamma (e (q_i - q_j) - lambda p_u),  q_i += gamma (e p_u - lambda q_i),
@@ -58,9 +78,7 @@ struct RankingStep {
         typename Slices::Slice p, qi, qj;
         float dot = 0.0f, norms = 0.0f;
         for (int c = 0; c < rows.count(); ++c) {
-            rows.load(P, s.user, c, p);
-            rows.load(Q, s.item, c, qi);
-            rows.load(Q, s.negative, c, qj);
+            load_triple(rows, s, c, p, qi, qj);
             SOCIALREC_UNROLL
             for (int f = 0; f < p.size(); ++f) {
                 dot = fmaf(p[f], qi[f] - qj[f], dot);
@@ -71,16 +89,10 @@ struct RankingStep {
         float x;
         const float e = step::bpr_coef(dot, b_i, b_j, &x);
         for (int c = 0; c < rows.count(); ++c) {
-            if (!Slices::kResident) {
-                rows.load(P, s.user, c, p);
-                rows.load(Q, s.item, c, qi);
-                rows.load(Q, s.negative, c, qj);
-            }
+            if (!Slices::kResident) load_triple(rows, s, c, p, qi, qj);
             SOCIALREC_UNROLL
             for (int f = 0; f < p.size(); ++f) step::bpr_element(p[f], qi[f], qj[f], e, gamma, lambda);
-            rows.store(P, s.user, c, p);
-            rows.store(Q, s.item, c, qi);
-            rows.store(Q, s.negative, c, qj);
+            store_triple(rows, s, c, p, qi, qj);
         }
         if (team.rank() == 0) {
             bias[s.item] = step::bias_element(b_i, e, gamma, lambda_b);
@@ -99,10 +111,8 @@ struct RankingStep {
         typename Slices::Slice p, qi, qk, qj;
         float x_ik = 0.0f, x_kj = 0.0f, norms = 0.0f, norm_k = 0.0f;
         for (int c = 0; c < rows.count(); ++c) {
-            rows.load(P, s.user, c, p);
-            rows.load(Q, s.item, c, qi);
+            load_triple(rows, s, c, p, qi, qj);
             rows.load(Q, s.social, c, qk);
-            rows.load(Q, s.negative, c, qj);
             SOCIALREC_UNROLL
             for (int f = 0; f < p.size(); ++f) {
                 x_ik = fmaf(p[f], qi[f] - qk[f], x_ik);
@@ -115,17 +125,13 @@ struct RankingStep {
         const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, s.count, social_weight);
         for (int c = 0; c < rows.count(); ++c) {
             if (!Slices::kResident) {
-                rows.load(P, s.user, c, p);
-                rows.load(Q, s.item, c, qi);
+                load_triple(rows, s, c, p, qi, qj);
                 rows.load(Q, s.social, c, qk);
-                rows.load(Q, s.negative, c, qj);
             }
             SOCIALREC_UNROLL
             for (int f = 0; f < p.size(); ++f) step::sbpr_element(p[f], qi[f], qk[f], qj[f], coef, gamma, lambda);
-            rows.store(P, s.user, c, p);
-            rows.store(Q, s.item, c, qi);
+            store_triple(rows, s, c, p, qi, qj);
             rows.store(Q, s.social, c, qk);
-            rows.store(Q, s.negative, c, qj);
         }
         if (team.rank() == 0) {
             bias[s.item] = step::bias_element(b_i, coef.e1 + coef.e3, gamma, lambda_b);

@@ -43,6 +43,7 @@ void logistic_pair_pass(const LogisticPassArgs& args, std::uint64_t seed, std::i
 // logistic_coef, pair_element, logistic_term). T: the factors' storage.
 template <class T>
 struct LogisticPairStep {
+    using Storage = T;  // the factors' storage type
     struct Side {
         T* A;
         T* B;

@@ -34,6 +34,7 @@ void rste_pass(const RSTEPassArgs& args, std::uint64_t seed, std::int64_t epoch,
 // stay with the team for the group (registers on the device: factors <= 256).
 template <class T>
 struct RSTEStep {
+    using Storage = T;  // the factors' storage type
     const std::int64_t* offsets;  // the ratings grouped by user
     const std::int32_t* items;
     const float* values;

@@ -38,6 +38,7 @@ void mean_pull_pass(const MeanPullArgs& args, std::uint64_t seed, std::int64_t e
 // then U_u's and every U_v's) before the next: the result is that of the CPU's whole-row order.
 template <class T>
 struct MeanPullStep {
+    using Storage = T;  // the factors' storage type
     T* U;
     const std::int64_t* offsets;  // n_users + 1
     const std::int32_t* neighbours;

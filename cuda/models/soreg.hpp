@@ -35,6 +35,7 @@ void soreg_edge_pass(const EdgePassArgs& args, std::uint64_t seed, std::int64_t 
 // update; the squared norm is reduced afterwards for the term.
 template <class T>
 struct SoRegEdgeStep {
+    using Storage = T;  // the factors' storage type
     T* U;
     float gamma, beta;
 

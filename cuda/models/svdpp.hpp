@@ -46,6 +46,7 @@ void svdpp_pass(const SVDppPassArgs& args, std::uint64_t seed, std::int64_t epoc
 // Adds the group's terms (steps.hpp svdpp_term, group_penalty_term) to `loss` (the same on every member).
 template <class T>
 struct SVDppStep {
+    using Storage = T;  // the factors' storage type
     const std::int64_t* offsets;  // the ratings grouped by user: items/values[offsets[u] .. offsets[u + 1])
     const std::int32_t* items;
     const float* values;

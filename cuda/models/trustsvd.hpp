@@ -33,6 +33,7 @@ void trust_link_pass(const TrustLinkPassArgs& args, std::uint64_t seed, std::int
 // team across u's edges.
 template <class T>
 struct TrustLinkStep {
+    using Storage = T;  // the factors' storage type
     const std::int64_t* offsets;  // the trusters' edges: trustees/values[offsets[u] .. offsets[u + 1])
     const std::int32_t* trustees;
     const float* values;          // t_uv
