@@ -47,6 +47,7 @@ class FakeKernels:
 
     archs, cuda_version, TOPK_MAX_N, SVDPP_MAX_FACTORS = ["fake"], 13000, 2048, 256
     calls = []
+    executor = "host"  # settings["executor"] of every forwarded epoch
 
     def devices(self):
         return ["fake device (host replay)"]
@@ -64,7 +65,7 @@ class FakeKernels:
 
         def epoch(arrays, hyper, settings, stream=0):
             self.calls.append((name, {k: getattr(v, "size", None) for k, v in arrays.items()}))
-            return real(arrays, hyper, {**settings, "executor": "host"}, stream)
+            return real(arrays, hyper, {**settings, "executor": self.executor}, stream)
 
         return epoch
 
@@ -148,6 +149,14 @@ def test_cuda_epoch_loss_is_the_objective(fake_device, social_split, name):
     train, _ = social_split
     model = cls(device="cuda", **{**params, "factors": 8, "epochs": 1, "learning_rate": 1e-7, "seed": 0}).fit(train)
     assert model.history[0]["loss"] == pytest.approx(model.loss(train), rel=1e-4)
+
+
+def test_an_unknown_executor_is_refused(fake_device, social_split, monkeypatch):
+    """settings["executor"] is "device" or "host" (cuda/sgd.hpp Executor); another name raises a ValueError
+    before any pass runs, instead of handing host pointers to the device path."""
+    monkeypatch.setattr(FakeKernels, "executor", "gpu")
+    with pytest.raises(ValueError, match="executor"):
+        sr.BiasedMF(device="cuda", factors=4, epochs=1, seed=0).fit(social_split[0])
 
 
 def test_every_registered_ranking_model_has_a_case():
