@@ -59,7 +59,20 @@ std::vector<RegisterFn>& registered_bindings() {
     return fns;
 }
 
-double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream) {
+Executor executor_of(const py::dict& settings) {
+    if (!settings.contains("executor")) return Executor::device;
+    const auto name = settings["executor"].cast<std::string>();
+    if (name == "device") return Executor::device;
+    if (name == "host") return Executor::host;
+    throw py::value_error("settings['executor'] must be 'device' or 'host', got '" + name + "'");
+}
+
+double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream, Executor executor) {
+    if (executor == Executor::host) {
+        double total = 0.0;
+        for (std::int64_t p = 0; p < passes; ++p) total += loss[p];
+        return total;
+    }
     std::vector<double> host(static_cast<std::size_t>(passes));
     check(cudaMemcpyAsync(host.data(), loss, sizeof(double) * host.size(), cudaMemcpyDeviceToHost, stream),
           "cudaMemcpyAsync(loss)");

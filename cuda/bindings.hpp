@@ -152,8 +152,12 @@ struct Registrar {
     explicit Registrar(RegisterFn fn) { registered_bindings().push_back(fn); }
 };
 
-// Waits for `stream` and returns the sum of the `passes` float64 loss slots at `loss` (device memory).
-double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream);
+// Waits for `stream` and returns the sum of the `passes` float64 loss slots at `loss` (device memory; host
+// memory with the host executor).
+double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream, Executor executor);
+
+// settings["executor"]: "device" (the default) or "host" (sgd.hpp Executor: the passes on host memory).
+Executor executor_of(const py::dict& settings);
 
 // One pass of an epoch bound to its Args: pass(at, slot) launches it on at's stream with its loss in *slot.
 using BoundPass = std::function<void(const Epoch&, double*)>;
@@ -182,7 +186,8 @@ PassArgs records_pass(const py::dict& arrays, const py::dict& hyper, const char*
 // Registers `name(arrays, hyper, settings, stream=0) -> loss`: `read` plans the model's `passes` passes from
 // the dicts (with the GIL); they then run in order on the stream without the GIL, pass p writing its summed
 // terms to loss[p] (arrays["loss"], float64); the binding waits for the stream and returns the slots' sum,
-// as the CPU `<model>_epoch` returns the epoch loss.
+// as the CPU `<model>_epoch` returns the epoch loss. With settings["executor"] = "host" the same plan runs on
+// host memory (sgd.hpp Executor): the fake device of the tests.
 inline void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes,
                            EpochPlan (*read)(const py::dict&, const py::dict&), const char* doc) {
     m.def(
@@ -196,9 +201,11 @@ inline void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes
                 throw std::logic_error("an epoch plan has the wrong number of passes");
             const Epoch e{scalar<std::uint64_t>(settings, "seed"), scalar<std::int64_t>(settings, "epoch"),
                           reinterpret_cast<cudaStream_t>(stream)};
+            const Executor executor = executor_of(settings);
             py::gil_scoped_release release;
+            const ExecutorScope scope(executor);
             for (std::size_t p = 0; p < plan.size(); ++p) plan[p](e, loss + p);
-            return read_loss(loss, passes, e.stream);
+            return read_loss(loss, passes, e.stream, executor);
         },
         py::arg("arrays"), py::arg("hyper"), py::arg("settings"), py::arg("stream") = 0, doc);
 }

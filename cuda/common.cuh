@@ -23,15 +23,6 @@ __device__ __forceinline__ float from_float<float>(float x) { return x; }
 template <>
 __device__ __forceinline__ __half from_float<__half>(float x) { return __float2half_rn(x); }
 
-// Sum over the warp of two values at once; every lane receives both totals (butterfly reduction).
-__device__ __forceinline__ void warp_sum2(float& a, float& b) {
-#pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset >>= 1) {
-        a += __shfl_xor_sync(kFullMask, a, offset);
-        b += __shfl_xor_sync(kFullMask, b, offset);
-    }
-}
-
 // Blocks for a persistent grid: as many as are resident at once on the current device, at most `wanted`.
 template <class Kernel>
 int resident_blocks(Kernel kernel, int threads, std::int64_t wanted) {

@@ -35,8 +35,35 @@ struct WarpTeam {
             d += __shfl_xor_sync(detail::kFullMask, d, offset);
         }
     }
+    template <class T>
+    __device__ void sum2(T& a, T& b) const {  // two independent chains, interleaved
+#pragma unroll
+        for (int offset = detail::kWarp / 2; offset > 0; offset >>= 1) {
+            a += __shfl_xor_sync(detail::kFullMask, a, offset);
+            b += __shfl_xor_sync(detail::kFullMask, b, offset);
+        }
+    }
+    template <class T>
+    __device__ T broadcast(T v) const { return __shfl_sync(detail::kFullMask, v, 0); }
     __device__ std::uint32_t ballot(bool p) const { return __ballot_sync(detail::kFullMask, p); }
     __device__ void sync() const { __syncwarp(); }
+
+    // visit(item, value) for each entry e in offsets[u] .. offsets[u + 1], in order, by every lane: the entries
+    // are read 32 at a time (one coalesced load per lane) and handed out with shuffles; with WithValues =
+    // false the values are not read and visit gets 0. (SerialTeam::for_each_member is the plain loop.)
+    template <bool WithValues = true, class Visit>
+    __device__ __forceinline__ void for_each_member(const std::int64_t* offsets, const std::int32_t* items,
+                                                    const float* values, int u, Visit&& visit) const {
+        const std::int64_t begin = offsets[u], end = offsets[std::int64_t(u) + 1];
+        for (std::int64_t base = begin; base < end; base += detail::kWarp) {
+            const bool mine = base + lane < end;
+            const int item = mine ? items[base + lane] : 0;
+            const float value = WithValues && mine ? values[base + lane] : 0.0f;
+            const int c = int(min(std::int64_t(detail::kWarp), end - base));
+            for (int r = 0; r < c; ++r)
+                visit(__shfl_sync(detail::kFullMask, item, r), __shfl_sync(detail::kFullMask, value, r));
+        }
+    }
 };
 
 // The whole block (blockDim.x a multiple of 32, at most 1024). `scratch` is __shared__, 4 x 32 doubles.

@@ -1,8 +1,10 @@
-// Host replays of the CUDA kernels' per-update math (steps.hpp), bound as socialrec._cuda.host_*: they apply
-// a given list of updates serially, on the CPU, in float32, with exactly the functions the kernels call (the
-// warp reduction replaced by a serial loop). tests/test_cuda_steps.py runs them against the CPU models'
-// kernels on the same records in the same order, so the device step formulas are checked without a GPU.
-// Compiled by the host C++ compiler, never by nvcc.
+// Host replays of the CUDA kernels' steps, bound as socialrec._cuda.host_*: they apply a given list of updates
+// serially, on the CPU, in float32, by calling the very step templates the kernels call (cuda/models/<model>.hpp)
+// with the team of one and the host row layout (hd_team.hpp SerialTeam, SerialSlices: the warp reduction
+// becomes a serial loop, a lane's register slice the whole row in memory). tests/test_cuda_steps.py runs them
+// against the CPU models' kernels on the same records in the same order, so the device steps -- formulas,
+// loads, order of the updates -- are checked without a GPU. This file only checks the arguments and runs the
+// steps through one serial driver (serial_replay). Compiled by the host C++ compiler, never by nvcc.
 #include "host_steps.hpp"
 
 #include <pybind11/numpy.h>
@@ -13,6 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "hd_team.hpp"
+#include "models/biased_mf.hpp"
+#include "models/bpr.hpp"
+#include "models/logistic_pair.hpp"
+#include "models/rste.hpp"
+#include "models/social_mf.hpp"
+#include "models/soreg.hpp"
+#include "models/svdpp.hpp"
+#include "models/trustsvd.hpp"
 #include "steps.hpp"
 
 namespace py = pybind11;
@@ -53,9 +64,45 @@ void check_k(std::int64_t k, std::int64_t other, const char* name) {
     if (k != other) throw py::value_error(std::string(name) + " has another number of columns");
 }
 
+// Checks that `off` (n + 1 entries) is a CSR offset array into `size` entries.
+void check_offsets(const std::int64_t* off, std::int64_t n, py::ssize_t size, const char* name) {
+    for (std::int64_t u = 0; u < n; ++u)
+        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > size)
+            throw py::value_error(std::string(name) + " is not a valid CSR offset array");
+}
+
+// The one serial driver of every replay: visit(team, rows, r, loss) for r = 0 .. n - 1 in order, with the team
+// of one and the host layout of rows of k floats (scratch for the step's own vectors); returns the summed terms.
+template <class Visit>
+double serial_replay(std::int64_t k, py::ssize_t n, Visit&& visit) {
+    std::vector<float> scratch(static_cast<std::size_t>(hd::SerialSlices::kMaxTemps * k));
+    const hd::SerialTeam team;
+    const hd::SerialSlices rows{int(k), scratch.data()};
+    double loss = 0;
+    for (py::ssize_t r = 0; r < n; ++r) visit(team, rows, r, loss);
+    return loss;
+}
+
+// A replay of a record step (a, b, c) -> terms over the records in order.
+template <class Step>
+double replay_records(const Step& step, std::int64_t k, const In<std::int32_t>& as, const In<std::int32_t>& bs,
+                      const In<float>& cs) {
+    return serial_replay(k, as.size(), [&](const auto& team, const auto& rows, py::ssize_t r, double& loss) {
+        loss += step(team, rows, as.data()[r], bs.data()[r], cs.data()[r]);
+    });
+}
+
+// A replay of a grouped step over the listed users in order.
+template <class Step>
+double replay_groups(const Step& step, std::int64_t k, const In<std::int32_t>& users) {
+    return serial_replay(k, users.size(), [&](const auto& team, const auto& rows, py::ssize_t r, double& loss) {
+        step.group(team, rows, users.data()[r], loss);
+    });
+}
+
 }  // namespace
 
-// BiasedMF / PMF (and SoReg's rating pass): models/biased_mf.cu update().
+// BiasedMF / PMF (and SoReg's rating pass): models/biased_mf.hpp BiasedMFStep.
 double host_mf_steps(py::array P_, py::array Q_, py::object bu_, py::object bi_, In<std::int32_t> users,
                      In<std::int32_t> items, In<float> values, float mu, float gamma, float lambda, float lambda_b) {
     std::int64_t n_users, n_items, k, k2;
@@ -72,28 +119,11 @@ double host_mf_steps(py::array P_, py::array Q_, py::object bu_, py::object bi_,
     check_same_length(users.size(), values.size(), "values");
     check_range(users, n_users, "users");
     check_range(items, n_items, "items");
-    double loss = 0;
-    for (py::ssize_t r = 0; r < users.size(); ++r) {
-        float* p = P + std::int64_t(users.data()[r]) * k;
-        float* q = Q + std::int64_t(items.data()[r]) * k;
-        float dot = 0, norms = 0;
-        for (std::int64_t f = 0; f < k; ++f) {
-            dot = fmaf(p[f], q[f], dot);
-            norms = fmaf(p[f], p[f], fmaf(q[f], q[f], norms));
-        }
-        const float b_u = biased ? bu[users.data()[r]] : 0.0f, b_i = biased ? bi[items.data()[r]] : 0.0f;
-        const float e = step::mf_error(values.data()[r], dot, mu, b_u + b_i, biased);
-        for (std::int64_t f = 0; f < k; ++f) step::pair_element(p[f], q[f], e, gamma, lambda, lambda);
-        if (biased) {
-            bu[users.data()[r]] = step::bias_element(b_u, e, gamma, lambda_b);
-            bi[items.data()[r]] = step::bias_element(b_i, e, gamma, lambda_b);
-        }
-        loss += step::mf_term(e, norms, lambda, biased, b_u, b_i, lambda_b);
-    }
-    return loss;
+    return replay_records(BiasedMFStep<float>{P, Q, bu, bi, biased, mu, gamma, lambda, lambda_b}, k, users, items,
+                          values);
 }
 
-// The logistic pair step (models/logistic_pair.cu logistic_update) on records (a, b, c) of rows of A and B.
+// The logistic pair step (models/logistic_pair.hpp LogisticPairStep, one side) on records (a, b, c).
 double host_logistic_steps(py::array A_, py::array B_, In<std::int32_t> as, In<std::int32_t> bs, In<float> values,
                            float gamma, float lambda, float data_weight, float penalty_weight, float offset) {
     std::int64_t n_a, n_b, k, k2;
@@ -104,24 +134,15 @@ double host_logistic_steps(py::array A_, py::array B_, In<std::int32_t> as, In<s
     check_same_length(as.size(), values.size(), "values");
     check_range(as, n_a, "a");
     check_range(bs, n_b, "b");
-    double loss = 0;
-    const float lambda_w = penalty_weight * lambda;
-    for (py::ssize_t r = 0; r < as.size(); ++r) {
-        float* x = A + std::int64_t(as.data()[r]) * k;
-        float* y = B + std::int64_t(bs.data()[r]) * k;
-        float dot = 0, norms = 0;
-        for (std::int64_t f = 0; f < k; ++f) {
-            dot = fmaf(x[f], y[f], dot);
-            norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
-        }
-        const step::LogisticCoef coef = step::logistic_coef(values.data()[r], dot, offset, data_weight);
-        for (std::int64_t f = 0; f < k; ++f) step::pair_element(x[f], y[f], coef.d, gamma, lambda_w, lambda_w);
-        loss += step::logistic_term(coef.e, norms, data_weight, penalty_weight, lambda);
-    }
-    return loss;
+    LogisticPairStep<float> step{};
+    step.sides[0] = {A, B, data_weight, penalty_weight, offset};
+    step.n_sides = 1;
+    step.gamma = gamma;
+    step.lambda = lambda;
+    return replay_records(step, k, as, bs, values);
 }
 
-// SoReg SR2 (models/soreg.cu soreg_edge_kernel) on edges (u, f, Sim).
+// SoReg SR2 (models/soreg.hpp SoRegEdgeStep) on edges (u, f, Sim).
 double host_edge_steps(py::array U_, In<std::int32_t> as, In<std::int32_t> bs, In<float> sims, float gamma,
                        float beta) {
     std::int64_t n, k;
@@ -130,22 +151,10 @@ double host_edge_steps(py::array U_, In<std::int32_t> as, In<std::int32_t> bs, I
     check_same_length(as.size(), sims.size(), "sim");
     check_range(as, n, "u");
     check_range(bs, n, "f");
-    double loss = 0;
-    for (py::ssize_t r = 0; r < as.size(); ++r) {
-        float* u = U + std::int64_t(as.data()[r]) * k;
-        float* f = U + std::int64_t(bs.data()[r]) * k;
-        const float w = beta * sims.data()[r];
-        float squared = 0;
-        for (std::int64_t j = 0; j < k; ++j) {
-            const float d = step::difference_element(u[j], f[j], gamma * w);
-            squared = fmaf(d, d, squared);
-        }
-        loss += step::difference_term(w, squared);
-    }
-    return loss;
+    return replay_records(SoRegEdgeStep<float>{U, gamma, beta}, k, as, bs, sims);
 }
 
-// The mean-pull user step (models/social_mf.cu mean_pull_kernel) on the listed users, in order.
+// The mean-pull user step (models/social_mf.hpp MeanPullStep) on the listed users, in order.
 double host_mean_pull_steps(py::array U_, In<std::int32_t> users, In<std::int64_t> offsets,
                             In<std::int32_t> neighbours, In<float> weights, float gamma, float weight) {
     std::int64_t n, k;
@@ -154,37 +163,12 @@ double host_mean_pull_steps(py::array U_, In<std::int32_t> users, In<std::int64_
     check_same_length(neighbours.size(), weights.size(), "weights");
     check_range(users, n, "users");
     check_range(neighbours, n, "neighbours");
-    const std::int64_t* off = offsets.data();
-    for (std::int64_t u = 0; u < n; ++u)
-        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > neighbours.size())
-            throw py::value_error("offsets is not a valid CSR offset array");
-    const float step_size = gamma * weight;
-    std::vector<float> d(static_cast<std::size_t>(k));
-    double loss = 0;
-    for (py::ssize_t r = 0; r < users.size(); ++r) {
-        const std::int32_t u = users.data()[r];
-        float* own = U + std::int64_t(u) * k;
-        for (std::int64_t f = 0; f < k; ++f) d[f] = own[f];
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            const float* v = U + std::int64_t(neighbours.data()[e]) * k;
-            for (std::int64_t f = 0; f < k; ++f) d[f] = step::mean_pull_accumulate(d[f], weights.data()[e], v[f]);
-        }
-        float squared = 0;
-        for (std::int64_t f = 0; f < k; ++f) {
-            squared = fmaf(d[f], d[f], squared);
-            own[f] = step::mean_pull_own(own[f], d[f], step_size);
-        }
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            float* v = U + std::int64_t(neighbours.data()[e]) * k;
-            for (std::int64_t f = 0; f < k; ++f)
-                v[f] = step::mean_pull_neighbour(v[f], d[f], step_size, weights.data()[e]);
-        }
-        loss += step::mean_pull_term(weight, squared);
-    }
-    return loss;
+    check_offsets(offsets.data(), n, neighbours.size(), "offsets");
+    return replay_groups(MeanPullStep<float>{U, offsets.data(), neighbours.data(), weights.data(), gamma, weight}, k,
+                         users);
 }
 
-// SVD++'s user-grouped step (models/svdpp.cu svdpp_kernel) on the listed users, in order; user u's ratings are
+// SVD++'s user-grouped step (models/svdpp.hpp SVDppStep) on the listed users, in order; user u's ratings are
 // items/values[offsets[u] .. offsets[u + 1]) in that order. With W (not None): TrustSVD's rating step, with the
 // trust CSR (trust_offsets, trustees) and the weights |U_i|^-1/2 (item_weight), |T+_v|^-1/2 (trustee_weight).
 double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_, py::array bi_,
@@ -207,18 +191,15 @@ double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_,
     check_same_length(items.size(), values.size(), "values");
     check_range(users, n_users, "users");
     check_range(items, n_items, "items");
-    const std::int64_t* off = offsets.data();
-    for (std::int64_t u = 0; u < n_users; ++u)
-        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > items.size())
-            throw py::value_error("offsets is not a valid CSR offset array");
-    const bool trust_aware = !W_.is_none();
-    float* W = nullptr;
+    check_offsets(offsets.data(), n_users, items.size(), "offsets");
+    SVDppStep<float> step{offsets.data(), items.data(), values.data(), P, Q, Y, bu, bi,
+                          nullptr, nullptr, nullptr, nullptr, nullptr, mu, gamma, lambda, lambda_b};
     In<std::int64_t> t_off;
     In<std::int32_t> t_dst;
     In<float> c_item, c_trustee;
-    if (trust_aware) {
+    if (!W_.is_none()) {
         std::int64_t n_w, k4;
-        W = params(W_.cast<py::array>(), "W", 2, &n_w, &k4);
+        step.W = params(W_.cast<py::array>(), "W", 2, &n_w, &k4);
         check_k(k, k4, "W");
         check_same_length(n_users, n_w, "W");
         t_off = In<std::int64_t>::ensure(trust_offsets_);
@@ -230,93 +211,16 @@ double host_svdpp_steps(py::array P_, py::array Q_, py::array Y_, py::array bu_,
         check_same_length(n_items, c_item.size(), "item_weight");
         check_same_length(n_users, c_trustee.size(), "trustee_weight");
         check_range(t_dst, n_users, "trustees");
-        for (std::int64_t u = 0; u < n_users; ++u)
-            if (t_off.data()[u] < 0 || t_off.data()[u] > t_off.data()[u + 1] || t_off.data()[u + 1] > t_dst.size())
-                throw py::value_error("trust_offsets is not a valid CSR offset array");
+        check_offsets(t_off.data(), n_users, t_dst.size(), "trust_offsets");
+        step.trust_offsets = t_off.data();
+        step.trustees = t_dst.data();
+        step.item_weight = c_item.data();
+        step.trustee_weight = c_trustee.data();
     }
-    std::vector<float> z(static_cast<std::size_t>(k)), g(static_cast<std::size_t>(k)), sum(static_cast<std::size_t>(k));
-    double loss = 0;
-    for (py::ssize_t r = 0; r < users.size(); ++r) {
-        const std::int32_t u = users.data()[r];
-        const std::int64_t m = off[u + 1] - off[u];
-        if (m == 0) continue;
-        const float s = step::inverse_sqrt_count(m);
-        float* p = P + std::int64_t(u) * k;
-        for (std::int64_t f = 0; f < k; ++f) z[f] = g[f] = 0.0f;
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            const float* y = Y + std::int64_t(items.data()[e]) * k;
-            for (std::int64_t f = 0; f < k; ++f) z[f] += y[f];
-        }
-        for (std::int64_t f = 0; f < k; ++f) z[f] *= s;
-        std::int64_t t_begin = 0, t_end = 0;
-        float s_trust = 0.0f;
-        if (trust_aware) {
-            t_begin = t_off.data()[u];
-            t_end = t_off.data()[u + 1];
-            if (t_end > t_begin) {
-                s_trust = step::inverse_sqrt_count(t_end - t_begin);
-                for (std::int64_t f = 0; f < k; ++f) sum[f] = 0.0f;
-                for (std::int64_t e = t_begin; e < t_end; ++e) {
-                    const float* w = W + std::int64_t(t_dst.data()[e]) * k;
-                    for (std::int64_t f = 0; f < k; ++f) sum[f] += w[f];
-                }
-                for (std::int64_t f = 0; f < k; ++f) z[f] = fmaf(s_trust, sum[f], z[f]);
-            }
-        }
-        const float lambda_p = trust_aware ? lambda * s : lambda;
-        const float lambda_bu = trust_aware ? lambda_b * s : lambda_b;
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            const std::int32_t i = items.data()[e];
-            const float c_i = trust_aware ? c_item.data()[i] : 1.0f;
-            const float lambda_q = lambda * c_i, lambda_bi = lambda_b * c_i;
-            float* q = Q + std::int64_t(i) * k;
-            const float b_u = bu[u], b_i = bi[i];
-            float dot_pq = 0, dot_zq = 0, norm_p = 0, norm_q = 0;
-            for (std::int64_t f = 0; f < k; ++f) {
-                dot_pq = fmaf(p[f], q[f], dot_pq);
-                dot_zq = fmaf(z[f], q[f], dot_zq);
-                norm_p = fmaf(p[f], p[f], norm_p);
-                norm_q = fmaf(q[f], q[f], norm_q);
-            }
-            const float err = step::svdpp_error(values.data()[e], mu, b_u, b_i, dot_pq, dot_zq);
-            for (std::int64_t f = 0; f < k; ++f)
-                step::svdpp_element(p[f], q[f], g[f], z[f], err, gamma, lambda_p, lambda_q);
-            loss += step::svdpp_term(err, lambda_p, norm_p, lambda_q, norm_q, lambda_bu, b_u, lambda_bi, b_i);
-            bu[u] = step::bias_element(b_u, err, gamma, lambda_bu);
-            bi[i] = step::bias_element(b_i, err, gamma, lambda_bi);
-        }
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            const std::int32_t i = items.data()[e];
-            const float lambda_y = trust_aware ? lambda * c_item.data()[i] : lambda;
-            const float shrink = step::proximal_shrink(gamma, m, lambda_y);
-            float* y = Y + std::int64_t(i) * k;
-            float norm_y = 0;
-            for (std::int64_t f = 0; f < k; ++f) {
-                norm_y = fmaf(y[f], y[f], norm_y);
-                y[f] = step::proximal_element(y[f], g[f], gamma, s, shrink);
-            }
-            loss += step::group_penalty_term(m, lambda_y, norm_y);
-        }
-        if (trust_aware && t_end > t_begin) {
-            const float gamma_s = gamma * s_trust;
-            for (std::int64_t e = t_begin; e < t_end; ++e) {
-                const std::int32_t v = t_dst.data()[e];
-                const float lambda_w = lambda * c_trustee.data()[v];
-                const float shrink = step::proximal_shrink(gamma, m, lambda_w);
-                float* w = W + std::int64_t(v) * k;
-                float norm_w = 0;
-                for (std::int64_t f = 0; f < k; ++f) {
-                    norm_w = fmaf(w[f], w[f], norm_w);
-                    w[f] = step::trust_w_element(w[f], g[f], gamma_s, shrink);
-                }
-                loss += step::group_penalty_term(m, lambda_w, norm_w);
-            }
-        }
-    }
-    return loss;
+    return replay_groups(step, k, users);
 }
 
-// TrustSVD's link step (models/trustsvd.cu trust_link_kernel) on the listed trusters, in order; u's edges are
+// TrustSVD's link step (models/trustsvd.hpp TrustLinkStep) on the listed trusters, in order; u's edges are
 // trustees/values[offsets[u] .. offsets[u + 1]) in that order.
 double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> trusters, In<std::int64_t> offsets,
                              In<std::int32_t> trustees, In<float> values, In<float> trustee_weight, float gamma,
@@ -331,35 +235,13 @@ double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> truste
     check_same_length(n_users, trustee_weight.size(), "trustee_weight");
     check_range(trusters, n_users, "trusters");
     check_range(trustees, n_users, "trustees");
-    const std::int64_t* off = offsets.data();
-    for (std::int64_t u = 0; u < n_users; ++u)
-        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > trustees.size())
-            throw py::value_error("offsets is not a valid CSR offset array");
-    double loss = 0;
-    for (py::ssize_t r = 0; r < trusters.size(); ++r) {
-        const std::int32_t u = trusters.data()[r];
-        if (off[u + 1] == off[u]) continue;
-        const float lambda_p = lambda_t * step::inverse_sqrt_count(off[u + 1] - off[u]);
-        float* p = P + std::int64_t(u) * k;
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            const std::int32_t v = trustees.data()[e];
-            const float lambda_w = lambda * trustee_weight.data()[v];
-            float* w = W + std::int64_t(v) * k;
-            float dot = 0, norm_p = 0, norm_w = 0;
-            for (std::int64_t f = 0; f < k; ++f) {
-                dot = fmaf(p[f], w[f], dot);
-                norm_p = fmaf(p[f], p[f], norm_p);
-                norm_w = fmaf(w[f], w[f], norm_w);
-            }
-            const float err = values.data()[e] - dot;
-            for (std::int64_t f = 0; f < k; ++f) step::pair_element(p[f], w[f], lambda_t * err, gamma, lambda_p, lambda_w);
-            loss += step::trust_link_term(lambda_t, err, lambda_p, norm_p, lambda_w, norm_w);
-        }
-    }
-    return loss;
+    check_offsets(offsets.data(), n_users, trustees.size(), "offsets");
+    return replay_groups(TrustLinkStep<float>{offsets.data(), trustees.data(), values.data(), trustee_weight.data(), P,
+                                              W, gamma, lambda, lambda_t},
+                         k, trusters);
 }
 
-// RSTE's user-grouped step (models/rste.cu rste_kernel) on the listed users, in order.
+// RSTE's user-grouped step (models/rste.hpp RSTEStep) on the listed users, in order.
 double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<std::int64_t> offsets,
                        In<std::int32_t> items, In<float> values, In<std::int64_t> trust_offsets,
                        In<std::int32_t> trustees, In<float> weights, float offset, float alpha, float gamma,
@@ -375,48 +257,14 @@ double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<st
     check_range(users, n_users, "users");
     check_range(items, n_items, "items");
     check_range(trustees, n_users, "trustees");
-    const std::int64_t* off = offsets.data();
-    const std::int64_t* toff = trust_offsets.data();
-    for (std::int64_t u = 0; u < n_users; ++u) {
-        if (off[u] < 0 || off[u] > off[u + 1] || off[u + 1] > items.size())
-            throw py::value_error("offsets is not a valid CSR offset array");
-        if (toff[u] < 0 || toff[u] > toff[u + 1] || toff[u + 1] > trustees.size())
-            throw py::value_error("trust_offsets is not a valid CSR offset array");
-    }
-    std::vector<float> nb(static_cast<std::size_t>(k)), grad(static_cast<std::size_t>(k)), z(static_cast<std::size_t>(k));
-    double loss = 0;
-    for (py::ssize_t r = 0; r < users.size(); ++r) {
-        const std::int32_t u = users.data()[r];
-        const std::int64_t t0 = toff[u], t1 = toff[u + 1];
-        const float own = t1 > t0 ? alpha : 1.0f, rest = 1.0f - alpha;
-        for (std::int64_t f = 0; f < k; ++f) nb[f] = grad[f] = 0.0f;
-        for (std::int64_t e = t0; e < t1; ++e) {
-            const float* y = U + std::int64_t(trustees.data()[e]) * k;
-            for (std::int64_t f = 0; f < k; ++f) nb[f] = fmaf(weights.data()[e], y[f], nb[f]);
-        }
-        float* x = U + std::int64_t(u) * k;
-        for (std::int64_t e = off[u]; e < off[u + 1]; ++e) {
-            float* y = V + std::int64_t(items.data()[e]) * k;
-            float dot = 0, norms = 0;
-            for (std::int64_t f = 0; f < k; ++f) {
-                z[f] = step::rste_blend(own, x[f], rest, nb[f]);
-                dot = fmaf(z[f], y[f], dot);
-                norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
-            }
-            const step::LogisticCoef coef = step::logistic_coef(values.data()[e], dot, offset, 1.0f);
-            for (std::int64_t f = 0; f < k; ++f) step::rste_element(x[f], y[f], grad[f], z[f], coef.d, own, gamma, lambda);
-            loss += step::logistic_term(coef.e, norms, 1.0f, 1.0f, lambda);
-        }
-        for (std::int64_t e = t0; e < t1; ++e) {
-            const float step_size = gamma * rest * weights.data()[e];
-            float* y = U + std::int64_t(trustees.data()[e]) * k;
-            for (std::int64_t f = 0; f < k; ++f) y[f] = step::rste_neighbour(y[f], grad[f], step_size);
-        }
-    }
-    return loss;
+    check_offsets(offsets.data(), n_users, items.size(), "offsets");
+    check_offsets(trust_offsets.data(), n_users, trustees.size(), "trust_offsets");
+    return replay_groups(RSTEStep<float>{offsets.data(), items.data(), values.data(), trust_offsets.data(),
+                                         trustees.data(), weights.data(), U, V, offset, alpha, gamma, lambda},
+                         k, users);
 }
 
-// BPR / SBPR steps (models/bpr.cu bpr_update, sbpr_update) on given samples; social[r] = -1: BPR's triple.
+// BPR / SBPR steps (models/bpr.hpp RankingStep) on given samples; social[r] = -1: BPR's triple.
 double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::int32_t> users,
                           In<std::int32_t> items, In<std::int32_t> socials, In<std::int32_t> negatives,
                           In<std::int32_t> counts, float gamma, float lambda, float lambda_b,
@@ -437,44 +285,12 @@ double host_ranking_steps(py::array P_, py::array Q_, py::array bias_, In<std::i
     check_range(negatives, n_items, "negatives");
     for (py::ssize_t r = 0; r < n; ++r)
         if (socials.data()[r] < -1 || socials.data()[r] >= n_items) throw py::index_error("social out of range");
-    double loss = 0;
-    for (py::ssize_t r = 0; r < n; ++r) {
-        const std::int32_t i = items.data()[r], kk = socials.data()[r], j = negatives.data()[r];
-        float* p = P + std::int64_t(users.data()[r]) * k;
-        float* qi = Q + std::int64_t(i) * k;
-        float* qj = Q + std::int64_t(j) * k;
-        if (kk < 0) {
-            const float b_i = b[i], b_j = b[j];
-            float dot = 0, norms = 0;
-            for (std::int64_t f = 0; f < k; ++f) {
-                dot = fmaf(p[f], qi[f] - qj[f], dot);
-                norms += p[f] * p[f] + qi[f] * qi[f] + qj[f] * qj[f];
-            }
-            float x;
-            const float e = step::bpr_coef(dot, b_i, b_j, &x);
-            for (std::int64_t f = 0; f < k; ++f) step::bpr_element(p[f], qi[f], qj[f], e, gamma, lambda);
-            b[i] = step::bias_element(b_i, e, gamma, lambda_b);
-            b[j] = step::bias_element(b_j, -e, gamma, lambda_b);
-            loss += step::bpr_term(x, norms, lambda, b_i, b_j, lambda_b);
-        } else {
-            float* qk = Q + std::int64_t(kk) * k;
-            const float b_i = b[i], b_k = b[kk], b_j = b[j];
-            float x_ik = 0, x_kj = 0, norms = 0, norm_k = 0;
-            for (std::int64_t f = 0; f < k; ++f) {
-                x_ik = fmaf(p[f], qi[f] - qk[f], x_ik);
-                x_kj = fmaf(p[f], qk[f] - qj[f], x_kj);
-                norms += p[f] * p[f] + qi[f] * qi[f] + qj[f] * qj[f];
-                norm_k += qk[f] * qk[f];
-            }
-            const step::SBPRCoef coef = step::sbpr_coef(x_ik, x_kj, b_i, b_k, b_j, counts.data()[r], social_weight);
-            for (std::int64_t f = 0; f < k; ++f) step::sbpr_element(p[f], qi[f], qk[f], qj[f], coef, gamma, lambda);
-            b[i] = step::bias_element(b_i, coef.e1 + coef.e3, gamma, lambda_b);
-            b[kk] = step::bias_element(b_k, coef.e2 - coef.e1, gamma, coef.alpha * lambda_b);
-            b[j] = step::bias_element(b_j, -(coef.e2 + coef.e3), gamma, lambda_b);
-            loss += step::sbpr_term(coef, norms, norm_k, lambda, b_i, b_k, b_j, lambda_b);
-        }
-    }
-    return loss;
+    const RankingStep<float> step{P, Q, b, gamma, lambda, lambda_b, social_weight};
+    return serial_replay(k, n, [&](const auto& team, const auto& rows, py::ssize_t r, double& loss) {
+        const step::RankingSample s{users.data()[r], items.data()[r], socials.data()[r], negatives.data()[r],
+                                    counts.data()[r]};
+        loss += step(team, rows, s);
+    });
 }
 
 // The device sampler (steps.hpp draw_sample) run on the host: samples first .. first + n - 1 of the epoch

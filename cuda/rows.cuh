@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "common.cuh"
+#include "hd_team.hpp"
 
 namespace socialrec::cuda::detail {
 
@@ -53,6 +54,40 @@ __device__ __forceinline__ void store_slice(T* row, int lane, int n, bool full, 
     }
 }
 
+// A lane's slice of a factor row in registers (the device's Slice of the step templates, hd_team.hpp).
+template <int V>
+struct RegSlice {
+    float v[V];
+    __device__ static constexpr int size() { return V; }
+    __device__ float& operator[](int m) { return v[m]; }
+};
+
+// The device row layout of the step templates (cuda/models/*.hpp; the host's is hd_team.hpp SerialSlices):
+// rows of k elements of T (float or __half) in slices of 32 V, lane `lane` holding elements
+// lane*V .. lane*V + V - 1 of each. RESIDENT: the row fits one slice (k <= 32 V), which a step keeps in
+// registers from its reduction to its update; otherwise the step reads the slices twice (reduce, then update).
+// temp() has nothing to do: a step's own vectors are RegSlices, in registers.
+template <int V, bool RESIDENT>
+struct WarpSlices {
+    static constexpr bool kResident = RESIDENT;
+    using Slice = RegSlice<V>;
+    int k;
+    bool full;  // vector accesses (k a multiple of 32 V, rows aligned)
+    int lane;
+    __device__ int count() const { return RESIDENT ? 1 : (k + kWarp * V - 1) / (kWarp * V); }
+    template <class T>
+    __device__ __forceinline__ void load(const T* matrix, std::int64_t row, int s, Slice& x) const {
+        const int base = s * kWarp * V;
+        load_slice<T, V>(matrix + row * k + base, lane, k - base, full, x.v);
+    }
+    template <class T>
+    __device__ __forceinline__ void store(T* matrix, std::int64_t row, int s, const Slice& x) const {
+        const int base = s * kWarp * V;
+        store_slice<T, V>(matrix + row * k + base, lane, k - base, full, x.v);
+    }
+    __device__ void temp(int, Slice&) const {}
+};
+
 // Elements per lane of a row of k factors: the smallest of 1, 2, 4, 8 that covers the row; 0 (stream the
 // row in slices of 256) beyond 256.
 inline int elements_per_lane(int k) { return k <= 32 ? 1 : k <= 64 ? 2 : k <= 128 ? 4 : k <= 256 ? 8 : 0; }
@@ -67,7 +102,7 @@ bool vector_rows(const void* ptr, int k, int kpl) {
 // The epoch's chunk order as seen by the device (sgd.hpp ChunkOrder); a < 2^32 and t < 2^32 keep a*t exact.
 struct Order {
     std::uint64_t chunks, a, b;
-    __device__ __forceinline__ std::uint64_t chunk(std::uint64_t t) const { return (a * t + b) % chunks; }
+    __host__ __device__ __forceinline__ std::uint64_t chunk(std::uint64_t t) const { return (a * t + b) % chunks; }
 };
 
 // Adds the block's loss to *out: every lane of a warp holds its warp's sum; lane 0 of each warp contributes.
@@ -81,18 +116,6 @@ __device__ __forceinline__ void add_block_loss(double loss, double* out) {
         for (int w = 0; w < kBlock / kWarp; ++w) total += warp_loss[w];
         atomicAdd(out, total);
     }
-}
-
-__device__ __forceinline__ double warp_sum(double x) {
-#pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset >>= 1) x += __shfl_xor_sync(kFullMask, x, offset);
-    return x;
-}
-
-__device__ __forceinline__ float warp_sum(float x) {
-#pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset >>= 1) x += __shfl_xor_sync(kFullMask, x, offset);
-    return x;
 }
 
 }  // namespace socialrec::cuda::detail

@@ -23,7 +23,15 @@ __global__ void shuffle_keys_kernel(std::uint64_t* keys, std::int64_t n, std::ui
         keys[i] = step::mix64(state + std::uint64_t(i + 1) * kGoldenGamma);  // output i + 1 of SplitMix64(state)
 }
 
+thread_local Executor current_executor = Executor::device;
+
 }  // namespace
+
+Executor pass_executor() { return current_executor; }
+
+ExecutorScope::ExecutorScope(Executor e) : previous_(current_executor) { current_executor = e; }
+
+ExecutorScope::~ExecutorScope() { current_executor = previous_; }
 
 ChunkOrder epoch_chunk_order(std::int64_t n_records, std::uint64_t seed, std::int64_t epoch, std::uint64_t pass) {
     if (n_records < 0) throw std::invalid_argument("epoch_chunk_order: negative record count");

@@ -5,6 +5,10 @@
 //       the batch-Hogwild schedule (Xie et al., "CuMF_SGD", HPDC 2017, sec. 4): warps of a persistent grid
 //       take chunks of 32 consecutive entries in the epoch's chunk order (sgd.hpp epoch_chunk_order), the 32
 //       lanes read a chunk at once (coalesced) and hand its entries out one by one with shuffles.
+//   per_record_kernel, per_user_kernel (launch_per_record, launch_per_user)
+//       the kernels of the record passes and of the user-grouped passes: each calls a model's step template
+//       (cuda/models/<model>.hpp) with the warp team and the warp's row layout, the host replays
+//       (cuda/host_steps.cpp) call the same template with the team of one.
 //   grid_for, by_layout, with_slice_width, all_vector_rows
 //       launch geometry and the row layout (elements per lane V, resident rows, vector loads).
 //   run_ordered_pass
@@ -14,6 +18,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
@@ -21,6 +26,7 @@
 #include <type_traits>
 
 #include "common.cuh"
+#include "hd_team.cuh"
 #include "rows.cuh"
 #include "sgd.hpp"
 
@@ -57,30 +63,6 @@ __device__ __forceinline__ void for_each_in_order(const std::int32_t* __restrict
     });
 }
 
-// A user-grouped pass's groups on the device (sgd.hpp GroupedPassArgs): u's members at
-// items/values[offsets[u] .. [u + 1]).
-struct Groups {
-    const std::int64_t* offsets;
-    const std::int32_t* items;
-    const float* values;
-};
-
-// Visits u's group in order, the whole warp at once: every lane calls visit(item, value) for each member. The
-// members are read 32 at a time (one coalesced load per lane) and handed out with shuffles; with
-// WithValues = false the values are not read and visit gets 0.
-template <bool WithValues = true, class Visit>
-__device__ __forceinline__ void for_each_member(const Groups& g, int u, Visit&& visit) {
-    const int lane = lane_id();
-    const std::int64_t begin = g.offsets[u], end = g.offsets[std::int64_t(u) + 1];
-    for (std::int64_t base = begin; base < end; base += kWarp) {
-        const bool mine = base + lane < end;
-        const int item = mine ? g.items[base + lane] : 0;
-        const float value = WithValues && mine ? g.values[base + lane] : 0.0f;
-        const int c = int(min(std::int64_t(kWarp), end - base));
-        for (int r = 0; r < c; ++r) visit(__shfl_sync(kFullMask, item, r), __shfl_sync(kFullMask, value, r));
-    }
-}
-
 // The same over (a, b, c) records stored as three arrays: every lane calls visit(a, b, c) for each record of
 // the chunk in turn (rating records, trust edges).
 template <class Visit>
@@ -103,32 +85,12 @@ __device__ __forceinline__ void for_each_record_in_order(const std::int32_t* __r
     });
 }
 
-// Rows are handled in slices of 32 V elements (V per lane). RESIDENT: the row fits one slice (k <= 32 V) and
-// a step that needs a reduction before its update keeps the slice in registers; otherwise it reads the
-// slices twice (reduce, then update).
+// A pass's rows: k factors, in slices of 32 V elements (V per lane; rows.cuh WarpSlices, which the kernels
+// below build from it with the lane).
 struct RowShape {
     int k;
     bool full;  // vector accesses (k a multiple of 32 V, rows aligned)
 };
-
-// The slices at offset `base` of several rows of one shape: load_rows<T, V>(row, lane, base, ptr0, x0, ptr1, x1,
-// ...) loads each row's slice into its registers; store_rows<T, V> with the same arguments writes them back.
-template <class T, int V>
-__device__ __forceinline__ void load_rows(const RowShape&, int, int) {}
-template <class T, int V, class... Rest>
-__device__ __forceinline__ void load_rows(const RowShape& row, int lane, int base, const T* ptr, float (&x)[V],
-                                          Rest&... rest) {
-    load_slice<T, V>(ptr + base, lane, row.k - base, row.full, x);
-    load_rows<T, V>(row, lane, base, rest...);
-}
-template <class T, int V>
-__device__ __forceinline__ void store_rows(const RowShape&, int, int) {}
-template <class T, int V, class... Rest>
-__device__ __forceinline__ void store_rows(const RowShape& row, int lane, int base, T* ptr, const float (&x)[V],
-                                           Rest&... rest) {
-    store_slice<T, V>(ptr + base, lane, row.k - base, row.full, x);
-    store_rows<T, V>(row, lane, base, rest...);
-}
 
 // Blocks of a persistent grid over `units` units, about `per_warp` units per warp, at most the resident count.
 template <class Kernel>
@@ -165,36 +127,127 @@ void with_slice_width(int k, Fn&& fn) {
     }
 }
 
-// Launches kernel_for(std::integral_constant<int, V>{}) -- the kernel instance for V = slice_width(k) -- on a
-// persistent grid of about `per_warp` of the `units` a warp, with `args`; `name` names a failed launch.
-template <class KernelFor, class... Args>
-void launch_sliced(int k, std::uint64_t units, std::uint64_t per_warp, const char* name, cudaStream_t stream,
-                   KernelFor kernel_for, const Args&... args) {
-    with_slice_width(k, [&](auto v) {
-        const auto kernel = kernel_for(v);
-        kernel<<<grid_for(kernel, units, per_warp), kBlock, 0, stream>>>(args...);
+// The host executor (sgd.hpp Executor::host): visit(team, rows, i, loss) for the entries i of the epoch's chunk
+// order, chunk by chunk, with the team of one and float copies of rows of k elements of T (hd_team.hpp
+// SerialCopySlices); the summed terms go to *loss_out (host memory). One "warp" visits every chunk: the device's
+// order without its concurrency.
+template <class T, class Visit>
+void run_on_host(std::int64_t n, const Order& order, int k, double* loss_out, Visit&& visit) {
+    const hd::SerialTeam team;
+    const hd::SerialCopySlices<T> rows{k};
+    double loss = 0.0;
+    for (std::uint64_t t = 0; t < order.chunks; ++t) {
+        const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
+        for (std::int64_t i = first; i < std::min(first + kWarp, n); ++i) visit(team, rows, i, loss);
+    }
+    *loss_out = loss;
+}
+
+// T of a step template's factor pointers (Step::Storage).
+template <class Step>
+using StorageOf = typename Step::Storage;
+
+// The kernel of a pass with one warp per record (rating records, trust edges): for each record (a, b, c) of the
+// epoch's order, step(team, rows, a, b, c) -- a step template of cuda/models/*.hpp over the warp and the row
+// layout <V, RESIDENT> -- returns the record's terms; the block's sum goes to *loss_out.
+template <class Step, int V, bool RESIDENT>
+__global__ void __launch_bounds__(kBlock)
+    per_record_kernel(const std::int32_t* __restrict__ as, const std::int32_t* __restrict__ bs,
+                      const float* __restrict__ values, std::int64_t n, Step step, RowShape row, Order order,
+                      double* loss_out) {
+    const int lane = lane_id();
+    const hd::WarpTeam team{lane};
+    const WarpSlices<V, RESIDENT> rows{row.k, row.full, lane};
+    double loss = 0.0;
+    for_each_record_in_order(as, bs, values, n, order,
+                             [&](int a, int b, float c) { loss += step(team, rows, a, b, c); });
+    add_block_loss(loss, loss_out);  // lane 0 of each warp holds its warp's sum
+}
+
+template <class Step>
+struct RecordLaunch {
+    const std::int32_t* as;
+    const std::int32_t* bs;
+    const float* values;
+    std::int64_t n;
+    const Step& step;
+    RowShape row;
+    const Order& order;
+    std::uint64_t per_warp;
+    double* loss;
+    const char* name;
+    cudaStream_t stream;
+    template <int V, bool RESIDENT>
+    void operator()() const {
+        const auto kernel = per_record_kernel<Step, V, RESIDENT>;
+        kernel<<<grid_for(kernel, order.chunks, per_warp), kBlock, 0, stream>>>(as, bs, values, n, step, row, order,
+                                                                                 loss);
         check(cudaGetLastError(), name);
-    });
+    }
+};
+
+// Launches per_record_kernel for the row layout of row.k factors on a persistent grid of about `per_warp`
+// chunks a warp; `name` names a failed launch.
+template <class Step>
+void launch_per_record(const std::int32_t* as, const std::int32_t* bs, const float* values, std::int64_t n,
+                       const Step& step, const RowShape& row, const Order& order, std::uint64_t per_warp,
+                       double* loss, const char* name, cudaStream_t stream) {
+    if (pass_executor() == Executor::host)
+        return run_on_host<StorageOf<Step>>(n, order, row.k, loss, [&](const auto& team, const auto& rows,
+                                                                      std::int64_t i, double& sum) {
+            sum += step(team, rows, as[i], bs[i], values[i]);
+        });
+    by_layout(row.k, RecordLaunch<Step>{as, bs, values, n, step, row, order, per_warp, loss, name, stream});
 }
 
 // The kernel of a pass with one warp per listed user (the grouped passes, the mean-pull pass): for each user u
-// of the epoch's order, h.template group<V>(u, loss) steps u's group (Hyper: the pass's device fields, V the
-// slice width) and adds its terms to the lane's loss; the block's sum goes to *loss_out.
-template <class Hyper, int V>
-__global__ void __launch_bounds__(kBlock)
-    per_user_kernel(const std::int32_t* __restrict__ users, std::int64_t n, Hyper h, Order order, double* loss_out) {
+// of the epoch's order, step.group(team, rows, u, loss) -- a step template of cuda/models/*.hpp over the warp
+// and the row layout <V, RESIDENT> -- steps u's group and adds its terms to the lane's loss; the block's sum
+// goes to *loss_out.
+template <class Step, int V, bool RESIDENT>
+__global__ void __launch_bounds__(kBlock) per_user_kernel(const std::int32_t* __restrict__ users, std::int64_t n,
+                                                          Step step, RowShape row, Order order, double* loss_out) {
+    const int lane = lane_id();
+    const hd::WarpTeam team{lane};
+    const WarpSlices<V, RESIDENT> rows{row.k, row.full, lane};
     double loss = 0.0;
-    for_each_in_order(users, n, order, [&](const int u) { h.template group<V>(u, loss); });
+    for_each_in_order(users, n, order, [&](const int u) { step.group(team, rows, u, loss); });
     add_block_loss(loss, loss_out);
 }
 
-// Launches per_user_kernel<Hyper, V> over the pass's users a.users[0 .. a.n) with a.factors factors, its loss to
-// a.loss; `name` names a failed launch. A user costs a few rows per member: about 2 users a warp.
-template <class Hyper, class Args>
-void launch_per_user(const Args& a, const Hyper& h, const Order& order, const char* name, cudaStream_t stream) {
-    launch_sliced(
-        a.factors, order.chunks, 2, name, stream, [](auto v) { return per_user_kernel<Hyper, decltype(v)::value>; },
-        a.users, a.n, h, order, a.loss);
+template <class Step, class Args>
+struct UserLaunch {
+    const Args& a;
+    const Step& step;
+    RowShape row;
+    const Order& order;
+    const char* name;
+    cudaStream_t stream;
+    template <int V, bool RESIDENT>
+    void operator()() const {
+        const auto kernel = per_user_kernel<Step, V, RESIDENT>;
+        kernel<<<grid_for(kernel, order.chunks, 2), kBlock, 0, stream>>>(a.users, a.n, step, row, order, a.loss);
+        check(cudaGetLastError(), name);
+    }
+};
+
+// Launches per_user_kernel over the pass's users a.users[0 .. a.n) with the row layout `row`, its loss to a.loss;
+// `name` names a failed launch. A user costs a few rows per member: about 2 users a warp. AnyLength: the step
+// handles rows of any length slice by slice (the mean-pull step); otherwise it keeps rows resident across the
+// group (factors <= kSVDppMaxFactors, check_grouped_pass) and only resident layouts are compiled.
+template <bool AnyLength = false, class Step, class Args>
+void launch_per_user(const Args& a, const Step& step, const RowShape& row, const Order& order, const char* name,
+                     cudaStream_t stream) {
+    if (pass_executor() == Executor::host)
+        return run_on_host<StorageOf<Step>>(a.n, order, row.k, a.loss, [&](const auto& team, const auto& rows,
+                                                                          std::int64_t i, double& sum) {
+            step.group(team, rows, a.users[i], sum);
+        });
+    const UserLaunch<Step, Args> launch{a, step, row, order, name, stream};
+    if constexpr (AnyLength)
+        by_layout(row.k, launch);
+    else
+        with_slice_width(row.k, [&](auto v) { launch.template operator()<decltype(v)::value, true>(); });
 }
 
 // The checks of every user-grouped pass's entry point (sgd.hpp GroupedPassArgs): the owners' rows fit a warp's
@@ -219,7 +272,10 @@ inline void begin_pass(double* loss, const char* name, std::int32_t factors, std
     if (n < 0) throw std::invalid_argument(std::string(name) + ": negative number of records");
     if (factors <= 0) throw std::invalid_argument(std::string(name) + ": factors must be positive");
     if (loss == nullptr) throw std::invalid_argument(std::string(name) + ": null loss buffer");
-    check(cudaMemsetAsync(loss, 0, sizeof(double), stream), "cudaMemsetAsync(loss)");
+    if (pass_executor() == Executor::host)
+        *loss = 0.0;
+    else
+        check(cudaMemsetAsync(loss, 0, sizeof(double), stream), "cudaMemsetAsync(loss)");
 }
 
 template <class T>

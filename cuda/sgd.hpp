@@ -36,6 +36,28 @@ struct GroupedPassArgs {
     double* loss = nullptr;
 };
 
+// Who runs the passes: the device (the kernels, on a stream), or the host -- every pass's step template runs
+// serially over host memory, with the team of one, in the epoch's chunk order (sgd.cuh run_on_host), and the
+// loss slots are host memory. The host executor is the fake device of the tests (tests/test_cuda_fake_device.py
+// runs the real epoch bindings, pass lists included, on NumPy arrays); settings["executor"] = "host" selects it
+// for one epoch call (bindings.hpp def_cuda_epoch).
+enum class Executor : std::int32_t { device = 0, host = 1 };
+
+// The executor of the calling thread's passes (Executor::device unless an ExecutorScope says otherwise).
+Executor pass_executor();
+
+// Sets the calling thread's executor for its lifetime.
+class ExecutorScope {
+public:
+    explicit ExecutorScope(Executor e);
+    ~ExecutorScope();
+    ExecutorScope(const ExecutorScope&) = delete;
+    ExecutorScope& operator=(const ExecutorScope&) = delete;
+
+private:
+    Executor previous_;
+};
+
 // keys[i] = a 64-bit hash of (seed, i); sorting records by these keys gives the once-per-fit shuffle.
 void shuffle_keys(std::uint64_t* keys, std::int64_t n, std::uint64_t seed, cudaStream_t stream);
 

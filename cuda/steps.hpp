@@ -1,9 +1,11 @@
-// The per-update math of every CUDA SGD kernel, as __host__ __device__ inline functions of plain floats and
-// integers (no CUDA-only types), so that one definition serves the kernels (cuda/*.cu, one warp per update:
-// each lane applies the element functions to its slice of the rows, after a warp reduction of the scalars)
-// and a host-side replay (cuda/host_steps.cpp, bound as socialrec._cuda.host_*), which tests compare with the
-// CPU models' kernels on the same records in the same order (tests/test_cuda_steps.py). A broken formula here
-// therefore fails CI on machines without a GPU.
+// The per-element math of every CUDA SGD step, as __host__ __device__ inline functions of plain floats and
+// integers (no CUDA-only types). The steps themselves -- loads, reductions, the order of the updates -- are
+// templates over a team and a row layout in cuda/models/<model>.hpp, written once: the kernels
+// (cuda/models/*.cu, one warp per update: each lane applies the element functions to its slice of the rows,
+// after a warp reduction of the scalars) and the host replays (cuda/host_steps.cpp, SerialTeam, bound as
+// socialrec._cuda.host_*) instantiate the same template, and tests compare the replays with the CPU models'
+// kernels on the same records in the same order (tests/test_cuda_steps.py). A broken formula or a broken
+// step here therefore fails CI on machines without a GPU.
 //
 // Each function names the CPU step it mirrors (cpp/include/socialrec/models/*.hpp). Split of a step:
 //   *_coef:    the scalars of one update from the reduced sums (dot products, norms) and the record;
@@ -15,13 +17,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "hd_team.hpp"  // SOCIALREC_HD
 #include "socialrec/sorted_search.hpp"
-
-#if defined(__CUDACC__)
-#define SOCIALREC_HD __host__ __device__ __forceinline__
-#else
-#define SOCIALREC_HD inline
-#endif
 
 namespace socialrec::cuda::step {
 

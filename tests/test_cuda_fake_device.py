@@ -1,7 +1,8 @@
 """The CUDA models' Python layer end to end without a GPU: a fake device whose "CuPy" is NumPy
 (tests/fake_cupy.py: arrays of a subclass that exposes ``.data.ptr`` and a recorded ``.get()``, a
 ``cupyx.scipy.sparse`` stand-in) and whose "kernels" run the device step math on the host
-(``socialrec._cuda.host_*``, cuda/steps.hpp, cuda/als_row.hpp) in the once-per-fit shuffled record order.
+(the real epoch bindings with the host executor: the kernels' step templates, cuda/models/<model>.hpp, run
+serially on the host in the epochs' chunk orders; ALS through cuda/als_row.hpp).
 Every model with CUDA kernels then goes through ``device="cuda"``: placement, ``_prepare_cuda`` (records, trust
 structures, sampling pool), ``_run_epoch_cuda`` (the epoch dicts, checked by the real bindings without a driver),
 float16 storage, and back to the CPU. Its test RMSE / NDCG@10 must match the CPU model's within 1%.
@@ -14,7 +15,6 @@ What this does not cover: the kernels' schedules and warp code, and CuPy itself 
 device)."""
 from __future__ import annotations
 
-import types
 
 import numpy as np
 import pytest
@@ -32,49 +32,22 @@ pytestmark = pytest.mark.skipif(REAL is None, reason="socialrec was built withou
                                                      "in socialrec._cuda)")
 
 
-def _no_real_device():
-    if REAL is None:
-        return False
-    try:
-        return REAL.device_count() == 0
-    except sr.CudaError:  # no driver, or one too old
-        return True
-
-
-_NO_REAL_DEVICE = _no_real_device()
-
-
 def _at(address):
     return None if address == 0 else fake_cupy.ARRAYS[address]
 
 
-class _Float32:
-    """Float32 working copies of float16 parameters, written back (rounded) on exit."""
-
-    def __init__(self, *arrays):
-        self.arrays = arrays
-
-    def __enter__(self):
-        self.work = [a if a is None or a.dtype == np.float32 else np.array(a, dtype=np.float32)
-                     for a in self.arrays]
-        return self.work
-
-    def __exit__(self, *exc):
-        for a, w in zip(self.arrays, self.work):
-            if a is not None and w is not a:
-                a[...] = w
-
-
 class FakeKernels:
-    """socialrec._cuda's entry points, run on the host with the device step math (each pass in the records'
-    stored order; the real kernels visit chunks in a per-epoch order, Hogwild). A model's epoch takes the dicts
-    of the CPU binding (``arrays`` = {**parameters_, **state}, ``hyper``, ``settings``) and runs the passes that
-    its cuda/bind_<model>.cpp runs. Without a driver, every epoch's dicts first go through the real binding,
-    which reads and checks every array (dtype, contiguity, size) and then fails at its first runtime call: so
-    the keys and dtypes the Python side passes are the ones the C++ side reads."""
+    """socialrec._cuda's entry points on a fake device. Every ``*_epoch`` is the real binding
+    (cuda/bind_<model>.cpp: it reads and checks every array of the dicts -- dtype, contiguity, size -- and runs
+    the model's real pass list) with ``settings["executor"] = "host"``: each pass runs its step template (the
+    kernels' own, cuda/models/<model>.hpp) serially on the NumPy arrays, in the epoch's chunk order, float16
+    rows widened and rounded as on the device (cuda/sgd.hpp Executor). So a model needs nothing here: the
+    keys and dtypes the Python side passes are the ones the C++ side reads, and the passes are the device's.
+    ALS's row solves go through ``host_als_half_step`` (cuda/als_row.hpp)."""
 
     archs, cuda_version, TOPK_MAX_N, SVDPP_MAX_FACTORS = ["fake"], 13000, 2048, 256
     calls = []
+    executor = "host"  # settings["executor"] of every forwarded epoch
 
     def devices(self):
         return ["fake device (host replay)"]
@@ -82,119 +55,19 @@ class FakeKernels:
     def shuffle_keys(self, keys, n, seed, stream):
         _at(keys)[:] = np.random.default_rng(seed).permutation(n).astype(np.uint64)
 
-    def _through_the_binding(self, name, arrays, hyper, settings):
-        if _NO_REAL_DEVICE:  # host addresses must never reach a real device
-            with pytest.raises(sr.CudaError, match="cudaMemsetAsync"):
-                getattr(REAL, name)(arrays, hyper, settings, 0)
+    def sample_key(self, seed, epoch):
+        return REAL.sample_key(seed, epoch)
 
-    # -- passes (the device math on the host; cuda/host_steps.cpp) ---------------------------------------------
-    def _mf(self, recs, P, Q, bu, bi, mu, lr, lam, lam_b):
-        self.calls.append(("biased_mf", len(recs[2])))
-        with _Float32(P, Q) as (p, q):
-            return REAL.host_mf_steps(p, q, bu, bi, *recs, mu, lr, lam, lam_b)
+    def __getattr__(self, name):
+        if not name.endswith("_epoch"):
+            raise AttributeError(name)
+        real = getattr(REAL, name)
 
-    def _logistic(self, recs, sides, lr, lam, pass_id):
-        self.calls.append(("logistic", pass_id, len(sides), len(recs["values"])))
-        total = 0.0
-        for A, B, wd, wp, off in sides:  # TrustMF's two sides share no matrix: their order does not matter
-            with _Float32(A, B) as (x, y):
-                total += REAL.host_logistic_steps(x, y, recs["a"], recs["b"], recs["values"], lr, lam, wd, wp, off)
-        return total
+        def epoch(arrays, hyper, settings, stream=0):
+            self.calls.append((name, {k: getattr(v, "size", None) for k, v in arrays.items()}))
+            return real(arrays, hyper, {**settings, "executor": self.executor}, stream)
 
-    def _mean_pull(self, state, U, lr, weight):
-        self.calls.append(("mean_pull", 2, len(state["users"])))
-        with _Float32(U) as (u,):
-            return REAL.host_mean_pull_steps(u, state["users"], state["offsets"], state["neighbours"],
-                                             state["weights"], lr, weight)
-
-    def _svdpp(self, arrays, h, pass_id=0, **trust):
-        g = arrays["groups"] if "groups" in arrays else arrays
-        self.calls.append(("svdpp", pass_id, len(g["users"])))
-        with _Float32(arrays["user_factors"], arrays["item_factors"], arrays["implicit_factors"],
-                      arrays.get("trustee_factors")) as (P, Q, Y, W):
-            return REAL.host_svdpp_steps(P, Q, Y, arrays["user_bias"], arrays["item_bias"], g["users"],
-                                         g["offsets"], g["items"], g["values"], h["global_bias"],
-                                         h["learning_rate"], h["regularization"], h["bias_regularization"],
-                                         W=W, **trust)
-
-    # -- one epoch per model (the passes of cuda/bind_<model>.cpp, in order) ------------------------------------
-    def _epoch(self, name, arrays, hyper, settings, losses):
-        self._through_the_binding(name, arrays, hyper, settings)
-        arrays["loss"][...] = losses
-        return float(np.sum(losses))
-
-    def biased_mf_epoch(self, arrays, hyper, settings, stream=0):
-        a, h = arrays, hyper
-        assert a["user_factors"].dtype == a["item_factors"].dtype and a["user_factors"].shape[-1] == h["factors"]
-        self._through_the_binding("biased_mf_epoch", arrays, hyper, settings)
-        biased = h["biased"]
-        loss = self._mf((a["users"], a["items"], a["values"]), a["user_factors"], a["item_factors"],
-                        a["user_bias"] if biased else None, a["item_bias"] if biased else None, h["global_bias"],
-                        h["learning_rate"], h["regularization"], h["bias_regularization"])
-        a["loss"][0] = loss
-        return float(loss)
-
-    def sorec_epoch(self, arrays, hyper, settings, stream=0):
-        a, h = arrays, hyper
-        U, V, Z, lam_c = a["user_factors"], a["item_factors"], a["link_factors"], h["social_regularization"]
-        lr, lam = h["learning_rate"], h["regularization"]
-        return self._epoch("sorec_epoch", arrays, hyper, settings, [
-            self._logistic(a["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], lr, lam, 0),
-            self._logistic(a["links"], [(U, Z, lam_c, lam_c, 0.0)], lr, lam, 1)])
-
-    def social_mf_epoch(self, arrays, hyper, settings, stream=0):
-        a, h = arrays, hyper
-        U, V, lr = a["user_factors"], a["item_factors"], h["learning_rate"]
-        rating = self._logistic(a["ratings"], [(U, V, 1.0, 1.0, h["global_bias"])], lr, h["regularization"], 0)
-        lam_t = h["social_regularization"]
-        user = self._mean_pull(a["trust"], U, lr, lam_t) if lam_t != 0 else 0.0
-        return self._epoch("social_mf_epoch", arrays, hyper, settings, [rating, user])
-
-    def trustmf_epoch(self, arrays, hyper, settings, stream=0):
-        a, h = arrays, hyper
-        B, V, W = a["user_factors"], a["item_factors"], a["trustee_factors"]
-        W2, V2, B2 = a["trustee_user_factors"], a["trustee_item_factors"], a["trustee_truster_factors"]
-        b, lam_t, lr, lam = h["global_bias"], h["trust_regularization"], h["learning_rate"], h["regularization"]
-        return self._epoch("trustmf_epoch", arrays, hyper, settings, [
-            self._logistic(a["ratings"], [(B, V, 1.0, 1.0, b), (W2, V2, 1.0, 1.0, b)], lr, lam, 0),
-            self._logistic(a["trust"], [(B, W, lam_t, 1.0, 0.0), (B2, W2, lam_t, 1.0, 0.0)], lr, lam, 1)])
-
-    def soreg_epoch(self, arrays, hyper, settings, stream=0):
-        a, h = arrays, hyper
-        U, r, lr, beta = a["user_factors"], a["ratings"], h["learning_rate"], h["social_regularization"]
-        rating = self._mf((r["a"], r["b"], r["values"]), U, a["item_factors"], None, None, 0.0, lr,
-                          h["regularization"], 0.0)
-        if h["average_based"]:
-            social = self._mean_pull(a["users"], U, lr, beta)
-        else:
-            e = a["edges"]
-            self.calls.append(("edge", 1, len(e["values"])))
-            with _Float32(U) as (u,):
-                social = REAL.host_edge_steps(u, e["a"], e["b"], e["values"], lr, beta)
-        return self._epoch("soreg_epoch", arrays, hyper, settings, [rating, social])
-
-    def svdpp_epoch(self, arrays, hyper, settings, stream=0):
-        return self._epoch("svdpp_epoch", arrays, hyper, settings, [self._svdpp(arrays, hyper)])
-
-    def trustsvd_epoch(self, arrays, hyper, settings, stream=0):
-        a, h, t = arrays, hyper, arrays["trust"]
-        rating = self._svdpp(a, h, trust_offsets=t["offsets"], trustees=t["trustees"],
-                             item_weight=t["item_weight"], trustee_weight=t["trustee_weight"])
-        self.calls.append(("trust_link", 1, len(t["trusters"])))
-        with _Float32(a["user_factors"], a["trustee_factors"]) as (P, W):
-            link = REAL.host_trust_link_steps(P, W, t["trusters"], t["offsets"], t["link_trustees"],
-                                              t["link_values"], t["trustee_weight"], h["learning_rate"],
-                                              h["regularization"], h["social_regularization"])
-        return self._epoch("trustsvd_epoch", arrays, hyper, settings, [rating, link])
-
-    def rste_epoch(self, arrays, hyper, settings, stream=0):
-        a, h = arrays, hyper
-        self.calls.append(("rste", 0, len(a["users"])))
-        with _Float32(a["user_factors"], a["item_factors"]) as (U, V):
-            loss = REAL.host_rste_steps(U, V, a["users"], a["offsets"], a["items"], a["values"], a["trust_offsets"],
-                                        a["trustees"], a["trust_weights"], h["global_bias"], h["alpha"],
-                                        h["learning_rate"], h["regularization"])
-        return self._epoch("rste_epoch", arrays, hyper, settings, [loss])
+        return epoch
 
     def als_half_step(self, *, G, Y, n_fixed, indptr, indices, values, rows, X, factors, alpha, regularization,
                       cg_steps, graph_indptr, graph_indices, graph_values, previous, beta, row_loss, stream,
@@ -212,25 +85,6 @@ class FakeKernels:
         if row_loss:
             _at(row_loss)[...] = loss
 
-    def _ranking(self, name, arrays, hyper, settings, social):
-        a, h = arrays, hyper
-        n_pool = len(a["pool_users"])
-        self.calls.append(("ranking", social, n_pool))
-        samples = REAL.host_draw_samples(a["indptr"], a["indices"], a["pool_users"], a["pool_items"],
-                                         len(a["item_bias"]), a.get("social_indptr"), a.get("social_items"),
-                                         a.get("social_counts"), REAL.sample_key(settings["seed"], settings["epoch"]),
-                                         0, n_pool)
-        with _Float32(a["user_factors"], a["item_factors"]) as (P, Q):
-            loss = REAL.host_ranking_steps(P, Q, a["item_bias"], *samples, h["learning_rate"], h["regularization"],
-                                           h["bias_regularization"], h.get("social_weight", 1.0))
-        return self._epoch(name, arrays, hyper, settings, [loss])
-
-    def bpr_epoch(self, arrays, hyper, settings, stream=0):
-        return self._ranking("bpr_epoch", arrays, hyper, settings, False)
-
-    def sbpr_epoch(self, arrays, hyper, settings, stream=0):
-        return self._ranking("sbpr_epoch", arrays, hyper, settings, True)
-
 
 @pytest.fixture
 def fake_device(monkeypatch):
@@ -247,41 +101,37 @@ def social_split():
     return sr.split.train_test_split(ds, test_size=0.2, seed=0)
 
 
-# Each rating model's cases on the fake device: variant -> (settings, the passes of one epoch as recorded by
-# FakeKernels). The models come from the registry (device_structures.cuda_models): a new CUDA rating model
-# without a case here fails at collection.
-RATING_CASES = {
-    "BiasedMF": {"BiasedMF": ({"epochs": 15, "learning_rate": 0.01}, ["biased_mf"])},
+# Settings of the rating models on the fake device, variant -> settings, where a model needs its own; every other
+# registered CUDA rating model (device_structures.cuda_models) runs as {"epochs": 20}. The passes are the real
+# bindings' (FakeKernels), so a new model needs no entry here.
+FAKE_DEVICE_SETTINGS = {
+    "BiasedMF": {"BiasedMF": {"epochs": 15, "learning_rate": 0.01}},
     # biased=True trains on the CPU only (for now): the CUDA passes are those of biased=False
-    "SoRec": {"SoRec": ({"epochs": 20, "biased": False}, [("logistic", 0, 1), ("logistic", 1, 1)])},
-    "SocialMF": {"SocialMF": ({"epochs": 20, "biased": False}, [("logistic", 0, 1), ("mean_pull", 2)])},
-    "TrustMF": {"TrustMF": ({"epochs": 20, "biased": False}, [("logistic", 0, 2), ("logistic", 1, 2)])},
-    "SoReg": {"SoReg-SR2": ({"epochs": 20, "biased": False}, ["biased_mf", ("edge", 1)]),
-              "SoReg-SR1": ({"epochs": 20, "regularizer": "SR1", "biased": False}, ["biased_mf", ("mean_pull", 2)])},
-    "SVDpp": {"SVDpp": ({"epochs": 15}, [("svdpp", 0)])},
-    "TrustSVD": {"TrustSVD": ({"epochs": 15}, [("svdpp", 0), ("trust_link", 1)])},
-    "RSTE": {"RSTE": ({"epochs": 20, "biased": False}, [("rste", 0)])},
+    "SoRec": {"SoRec": {"epochs": 20, "biased": False}},
+    "SocialMF": {"SocialMF": {"epochs": 20, "biased": False}},
+    "TrustMF": {"TrustMF": {"epochs": 20, "biased": False}},
+    "SoReg": {"SoReg-SR2": {"epochs": 20, "biased": False},
+              "SoReg-SR1": {"epochs": 20, "regularizer": "SR1", "biased": False}},
+    "SVDpp": {"SVDpp": {"epochs": 15}},
+    "TrustSVD": {"TrustSVD": {"epochs": 15}},
+    "RSTE": {"RSTE": {"epochs": 20, "biased": False}},
 }
-RATING = {variant: (cls, params, passes) for name, cls in cuda_models("rating").items()
-          for variant, (params, passes) in RATING_CASES[name].items()}
+RATING = {variant: (cls, params) for name, cls in cuda_models("rating").items()
+          for variant, params in FAKE_DEVICE_SETTINGS.get(name, {name: {"epochs": 20}}).items()}
 RANKING = {"BPR": (sr.BPR, {}), "SBPR": (sr.SBPR, {}), "SBPR-mixed": (sr.SBPR, {"social_weight": 0.3})}
-
-
-def _kinds(calls, epochs):
-    per_epoch = len(calls) // epochs
-    return [c[0] if c[0] == "biased_mf" else c[:-1] for c in calls[:per_epoch]]
 
 
 @pytest.mark.parametrize("name", RATING)
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_rating_models_on_the_fake_device(fake_device, social_split, name, dtype):
-    cls, params, passes = RATING[name]
+    cls, params = RATING[name]
     train, test = social_split
     params = {"factors": 8, "seed": 0, **params}
     cpu = cls(device="cpu", **params).fit(train)
     gpu = cls(device="cuda", dtype=dtype, **params).fit(train)
     assert gpu.device_ == "cuda" and all(isinstance(v, FakeArray) for v in gpu.parameters_.values())
-    assert _kinds(fake_device.calls, params["epochs"]) == [p if isinstance(p, str) else p for p in passes]
+    epochs = [c[0] for c in fake_device.calls]
+    assert len(epochs) == params["epochs"] and len(set(epochs)) == 1, epochs  # one epoch binding a fit epoch
     if dtype == "float16":
         assert all(v.dtype == np.float16 for k, v in gpu.parameters_.items() if k.endswith("_factors"))
     losses = [h["loss"] for h in gpu.history]
@@ -295,10 +145,18 @@ def test_rating_models_on_the_fake_device(fake_device, social_split, name, dtype
 
 @pytest.mark.parametrize("name", RATING)
 def test_cuda_epoch_loss_is_the_objective(fake_device, social_split, name):
-    cls, params, _ = RATING[name]
+    cls, params = RATING[name]
     train, _ = social_split
     model = cls(device="cuda", **{**params, "factors": 8, "epochs": 1, "learning_rate": 1e-7, "seed": 0}).fit(train)
     assert model.history[0]["loss"] == pytest.approx(model.loss(train), rel=1e-4)
+
+
+def test_an_unknown_executor_is_refused(fake_device, social_split, monkeypatch):
+    """settings["executor"] is "device" or "host" (cuda/sgd.hpp Executor); another name raises a ValueError
+    before any pass runs, instead of handing host pointers to the device path."""
+    monkeypatch.setattr(FakeKernels, "executor", "gpu")
+    with pytest.raises(ValueError, match="executor"):
+        sr.BiasedMF(device="cuda", factors=4, epochs=1, seed=0).fit(social_split[0])
 
 
 def test_every_registered_ranking_model_has_a_case():
@@ -312,8 +170,8 @@ def test_ranking_models_on_the_fake_device(fake_device, name):
     params = {"factors": 10, "epochs": 20, "learning_rate": 0.05, "regularization": 0.05, "seed": 0, **extra}
     cpu = cls(device="cpu", **params).fit(train)
     gpu = cls(device="cuda", **params).fit(train)
-    assert [c[:2] for c in fake_device.calls[:1]] == [("ranking", cls is sr.SBPR)]
-    n_pool = fake_device.calls[0][2]
+    assert fake_device.calls[0][0] == ("sbpr_epoch" if cls is sr.SBPR else "bpr_epoch")
+    n_pool = fake_device.calls[0][1]["pool_users"]
     assert n_pool == sum(min(len(r), 10**9) for r in np.split(train.ratings.indices, train.ratings.indptr[1:-1]))
     losses = [h["loss"] for h in gpu.history]
     assert losses[-1] < losses[0]

@@ -1,12 +1,15 @@
 // CUDA: RSTE's user-grouped pass (cpp/include/socialrec/models/rste.hpp RSTEUserStep).
 // A plain C++ entry point taking raw device pointers, sizes and a stream (nvcc never sees pybind11); the
-// schedule and the loss convention are those of cuda/sgd.cuh, the per-update math is cuda/steps.hpp.
+// schedule and the loss convention are those of cuda/sgd.cuh; the step (RSTEStep, below) is written once over a
+// team and a row layout (hd_team.hpp) for the kernel and its host replay.
 #pragma once
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
 
+#include "hd_team.hpp"
 #include "sgd.hpp"
+#include "steps.hpp"
 
 namespace socialrec::cuda {
 
@@ -20,5 +23,72 @@ struct RSTEPassArgs : GroupedPassArgs {  // users' ratings; user_factors U
     float global_bias = 0, alpha = 0, learning_rate = 0, regularization = 0;
 };
 void rste_pass(const RSTEPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
+
+// RSTE's user-grouped step of user u (rste.hpp RSTEUserStep; Ma, King, Lyu 2009, eq. 6-8), a_u = alpha (1 without
+// out-links):
+//   N = sum_v S_uv U_v (fixed for the group), grad = 0; for each rating (u, i, r~), in order:
+//     z = a_u U_u + (1 - alpha) N,  x = b + z . V_i,  e = r~ - g(x),  d = e g(x) (1 - g(x)),
+//     U_u += gamma (d a_u V_i - lambda U_u),  V_i += gamma (d z - lambda V_i),  grad += d V_i (old);
+//   then U_v += gamma (1 - alpha) S_uv grad for each out-neighbour v (the delayed neighbour step).
+// Adds the terms 1/2 e^2 + lambda/2 (|U_u|^2 + |V_i|^2) (steps.hpp logistic_term) to `loss`. U_u, N and grad
+// stay with the team for the group (registers on the device: factors <= 256).
+template <class T>
+struct RSTEStep {
+    using Storage = T;  // the factors' storage type
+    const std::int64_t* offsets;  // the ratings grouped by user
+    const std::int32_t* items;
+    const float* values;
+    const std::int64_t* trust_offsets;  // S, row-normalised
+    const std::int32_t* trustees;
+    const float* weights;
+    T* U;
+    T* V;
+    float offset, alpha, gamma, lambda;
+
+    SOCIALREC_HD_TEMPLATE
+    template <class Team, class Slices>
+    SOCIALREC_HD void group(const Team& team, const Slices& rows, int u, double& loss) const {
+        const std::int64_t t0 = trust_offsets[u], t1 = trust_offsets[std::int64_t(u) + 1];
+        const float own = t1 > t0 ? alpha : 1.0f, rest = 1.0f - alpha;
+        typename Slices::Slice nb, grad, x, y;
+        rows.temp(0, nb);
+        rows.temp(1, grad);
+        SOCIALREC_UNROLL
+        for (int f = 0; f < nb.size(); ++f) nb[f] = grad[f] = 0.0f;
+        for (std::int64_t e = t0; e < t1; ++e) {  // N_u = sum_v S_uv U_v
+            const float w = weights[e];
+            rows.load(U, trustees[e], 0, y);
+            SOCIALREC_UNROLL
+            for (int f = 0; f < nb.size(); ++f) nb[f] = fmaf(w, y[f], nb[f]);
+        }
+        rows.load(U, u, 0, x);
+        team.for_each_member(offsets, items, values, u, [&](const int i, const float target) {
+            rows.load(V, i, 0, y);
+            typename Slices::Slice z;
+            rows.temp(2, z);
+            float dot = 0.0f, norms = 0.0f;
+            SOCIALREC_UNROLL
+            for (int f = 0; f < z.size(); ++f) {
+                z[f] = step::rste_blend(own, x[f], rest, nb[f]);
+                dot = fmaf(z[f], y[f], dot);
+                norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
+            }
+            team.sum2(dot, norms);
+            const step::LogisticCoef coef = step::logistic_coef(target, dot, offset, 1.0f);
+            SOCIALREC_UNROLL
+            for (int f = 0; f < z.size(); ++f) step::rste_element(x[f], y[f], grad[f], z[f], coef.d, own, gamma, lambda);
+            rows.store(V, i, 0, y);
+            loss += step::logistic_term(coef.e, norms, 1.0f, 1.0f, lambda);
+        });
+        rows.store(U, u, 0, x);
+        for (std::int64_t e = t0; e < t1; ++e) {  // the delayed out-neighbour step
+            const float step_size = gamma * rest * weights[e];
+            rows.load(U, trustees[e], 0, y);
+            SOCIALREC_UNROLL
+            for (int f = 0; f < grad.size(); ++f) y[f] = step::rste_neighbour(y[f], grad[f], step_size);
+            rows.store(U, trustees[e], 0, y);
+        }
+    }
+};
 
 }  // namespace socialrec::cuda

@@ -1,12 +1,15 @@
 // CUDA: the mean-pull user pass (cpp/include/socialrec/models/social_mf.hpp): SocialMF's user pass and SoReg SR1.
 // A plain C++ entry point taking raw device pointers, sizes and a stream (nvcc never sees pybind11); the
-// schedule and the loss convention are those of cuda/sgd.cuh, the per-update math is cuda/steps.hpp.
+// schedule and the loss convention are those of cuda/sgd.cuh; the step (MeanPullStep, below) is written once
+// over a team and a row layout (hd_team.hpp) for the kernel and its host replay.
 #pragma once
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
 
+#include "hd_team.hpp"
 #include "sgd.hpp"
+#include "steps.hpp"
 
 namespace socialrec::cuda {
 
@@ -26,5 +29,56 @@ struct MeanPullArgs {
     double* loss = nullptr;
 };
 void mean_pull_pass(const MeanPullArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
+
+// The mean-pull step of user u (social_mf.hpp SocialMFUserStep, Jamali & Ester 2010 eq. 9; soreg.hpp
+// SoRegUserStep, Ma et al. 2011 eq. 11), neighbours v with weights w_v summing to 1:
+//   D = U_u - sum_v w_v U_v;  U_u -= gamma lambda D;  U_v += gamma lambda w_v D;  adds lambda/2 |D|^2
+// to `loss`.
+// Column f of D depends on column f of the rows only, so the step finishes one slice of columns (D's slice,
+// then U_u's and every U_v's) before the next: the result is that of the CPU's whole-row order.
+template <class T>
+struct MeanPullStep {
+    using Storage = T;  // the factors' storage type
+    T* U;
+    const std::int64_t* offsets;  // n_users + 1
+    const std::int32_t* neighbours;
+    const float* weights;
+    float gamma, weight;  // gamma, lambda_T (SocialMF) or beta (SoReg)
+
+    SOCIALREC_HD_TEMPLATE
+    template <class Team, class Slices>
+    SOCIALREC_HD void group(const Team& team, const Slices& rows, int u, double& loss) const {
+        const float step_size = gamma * weight;
+        const std::int64_t begin = offsets[u], end = offsets[std::int64_t(u) + 1];
+        typename Slices::Slice own, d, y;
+        rows.temp(0, d);
+        float squared = 0.0f;
+        for (int s = 0; s < rows.count(); ++s) {
+            rows.load(U, u, s, own);
+            SOCIALREC_UNROLL
+            for (int j = 0; j < d.size(); ++j) d[j] = own[j];
+            for (std::int64_t e = begin; e < end; ++e) {  // D = U_u - sum_v w_v U_v (this slice)
+                const float w = weights[e];
+                rows.load(U, neighbours[e], s, y);
+                SOCIALREC_UNROLL
+                for (int j = 0; j < d.size(); ++j) d[j] = step::mean_pull_accumulate(d[j], w, y[j]);
+            }
+            SOCIALREC_UNROLL
+            for (int j = 0; j < d.size(); ++j) {
+                squared = fmaf(d[j], d[j], squared);
+                own[j] = step::mean_pull_own(own[j], d[j], step_size);
+            }
+            rows.store(U, u, s, own);
+            for (std::int64_t e = begin; e < end; ++e) {
+                const float w = weights[e];
+                rows.load(U, neighbours[e], s, y);
+                SOCIALREC_UNROLL
+                for (int j = 0; j < d.size(); ++j) y[j] = step::mean_pull_neighbour(y[j], d[j], step_size, w);
+                rows.store(U, neighbours[e], s, y);
+            }
+        }
+        loss += step::mean_pull_term(weight, team.sum(squared));
+    }
+};
 
 }  // namespace socialrec::cuda
