@@ -73,8 +73,7 @@ class Fold:
     ``rows``: indices of the folded rows; ``ratings``: CSR, row j = the ratings of ``rows[j]`` (columns: the
     other side's indices; values as given); ``src``/``dst``/``weights``: the edges touching a folded user
     (user side), in user indices; ``seen``: the grown seen-items CSR (indptr, indices); ``n_users``,
-    ``n_items``: the grown sizes; ``trust_rows``: the grown fitted trust CSR (indptr, indices, weights) of
-    the models that keep one, else None."""
+    ``n_items``: the grown sizes; ``fitted``: the model's other fitted arrays, grown ({attribute: value})."""
 
     side: str
     rows: np.ndarray
@@ -85,7 +84,7 @@ class Fold:
     seen: tuple
     n_users: int
     n_items: int
-    trust_rows: tuple = None
+    fitted: dict = None
 
     def out_edges(self, u):
         """(trustees, weights) of the edges u -> v among the given edges."""
@@ -329,7 +328,7 @@ def prepare(model, side, new, trust=None, known="error", columns=None):
     fold, grown = plan(model, side, obs, known)
     params = _host_parameters(model)
     params = _grown_parameters(model, params, side, fold.n_users if side == "user" else fold.n_items)
-    fold.trust_rows = _fold_in_models.grown_trust(model, fold)
+    fold.fitted = _fold_in_models.grown_fitted(model, fold)
     return fold, grown, params
 
 
@@ -387,8 +386,8 @@ def _commit(model, side, fold, grown, params):
     setattr(model, f"{side}_ids_", grown)
     model.n_users_, model.n_items_ = fold.n_users, fold.n_items
     model.seen_indptr_, model.seen_indices_ = fold.seen
-    if fold.trust_rows is not None:
-        _fold_in_models.install_trust(model, fold.trust_rows)
+    for name, value in fold.fitted.items():
+        setattr(model, name, value)
     model._invalidate()
 
 

@@ -11,9 +11,10 @@ minimiser) -- except where a social term gives it one.
 
 What the fitted model does not keep, and how fold-in stands in for it (documented in the user guide):
 SoReg's Sim of an edge to a known user is 1 (the model keeps no rating values to compute PCC/VSS from);
-SoRec's degrees d⁺/d⁻ in the link target c*, TrustMF's largest trust value, SocialALS's ``normalized``
+TrustMF's largest trust value, SocialALS's ``normalized``
 degrees and ALS's ``epsilon=None`` scale are counted on the observations given; SocialMF's term of a known
 truster (which needs its other trustees) is left out; SBPR's item fold-in uses BPR's item terms.
+SoRec's link targets c* use the training degrees that fit keeps (``trust_degree_``) plus the given edges.
 Imports: leaves only (the model modules import ``base``, which imports the fold-in machinery).
 """
 from __future__ import annotations
@@ -146,10 +147,15 @@ def _logistic_rating_block(model, fold, P, j, u, factors="user_factors", items_n
                          "logistic", model.regularization * n, model.bias_regularization * n, k)
 
 
-def _link_target(fold, src, dst):
-    """SoRec's c*_uk = sqrt(d⁻(k) / (d⁺(u) + d⁻(k))) (Ma et al. CIKM 2008 eq. 8), degrees over the given edges."""
+def _link_target(model, fold, src, dst):
+    """SoRec's c*_uk = sqrt(d⁻(k) / (d⁺(u) + d⁻(k))) (Ma et al. CIKM 2008 eq. 8): the training degrees
+    (``trust_degree_``, kept by fit; a model loaded from an older file has none) plus the given edges."""
     d_out = np.count_nonzero(fold.src == src)
     d_in = np.count_nonzero(fold.dst == dst)
+    degree = getattr(model, "trust_degree_", None)
+    if degree is not None:
+        d_out += int(degree[0, src]) if src < degree.shape[1] else 0
+        d_in += int(degree[1, dst]) if dst < degree.shape[1] else 0
     return np.sqrt(d_in / (d_out + d_in))
 
 
@@ -160,14 +166,14 @@ def _user_sorec(model, fold, P, j, u):
     prob, slots = _logistic_rating_block(model, fold, P, j, u)
     trustees, _ = fold.out_edges(u)
     if len(trustees):
-        targets = np.array([_link_target(fold, u, v) for v in trustees])
+        targets = np.array([_link_target(model, fold, u, v) for v in trustees])
         _link_rows(prob, P["link_factors"][trustees], targets, lam_c, "logistic", k)
         prob.add_ridge(lam_c * lam * len(trustees), slice(0, k))
     blocks = [(prob, slots)]
     trusters, _ = fold.in_edges(u)
     if len(trusters):
         link = RowProblem(k)
-        targets = np.array([_link_target(fold, v, u) for v in trusters])
+        targets = np.array([_link_target(model, fold, v, u) for v in trusters])
         link.add_rows("logistic", P["user_factors"][trusters], 0.0, targets, lam_c)
         link.add_ridge(lam_c * lam * len(trusters), slice(None))
         blocks.append((link, [("link_factors", u, slice(None))]))
@@ -424,11 +430,29 @@ def row_blocks(model, fold, P, j, row):
     return _entry(USER if fold.side == "user" else ITEM, model)(model, fold, P, j, row)
 
 
-def grown_trust(model, fold):
-    """The fitted trust CSR of the models that keep one (TrustSVD, RSTE), grown to the new users: a folded
-    user's stored out-edges are the given ones (RSTE: row-normalised weights); None for the others."""
-    if "trust_indptr_" not in model._FIT_ARRAYS:
-        return None
+def grown_fitted(model, fold):
+    """The model's fitted non-parameter arrays grown by the fold, as {attribute: value}: the trust CSR of the
+    models that keep one (TrustSVD, RSTE; ``_grown_trust``) and SoRec's trust degrees (given edges added)."""
+    out = {}
+    if "trust_indptr_" in model._FIT_ARRAYS:
+        csr = _grown_trust(model, fold)
+        out["trust_indptr_"] = np.asarray(csr.indptr, dtype=np.asarray(model.trust_indptr_).dtype)
+        out["trust_indices_"] = np.asarray(csr.indices, dtype=np.asarray(model.trust_indices_).dtype)
+        if "trust_weight_" in model._FIT_ARRAYS:
+            out["trust_weight_"] = np.asarray(csr.data, dtype=np.asarray(model.trust_weight_).dtype)
+    degree = getattr(model, "trust_degree_", None)
+    if degree is not None:
+        grown = np.zeros((2, fold.n_users), np.int64)
+        grown[:, :degree.shape[1]] = degree
+        np.add.at(grown[0], fold.src, 1)
+        np.add.at(grown[1], fold.dst, 1)
+        out["trust_degree_"] = grown
+    return out
+
+
+def _grown_trust(model, fold):
+    """The fitted trust CSR grown to the new users: a folded user's stored out-edges are the given ones (RSTE:
+    row-normalised weights); edges of known trusters are not stored (models/_fold_in.py)."""
     n_old, n = model.n_users_, fold.n_users
     weighted = "trust_weight_" in model._FIT_ARRAYS
     old_w = np.asarray(model.trust_weight_, np.float64) if weighted else np.ones(len(model.trust_indices_))
@@ -437,7 +461,7 @@ def grown_trust(model, fold):
     old.resize((n, n))
     if fold.side != "user" or not len(fold.src):
         return old
-    mine = np.isin(fold.src, fold.rows)  # edges of a known truster are not stored (module docstring)
+    mine = np.isin(fold.src, fold.rows)
     src, dst, w = fold.src[mine], fold.dst[mine], fold.weights[mine]
     if weighted:
         sums = np.bincount(src, weights=w, minlength=n)
@@ -450,11 +474,3 @@ def grown_trust(model, fold):
     out.eliminate_zeros()
     out.sort_indices()
     return out
-
-
-def install_trust(model, csr):
-    """Set the model's fitted trust arrays from the CSR ``grown_trust`` returned (their dtypes kept)."""
-    model.trust_indptr_ = np.asarray(csr.indptr, dtype=np.asarray(model.trust_indptr_).dtype)
-    model.trust_indices_ = np.asarray(csr.indices, dtype=np.asarray(model.trust_indices_).dtype)
-    if "trust_weight_" in model._FIT_ARRAYS:
-        model.trust_weight_ = np.asarray(csr.data, dtype=np.asarray(model.trust_weight_).dtype)

@@ -35,6 +35,8 @@ class PersistMixin:
     # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
     # saved as "fit/<name>" and restored as attributes.
     _FIT_ARRAYS = ()
+    # Like _FIT_ARRAYS, but files written before they existed lack them: saved when set, restored when present.
+    _OPTIONAL_FIT_ARRAYS = ()
 
     def save(self, path):
         """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside)."""
@@ -49,6 +51,9 @@ class PersistMixin:
         arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
         for name in self._FIT_ARRAYS:
             arrays[f"fit/{name}"] = getattr(self, name)
+        for name in self._OPTIONAL_FIT_ARRAYS:
+            if getattr(self, name, None) is not None:
+                arrays[f"fit/{name}"] = getattr(self, name)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name, None)
             if ids is None:
@@ -191,6 +196,8 @@ def load(path, device=None):
         model.seen_indptr_, model.seen_indices_ = files["seen/indptr"], files["seen/indices"]
         for name in cls._FIT_ARRAYS:
             setattr(model, name, files[f"fit/{name}"])
+        for name in cls._OPTIONAL_FIT_ARRAYS:
+            setattr(model, name, files.get(f"fit/{name}"))
         for name in ("user_ids_", "item_ids_"):
             ids = files.get(f"ids/{name}")
             if name in meta.get("ids", {}):  # mixed numbers and strings (save)
