@@ -288,6 +288,13 @@ def _checked_edges(model, obs, src, dst, weights, folded):
 
 def _grown_seen(model, side, rows, ratings, n_users, n_items):
     """The seen-items CSR grown to the new sizes, plus the given (user, item) pairs (union)."""
+    indptr, indices = np.asarray(model.seen_indptr_, np.int64), np.asarray(model.seen_indices_, np.int32)
+    if side == "user" and np.all(rows >= model.n_users_):  # new users only: rows appended (no merge)
+        order = np.argsort(rows, kind="stable")
+        added = [ratings.indices[ratings.indptr[j]:ratings.indptr[j + 1]] for j in order]
+        counts = np.array([len(a) for a in added], np.int64)
+        return (np.concatenate([indptr, indptr[-1] + np.cumsum(counts)]),
+                np.concatenate([indices] + [a.astype(np.int32) for a in added]))
     old = sp.csr_matrix((np.ones(len(model.seen_indices_)), np.asarray(model.seen_indices_),
                          np.asarray(model.seen_indptr_)), shape=(model.n_users_, model.n_items_))
     old.resize((n_users, n_items))
