@@ -14,7 +14,8 @@ only): held-out users with at least one trust edge and nothing else, against the
 non-personalised answer for an unknown user (global mean + item bias: ``unknown_rmse``).
 
 Times: ``fold_ms_per_user`` = the fold-in of all of them / their number; ``single_ms`` = folding one user
-alone (the latency a new user sees; median over 5 users after a warm-up); ``refit_s`` = the refit; ``speedup`` = refit_s / single-user fold-in.
+alone (the latency a new user sees; median over 5 users after a warm-up); ``refit_s`` = the refit;
+``speedup`` = refit_s / single-user fold-in.
 Nothing is asserted: the figures go to bench/results/fold_in.json and bench/README.md.
 """
 from __future__ import annotations
