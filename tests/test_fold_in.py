@@ -329,3 +329,12 @@ def test_save_load_and_pickle_keep_folded_users(name, tmp_path):
     for other in (sr.load(path), pickle.loads(pickle.dumps(m))):
         np.testing.assert_allclose(other.predict(users, items), want, rtol=1e-6)
         assert np.array_equal(other.recommend([500], n=5)[0], m.recommend([500], n=5)[0])
+
+
+def test_parameters_on_a_cuda_device_are_refused(monkeypatch):
+    m = sr.BiasedMF(factors=3, epochs=3, seed=0, num_threads=1).fit(DATA)
+    before = _state(m)
+    monkeypatch.setattr(_fold_in._gpu, "is_cupy", lambda a: True)  # as if every parameter were a CuPy array
+    with pytest.raises(ValueError, match="device='cpu'"):
+        m.fold_in_users(NEW)
+    _same_state(before, _state(m))
