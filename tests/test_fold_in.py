@@ -338,3 +338,48 @@ def test_parameters_on_a_cuda_device_are_refused(monkeypatch):
     with pytest.raises(ValueError, match="device='cpu'"):
         m.fold_in_users(NEW)
     _same_state(before, _state(m))
+
+
+# -- the folded row is a stationary point of the model's own loss() ------------------------------------------------
+# Each model's fold-in terms are written apart from its vectorised objective (``model.loss``): on the training data
+# plus the new user's ratings and edges, loss()'s gradient in the folded row must vanish (central differences).
+# ``True``: the model's objective holds edges into the new user too and fold-in counts them.
+STATIONARY = {"BiasedMF": False, "PMF": False, "SVDpp": False, "TrustSVD": False, "SoRec": True, "SocialMF": False,
+              "RSTE": False, "TrustMF": True, "SoReg-SR2-sim1": True, "BPR": False, "SBPR": False,
+              "ALS-cholesky": False, "SocialALS": True}
+
+
+@pytest.mark.parametrize("name", sorted(STATIONARY))
+def test_folded_row_is_a_stationary_point_of_the_models_loss(name):
+    case = next(c for c in CASES if c.name == name)
+    data = DATA.binarized() if case.ranking else DATA
+    m = case.make(dtype="float64").fit(data)
+    items, values = [1000, 1001, 1002], [5.0, 1.0, 4.0] if not case.ranking else [1.0] * 3
+    src, dst = [500, 500], [101, 104]
+    if STATIONARY[name]:
+        src, dst = src + [107], dst + [500]
+    m.fold_in_users(([500] * 3, items, values), trust=(src, dst))
+    u_new = m.n_users_ - 1
+    u, i, v = data.user_item_arrays()
+    s, d, w = data.trust_arrays()
+    index = {raw: int(j) for j, raw in enumerate(m.user_ids_.tolist())}
+    full = sr.Dataset.from_arrays(
+        np.concatenate([u, [u_new] * 3]), np.concatenate([i, [data.item_index(x) for x in items]]),
+        np.concatenate([v, values]), trust_src=np.concatenate([s, [index[x] for x in src]]),
+        trust_dst=np.concatenate([d, [index[x] for x in dst]]), trust_values=np.concatenate([w, np.ones(len(src))]),
+        n_users=m.n_users_, n_items=m.n_items_, rating_scale=data.rating_scale)
+    h, checked = 1e-5, 0
+    for name_, a in m.parameters_.items():
+        if np.ndim(a) == 0 or len(a) != m.n_users_ or not np.any(a[u_new]):
+            continue
+        for c in np.ndindex(a[u_new].shape):
+            at = (u_new,) + c
+            keep = a[at]
+            a[at] = keep + h
+            up = m.loss(full)
+            a[at] = keep - h
+            down = m.loss(full)
+            a[at] = keep
+            assert abs(up - down) / (2 * h) < 1e-4, (name_, c, (up - down) / (2 * h))
+            checked += 1
+    assert checked >= case.make().factors
