@@ -383,3 +383,39 @@ def test_folded_row_is_a_stationary_point_of_the_models_loss(name):
             assert abs(up - down) / (2 * h) < 1e-4, (name_, c, (up - down) / (2 * h))
             checked += 1
     assert checked >= case.make().factors
+
+
+# fold_in_items, likewise (SVD++/TrustSVD leave the item's y at 0 and SBPR uses BPR's item terms: not checked)
+ITEM_STATIONARY = ["BiasedMF", "PMF", "SoRec", "SocialMF", "RSTE", "TrustMF", "SoReg-SR2-sim1", "BPR", "ALS-cholesky",
+                   "SocialALS"]
+
+
+@pytest.mark.parametrize("name", ITEM_STATIONARY)
+def test_folded_item_is_a_stationary_point_of_the_models_loss(name):
+    case = next(c for c in CASES if c.name == name)
+    data = DATA.binarized() if case.ranking else DATA
+    m = case.make(dtype="float64").fit(data)
+    users, values = [100, 104, 111], [5.0, 1.0, 4.0] if not case.ranking else [1.0] * 3
+    m.fold_in_items((users, [7777] * 3, values))
+    i_new = m.n_items_ - 1
+    u, i, v = data.user_item_arrays()
+    s, d, w = data.trust_arrays()
+    full = sr.Dataset.from_arrays(
+        np.concatenate([u, [data.user_index(x) for x in users]]), np.concatenate([i, [i_new] * 3]),
+        np.concatenate([v, values]), trust_src=s, trust_dst=d, trust_values=w,
+        n_users=m.n_users_, n_items=m.n_items_, rating_scale=data.rating_scale)
+    h, checked = 1e-5, 0
+    for name_, a in m.parameters_.items():
+        if np.ndim(a) == 0 or len(a) != m.n_items_ or not np.any(a[i_new]):
+            continue
+        for c in np.ndindex(a[i_new].shape):
+            at = (i_new,) + c
+            keep = a[at]
+            a[at] = keep + h
+            up = m.loss(full)
+            a[at] = keep - h
+            down = m.loss(full)
+            a[at] = keep
+            assert abs(up - down) / (2 * h) < 1e-4, (name_, c, (up - down) / (2 * h))
+            checked += 1
+    assert checked >= case.make().factors
