@@ -419,3 +419,16 @@ def test_folded_item_is_a_stationary_point_of_the_models_loss(name):
             assert abs(up - down) / (2 * h) < 1e-4, (name_, c, (up - down) / (2 * h))
             checked += 1
     assert checked >= case.make().factors
+
+
+def test_refit_re_solves_known_rows_in_place():
+    m = sr.BiasedMF(factors=3, epochs=5, seed=0, num_threads=1, dtype="float64").fit(DATA)
+    n_users, n_items = m.n_users_, m.n_items_
+    u, i = _row(m, 100), int(np.flatnonzero(m.item_ids_ == 1000)[0])
+    row, item_row = m.parameters_["user_factors"][u].copy(), m.parameters_["item_factors"][i].copy()
+    m.fold_in_users(([100, 100], [1000, 1039], [5.0, 1.0]), known="refit")
+    assert (m.n_users_, m.n_items_) == (n_users, n_items)
+    assert not np.allclose(m.parameters_["user_factors"][u], row)
+    assert 1039 not in m.recommend([100], n=N_ITEMS)[0][0].tolist()  # the given items join its seen items
+    m.fold_in_items(([100, 101], [1000, 1000], [1.0, 2.0]), known="refit")
+    assert m.n_items_ == n_items and not np.allclose(m.parameters_["item_factors"][i], item_row)
