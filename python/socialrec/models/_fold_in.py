@@ -86,15 +86,27 @@ class Fold:
     n_items: int
     fitted: dict = None
 
+    def __post_init__(self):
+        self.folded = np.zeros(self.n_users if self.side == "user" else self.n_items, bool)
+        self.folded[self.rows] = True
+        self._by_src = np.argsort(self.src, kind="stable")  # edges grouped by truster, then by trustee
+        self._by_dst = np.argsort(self.dst, kind="stable")
+        self._src_sorted, self._dst_sorted = self.src[self._by_src], self.dst[self._by_dst]
+
+    @staticmethod
+    def _edges(sorted_keys, order, u):
+        lo, hi = np.searchsorted(sorted_keys, [u, u + 1])
+        return order[lo:hi]
+
     def out_edges(self, u):
         """(trustees, weights) of the edges u -> v among the given edges."""
-        m = self.src == u
-        return self.dst[m], self.weights[m]
+        e = self._edges(self._src_sorted, self._by_src, u)
+        return self.dst[e], self.weights[e]
 
     def in_edges(self, u):
         """(trusters, weights) of the edges v -> u among the given edges."""
-        m = self.dst == u
-        return self.src[m], self.weights[m]
+        e = self._edges(self._dst_sorted, self._by_dst, u)
+        return self.src[e], self.weights[e]
 
     def seen_items(self, u):
         indptr, indices = self.seen

@@ -75,9 +75,8 @@ def _truster_terms(prob, beta, fold, u, U, k):
     """The mean-pull terms of folded trusters v → u: ½ β ‖U_v − Σ_w T_vw U_w‖² holds x_u with coefficient T_vu,
     so it is ½ β T_vu² ‖x_u − (U_v − Σ_{w≠u} T_vw U_w) / T_vu‖². Only trusters that are folded too (a known
     truster's other trustees are not kept by the model)."""
-    folded = set(fold.rows.tolist())
     for v in fold.in_edges(u)[0]:
-        if int(v) not in folded:
+        if not fold.folded[v]:
             continue
         dst, w = fold.out_edges(v)
         T = w / w.sum()
