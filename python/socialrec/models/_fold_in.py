@@ -213,13 +213,13 @@ def _indices(space, values, name, unknown_ok=True):
 
 
 def plan(model, side, obs, known):
-    """Check ``obs`` against the model and work out the grown index space: returns (Fold, grown id maps,
-    seen CSR) without touching the model."""
+    """Check ``obs`` against the model and work out the grown index space: returns (Fold, the grown id map of
+    ``side``) without touching the model."""
     if known not in KNOWN:
         raise ValueError(f"known={known!r} must be 'error' (a known id is refused) or 'refit' (its row is "
                          "re-solved from the ratings given)")
     if not len(obs.values) and not len(obs.src):
-        raise ValueError(f"nothing to fold in: new holds no rating and no trust edge")
+        raise ValueError("nothing to fold in: new holds no rating and no trust edge")
     if side == "item" and len(obs.src):
         raise ValueError("fold_in_items takes ratings only; new holds trust edges (fold users in with "
                          "fold_in_users)")
@@ -239,7 +239,6 @@ def plan(model, side, obs, known):
     q = _indices(folded_space, candidates, f"{side}s")
     is_known = np.ones(len(candidates), bool) if q.known is None else q.known
     rated = set(folded_raw.tolist())
-    edge_ends = set(obs.src.tolist()) | set(obs.dst.tolist())
     # folded: every id in the ratings, and unknown edge ends (users with edges only)
     folded_mask = np.array([(c in rated) or (not k) for c, k in zip(candidates.tolist(), is_known)], bool)
     known_folded = candidates[folded_mask & is_known]

@@ -1,10 +1,10 @@
 """Each model's fold-in terms: the part of its own objective (the class docstrings, DESIGN §4) that involves one
 folded row, every other parameter fixed, written as ``_fold_in_math.RowProblem`` blocks.
 
-One table, by model class name (a subclass finds its base's entry): ``USER[name](model, fold, P, j, u)`` and
+One table, by model class name (a subclass finds its base's entry): ``USER[name](model, fold, params, j, u)`` and
 ``ITEM[name](...)`` return the blocks of folded row ``u`` (``j``: its position in ``fold.rows``), each a
 ``(RowProblem, slots)`` whose slots name the parameter entries its coordinates are (``(array, row, columns)``,
-columns None for a bias). ``P`` holds the parameters as float64 arrays, grown with zero rows for the new ids.
+columns None for a bias). ``params`` holds the parameters as float64 arrays, grown with zero rows for the new ids.
 A model's objective sums its L2 penalties over the observations that carry them (DESIGN §4): a row with n
 ratings carries n·λ, so a row with no observation at all has a zero objective and stays 0 (its least-norm
 minimiser) -- except where a social term gives it one.
@@ -60,8 +60,8 @@ def _link_rows(prob, Z, targets, weight, kind, k):
     prob.add_rows(kind, A, 0.0, targets, weight)
 
 
-def _biased(model, P):
-    return bool(getattr(model, "biased", True)) and "user_bias" in P
+def _biased(model, params):
+    return bool(getattr(model, "biased", True)) and "user_bias" in params
 
 
 def _mean_pull(prob, beta, trustees, weights, U, k):
@@ -92,57 +92,57 @@ def _unit(model, values):
 # --------------------------------------------------------------------------------------------------------
 # users
 # --------------------------------------------------------------------------------------------------------
-def _user_biased_mf(model, fold, P, j, u):
+def _user_biased_mf(model, fold, params, j, u):
     """BiasedMF / PMF: ridge over [p_u, b_u] on r − μ − b_i (closed form)."""
     items, r = _ratings(fold, j)
     n, k, biased = len(items), model.factors, model.biased
-    mu = float(P["global_bias"]) if biased else 0.0
-    offsets = mu + (P["item_bias"][items] if biased else 0.0)
-    return [_rating_block("user_factors", "user_bias" if biased else None, u, P["item_factors"][items], offsets,
+    mu = float(params["global_bias"]) if biased else 0.0
+    offsets = mu + (params["item_bias"][items] if biased else 0.0)
+    return [_rating_block("user_factors", "user_bias" if biased else None, u, params["item_factors"][items], offsets,
                           r, "square", model.regularization * n, model.bias_regularization * n, k)]
 
 
-def _implicit_sum(P, seen_items):
-    return inverse_sqrt([len(seen_items)])[0] * P["implicit_factors"][seen_items].sum(axis=0)
+def _implicit_sum(params, seen_items):
+    return inverse_sqrt([len(seen_items)])[0] * params["implicit_factors"][seen_items].sum(axis=0)
 
 
-def _trust_sum(P, trustees):
-    return inverse_sqrt([len(trustees)])[0] * P["trustee_factors"][trustees].sum(axis=0)
+def _trust_sum(params, trustees):
+    return inverse_sqrt([len(trustees)])[0] * params["trustee_factors"][trustees].sum(axis=0)
 
 
-def _user_svdpp(model, fold, P, j, u, trust=False):
+def _user_svdpp(model, fold, params, j, u, trust=False):
     """SVD++ (and TrustSVD's rating part): p_u and b_u given the implicit sum |N(u)|^-½ Σ y_j over the user's
     seen items (and TrustSVD's |T_u|^-½ Σ w_v), a ridge (closed form). TrustSVD weighs the penalties by
     |I_u|^-½ per rating and adds λ_t Σ_v ½ (t_uv − p_u·w_v)² + ½ λ_t |T_u|^-½ ‖p_u‖² per edge."""
     items, r = _ratings(fold, j)
     n, k = len(items), model.factors
-    z = _implicit_sum(P, fold.seen_items(u))
+    z = _implicit_sum(params, fold.seen_items(u))
     trustees, t = fold.out_edges(u)
     if trust:
-        z = z + _trust_sum(P, trustees)
-    Q = P["item_factors"][items]
-    offsets = float(P["global_bias"]) + P["item_bias"][items] + Q @ z
+        z = z + _trust_sum(params, trustees)
+    Q = params["item_factors"][items]
+    offsets = float(params["global_bias"]) + params["item_bias"][items] + Q @ z
     scale = np.sqrt(n) if trust else n  # Σ over the n ratings of the per-rating weight (|I_u|^-½ in TrustSVD)
     prob, slots = _rating_block("user_factors", "user_bias", u, Q, offsets, r, "square",
                                 model.regularization * scale, model.bias_regularization * scale, k)
     if trust and len(trustees):
         lam_t = model.social_regularization
-        _link_rows(prob, P["trustee_factors"][trustees], t, lam_t, "square", k)
+        _link_rows(prob, params["trustee_factors"][trustees], t, lam_t, "square", k)
         prob.add_ridge(lam_t * np.sqrt(len(trustees)), slice(0, k))
     return [(prob, slots)]
 
 
-def _user_trustsvd(model, fold, P, j, u):
-    return _user_svdpp(model, fold, P, j, u, trust=True)
+def _user_trustsvd(model, fold, params, j, u):
+    return _user_svdpp(model, fold, params, j, u, trust=True)
 
 
-def _logistic_rating_block(model, fold, P, j, u, factors="user_factors", items_name="item_factors",
+def _logistic_rating_block(model, fold, params, j, u, factors="user_factors", items_name="item_factors",
                            bias="user_bias", item_bias="item_bias"):
     items, r = _ratings(fold, j)
     n, k = len(items), model.factors
-    biased = _biased(model, P)
-    offsets = float(P["global_bias"]) + (P[item_bias][items] if biased else 0.0)
-    return _rating_block(factors, bias if biased else None, u, P[items_name][items], offsets, _unit(model, r),
+    biased = _biased(model, params)
+    offsets = float(params["global_bias"]) + (params[item_bias][items] if biased else 0.0)
+    return _rating_block(factors, bias if biased else None, u, params[items_name][items], offsets, _unit(model, r),
                          "logistic", model.regularization * n, model.bias_regularization * n, k)
 
 
@@ -158,47 +158,47 @@ def _link_target(model, fold, src, dst):
     return np.sqrt(d_in / (d_out + d_in))
 
 
-def _user_sorec(model, fold, P, j, u):
+def _user_sorec(model, fold, params, j, u):
     """SoRec: U_u (and b_u) from the logistic ratings plus λ_c Σ_k ½ (c*_uk − g(U_u·Z_k))² + ½ λ_c λ ‖U_u‖² per
     out-edge; the link row Z_u from the in-edges likewise (damped Newton, at most MAX_STEPS)."""
     k, lam, lam_c = model.factors, model.regularization, model.social_regularization
-    prob, slots = _logistic_rating_block(model, fold, P, j, u)
+    prob, slots = _logistic_rating_block(model, fold, params, j, u)
     trustees, _ = fold.out_edges(u)
     if len(trustees):
         targets = np.array([_link_target(model, fold, u, v) for v in trustees])
-        _link_rows(prob, P["link_factors"][trustees], targets, lam_c, "logistic", k)
+        _link_rows(prob, params["link_factors"][trustees], targets, lam_c, "logistic", k)
         prob.add_ridge(lam_c * lam * len(trustees), slice(0, k))
     blocks = [(prob, slots)]
     trusters, _ = fold.in_edges(u)
     if len(trusters):
         link = RowProblem(k)
         targets = np.array([_link_target(model, fold, v, u) for v in trusters])
-        link.add_rows("logistic", P["user_factors"][trusters], 0.0, targets, lam_c)
+        link.add_rows("logistic", params["user_factors"][trusters], 0.0, targets, lam_c)
         link.add_ridge(lam_c * lam * len(trusters), slice(None))
         blocks.append((link, [("link_factors", u, slice(None))]))
     return blocks
 
 
-def _user_social_mf(model, fold, P, j, u):
+def _user_social_mf(model, fold, params, j, u):
     """SocialMF: the logistic ratings plus ½ β ‖U_u − Σ_v T_uv U_v‖² (Jamali & Ester 2010 eq. 6) and the terms
     of folded trusters (damped Newton, at most MAX_STEPS)."""
-    prob, slots = _logistic_rating_block(model, fold, P, j, u)
+    prob, slots = _logistic_rating_block(model, fold, params, j, u)
     trustees, w = fold.out_edges(u)
-    _mean_pull(prob, model.social_regularization, trustees, w, P["user_factors"], model.factors)
-    _truster_terms(prob, model.social_regularization, fold, u, P["user_factors"], model.factors)
+    _mean_pull(prob, model.social_regularization, trustees, w, params["user_factors"], model.factors)
+    _truster_terms(prob, model.social_regularization, fold, u, params["user_factors"], model.factors)
     return [(prob, slots)]
 
 
-def _user_soreg(model, fold, P, j, u):
+def _user_soreg(model, fold, params, j, u):
     """SoReg (Ma et al. WSDM 2011): ridge over [U_u, b_u] on r − μ − b_i plus SR2's ½ β Sim ‖U_u − U_f‖² for
     every edge of u in either direction (eq. 11), or SR1's ½ β ‖U_u − mean of u's friends‖² (eq. 6) and the
     terms of folded users who trust u; Sim = 1 (closed form)."""
     items, r = _ratings(fold, j)
     n, k, biased = len(items), model.factors, model.biased
-    offsets = float(P["global_bias"]) + (P["item_bias"][items] if biased else 0.0)
-    prob, slots = _rating_block("user_factors", "user_bias" if biased else None, u, P["item_factors"][items],
+    offsets = float(params["global_bias"]) + (params["item_bias"][items] if biased else 0.0)
+    prob, slots = _rating_block("user_factors", "user_bias" if biased else None, u, params["item_factors"][items],
                                 offsets, r, "square", model.regularization * n, model.bias_regularization * n, k)
-    U, beta = P["user_factors"], model.social_regularization
+    U, beta = params["user_factors"], model.social_regularization
     if model.regularizer == "SR2":
         for f in np.concatenate([fold.out_edges(u)[0], fold.in_edges(u)[0]]):
             prob.add_pull(beta, U[f], slice(0, k))
@@ -209,17 +209,17 @@ def _user_soreg(model, fold, P, j, u):
     return [(prob, slots)]
 
 
-def _user_rste(model, fold, P, j, u):
+def _user_rste(model, fold, params, j, u):
     """RSTE (Ma et al. SIGIR 2009): x_ui = b + b_u + b_i + (α U_u + (1 − α) Σ_v S_uv U_v)·V_i; U_u and b_u from
     the logistic ratings, ½ λ ‖U_u‖² + ½ λ_b b_u² per rating (damped Newton, at most MAX_STEPS). A user with
     trustees and no rating keeps U_u = 0 and is scored through the ensemble's trustee part."""
     items, r = _ratings(fold, j)
-    n, k, biased = len(items), model.factors, _biased(model, P)
-    V = P["item_factors"][items]
+    n, k, biased = len(items), model.factors, _biased(model, params)
+    V = params["item_factors"][items]
     trustees, w = fold.out_edges(u)
     alpha = float(model.alpha) if len(trustees) else 1.0
-    social = (1.0 - alpha) * ((w / w.sum()) @ P["user_factors"][trustees]) if len(trustees) else np.zeros(k)
-    offsets = float(P["global_bias"]) + (P["item_bias"][items] if biased else 0.0) + V @ social
+    social = (1.0 - alpha) * ((w / w.sum()) @ params["user_factors"][trustees]) if len(trustees) else np.zeros(k)
+    offsets = float(params["global_bias"]) + (params["item_bias"][items] if biased else 0.0) + V @ social
     return [_rating_block("user_factors", "user_bias" if biased else None, u, alpha * V, offsets, _unit(model, r),
                           "logistic", model.regularization * n, model.bias_regularization * n, k)]
 
@@ -230,7 +230,7 @@ def _trust_values(fold, weights):
     return weights / (top if top > 0 else 1.0)
 
 
-def _user_trustmf(model, fold, P, j, u):
+def _user_trustmf(model, fold, params, j, u):
     """TrustMF (Yang et al. IJCAI 2013): the four rows of u, each a logistic row problem with the others fixed:
     truster B_u (ratings with V, out-edges with W), trustee W'_u (ratings with V', in-edges with B'), W_u
     (in-edges with B) and B'_u (out-edges with W'); λ per observation, λ_T on the edge terms."""
@@ -238,31 +238,31 @@ def _user_trustmf(model, fold, P, j, u):
     trustees, wo = fold.out_edges(u)
     trusters, wi = fold.in_edges(u)
     to, ti = _trust_values(fold, wo), _trust_values(fold, wi)
-    truster, s1 = _logistic_rating_block(model, fold, P, j, u)
-    _link_rows(truster, P["trustee_factors"][trustees], to, lam_t, "logistic", k)
+    truster, s1 = _logistic_rating_block(model, fold, params, j, u)
+    _link_rows(truster, params["trustee_factors"][trustees], to, lam_t, "logistic", k)
     truster.add_ridge(lam * len(trustees), slice(0, k))
-    trustee, s2 = _logistic_rating_block(model, fold, P, j, u, "trustee_user_factors", "trustee_item_factors",
+    trustee, s2 = _logistic_rating_block(model, fold, params, j, u, "trustee_user_factors", "trustee_item_factors",
                                          "trustee_user_bias", "trustee_item_bias")
-    _link_rows(trustee, P["trustee_truster_factors"][trusters], ti, lam_t, "logistic", k)
+    _link_rows(trustee, params["trustee_truster_factors"][trusters], ti, lam_t, "logistic", k)
     trustee.add_ridge(lam * len(trusters), slice(0, k))
     blocks = [(truster, s1), (trustee, s2)]
     for name, others, t, rows in (("trustee_factors", "user_factors", ti, trusters),
                                   ("trustee_truster_factors", "trustee_user_factors", to, trustees)):
         if len(rows):
             prob = RowProblem(k)
-            prob.add_rows("logistic", P[others][rows], 0.0, t, lam_t)
+            prob.add_rows("logistic", params[others][rows], 0.0, t, lam_t)
             prob.add_ridge(lam * len(rows), slice(None))
             blocks.append((prob, [(name, u, slice(None))]))
     return blocks
 
 
-def _user_bpr(model, fold, P, j, u, social=False):
+def _user_bpr(model, fold, params, j, u, social=False):
     """BPR (Rendle et al. 2009): p_u minimising the expected epoch objective over all (positive, negative)
     pairs, Σ_i 1/|J_u| Σ_j −ln σ(x_ui − x_uj) + ½ λ |P_u| ‖p_u‖² (the class's ``loss``), by damped Newton (at
     most MAX_STEPS). SBPR adds its social items SP_u (consumed by u's trustees, s_uk of them each, Zhao et
     al. 2014 eq. 7-8) mixed with weight α as in its class docstring."""
     k, n_items = model.factors, fold.n_items
-    Q, b = P["item_factors"], P["item_bias"]
+    Q, b = params["item_factors"], params["item_bias"]
     own = np.unique(_ratings(fold, j)[0] if not len(fold.seen_items(u)) else fold.seen_items(u))
     prob = RowProblem(k)
     slots = [("user_factors", u, slice(None))]
@@ -287,15 +287,15 @@ def _user_bpr(model, fold, P, j, u, social=False):
     return [(prob, slots)]
 
 
-def _user_sbpr(model, fold, P, j, u):
-    return _user_bpr(model, fold, P, j, u, social=True)
+def _user_sbpr(model, fold, params, j, u):
+    return _user_bpr(model, fold, params, j, u, social=True)
 
 
-def _wrmf_block(model, fold, P, j, row, factors, others):
+def _wrmf_block(model, fold, params, j, row, factors, others):
     """WRMF's row solve (Hu et al. 2008 eq. 4), in the ½-form of the objective: rows over every item of the
     other side with weight 2 c (c = 1 + α w on the given entries, 1 elsewhere), target 1 or 0, and 2 λ."""
     cols, values = _ratings(fold, j)
-    Y = P[others]
+    Y = params[others]
     w = np.ones(len(Y)) * 2.0
     t = np.zeros(len(Y))
     if len(cols):
@@ -307,28 +307,28 @@ def _wrmf_block(model, fold, P, j, row, factors, others):
     return prob, [(factors, row, slice(None))]
 
 
-def _user_als(model, fold, P, j, u):
+def _user_als(model, fold, params, j, u):
     """ALS: the exact WRMF row solve with the items fixed (closed form)."""
-    return [_wrmf_block(model, fold, P, j, u, "user_factors", "item_factors")]
+    return [_wrmf_block(model, fold, params, j, u, "user_factors", "item_factors")]
 
 
-def _user_social_als(model, fold, P, j, u):
+def _user_social_als(model, fold, params, j, u):
     """SocialALS: the WRMF row solve plus β Σ_f S_uf ‖x_u − x_f‖² (its docstring's derivation), S = (B + Bᵀ)/2
     over the given edges (closed form)."""
-    prob, slots = _wrmf_block(model, fold, P, j, u, "user_factors", "item_factors")
+    prob, slots = _wrmf_block(model, fold, params, j, u, "user_factors", "item_factors")
     friends = np.concatenate([fold.out_edges(u)[0], fold.in_edges(u)[0]])
     if model.similarity == "normalized":
         degree = lambda v: 0.5 * (np.count_nonzero(fold.src == v) + np.count_nonzero(fold.dst == v))  # noqa: E731
     for f in friends:  # each stored direction weighs ½ in S_uf
         s = 0.5 if model.similarity == "edges" else 0.5 / np.sqrt(degree(u) * degree(f))
-        prob.add_pull(2.0 * model.social_regularization * s, P["user_factors"][f])
+        prob.add_pull(2.0 * model.social_regularization * s, params["user_factors"][f])
     return [(prob, slots)]
 
 
 # --------------------------------------------------------------------------------------------------------
 # items
 # --------------------------------------------------------------------------------------------------------
-def _item_rating(model, fold, P, j, i):
+def _item_rating(model, fold, params, j, i):
     """A rating model's item row: [q_i, b_i] from the item's ratings with the users' scoring vectors fixed
     (their implicit and trust sums included), the model's link and per-rating penalties (TrustSVD: |U_i|^-½
     per rating); closed form for identity links, damped Newton for the logistic ones. The trust graph does
@@ -337,7 +337,7 @@ def _item_rating(model, fold, P, j, i):
     n, k = len(users), model.factors
     parts = model._scoring()
     U = np.asarray(parts["user_vectors"], dtype=np.float64)[users]
-    bias = "item_bias" if ("item_bias" in P and getattr(model, "biased", True)) else None
+    bias = "item_bias" if ("item_bias" in params and getattr(model, "biased", True)) else None
     offsets = float(parts["global_bias"]) + np.asarray(parts["user_bias"], dtype=np.float64)[users]
     logistic = model._link == "logistic"
     scale = np.sqrt(n) if type(model).__name__ == "TrustSVD" else n
@@ -346,27 +346,27 @@ def _item_rating(model, fold, P, j, i):
                           model.bias_regularization * scale, k)]
 
 
-def _item_trustmf(model, fold, P, j, i):
+def _item_trustmf(model, fold, params, j, i):
     """TrustMF: V_i (+ c_i) with the trusters B fixed, V'_i (+ c'_i) with the trustees W' fixed."""
     users, r = _ratings(fold, j)
-    n, k, biased = len(users), model.factors, _biased(model, P)
+    n, k, biased = len(users), model.factors, _biased(model, params)
     out = []
     for factors, bias, users_name, user_bias in (("item_factors", "item_bias", "user_factors", "user_bias"),
                                                  ("trustee_item_factors", "trustee_item_bias",
                                                   "trustee_user_factors", "trustee_user_bias")):
-        offsets = float(P["global_bias"]) + (P[user_bias][users] if biased else 0.0)
-        out.append(_rating_block(factors, bias if biased else None, i, P[users_name][users], offsets,
+        offsets = float(params["global_bias"]) + (params[user_bias][users] if biased else 0.0)
+        out.append(_rating_block(factors, bias if biased else None, i, params[users_name][users], offsets,
                                  _unit(model, r), "logistic", model.regularization * n,
                                  model.bias_regularization * n, k))
     return out
 
 
-def _item_bpr(model, fold, P, j, i):
+def _item_bpr(model, fold, params, j, i):
     """BPR's item row [q_i, b_i]: the expected objective's terms holding item i, as a positive of its users
     (1/|J_u| Σ_j −ln σ(x_ui − x_uj)) and as a negative of every other user with positives
     (1/|J_u| Σ_{i'∈P_u} −ln σ(x_ui' − x_ui)), with their penalties (damped Newton, at most MAX_STEPS)."""
     k, n_items = model.factors, fold.n_items
-    U, Q, b = P["user_factors"], P["item_factors"], P["item_bias"]
+    U, Q, b = params["user_factors"], params["item_factors"], params["item_bias"]
     indptr, indices = fold.seen
     n_own = np.diff(indptr)
     in_pool = (n_own > 0) & (n_own < n_items)
@@ -391,9 +391,9 @@ def _item_bpr(model, fold, P, j, i):
     return [(prob, [("item_factors", i, slice(None)), ("item_bias", i, None)])]
 
 
-def _item_als(model, fold, P, j, i):
+def _item_als(model, fold, params, j, i):
     """ALS / SocialALS item row: the exact WRMF solve with the users fixed (the graph term holds users only)."""
-    return [_wrmf_block(model, fold, P, j, i, "item_factors", "user_factors")]
+    return [_wrmf_block(model, fold, params, j, i, "item_factors", "user_factors")]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -424,9 +424,9 @@ def row_arrays(model, side):
     return [n for n in names if n in model.parameters_]
 
 
-def row_blocks(model, fold, P, j, row):
+def row_blocks(model, fold, params, j, row):
     """The blocks of folded row ``row`` (position ``j``)."""
-    return _entry(USER if fold.side == "user" else ITEM, model)(model, fold, P, j, row)
+    return _entry(USER if fold.side == "user" else ITEM, model)(model, fold, params, j, row)
 
 
 def grown_fitted(model, fold):
