@@ -320,20 +320,18 @@ def _grown_seen(model, side, rows, ratings, n_users, n_items):
 # --------------------------------------------------------------------------------------------------------
 # solving and committing
 # --------------------------------------------------------------------------------------------------------
-def _host_parameters(model):
+def _grown_parameters(model, side, n_grown):
+    """The parameters for the solves: the arrays indexed by ``side`` as float64 copies grown with zero rows to
+    ``n_grown`` (the solves write into them), every other array as the model holds it (read only; not copied,
+    so a fold-in costs little more than the folded rows' own data)."""
     for name, value in model.parameters_.items():
         if _gpu.is_cupy(value):
             raise ValueError(f"fold-in runs on the host and this {type(model).__name__}'s parameters are on the "
                              "CUDA device; save it and load it with sr.load(path, device='cpu') to fold in")
-    return {k: np.asarray(v, dtype=np.float64).copy() for k, v in model.parameters_.items()}
-
-
-def _grown_parameters(model, params, side, n_grown):
-    """Parameter arrays of ``side`` (per the model's table) grown with zero rows to ``n_grown``."""
+    params = dict(model.parameters_)
     for name in _fold_in_models.row_arrays(model, side):
-        a = params[name]
-        if len(a) < n_grown:
-            params[name] = np.concatenate([a, np.zeros((n_grown - len(a),) + a.shape[1:])])
+        a = np.asarray(params[name], dtype=np.float64)
+        params[name] = np.concatenate([a, np.zeros((n_grown - len(a),) + a.shape[1:])])
     return params
 
 
@@ -344,8 +342,7 @@ def prepare(model, side, new, trust=None, known="error", columns=None):
                "weight": None, **(columns or {})}
     obs = read(new, trust, columns, implicit=model._link == "score")
     fold, grown = plan(model, side, obs, known)
-    params = _host_parameters(model)
-    params = _grown_parameters(model, params, side, fold.n_users if side == "user" else fold.n_items)
+    params = _grown_parameters(model, side, fold.n_users if side == "user" else fold.n_items)
     fold.fitted = _fold_in_models.grown_fitted(model, fold)
     return fold, grown, params
 
@@ -397,10 +394,9 @@ def fold_in(model, side, new, trust=None, known="error", columns=None):
 
 def _commit(model, side, fold, grown, params):
     """Install everything at once (each value computed before the first assignment)."""
-    dtypes = {k: np.asarray(v).dtype for k, v in model.parameters_.items()}
-    new_params = {k: np.ascontiguousarray(v.astype(dtypes[k])) if np.ndim(v) else np.array(v, dtype=dtypes[k])
-                  for k, v in params.items()}
-    model.parameters_ = new_params
+    solved = set(_fold_in_models.row_arrays(model, side))
+    model.parameters_ = {k: np.ascontiguousarray(v.astype(model.parameters_[k].dtype)) if k in solved else v
+                         for k, v in params.items()}
     setattr(model, f"{side}_ids_", grown)
     model.n_users_, model.n_items_ = fold.n_users, fold.n_items
     model.seen_indptr_, model.seen_indices_ = fold.seen
