@@ -349,6 +349,26 @@ STATIONARY = {"BiasedMF": False, "PMF": False, "SVDpp": False, "TrustSVD": False
               "ALS-cholesky": False, "SocialALS": True}
 
 
+def _loss_gradient_vanishes(m, full, n_rows, row, h=1e-5):
+    """Assert that d m.loss(full) / d θ is ~0 for every coordinate θ of ``row`` in each parameter array with
+    ``n_rows`` rows where that row is non-zero (central differences); returns how many were checked."""
+    checked = 0
+    for name, a in m.parameters_.items():
+        if np.ndim(a) == 0 or len(a) != n_rows or not np.any(a[row]):
+            continue
+        for c in np.ndindex(a[row].shape):
+            at = (row,) + c
+            keep = a[at]
+            a[at] = keep + h
+            up = m.loss(full)
+            a[at] = keep - h
+            down = m.loss(full)
+            a[at] = keep
+            assert abs(up - down) / (2 * h) < 1e-4, (name, c, (up - down) / (2 * h))
+            checked += 1
+    return checked
+
+
 @pytest.mark.parametrize("name", sorted(STATIONARY))
 def test_folded_row_is_a_stationary_point_of_the_models_loss(name):
     case = next(c for c in CASES if c.name == name)
@@ -368,21 +388,7 @@ def test_folded_row_is_a_stationary_point_of_the_models_loss(name):
         np.concatenate([v, values]), trust_src=np.concatenate([s, [index[x] for x in src]]),
         trust_dst=np.concatenate([d, [index[x] for x in dst]]), trust_values=np.concatenate([w, np.ones(len(src))]),
         n_users=m.n_users_, n_items=m.n_items_, rating_scale=data.rating_scale)
-    h, checked = 1e-5, 0
-    for name_, a in m.parameters_.items():
-        if np.ndim(a) == 0 or len(a) != m.n_users_ or not np.any(a[u_new]):
-            continue
-        for c in np.ndindex(a[u_new].shape):
-            at = (u_new,) + c
-            keep = a[at]
-            a[at] = keep + h
-            up = m.loss(full)
-            a[at] = keep - h
-            down = m.loss(full)
-            a[at] = keep
-            assert abs(up - down) / (2 * h) < 1e-4, (name_, c, (up - down) / (2 * h))
-            checked += 1
-    assert checked >= case.make().factors
+    assert _loss_gradient_vanishes(m, full, m.n_users_, u_new) >= case.make().factors
 
 
 # fold_in_items, likewise (SVD++/TrustSVD leave the item's y at 0 and SBPR uses BPR's item terms: not checked)
@@ -404,21 +410,7 @@ def test_folded_item_is_a_stationary_point_of_the_models_loss(name):
         np.concatenate([u, [data.user_index(x) for x in users]]), np.concatenate([i, [i_new] * 3]),
         np.concatenate([v, values]), trust_src=s, trust_dst=d, trust_values=w,
         n_users=m.n_users_, n_items=m.n_items_, rating_scale=data.rating_scale)
-    h, checked = 1e-5, 0
-    for name_, a in m.parameters_.items():
-        if np.ndim(a) == 0 or len(a) != m.n_items_ or not np.any(a[i_new]):
-            continue
-        for c in np.ndindex(a[i_new].shape):
-            at = (i_new,) + c
-            keep = a[at]
-            a[at] = keep + h
-            up = m.loss(full)
-            a[at] = keep - h
-            down = m.loss(full)
-            a[at] = keep
-            assert abs(up - down) / (2 * h) < 1e-4, (name_, c, (up - down) / (2 * h))
-            checked += 1
-    assert checked >= case.make().factors
+    assert _loss_gradient_vanishes(m, full, m.n_items_, i_new) >= case.make().factors
 
 
 def test_refit_re_solves_known_rows_in_place():
