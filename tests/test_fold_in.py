@@ -424,3 +424,18 @@ def test_refit_re_solves_known_rows_in_place():
     assert 1039 not in m.recommend([100], n=N_ITEMS)[0][0].tolist()  # the given items join its seen items
     m.fold_in_items(([100, 101], [1000, 1000], [1.0, 2.0]), known="refit")
     assert m.n_items_ == n_items and not np.allclose(m.parameters_["item_factors"][i], item_row)
+
+
+@pytest.mark.parametrize("name", ["TrustSVD", "RSTE"])
+@pytest.mark.parametrize("known", ["error", "refit"])
+def test_stored_trust_rows_of_folded_users(name, known):
+    m = next(c for c in CASES if c.cls == name).make().fit(DATA)
+    user = 500 if known == "error" else 100
+    m.fold_in_users(([user], [1000], [4.0]), trust=([user, user, user], [107, 101, 104], [1.0, 3.0, 1.0]),
+                    known=known)
+    u = _row(m, user)
+    row = slice(m.trust_indptr_[u], m.trust_indptr_[u + 1])
+    assert m.trust_indices_[row].tolist() == sorted(_row(m, f) for f in (101, 104, 107))
+    if name == "RSTE":  # row-normalised weights, in trustee order 101, 104, 107
+        np.testing.assert_allclose(m.trust_weight_[row], [0.6, 0.2, 0.2], rtol=1e-6)
+    assert len(m.trust_indptr_) == m.n_users_ + 1
