@@ -454,17 +454,19 @@ def _grown_trust(model, fold):
     row-normalised weights); edges of known trusters are not stored (models/_fold_in.py)."""
     n_old, n = model.n_users_, fold.n_users
     weighted = "trust_weight_" in model._FIT_ARRAYS
-    old_w = np.asarray(model.trust_weight_, np.float64) if weighted else np.ones(len(model.trust_indices_))
-    old = sp.csr_matrix((old_w, np.asarray(model.trust_indices_), np.asarray(model.trust_indptr_)),
-                        shape=(n_old, n_old))
-    old.resize((n, n))
-    if fold.side != "user" or not len(fold.src):
-        return old
-    mine = np.isin(fold.src, fold.rows)
+    indptr, indices = np.asarray(model.trust_indptr_, np.int64), np.asarray(model.trust_indices_)
+    old_w = np.asarray(model.trust_weight_, np.float64) if weighted else np.ones(len(indices))
+    mine = np.isin(fold.src, fold.rows) if fold.side == "user" else np.zeros(0, bool)
     src, dst, w = fold.src[mine], fold.dst[mine], fold.weights[mine]
-    if weighted:
-        sums = np.bincount(src, weights=w, minlength=n)
-        w = w / sums[src]
+    if weighted and len(src):
+        w = w / np.bincount(src, weights=w, minlength=n)[src]
+    if fold.side != "user" or np.all(fold.rows >= n_old):  # new users only: their rows are appended
+        order = np.lexsort((dst, src))
+        counts = np.bincount(src - n_old, minlength=n - n_old) if len(src) else np.zeros(n - n_old, np.int64)
+        return sp.csr_matrix((np.concatenate([old_w, w[order]]), np.concatenate([indices, dst[order]]),
+                              np.concatenate([indptr, indptr[-1] + np.cumsum(counts)])), shape=(n, n))
+    old = sp.csr_matrix((old_w, indices, indptr), shape=(n_old, n_old))
+    old.resize((n, n))
     replaced = np.zeros(n)
     replaced[np.unique(src)] = 1.0
     keep = sp.diags(1.0 - replaced) @ old
