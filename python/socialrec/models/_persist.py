@@ -38,6 +38,8 @@ class PersistMixin:
     # The parameter arrays of a fitted model (``_parameter_shapes``): these always, the bias ones with biased=True.
     _PARAMETERS = ("user_factors", "item_factors")
     _BIAS_PARAMETERS = ()
+    # Like _FIT_ARRAYS, but files written before they existed lack them: saved when set, restored when present.
+    _OPTIONAL_FIT_ARRAYS = ()
 
     def save(self, path):
         """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside).
@@ -56,6 +58,9 @@ class PersistMixin:
         arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
         for name in self._FIT_ARRAYS:
             arrays[f"fit/{name}"] = getattr(self, name)
+        for name in self._OPTIONAL_FIT_ARRAYS:
+            if getattr(self, name, None) is not None:
+                arrays[f"fit/{name}"] = getattr(self, name)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name, None)
             if ids is None:
@@ -273,7 +278,8 @@ def _read_arrays(reader, model, meta):
     if not isinstance(meta_ids, dict):
         raise ValueError("the ids record must map user_ids_/item_ids_ to lists")
     expected = ({"meta", "seen/indptr", "seen/indices", "ids/user_ids_", "ids/item_ids_"}
-                | {f"param/{k}" for k in shapes} | {f"fit/{k}" for k in model._FIT_ARRAYS})
+                | {f"param/{k}" for k in shapes} | {f"fit/{k}" for k in model._FIT_ARRAYS}
+                | {f"fit/{k}" for k in model._OPTIONAL_FIT_ARRAYS})
     unknown = sorted(reader.names - expected)
     if unknown:
         raise ValueError(f"unknown archive members {unknown} (a {type(model).__name__} file holds {sorted(expected)})")
@@ -291,6 +297,15 @@ def _read_arrays(reader, model, meta):
                 raise type(e)(f"the trust weights do not match the trust matrix: {e}") from None
         elif name not in ("trust_indptr_", "trust_indices_"):
             raise TypeError(f"no loading rule for the fitted array {name!r}")
+    for name in model._OPTIONAL_FIT_ARRAYS:
+        if name != "trust_degree_":
+            raise TypeError(f"no loading rule for the fitted array {name!r}")
+        degree = None  # SoRec's (out, in) trust degrees per user (fold-in); files written before it lack it
+        if f"fit/{name}" in reader.names:
+            degree = _native(reader.read(f"fit/{name}", "iu", (2, n_users), 16 * n_users)).astype(np.int64)
+            if degree.size and (degree.min() < 0 or degree.max() > n_users):
+                raise ValueError("trust_degree_ holds a degree outside [0, n_users]")
+        setattr(model, name, degree)
     model.parameters_ = {k: _native(reader.read(f"param/{k}", "f", shape, 8 * math.prod(shape)))
                          for k, shape in shapes.items()}
     for name, n in (("user_ids_", n_users), ("item_ids_", n_items)):

@@ -29,6 +29,7 @@ from .._errors import NotFittedError
 from .._validate import is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
 from . import _recommend
+from ._fold_in import FoldInMixin
 from ._persist import PersistMixin, load
 from ._queries import check_ids, id_space
 from ._registry import _REGISTRY, register  # noqa: F401  (the model modules register here)
@@ -67,7 +68,7 @@ _COMMON_CHECKS = {
 }
 
 
-class Model(TrainingMixin, PersistMixin, SklearnMixin):
+class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
     """Base class of every socialrec model (scikit-learn estimator conventions).
 
     Subclasses set ``_params`` (hyper-parameter defaults, merged along the class hierarchy) and optionally

@@ -120,8 +120,13 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     def _cuda_training_unsupported(self):
         return self._biased_cuda_unsupported()
 
+    # the trust graph's out- and in-degrees (rows 0, 1): fold-in's link targets c*_uk (models/_fold_in_models.py)
+    _OPTIONAL_FIT_ARRAYS = ("trust_degree_",)
+
     def _init_parameters(self, train, rng):
         trust = train.trust
+        self.trust_degree_ = np.stack([np.asarray(trust.getnnz(axis=1), dtype=np.int64),
+                                       np.asarray(trust.getnnz(axis=0), dtype=np.int64)])
         trusters = np.asarray(trust.getnnz(axis=1) > 0)
         trustees = np.asarray(trust.getnnz(axis=0) > 0)
         return {
