@@ -98,6 +98,8 @@ def phase_defaults(args, models):
             candidates["geometric mean"] = {k: (max(a[k], b[k]) if k == "epochs" else (a[k] * b[k]) ** 0.5)
                                             for k in a if k in b and isinstance(a[k], (int, float))}
         candidates.update(extra.get(cls.__name__, {}))
+        if args.only_defaults:
+            candidates = {"defaults": {}}
         for label, params in candidates.items():
             row = {"model": cls.__name__, "candidate": label, "params": params}
             worst = 0.0
@@ -215,6 +217,7 @@ def main():
                     help='more candidates, JSON: {"SoRec": {"label": {"regularization": 0.02, ...}}}')
     ap.add_argument("--max-epochs", type=int, default=80, help="joint phase: the most epochs a trial trains")
     ap.add_argument("--tag-in", default="_round1", help="joint phase: the defaults phase's output to start from")
+    ap.add_argument("--only-defaults", action="store_true", help="defaults phase: score the current defaults only")
     ap.add_argument("--tag", default="", help="suffix of the output file name")
     args = ap.parse_args()
     models = [m.cls for m in sr.models.registry("rating") if args.models is None or m.name in args.models]

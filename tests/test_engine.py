@@ -186,11 +186,11 @@ def test_divergence_raises_naming_the_epoch_and_keeps_finite_parameters():
 
 
 def test_divergence_from_a_large_regularization_does_not_advise_a_larger_one():
-    """Each SGD step scales the factors by 1 - learning_rate * regularization: at regularization=1e3 with the
-    default step that is -4, so the fit blows up because of the regularization, and "a larger
+    """Each SGD step scales the factors by 1 - learning_rate * regularization: at regularization=1e3 with
+    learning_rate=0.005 that is -4, so the fit blows up because of the regularization, and "a larger
     regularization" is the wrong advice."""
     ds = sr.datasets.synthetic(n_users=100, n_items=50, seed=0)
-    model = sr.BiasedMF(regularization=1e3, epochs=3)
+    model = sr.BiasedMF(learning_rate=0.005, regularization=1e3, epochs=3)
     with pytest.raises(sr.DivergenceError, match=r"learning_rate \* regularization = 5") as info:
         model.fit(ds)
     assert "or a larger regularization" not in str(info.value) and "smaller learning_rate" in str(info.value)

@@ -45,9 +45,9 @@ class BiasedMF(DeviceMixin, SGDModel):
     ----------
     factors : int, default 10
         Latent dimension ``d``.
-    epochs : int, default 20
+    epochs : int, default 18
         Passes over the ratings.
-    learning_rate : float, default 0.005
+    learning_rate : float, default 0.014
         SGD step ``γ`` (with ``"adaptive"``, the step of a row before its first update: LIBMF's ``eta``,
         typically 0.1).
     learning_rate_schedule : {"constant", "adaptive"}, default "constant"
@@ -59,9 +59,9 @@ class BiasedMF(DeviceMixin, SGDModel):
         late epochs take smaller steps, which lowers the noise a constant step leaves in the factors; PMF with a
         positive start (``init="uniform"``), ``γ`` .1 and decay .9 reaches LIBMF's test RMSE in the same
         epochs (bench/README.md).
-    regularization : float, default 0.02
+    regularization : float, default 0.2
         ``λ`` on the factor rows.
-    bias_regularization : float, default 0.02
+    bias_regularization : float, default 0.09
         ``λ_b`` on the biases.
     biased : bool, default True
         ``False`` gives PMF (no biases, no global mean).
@@ -89,16 +89,20 @@ class BiasedMF(DeviceMixin, SGDModel):
     progress : bool, default False
         Show a progress bar over epochs.
 
-    The defaults are Surprise's SVD settings (γ .005, λ = λ_b = .02, 20 epochs, init_std .1) with ``d = 10``
-    as in the FilmTrust comparisons (Surprise's own default is 100 factors); LibRec and Surprise report
-    such settings near RMSE .80 on FilmTrust.
+    Defaults (issue 15's protocol, bench/README.md "Defaults protocol"): ``d = 10``; the rest were chosen on
+    FilmTrust *and* Epinions together -- on each, a validation part (10% of the judged split's training part; the
+    test parts were never read) gives the tuned optimum (``sr.tune``, 30 trials), and the setting with the smallest
+    worst validation gap to those optima over both data sets became the default: ``epochs = 18``, ``learning_rate =
+    0.014``, ``regularization = 0.2``, ``bias_regularization = 0.09`` (the Epinions optimum, rounded). Surprise's
+    SVD settings (γ .005, λ = λ_b = .02, 20 epochs), the earlier defaults, were within .004 of the optimum on
+    FilmTrust but .006 behind on sparse Epinions, where every rare item needs the stronger penalty.
     """
 
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 0.5),
                     "bias_regularization": ("log", 1e-3, 0.5)}
-    _params = {"factors": 10, "epochs": 20, "learning_rate": 0.005, "learning_rate_schedule": "constant",
-               "learning_rate_decay": 1.0, "regularization": 0.02, "bias_regularization": 0.02, "biased": True,
+    _params = {"factors": 10, "epochs": 18, "learning_rate": 0.014, "learning_rate_schedule": "constant",
+               "learning_rate_decay": 1.0, "regularization": 0.2, "bias_regularization": 0.09, "biased": True,
                "init": "normal", "init_std": 0.1}
     _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
     _BIAS_PARAMETERS = ("user_bias", "item_bias", "global_bias")  # load: the arrays a fitted model holds

@@ -44,15 +44,15 @@ class TrustSVD(SVDpp):
     ----------
     factors : int, default 10
         Latent dimension ``d``.
-    epochs : int, default 100
+    epochs : int, default 32
         Passes over the ratings and the trust edges (LibRec's FilmTrust setting).
-    learning_rate : float, default 0.007
+    learning_rate : float, default 0.011
         SGD step ``γ``.
     regularization : float, default 1.2
         ``λ`` on ``p, q, y, w`` (weighted as above); the paper's FilmTrust setting.
     bias_regularization : float, default 1.2
         ``λ_b`` on the biases (weighted as above); the paper's FilmTrust setting (one λ for everything).
-    social_regularization : float, default 0.9
+    social_regularization : float, default 0.1
         ``λ_t``, the weight of the trust-prediction term; the paper's FilmTrust setting.
     init_std : float, default 0.1
         ``p, q, y, w`` start as ``N(0, init_std²)``; rows that no observation touches are 0.
@@ -72,18 +72,21 @@ class TrustSVD(SVDpp):
         never copied to the host; the order inside each truster takes ``n_trust`` uniform draws of the host
         generator (uploaded), as the CPU path's order does.
 
-    Defaults: λ = 1.2, λ_t = 0.9, d = 10 are the paper's FilmTrust settings (LibRec's TrustSVD.conf agrees,
-    with 100 iterations); LibRec's learning rate (0.01 with bold-driver adaptation, batch updates of p and w)
-    does not carry over to plain SGD, so γ = 0.007 was chosen on validation splits carved from FilmTrust
-    training folds (λ, λ_b, λ_t near the paper's values were also best there).
+    Defaults (issue 15's protocol, bench/README.md "Defaults protocol"): ``d = 10``; the rest were chosen on
+    FilmTrust *and* Epinions together -- on each, a validation part (10% of the judged split's training part; the
+    test parts were never read) gives the tuned optimum (``sr.tune``, 30 trials), and the setting with the smallest
+    worst validation gap to those optima over both data sets became the default: ``epochs = 32``, ``learning_rate =
+    0.011``, ``regularization = 1.2``, ``bias_regularization = 1.2``, ``social_regularization = 0.1`` (a grid around
+    both optima). The paper's FilmTrust settings (λ = λ_b = 1.2, λ_t = 0.9, 100 iterations; the earlier defaults)
+    over-fit Epinions badly (best epoch 10, .05 behind the optimum).
     """
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 1e-3, 0.02), "regularization": ("log", 0.01, 2.0),
                     "bias_regularization": ("log", 0.01, 2.0), "social_regularization": ("log", 0.01, 2.0)}
-    _params = {"factors": 10, "epochs": 100, "learning_rate": 0.007, "regularization": 1.2,
-               "bias_regularization": 1.2, "social_regularization": 0.9, "init_std": 0.1,
+    _params = {"factors": 10, "epochs": 32, "learning_rate": 0.011, "regularization": 1.2,
+               "bias_regularization": 1.2, "social_regularization": 0.1, "init_std": 0.1,
                "deterministic": True}
     _checks = {"social_regularization": NON_NEGATIVE}
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_")
