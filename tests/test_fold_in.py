@@ -439,3 +439,23 @@ def test_stored_trust_rows_of_folded_users(name, known):
     if name == "RSTE":  # row-normalised weights, in trustee order 101, 104, 107
         np.testing.assert_allclose(m.trust_weight_[row], [0.6, 0.2, 0.2], rtol=1e-6)
     assert len(m.trust_indptr_) == m.n_users_ + 1
+
+
+def test_a_model_may_carry_its_own_fold_in_terms():
+    """A new model writes its fold-in terms in its own module (``_fold_in_rows``), not in the shared table."""
+    from socialrec.models import _fold_in_models
+
+    calls = []
+
+    def user_rows(model, fold, params, j, u):
+        calls.append(u)
+        return _fold_in_models.USER["BiasedMF"](model, fold, params, j, u)
+
+    class OwnTerms(sr.BiasedMF):
+        _fold_in_rows = {"user": user_rows}
+
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=0)
+    model = OwnTerms(factors=3, epochs=3, seed=0).fit(ds)
+    model.fold_in_users(([1000, 1000], ds.item_ids[:2], [4.0, 2.0]))
+    assert calls, "the class's own fold-in terms were not used"
+    assert np.isfinite(model.predict([1000], [ds.item_ids[0]])).all()

@@ -412,6 +412,13 @@ ITEM_ARRAYS = ("item_factors", "item_bias", "implicit_factors", "trustee_item_fa
 
 
 def _entry(table, model):
+    """The row-terms function of ``model`` for ``table``'s side: the class's own ``_fold_in_rows[side]`` when it
+    defines one (a new model writes its fold-in terms in its own module), else this module's entry for the
+    class or its nearest registered base."""
+    own = getattr(type(model), "_fold_in_rows", None) or {}
+    side = "user" if table is USER else "item"
+    if side in own:
+        return own[side]
     for cls in type(model).__mro__:
         if cls.__name__ in table:
             return table[cls.__name__]
