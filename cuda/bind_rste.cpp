@@ -17,6 +17,11 @@ EpochPlan read_rste(const py::dict& arrays, const py::dict& hyper) {
     a.storage = storage_of(arrays);
     SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
     SOCIALREC_READ(hyper, a, factors, global_bias, alpha, learning_rate, regularization);
+    if (scalar<bool>(hyper, "biased")) {  // b_u, b_i inside the link (rste.hpp), float32, one per user / item
+        SOCIALREC_READ(hyper, a, bias_regularization);
+        a.user_bias = device_ptr<float>(arrays, "user_bias", size_of(arrays, "user_factors") / a.factors);
+        a.item_bias = device_ptr<float>(arrays, "item_bias", size_of(arrays, "item_factors") / a.factors);
+    }
     a.pass = kRatingPass;
     return {bind_pass(rste_pass, a)};
 }

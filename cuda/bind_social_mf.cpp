@@ -1,5 +1,6 @@
 // socialrec._cuda.social_mf_epoch: the logistic rating pass, then the mean-pull user pass
 // (cpp/include/socialrec/models/social_mf.hpp; the dicts of cuda/bindings.hpp).
+#include "bind_logistic.hpp"
 #include "bindings.hpp"
 #include "models/logistic_pair.hpp"
 #include "models/social_mf.hpp"
@@ -13,6 +14,8 @@ EpochPlan read_social_mf(const py::dict& arrays, const py::dict& hyper) {
     void* user_factors = factor_ptr(arrays, "user_factors", ratings.storage, -1);
     ratings.sides[0] = LogisticSide{user_factors, factor_ptr(arrays, "item_factors", ratings.storage, -1), 1.0f,
                                     1.0f, scalar<float>(hyper, "global_bias")};
+    if (biased(hyper))  // b_u, b_i inside the rating term's link (social_mf.hpp)
+        read_side_biases(arrays, hyper, ratings.sides[0], "user_bias", "user_factors", "item_bias", "item_factors");
     SOCIALREC_READ(hyper, ratings, regularization);
     MeanPullArgs trust;
     SOCIALREC_READ(hyper, trust, factors, learning_rate);

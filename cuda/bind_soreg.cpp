@@ -1,4 +1,4 @@
-// socialrec._cuda.soreg_epoch: the PMF rating pass on r - mu, then SR2's edge pass or SR1's mean-pull user pass
+// socialrec._cuda.soreg_epoch: the BiasedMF rating pass on r - mu (biased: with b_u, b_i and mu = 0; else PMF), then SR2's edge pass or SR1's mean-pull user pass
 // (cpp/include/socialrec/models/soreg.hpp; the dicts of cuda/bindings.hpp).
 #include "bindings.hpp"
 #include "models/biased_mf.hpp"
@@ -13,16 +13,21 @@ EpochPlan read_soreg(const py::dict& arrays, const py::dict& hyper) {
     BiasedMFDeviceArgs ratings;
     const Storage storage = storage_of(arrays);
     void* user_factors = factor_ptr(arrays, "user_factors", storage, -1);
-    const py::dict records = nested(arrays, "ratings");  // (u, i, r - mu): PMF, no biases
+    const py::dict records = nested(arrays, "ratings");  // (u, i, r - mu)
     ratings.n = size_of(records, "values");
     ratings.users = device_ptr<const std::int32_t>(records, "a", ratings.n);
     ratings.items = device_ptr<const std::int32_t>(records, "b", ratings.n);
     ratings.values = device_ptr<const float>(records, "values", ratings.n);
     ratings.user_factors = user_factors;
     ratings.item_factors = factor_ptr(arrays, "item_factors", storage, -1);
-    SOCIALREC_READ(hyper, ratings, factors, learning_rate, regularization);
+    SOCIALREC_READ(hyper, ratings, factors, learning_rate, regularization, biased);
     ratings.storage = storage;
-    ratings.biased = false;
+    ratings.global_bias = 0;  // the records hold r - mu (soreg.hpp: BiasedMF's step with mu = 0)
+    if (ratings.biased) {     // additive b_u, b_i (soreg.hpp), float32, one per user / item
+        SOCIALREC_READ(hyper, ratings, bias_regularization);
+        ratings.user_bias = device_ptr<float>(arrays, "user_bias", size_of(arrays, "user_factors") / ratings.factors);
+        ratings.item_bias = device_ptr<float>(arrays, "item_bias", size_of(arrays, "item_factors") / ratings.factors);
+    }
     if (scalar<bool>(hyper, "average_based")) {  // SR1: beta pulls each user towards the Sim-weighted mean
         MeanPullArgs users;                       // of its trustees ("users" in the state)
         read_user_list(nested(arrays, "users"), users);

@@ -1,5 +1,6 @@
 // socialrec._cuda.trustmf_epoch: the rating pass and the trust pass, each a logistic pair pass with two steps
 // per record, truster model first (cpp/include/socialrec/models/trustmf.hpp; the dicts of cuda/bindings.hpp).
+#include "bind_logistic.hpp"
 #include "bindings.hpp"
 #include "models/logistic_pair.hpp"
 #include "socialrec/types.hpp"
@@ -18,6 +19,11 @@ EpochPlan read_trustmf(const py::dict& arrays, const py::dict& hyper) {
     auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass);
     ratings.sides[0] = LogisticSide{user_factors, factor("item_factors"), 1.0f, 1.0f, global_bias};
     ratings.sides[1] = LogisticSide{trustee_user_factors, factor("trustee_item_factors"), 1.0f, 1.0f, global_bias};
+    if (biased(hyper)) {  // each model's own b_u, b_i inside its rating term's link (trustmf.hpp)
+        read_side_biases(arrays, hyper, ratings.sides[0], "user_bias", "user_factors", "item_bias", "item_factors");
+        read_side_biases(arrays, hyper, ratings.sides[1], "trustee_user_bias", "trustee_user_factors",
+                         "trustee_item_bias", "trustee_item_factors");
+    }
     auto trust = records_pass<LogisticPassArgs>(arrays, hyper, "trust", kLinkPass);
     trust.sides[0] = LogisticSide{user_factors, factor("trustee_factors"), lambda_t, 1.0f, 0.0f};
     trust.sides[1] = LogisticSide{factor("trustee_truster_factors"), trustee_user_factors, lambda_t, 1.0f, 0.0f};

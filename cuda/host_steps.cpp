@@ -64,6 +64,25 @@ void check_k(std::int64_t k, std::int64_t other, const char* name) {
     if (k != other) throw py::value_error(std::string(name) + " has another number of columns");
 }
 
+// A pair of optional float32 bias arrays updated in place, one entry per row of the step's two matrices
+// (a_rows, b_rows): both None (nullptr, nullptr: the unbiased step) or both given.
+struct Biases {
+    float* a = nullptr;
+    float* b = nullptr;
+};
+Biases optional_biases(const py::object& a, const char* a_name, std::int64_t a_rows, const py::object& b,
+                       const char* b_name, std::int64_t b_rows) {
+    if (a.is_none() != b.is_none()) throw py::value_error(std::string(a_name) + " and " + b_name + " go together");
+    if (a.is_none()) return {};
+    std::int64_t n;
+    Biases out;
+    out.a = params(a.cast<py::array>(), a_name, 1, &n);
+    check_same_length(a_rows, n, a_name);
+    out.b = params(b.cast<py::array>(), b_name, 1, &n);
+    check_same_length(b_rows, n, b_name);
+    return out;
+}
+
 // Checks that `off` (n + 1 entries) is a CSR offset array into `size` entries.
 void check_offsets(const std::int64_t* off, std::int64_t n, py::ssize_t size, const char* name) {
     for (std::int64_t u = 0; u < n; ++u)
@@ -123,9 +142,11 @@ double host_mf_steps(py::array P_, py::array Q_, py::object bu_, py::object bi_,
                           values);
 }
 
-// The logistic pair step (models/logistic_pair.hpp LogisticPairStep, one side) on records (a, b, c).
+// The logistic pair step (models/logistic_pair.hpp LogisticPairStep, one side) on records (a, b, c); with the
+// biases a_bias, b_bias (float32, one per row of A and of B; both or neither) the biased side.
 double host_logistic_steps(py::array A_, py::array B_, In<std::int32_t> as, In<std::int32_t> bs, In<float> values,
-                           float gamma, float lambda, float data_weight, float penalty_weight, float offset) {
+                           float gamma, float lambda, float data_weight, float penalty_weight, float offset,
+                           py::object a_bias_, py::object b_bias_, float bias_lambda) {
     std::int64_t n_a, n_b, k, k2;
     float* A = params(A_, "A", 2, &n_a, &k);
     float* B = params(B_, "B", 2, &n_b, &k2);
@@ -134,8 +155,9 @@ double host_logistic_steps(py::array A_, py::array B_, In<std::int32_t> as, In<s
     check_same_length(as.size(), values.size(), "values");
     check_range(as, n_a, "a");
     check_range(bs, n_b, "b");
+    const Biases bias = optional_biases(a_bias_, "a_bias", n_a, b_bias_, "b_bias", n_b);
     LogisticPairStep<float> step{};
-    step.sides[0] = {A, B, data_weight, penalty_weight, offset};
+    step.sides[0] = {A, B, data_weight, penalty_weight, offset, bias.a, bias.b, bias_lambda};
     step.n_sides = 1;
     step.gamma = gamma;
     step.lambda = lambda;
@@ -245,7 +267,7 @@ double host_trust_link_steps(py::array P_, py::array W_, In<std::int32_t> truste
 double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<std::int64_t> offsets,
                        In<std::int32_t> items, In<float> values, In<std::int64_t> trust_offsets,
                        In<std::int32_t> trustees, In<float> weights, float offset, float alpha, float gamma,
-                       float lambda) {
+                       float lambda, py::object bu_, py::object bi_, float lambda_b) {
     std::int64_t n_users, n_items, k, k2;
     float* U = params(U_, "U", 2, &n_users, &k);
     float* V = params(V_, "V", 2, &n_items, &k2);
@@ -259,8 +281,10 @@ double host_rste_steps(py::array U_, py::array V_, In<std::int32_t> users, In<st
     check_range(trustees, n_users, "trustees");
     check_offsets(offsets.data(), n_users, items.size(), "offsets");
     check_offsets(trust_offsets.data(), n_users, trustees.size(), "trust_offsets");
+    const Biases bias = optional_biases(bu_, "user_bias", n_users, bi_, "item_bias", n_items);
     return replay_groups(RSTEStep<float>{offsets.data(), items.data(), values.data(), trust_offsets.data(),
-                                         trustees.data(), weights.data(), U, V, offset, alpha, gamma, lambda},
+                                         trustees.data(), weights.data(), U, V, bias.a, bias.b, offset, alpha, gamma,
+                                         lambda, lambda_b},
                          k, users);
 }
 
@@ -348,7 +372,9 @@ void bind_host_steps(py::module_& m) {
           "summed terms. float32 arrays, updated in place.");
     m.def("host_logistic_steps", &host_logistic_steps, py::arg("A"), py::arg("B"), py::arg("a"), py::arg("b"),
           py::arg("values"), py::arg("gamma"), py::arg("lam"), py::arg("data_weight"), py::arg("penalty_weight"),
-          py::arg("offset"), "Host replay of the device logistic pair step.");
+          py::arg("offset"), py::arg("a_bias") = py::none(), py::arg("b_bias") = py::none(),
+          py::arg("bias_lambda") = 0.0f, "Host replay of the device logistic pair step (a_bias, b_bias given: "
+          "the biased side, biases inside the link).");
     m.def("host_edge_steps", &host_edge_steps, py::arg("U"), py::arg("u"), py::arg("f"), py::arg("sim"),
           py::arg("gamma"), py::arg("beta"), "Host replay of the device SoReg SR2 edge step.");
     m.def("host_mean_pull_steps", &host_mean_pull_steps, py::arg("U"), py::arg("users"), py::arg("offsets"),
@@ -365,7 +391,8 @@ void bind_host_steps(py::module_& m) {
           py::arg("lam"), py::arg("lam_t"), "Host replay of the device TrustSVD link step.");
     m.def("host_rste_steps", &host_rste_steps, py::arg("U"), py::arg("V"), py::arg("users"), py::arg("offsets"),
           py::arg("items"), py::arg("values"), py::arg("trust_offsets"), py::arg("trustees"), py::arg("weights"),
-          py::arg("offset"), py::arg("alpha"), py::arg("gamma"), py::arg("lam"),
+          py::arg("offset"), py::arg("alpha"), py::arg("gamma"), py::arg("lam"), py::arg("user_bias") = py::none(),
+          py::arg("item_bias") = py::none(), py::arg("lam_b") = 0.0f,
           "Host replay of the device RSTE user-grouped step on the listed users, in order.");
     m.def("host_ranking_steps", &host_ranking_steps, py::arg("P"), py::arg("Q"), py::arg("item_bias"),
           py::arg("users"), py::arg("items"), py::arg("social"), py::arg("negatives"), py::arg("counts"),

@@ -75,6 +75,12 @@ SOCIALREC_HD double logistic_term(float e, float norms, float data_weight, float
            0.5 * double(penalty_weight) * double(lambda) * double(norms);
 }
 
+// The bias penalty of a biased logistic side (logistic_pair.hpp, Biased): w_p lambda_b/2 (b_a^2 + b_b^2), the
+// biases' step being bias_element(b, d, gamma, w_p lambda_b) with the pair step's coefficient d.
+SOCIALREC_HD double logistic_bias_term(float penalty_weight, float bias_lambda, float b_a, float b_b) {
+    return 0.5 * double(penalty_weight) * double(bias_lambda) * (double(b_a) * double(b_a) + double(b_b) * double(b_b));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // SoReg SR2 edge step (soreg.hpp SoRegEdgeStep), edge (u, f) with w = beta Sim(u, f):
 //   d = U_u - U_f,  U_u -= gamma w d,  U_f += gamma w d;   term w/2 |d|^2.

@@ -106,15 +106,15 @@ def social_split():
 # bindings' (FakeKernels), so a new model needs no entry here.
 FAKE_DEVICE_SETTINGS = {
     "BiasedMF": {"BiasedMF": {"epochs": 15, "learning_rate": 0.01}},
-    # biased=True trains on the CPU only (for now): the CUDA passes are those of biased=False
-    "SoRec": {"SoRec": {"epochs": 20, "biased": False}},
-    "SocialMF": {"SocialMF": {"epochs": 20, "biased": False}},
-    "TrustMF": {"TrustMF": {"epochs": 20, "biased": False}},
-    "SoReg": {"SoReg-SR2": {"epochs": 20, "biased": False},
-              "SoReg-SR1": {"epochs": 20, "regularizer": "SR1", "biased": False}},
+    # the logistic-link models: their biased default, and the papers' unbiased form
+    "SoRec": {"SoRec": {"epochs": 20}, "SoRec-unbiased": {"epochs": 20, "biased": False}},
+    "SocialMF": {"SocialMF": {"epochs": 20}, "SocialMF-unbiased": {"epochs": 20, "biased": False}},
+    "TrustMF": {"TrustMF": {"epochs": 20}, "TrustMF-unbiased": {"epochs": 20, "biased": False}},
+    "SoReg": {"SoReg-SR2": {"epochs": 20}, "SoReg-SR1": {"epochs": 20, "regularizer": "SR1"},
+              "SoReg-SR2-unbiased": {"epochs": 20, "biased": False}},
     "SVDpp": {"SVDpp": {"epochs": 15}},
     "TrustSVD": {"TrustSVD": {"epochs": 15}},
-    "RSTE": {"RSTE": {"epochs": 20, "biased": False}},
+    "RSTE": {"RSTE": {"epochs": 20}, "RSTE-unbiased": {"epochs": 20, "biased": False}},
 }
 RATING = {variant: (cls, params) for name, cls in cuda_models("rating").items()
           for variant, params in FAKE_DEVICE_SETTINGS.get(name, {name: {"epochs": 20}}).items()}

@@ -439,20 +439,6 @@ def test_float16_is_cuda_only():
     assert model.to("cpu").dtype == "float32" and model.device == "cpu"
 
 
-# Models whose biased=True variant (the default) trains on the CPU only for now (issue 15)
-BIASED_CPU_ONLY = (sr.SoReg, sr.RSTE)
-
-
-@pytest.mark.parametrize("cls", BIASED_CPU_ONLY, ids=lambda c: c.__name__)
-def test_biased_social_models_train_on_the_cpu_only_for_now(monkeypatch, cls):
-    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)  # auto may pick CUDA once verified
-    assert cls()._resolve_device(training=True) == "cpu"  # auto: the CPU trains the biased default
-    assert cls(biased=False)._resolve_device(training=True) == "cuda"
-    with pytest.raises(ValueError, match=r"biased=True .*biased=False.*CUDA.*CPU kernels only"):
-        cls(device="cuda")._resolve_device(training=True)
-    assert cls(device="cuda")._resolve_device() == "cuda"  # prediction may run on the device
-
-
 @pytest.mark.parametrize("cls", CUDA_MODELS, ids=lambda c: c.__name__)
 def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     if _backend.cuda_available(warn=False):
@@ -460,30 +446,27 @@ def test_each_cuda_model_without_a_device_raises_the_documented_error(cls):
     ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
     built = _backend.cuda_module() is not None
     expected = sr.CudaError if built else RuntimeError  # no device (or driver) / no CUDA build (DESIGN §6)
-    cuda_ok = {"biased": False} if cls in BIASED_CPU_ONLY + BIASED_LOGISTIC_CPU_ONLY else {}  # settings the CUDA kernels train
     with pytest.raises(expected, match="device='cpu'"):
-        cls(device="cuda", epochs=1, **cuda_ok).fit(ds)
+        cls(device="cuda", epochs=1).fit(ds)
     with pytest.raises(expected, match="device='cpu'"):
-        cls(device="cuda", dtype="float16", epochs=1, **cuda_ok).fit(ds)
+        cls(device="cuda", dtype="float16", epochs=1).fit(ds)
     with pytest.raises(ValueError, match="float64"):
-        cls(device="cuda", dtype="float64", **cuda_ok).fit(ds)
+        cls(device="cuda", dtype="float64").fit(ds)
     assert cls(epochs=1, factors=4).fit(ds).device_ == "cpu"  # auto falls back
 
 
-# The logistic-link models whose biases (biased=True, the default) have no CUDA kernel yet (docs/CUDA.md).
-BIASED_LOGISTIC_CPU_ONLY = (sr.SoRec, sr.SocialMF, sr.TrustMF)
+# The social models with biases: biased=True (the default) and biased=False both train on CUDA (docs/CUDA.md).
+BIASED_ON_CUDA = (sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.RSTE)
 
 
-@pytest.mark.parametrize("cls", BIASED_LOGISTIC_CPU_ONLY, ids=lambda c: c.__name__)
-def test_biased_logistic_models_train_on_the_cpu_only(monkeypatch, cls):
-    """biased=True: device='cuda' raises a ValueError naming the setting before any work, even where a device
-    is present; device='auto' trains on the CPU; biased=False still picks CUDA (once the kernels are verified)."""
+@pytest.mark.parametrize("cls", BIASED_ON_CUDA, ids=lambda c: c.__name__)
+def test_biased_social_models_train_on_cuda(monkeypatch, cls):
+    """biased=True and biased=False both pick CUDA once the kernels are verified (auto and device='cuda')."""
     mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
-    with pytest.raises(ValueError, match=r"biased=True \(biased=False trains on CUDA\) is not available with device='cuda' yet \(CPU kernels only\)"):
-        cls(device="cuda")._resolve_device(training=True)
-    assert cls()._resolve_device(training=True) == "cpu"
-    assert cls(biased=False)._resolve_device(training=True) == "cuda"
-    assert cls(biased=False, device="cuda")._resolve_device(training=True) == "cuda"
+    for biased in (True, False):
+        assert cls(biased=biased)._cuda_training_unsupported() is None
+        assert cls(biased=biased)._resolve_device(training=True) == "cuda"
+        assert cls(biased=biased, device="cuda")._resolve_device(training=True) == "cuda"
 
 
 def test_cuda_settings_without_a_device_are_clear_errors():
@@ -630,12 +613,3 @@ def test_runtime_failures_become_cuda_error():
     mod = _backend.cuda_module()
     with pytest.raises(sr.CudaError, match="cudaMemsetAsync"):  # the first runtime call fails without a driver
         mod.biased_mf_epoch(*biased_mf_dicts())
-
-
-def test_every_biased_social_model_gives_one_cpu_only_reason():
-    """SoReg and RSTE share the logistic models' rule (one helper, review finding 11), so all five say the
-    same about biased=True, and nothing with biased=False."""
-    classes = BIASED_LOGISTIC_CPU_ONLY + BIASED_CPU_ONLY
-    reasons = {cls.__name__: cls()._cuda_training_unsupported() for cls in classes}
-    assert set(reasons.values()) == {"biased=True (biased=False trains on CUDA)"}, reasons
-    assert all(cls(biased=False)._cuda_training_unsupported() is None for cls in classes)

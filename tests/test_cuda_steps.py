@@ -87,11 +87,20 @@ def test_biased_mf_step(mod, data, factors, biased):
     assert_same(p, cpu, replay, loss)
 
 
+def rating_biases(p, hyper, prefix=""):
+    """The bias arguments of host_logistic_steps for a logistic rating side: (b_u, b_i, lambda_b) of
+    ``{prefix}user_bias`` / ``{prefix}item_bias`` with biased=True, (None, None, 0) without."""
+    if not hyper["biased"]:
+        return None, None, 0.0
+    return p[f"{prefix}user_bias"], p[f"{prefix}item_bias"], hyper["bias_regularization"]
+
+
 @pytest.mark.parametrize("factors", [8, 37])
 @pytest.mark.parametrize("offset", [True, False])
-def test_sorec_steps(mod, data, factors, offset):
+@pytest.mark.parametrize("biased", [True, False])
+def test_sorec_steps(mod, data, factors, offset, biased):
     model = sr.SoRec(factors=factors, epochs=0, seed=SEED, offset=offset, social_regularization=0.7,
-                     device="cpu", biased=False)  # the CUDA steps have no biases (yet)
+                     device="cpu", biased=biased, bias_regularization=0.03)
 
     def regrid(state):
         state["grid"], state["link_grid"] = one_block(state["grid"]), one_block(state["link_grid"])
@@ -100,16 +109,17 @@ def test_sorec_steps(mod, data, factors, offset):
     p, h = start, state["hyper"]
     gamma, lam, lam_c = h["learning_rate"], h["regularization"], h["social_regularization"]
     replay = mod.host_logistic_steps(p["user_factors"], p["item_factors"], *fields(state["grid"]["records"]),
-                                     gamma, lam, 1.0, 1.0, h["global_bias"])
+                                     gamma, lam, 1.0, 1.0, h["global_bias"], *rating_biases(p, h))
     replay += mod.host_logistic_steps(p["user_factors"], p["link_factors"], *fields(state["link_grid"]["records"]),
                                       gamma, lam, lam_c, lam_c, 0.0)
     assert_same(p, cpu, replay, loss)
 
 
 @pytest.mark.parametrize("factors", [8, 40])
-def test_socialmf_steps(mod, data, factors):
+@pytest.mark.parametrize("biased", [True, False])
+def test_socialmf_steps(mod, data, factors, biased):
     model = sr.SocialMF(factors=factors, epochs=0, seed=SEED, social_regularization=0.4, device="cpu",
-                        biased=False)  # the CUDA steps have no biases (yet)
+                        biased=biased, bias_regularization=0.03)
 
     def regrid(state):
         state["grid"] = one_block(state["grid"])
@@ -118,7 +128,7 @@ def test_socialmf_steps(mod, data, factors):
     p, h, t = start, state["hyper"], state["trust"]
     gamma = h["learning_rate"]
     replay = mod.host_logistic_steps(p["user_factors"], p["item_factors"], *fields(state["grid"]["records"]),
-                                     gamma, h["regularization"], 1.0, 1.0, h["global_bias"])
+                                     gamma, h["regularization"], 1.0, 1.0, h["global_bias"], *rating_biases(p, h))
     assert len(t["trusters"]) > 10
     replay += mod.host_mean_pull_steps(p["user_factors"], t["trusters"], t["trust_offsets"], t["trustees"],
                                        t["trust_weights"], gamma, h["social_regularization"])
@@ -126,9 +136,10 @@ def test_socialmf_steps(mod, data, factors):
 
 
 @pytest.mark.parametrize("factors", [8, 33])
-def test_trustmf_steps(mod, data, factors):
+@pytest.mark.parametrize("biased", [True, False])
+def test_trustmf_steps(mod, data, factors, biased):
     model = sr.TrustMF(factors=factors, epochs=0, seed=SEED, trust_regularization=0.8, device="cpu",
-                       biased=False)  # the CUDA steps have no biases (yet)
+                       biased=biased, bias_regularization=0.03)
 
     def regrid(state):
         arrays = state["arrays"]
@@ -142,9 +153,10 @@ def test_trustmf_steps(mod, data, factors):
     ratings, trust = fields(state["arrays"]["records"]), fields(state["arrays"]["trust_grid"]["records"])
     # The truster model (B, V, W) and the trustee model (W', V', B') share no matrix, so the replay may run one
     # model's steps after the other's; within a model the rating pass precedes the trust pass, as on the CPU.
-    replay = mod.host_logistic_steps(p["user_factors"], p["item_factors"], *ratings, gamma, lam, 1.0, 1.0, b)
+    replay = mod.host_logistic_steps(p["user_factors"], p["item_factors"], *ratings, gamma, lam, 1.0, 1.0, b,
+                                     *rating_biases(p, h))
     replay += mod.host_logistic_steps(p["trustee_user_factors"], p["trustee_item_factors"], *ratings, gamma, lam,
-                                      1.0, 1.0, b)
+                                      1.0, 1.0, b, *rating_biases(p, h, "trustee_"))
     replay += mod.host_logistic_steps(p["user_factors"], p["trustee_factors"], *trust, gamma, lam, lam_t, 1.0, 0.0)
     replay += mod.host_logistic_steps(p["trustee_truster_factors"], p["trustee_user_factors"], *trust, gamma, lam,
                                       lam_t, 1.0, 0.0)
@@ -153,9 +165,10 @@ def test_trustmf_steps(mod, data, factors):
 
 @pytest.mark.parametrize("regularizer", ["SR2", "SR1"])
 @pytest.mark.parametrize("similarity", ["pcc", None])
-def test_soreg_steps(mod, data, regularizer, similarity):
+@pytest.mark.parametrize("biased", [True, False])
+def test_soreg_steps(mod, data, regularizer, similarity, biased):
     model = sr.SoReg(factors=12, epochs=0, seed=SEED, regularizer=regularizer, similarity=similarity,
-                     social_regularization=0.5, biased=False, device="cpu")  # the variant CUDA trains
+                     social_regularization=0.5, biased=biased, device="cpu")
 
     def regrid(state):
         arrays = state["arrays"]
@@ -165,8 +178,8 @@ def test_soreg_steps(mod, data, regularizer, similarity):
     start, state, loss, cpu = cpu_epoch(model, data, regrid)
     p, h, a = start, state["hyper"], state["arrays"]
     gamma, lam, beta = h["learning_rate"], h["regularization"], h["social_regularization"]
-    replay = mod.host_mf_steps(p["user_factors"], p["item_factors"], None, None, *fields(a["records"]), 0.0,
-                               gamma, lam, 0.0)
+    replay = mod.host_mf_steps(p["user_factors"], p["item_factors"], p.get("user_bias"), p.get("item_bias"),
+                               *fields(a["records"]), 0.0, gamma, lam, h["bias_regularization"])
     if regularizer == "SR2":
         assert len(a["edges"]) > 10
         replay += mod.host_edge_steps(p["user_factors"], *fields(a["edges"]), gamma, beta)
@@ -215,15 +228,17 @@ def test_trustsvd_steps(mod, data, factors):
 
 @pytest.mark.parametrize("factors", [8, 37])
 @pytest.mark.parametrize("alpha", [0.4, 1.0])
-def test_rste_group_step(mod, data, factors, alpha):
-    model = sr.RSTE(factors=factors, epochs=0, seed=SEED, alpha=alpha, biased=False, device="cpu")  # as CUDA
+@pytest.mark.parametrize("biased", [True, False])
+def test_rste_group_step(mod, data, factors, alpha, biased):
+    model = sr.RSTE(factors=factors, epochs=0, seed=SEED, alpha=alpha, biased=biased, bias_regularization=0.03,
+                    device="cpu")
     start, state, loss, cpu = cpu_epoch(model, data, lambda state: None)
     p, h, a = start, state["hyper"], state["arrays"]
     items, values = (np.ascontiguousarray(a["ratings"][f]) for f in ("item", "value"))
     replay = mod.host_rste_steps(p["user_factors"], p["item_factors"], a["rating_users"], a["rating_offsets"],
                                  items, values, a["trust_offsets"], a["trust_dst"],
                                  np.asarray(a["trust_weight"], dtype=np.float32), h["global_bias"], h["alpha"],
-                                 h["learning_rate"], h["regularization"])
+                                 h["learning_rate"], h["regularization"], *rating_biases(p, h))
     assert_same(p, cpu, replay, loss)
 
 
@@ -354,6 +369,11 @@ def test_host_replays_check_their_inputs(mod):
         mod.host_logistic_steps(P, np.zeros((2, 5), np.float32), [0], [0], [1.0], 0.1, 0.1, 1.0, 1.0, 0.0)
     with pytest.raises(ValueError, match="offsets"):
         mod.host_mean_pull_steps(P, [0], np.array([0, 1], np.int64), [1], [1.0], 0.1, 0.1)
+    bias = np.zeros(3, np.float32)  # the biases: both or neither, one per row
+    with pytest.raises(ValueError, match="a_bias and b_bias go together"):
+        mod.host_logistic_steps(P, Q, [0], [0], [1.0], 0.1, 0.1, 1.0, 1.0, 0.0, bias, None, 0.1)
+    with pytest.raises(ValueError, match="b_bias has 3 entries, expected 2"):
+        mod.host_logistic_steps(P, Q, [0], [0], [1.0], 0.1, 0.1, 1.0, 1.0, 0.0, bias, bias, 0.1)
 
 
 # The socialrec._cuda epoch of each registered CUDA SGD model: the name of its CPU binding (_core.<stem>_epoch).

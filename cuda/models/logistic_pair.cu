@@ -19,6 +19,9 @@ void logistic_pair_pass(const LogisticPassArgs& a, std::uint64_t seed, std::int6
         if (!a.a || !a.b || !a.values) throw std::invalid_argument("logistic_pair_pass: null record pointer");
         for (int s = 0; s < a.n_sides; ++s)
             if (!a.sides[s].A || !a.sides[s].B) throw std::invalid_argument("logistic_pair_pass: null factor pointer");
+    for (int s = 0; s < a.n_sides; ++s)
+        if (!a.sides[s].a_bias != !a.sides[s].b_bias)
+            throw std::invalid_argument("logistic_pair_pass: a side has one bias array without the other");
     }
     detail::run_ordered_pass(a, "logistic_pair_pass", seed, epoch, stream, [&](auto tag, const detail::Order& order) {
         using T = typename decltype(tag)::type;
@@ -26,7 +29,8 @@ void logistic_pair_pass(const LogisticPassArgs& a, std::uint64_t seed, std::int6
         step.n_sides = a.n_sides;
         for (int s = 0; s < a.n_sides; ++s)
             step.sides[s] = {static_cast<T*>(a.sides[s].A), static_cast<T*>(a.sides[s].B), a.sides[s].data_weight,
-                             a.sides[s].penalty_weight, a.sides[s].offset};
+                             a.sides[s].penalty_weight, a.sides[s].offset, a.sides[s].a_bias, a.sides[s].b_bias,
+                             a.sides[s].bias_lambda};
         step.gamma = a.learning_rate;
         step.lambda = a.regularization;
         const int k = a.factors;

@@ -20,7 +20,9 @@ struct RSTEPassArgs : GroupedPassArgs {  // users' ratings; user_factors U
     const std::int32_t* trustees = nullptr;
     const float* trust_weights = nullptr;
     void* item_factors = nullptr;  // V
-    float global_bias = 0, alpha = 0, learning_rate = 0, regularization = 0;
+    float* user_bias = nullptr;    // b_u, n_users, float32 (biased only; null: the unbiased model)
+    float* item_bias = nullptr;    // b_i, n_items (set together with user_bias)
+    float global_bias = 0, alpha = 0, learning_rate = 0, regularization = 0, bias_regularization = 0;
 };
 void rste_pass(const RSTEPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
 
@@ -32,6 +34,9 @@ void rste_pass(const RSTEPassArgs& args, std::uint64_t seed, std::int64_t epoch,
 //   then U_v += gamma (1 - alpha) S_uv grad for each out-neighbour v (the delayed neighbour step).
 // Adds the terms 1/2 e^2 + lambda/2 (|U_u|^2 + |V_i|^2) (steps.hpp logistic_term) to `loss`. U_u, N and grad
 // stay with the team for the group (registers on the device: factors <= 256).
+// Biased (bu set; rste.hpp's Biased): x = (b + b_u + b_i) + z . V_i (the user's own bias, not mixed with the
+// trustees'), b_u += gamma (d - lambda_b b_u), b_i likewise, with the old biases, and the terms gain
+// lambda_b/2 (b_u^2 + b_i^2); rank 0 alone reads and writes the biases, so its loss holds those terms.
 template <class T>
 struct RSTEStep {
     using Storage = T;  // the factors' storage type
@@ -43,7 +48,9 @@ struct RSTEStep {
     const float* weights;
     T* U;
     T* V;
-    float offset, alpha, gamma, lambda;
+    float* bu;  // null: no biases
+    float* bi;
+    float offset, alpha, gamma, lambda, lambda_b;
 
     SOCIALREC_HD_TEMPLATE
     template <class Team, class Slices>
@@ -74,7 +81,20 @@ struct RSTEStep {
                 norms = fmaf(x[f], x[f], fmaf(y[f], y[f], norms));
             }
             team.sum2(dot, norms);
-            const step::LogisticCoef coef = step::logistic_coef(target, dot, offset, 1.0f);
+            float b_u = 0.0f, b_i = 0.0f, shift = offset;  // shift: x - z . V_i
+            if (bu) {
+                if (team.rank() == 0) {
+                    b_u = bu[u];
+                    b_i = bi[i];
+                }
+                shift = team.broadcast(offset + b_u + b_i);  // the CPU's order of the sum
+            }
+            const step::LogisticCoef coef = step::logistic_coef(target, dot, shift, 1.0f);
+            if (bu && team.rank() == 0) {
+                bu[u] = step::bias_element(b_u, coef.d, gamma, lambda_b);
+                bi[i] = step::bias_element(b_i, coef.d, gamma, lambda_b);
+                loss += step::logistic_bias_term(1.0f, lambda_b, b_u, b_i);
+            }
             SOCIALREC_UNROLL
             for (int f = 0; f < z.size(); ++f) step::rste_element(x[f], y[f], grad[f], z[f], coef.d, own, gamma, lambda);
             rows.store(V, i, 0, y);

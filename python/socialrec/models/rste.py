@@ -9,7 +9,7 @@ from .._engine import RECORD_DTYPE
 from . import device
 from .base import UNIT_INTERVAL, register
 from .device import DeviceMixin
-from .sgd import SGDModel, biased_cuda_unsupported, rated_mask
+from .sgd import SGDModel, rated_mask
 from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
                       unit_values)
 
@@ -89,8 +89,7 @@ class RSTE(DeviceMixin, SGDModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores ``U`` and ``V`` in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        ``biased=True`` trains on the CPU only for now (``"cuda"`` raises a ``ValueError``, ``"auto"`` trains
-        on the CPU; prediction may still run on CUDA); ``biased=False`` trains on CUDA too. On CUDA (``factors`` ≤ 256) one warp takes one user's group (``U_u``, ``N_u`` and the neighbours'
+        Both ``biased`` settings train on CUDA. On CUDA (``factors`` ≤ 256) one warp takes one user's group (``U_u``, ``N_u`` and the neighbours'
         gradient in registers), Hogwild over users (docs/CUDA.md): the same group step and objective, not
         bit-reproducible; ``deterministic`` applies to the CPU only. The user groups and ``S`` are built on
         the device (``S``'s row sums equal to float64 rounding; the fitted ``trust_*_`` arrays are CuPy, like
@@ -117,7 +116,6 @@ class RSTE(DeviceMixin, SGDModel):
 
     _cuda_max_factors = device.SVDPP_MAX_FACTORS
 
-    _cuda_training_unsupported = biased_cuda_unsupported  # the CUDA kernels have no bias terms yet
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)

@@ -39,15 +39,6 @@ def zero_biases(model, train, prefix=""):
             f"{prefix}item_bias": np.zeros(train.n_items, model._np_dtype)}
 
 
-def biased_cuda_unsupported(model):
-    """``_cuda_training_unsupported`` (models/device.py) of the social models whose biases have no CUDA kernel
-    yet (SoRec, SocialMF, TrustMF through ``LogisticBiasMixin``; SoReg, RSTE): the setting that keeps
-    ``model`` on the CPU, or None."""
-    if model.biased:
-        return "biased=True (biased=False trains on CUDA)"
-    return None
-
-
 def factor_scoring_parts(model):
     """``_scoring_parts`` of a model scored by b + (b_u + b_i) + U_u·V_i, the biases only with ``biased``
     (SoRec, SocialMF, SoReg)."""
@@ -61,13 +52,10 @@ def factor_scoring_parts(model):
 
 class LogisticBiasMixin:
     """``biased`` for the logistic-link models (SoRec, SocialMF, TrustMF): user and item biases inside the
-    link, g(b + b_u + b_i + ...), fitted on the CPU only for now (the CUDA kernels have no bias terms yet)."""
+    link, g(b + b_u + b_i + ...), on the CPU and on CUDA (cuda/models/logistic_pair.hpp)."""
 
     _checks = {"biased": BOOL, "bias_regularization": NON_NEGATIVE}
     _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
-
-    # each model's _cuda_training_unsupported forwards to it, as DeviceMixin comes first in its bases
-    _biased_cuda_unsupported = biased_cuda_unsupported
 
     def _bias_hyper(self):
         """The hyper dict entries of the bias terms (the kernels read the biases only when ``biased``)."""

@@ -66,8 +66,8 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     bias_regularization : float, default 0.005
         ``λ_b`` on the biases (with ``biased=True``).
     biased : bool, default True
-        User and item biases inside the link (above); ``False`` gives the paper's model. CPU only for now:
-        ``device="cuda"`` raises with ``biased=True`` and ``device="auto"`` trains on the CPU.
+        User and item biases inside the link (above); ``False`` gives the paper's model. Both train on the
+        CPU and on CUDA.
     offset : bool, default True
         Put the fixed offset ``b = logit(mean r̃)`` inside ``g`` (ours, as in RSTE and TrustMF here): users and
         items with few or no training ratings are then shrunk towards the mean rating rather than the middle
@@ -85,7 +85,7 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        With ``biased=True`` training runs on the CPU (``"cuda"`` raises). On CUDA (``biased=False``) the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
+        On CUDA (either ``biased``; the biases are written by lane 0 of the warp) the rating pass is batch-Hogwild SGD (one warp per rating) and the user pass runs one warp per
         truster, Hogwild over users (docs/CUDA.md); same steps and objective, not bit-reproducible
         (``deterministic`` applies to the CPU only). The records and the row-normalised ``T`` are built on the
         device (row sums equal to float64 rounding), so ``cupyx.scipy.sparse`` ratings and trust are never
@@ -120,9 +120,6 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 0.1, "bias_regularization": 0.005, "biased": True, "offset": True,
                "deterministic": True, "init_std": 0.1}
-
-    def _cuda_training_unsupported(self):
-        return self._biased_cuda_unsupported()
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)

@@ -66,8 +66,8 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     bias_regularization : float, default 0.005
         ``λ_b`` on the biases (with ``biased=True``).
     biased : bool, default True
-        User and item biases inside the rating term's link (above); ``False`` gives the paper's model. CPU
-        only for now: ``device="cuda"`` raises with ``biased=True`` and ``device="auto"`` trains on the CPU.
+        User and item biases inside the rating term's link (above); ``False`` gives the paper's model. Both
+        train on the CPU and on CUDA.
     offset : bool, default True
         Put the fixed offset ``b = logit(mean r̃)`` inside ``g`` on the rating term (ours, as in RSTE and
         TrustMF here): users and items with few or no training ratings are then shrunk towards the mean
@@ -81,7 +81,7 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        With ``biased=True`` training runs on the CPU (``"cuda"`` raises). On CUDA (``biased=False``) both passes are batch-Hogwild SGD with the same steps (one warp per update; records shuffled
+        On CUDA (either ``biased``; the biases are written by lane 0 of the warp) both passes are batch-Hogwild SGD with the same steps (one warp per update; records shuffled
         once per fit, chunk order per epoch; docs/CUDA.md): not bit-reproducible, same objective. The records
         and the targets c* are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are never
         copied to the host.
@@ -116,9 +116,6 @@ class SoRec(DeviceMixin, LogisticRatingModel):
                "social_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "offset": True,
                "init_std": 0.1}
     _PARAMETERS = LogisticRatingModel._PARAMETERS + ("link_factors",)
-
-    def _cuda_training_unsupported(self):
-        return self._biased_cuda_unsupported()
 
     # the trust graph's out- and in-degrees (rows 0, 1): fold-in's link targets c*_uk (models/_fold_in_models.py)
     _OPTIONAL_FIT_ARRAYS = ("trust_degree_",)

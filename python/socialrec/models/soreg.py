@@ -8,7 +8,7 @@ from .._arrays import bincount, chunks, expand_rows, rows_of, sorted_member
 from . import device
 from .base import NON_NEGATIVE, register
 from .device import DeviceMixin
-from .sgd import SGDModel, biased_cuda_unsupported, factor_scoring_parts, rated_mask
+from .sgd import SGDModel, factor_scoring_parts, rated_mask
 from ._social import has_rows, row_normalised, trust_csr
 
 SIMILARITIES = (None, "pcc", "vss")
@@ -92,8 +92,8 @@ class SoReg(DeviceMixin, SGDModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        ``biased=True`` trains on the CPU only for now (``"cuda"`` raises a ``ValueError``, ``"auto"`` trains
-        on the CPU; prediction may still run on CUDA); ``biased=False`` trains on CUDA too. On CUDA the rating pass is BiasedMF's batch-Hogwild PMF pass on ``r − μ``; the SR2 pass runs one warp
+        Both ``biased`` settings train on CUDA. On CUDA the rating pass is BiasedMF's batch-Hogwild pass on
+        ``r − μ`` (its biased step with μ = 0, or its PMF step with ``biased=False``); the SR2 pass runs one warp
         per edge and the SR1 pass one warp per user, Hogwild (docs/CUDA.md). ``Sim`` is computed once per fit
         on the device (``co_rated_similarity``: the C++ kernel's values to float64 rounding), and so are the
         records and SR1's weights, so ``cupyx.scipy.sparse`` ratings and trust are never copied to the host.
@@ -121,7 +121,6 @@ class SoReg(DeviceMixin, SGDModel):
         "similarity": (lambda v: v in SIMILARITIES, "None, 'pcc' or 'vss'"),
     }
 
-    _cuda_training_unsupported = biased_cuda_unsupported  # the CUDA kernels have no bias terms yet
 
     # -- training state --------------------------------------------------------------------------------
     def _edge_similarity(self, data):

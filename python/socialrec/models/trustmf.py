@@ -103,8 +103,7 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
         ``λ_b`` on the biases (with ``biased=True``).
     biased : bool, default True
         Each model's user and item biases inside its rating term's link (above); ``False`` gives the paper's
-        model. CPU only for now: ``device="cuda"`` raises with ``biased=True``, ``device="auto"`` trains on
-        the CPU.
+        model. Both train on the CPU and on CUDA.
     init_std : float, default 0.1
         Factors start as ``N(0, init_std²)``; rows that take part in no observation stay 0.
     seed, num_threads, progress
@@ -112,7 +111,7 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores the six factor matrices in half precision; compute stays float32.
     device : {"auto", "cpu", "cuda"}, default "auto"
-        With ``biased=True`` training runs on the CPU (``"cuda"`` raises). On CUDA (``biased=False``) both passes are batch-Hogwild SGD (one warp per record, which steps the truster and then the
+        On CUDA (either ``biased``; the biases are written by lane 0 of the warp) both passes are batch-Hogwild SGD (one warp per record, which steps the truster and then the
         trustee model, as on the CPU; docs/CUDA.md): same steps and objective, not bit-reproducible. The
         records and the targets ``t_uk`` are built on the device, so ``cupyx.scipy.sparse`` ratings and trust
         are never copied to the host.
@@ -133,9 +132,6 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
                    "trustee_truster_factors", "global_bias")
     _BIAS_PARAMETERS = ("user_bias", "item_bias", "trustee_user_bias", "trustee_item_bias")
     _checks = {"trust_regularization": NON_NEGATIVE}
-
-    def _cuda_training_unsupported(self):
-        return self._biased_cuda_unsupported()
 
     def _validate_training_data(self, train):
         super()._validate_training_data(train)
