@@ -19,15 +19,16 @@ pytestmark = requires_cuda
 # the registry (device_structures.cuda_models; BiasedMF has test_cuda_biased_mf.py): a new CUDA rating model
 # without settings here fails at collection.
 RATING_SETTINGS = {
-    # biased=True trains on the CPU only (for now): the CUDA settings are biased=False
-    "SoRec": {"SoRec": {"epochs": 30, "biased": False}},
-    "SocialMF": {"SocialMF": {"epochs": 30, "biased": False}},
-    "TrustMF": {"TrustMF": {"epochs": 30, "biased": False}},
-    "SoReg": {"SoReg-SR2": {"epochs": 30, "regularizer": "SR2", "biased": False},
-              "SoReg-SR1": {"epochs": 30, "regularizer": "SR1", "similarity": None, "biased": False}},
+    # each model's biased default, and the papers' unbiased form
+    "SoRec": {"SoRec": {"epochs": 30}, "SoRec-unbiased": {"epochs": 30, "biased": False}},
+    "SocialMF": {"SocialMF": {"epochs": 30}, "SocialMF-unbiased": {"epochs": 30, "biased": False}},
+    "TrustMF": {"TrustMF": {"epochs": 30}, "TrustMF-unbiased": {"epochs": 30, "biased": False}},
+    "SoReg": {"SoReg-SR2": {"epochs": 30, "regularizer": "SR2"},
+              "SoReg-SR1": {"epochs": 30, "regularizer": "SR1", "similarity": None},
+              "SoReg-SR2-unbiased": {"epochs": 30, "regularizer": "SR2", "biased": False}},
     "SVDpp": {"SVDpp": {"epochs": 20}},
     "TrustSVD": {"TrustSVD": {"epochs": 30}},
-    "RSTE": {"RSTE": {"epochs": 30, "biased": False}},
+    "RSTE": {"RSTE": {"epochs": 30}, "RSTE-unbiased": {"epochs": 30, "biased": False}},
 }
 RATING_MODELS = {variant: (cls, params) for name, cls in cuda_models("rating").items() if name != "BiasedMF"
                  for variant, params in RATING_SETTINGS[name].items()}
@@ -190,5 +191,5 @@ def test_real_data_filmtrust(shared_data):
     ds = sr.datasets.load_filmtrust(shared_data("filmtrust"))
     train, test = sr.split.train_test_split(ds, test_size=0.2, seed=0)
     for cls in (sr.SoRec, sr.SocialMF, sr.TrustMF, sr.SoReg, sr.SVDpp, sr.TrustSVD, sr.RSTE):
-        cpu, gpu = fit_pair(cls, train, **({"biased": False} if cls in (sr.SoReg, sr.RSTE) else {}))  # CUDA's variant
+        cpu, gpu = fit_pair(cls, train)  # the defaults (biased=True) train on CUDA too
         assert sr.metrics.rmse(gpu, test) <= 1.01 * sr.metrics.rmse(cpu, test), cls.__name__
