@@ -45,14 +45,13 @@ def cuda_models(kind=None):
 
 # The variants whose structures differ, by model (a model not listed runs once with its defaults).
 VARIANTS = {
-    # biased=True trains on the CPU only (for now): the CUDA structures are those of biased=False
-    "SoRec": {"SoRec": {"biased": False}},
-    "SocialMF": {"SocialMF": {"biased": False}},
-    "TrustMF": {"TrustMF": {"biased": False}},
-    "SoReg": {"SoReg-SR2-pcc": {"biased": False}, "SoReg-SR2-vss": {"similarity": "vss", "biased": False},
-              "SoReg-SR2-none": {"similarity": None, "biased": False},
-              "SoReg-SR1-pcc": {"regularizer": "SR1", "biased": False}},
-    "RSTE": {"RSTE": {"biased": False}},
+    # the social models' biased defaults and the papers' unbiased form (same structures, other hyper entries)
+    "SoRec": {"SoRec": {}, "SoRec-unbiased": {"biased": False}},
+    "SocialMF": {"SocialMF": {}, "SocialMF-unbiased": {"biased": False}},
+    "TrustMF": {"TrustMF": {}, "TrustMF-unbiased": {"biased": False}},
+    "SoReg": {"SoReg-SR2-pcc": {}, "SoReg-SR2-vss": {"similarity": "vss"}, "SoReg-SR2-none": {"similarity": None},
+              "SoReg-SR1-pcc": {"regularizer": "SR1"}, "SoReg-SR2-unbiased": {"biased": False}},
+    "RSTE": {"RSTE": {}, "RSTE-unbiased": {"biased": False}},
     "ALS": {"ALS": {"alpha": 4.0}},
     "SocialALS": {"SocialALS": {"alpha": 4.0}, "SocialALS-normalized": {"alpha": 4.0, "similarity": "normalized"}},
 }
