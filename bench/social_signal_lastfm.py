@@ -44,9 +44,12 @@ def signal(S, R, T):
     return float(np.mean(test_share)), float(np.mean(cand_share)), rates
 
 
-def top10_use(sr, name, train, S, T):
+def top10_use(sr, name, train, S, T, quick=False):
     cls = getattr(sr, name.split()[0])  # "SBPR (paper objective)" is SBPR with social_weight 1
-    model = cls(factors=64, num_threads=2, seed=0, **SETTINGS[f"socialrec {name}"][0]).fit(train)
+    params = {"factors": 64, **SETTINGS[f"socialrec {name}"][0]}
+    if quick:  # --quick (bench/run.py): a smoke run that must fit its time limit, not the measured figures
+        params.update(factors=16, epochs=min(params.get("epochs", 10), 10))
+    model = cls(num_threads=2, seed=0, **params).fit(train)
     users = np.flatnonzero(np.diff(T.indptr) > 0)
     ids, _ = model.recommend(users, n=10, ids="index")  # rows of S and T: indices
     share, social_hits, other_hits = [], 0, 0
@@ -76,12 +79,13 @@ def run(args):
                      "value": a / b if b else None, "detail": f"{a:.4f} / {b:.4f}"})
     with _common.blas_one_thread():
         for name in ("BPR", "SBPR", "SBPR (paper objective)"):
-            model, share, social_hits, other_hits = top10_use(sr, name, train, S, T)
+            model, share, social_hits, other_hits = top10_use(sr, name, train, S, T, quick=args.quick)
             ndcg = _common.ranking_quality(*_common.model_vectors(model), train, test)["ndcg"]
             rows.append({"what": f"{name}: share of top-10 that are social items", "value": share,
                          "detail": f"hits: {social_hits} social, {other_hits} other; NDCG@10 {ndcg:.4f}"})
     return {"rows": rows, "columns": ["what", "value", "detail"],
-            "settings": {"split": "per_user_split(0.2, seed=0)", "models": "accuracy_lastfm.py SETTINGS[0]"}}
+            "settings": {"split": "per_user_split(0.2, seed=0)", "models": "accuracy_lastfm.py SETTINGS[0]"
+                         + (" (--quick: factors 16, at most 10 epochs)" if args.quick else "")}}
 
 
 if __name__ == "__main__":
