@@ -48,11 +48,9 @@ def main():
                 curves[d] = [h["val_rmse"] for h in m.history]
             except sr.DivergenceError:
                 curves[d] = [float("inf")]
-        n = min(len(c) for c in curves.values())
-        gaps = [max(c[e] - best[d] for d, c in curves.items()) for e in range(n)]
-        e = min(range(n), key=gaps.__getitem__)
-        row = {"params": {**params, "epochs": e + 1}, "worst_gap": gaps[e],
-               "gaps": {d: c[e] - best[d] for d, c in curves.items()}, "val": {d: c[e] for d, c in curves.items()}}
+        e, worst, gaps = dp.best_common_epoch(curves, best)
+        row = {"params": {**params, "epochs": e + 1}, "worst_gap": worst, "gaps": gaps,
+               "val": {d: c[e] for d, c in curves.items()}}
         rows.append(row)
         print(json.dumps(row), flush=True)
     rows.sort(key=lambda r: r["worst_gap"])

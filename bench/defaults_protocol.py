@@ -44,6 +44,15 @@ def splits(name):
     return train, inner, val
 
 
+def best_common_epoch(curves, best):
+    """(e, worst gap, {data set: gap}) for validation curves {data set: [RMSE per epoch]}: the epoch index e at
+    which the worst gap max_D (curve_D[e] - best_D) is smallest, over the epochs every curve reached."""
+    n = min(len(c) for c in curves.values())
+    gaps = [max(c[e] - best[d] for d, c in curves.items()) for e in range(n)]
+    e = min(range(n), key=gaps.__getitem__)
+    return e, gaps[e], {d: c[e] - best[d] for d, c in curves.items()}
+
+
 def score(cls, params, inner, val):
     """Validation RMSE of ``cls(**params)`` fitted on ``inner`` (its last epoch), its best epoch, seconds."""
     model = cls(**{"factors": FACTORS, "seed": 0, **params})
@@ -186,12 +195,10 @@ def phase_joint(args, models):
                     model.fit(inner, validation=val, callback=stop)
                 except sr.DivergenceError:
                     return math.inf
-            n = min(len(c) for c in curves.values())
-            gaps = [max(c[e] - best[d] for d, c in curves.items()) for e in range(n)]
-            e = min(range(n), key=gaps.__getitem__)
+            e, worst, gaps = best_common_epoch(curves, best)
             trial.set_user_attr("epochs", e + 1)
-            trial.set_user_attr("gaps", {d: c[e] - best[d] for d, c in curves.items()})
-            return gaps[e]
+            trial.set_user_attr("gaps", gaps)
+            return worst
 
         study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
         if first:
