@@ -135,3 +135,36 @@ def test_stable_order_is_a_stable_argsort():
     for key in (rng.integers(0, 50, 1000), rng.integers(0, 2**62, 1000), np.zeros(0, np.int64)):
         order, skey = _sparse.stable_order(key)
         assert np.array_equal(order, np.argsort(key, kind="stable")) and np.array_equal(skey, np.sort(key))
+
+
+def _arrow_str(values):
+    pytest.importorskip("pyarrow", reason="Arrow-backed string columns need pyarrow")
+    return pd.Series(values, dtype=pd.StringDtype("pyarrow"))
+
+
+@pytest.mark.parametrize("n", [300, 250_000])  # the second one is numbered in threads (_frames._THREADED_IDS)
+def test_arrow_string_columns_number_as_object_columns(n):
+    from socialrec import _frames
+
+    rng = np.random.default_rng(1)
+    users = np.char.add("u", rng.integers(0, n // 5 + 2, n).astype(str))
+    items = np.char.add("i", rng.integers(0, n // 7 + 2, n).astype(str))
+    frame = pd.DataFrame({"user": pd.Series(users, dtype=object), "item": pd.Series(items, dtype=object),
+                          "rating": 1.0}).drop_duplicates(["user", "item"], ignore_index=True)
+    arrow = frame.assign(user=_arrow_str(frame.user), item=_arrow_str(frame.item))
+    assert _frames._arrow_strings(arrow.user) is not None and _frames._arrow_strings(frame.user) is None
+    _same(sr.Dataset.from_pandas(arrow), sr.Dataset.from_pandas(frame))
+    # several Arrow chunks (pd.concat keeps each part's chunk): the same numbering
+    halves = pd.concat([arrow.iloc[: len(arrow) // 2], arrow.iloc[len(arrow) // 2:]], ignore_index=True)
+    assert _frames._arrow_strings(halves.user).num_chunks == 2
+    _same(sr.Dataset.from_pandas(halves), sr.Dataset.from_pandas(frame))
+
+
+def test_a_missing_arrow_string_id_names_its_row():
+    ratings = pd.DataFrame({"user": _arrow_str(["a", "b", None, "c"]), "item": _arrow_str(["x", "y", "z", "x"]),
+                            "rating": [1.0, 2.0, 3.0, 4.0]}).set_axis([10, 11, 12, 13])
+    with pytest.raises(ValueError, match=r"row 2 \(index 12\)"):
+        sr.Dataset.from_pandas(ratings)
+    trust = pd.DataFrame({"truster": _arrow_str(["a", "b"]), "trustee": _arrow_str(["b", None])})
+    with pytest.raises(ValueError, match=r"trust\['trustee'\] is missing at row 1"):
+        sr.Dataset.from_pandas(ratings.iloc[[0, 1, 3]], trust=trust)

@@ -387,22 +387,23 @@ class Dataset:
             except ValueError as e:
                 raise ValueError(f"{e}{hint}") from None
             v = _frames.value_column(r_col, f"ratings[{rating!r}]")
-        groups = [[_frames.id_column(u_col, f"ratings[{user!r}]")]]
+        id_cols = [(u_col, f"ratings[{user!r}]"), (i_col, f"ratings[{item!r}]")]
         tv = None
         if trust is not None:
             what = "trust"
             s_col = _frames.column(trust, truster, "trusters", what, "truster")
             d_col = _frames.column(trust, trustee, "trustees", what, "trustee")
-            groups.append([_frames.id_column(s_col, f"trust[{truster!r}]"),
-                           _frames.id_column(d_col, f"trust[{trustee!r}]")])
+            id_cols += [(s_col, f"trust[{truster!r}]"), (d_col, f"trust[{trustee!r}]")]
             if weight is not None:
                 tv = _frames.value_column(_frames.column(trust, weight, "edge weights", what, "weight"),
                                           f"trust[{weight!r}]")
         elif weight is not None:
             raise ValueError("weight given without a trust DataFrame")
         _check_duplicates_arg(duplicates)
+        coded = _frames.id_columns(id_cols)  # user and item columns numbered in parallel where that pays
+        groups = [[coded[0]]] + ([coded[2:4]] if trust is not None else [])
         user_ids, uidx = map_ids_of_codes(groups)
-        item_ids, (iidx,) = map_ids_of_codes([[_frames.id_column(i_col, f"ratings[{item!r}]")]])
+        item_ids, (iidx,) = map_ids_of_codes([[coded[1]]])
         if len(v) == 0:
             raise ValueError("no ratings: the ratings DataFrame has no rows")
         return cls._from_numbered(user_ids, uidx, item_ids, iidx[0], v, tv, duplicates, rating_scale)
