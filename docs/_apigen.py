@@ -71,13 +71,15 @@ def _exists(name):
         return False
 
 
-def _directive(entry, obj):
+def _directive(entry, obj, with_methods):
     full = f"socialrec.{entry.name}"
     if entry.module:
         return [f".. automodule:: {full}", "   :no-members:"]
     if inspect.isclass(obj):
         kind = "autoexception" if issubclass(obj, BaseException) else "autoclass"
-        return [f".. {kind}:: {full}", "   :members:", "   :show-inheritance:"]
+        # a class with listed methods (Model: from its mixins) shows the members it inherits too
+        inherited = ["   :inherited-members:"] if entry.name in with_methods else []
+        return [f".. {kind}:: {full}", "   :members:", "   :show-inheritance:"] + inherited
     if callable(obj):
         return [f".. autofunction:: {full}"]
     return [f".. autodata:: {full}", "   :no-value:"]
@@ -95,8 +97,9 @@ def page_text(page):
     table = [e for e in documented if not e.module]
     if table:
         lines += [".. autosummary::", ""] + [f"   socialrec.{e.name}" for e in table] + [""]
+    with_methods = {e.name.rsplit(".", 1)[0] for e in present if e not in documented}
     for e in documented:
-        lines += _directive(e, resolve(e.name)) + [""]
+        lines += _directive(e, resolve(e.name), with_methods) + [""]
     return "\n".join(lines)
 
 
