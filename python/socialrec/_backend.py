@@ -19,7 +19,7 @@ import warnings
 from . import _core, _gpu_status
 from ._errors import CudaError, UnverifiedCudaWarning
 
-_WARNED = set()
+_WARNED: set = set()
 
 
 @functools.lru_cache(maxsize=None)

@@ -12,7 +12,7 @@ from .data import Dataset
 
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
 
-RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
+RANKING_METRICS: tuple = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
 # relevant=None on a rating model: test ratings in the upper 40% of its rating scale count as relevant
 RELEVANT_FRACTION = 0.6

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,7 +85,7 @@ class Fold:
     seen: tuple
     n_users: int
     n_items: int
-    fitted: dict = None
+    fitted: Optional[dict] = None
 
     def __post_init__(self):
         self.folded = np.zeros(self.n_users if self.side == "user" else self.n_items, bool)

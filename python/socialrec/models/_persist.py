@@ -36,7 +36,7 @@ class PersistMixin:
     # saved as "fit/<name>" and restored as attributes.
     _FIT_ARRAYS = ()
     # The parameter arrays of a fitted model (``_parameter_shapes``): these always, the bias ones with biased=True.
-    _PARAMETERS = ("user_factors", "item_factors")
+    _PARAMETERS: tuple = ("user_factors", "item_factors")
     _BIAS_PARAMETERS = ()
     # Like _FIT_ARRAYS, but files written before they existed lack them: saved when set, restored when present.
     _OPTIONAL_FIT_ARRAYS = ()

@@ -39,7 +39,7 @@ def _patience(early_stopping):
     return int(early_stopping)
 
 
-_FITTING = set()  # id() of every model inside fit right now (one fit per model at a time)
+_FITTING: set = set()  # id() of every model inside fit right now (one fit per model at a time)
 _FITTING_LOCK = threading.Lock()
 
 

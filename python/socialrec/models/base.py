@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -42,13 +43,14 @@ __all__ = ["Model", "load", "register"]
 # --------------------------------------------------------------------------------------------------------
 # hyper-parameter checks: name -> (predicate, description of what is allowed)
 # --------------------------------------------------------------------------------------------------------
-POSITIVE_INT = (lambda v: is_int(v) and v > 0, "a positive integer")
-FACTORS = (lambda v: is_int(v) and 0 < v < 2**31, "a positive integer below 2**31")
-NON_NEGATIVE_INT = (lambda v: is_int(v) and v >= 0, "a non-negative integer")
-POSITIVE = (lambda v: is_real(v) and v > 0, "a positive finite number")
-NON_NEGATIVE = (lambda v: is_real(v) and v >= 0, "a non-negative finite number")
-UNIT_INTERVAL = (lambda v: is_real(v) and 0 <= v <= 1, "a number in [0, 1]")
-BOOL = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
+Check = Tuple[Callable[[Any], bool], str]  # (predicate, what is allowed)
+POSITIVE_INT: Check = (lambda v: is_int(v) and v > 0, "a positive integer")
+FACTORS: Check = (lambda v: is_int(v) and 0 < v < 2**31, "a positive integer below 2**31")
+NON_NEGATIVE_INT: Check = (lambda v: is_int(v) and v >= 0, "a non-negative integer")
+POSITIVE: Check = (lambda v: is_real(v) and v > 0, "a positive finite number")
+NON_NEGATIVE: Check = (lambda v: is_real(v) and v >= 0, "a non-negative finite number")
+UNIT_INTERVAL: Check = (lambda v: is_real(v) and 0 <= v <= 1, "a number in [0, 1]")
+BOOL: Check = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
 
 _COMMON_CHECKS = {
     "factors": FACTORS,
@@ -79,15 +81,16 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
     ``clone``.
     """
 
-    _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
-    _checks = {}
+    _params: Dict[str, Any] = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
+    _checks: Dict[str, Check] = {}
     _link = "identity"          # "logistic" or "score" (see the module docstring)
     _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
     uses_trust = False          # True in models that train on the trust graph (sr.compare groups by it)
-    search_space = {}           # sr.tune's default search space (socialrec.tuning); set per model
+    search_space: Dict[str, Any] = {}  # sr.tune's default search space (socialrec.tuning); set per model
     # hyper-parameters that the fitted arrays depend on: set_params discards the fit when one changes
-    _fitted_params = ("factors", "dtype")
+    _fitted_params: Tuple[str, ...] = ("factors", "dtype")
+    _scoring_cache: Any  # the scoring parts of the fitted model, built on first use (_invalidate clears them)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
