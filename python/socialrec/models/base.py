@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 import numpy as np
 
 from .. import _backend, _engine, metrics, topn
 from .._align import model_space
+from .._typing import Array, Data, Ids
 from .._errors import NotFittedError
 from .._validate import is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
@@ -38,6 +39,8 @@ from ._sklearn import SklearnMixin
 from ._training import TrainingMixin
 
 __all__ = ["Model", "load", "register"]
+
+_M = TypeVar("_M", bound="Model")  # set_params returns the model itself
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -90,6 +93,8 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
     search_space: Dict[str, Any] = {}  # sr.tune's default search space (socialrec.tuning); set per model
     # hyper-parameters that the fitted arrays depend on: set_params discards the fit when one changes
     _fitted_params: Tuple[str, ...] = ("factors", "dtype")
+    _defaults: Dict[str, Any]  # every hyper-parameter -> default, over the class hierarchy (__init_subclass__)
+    _all_checks: Dict[str, Check]
     _scoring_cache: Any  # the scoring parts of the fitted model, built on first use (_invalidate clears them)
 
     def __init_subclass__(cls, **kwargs):
@@ -121,11 +126,11 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         self.history = []
 
     # -- scikit-learn conventions ---------------------------------------------------------------------------
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> Dict[str, Any]:
         """Hyper-parameters as a dict (``deep`` is accepted for scikit-learn compatibility)."""
         return {name: getattr(self, name) for name in self._defaults}
 
-    def set_params(self, **params):
+    def set_params(self: _M, **params: Any) -> _M:
         """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged.
 
         On a fitted model, changing a hyper-parameter that the fitted arrays depend on (``_fitted_params``:
@@ -242,7 +247,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         """Host indices of ``side`` as a query with ``ids`` returns them (raw ids, or the indices themselves)."""
         return id_space(self, side).to_raw(indices, check_ids(ids))
 
-    def predict(self, users, items=None, *, ids="raw"):
+    def predict(self, users: Any, items: Any = None, *, ids: str = "raw") -> Array:
         """Predicted ratings for the (users[j], items[j]) pairs, clipped to the training rating scale.
 
         The ranking models (BPR, SBPR, ALS, SocialALS) predict no rating: they return the score ``x_ui``
@@ -273,7 +278,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
             raise ValueError(f"users and items must have the same length ({len(users)} != {len(items)})")
         return self._apply_link(self._raw_scores(users, items))
 
-    def loss(self, data):
+    def loss(self, data: Data) -> float:
         """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph; the models
         that map ratings to [0, 1] map ``data``'s with the rating scale they were trained on. ``data``: a Dataset
         in the model's id space (or index-space data of its shape), or a DataFrame of raw ids mapped through the
@@ -282,8 +287,9 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         return float(self._loss(model_space(self, data, "data")))  # other ids raise; a DataFrame is mapped
 
     # -- top-N ---------------------------------------------------------------------------------------------
-    def recommend(self, users, n=10, exclude_seen=True, items=None, *, exclude=None, unknown="error", ids="raw",
-                  batch_size=None):
+    def recommend(self, users: Ids, n: int = 10, exclude_seen: bool = True, items: Optional[Ids] = None, *,
+                  exclude: Any = None, unknown: str = "error", ids: str = "raw",
+                  batch_size: Optional[int] = None) -> Tuple[Array, Array]:
         """Top-``n`` items for each user, best first.
 
         Items are ranked by ``item_bias[i] + user_vectors[u] . item_vectors[i]`` computed in the model's
@@ -336,7 +342,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         return topn.recommend(self, users, n=n, exclude_seen=exclude_seen, items=columns, batch_size=batch_size,
                               row_exclude=row_exclude)
 
-    def similar_items(self, items, n=10, *, ids="raw"):
+    def similar_items(self, items: Ids, n: int = 10, *, ids: str = "raw") -> Tuple[Array, Array]:
         """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself;
         returns (items, cosines) of shape (len(items), n), the items as ``recommend`` returns them (raw ids by
         default, ``ids="index"`` for indices in and out). Ties go to the lower index, so an item whose vector is
@@ -344,7 +350,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         0. Unknown items raise ``UnknownIdError`` naming each."""
         return self._similar("item", items, n, ids)
 
-    def similar_users(self, users, n=10, *, ids="raw"):
+    def similar_users(self, users: Ids, n: int = 10, *, ids: str = "raw") -> Tuple[Array, Array]:
         """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself;
         returns (users, cosines) as ``similar_items`` does (a zero vector gets the lowest indices, cosine 0)."""
         return self._similar("user", users, n, ids)
