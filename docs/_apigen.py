@@ -85,8 +85,15 @@ def _directive(entry, obj, with_methods):
     return [f".. autodata:: {full}", "   :no-value:"]
 
 
-def page_text(page):
-    """The reStructuredText of one reference page."""
+def _own_page(obj):
+    """Whether ``obj`` gets a page of its own: a model class (a subclass of ``socialrec.Model``)."""
+    model = resolve("Model")
+    return inspect.isclass(obj) and issubclass(obj, model) and obj is not model
+
+
+def page_texts(page):
+    """``{file stem: reStructuredText}`` of one reference page and of the model classes listed on it (each on
+    a sub-page ``<slug>.<Name>``, linked from the page's table and toctree)."""
     present = [e for e in page.entries if _exists(e.name)]
     missing = [e for e in page.entries if not _exists(e.name)]
     lines = [page.title, "=" * len(page.title), ""]
@@ -98,16 +105,27 @@ def page_text(page):
     if table:
         lines += [".. autosummary::", ""] + [f"   socialrec.{e.name}" for e in table] + [""]
     with_methods = {e.name.rsplit(".", 1)[0] for e in present if e not in documented}
+    texts = {}
     for e in documented:
-        lines += _directive(e, resolve(e.name), with_methods) + [""]
-    return "\n".join(lines)
+        directive = _directive(e, resolve(e.name), with_methods) + [""]
+        if _own_page(resolve(e.name)):
+            title = f"socialrec.{e.name}"
+            texts[f"{page.slug}.{e.name}"] = "\n".join([title, "=" * len(title), ""] + directive)
+        else:
+            lines += directive
+    if len(texts):
+        lines += [".. toctree::", "   :maxdepth: 1", ""] + [f"   {stem}" for stem in texts] + [""]
+    return {page.slug: "\n".join(lines), **texts}
 
 
 def write_pages(pages=None, out=API_DIR):
-    """Write every page's ``<slug>.rst`` under ``out``; rewrite a file only when its text changes."""
+    """Write every page's ``<stem>.rst`` under ``out``; rewrite a file only when its text changes, and remove
+    the pages of names no longer listed."""
     out.mkdir(exist_ok=True)
-    for page in pages or read_names():
-        target = out / f"{page.slug}.rst"
-        text = page_text(page)
+    texts = {stem: text for page in pages or read_names() for stem, text in page_texts(page).items()}
+    for stale in set(p.stem for p in out.glob("*.rst")) - set(texts):
+        (out / f"{stale}.rst").unlink()
+    for stem, text in texts.items():
+        target = out / f"{stem}.rst"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
