@@ -15,10 +15,11 @@ import sys
 import pytest
 
 import socialrec as sr
-from conftest import SHARED_DATA
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-DATA = pathlib.Path(os.environ.get("SOCIALREC_DATA", SHARED_DATA))
+REPO = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+# the examples' data: $SOCIALREC_DATA, else ../shared/data next to the repository (as tests/conftest.py)
+DATA = pathlib.Path(os.environ.get("SOCIALREC_DATA", REPO.parent / "shared" / "data"))
 
 
 def run_example(name, dataset):
