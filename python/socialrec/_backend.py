@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import functools
 import warnings
+from typing import Any, Dict
 
 from . import _core, _gpu_status
 from ._errors import CudaError, UnverifiedCudaWarning
 
-_WARNED = set()
+_WARNED: set = set()
 
 
 @functools.lru_cache(maxsize=None)
@@ -141,7 +142,7 @@ def resolve_device(device, dtype, cuda_kernels, name):
     return "cpu"
 
 
-def build_info():
+def build_info() -> Dict[str, Any]:
     """Build and run-time facts: version, compiler, openmp, simd, cuda_built, cuda_archs, cuda_devices, ...
 
     ``cuda_built`` is False for a build without the CUDA back-end; ``cuda_devices`` is empty when it was

@@ -1,10 +1,13 @@
 """``evaluate`` (every metric of one fitted model) and ``cross_validate`` (k folds of a model class or instance)."""
 from __future__ import annotations
 
+from typing import Any, Dict, Optional
+
 import numpy as np
 
 from . import metrics, split
 from ._align import model_space
+from ._typing import Data, Ids, Metrics
 
 
 SEGMENTS = ("all", "cold", "with_trustees", "cold_with_trustees")
@@ -65,8 +68,9 @@ def _ranking_segments(model, test, train, k, masks, relevant=None):
     return out
 
 
-def evaluate(model, test, train=None, k=10, users=None, ranking=True, segments=True, cold_threshold=5,
-             relevant=None, ids="raw"):
+def evaluate(model: Any, test: Data, train: Optional[Data] = None, k: int = 10, users: Optional[Ids] = None,
+             ranking: bool = True, segments: bool = True, cold_threshold: int = 5, relevant: Any = None,
+             ids: str = "raw") -> Metrics:
     """Every metric of ``model`` on ``test``.
 
     Parameters
@@ -137,8 +141,9 @@ def _model_factory(model, params):
                     f"got {type(model).__name__}")
 
 
-def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progress=False, segments=True,
-                   relevant=None, **params):
+def cross_validate(model_class: Any, data: Data, folds: int = 5, seed: Optional[int] = 0, k: int = 10,
+                   ranking: bool = True, progress: bool = False, segments: bool = True, relevant: Any = None,
+                   **params: Any) -> Metrics:
     """Fit a fresh model on each of ``folds`` folds (``split.kfold``) and evaluate on the held-out fold with
     :func:`evaluate` (each fold's training items are excluded from its rankings; ``ranking=False`` skips the
     ranking metrics). ``model_class`` is a model class, built as ``model_class(**params)``, or an instance
@@ -158,7 +163,8 @@ def cross_validate(model_class, data, folds=5, seed=0, k=10, ranking=True, progr
         raise ValueError(f"folds={folds} need at least {folds} ratings, the data has {data.nnz}")
     make, name = _model_factory(model_class, params if not isinstance(model_class, type) else {"seed": seed,
                                                                                               **params})
-    results, per_segment = {}, {}
+    results: Dict[str, Any] = {}
+    per_segment: Dict[str, Any] = {}
     iterator = split.kfold(data, k=folds, seed=seed)
     if progress:
         from tqdm.auto import tqdm

@@ -12,7 +12,7 @@ from .data import Dataset
 
 __all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
 
-RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
+RANKING_METRICS: tuple = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
 # relevant=None on a rating model: test ratings in the upper 40% of its rating scale count as relevant
 RELEVANT_FRACTION = 0.6
@@ -150,18 +150,18 @@ def ranking(model, test, train=None, k=10, users=None, relevant=None, ids="raw")
     For each evaluated user u the model ranks the candidate items C_u = all items minus S_u (S_u: u's
     items in ``train``, or the model's own training interactions when ``train`` is None), ties to the lower
     item index, and L_u is its top-k list. T_u is u's set of relevant test items (``relevant`` below);
-    hits = |L_u ∩ T_u|. Per user:
+    ``hits = |L_u ∩ T_u|``. Per user:
 
     - ``precision`` = hits / k;
-    - ``recall`` = hits / |T_u|;
+    - ``recall`` = ``hits / |T_u|``;
     - ``ndcg`` = DCG / IDCG with DCG = Σ_{r: L_u[r] ∈ T_u} 1 / log2(r + 2) (r = 0, 1, ...) and IDCG the
-      same sum over the first min(k, |T_u|) positions (the PEERS.md LastFM protocol);
-    - ``map`` (average precision) = Σ_{r: L_u[r] ∈ T_u} P@(r+1) / min(k, |T_u|);
+      same sum over the first ``min(k, |T_u|)`` positions (the PEERS.md LastFM protocol);
+    - ``map`` (average precision) = Σ_{r: L_u[r] ∈ T_u} P@(r+1) / ``min(k, |T_u|)``;
     - ``hit_rate`` = 1 if hits > 0 else 0;
     - ``auc`` (AUC@k) = the fraction of pairs (p, q), p a positive candidate (T_u minus S_u) and q a
       negative one (C_u minus T_u), that the truncated ranking orders correctly, where the ranking is
       L_u followed by all other candidates tied: a pair counts 1 when p is in L_u above q (q later in L_u
-      or outside it), 1/2 when both are outside L_u, 0 otherwise. With k ≥ |C_u| this is the exact AUC
+      or outside it), 1/2 when both are outside L_u, 0 otherwise. With ``k ≥ |C_u|`` this is the exact AUC
       of the full ranking. Undefined (left out of the mean) for users with no positive or no negative
       candidate.
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _frames, metrics, split
 from ._align import aligned, model_space
 from ._errors import DivergenceError
+from ._typing import Data
 from .data import Dataset
 from .evaluate import SEGMENTS, _predicts_ratings, _ranking_segments, evaluate, segment_users
 from .models import registry as _registry
@@ -204,8 +206,10 @@ class TuneResult:
                 f"{states.count('pruned')} pruned, {states.count('fail')} failed)")
 
 
-def tune(model_class, train, n_trials=50, timeout=None, metric=None, validation=0.1, seed=0,
-         search_space=None, params=None, patience=5, refit=True, progress=False):
+def tune(model_class: Any, train: Data, n_trials: int = 50, timeout: Optional[float] = None,
+         metric: Optional[str] = None, validation: Union[float, Data] = 0.1, seed: Optional[int] = 0,
+         search_space: Optional[Dict[str, Any]] = None, params: Optional[Dict[str, Any]] = None, patience: int = 5,
+         refit: bool = True, progress: bool = False) -> "TuneResult":
     """Search ``model_class``'s hyper-parameters on a validation part carved from ``train``.
 
     Each trial draws hyper-parameters from the search space (Optuna's TPE sampler, seeded), trains on the
@@ -425,8 +429,9 @@ def _uses_trust(model_class):
     return bool(model_class.uses_trust)
 
 
-def compare(train, test, models=None, n_trials=20, seed=0, metric=None, k=None, params=None, progress=False,
-            **tune_options):
+def compare(train: Data, test: Data, models: Optional[Sequence[Any]] = None, n_trials: int = 20,
+            seed: Optional[int] = 0, metric: Optional[str] = None, k: Optional[int] = None,
+            params: Optional[Dict[str, Any]] = None, progress: bool = False, **tune_options: Any) -> "CompareResult":
     """Does the trust graph help on this data? Tuned social models against tuned non-social ones.
 
     Every model gets the same tuning budget (:func:`tune` with ``n_trials``, on a validation part of

@@ -39,15 +39,19 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any, Optional, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from .. import _frames, _gpu
 from .._ids import unknown_ids
+from .._typing import Data
 from ..data import Dataset
 from . import _fold_in_math, _fold_in_models
 from ._queries import id_space
+
+_F = TypeVar("_F")  # fold_in_* return the model itself
 
 KNOWN = ("error", "refit")
 SIDES = {"user": "item", "item": "user"}
@@ -84,7 +88,7 @@ class Fold:
     seen: tuple
     n_users: int
     n_items: int
-    fitted: dict = None
+    fitted: Optional[dict] = None
 
     def __post_init__(self):
         self.folded = np.zeros(self.n_users if self.side == "user" else self.n_items, bool)
@@ -408,8 +412,9 @@ def _commit(model, side, fold, grown, params):
 class FoldInMixin:
     """``fold_in_users`` and ``fold_in_items`` of every model (module docstring)."""
 
-    def fold_in_users(self, new, trust=None, *, known="error", user="user", item="item", rating="rating",
-                      truster="truster", trustee="trustee", weight=None):
+    def fold_in_users(self: _F, new: Data, trust: Any = None, *, known: str = "error", user: str = "user",
+                      item: str = "item", rating: Optional[str] = "rating", truster: str = "truster",
+                      trustee: str = "trustee", weight: Optional[str] = None) -> _F:
         """Add the users of ``new`` without retraining; returns ``self``.
 
         Each folded user gets the row that minimises this model's own objective over that user's parameters
@@ -450,7 +455,8 @@ class FoldInMixin:
                                                   "truster": truster, "trustee": trustee, "weight": weight})
         return self
 
-    def fold_in_items(self, new, *, known="error", user="user", item="item", rating="rating"):
+    def fold_in_items(self: _F, new: Data, *, known: str = "error", user: str = "user", item: str = "item",
+                      rating: Optional[str] = "rating") -> _F:
         """Add the items of ``new`` (their ratings by known users, raw ids) without retraining; returns ``self``.
 
         Each item gets the row [q_i, b_i] minimising the model's own objective with every user parameter fixed

@@ -22,6 +22,7 @@ only accepts a step that lowers the objective, so the objective never increases.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -42,8 +43,8 @@ class RowProblem:
     dim: int
     rows: list = field(default_factory=list)    # (kind, A (n, d), o (n,), t (n,), w (n,))
     pairs: list = field(default_factory=list)   # (w, A (m, d), oa (m,), B (n, d), ob (n,), scale (n,))
-    R: np.ndarray = None
-    s: np.ndarray = None
+    R: Optional[np.ndarray] = None
+    s: Optional[np.ndarray] = None
     const: float = 0.0
 
     def __post_init__(self):

@@ -13,6 +13,7 @@ import errno
 import json
 import math
 import os
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -34,14 +35,14 @@ class PersistMixin:
     _FIT_ATTRS = ("seed_", "n_users_", "n_items_", "rating_scale_")  # required; best_epoch_ is saved too
     # Fitted arrays that are not learned parameters but that prediction needs (e.g. RSTE's trust matrix);
     # saved as "fit/<name>" and restored as attributes.
-    _FIT_ARRAYS = ()
+    _FIT_ARRAYS: tuple = ()
     # The parameter arrays of a fitted model (``_parameter_shapes``): these always, the bias ones with biased=True.
-    _PARAMETERS = ("user_factors", "item_factors")
+    _PARAMETERS: tuple = ("user_factors", "item_factors")
     _BIAS_PARAMETERS = ()
     # Like _FIT_ARRAYS, but files written before they existed lack them: saved when set, restored when present.
-    _OPTIONAL_FIT_ARRAYS = ()
+    _OPTIONAL_FIT_ARRAYS: tuple = ()
 
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike]) -> None:
         """Save to ``path`` (``.npz``: the arrays plus JSON metadata; no pickle inside).
 
         Atomic (a temporary file renamed over ``path``); a symlink is written through, an existing file keeps
@@ -142,7 +143,7 @@ class PersistMixin:
         """Hook run by ``load`` once the arrays are in place (on the host)."""
 
 
-def load(path, device=None):
+def load(path: Union[str, os.PathLike], device: Optional[str] = None) -> Any:
     """Load a model saved with ``Model.save``; returns an instance of the saved class.
 
     ``device`` (``"auto"``, ``"cpu"`` or ``"cuda"``) overrides the saved ``device`` setting; models with a

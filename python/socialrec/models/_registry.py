@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 __all__ = ["ModelInfo", "register"]
 
-_REGISTRY = {}  # class name -> class, in registration order
+_REGISTRY: dict = {}  # class name -> class, in registration order
 
 
 def register(cls):

@@ -28,6 +28,8 @@ sklearn is imported only by ``__sklearn_tags__`` (it is not a dependency of soci
 """
 from __future__ import annotations
 
+from typing import Any, Optional, Tuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -37,7 +39,7 @@ from ..data import Dataset
 from ._queries import id_space
 
 
-def to_xy(dataset, shuffle=True, seed=0):
+def to_xy(dataset: Any, shuffle: bool = True, seed: Optional[int] = 0) -> Tuple[Any, np.ndarray]:
     """``(X, y)`` of a ``Dataset`` for scikit-learn: ``X`` the ``(nnz, 2)`` raw (user id, item id) pairs of its
     ratings (an object array unless both id arrays share a numeric or string dtype), ``y`` the ratings
     (float64). Fit with ``fit(X, y, trust=dataset)`` to train on the dataset's trust graph too.
@@ -177,7 +179,7 @@ class SklearnMixin:
             x[rest] = float(s["global_bias"]) + ub + ib
         return self._apply_link(x)
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² (coefficient of determination) of the predicted ratings of the raw (user id, item id) pairs ``X``
         against ``y``: scikit-learn's regressor ``score``, which ``GridSearchCV`` and ``cross_val_score``
         maximise by default (1 is perfect, 0 is the mean of ``y``). Unseen users or items are scored as in

@@ -12,6 +12,7 @@ import functools
 import math
 import threading
 import time
+from typing import Any, Callable, Optional, TypeVar, Union, cast
 
 import numpy as np
 
@@ -19,9 +20,12 @@ from .. import _engine, metrics
 from .._align import aligned
 from .._errors import DivergenceError
 from .._interop import is_device_input
+from .._typing import Data
 from .._validate import is_int, is_real
 from ..data import as_dataset
 from ..split import validation_split
+
+_T = TypeVar("_T")  # fit returns the model itself
 
 
 DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out
@@ -39,7 +43,7 @@ def _patience(early_stopping):
     return int(early_stopping)
 
 
-_FITTING = set()  # id() of every model inside fit right now (one fit per model at a time)
+_FITTING: set = set()  # id() of every model inside fit right now (one fit per model at a time)
 _FITTING_LOCK = threading.Lock()
 
 
@@ -86,7 +90,8 @@ class TrainingMixin:
         return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
 
     @_exclusive
-    def fit(self, data, y=None, *, trust=None, validation=None, early_stopping=None, callback=None):
+    def fit(self: _T, data: Data, y: Any = None, *, trust: Any = None, validation: Union[Data, float, None] = None,
+            early_stopping: Union[bool, int, None] = None, callback: Optional[Callable[..., Any]] = None) -> _T:
         """Train on ``data``.
 
         Three forms, told apart by ``y``: ``fit(dataset)``; ``fit(ratings, trust=T)`` (``fit(ratings, T)`` too:
@@ -143,7 +148,7 @@ class TrainingMixin:
         early_stopping = _patience(early_stopping)
         if early_stopping is not None and validation is None:
             validation = DEFAULT_VALIDATION_FRACTION
-        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
+        seed = self.seed if self.seed is not None else int(cast(int, np.random.SeedSequence().entropy) % (1 << 63))
         if is_real(validation):
             data, validation = self._carve_validation(data, trust, validation, seed)
             trust = None  # now inside data
@@ -168,7 +173,7 @@ class TrainingMixin:
         except BaseException:
             self._restore_snapshot(previous)
             raise
-        self.history = []
+        self.history: list = []
         self._train_loop(state, threads, validation, early_stopping, callback)
         return self
 

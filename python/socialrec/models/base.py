@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 import numpy as np
 
 from .. import _backend, _engine, metrics, topn
 from .._align import model_space
+from .._typing import Array, Data, Ids
 from .._errors import NotFittedError
 from .._validate import is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
@@ -38,17 +40,20 @@ from ._training import TrainingMixin
 
 __all__ = ["Model", "load", "register"]
 
+_M = TypeVar("_M", bound="Model")  # set_params returns the model itself
+
 
 # --------------------------------------------------------------------------------------------------------
 # hyper-parameter checks: name -> (predicate, description of what is allowed)
 # --------------------------------------------------------------------------------------------------------
-POSITIVE_INT = (lambda v: is_int(v) and v > 0, "a positive integer")
-FACTORS = (lambda v: is_int(v) and 0 < v < 2**31, "a positive integer below 2**31")
-NON_NEGATIVE_INT = (lambda v: is_int(v) and v >= 0, "a non-negative integer")
-POSITIVE = (lambda v: is_real(v) and v > 0, "a positive finite number")
-NON_NEGATIVE = (lambda v: is_real(v) and v >= 0, "a non-negative finite number")
-UNIT_INTERVAL = (lambda v: is_real(v) and 0 <= v <= 1, "a number in [0, 1]")
-BOOL = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
+Check = Tuple[Callable[[Any], bool], str]  # (predicate, what is allowed)
+POSITIVE_INT: Check = (lambda v: is_int(v) and v > 0, "a positive integer")
+FACTORS: Check = (lambda v: is_int(v) and 0 < v < 2**31, "a positive integer below 2**31")
+NON_NEGATIVE_INT: Check = (lambda v: is_int(v) and v >= 0, "a non-negative integer")
+POSITIVE: Check = (lambda v: is_real(v) and v > 0, "a positive finite number")
+NON_NEGATIVE: Check = (lambda v: is_real(v) and v >= 0, "a non-negative finite number")
+UNIT_INTERVAL: Check = (lambda v: is_real(v) and 0 <= v <= 1, "a number in [0, 1]")
+BOOL: Check = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
 
 _COMMON_CHECKS = {
     "factors": FACTORS,
@@ -79,15 +84,18 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
     ``clone``.
     """
 
-    _params = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
-    _checks = {}
+    _params: Dict[str, Any] = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}
+    _checks: Dict[str, Check] = {}
     _link = "identity"          # "logistic" or "score" (see the module docstring)
     _cuda_kernels = False       # True in models with a CUDA back-end (models/device.py DeviceMixin)
     _validation_metric = "rmse"  # the metric early stopping watches (lower is better)
     uses_trust = False          # True in models that train on the trust graph (sr.compare groups by it)
-    search_space = {}           # sr.tune's default search space (socialrec.tuning); set per model
+    search_space: Dict[str, Any] = {}  # sr.tune's default search space (socialrec.tuning); set per model
     # hyper-parameters that the fitted arrays depend on: set_params discards the fit when one changes
-    _fitted_params = ("factors", "dtype")
+    _fitted_params: Tuple[str, ...] = ("factors", "dtype")
+    _defaults: Dict[str, Any]  # every hyper-parameter -> default, over the class hierarchy (__init_subclass__)
+    _all_checks: Dict[str, Check]
+    _scoring_cache: Any  # the scoring parts of the fitted model, built on first use (_invalidate clears them)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -118,11 +126,11 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         self.history = []
 
     # -- scikit-learn conventions ---------------------------------------------------------------------------
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> Dict[str, Any]:
         """Hyper-parameters as a dict (``deep`` is accepted for scikit-learn compatibility)."""
         return {name: getattr(self, name) for name in self._defaults}
 
-    def set_params(self, **params):
+    def set_params(self: _M, **params: Any) -> _M:
         """Set hyper-parameters; unknown names or bad values raise and leave the model unchanged.
 
         On a fitted model, changing a hyper-parameter that the fitted arrays depend on (``_fitted_params``:
@@ -239,7 +247,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         """Host indices of ``side`` as a query with ``ids`` returns them (raw ids, or the indices themselves)."""
         return id_space(self, side).to_raw(indices, check_ids(ids))
 
-    def predict(self, users, items=None, *, ids="raw"):
+    def predict(self, users: Any, items: Any = None, *, ids: str = "raw") -> Array:
         """Predicted ratings for the (users[j], items[j]) pairs, clipped to the training rating scale.
 
         The ranking models (BPR, SBPR, ALS, SocialALS) predict no rating: they return the score ``x_ui``
@@ -270,7 +278,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
             raise ValueError(f"users and items must have the same length ({len(users)} != {len(items)})")
         return self._apply_link(self._raw_scores(users, items))
 
-    def loss(self, data):
+    def loss(self, data: Data) -> float:
         """The objective that training descends (DESIGN §4), on ``data``'s ratings and trust graph; the models
         that map ratings to [0, 1] map ``data``'s with the rating scale they were trained on. ``data``: a Dataset
         in the model's id space (or index-space data of its shape), or a DataFrame of raw ids mapped through the
@@ -279,8 +287,9 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         return float(self._loss(model_space(self, data, "data")))  # other ids raise; a DataFrame is mapped
 
     # -- top-N ---------------------------------------------------------------------------------------------
-    def recommend(self, users, n=10, exclude_seen=True, items=None, *, exclude=None, unknown="error", ids="raw",
-                  batch_size=None):
+    def recommend(self, users: Ids, n: int = 10, exclude_seen: bool = True, items: Optional[Ids] = None, *,
+                  exclude: Any = None, unknown: str = "error", ids: str = "raw",
+                  batch_size: Optional[int] = None) -> Tuple[Array, Array]:
         """Top-``n`` items for each user, best first.
 
         Items are ranked by ``item_bias[i] + user_vectors[u] . item_vectors[i]`` computed in the model's
@@ -333,7 +342,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         return topn.recommend(self, users, n=n, exclude_seen=exclude_seen, items=columns, batch_size=batch_size,
                               row_exclude=row_exclude)
 
-    def similar_items(self, items, n=10, *, ids="raw"):
+    def similar_items(self, items: Ids, n: int = 10, *, ids: str = "raw") -> Tuple[Array, Array]:
         """The ``n`` items most similar to each item (cosine of item vectors), excluding the item itself;
         returns (items, cosines) of shape (len(items), n), the items as ``recommend`` returns them (raw ids by
         default, ``ids="index"`` for indices in and out). Ties go to the lower index, so an item whose vector is
@@ -341,7 +350,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
         0. Unknown items raise ``UnknownIdError`` naming each."""
         return self._similar("item", items, n, ids)
 
-    def similar_users(self, users, n=10, *, ids="raw"):
+    def similar_users(self, users: Ids, n: int = 10, *, ids: str = "raw") -> Tuple[Array, Array]:
         """The ``n`` users most similar to each user (cosine of user vectors), excluding the user itself;
         returns (users, cosines) as ``similar_items`` does (a zero vector gets the lowest indices, cosine 0)."""
         return self._similar("user", users, n, ids)

@@ -18,6 +18,7 @@ CuPy in, CuPy out.
 from __future__ import annotations
 
 import warnings
+from typing import Optional
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class DeviceMixin:
     """Adds ``device="cuda"`` to a ``Model`` subclass (see the module docstring)."""
 
     _cuda_kernels = True
-    _cuda_max_factors = None  # the user-grouped kernels (SVD++, TrustSVD, RSTE) keep rows in registers: 256
+    _cuda_max_factors: Optional[int] = None  # the user-grouped kernels (SVD++, TrustSVD, RSTE) keep rows in registers: 256
 
     def _check_extra(self):
         super()._check_extra()

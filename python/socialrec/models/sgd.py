@@ -55,7 +55,7 @@ class LogisticBiasMixin:
     link, g(b + b_u + b_i + ...), on the CPU and on CUDA (cuda/models/logistic_pair.hpp)."""
 
     _checks = {"biased": BOOL, "bias_regularization": NON_NEGATIVE}
-    _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
+    _fitted_params: tuple = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
 
     def _bias_hyper(self):
         """The hyper dict entries of the bias terms (the kernels read the biases only when ``biased``)."""
@@ -69,7 +69,7 @@ class LogisticRatingModel(LogisticBiasMixin, SGDModel):
 
     _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
     _link = "logistic"
-    _PARAMETERS = ("user_factors", "item_factors", "global_bias")
+    _PARAMETERS: tuple = ("user_factors", "item_factors", "global_bias")
     _BIAS_PARAMETERS = ("user_bias", "item_bias")
 
     def _init_biases(self, train):

@@ -101,7 +101,7 @@ class SVDpp(DeviceMixin, SGDModel):
                     "bias_regularization": ("log", 1e-3, 0.5)}
     _params = {"factors": 10, "epochs": 35, "learning_rate": 0.007, "regularization": 0.3,
                "bias_regularization": 0.0015, "init_std": 0.1, "deterministic": True}
-    _PARAMETERS = ("user_factors", "item_factors", "implicit_factors", "user_bias", "item_bias", "global_bias")
+    _PARAMETERS: tuple = ("user_factors", "item_factors", "implicit_factors", "user_bias", "item_bias", "global_bias")
     _kernel = "svdpp_epoch"
     _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
 
