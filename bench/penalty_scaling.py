@@ -6,7 +6,8 @@
 Protocol: the judged Epinions split (80/20 ``train_test_split(seed=0)``); only its training part is read. For
 each ``regularization_scaling`` of BiasedMF (``"occurrence"``: every rating carries λ; ``"sqrt_count"``: λ |I_u|^-½
 per rating, TrustSVD's weighted λ; ``"count"``: λ / |I_u| per rating, one penalty per parameter), ``sr.tune``
-searches the learning rate and both penalties with the same budget (``--trials``, TPE, seed 0, factors 10, at most
+searches the learning rate and both penalties (the weighted forms over a wider range, ``WEIGHTED_SPACE``) with the
+same budget (``--trials``, TPE, seed 0, factors 10, at most
 ``--max-epochs`` epochs with early stopping on the validation part: 10% of the training part). The row of a
 scaling is its best validation RMSE, its parameters and the fit's time. No test rating is read.
 
@@ -20,6 +21,9 @@ import _common  # socialrec on the path (the installed package, else the checkou
 import socialrec as sr
 
 SCALINGS = ("occurrence", "sqrt_count", "count")
+# A rating carries λ c^-½ or λ / c under the weighted forms, so the same shrinkage takes a larger λ: their penalties
+# are searched over a wider range (BiasedMF's default space, 1e-3 to .5, is for "occurrence").
+WEIGHTED_SPACE = {"regularization": ("log", 0.01, 30.0), "bias_regularization": ("log", 0.01, 30.0)}
 
 
 def add_arguments(ap):
@@ -40,6 +44,7 @@ def run(args):
     for scaling in args.scalings:
         start = time.perf_counter()
         res = sr.tune(sr.BiasedMF, train, n_trials=args.trials, seed=0, refit=False,
+                      search_space=None if scaling == "occurrence" else WEIGHTED_SPACE,
                       params={"factors": args.factors, "epochs": args.max_epochs, "regularization_scaling": scaling})
         p = res.best_params
         rows.append({"scaling": scaling, "validation_rmse": round(res.best_value, 4), "epochs": p["epochs"],
