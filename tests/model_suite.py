@@ -44,6 +44,11 @@ CASES = [
                                            "learning_rate_decay": 0.7, "init": "uniform"}),
     Case("BiasedMF-adaptive-decay", "BiasedMF", {"epochs": 5, "learning_rate": 0.1, "learning_rate_decay": 0.8,
                                                  "learning_rate_schedule": "adaptive"}),
+    # regularization_scaling (issue 15): the weighted penalties, lambda_b apart from lambda so that a mix-up shows
+    Case("BiasedMF-sqrt-count", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "regularization_scaling": "sqrt_count",
+                                             "bias_regularization": 0.05}),
+    Case("PMF-count", "BiasedMF", {"epochs": 5, "learning_rate": 0.01, "biased": False,
+                                   "regularization_scaling": "count"}),
     Case("SVDpp", "SVDpp", {"epochs": 5, "learning_rate": 0.01}),
     Case("TrustSVD", "TrustSVD", {"epochs": 5, "learning_rate": 0.01}),
     Case("BPR", "BPR", {"epochs": 5, "learning_rate": 0.05}, ranking=True),

@@ -163,3 +163,62 @@ def test_uniform_init_is_positive_below_init_std_and_zero_for_unrated_rows(biase
     normal = sr.BiasedMF(factors=6, epochs=0, seed=3, init_std=0.05, biased=biased, dtype="float64").fit(data)
     assert np.any(normal.parameters_["user_factors"] < 0)
 
+
+
+# -- regularization_scaling (issue 15; the model suite runs BiasedMF-sqrt-count and PMF-count against the
+# reference) ------------------------------------------------------------------------------------------------
+def test_scaling_is_validated():
+    assert sr.BiasedMF().regularization_scaling == "occurrence"
+    for bad in ("sqrt", "Count", None, 0.5):
+        with pytest.raises(ValueError, match="regularization_scaling.*'occurrence', 'sqrt_count' or 'count'"):
+            sr.BiasedMF(regularization_scaling=bad)
+    with pytest.raises(ValueError, match="regularization_scaling='count' needs learning_rate_schedule='constant'"):
+        sr.BiasedMF(regularization_scaling="count", **ADAPTIVE)
+
+
+@pytest.mark.parametrize("scaling, total", [("occurrence", lambda n: n), ("sqrt_count", np.sqrt),
+                                            ("count", lambda n: 1.0)])
+def test_a_rows_penalty_totals_lambda_times_its_scaled_count(scaling, total):
+    """The objective by rows, written out: a row with n ratings carries λ n, λ √n or λ in all."""
+    data = tiny_data()
+    model = sr.BiasedMF(factors=3, epochs=2, dtype="float64", regularization=0.3, bias_regularization=0.07,
+                        regularization_scaling=scaling).fit(data)
+    p = model.parameters_
+    users, items, values = data.user_item_arrays()
+    e = values - (p["global_bias"] + p["user_bias"][users] + p["item_bias"][items]
+                  + np.sum(p["user_factors"][users] * p["item_factors"][items], axis=1))
+    expected = 0.5 * float(e @ e)
+    for rows, factors, bias in ((users, p["user_factors"], p["user_bias"]), (items, p["item_factors"], p["item_bias"])):
+        for row, n in zip(*np.unique(rows, return_counts=True)):
+            expected += 0.5 * total(n) * (0.3 * factors[row] @ factors[row] + 0.07 * bias[row] ** 2)
+    assert model.loss(data) == pytest.approx(expected, rel=1e-12)
+
+
+def test_scaling_changes_the_fit_and_shrinks_rare_rows_relatively_more():
+    data = tiny_data()
+    fits = {s: sr.BiasedMF(factors=4, epochs=20, seed=0, regularization_scaling=s).fit(data).parameters_
+            for s in ("occurrence", "sqrt_count", "count")}
+    for s in ("sqrt_count", "count"):
+        assert not np.allclose(fits[s]["user_factors"], fits["occurrence"]["user_factors"])
+    # weights 1 / √c / 1/c per rating: the weighted forms penalise every row with more than one rating less
+    counts = data.ratings.getnnz(axis=1)
+    heavy = counts == counts.max()
+    norm = {s: np.abs(f["user_bias"][heavy]).mean() for s, f in fits.items()}
+    assert norm["occurrence"] < norm["sqrt_count"] < norm["count"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernel_checks_the_penalty_weights(dtype):
+    data = tiny_data()
+    model = sr.BiasedMF(factors=4, epochs=1, dtype=np.dtype(dtype).name, regularization_scaling="sqrt_count").fit(data)
+    state = model._prepare(data)
+    settings = _engine.pass_settings(0, 0, 1)
+    arrays = {**model.parameters_, **state["grid"]}
+    assert np.isfinite(_core.biased_mf_epoch(arrays, state["hyper"], settings))
+    with pytest.raises(ValueError, match="user_weight"):
+        _core.biased_mf_epoch({**arrays, "user_weight": np.ones(3)}, state["hyper"], settings)
+    with pytest.raises(TypeError, match="item_weight.*dtype"):
+        _core.biased_mf_epoch({**arrays, "item_weight": np.ones(data.n_items, np.float32)}, state["hyper"], settings)
+    accumulators = {"user_accumulators": np.ones(data.n_users, dtype), "item_accumulators": np.ones(data.n_items, dtype)}
+    with pytest.raises(ValueError, match="constant schedule"):
+        _core.biased_mf_epoch({**arrays, **accumulators}, {**state["hyper"], "adaptive": True}, settings)

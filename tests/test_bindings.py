@@ -23,6 +23,7 @@ ENTRY_POINTS = sorted(n for n in dir(_core) if n.endswith("_epoch"))
 CASES = [
     ("BiasedMF", {}),
     ("BiasedMF", {"learning_rate_schedule": "adaptive"}),
+    ("BiasedMF", {"regularization_scaling": "sqrt_count"}),
     ("SVDpp", {}),
     ("TrustSVD", {}),
     ("SoRec", {}),
@@ -102,7 +103,8 @@ def captured(request):
 
 
 IDS = [name + "".join(f"-{v}" for v in kwargs.values()) for name, kwargs in CASES]
-OPTIONAL_SETTINGS = {"adaptive"}  # BiasedMF: absent means the constant schedule (callers from before it)
+# BiasedMF: absent means the constant schedule / unweighted penalties (callers from before them)
+OPTIONAL_SETTINGS = {"adaptive", "weighted"}
 
 
 def test_every_epoch_entry_point_is_covered(captured):

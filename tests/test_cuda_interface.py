@@ -415,6 +415,18 @@ def test_adaptive_schedule_trains_on_the_cpu_only(monkeypatch):
     assert sr.BiasedMF(learning_rate_schedule="adaptive")._resolve_device() == "cuda"
 
 
+def test_weighted_penalties_train_on_the_cpu_only(monkeypatch):
+    """regularization_scaling other than "occurrence" has no CUDA kernel yet: device="cuda" refuses it before any
+    work, "auto" trains it on the CPU."""
+    mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
+    ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
+    for scaling in ("sqrt_count", "count"):
+        with pytest.raises(ValueError, match=f"regularization_scaling='{scaling}' is not available with device='cuda'"):
+            sr.BiasedMF(device="cuda", regularization_scaling=scaling).fit(ds)
+    model = sr.BiasedMF(regularization_scaling="count", epochs=2).fit(ds)
+    assert model.device_ == "cpu" and isinstance(model.parameters_["user_factors"], np.ndarray)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the real build on this machine
 # ---------------------------------------------------------------------------------------------------------

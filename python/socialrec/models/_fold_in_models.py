@@ -98,8 +98,17 @@ def _user_biased_mf(model, fold, params, j, u):
     n, k, biased = len(items), model.factors, model.biased
     mu = float(params["global_bias"]) if biased else 0.0
     offsets = mu + (params["item_bias"][items] if biased else 0.0)
+    scale = _penalty_total(model, n)
     return [_rating_block("user_factors", "user_bias" if biased else None, u, params["item_factors"][items], offsets,
-                          r, "square", model.regularization * n, model.bias_regularization * n, k)]
+                          r, "square", model.regularization * scale, model.bias_regularization * scale, k)]
+
+
+def _penalty_total(model, n):
+    """How many λ a row with n ratings carries in all: n (every rating carries λ), √n (TrustSVD's |·|^-½ per
+    rating; BiasedMF's ``regularization_scaling="sqrt_count"``) or 1 (``"count"``: one penalty per row)."""
+    scaling = getattr(model, "regularization_scaling", "sqrt_count" if type(model).__name__ == "TrustSVD"
+                      else "occurrence")
+    return {"occurrence": n, "sqrt_count": np.sqrt(n), "count": 1.0 if n else 0.0}[scaling]
 
 
 def _implicit_sum(params, seen_items):
@@ -340,7 +349,7 @@ def _item_rating(model, fold, params, j, i):
     bias = "item_bias" if ("item_bias" in params and getattr(model, "biased", True)) else None
     offsets = float(parts["global_bias"]) + np.asarray(parts["user_bias"], dtype=np.float64)[users]
     logistic = model._link == "logistic"
-    scale = np.sqrt(n) if type(model).__name__ == "TrustSVD" else n
+    scale = _penalty_total(model, n)
     return [_rating_block("item_factors", bias, i, U, offsets, _unit(model, r) if logistic else r,
                           "logistic" if logistic else "square", model.regularization * scale,
                           model.bias_regularization * scale, k)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _engine
+from .._arrays import inverse_sqrt
 from ._social import unit_values
 from .base import BOOL, NON_NEGATIVE, Model
 
@@ -25,6 +26,24 @@ class SGDModel(Model):
         r = train.ratings
         blocks = _engine.grid_blocks(train.n_users, train.n_items, self.factors, self._np_dtype.itemsize)
         return _engine.pack_grid_csr(r.indptr, r.indices, r.data, train.n_items, blocks, self.num_threads)
+
+
+# regularization_scaling: how a row's L2 penalty is spread over the ratings that carry it (issue 15)
+SCALINGS = ("occurrence", "sqrt_count", "count")
+
+
+def penalty_weights(counts, scaling):
+    """The per-rating weight of a row's penalty for ``regularization_scaling=scaling``, float64, from the row's
+    training count ``c`` (``|I_u|`` for a user, ``|U_i|`` for an item): ``"occurrence"`` 1 (every rating carries
+    ``λ``, so the row's penalty totals ``λ c``), ``"sqrt_count"`` ``c^-½`` (total ``λ √c``: TrustSVD's weighted
+    λ, Guo et al. AAAI 2015 eq. 6, carried by the ratings as LibRec does), ``"count"`` ``1/c`` (total ``λ``: one
+    penalty per parameter); 0 where ``c`` is 0 (no rating carries it)."""
+    counts = np.asarray(counts).astype(np.float64)
+    if scaling == "occurrence":
+        return np.ones_like(counts)
+    if scaling == "sqrt_count":
+        return inverse_sqrt(counts)
+    return np.where(counts > 0, 1.0 / np.maximum(counts, 1.0), 0.0)
 
 
 def rated_mask(ratings, axis):

@@ -1,6 +1,8 @@
 """Reference BiasedMF / PMF: the objective, its gradient, and SGD in the engine's order (DESIGN §4-5)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _init, sgd
@@ -19,6 +21,31 @@ def initial_parameters(spec, train, rng):
         p["user_bias"], p["item_bias"] = _init.zeros(spec, train.n_users), _init.zeros(spec, train.n_items)
         p["global_bias"] = _init.global_mean(spec, train)
     return p
+
+
+def penalty_weights(spec, data):
+    """(w_user, w_item): the per-rating weights of the penalties for ``spec.regularization_scaling``, float64,
+    from the counts |I_u| (ratings of u) and |U_i| (raters of i) in ``data``, counted entry by entry:
+    ``"occurrence"`` 1, ``"sqrt_count"`` c^-1/2, ``"count"`` 1/c; 0 where the count is 0.
+
+    Every rating (u, i) carries λ/2 (w_u ‖p_u‖² + w_i ‖q_i‖²) + λ_b/2 (w_u b_u² + w_i b_i²), so the penalty of
+    a row summed over its c ratings is λ c, λ √c (TrustSVD's weighted λ, Guo, Zhang, Yorke-Smith, AAAI 2015,
+    eq. 6, carried by the ratings) or λ."""
+    m = data.ratings.tocsr()
+    users, items = np.zeros(m.shape[0], dtype=np.int64), np.zeros(m.shape[1], dtype=np.int64)
+    for u in range(m.shape[0]):
+        for k in range(m.indptr[u], m.indptr[u + 1]):
+            users[u] += 1
+            items[m.indices[k]] += 1
+
+    def weight(c):
+        if spec.regularization_scaling == "occurrence":
+            return 1.0
+        if c == 0:
+            return 0.0
+        return 1.0 / math.sqrt(c) if spec.regularization_scaling == "sqrt_count" else 1.0 / c
+
+    return np.array([weight(c) for c in users]), np.array([weight(c) for c in items])
 
 
 def scoring(spec, params):
@@ -45,11 +72,14 @@ def fit(spec, train):
     biased = spec.biased
     adaptive = spec.learning_rate_schedule == "adaptive"
     k = dt(P.shape[1])
+    w_user, w_item = penalty_weights(spec, train)
     G_user, G_item = np.ones(P.shape[0], dtype=dt), np.ones(Q.shape[0], dtype=dt)
     if biased:
         bu, bi, mu = params["user_bias"], params["item_bias"], dt(params["global_bias"])
 
     def step(u, i, r):
+        lam_u, lam_i = lam * dt(w_user[u]), lam * dt(w_item[i])  # the rows' penalty weights (1: "occurrence")
+        lam_bu, lam_bi = lam_b * dt(w_user[u]), lam_b * dt(w_item[i])
         p, q = P[u].copy(), Q[i].copy()
         prediction = p @ q
         if biased:
@@ -57,18 +87,18 @@ def fit(spec, train):
         e = dt(r) - prediction
         if adaptive:
             rate_u, rate_i = gamma / np.sqrt(G_user[u]), gamma / np.sqrt(G_item[i])
-            g_p, g_q = lam * p - e * q, lam * q - e * p  # gradients of the rating's term at the old values
+            g_p, g_q = lam_u * p - e * q, lam_i * q - e * p  # gradients of the rating's term at the old values
             P[u] = p - rate_u * g_p
             Q[i] = q - rate_i * g_q
             G_user[u] += (g_p @ g_p) / k
             G_item[i] += (g_q @ g_q) / k
         else:
             rate_u = rate_i = gamma
-            P[u] = p + gamma * (e * q - lam * p)
-            Q[i] = q + gamma * (e * p - lam * q)
+            P[u] = p + gamma * (e * q - lam_u * p)
+            Q[i] = q + gamma * (e * p - lam_i * q)
         if biased:
-            bu[u] = bu[u] + rate_u * (e - lam_b * bu[u])
-            bi[i] = bi[i] + rate_i * (e - lam_b * bi[i])
+            bu[u] = bu[u] + rate_u * (e - lam_bu * bu[u])
+            bi[i] = bi[i] + rate_i * (e - lam_bi * bi[i])
 
     for epoch in range(spec.epochs):
         gamma = dt(spec.learning_rate * spec.learning_rate_decay ** epoch)
@@ -89,10 +119,11 @@ def _terms(spec, params, data):
 def loss(spec, params, data):
     total = 0.0
     lam, lam_b = spec.regularization, spec.bias_regularization
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, e, p, q in _terms(spec, params, data):
-        total += 0.5 * e * e + 0.5 * lam * (p @ p + q @ q)
+        total += 0.5 * e * e + 0.5 * lam * (w_user[u] * (p @ p) + w_item[i] * (q @ q))
         if spec.biased:
-            total += 0.5 * lam_b * (params["user_bias"][u] ** 2 + params["item_bias"][i] ** 2)
+            total += 0.5 * lam_b * (w_user[u] * params["user_bias"][u] ** 2 + w_item[i] * params["item_bias"][i] ** 2)
     return total
 
 
@@ -100,10 +131,11 @@ def gradient(spec, params, data):
     """Gradient of ``loss`` with respect to every learned array (the global mean is fixed: no entry)."""
     g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
     lam, lam_b = spec.regularization, spec.bias_regularization
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, e, p, q in _terms(spec, params, data):
-        g["user_factors"][u] += -e * q + lam * p
-        g["item_factors"][i] += -e * p + lam * q
+        g["user_factors"][u] += -e * q + lam * w_user[u] * p
+        g["item_factors"][i] += -e * p + lam * w_item[i] * q
         if spec.biased:
-            g["user_bias"][u] += -e + lam_b * params["user_bias"][u]
-            g["item_bias"][i] += -e + lam_b * params["item_bias"][i]
+            g["user_bias"][u] += -e + lam_b * w_user[u] * params["user_bias"][u]
+            g["item_bias"][i] += -e + lam_b * w_item[i] * params["item_bias"][i]
     return g
