@@ -22,6 +22,7 @@ from .._interop import is_device_input
 from .._validate import is_int, is_real
 from ..data import as_dataset
 from ..split import validation_split
+from . import _features, _warm
 
 
 DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out
@@ -86,7 +87,9 @@ class TrainingMixin:
         return np.asarray(seen.indptr, dtype=np.int64), np.asarray(seen.indices, dtype=np.int32)
 
     @_exclusive
-    def fit(self, data, y=None, *, trust=None, validation=None, early_stopping=None, callback=None):
+    def fit(self, data, y=None, *, trust=None, validation=None, early_stopping=None, callback=None,
+            warm_start=False, user_features=None, item_features=None,
+            feature_regularization=_features.DEFAULT_ALPHA):
         """Train on ``data``.
 
         Three forms, told apart by ``y``: ``fit(dataset)``; ``fit(ratings, trust=T)`` (``fit(ratings, T)`` too:
@@ -118,6 +121,18 @@ class TrainingMixin:
         callback : callable, optional
             ``callback(model, record)`` after every epoch, with the model usable (``predict``, ``save``);
             return ``True`` to stop training.
+        warm_start : bool
+            Start from this model's fitted parameters (scikit-learn's ``warm_start``): rows of raw ids the
+            previous fit knew are carried over, new ids start as in a fresh fit, then ``epochs`` epochs run
+            (models/_warm.py). On an unfitted model it is a plain fit; a fit of other widths (``factors``)
+            raises ``ValueError`` and leaves the model as it was.
+        user_features, item_features : socialrec.features.Features or DataFrame indexed by raw id, optional
+            Side features. The model then knows every id with ratings or a feature row; a cold id (no
+            ratings; users: no trust edge either) with a non-zero feature row gets its parameters from a ridge
+            map fitted from the features to the trained rows of the warm ids (a post-hoc feature prior:
+            models/_features.py says exactly what it is). Host data only.
+        feature_regularization : float
+            The ridge penalty of that map.
 
         Returns
         -------
@@ -147,6 +162,14 @@ class TrainingMixin:
         if is_real(validation):
             data, validation = self._carve_validation(data, trust, validation, seed)
             trust = None  # now inside data
+        user_features = _features.as_features(user_features, "user_features")
+        item_features = _features.as_features(item_features, "item_features")
+        if user_features is not None or item_features is not None:
+            if is_device_input(data):
+                raise TypeError("fit(..., user_features=/item_features=) takes host data; CuPy input has none")
+            if not (is_real(feature_regularization) and feature_regularization > 0):
+                raise ValueError(f"feature_regularization={feature_regularization!r} must be a positive number")
+            data, trust = _features.grown(data, trust, user_features, item_features), None
         train = self._training_data(data, trust, device)
         if validation is not None:  # in train's id space: other ids raise, a DataFrame is mapped (_align)
             validation = aligned(validation, train.user_ids, train.item_ids, train.ratings.shape, "validation",
@@ -163,6 +186,8 @@ class TrainingMixin:
             self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
             self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
             self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
+            if warm_start and previous.get("parameters_") is not None:
+                self.parameters_ = _warm.carried(self, previous, train, self.parameters_)
             state = self._prepare_on_device(train)
             threads = _engine.resolve_threads(self.num_threads)
         except BaseException:
@@ -170,6 +195,9 @@ class TrainingMixin:
             raise
         self.history = []
         self._train_loop(state, threads, validation, early_stopping, callback)
+        for side, features in (("user", user_features), ("item", item_features)):
+            if features is not None and self.fitted:
+                _features.apply_prior(self, train, features, side, float(feature_regularization))
         return self
 
     def _carve_validation(self, data, trust, fraction, seed):
