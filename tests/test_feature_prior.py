@@ -90,7 +90,7 @@ def test_ridge_recovers_a_linear_map_dense_and_sparse():
     old = _features._DIRECT_MAX
     _features._DIRECT_MAX = 10  # the conjugate-gradient path
     try:
-        by_cg = ridge(Xs, Y, alpha=0.1)
+        by_cg = ridge(Xs, Y, alpha=0.1, tol=1e-12)
     finally:
         _features._DIRECT_MAX = old
     np.testing.assert_allclose(by_cg[0], direct[0], atol=1e-7)

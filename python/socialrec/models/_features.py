@@ -80,7 +80,7 @@ def grown(data, trust, user_features, item_features):
                                item_ids=items)
 
 
-def _cg(apply, b, tol=1e-10, max_steps=2000):
+def _cg(apply, b, tol, max_steps=2000):
     """Conjugate gradients for the columns of ``b`` at once (A symmetric positive definite, ``apply(V) = A V``)."""
     x = np.zeros_like(b)
     r = b.copy()
@@ -100,9 +100,10 @@ def _cg(apply, b, tol=1e-10, max_steps=2000):
     return x
 
 
-def ridge(X, Y, alpha):
+def ridge(X, Y, alpha, tol=1e-6):
     """(W, c) minimising ||Y - 1 c^T - X W||^2 + alpha ||W||^2 (c unpenalised: X and Y centred). ``X`` dense or
-    CSR (never densified when sparse: the centring enters the products)."""
+    CSR (never densified when sparse: the centring enters the products). Up to ``_DIRECT_MAX`` features the
+    normal equations are solved exactly; wider ones by conjugate gradients to relative residual ``tol``."""
     mean_x = np.asarray(X.mean(axis=0)).ravel()
     mean_y = Y.mean(axis=0)
     Yc = Y - mean_y
@@ -118,7 +119,7 @@ def ridge(X, Y, alpha):
         A = gram(np.eye(d))
         W = scipy.linalg.solve(A, rhs, assume_a="pos")
     else:
-        W = _cg(gram, rhs)
+        W = _cg(gram, rhs, tol)
     return W, mean_y - mean_x @ W
 
 
