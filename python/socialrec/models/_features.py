@@ -80,23 +80,26 @@ def grown(data, trust, user_features, item_features):
                                item_ids=items)
 
 
-def _cg(apply, b, tol, max_steps=2000):
-    """Conjugate gradients for the columns of ``b`` at once (A symmetric positive definite, ``apply(V) = A V``)."""
+def _cg(apply, b, tol, precondition, max_steps=2000):
+    """Preconditioned conjugate gradients for the columns of ``b`` at once (A symmetric positive definite,
+    ``apply(V) = A V``; ``precondition``: the inverse of A's diagonal, one value per row: Jacobi)."""
     x = np.zeros_like(b)
     r = b.copy()
-    p = r.copy()
-    rr = np.einsum("ij,ij->j", r, r)
+    z = r * precondition[:, None]
+    p = z.copy()
+    rz = np.einsum("ij,ij->j", r, z)
     stop = tol * tol * np.maximum(np.einsum("ij,ij->j", b, b), 1e-300)
     for _ in range(max_steps):
-        if np.all(rr <= stop):
+        if np.all(np.einsum("ij,ij->j", r, r) <= stop):
             break
         ap = apply(p)
-        step = rr / np.maximum(np.einsum("ij,ij->j", p, ap), 1e-300)
+        step = rz / np.maximum(np.einsum("ij,ij->j", p, ap), 1e-300)
         x += p * step
         r -= ap * step
-        rr_new = np.einsum("ij,ij->j", r, r)
-        p = r + p * (rr_new / np.maximum(rr, 1e-300))
-        rr = rr_new
+        z = r * precondition[:, None]
+        rz_new = np.einsum("ij,ij->j", r, z)
+        p = z + p * (rz_new / np.maximum(rz, 1e-300))
+        rz = rz_new
     return x
 
 
@@ -119,7 +122,8 @@ def ridge(X, Y, alpha, tol=1e-6):
         A = gram(np.eye(d))
         W = scipy.linalg.solve(A, rhs, assume_a="pos")
     else:
-        W = _cg(gram, rhs, tol)
+        squares = np.asarray(X.multiply(X).sum(axis=0) if sp.issparse(X) else (X * X).sum(axis=0)).ravel()
+        W = _cg(gram, rhs, tol, 1.0 / (squares - n * mean_x ** 2 + alpha))  # the diagonal of the centred Gram
     return W, mean_y - mean_x @ W
 
 
