@@ -128,3 +128,20 @@ def test_bad_features_refused():
         sr.BiasedMF(epochs=1).fit(DATA, item_features=Features(np.ones((1, 2)), ids=["x"]))
     with pytest.raises(ValueError, match="feature_regularization"):
         sr.BiasedMF(epochs=1).fit(DATA, item_features=Features(np.ones((1, 2)), ids=[0]), feature_regularization=0)
+
+
+def test_split_of_the_data_scores_a_model_grown_by_feature_ids():
+    """Feature rows of ids the data lacks append them to the model's maps; the data's own test split (and a
+    validation fraction) still score against it: the split's ids are a prefix of the model's."""
+    ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=0)
+    train, test = sr.split.train_test_split(ds, test_size=0.2, seed=0)
+    F = Features(np.random.default_rng(0).normal(size=(42, 3)), np.r_[ds.item_ids, [100, 101]])
+    model = sr.BiasedMF(epochs=2, seed=0).fit(train, item_features=F, validation=test)
+    assert model.n_items_ == 42 and "val_rmse" in model.history[-1]
+    u, i, r = test.user_item_arrays()
+    expected = np.sqrt(np.mean((model.predict(u, i, ids="index") - r) ** 2))
+    assert sr.metrics.rmse(model, test) == pytest.approx(expected)
+    assert sr.evaluate(model, test, train=train)["rmse"] == pytest.approx(expected)
+    other = sr.Dataset.from_arrays([0], [0], [3.0], n_users=60, n_items=41)  # not a prefix: refused
+    with pytest.raises(ValueError, match="index space"):
+        sr.metrics.rmse(model, other)

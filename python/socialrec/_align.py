@@ -6,7 +6,8 @@ DataFrame turned into a Dataset of its own is numbered afresh, so its user 3 nee
 :func:`aligned` therefore takes
 
 - a ``Dataset`` whose id arrays are the target's (the same arrays, as every split of one dataset shares, or
-  equal ones), or index-space data (ids 0..n-1 of the target's shape: a scipy matrix, ``from_arrays``);
+  equal ones) or a prefix of them (the target appended ids after the split: a fit with feature rows of ids the
+  data lacks, fold-in; the appended ids have no entries), or index-space data (ids 0..n-1 of the target's shape: a scipy matrix, ``from_arrays``);
   a Dataset with other raw ids is refused, whatever its shape (a target without an id map, such as a model
   file saved before maps existed, can only check the shape);
 - a pandas DataFrame of raw ids (columns ``user``, ``item``, ``rating``; as ``as_dataset`` reads one), mapped
@@ -78,6 +79,31 @@ def _moved(matrix, rows, cols, shape):
     return out
 
 
+def _is_prefix(ids, target):
+    """``target`` is ``ids`` with more ids appended (a model that grew after its data was split: fit's feature
+    ids, fold-in)."""
+    if target is None:
+        return False
+    return len(ids) < len(target) and _same_ids(ids, np.asarray(target)[:len(ids)])
+
+
+def _padded(data, user_ids, item_ids, shape):
+    """``data`` in the target's space when the target's id maps extend ``data``'s (at least one side strictly, the
+    other equal or extended): its rows and columns keep their indices, the appended ids have no entries. None
+    otherwise."""
+    sides = [(data.user_ids, user_ids, data.n_users, shape[0]), (data.item_ids, item_ids, data.n_items, shape[1])]
+    if not any(_is_prefix(ids, target) for ids, target, _, _ in sides):
+        return None
+    if not all(_is_prefix(ids, target) or (n == m and _side_matches(ids, target, m)) for ids, target, n, m in sides):
+        return None
+    ratings = data.ratings.tocsr().copy()
+    ratings.resize(shape)
+    trust = data.trust.tocsr().copy()
+    trust.resize((shape[0], shape[0]))
+    return Dataset._new(ratings, trust, np.arange(shape[0]) if user_ids is None else user_ids,
+                        np.arange(shape[1]) if item_ids is None else item_ids, data.rating_scale)
+
+
 def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     """``data`` as a Dataset in the id space of ``(user_ids, item_ids)`` (``None``: indices 0..n-1) of size
     ``shape``; ``name`` names the data in messages, ``against`` the ids' owner (``MODEL`` or ``(phrase before
@@ -101,6 +127,9 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     data = as_dataset(data, trust)
     if data.user_ids is user_ids and data.item_ids is item_ids:
         return data
+    grown = _padded(data, user_ids, item_ids, shape)
+    if grown is not None:
+        return grown
     if data.ratings.shape != shape:
         raise ValueError(f"{name} has shape {data.ratings.shape}, {before_shape} {shape}: both must share one "
                          "index space (evaluate on a split of the training dataset, or pass a DataFrame of raw "
