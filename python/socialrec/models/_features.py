@@ -136,6 +136,12 @@ def _cold(model, side, train):
     return np.asarray((r.getnnz(axis=1) == 0) & (t.getnnz(axis=1) == 0) & (t.getnnz(axis=0) == 0))
 
 
+def forget(model):
+    """Drop a previous fit's record of its feature maps (``{side}_feature_fit_``)."""
+    for side in ("user", "item"):
+        model.__dict__.pop(f"{side}_feature_fit_", None)
+
+
 def apply_prior(model, train, features, side, alpha):
     """Give the cold ids of ``side`` with a non-zero feature row the parameters c + W^T x (module docstring);
     records ``model.{side}_feature_fit_`` = {"warm_rows", "cold_rows"} (counts used)."""

@@ -179,6 +179,7 @@ class TrainingMixin:
         previous = self._fit_snapshot()
         try:  # building the training state: any failure (Ctrl-C included) gives back the model as it was
             self._clear_fit()
+            _features.forget(self)
             self.device_ = device
             self.seed_ = seed
             self.n_users_, self.n_items_ = train.ratings.shape
