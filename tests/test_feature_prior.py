@@ -54,7 +54,7 @@ def test_cold_item_gets_factors_from_features(cls):
     top, _ = model.recommend([0], n=DATA.n_items + 2, exclude_seen=False)
     assert {1000, 1001} <= set(top[0].tolist())
     # the warm rows are those of the plain model on the same (grown) data; the rest as trained
-    plain = cls(factors=4, epochs=3, seed=0).fit(grown(DATA, None, None, Features(X, ids)))
+    plain = cls(factors=4, epochs=3, seed=0).fit(grown(DATA, None, None, Features(X, ids))[0])
     warm = np.append(~unrated, [False, False])
     for k, v in plain.parameters_.items():
         got = np.asarray(model.parameters_[k])
@@ -142,6 +142,9 @@ def test_split_of_the_data_scores_a_model_grown_by_feature_ids():
     expected = np.sqrt(np.mean((model.predict(u, i, ids="index") - r) ** 2))
     assert sr.metrics.rmse(model, test) == pytest.approx(expected)
     assert sr.evaluate(model, test, train=train)["rmse"] == pytest.approx(expected)
-    other = sr.Dataset.from_arrays([0], [0], [3.0], n_users=60, n_items=41)  # not a prefix: refused
+    other = sr.Dataset.from_arrays([0], [0], [3.0], n_users=60, n_items=41)  # not the data's shape: refused
     with pytest.raises(ValueError, match="index space"):
         sr.metrics.rmse(model, other)
+    plain = sr.BiasedMF(epochs=1, seed=0).fit(sr.Dataset.from_arrays([0, 1], [0, 1], [3.0, 4.0], n_items=4))
+    with pytest.raises(ValueError, match="index space"):  # a model that appended nothing pads nothing
+        sr.metrics.rmse(plain, sr.Dataset.from_arrays([0], [0], [3.0], n_users=2, n_items=3))

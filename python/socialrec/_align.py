@@ -87,10 +87,13 @@ def _is_prefix(ids, target):
     return len(ids) < len(target) and _same_ids(ids, np.asarray(target)[:len(ids)])
 
 
-def _padded(data, user_ids, item_ids, shape):
-    """``data`` in the target's space when the target's id maps extend ``data``'s (at least one side strictly, the
-    other equal or extended): its rows and columns keep their indices, the appended ids have no entries. None
+def _padded(data, user_ids, item_ids, shape, grown_from):
+    """``data`` in the target's space when the target appended ids to a space of ``data``'s shape (``grown_from``:
+    that shape, recorded by the fit that appended them; None: nothing was appended, nothing is padded) and its id
+    maps extend ``data``'s: rows and columns keep their indices, the appended ids have no entries. None
     otherwise."""
+    if grown_from is None or tuple(data.ratings.shape) != tuple(grown_from):
+        return None
     sides = [(data.user_ids, user_ids, data.n_users, shape[0]), (data.item_ids, item_ids, data.n_items, shape[1])]
     if not any(_is_prefix(ids, target) for ids, target, _, _ in sides):
         return None
@@ -104,7 +107,7 @@ def _padded(data, user_ids, item_ids, shape):
                         np.arange(shape[1]) if item_ids is None else item_ids, data.rating_scale)
 
 
-def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
+def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None, grown_from=None):
     """``data`` as a Dataset in the id space of ``(user_ids, item_ids)`` (``None``: indices 0..n-1) of size
     ``shape``; ``name`` names the data in messages, ``against`` the ids' owner (``MODEL`` or ``(phrase before
     its shape, its name)``, e.g. ``("training data", "the training data")``).
@@ -112,7 +115,8 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     A Dataset passes through unchanged when it fits (module docstring); a DataFrame (with an optional trust
     DataFrame ``trust``) is read as ``as_dataset`` reads one and its ids mapped to the target's indices; a
     scipy matrix is index-space data. Raises ``ValueError`` for a Dataset with other ids or another shape,
-    ``UnknownIdError`` for ids of a DataFrame the target does not know."""
+    ``UnknownIdError`` for ids of a DataFrame the target does not know. ``grown_from``: the shape of the
+    data before the target appended ids to it (fit's feature rows), whose Datasets are padded."""
     before_shape, owner = against
     shape = tuple(int(n) for n in shape)
     if _frames.is_frame(data):
@@ -127,7 +131,7 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     data = as_dataset(data, trust)
     if data.user_ids is user_ids and data.item_ids is item_ids:
         return data
-    grown = _padded(data, user_ids, item_ids, shape)
+    grown = _padded(data, user_ids, item_ids, shape, grown_from)
     if grown is not None:
         return grown
     if data.ratings.shape != shape:
@@ -145,4 +149,4 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
 def model_space(model, data, name, trust=None):
     """``data`` in the fitted ``model``'s id space (:func:`aligned` with its ``user_ids_`` / ``item_ids_``)."""
     return aligned(data, getattr(model, "user_ids_", None), getattr(model, "item_ids_", None),
-                   (model.n_users_, model.n_items_), name, MODEL, trust)
+                   (model.n_users_, model.n_items_), name, MODEL, trust, getattr(model, "grown_from_", None))

@@ -63,21 +63,22 @@ def _appended(ids, n, features, side):
 
 
 def grown(data, trust, user_features, item_features):
-    """fit's data as a Dataset whose id maps include every feature id (module docstring)."""
+    """(fit's data as a Dataset whose id maps include every feature id (module docstring), the data's shape
+    before (None when no id was appended))."""
     ds = as_dataset(data, trust)
     users, n_u = _appended(ds.user_ids, ds.n_users, user_features, "user") if user_features is not None else \
         (ds.user_ids, 0)
     items, n_i = _appended(ds.item_ids, ds.n_items, item_features, "item") if item_features is not None else \
         (ds.item_ids, 0)
     if not n_u and not n_i:
-        return ds
+        return ds, None
     shape = (ds.n_users + n_u, ds.n_items + n_i)
     ratings = sp.csr_matrix((ds.ratings.data, ds.ratings.indices, ds.ratings.indptr), shape=(ds.n_users, shape[1]))
     ratings.resize(shape)
     t = ds.trust.tocsr().copy()
     t.resize((shape[0], shape[0]))
     return Dataset.from_sparse(ratings, t if t.nnz else None, rating_scale=ds.rating_scale, user_ids=users,
-                               item_ids=items)
+                               item_ids=items), (ds.n_users, ds.n_items)
 
 
 def _cg(apply, b, tol, precondition, max_steps=2000):
@@ -137,9 +138,10 @@ def _cold(model, side, train):
 
 
 def forget(model):
-    """Drop a previous fit's record of its feature maps (``{side}_feature_fit_``)."""
-    for side in ("user", "item"):
-        model.__dict__.pop(f"{side}_feature_fit_", None)
+    """Drop a previous fit's records of its feature maps (``{side}_feature_fit_``) and of the shape its data had
+    before feature ids were appended (``grown_from_``: the data's own splits are scored in the grown space)."""
+    for name in ("user_feature_fit_", "item_feature_fit_", "grown_from_"):
+        model.__dict__.pop(name, None)
 
 
 def apply_prior(model, train, features, side, alpha):

@@ -162,6 +162,7 @@ class TrainingMixin:
         if is_real(validation):
             data, validation = self._carve_validation(data, trust, validation, seed)
             trust = None  # now inside data
+        grown_from = None  # the data's shape when feature ids are appended to it
         user_features = _features.as_features(user_features, "user_features")
         item_features = _features.as_features(item_features, "item_features")
         if user_features is not None or item_features is not None:
@@ -169,17 +170,19 @@ class TrainingMixin:
                 raise TypeError("fit(..., user_features=/item_features=) takes host data; CuPy input has none")
             if not (is_real(feature_regularization) and feature_regularization > 0):
                 raise ValueError(f"feature_regularization={feature_regularization!r} must be a positive number")
-            data, trust = _features.grown(data, trust, user_features, item_features), None
+            (data, grown_from), trust = _features.grown(data, trust, user_features, item_features), None
         train = self._training_data(data, trust, device)
         if validation is not None:  # in train's id space: other ids raise, a DataFrame is mapped (_align)
             validation = aligned(validation, train.user_ids, train.item_ids, train.ratings.shape, "validation",
-                                 ("training data", "the training data"))
+                                 ("training data", "the training data"), grown_from=grown_from)
         self._validate_training_data(train)
 
         previous = self._fit_snapshot()
         try:  # building the training state: any failure (Ctrl-C included) gives back the model as it was
             self._clear_fit()
             _features.forget(self)
+            if grown_from is not None:
+                self.grown_from_ = grown_from
             self.device_ = device
             self.seed_ = seed
             self.n_users_, self.n_items_ = train.ratings.shape
