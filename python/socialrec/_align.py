@@ -6,7 +6,8 @@ DataFrame turned into a Dataset of its own is numbered afresh, so its user 3 nee
 :func:`aligned` therefore takes
 
 - a ``Dataset`` whose id arrays are the target's (the same arrays, as every split of one dataset shares, or
-  equal ones), or index-space data (ids 0..n-1 of the target's shape: a scipy matrix, ``from_arrays``);
+  equal ones) or a prefix of them (the target appended ids after the split: a fit with feature rows of ids the
+  data lacks, fold-in; the appended ids have no entries), or index-space data (ids 0..n-1 of the target's shape: a scipy matrix, ``from_arrays``);
   a Dataset with other raw ids is refused, whatever its shape (a target without an id map, such as a model
   file saved before maps existed, can only check the shape);
 - a pandas DataFrame of raw ids (columns ``user``, ``item``, ``rating``; as ``as_dataset`` reads one), mapped
@@ -78,7 +79,35 @@ def _moved(matrix, rows, cols, shape):
     return out
 
 
-def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
+def _is_prefix(ids, target):
+    """``target`` is ``ids`` with more ids appended (a model that grew after its data was split: fit's feature
+    ids, fold-in)."""
+    if target is None:
+        return False
+    return len(ids) < len(target) and _same_ids(ids, np.asarray(target)[:len(ids)])
+
+
+def _padded(data, user_ids, item_ids, shape, grown_from):
+    """``data`` in the target's space when the target appended ids to a space of ``data``'s shape (``grown_from``:
+    that shape, recorded by the fit that appended them; None: nothing was appended, nothing is padded) and its id
+    maps extend ``data``'s: rows and columns keep their indices, the appended ids have no entries. None
+    otherwise."""
+    if grown_from is None or tuple(data.ratings.shape) != tuple(grown_from):
+        return None
+    sides = [(data.user_ids, user_ids, data.n_users, shape[0]), (data.item_ids, item_ids, data.n_items, shape[1])]
+    if not any(_is_prefix(ids, target) for ids, target, _, _ in sides):
+        return None
+    if not all(_is_prefix(ids, target) or (n == m and _side_matches(ids, target, m)) for ids, target, n, m in sides):
+        return None
+    ratings = data.ratings.tocsr().copy()
+    ratings.resize(shape)
+    trust = data.trust.tocsr().copy()
+    trust.resize((shape[0], shape[0]))
+    return Dataset._new(ratings, trust, np.arange(shape[0]) if user_ids is None else user_ids,
+                        np.arange(shape[1]) if item_ids is None else item_ids, data.rating_scale)
+
+
+def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None, grown_from=None):
     """``data`` as a Dataset in the id space of ``(user_ids, item_ids)`` (``None``: indices 0..n-1) of size
     ``shape``; ``name`` names the data in messages, ``against`` the ids' owner (``MODEL`` or ``(phrase before
     its shape, its name)``, e.g. ``("training data", "the training data")``).
@@ -86,7 +115,8 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     A Dataset passes through unchanged when it fits (module docstring); a DataFrame (with an optional trust
     DataFrame ``trust``) is read as ``as_dataset`` reads one and its ids mapped to the target's indices; a
     scipy matrix is index-space data. Raises ``ValueError`` for a Dataset with other ids or another shape,
-    ``UnknownIdError`` for ids of a DataFrame the target does not know."""
+    ``UnknownIdError`` for ids of a DataFrame the target does not know. ``grown_from``: the shape of the
+    data before the target appended ids to it (fit's feature rows), whose Datasets are padded."""
     before_shape, owner = against
     shape = tuple(int(n) for n in shape)
     if _frames.is_frame(data):
@@ -101,6 +131,9 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
     data = as_dataset(data, trust)
     if data.user_ids is user_ids and data.item_ids is item_ids:
         return data
+    grown = _padded(data, user_ids, item_ids, shape, grown_from)
+    if grown is not None:
+        return grown
     if data.ratings.shape != shape:
         raise ValueError(f"{name} has shape {data.ratings.shape}, {before_shape} {shape}: both must share one "
                          "index space (evaluate on a split of the training dataset, or pass a DataFrame of raw "
@@ -116,4 +149,4 @@ def aligned(data, user_ids, item_ids, shape, name, against=MODEL, trust=None):
 def model_space(model, data, name, trust=None):
     """``data`` in the fitted ``model``'s id space (:func:`aligned` with its ``user_ids_`` / ``item_ids_``)."""
     return aligned(data, getattr(model, "user_ids_", None), getattr(model, "item_ids_", None),
-                   (model.n_users_, model.n_items_), name, MODEL, trust)
+                   (model.n_users_, model.n_items_), name, MODEL, trust, getattr(model, "grown_from_", None))

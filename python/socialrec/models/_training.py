@@ -24,6 +24,7 @@ from .._typing import Data
 from .._validate import is_int, is_real
 from ..data import as_dataset
 from ..split import validation_split
+from . import _features, _warm
 
 _T = TypeVar("_T")  # fit returns the model itself
 
@@ -91,7 +92,9 @@ class TrainingMixin:
 
     @_exclusive
     def fit(self: _T, data: Data, y: Any = None, *, trust: Any = None, validation: Union[Data, float, None] = None,
-            early_stopping: Union[bool, int, None] = None, callback: Optional[Callable[..., Any]] = None) -> _T:
+            early_stopping: Union[bool, int, None] = None, callback: Optional[Callable[..., Any]] = None,
+            warm_start: bool = False, user_features: Any = None, item_features: Any = None,
+            feature_regularization: float = _features.DEFAULT_ALPHA) -> _T:
         """Train on ``data``.
 
         Three forms, told apart by ``y``: ``fit(dataset)``; ``fit(ratings, trust=T)`` (``fit(ratings, T)`` too:
@@ -123,6 +126,18 @@ class TrainingMixin:
         callback : callable, optional
             ``callback(model, record)`` after every epoch, with the model usable (``predict``, ``save``);
             return ``True`` to stop training.
+        warm_start : bool
+            Start from this model's fitted parameters (scikit-learn's ``warm_start``): rows of raw ids the
+            previous fit knew are carried over, new ids start as in a fresh fit, then ``epochs`` epochs run
+            (models/_warm.py). On an unfitted model it is a plain fit; a fit of other widths (``factors``)
+            raises ``ValueError`` and leaves the model as it was.
+        user_features, item_features : socialrec.features.Features or DataFrame indexed by raw id, optional
+            Side features. The model then knows every id with ratings or a feature row; a cold id (no
+            ratings; users: no trust edge either) with a non-zero feature row gets its parameters from a ridge
+            map fitted from the features to the trained rows of the warm ids (a post-hoc feature prior:
+            models/_features.py says exactly what it is). Host data only.
+        feature_regularization : float
+            The ridge penalty of that map.
 
         Returns
         -------
@@ -152,15 +167,27 @@ class TrainingMixin:
         if is_real(validation):
             data, validation = self._carve_validation(data, trust, validation, seed)
             trust = None  # now inside data
+        grown_from = None  # the data's shape when feature ids are appended to it
+        user_features = _features.as_features(user_features, "user_features")
+        item_features = _features.as_features(item_features, "item_features")
+        if user_features is not None or item_features is not None:
+            if is_device_input(data):
+                raise TypeError("fit(..., user_features=/item_features=) takes host data; CuPy input has none")
+            if not (is_real(feature_regularization) and feature_regularization > 0):
+                raise ValueError(f"feature_regularization={feature_regularization!r} must be a positive number")
+            (data, grown_from), trust = _features.grown(data, trust, user_features, item_features), None
         train = self._training_data(data, trust, device)
         if validation is not None:  # in train's id space: other ids raise, a DataFrame is mapped (_align)
             validation = aligned(validation, train.user_ids, train.item_ids, train.ratings.shape, "validation",
-                                 ("training data", "the training data"))
+                                 ("training data", "the training data"), grown_from=grown_from)
         self._validate_training_data(train)
 
         previous = self._fit_snapshot()
         try:  # building the training state: any failure (Ctrl-C included) gives back the model as it was
             self._clear_fit()
+            _features.forget(self)
+            if grown_from is not None:
+                self.grown_from_ = grown_from
             self.device_ = device
             self.seed_ = seed
             self.n_users_, self.n_items_ = train.ratings.shape
@@ -168,6 +195,8 @@ class TrainingMixin:
             self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
             self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
             self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
+            if warm_start and previous.get("parameters_") is not None:
+                self.parameters_ = _warm.carried(self, previous, train, self.parameters_)
             state = self._prepare_on_device(train)
             threads = _engine.resolve_threads(self.num_threads)
         except BaseException:
@@ -175,6 +204,9 @@ class TrainingMixin:
             raise
         self.history: list = []
         self._train_loop(state, threads, validation, early_stopping, callback)
+        for side, features in (("user", user_features), ("item", item_features)):
+            if features is not None and self.fitted:
+                _features.apply_prior(self, train, features, side, float(feature_regularization))
         return self
 
     def _carve_validation(self, data, trust, fraction, seed):
