@@ -36,6 +36,8 @@ BENCHMARKS = {
     "accuracy_lastfm": 1200,
     "social_signal_lastfm": 300,
     "pandas_input": 300,
+    "item_cold_start": 900,
+    "warm_start": 600,
 }
 
 
