@@ -14,14 +14,20 @@ import threading
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
-from .. import _engine, metrics
+from .. import _engine, _gpu, metrics
 from .._align import aligned
 from .._errors import DivergenceError
 from .._interop import is_device_input
 from .._validate import is_int, is_real
 from ..data import as_dataset
 from ..split import validation_split
+
+
+def _host_csr(m):
+    """A host scipy CSR copy of a (scipy or cupyx) sparse matrix."""
+    return sp.csr_matrix(tuple(np.asarray(_gpu.to_host(a)) for a in (m.data, m.indices, m.indptr)), shape=m.shape)
 
 
 DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out
@@ -162,6 +168,7 @@ class TrainingMixin:
             self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
             self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
             self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
+            self.trust_graph_ = _host_csr(train.trust)  # explain / recommend_users read it (models/_follow.py)
             self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
             state = self._prepare_on_device(train)
             threads = _engine.resolve_threads(self.num_threads)

@@ -7,6 +7,7 @@ from .. import _core, _gpu
 from .._arrays import bincount, rows_of
 from . import device
 from .base import register
+from ._explain import host64
 from .device import DeviceMixin
 from ._social import logistic, objective_scale, rating_offset, trust_grid, unit_values
 from .sgd import LogisticRatingModel, rated_mask
@@ -170,6 +171,11 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         total += self._bias_penalty(p, users, items)
         src, dst, target = link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
+
+    def _link_scores(self, users):
+        """recommend_users' scores: the trust the link term predicts, ``g(U_u·Z_v)`` (Ma et al. eq. 9)."""
+        p = self.parameters_
+        return logistic(host64(p["user_factors"][users]) @ host64(p["link_factors"]).T)
 
 
 def link_targets(trust, xp=np):
