@@ -163,14 +163,15 @@ class ExplainMixin:
         return [(int(rated[k]), float(cos[k])) for k in top]
 
 
-def format_explanation(entries, score=None):
+def format_explanation(entries):
     """A short text form of ``explain``'s list (the CLI's ``recommend --explain``): the parts with signed
-    contributions, then the similar rated items with their cosines."""
+    contributions, then the similar rated items with their cosines, e.g. ``"trustee 42 +0.310, item bias +0.120;
+    similar to rated 7 (0.61)"``."""
     words = {"bias": lambda e: f"{e['id']} bias", "user": lambda e: "own taste",
              "item": lambda e: f"rated item {e['id']}", "trustee": lambda e: f"trustee {e['id']}"}
     parts = [f"{words[e['kind']](e)} {e['contribution']:+.3f}" for e in entries if e["part"]]
     similar = [f"{e['id']} ({e['contribution']:.2f})" for e in entries if not e["part"]]
-    text = ("score " + (f"{score:.3f} = " if score is not None else "") + ", ".join(parts)) if parts else ""
+    text = ", ".join(parts)
     if similar:
         text += ("; " if text else "") + "similar to rated " + ", ".join(similar)
     return text
