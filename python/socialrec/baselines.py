@@ -36,13 +36,9 @@ class _NeighbourhoodBaseline(FollowMixin):
         self.adjacency_ = _links.binary(a + a.T)  # undirected: an edge either way
         return self
 
-    @property
-    def fitted(self):
-        """True once ``fit`` has run."""
-        return getattr(self, "adjacency_", None) is not None
-
     def _require_fitted(self):
-        if not self.fitted:
+        """Raise ``NotFittedError`` before ``fit``."""
+        if getattr(self, "adjacency_", None) is None:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
 
     def _weights(self):  # pragma: no cover - abstract
