@@ -62,6 +62,12 @@ class RSTE(DeviceMixin, SGDModel):
     are trusted by someone who rates (as an out-neighbour), and stays zero otherwise, so they are predicted
     from ``(1 − α) Σ_v S_uv U_v``, the tastes of the users they trust.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases, ``α U_u·V_i`` (the user's own part; ``U_u·V_i`` without
+    trustees) and ``(1 − α) S_uv U_v·V_i`` per trustee: the ensemble's own sum, so the parts add up to the logit
+    inside ``g``; then the most similar rated items (not parts). ``recommend_users``: the friends-of-friends
+    fallback.
+
     Parameters
     ----------
     factors : int, default 10

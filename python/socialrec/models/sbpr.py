@@ -54,6 +54,13 @@ class SBPR(BPR):
     References: T. Zhao, J. McAuley, I. King, "Leveraging social connections to improve personalized
     ranking for collaborative filtering", CIKM 2014.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the item bias and ``p_u·q_i`` split over the friends of u who consumed
+    ``i`` (the ``s_ui`` friends that make ``i`` one of u's social items): ``p_f·q_i / s_ui`` per such friend and
+    the user's deviation from their mean; without such friends ``p_u·q_i`` is the user's own part. The parts
+    sum to the score; then the most similar consumed items (not parts). ``recommend_users``: the
+    friends-of-friends fallback.
+
     Parameters
     ----------
     social_weight : float, default 1.0

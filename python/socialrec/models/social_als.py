@@ -97,6 +97,12 @@ class SocialALS(ALS):
     (exact solve): a shrunk average of their friends, so cold users get recommendations from their friends'
     tastes (ALS leaves them at 0).
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): ``x_u·y_i`` split over the Laplacian neighbours ``f`` with weights
+    ``S_uf / s_u`` (the mean the graph term pulls ``x_u`` to): ``(S_uf / s_u) x_f·y_i`` per neighbour (kind
+    ``"trustee"``) and the user's deviation from that mean. The parts sum to the score; then the most similar
+    consumed items (not parts). ``recommend_users``: the friends-of-friends fallback.
+
     Parameters
     ----------
     social_regularization : float, default 1.0

@@ -53,6 +53,12 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     (as trusters and as trustees); users without trust links get the plain logistic PMF; ``λ_T = 0`` gives
     exactly that plain model.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` split along the model's trust propagation,
+    ``U_u = Σ_v T_uv U_v + d_u`` (Jamali & Ester eq. 4): one ``"trustee"`` part ``T_uv U_v·V_i`` per trustee and
+    the user's own deviation ``d_u·V_i``. The parts sum to the logit inside ``g`` exactly; then the most similar
+    rated items (a similarity, not parts). ``recommend_users``: the friends-of-friends fallback.
+
     Parameters
     ----------
     factors : int, default 10

@@ -52,6 +52,12 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     from the link pass alone; users without trust links get the plain logistic PMF. ``λ_C = 0`` gives
     exactly that plain model (Salakhutdinov & Mnih's PMF with the logistic link).
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` (the user's own part), which sum to the logit
+    inside ``g``; then the most similar rated items (cosine of ``V``, not parts of the sum). SoRec's trustees
+    shape ``U_u`` only through training (``Z``), so no trustee part. ``recommend_users``: the trust predictor
+    ``g(U_u·Z_v)``.
+
     Parameters
     ----------
     factors : int, default 10

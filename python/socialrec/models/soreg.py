@@ -63,6 +63,13 @@ class SoReg(DeviceMixin, SGDModel):
     it stays at zero (predicting the training mean ``μ``, like any user whose factors are zero). Users
     without trust are plain PMF users.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` split over the trustees ``f`` the social term
+    pulls ``U_u`` to, each with weight ``1/|F_u|`` (``Sim`` needs the training ratings, not kept after fit):
+    ``w U_f·V_i`` per trustee and the user's deviation from their mean. The parts sum to ``predict`` (inside
+    the rating scale); then the most similar rated items (not parts). ``recommend_users``: the
+    friends-of-friends fallback.
+
     Parameters
     ----------
     factors : int, default 10

@@ -59,6 +59,11 @@ class SVDpp(DeviceMixin, SGDModel):
     Reference: Y. Koren, "Factorization meets the neighborhood: a multifaceted collaborative filtering model",
     KDD 2008, eq. 15 (model) and §4 (SGD: γ = 0.007, λ = 0.015 on factors, 0.005 on biases).
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases, ``p_u·q_i`` (the user's own part) and one ``"item"`` part
+    ``|I_u|^-½ y_j·q_i`` per rated item ``j``: the model's own sum, so the parts add up to ``predict`` (inside
+    the rating scale). ``recommend_users``: the friends-of-friends fallback (models/_follow.py).
+
     Parameters
     ----------
     factors : int, default 10

@@ -88,6 +88,12 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
     graph. Users without trust are fitted by the rating passes alone (two logistic MFs whose user and item
     vectors are averaged).
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the averaged biases and ``((B_u + W'_u)/2)·((V_i + V'_i)/2)`` as the
+    user's own part, which sum to the logit inside ``g``; then the most similar rated items (not parts). The
+    trustees shape ``B_u`` only through training, so no trustee part. ``recommend_users``: the trust
+    predictor ``g((B_u·W_v + B'_u·W'_v)/2)``, the mean of the two models' logits.
+
     Parameters
     ----------
     factors : int, default 10

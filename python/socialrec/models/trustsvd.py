@@ -41,6 +41,11 @@ class TrustSVD(SVDpp):
     Reference: G. Guo, J. Zhang, N. Yorke-Smith, "TrustSVD: Collaborative filtering with both the explicit and
     implicit influence of user trust and of item ratings", AAAI 2015 (eq. 4-7).
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): SVD++'s parts plus one ``"trustee"`` part ``|T_u|^-½ w_v·q_j`` per
+    trustee ``v``: the model's own sum, so the parts add up to ``predict`` (inside the rating scale).
+    ``recommend_users``: the trust predictor ``t̂_uv = p_u·w_v``.
+
     Parameters
     ----------
     factors : int, default 10
