@@ -3,9 +3,9 @@
     python bench/explain_examples.py
 
 Rating models fit FilmTrust, ranking models LastFM's binarised listens, all with their defaults (seed 0); for
-the first user (by index) who trusts at least three users and rates, the top recommendation is explained (``model.explain``, 4
-parts and 2 similar rated items) in the CLI's text form, and the first three users ``recommend_users``
-proposes are listed.
+the first user (by index) who trusts at least three users and rates, the top recommendation is explained
+(``model.explain``, 4 parts and 2 similar rated items) in the CLI's text form, and the first three users
+``recommend_users`` proposes are listed.
 """
 from __future__ import annotations
 
