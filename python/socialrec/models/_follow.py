@@ -12,16 +12,25 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _links
+from .. import _gpu, _links
 from .._validate import is_int
 from ._explain import host64
 from ._queries import check_ids, id_space
 
 
+def host_graph(t):
+    """A trust graph as a host scipy CSR: itself, or a host copy of a CUDA fit's ``DeviceTrust``; None stays
+    None."""
+    if t is None or sp.issparse(t):
+        return t
+    return sp.csr_matrix(tuple(np.asarray(_gpu.to_host(a)) for a in (t.data, t.indices, t.indptr)), shape=t.shape)
+
+
 def fitted_trust(model):
     """The training trust graph of a fitted model or baseline (host CSR, ``n_users_`` square; users folded in
-    after the fit have empty rows)."""
-    t = getattr(model, "trust_graph_", None)
+    after the fit have empty rows). A CUDA fit's graph is copied to the host at the first query."""
+    t = host_graph(getattr(model, "trust_graph_", None))
+    model.trust_graph_ = t
     if t is None:
         raise ValueError(f"this {type(model).__name__} holds no training trust graph (a file saved before "
                          "socialrec kept it); fit it again to recommend users or explain by trustee")

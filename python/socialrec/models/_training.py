@@ -16,7 +16,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _engine, _gpu, metrics
+from .. import _engine, metrics
 from .._align import aligned
 from .._errors import DivergenceError
 from .._interop import is_device_input
@@ -25,9 +25,10 @@ from ..data import as_dataset
 from ..split import validation_split
 
 
-def _host_csr(m):
-    """A host scipy CSR copy of a (scipy or cupyx) sparse matrix."""
-    return sp.csr_matrix(tuple(np.asarray(_gpu.to_host(a)) for a in (m.data, m.indices, m.indptr)), shape=m.shape)
+def _kept_trust(trust):
+    """The training trust graph that ``explain`` and ``recommend_users`` read (models/_follow.py): a copy of a
+    host CSR; a CUDA fit's ``DeviceTrust`` as it is (fit never copies device input to the host; a query does)."""
+    return trust.copy() if sp.issparse(trust) else trust
 
 
 DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out
@@ -168,7 +169,7 @@ class TrainingMixin:
             self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
             self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
             self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
-            self.trust_graph_ = _host_csr(train.trust)  # explain / recommend_users read it (models/_follow.py)
+            self.trust_graph_ = _kept_trust(train.trust)
             self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
             state = self._prepare_on_device(train)
             threads = _engine.resolve_threads(self.num_threads)
