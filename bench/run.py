@@ -36,6 +36,7 @@ BENCHMARKS = {
     "accuracy_lastfm": 1200,
     "social_signal_lastfm": 300,
     "pandas_input": 300,
+    "link_prediction": 1800,
 }
 
 
