@@ -5,7 +5,7 @@ their own files: SoRec ``g(U_u·Z_v)``, TrustMF the two models' ``g`` of the mea
 TrustSVD ``p_u·w_v``). Every other model uses the fallback here: the cosine of the user vectors ``z_u``,
 ``z_v`` (the vectors ``predict`` multiplies), over the users within two trust hops of ``u`` (his trustees and
 their trustees) only. The shared selection and exclusion rules are in ``socialrec/_links.py``; the training
-trust graph is the model's ``trust_graph_`` (kept by ``fit``; users folded in later have no edges in it).
+trust graph is the model's ``trust_graph_`` (kept by ``fit``; fold-in adds the folded users' out-edges).
 """
 from __future__ import annotations
 
