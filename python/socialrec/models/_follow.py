@@ -26,18 +26,25 @@ def host_graph(t):
     return sp.csr_matrix(tuple(np.asarray(_gpu.to_host(a)) for a in (t.data, t.indices, t.indptr)), shape=t.shape)
 
 
-def fitted_trust(model):
-    """The training trust graph of a fitted model or baseline (host CSR, ``n_users_`` square; users folded in
-    after the fit have empty rows). A CUDA fit's graph is copied to the host at the first query."""
+def kept_trust(model):
+    """The training trust graph a model keeps, as a host CSR of ``n_users_`` square (rows past its own size,
+    if any, empty), or None when it keeps none. A CUDA fit's graph is copied to the host here, once."""
     t = host_graph(getattr(model, "trust_graph_", None))
     model.trust_graph_ = t
+    n = model.n_users_
+    if t is not None and t.shape[0] < n:
+        indptr = np.concatenate([t.indptr, np.full(n - t.shape[0], t.indptr[-1])])
+        t = model.trust_graph_ = sp.csr_matrix((t.data, t.indices, indptr), shape=(n, n))
+    return t
+
+
+def fitted_trust(model):
+    """``kept_trust``, or a ``ValueError`` saying to refit when the model keeps no trust graph (a file saved
+    before socialrec kept it)."""
+    t = kept_trust(model)
     if t is None:
         raise ValueError(f"this {type(model).__name__} holds no training trust graph (a file saved before "
                          "socialrec kept it); fit it again to recommend users or explain by trustee")
-    n = model.n_users_
-    if t.shape[0] < n:
-        indptr = np.concatenate([t.indptr, np.full(n - t.shape[0], t.indptr[-1])])
-        t = sp.csr_matrix((t.data, t.indices, indptr), shape=(n, n))
     return t
 
 

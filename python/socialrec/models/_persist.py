@@ -21,7 +21,7 @@ from .. import __version__
 from .._validate import INT32_MAX, check_csr, check_scale, csr_offsets, is_int
 from ._archive import CorruptArchiveError, NpzReader, open_regular
 from ._atomic import replace_atomically
-from ._follow import host_graph
+from ._follow import kept_trust
 from ._registry import _REGISTRY
 
 __all__ = ["load"]
@@ -58,7 +58,7 @@ class PersistMixin:
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
         arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
-        trust = host_graph(getattr(self, "trust_graph_", None))  # the training trust graph (explain, recommend_users)
+        trust = kept_trust(self)  # the training trust graph (explain, recommend_users)
         if trust is not None:
             arrays["trust/indptr"], arrays["trust/indices"], arrays["trust/data"] = (
                 np.asarray(trust.indptr, np.int64), np.asarray(trust.indices, np.int32), trust.data)
