@@ -38,6 +38,7 @@ BENCHMARKS = {
     "pandas_input": 300,
     "item_cold_start": 900,
     "warm_start": 600,
+    "link_prediction": 1800,
 }
 
 

@@ -214,6 +214,25 @@ def test_device_input_is_not_copied_to_the_host(fake_device, social_split, impli
     assert max(fake_cupy.GETS) <= limit, sorted(fake_cupy.GETS)[-5:]
 
 
+@pytest.mark.parametrize("name", [n for n in ("TrustSVD", "SocialMF", "SoRec", "SBPR") if n in MODELS])
+def test_explain_and_recommend_users_after_a_device_fit(fake_device, social_split, implicit_split, name, tmp_path):
+    """explain / recommend_users of a fit on device input (its trust graph stays on the device until the first
+    query) equal those of the same model saved and loaded on the CPU (issue 24)."""
+    cls, params = MODELS[name]
+    train = _data(name, social_split, implicit_split)
+    model = cls(device="cuda", factors=8, epochs=2, seed=0, **params).fit(*device_input(train))
+    model.save(tmp_path / "m.npz")
+    host = sr.load(tmp_path / "m.npz", device="cpu")
+    users = np.flatnonzero(np.diff(train.trust.indptr) > 0)[:5]
+    for u in users:
+        got = model.explain(int(u), 3, n=None)
+        want = host.explain(int(u), 3, n=None)
+        assert [(e["kind"], e["id"]) for e in got] == [(e["kind"], e["id"]) for e in want]
+        np.testing.assert_allclose([e["contribution"] for e in got], [e["contribution"] for e in want], rtol=1e-6,
+                                   atol=1e-9)
+    np.testing.assert_array_equal(model.recommend_users(users, n=5)[0], host.recommend_users(users, n=5)[0])
+
+
 @pytest.mark.parametrize("name", [n for n in MODELS if n != "BiasedMF"])
 @pytest.mark.parametrize("source", ["device", "dataset"])
 def test_device_built_structures_equal_the_host_built(fake_device, social_split, implicit_split, name, source):

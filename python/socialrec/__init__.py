@@ -19,4 +19,5 @@ from .evaluate import cross_validate, evaluate  # noqa: F401
 from .tuning import compare, tune  # noqa: F401  (Optuna is imported when they run: socialrec[tune])
 from .models import *  # noqa: F401,F403
 from .models import load  # noqa: F401
+from . import baselines  # noqa: F401  (link-prediction baselines: sr.baselines.CommonNeighbours, AdamicAdar)
 from .models._sklearn import to_xy  # noqa: F401  (scikit-learn's X, y of a Dataset)

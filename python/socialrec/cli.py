@@ -334,11 +334,21 @@ def cmd_recommend(args):
     ids, scores = model.recommend(users, n=args.n, exclude_seen=not args.include_seen)  # raw ids
     out = {str(u): [{"item": _plain(i), "score": float(s)} for i, s in zip(row_i, row_s) if s != -np.inf]
            for u, row_i, row_s in zip(users, ids, scores)}
+    if args.explain:  # the 3 largest parts of each score and up to 3 similar rated items (model.explain)
+        for u, recs in zip(users, out.values()):
+            for r in recs:
+                r["why"] = [{**e, "id": _plain(e["id"])} for e in model.explain(u, r["item"], n=3)]
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out, indent=2, default=_plain))
     else:
+        text = sr.models._explain.format_explanation
         for u, recs in out.items():
-            print(f"user {u}: " + ", ".join(f"{r['item']} ({r['score']:.3f})" for r in recs))
+            if not args.explain:
+                print(f"user {u}: " + ", ".join(f"{r['item']} ({r['score']:.3f})" for r in recs))
+                continue
+            print(f"user {u}:")
+            for r in recs:
+                print(f"  {r['item']} ({r['score']:.3f}): {text(r['why'])}")
     return 0
 
 
@@ -444,6 +454,8 @@ def build_parser():
     r.add_argument("-n", type=int, default=10, help="items per user (default 10)")
     r.add_argument("--include-seen", action="store_true", help="also rank items the user already rated")
     r.add_argument("--json", action="store_true", help="print JSON instead of one line per user")
+    r.add_argument("--explain", action="store_true",
+                   help="say why: each score's largest parts (biases, own taste, trustees, rated items)")
     r.set_defaults(fn=cmd_recommend)
 
     i = sub.add_parser("info", help="build information: version, compiler, OpenMP, SIMD, CUDA")

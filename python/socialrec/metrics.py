@@ -5,12 +5,12 @@ import math
 
 import numpy as np
 
-from . import _core, _frames
+from . import _core, _frames, _links
 from ._align import model_space
 from ._validate import check_n, is_real
 from .data import Dataset
 
-__all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "RANKING_METRICS"]
+__all__ = ["rmse", "mae", "errors", "ranking", "ranking_per_user", "link_prediction", "RANKING_METRICS"]
 
 RANKING_METRICS: tuple = ("precision", "recall", "ndcg", "map", "hit_rate", "auc")
 
@@ -214,3 +214,69 @@ def ranking(model, test, train=None, k=10, users=None, relevant=None, ids="raw")
         column = column[~np.isnan(column)]
         out[name] = float(np.mean(column)) if len(column) else math.nan
     return out
+
+
+def link_prediction(model, test, train=None, k=10, *, max_users=None, seed=0):
+    """Link prediction: how well ``model`` ranks the held-out trust edges of ``test`` among all users.
+
+    Candidates: for each truster ``u`` with at least one held-out edge in ``test.trust``, every user of the
+    model's id space except ``u`` himself and his trustees in the training graph (``train.trust``, or the
+    model's own training graph when ``train`` is None). No negative sampling: every candidate is scored
+    (``model._link_scores``: the trust predictor of SoRec, TrustMF, TrustSVD, the friends-of-friends fallback
+    of the other models, which scores users beyond two hops ``-inf``, or a baseline's score). The positives
+    are ``u``'s held-out trustees.
+
+    * ``auc``: per truster, the share of (held-out trustee, other candidate) pairs scored in the right order,
+      ties counted half; averaged over the trusters.
+    * ``ndcg``: binary NDCG@k of the top-``k`` candidates (ties to the lower index, as ``recommend_users``),
+      ideal DCG over ``min(k, |held-out trustees|)``; averaged over the trusters.
+
+    Parameters
+    ----------
+    model : a fitted model or ``sr.baselines`` scorer
+    test : Dataset
+        Held-out edges in ``test.trust`` (``sr.split.train_test_split(ds, test_size=0.0,
+        trust_test_size=0.1)``), in the model's id space.
+    train : Dataset, optional
+        The training part (its trust graph's edges are no candidates).
+    k : int
+        The NDCG cut-off.
+    max_users : int, optional
+        Score at most this many trusters, drawn uniformly without replacement by
+        ``numpy.random.default_rng(seed).choice`` (for large graphs); None scores every one.
+    seed : int
+
+    Returns
+    -------
+    dict: ``auc``, ``ndcg`` (floats) and ``users`` (the trusters scored).
+    """
+    check_n(k, "k")
+    model._require_fitted()
+    held = model_space(model, test, "test").trust.tocsr()
+    known = model.trust_graph_ if train is None else model_space(model, train, "train").trust.tocsr()
+    known = _links.binary(known)
+    held = _links.binary(held)
+    held = (held - held.multiply(known)).tocsr()  # an edge in both parts is known, not held out
+    held.eliminate_zeros()
+    users = np.flatnonzero(np.diff(held.indptr) > 0).astype(np.int64)
+    if len(users) == 0:
+        raise ValueError("test holds no held-out trust edge (split with trust_test_size > 0)")
+    if max_users is not None and max_users < len(users):
+        users = np.sort(np.random.default_rng(seed).choice(users, int(max_users), replace=False))
+    aucs, ndcgs = [], []
+    for start in range(0, len(users), _links.BATCH):
+        block = users[start:start + _links.BATCH]
+        scores = _links.excluded(np.array(model._link_scores(block), dtype=np.float64), block, known, True)
+        top, _ = _links.top_k(scores, k)
+        for r, u in enumerate(block):
+            positives = held.indices[held.indptr[u]:held.indptr[u + 1]]
+            candidates = np.ones(model.n_users_, dtype=bool)  # everyone but u and his training trustees
+            candidates[u] = False
+            candidates[known.indices[known.indptr[u]:known.indptr[u + 1]]] = False
+            is_positive = np.zeros(model.n_users_, dtype=bool)
+            is_positive[positives] = True
+            row = np.where(np.isnan(scores[r]), -np.inf, scores[r])  # beyond a scorer's reach: last, tied
+            aucs.append(_links.ranks_auc(row[candidates], is_positive[candidates]))
+            ndcgs.append(_links.ndcg_at(top[r], positives, k))
+    return {"auc": float(np.nanmean(aucs)), "ndcg": float(np.nanmean(ndcgs)), "users": int(len(users))}
+

@@ -3,7 +3,8 @@
 Every splitter divides the *ratings* only. Each part keeps the dataset's whole index space (same
 ``n_users``, ``n_items``, ``user_ids``, ``item_ids``, ``rating_scale``) and the whole trust graph, so a
 model fitted on the training part predicts the test part by index. Parts are built with
-:meth:`Dataset.with_ratings`.
+:meth:`Dataset.with_ratings`. The one exception: ``train_test_split(..., trust_test_size=f)`` also holds out
+a fraction of the trust edges (link prediction), which then go to the test part's trust graph alone.
 
 All randomness comes from ``numpy.random.default_rng(seed)``; the exact use of the generator is stated in
 each function, so the splits can be reproduced outside socialrec.
@@ -39,9 +40,12 @@ def _check_dataset(ds):
         raise TypeError(f"expected a socialrec.Dataset, got {type(ds).__name__}")
 
 
-def _check_fraction(x, name):
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 < float(x) < 1.0:
-        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {x!r}")
+def _check_fraction(x, name, zero=False):
+    """``x`` as a float in (0, 1), or in [0, 1) with ``zero``."""
+    low_ok = (lambda v: 0.0 <= v) if zero else (lambda v: 0.0 < v)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not (low_ok(float(x)) and float(x) < 1.0):
+        bounds = "in [0, 1)" if zero else "strictly between 0 and 1"
+        raise ValueError(f"{name} must be a number {bounds}, got {x!r}")
     return float(x)
 
 
@@ -92,41 +96,85 @@ def _round_half_even(x):
 # --------------------------------------------------------------------------------------------------------
 
 
-def train_test_split(ds, test_size=0.2, seed=0):
-    """Random split of the ratings.
+def train_test_split(ds, test_size=0.2, seed=0, *, trust_test_size=0.0):
+    """Random split of the ratings, and optionally of the trust edges (held-out links).
 
-    ``perm = numpy.random.default_rng(seed).permutation(ds.nnz)`` indexes the ratings in CSR order; the
-    first ``round(test_size * nnz)`` of ``perm`` go to test, the rest to training.
+    ``rng = numpy.random.default_rng(seed)``. Ratings: ``perm = rng.permutation(ds.nnz)`` indexes the ratings
+    in CSR order; the first ``round(test_size * nnz)`` of ``perm`` go to test, the rest to training (no draw
+    when ``test_size`` is 0). Trust, with ``trust_test_size > 0``: the units are the stored edges in CSR order,
+    or, when the graph is symmetric (friendship data stored both ways, LastFM), the pairs ``u < v`` with both
+    directions held out together (keeping ``v → u`` would give ``u → v`` away); ``perm = rng.permutation(units)``
+    drawn after the ratings', and the first ``round(trust_test_size * units)`` go to test.
 
     Parameters
     ----------
     ds : Dataset
     test_size : float
-        Fraction of the ratings in the test part, strictly between 0 and 1.
+        Fraction of the ratings in the test part, in [0, 1); 0 only with ``trust_test_size > 0`` (every
+        rating trains: a link-prediction split).
     seed : int
+    trust_test_size : float, default 0.0
+        Fraction of the trust edges held out, in [0, 1). 0 keeps the whole graph in both parts.
 
     Returns
     -------
     train, test : Dataset
-        Same index space and trust graph as ``ds``.
+        Same index space as ``ds``. With ``trust_test_size`` 0 both parts keep the whole trust graph; else
+        ``train.trust`` holds the kept edges and ``test.trust`` the held-out ones (what
+        ``metrics.link_prediction`` scores).
 
     Raises
     ------
     ValueError
-        If ``test_size`` is not in (0, 1) or leaves one of the parts empty.
+        If a fraction is out of range, nothing is held out, or a part would be left empty.
     """
     _check_dataset(ds)
-    test_size = _check_fraction(test_size, "test_size")
-    n_test = round(test_size * ds.nnz)
-    if n_test == 0 or n_test == ds.nnz:
-        raise ValueError(
-            f"test_size={test_size} of {ds.nnz} ratings leaves an empty "
-            f"{'test' if n_test == 0 else 'training'} part"
-        )
-    perm = np.random.default_rng(seed).permutation(ds.nnz)
+    trust_test_size = _check_fraction(trust_test_size, "trust_test_size", zero=True)
+    test_size = _check_fraction(test_size, "test_size", zero=trust_test_size > 0)
+    rng = np.random.default_rng(seed)
     test = np.zeros(ds.nnz, dtype=bool)
-    test[perm[:n_test]] = True
-    return _part(ds, ~test), _part(ds, test)
+    if test_size > 0:
+        n_test = round(test_size * ds.nnz)
+        if n_test == 0 or n_test == ds.nnz:
+            raise ValueError(
+                f"test_size={test_size} of {ds.nnz} ratings leaves an empty "
+                f"{'test' if n_test == 0 else 'training'} part"
+            )
+        perm = rng.permutation(ds.nnz)
+        test[perm[:n_test]] = True
+    train_part, test_part = _part(ds, ~test), _part(ds, test)
+    if trust_test_size > 0:
+        kept, held = _trust_split(ds.trust, trust_test_size, rng)
+        train_part, test_part = _with_trust(train_part, kept), _with_trust(test_part, held)
+    return train_part, test_part
+
+
+def _trust_split(trust, fraction, rng):
+    """(kept, held-out) CSR parts of ``trust`` (train_test_split's trust rule)."""
+    t = trust.tocsr()
+    rows = np.repeat(np.arange(t.shape[0], dtype=np.int64), np.diff(t.indptr))
+    cols = t.indices.astype(np.int64)
+    symmetric = t.nnz > 0 and (t != t.T).nnz == 0
+    units = np.flatnonzero(rows < cols) if symmetric else np.arange(t.nnz)
+    n_held = round(fraction * len(units))
+    if n_held == 0 or n_held == len(units):
+        raise ValueError(f"trust_test_size={fraction} of {len(units)} {'pairs' if symmetric else 'edges'} "
+                         f"leaves an empty {'test' if n_held == 0 else 'training'} trust graph")
+    chosen = units[rng.permutation(len(units))[:n_held]]
+    held = np.zeros(t.nnz, dtype=bool)
+    held[chosen] = True
+    if symmetric:  # the reverse of every chosen pair u < v: v -> u, found by its key in the sorted CSR order
+        keys = rows * t.shape[0] + cols
+        held[np.searchsorted(keys, cols[chosen] * t.shape[0] + rows[chosen])] = True
+    part = lambda mask: sp.csr_matrix((t.data[mask], (rows[mask], cols[mask])), shape=t.shape)  # noqa: E731
+    return part(~held), part(held)
+
+
+def _with_trust(ds, trust):
+    """``ds`` with another trust graph (a canonical CSR of its shape)."""
+    trust = trust.tocsr()
+    trust.sort_indices()
+    return Dataset._new(ds.ratings, trust, ds.user_ids, ds.item_ids, ds.rating_scale)
 
 
 def kfold(ds, k=5, seed=0):

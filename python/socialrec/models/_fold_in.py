@@ -49,6 +49,7 @@ from .._ids import unknown_ids
 from .._typing import Data
 from ..data import Dataset
 from . import _fold_in_math, _fold_in_models
+from ._follow import host_graph
 from ._queries import id_space
 
 _F = TypeVar("_F")  # fold_in_* return the model itself
@@ -399,6 +400,8 @@ def fold_in(model, side, new, trust=None, known="error", columns=None):
 def _commit(model, side, fold, grown, params):
     """Install everything at once (each value computed before the first assignment)."""
     solved = set(_fold_in_models.row_arrays(model, side))
+    graph = _grown_trust(model, fold) if side == "user" else getattr(model, "trust_graph_", None)
+    model.trust_graph_ = graph
     model.parameters_ = {k: np.ascontiguousarray(v.astype(model.parameters_[k].dtype)) if k in solved else v
                          for k, v in params.items()}
     setattr(model, f"{side}_ids_", grown)
@@ -407,6 +410,20 @@ def _commit(model, side, fold, grown, params):
     for name, value in fold.fitted.items():
         setattr(model, name, value)
     model._invalidate()
+
+
+def _grown_trust(model, fold):
+    """The kept training trust graph (explain, recommend_users) grown to the folded users, with their own
+    out-edges (the other known users' rows stay as fitted; ``known="refit"`` replaces a refitted user's)."""
+    graph = host_graph(getattr(model, "trust_graph_", None))
+    if graph is None:
+        return None
+    old = graph.tocoo()
+    keep, mine = ~fold.folded[old.row], fold.folded[fold.src]  # a refitted known user's row is replaced
+    rows = np.concatenate([old.row[keep], fold.src[mine]])
+    cols = np.concatenate([old.col[keep], fold.dst[mine]])
+    data = np.concatenate([old.data[keep], fold.weights[mine].astype(old.data.dtype)])
+    return sp.csr_matrix((data, (rows, cols)), shape=(fold.n_users, fold.n_users))
 
 
 class FoldInMixin:

@@ -16,11 +16,13 @@ import os
 from typing import Any, Optional, Union
 
 import numpy as np
+import scipy.sparse as sp
 
 from .. import __version__
 from .._validate import INT32_MAX, check_csr, check_scale, csr_offsets, is_int
 from ._archive import CorruptArchiveError, NpzReader, open_regular
 from ._atomic import replace_atomically
+from ._follow import kept_trust
 from ._registry import _REGISTRY
 
 __all__ = ["load"]
@@ -57,6 +59,10 @@ class PersistMixin:
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
         arrays["seen/indptr"], arrays["seen/indices"] = self.seen_indptr_, self.seen_indices_
+        trust = kept_trust(self)  # the training trust graph (explain, recommend_users)
+        if trust is not None:
+            arrays["trust/indptr"], arrays["trust/indices"], arrays["trust/data"] = (
+                np.asarray(trust.indptr, np.int64), np.asarray(trust.indices, np.int32), trust.data)
         for name in self._FIT_ARRAYS:
             arrays[f"fit/{name}"] = getattr(self, name)
         for name in self._OPTIONAL_FIT_ARRAYS:
@@ -280,12 +286,17 @@ def _read_arrays(reader, model, meta):
         raise ValueError("the ids record must map user_ids_/item_ids_ to lists")
     expected = ({"meta", "seen/indptr", "seen/indices", "ids/user_ids_", "ids/item_ids_"}
                 | {f"param/{k}" for k in shapes} | {f"fit/{k}" for k in model._FIT_ARRAYS}
-                | {f"fit/{k}" for k in model._OPTIONAL_FIT_ARRAYS})
+                | {f"fit/{k}" for k in model._OPTIONAL_FIT_ARRAYS} | {"trust/indptr", "trust/indices", "trust/data"})
     unknown = sorted(reader.names - expected)
     if unknown:
         raise ValueError(f"unknown archive members {unknown} (a {type(model).__name__} file holds {sorted(expected)})")
     model.seen_indptr_, model.seen_indices_ = _read_csr(reader, "seen/indptr", "seen/indices", n_users, n_items,
                                                         "the seen-items matrix")
+    model.trust_graph_ = None  # files written before the training trust graph was kept lack it
+    if "trust/indptr" in reader.names:
+        indptr, indices = _read_csr(reader, "trust/indptr", "trust/indices", n_users, n_users, "the trust graph")
+        data = _native(reader.read("trust/data", "f", (len(indices),), 8 * len(indices)))
+        model.trust_graph_ = sp.csr_matrix((data, indices, indptr), shape=(n_users, n_users))
     if {"trust_indptr_", "trust_indices_"} <= set(model._FIT_ARRAYS):  # RSTE, TrustSVD: a user x user CSR
         model.trust_indptr_, model.trust_indices_ = _read_csr(reader, "fit/trust_indptr_", "fit/trust_indices_",
                                                               n_users, n_users, "the trust matrix")

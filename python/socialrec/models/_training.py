@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable, Optional, TypeVar, Union, cast
 
 import numpy as np
+import scipy.sparse as sp
 
 from .. import _engine, metrics
 from .._align import aligned
@@ -27,6 +28,12 @@ from ..split import validation_split
 from . import _features, _warm
 
 _T = TypeVar("_T")  # fit returns the model itself
+
+
+def _kept_trust(trust):
+    """The training trust graph that ``explain`` and ``recommend_users`` read (models/_follow.py): a copy of a
+    host CSR; a CUDA fit's ``DeviceTrust`` as it is (fit never copies device input to the host; a query does)."""
+    return trust.copy() if sp.issparse(trust) else trust
 
 
 DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out
@@ -194,6 +201,7 @@ class TrainingMixin:
             self.rating_scale_ = tuple(float(x) for x in train.rating_scale)
             self.user_ids_, self.item_ids_ = train.user_ids, train.item_ids
             self.seen_indptr_, self.seen_indices_ = self._seen_structure(train)
+            self.trust_graph_ = _kept_trust(train.trust)
             self.parameters_ = self._init_parameters(train, np.random.default_rng(seed))
             if warm_start and previous.get("parameters_") is not None:
                 self.parameters_ = _warm.carried(self, previous, train, self.parameters_)

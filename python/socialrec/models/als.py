@@ -82,6 +82,11 @@ class ALS(DeviceMixin, RankingModel):
     counts"). ``confidence="linear"`` warns when the largest confidence is over 100 times that of an entry
     at the mean value.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): ``x_u·y_i`` as the user's own part (the score); then the most similar
+    consumed items (cosine of ``y``, not parts). ``recommend_users``: the friends-of-friends fallback
+    (models/_follow.py).
+
     Parameters
     ----------
     factors : int, default 64

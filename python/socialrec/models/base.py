@@ -31,7 +31,9 @@ from .._errors import NotFittedError
 from .._validate import is_int, is_real
 from ..data import as_dataset  # also what socialrec.reference takes as_dataset from
 from . import _recommend
+from ._explain import ExplainMixin
 from ._fold_in import FoldInMixin
+from ._follow import FollowMixin
 from ._persist import PersistMixin, load
 from ._queries import check_ids, id_space
 from ._registry import _REGISTRY, register  # noqa: F401  (the model modules register here)
@@ -73,7 +75,7 @@ _COMMON_CHECKS = {
 }
 
 
-class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
+class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin, ExplainMixin, FollowMixin):
     """Base class of every socialrec model (scikit-learn estimator conventions).
 
     Subclasses set ``_params`` (hyper-parameter defaults, merged along the class hierarchy) and optionally
@@ -81,7 +83,8 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin):
     from ``TrainingMixin`` (models/_training.py), ``save`` / ``load`` and pickling from ``PersistMixin``
     (models/_persist.py), scikit-learn's ``fit(X, y, trust=...)``, ``score`` and ``__sklearn_tags__`` from
     ``SklearnMixin`` (models/_sklearn.py), so rating models work in ``GridSearchCV``, ``cross_val_score`` and
-    ``clone``.
+    ``clone``; ``explain`` from ``ExplainMixin`` (models/_explain.py), ``recommend_users`` from
+    ``FollowMixin`` (models/_follow.py).
     """
 
     _params: Dict[str, Any] = {"seed": 0, "num_threads": 0, "dtype": "float32", "device": "auto", "progress": False}

@@ -45,6 +45,12 @@ class BiasedMF(DeviceMixin, SGDModel):
     not parameters: they live for one ``fit`` (in the model's dtype), restart at 1 with every ``fit`` and are
     neither in ``parameters_`` nor saved.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the bias parts and ``p_u·q_i`` as the user's own part; they sum to
+    ``predict`` (inside the rating scale). Then the user's rated items most similar to the candidate (cosine of
+    ``q``): a similarity, not a part of the sum. ``recommend_users``: the friends-of-friends fallback
+    (models/_follow.py).
+
     Parameters
     ----------
     factors : int, default 10

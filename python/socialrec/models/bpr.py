@@ -45,6 +45,11 @@ class BPR(DeviceMixin, RankingModel, SGDModel):
     References: S. Rendle, C. Freudenthaler, Z. Gantner, L. Schmidt-Thieme, "BPR: Bayesian personalized
     ranking from implicit feedback", UAI 2009.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the item bias and ``p_u·q_i`` (the user's own part), which sum to the
+    score; then the most similar consumed items (cosine of ``q``, not parts). ``recommend_users``: the
+    friends-of-friends fallback (models/_follow.py).
+
     Parameters
     ----------
     factors : int, default 10

@@ -23,6 +23,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _arrays, _backend, _gpu, _interop
+from ._follow import host_graph
 from ._queries import check_ids, id_space, results
 
 _FACTOR_KEYS_SUFFIX = "_factors"
@@ -104,6 +105,7 @@ class DeviceMixin:
         clone.seen_indices_ = np.asarray(_gpu.to_host(self.seen_indices_))
         for name in self._fit_arrays_present():
             setattr(clone, name, np.asarray(_gpu.to_host(getattr(self, name))))
+        clone.trust_graph_ = host_graph(getattr(self, "trust_graph_", None))
         clone.device_ = "cpu"
         clone._scoring_cache = None
         return clone

@@ -8,6 +8,7 @@ from .. import _core, _gpu
 from .._engine import RECORD_DTYPE
 from . import device
 from .base import UNIT_INTERVAL, register
+from ._explain import bias_parts, csr_row, host64
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
@@ -60,6 +61,12 @@ class RSTE(DeviceMixin, SGDModel):
     Users with trust but no ratings have no rating of their own to fit: their ``U_u`` moves only when they
     are trusted by someone who rates (as an out-neighbour), and stays zero otherwise, so they are predicted
     from ``(1 − α) Σ_v S_uv U_v``, the tastes of the users they trust.
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases, ``α U_u·V_i`` (the user's own part; ``U_u·V_i`` without
+    trustees) and ``(1 − α) S_uv U_v·V_i`` per trustee: the ensemble's own sum, so the parts add up to the logit
+    inside ``g``; then the most similar rated items (not parts). ``recommend_users``: the friends-of-friends
+    fallback.
 
     Parameters
     ----------
@@ -185,6 +192,21 @@ class RSTE(DeviceMixin, SGDModel):
 
     def _loss(self, data):
         return objective(self, self.parameters_, data)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the biases, ``a_u U_u·V_i`` (the user's own, ``a_u = α`` or 1 without trustees) and
+        ``(1 − α) S_uv U_v·V_i`` per trustee ``v``: the ensemble's own sum ``z_u·V_i``."""
+        p = self.parameters_
+        q, own = host64(p["item_factors"][i]), host64(p["user_factors"][u])
+        indptr = _gpu.to_host(self.trust_indptr_)
+        trustees = csr_row(indptr, self.trust_indices_, u)
+        if len(trustees) == 0:
+            return bias_parts(self, u, i) + [("user", u, float(own @ q))]
+        alpha = float(self.alpha)
+        weights = host64(self.trust_weight_[int(indptr[u]):int(indptr[u + 1])])
+        shares = (1.0 - alpha) * weights * (host64(p["user_factors"][trustees]) @ q)
+        return (bias_parts(self, u, i) + [("user", u, alpha * float(own @ q))]
+                + [("trustee", int(v), float(c)) for v, c in zip(trustees, shares)])
 
 
 def _initial_parameters(model, train, rng):

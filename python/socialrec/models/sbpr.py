@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
+from ._explain import bias_parts, csr_row, host64, pull_parts
+from ._follow import fitted_trust
 from .base import UNIT_INTERVAL, register
 from .bpr import BPR, device_social_matrix, expected_loss, social_matrix
 
@@ -52,6 +54,13 @@ class SBPR(BPR):
     References: T. Zhao, J. McAuley, I. King, "Leveraging social connections to improve personalized
     ranking for collaborative filtering", CIKM 2014.
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the item bias and ``p_u·q_i`` split over the friends of u who consumed
+    ``i`` (the ``s_ui`` friends that make ``i`` one of u's social items): ``p_f·q_i / s_ui`` per such friend and
+    the user's deviation from their mean; without such friends ``p_u·q_i`` is the user's own part. The parts
+    sum to the score; then the most similar consumed items (not parts). ``recommend_users``: the
+    friends-of-friends fallback.
+
     Parameters
     ----------
     social_weight : float, default 1.0
@@ -90,3 +99,15 @@ class SBPR(BPR):
 
     def _loss(self, data):
         return expected_loss(self, data, social=True)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the item bias and ``p_u·q_i`` split over the friends of u who consumed ``i`` (those
+        that make ``i`` a social item of u, ``s_ui`` of them), each with weight ``1/s_ui``
+        (``_explain.pull_parts``); without such friends ``p_u·q_i`` is the user's own part."""
+        P = self.parameters_["user_factors"]
+        q = host64(self.parameters_["item_factors"][i])
+        friends = csr_row(fitted_trust(self).indptr, fitted_trust(self).indices, u)
+        consumed = np.array([i in csr_row(self.seen_indptr_, self.seen_indices_, int(f)) for f in friends], bool)
+        friends = friends[consumed]
+        weights = np.full(len(friends), 1.0 / max(len(friends), 1))
+        return bias_parts(self, u, i) + pull_parts(u, host64(P[u]), friends, weights, P, q)

@@ -6,6 +6,8 @@ import scipy.sparse as sp
 
 from .. import _core, _gpu  # noqa: F401  (the CPU kernel is looked up by name in ALS._run_epoch)
 from .als import ALS, csr_arrays, wrmf_objective
+from ._explain import host64, pull_parts, row_weights
+from ._follow import fitted_trust
 from .base import NON_NEGATIVE, register
 
 
@@ -95,6 +97,12 @@ class SocialALS(ALS):
     (exact solve): a shrunk average of their friends, so cold users get recommendations from their friends'
     tastes (ALS leaves them at 0).
 
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): ``x_u·y_i`` split over the Laplacian neighbours ``f`` with weights
+    ``S_uf / s_u`` (the mean the graph term pulls ``x_u`` to): ``(S_uf / s_u) x_f·y_i`` per neighbour (kind
+    ``"trustee"``) and the user's deviation from that mean. The parts sum to the score; then the most similar
+    consumed items (not parts). ``recommend_users``: the friends-of-friends fallback.
+
     Parameters
     ----------
     social_regularization : float, default 1.0
@@ -144,6 +152,14 @@ class SocialALS(ALS):
 
     def _similarity(self, trust):
         return edge_similarity(trust, normalized=self.similarity == "normalized")
+
+    def _explain_parts(self, u, i):
+        """explain's parts: ``x_u·y_i`` split over the Laplacian neighbours ``f`` with weights
+        ``S_uf / s_u`` (the mean the graph term pulls ``x_u`` to; ``_explain.pull_parts``)."""
+        X = self.parameters_["user_factors"]
+        q = host64(self.parameters_["item_factors"][i])
+        neighbours, weights = row_weights(self._similarity(fitted_trust(self)), u)
+        return pull_parts(u, host64(X[u]), neighbours, weights, X, q)
 
 
 def laplacian_penalty(X, similarity, beta):

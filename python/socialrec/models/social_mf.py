@@ -7,6 +7,8 @@ from .. import _core, _gpu
 from .._arrays import bincount, rows_of
 from . import device
 from .base import register
+from ._explain import bias_parts, host64, pull_parts, row_weights
+from ._follow import fitted_trust
 from .device import DeviceMixin
 from ._social import check_positive_trust, logistic, objective_scale, rating_offset, unit_values
 from .sgd import LogisticRatingModel, rated_mask
@@ -50,6 +52,12 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     threads (Hogwild; not bit-reproducible across thread counts) with ``deterministic=False``. Users with trust links but no ratings learn their factors through the user pass
     (as trusters and as trustees); users without trust links get the plain logistic PMF; ``λ_T = 0`` gives
     exactly that plain model.
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` split along the model's trust propagation,
+    ``U_u = Σ_v T_uv U_v + d_u`` (Jamali & Ester eq. 4): one ``"trustee"`` part ``T_uv U_v·V_i`` per trustee and
+    the user's own deviation ``d_u·V_i``. The parts sum to the logit inside ``g`` exactly; then the most similar
+    rated items (a similarity, not parts). ``recommend_users``: the friends-of-friends fallback.
 
     Parameters
     ----------
@@ -177,6 +185,15 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         np.add.at(mean, np.repeat(np.arange(len(U)), np.diff(offsets)), weights[:, None] * U[trustees])
         D = U[trusters] - mean[trusters]
         return total + 0.5 * self.social_regularization * np.sum(D * D)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the biases and ``U_u·V_i`` split along the trust propagation of the model
+        (``U_u = Σ_v T_uv U_v + d_u``, Jamali & Ester eq. 4): ``T_uv U_v·V_i`` per trustee, ``d_u·V_i`` the
+        user's own (``_explain.pull_parts``)."""
+        U = self.parameters_["user_factors"]
+        q = host64(self.parameters_["item_factors"][i])
+        neighbours, weights = row_weights(fitted_trust(self), u)
+        return bias_parts(self, u, i) + pull_parts(u, host64(U[u]), neighbours, weights, U, q)
 
 
 def normalised_trust(trust, xp=np):

@@ -7,6 +7,7 @@ from .. import _core, _gpu
 from .._arrays import bincount, rows_of
 from . import device
 from .base import register
+from ._explain import host64
 from .device import DeviceMixin
 from ._social import logistic, objective_scale, rating_offset, trust_grid, unit_values
 from .sgd import LogisticRatingModel, rated_mask
@@ -50,6 +51,12 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     is therefore identical for every ``num_threads``. Users with trust links but no ratings learn ``U_u``
     from the link pass alone; users without trust links get the plain logistic PMF. ``λ_C = 0`` gives
     exactly that plain model (Salakhutdinov & Mnih's PMF with the logistic link).
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` (the user's own part), which sum to the logit
+    inside ``g``; then the most similar rated items (cosine of ``V``, not parts of the sum). SoRec's trustees
+    shape ``U_u`` only through training (``Z``), so no trustee part. ``recommend_users``: the trust predictor
+    ``g(U_u·Z_v)``.
 
     Parameters
     ----------
@@ -170,6 +177,11 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         total += self._bias_penalty(p, users, items)
         src, dst, target = link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
+
+    def _link_scores(self, users):
+        """recommend_users' scores: the trust the link term predicts, ``g(U_u·Z_v)`` (Ma et al. eq. 9)."""
+        p = self.parameters_
+        return logistic(host64(p["user_factors"][users]) @ host64(p["link_factors"]).T)
 
 
 def link_targets(trust, xp=np):

@@ -7,6 +7,8 @@ from .. import _core, _engine, _gpu
 from .._arrays import bincount, chunks, expand_rows, rows_of, sorted_member
 from . import device
 from .base import NON_NEGATIVE, register
+from ._explain import bias_parts, host64, pull_parts, row_weights
+from ._follow import fitted_trust
 from .device import DeviceMixin
 from .sgd import SGDModel, factor_scoring_parts, rated_mask
 from ._social import has_rows, row_normalised, trust_csr
@@ -60,6 +62,13 @@ class SoReg(DeviceMixin, SGDModel):
     ``similarity="pcc"``/``"vss"`` such a user has no co-rated items, so every edge it has gets Sim 0 and
     it stays at zero (predicting the training mean ``μ``, like any user whose factors are zero). Users
     without trust are plain PMF users.
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` split over the trustees ``f`` the social term
+    pulls ``U_u`` to, each with weight ``1/|F_u|`` (``Sim`` needs the training ratings, not kept after fit):
+    ``w U_f·V_i`` per trustee and the user's deviation from their mean. The parts sum to ``predict`` (inside
+    the rating scale); then the most similar rated items (not parts). ``recommend_users``: the
+    friends-of-friends fallback.
 
     Parameters
     ----------
@@ -185,6 +194,16 @@ class SoReg(DeviceMixin, SGDModel):
         return device.run_epoch("soreg_epoch", {**self.parameters_, **state}, state["hyper"], settings)
 
     _scoring_parts = factor_scoring_parts  # b + (b_u + b_i) + U_u·V_i, the biases with biased
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the biases and ``U_u·V_i`` split over the trustees ``f`` the social term pulls
+        ``U_u`` to, each with weight ``1/|F_u|`` (``_explain.pull_parts``; ``Sim`` needs the training ratings,
+        which the fitted model does not keep)."""
+        U = self.parameters_["user_factors"]
+        q = host64(self.parameters_["item_factors"][i])
+        graph = fitted_trust(self)
+        neighbours, weights = row_weights(graph, u, np.ones(graph.indptr[u + 1] - graph.indptr[u]))
+        return bias_parts(self, u, i) + pull_parts(u, host64(U[u]), neighbours, weights, U, q)
 
     # -- objective ---------------------------------------------------------------------------------------
     def _loss(self, data):

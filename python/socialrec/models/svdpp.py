@@ -8,6 +8,7 @@ from .. import _core, _engine, _gpu
 from .._arrays import inverse_sqrt, rows_of
 from . import device
 from .base import register
+from ._explain import bias_parts, csr_row, host64, sum_parts
 from .device import DeviceMixin
 from .sgd import SGDModel, rated_mask
 
@@ -57,6 +58,11 @@ class SVDpp(DeviceMixin, SGDModel):
 
     Reference: Y. Koren, "Factorization meets the neighborhood: a multifaceted collaborative filtering model",
     KDD 2008, eq. 15 (model) and §4 (SGD: γ = 0.007, λ = 0.015 on factors, 0.005 on biases).
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the biases, ``p_u·q_i`` (the user's own part) and one ``"item"`` part
+    ``|I_u|^-½ y_j·q_i`` per rated item ``j``: the model's own sum, so the parts add up to ``predict`` (inside
+    the rating scale). ``recommend_users``: the friends-of-friends fallback (models/_follow.py).
 
     Parameters
     ----------
@@ -161,6 +167,16 @@ class SVDpp(DeviceMixin, SGDModel):
 
     def _loss(self, data):
         return svdpp_loss(self, self.parameters_, data)
+
+    _explain_similar_items = False  # the score sums over the rated items: they are parts (models/_explain.py)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the biases, the user's own ``p_u·q_i`` and ``|I_u|^-½ y_j·q_i`` per rated item."""
+        p = self.parameters_
+        q = host64(p["item_factors"][i])
+        rated = csr_row(self.seen_indptr_, self.seen_indices_, u)
+        return (bias_parts(self, u, i) + [("user", u, float(host64(p["user_factors"][u]) @ q))]
+                + sum_parts("item", rated, p["implicit_factors"], q))
 
 
 def svdpp_loss(model, params, data, item_penalty=None, user_penalty=None, extra_user_vectors=None):

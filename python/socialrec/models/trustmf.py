@@ -6,6 +6,7 @@ import numpy as np
 from .. import _core, _gpu
 from . import device
 from .base import NON_NEGATIVE, register
+from ._explain import host64
 from .device import DeviceMixin
 from .sgd import LogisticBiasMixin, SGDModel, rated_mask, zero_biases
 from ._social import logit_offset, objective_scale, trust_grid, unit_values
@@ -86,6 +87,12 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
     users who trust them), so their prediction ``g(((B_u + W'_u)/2)·…)`` comes from their place in the trust
     graph. Users without trust are fitted by the rating passes alone (two logistic MFs whose user and item
     vectors are averaged).
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): the averaged biases and ``((B_u + W'_u)/2)·((V_i + V'_i)/2)`` as the
+    user's own part, which sum to the logit inside ``g``; then the most similar rated items (not parts). The
+    trustees shape ``B_u`` only through training, so no trustee part. ``recommend_users``: the trust
+    predictor ``g((B_u·W_v + B'_u·W'_v)/2)``, the mean of the two models' logits.
 
     Parameters
     ----------
@@ -183,6 +190,15 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
 
     def _loss(self, data):
         return objective(self, self.parameters_, data)
+
+    def _link_scores(self, users):
+        """recommend_users' scores: ``g`` of the mean of the two models' trust logits,
+        ``(B_u·W_v + B'_u·W'_v) / 2`` (truster model ``t_uv ≈ g(B_u·W_v)``, trustee model ``g(B'_u·W'_v)``)."""
+        p = {k: host64(p) for k, p in self.parameters_.items()
+             if k in ("user_factors", "trustee_factors", "trustee_truster_factors", "trustee_user_factors")}
+        x = (p["user_factors"][users] @ p["trustee_factors"].T
+             + p["trustee_truster_factors"][users] @ p["trustee_user_factors"].T) / 2
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 def _mean(a, b):

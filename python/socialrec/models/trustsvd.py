@@ -7,6 +7,7 @@ from .. import _engine, _gpu
 from .._arrays import bincount
 from . import device
 from .base import NON_NEGATIVE, register
+from ._explain import csr_row, host64, sum_parts
 from .sgd import rated_mask
 from .svdpp import SVDpp, inverse_sqrt, normalised_rows, normalised_sum, svdpp_loss
 
@@ -39,6 +40,11 @@ class TrustSVD(SVDpp):
 
     Reference: G. Guo, J. Zhang, N. Yorke-Smith, "TrustSVD: Collaborative filtering with both the explicit and
     implicit influence of user trust and of item ratings", AAAI 2015 (eq. 4-7).
+
+    Explanations and who to follow:
+    ``explain`` (models/_explain.py): SVD++'s parts plus one ``"trustee"`` part ``|T_u|^-½ w_v·q_j`` per
+    trustee ``v``: the model's own sum, so the parts add up to ``predict`` (inside the rating scale).
+    ``recommend_users``: the trust predictor ``t̂_uv = p_u·w_v``.
 
     Parameters
     ----------
@@ -156,6 +162,17 @@ class TrustSVD(SVDpp):
 
     def _loss(self, data):
         return trustsvd_loss(self, self.parameters_, data)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: SVD++'s, plus ``|T_u|^-½ w_v·q_i`` per trustee ``v`` (the model's own sum)."""
+        trustees = csr_row(self.trust_indptr_, self.trust_indices_, u)
+        q = host64(self.parameters_["item_factors"][i])
+        return super()._explain_parts(u, i) + sum_parts("trustee", trustees, self.parameters_["trustee_factors"], q)
+
+    def _link_scores(self, users):
+        """recommend_users' scores: the predicted trust ``t̂_uv = p_u·w_v`` (the link term of eq. 6)."""
+        p = self.parameters_
+        return host64(p["user_factors"][users]) @ host64(p["trustee_factors"]).T
 
 
 def trustsvd_loss(model, params, data):
