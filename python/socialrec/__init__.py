@@ -20,3 +20,4 @@ from .tuning import compare, tune  # noqa: F401  (Optuna is imported when they r
 from .models import *  # noqa: F401,F403
 from .models import load  # noqa: F401
 from .models._sklearn import to_xy  # noqa: F401  (scikit-learn's X, y of a Dataset)
+from . import distributed  # noqa: F401  (Dask is imported when it runs: socialrec[dask])
