@@ -4,7 +4,8 @@ the fit equals the single-machine ``ALS`` / ``SocialALS`` fit bit for bit, for a
 One epoch (one alternation), as Spark MLlib's ALS runs it, with blocks of users P_p and of items Q_q
 (``_blocks``):
 
-1. each item block computes the partial Gramians of its chunks; one task adds them in chunk order: ``YᵀY``;
+1. each item block computes the partial Gramians of its chunks, which every user block adds up in chunk order
+   (``YᵀY``, k x k per chunk: small);
 2. each item block q sends to each user block p only the rows p's users rated (q's out-links to p), and user
    block p solves its rows (``(A_u + β s_u I) x_u = b_u + β Σ_f S_uf x_f``, SocialALS's term with β > 0);
 3. the same with the sides swapped (``XᵀX``, user rows to the item blocks); the item solves return their rows'
@@ -57,11 +58,13 @@ def take_rows(block, static, links, other):
     return block["factors"][static[links][other]]
 
 
-def solve_block(static, block, gramian, fixed, neighbours, hyper, epoch, want_loss):
-    """A new copy of the block's rows solved against the ``fixed`` pieces (and SocialALS's ``neighbours``);
-    returns ``{"factors", "loss"}`` (loss: the rows' objective terms when ``want_loss``, else 0)."""
+def solve_block(static, block, partials, fixed, neighbours, hyper, epoch, want_loss):
+    """A new copy of the block's rows solved against the ``fixed`` pieces (and SocialALS's ``neighbours``),
+    with the other side's Gramian added up here from its blocks' ``partials`` (one task less on the path of
+    every half-step); returns ``{"factors", "loss"}`` (loss: the rows' terms when ``want_loss``, else 0)."""
     X = block["factors"].copy()  # never in place: the old rows may still feed other tasks (or a recompute)
     k = X.shape[1]
+    gramian = add_partials(*partials)
     arrays = {"rows_indptr": static["indptr"], "rows_indices": static["indices"], "rows_values": static["values"],
               "block_factors": X, "fixed_factors": _blocks.concat_pieces(fixed, k, X.dtype), "gramian": gramian}
     h = {**hyper, "want_loss": bool(want_loss), "social_regularization": 0.0}
@@ -177,13 +180,14 @@ class BlockedALS:
     def run_epoch(self, state, settings):
         epoch = settings["epoch"]
         users, items, submit = self.users, self.items, self.submit
-        X = [submit(solve_block, users.statics[p], self.X[p], self._gramian(items, self.Y),
+        partials = self._partials(items, self.Y)
+        X = [submit(solve_block, users.statics[p], self.X[p], partials,
                     [submit(take_rows, self.Y[q], items.statics[q], "out", p, block=_block_id(True, q))
                      for q in users.receives[p]],
                     self.neighbours[p] if self.social else None, self.hyper, epoch, False, block=_block_id(False, p))
              for p in range(users.n)]
-        G = self._gramian(users, X)
-        Y = [submit(solve_block, items.statics[q], self.Y[q], G,
+        partials = self._partials(users, X)
+        Y = [submit(solve_block, items.statics[q], self.Y[q], partials,
                     [submit(take_rows, X[p], users.statics[p], "out", q, block=_block_id(False, p))
                      for p in items.receives[q]], None, self.hyper, epoch, True, block=_block_id(True, q))
              for q in range(items.n)]
@@ -204,15 +208,12 @@ class BlockedALS:
                                  block=_block_id(is_items, p))
                 for p, (a, b) in enumerate(zip(side.bounds[:-1], side.bounds[1:]))]
 
-    def _gramian(self, side, blocks):
-        """A future of the whole side's Gramian from its blocks (each block's chunks, then one sum)."""
-        if not hasattr(self, "_gramian_memo") or self._gramian_memo[0] is not blocks:
-            total = int(side.bounds[-1])
-            partials = [self.submit(gramian_partials, b, int(side.bounds[p]), total, side.chunks(p),
-                                    block=_block_id(side is self.items, p))
-                        for p, b in enumerate(blocks)]
-            self._gramian_memo = (blocks, self.submit(add_partials, *partials))
-        return self._gramian_memo[1]
+    def _partials(self, side, blocks):
+        """Futures of each block's partial Gramians (the solves add them up: ``add_partials``)."""
+        total = int(side.bounds[-1])
+        return [self.submit(gramian_partials, b, int(side.bounds[p]), total, side.chunks(p),
+                            block=_block_id(side is self.items, p))
+                for p, b in enumerate(blocks)]
 
     def _neighbour_pieces(self, X):
         """For each user block p: the pieces of its users' neighbours' rows of ``X``, in block order."""
