@@ -15,7 +15,10 @@ own C++ kernels on the workers:
   ratings, ``blocks`` of them at a time in parallel, each running the model's own C++ epoch on its block.
   ``blocks=1`` equals the single-machine deterministic fit exactly.
 
-Dask is imported when a function here runs, never at ``import socialrec``.
+Limits today: ``data`` is a Dataset (or what ``model.fit`` takes) in this process, which draws the initial
+factors (the single-machine draws, hence the equality), cuts the blocks and receives the fitted factors (an
+ordinary model holds them all); input from a ``dask.dataframe`` and a model that stays distributed are not
+written yet. Dask is imported when a function here runs, never at ``import socialrec``.
 """
 from __future__ import annotations
 
