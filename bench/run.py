@@ -39,6 +39,7 @@ BENCHMARKS = {
     "item_cold_start": 900,
     "warm_start": 600,
     "link_prediction": 1800,
+    "distributed": 900,
 }
 
 

@@ -131,17 +131,18 @@ auto read_field(const Dicts& d, const char*, Nested& nested) -> decltype(read_ar
     }
 
 // Registers `name(arrays, hyper, settings) -> loss` for an epoch kernel of the table: read_args(d, a) builds
-// the kernel's arguments with the GIL (in float64 when arrays['user_factors'] is float64, else float32); the
+// the kernel's arguments with the GIL (in float64 when arrays[dtype_key] is float64, else float32); the
 // kernel then runs without it.
 template <template <class> class Args>
 void def_epoch(py::module_& m, const char* name, double (*const KernelTable::*f32)(const Args<float>&, const PassSettings&),
-               double (*const KernelTable::*f64)(const Args<double>&, const PassSettings&), const char* doc) {
+               double (*const KernelTable::*f64)(const Args<double>&, const PassSettings&), const char* doc,
+               const char* dtype_key = "user_factors") {
     m.def(
         name,
         [=](const py::dict& arrays, const py::dict& hyper, const py::dict& settings) {
             const PassSettings s = pass_settings(settings);
             const Dicts d{arrays, hyper};
-            if (is_float64(arrays)) {
+            if (is_float64(arrays, dtype_key)) {
                 Args<double> a{};
                 read_args(d, a);
                 return without_gil([&] { return (kernels().*f64)(a, s); });

@@ -21,3 +21,4 @@ from .models import *  # noqa: F401,F403
 from .models import load  # noqa: F401
 from . import baselines  # noqa: F401  (link-prediction baselines: sr.baselines.CommonNeighbours, AdamicAdar)
 from .models._sklearn import to_xy  # noqa: F401  (scikit-learn's X, y of a Dataset)
+from . import distributed  # noqa: F401  (Dask is imported when it runs: socialrec[dask])

@@ -51,40 +51,53 @@ struct ALSSolver {
     bool cholesky;          // exact solve instead of CG
 };
 
+// The rows of the Gramian's fixed chunks: rows are cut into min(64, ceil(n/256)) chunks, chunk c holding rows
+// [gramian_chunk_begin(n, c), gramian_chunk_begin(n, c + 1)). A function of n only (never of the threads), so
+// a blocked fit (socialrec/distributed) can compute each chunk where its rows live and add the partial sums
+// in the same order.
+inline std::int64_t gramian_chunks(std::int64_t n) {
+    return std::max<std::int64_t>(1, std::min<std::int64_t>(64, (n + 255) / 256));
+}
+inline std::int64_t gramian_chunk_begin(std::int64_t n, std::int64_t c) { return n * c / gramian_chunks(n); }
+
 }  // namespace socialrec
 
 SOCIALREC_KERNELS_BEGIN
 
-// The Gramian G = Y'Y (k x k, both triangles) of the n x k rows Y. Rows are cut into min(64, ceil(n/256))
-// fixed chunks whose partial sums are added in chunk order: the result does not depend on the threads.
+// P += sum_{i in [begin, end)} y_i y_i' (k x k, both triangles): one chunk's partial Gramian.
+template <class T, class Dim>
+void gramian_chunk(const T* Y, std::int64_t begin, std::int64_t end, Dim dim, T* P) {
+    const int k = dim.size();
+    std::int64_t i = begin;
+    // Four rank-1 updates at a time: each row of P is loaded and stored once per four rows of Y.
+    for (; i + 4 <= end; i += 4) {
+        const T *y0 = Y + i * k, *y1 = y0 + k, *y2 = y1 + k, *y3 = y2 + k;
+        for (int j = 0; j < k; ++j) {
+            const T a0 = y0[j], a1 = y1[j], a2 = y2[j], a3 = y3[j];
+            T* __restrict row = P + std::int64_t(j) * k;
+#pragma omp simd
+            for (int l = 0; l < dim.size(); ++l) row[l] += a0 * y0[l] + a1 * y1[l] + a2 * y2[l] + a3 * y3[l];
+        }
+    }
+    for (; i < end; ++i) {
+        const T* y = Y + i * k;
+        for (int j = 0; j < k; ++j) axpy(y[j], y, P + std::int64_t(j) * k, dim);
+    }
+}
+
+// The Gramian G = Y'Y (k x k, both triangles) of the n x k rows Y: the chunks' partial sums (gramian_chunks)
+// added in chunk order, so the result does not depend on the threads.
 template <class T, class Dim>
 void gramian(const T* Y, std::int64_t n, Dim dim, T* G, int threads) {
     const int k = dim.size();
     const std::int64_t kk = std::int64_t(k) * k;
-    const std::int64_t chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(64, (n + 255) / 256));
+    const std::int64_t chunks = gramian_chunks(n);
     std::vector<T> partial(chunks * kk, T(0));
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(dynamic, 1)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            T* P = partial.data() + c * kk;
-            std::int64_t i = n * c / chunks;
-            const std::int64_t end = n * (c + 1) / chunks;
-            // Four rank-1 updates at a time: each row of P is loaded and stored once per four rows of Y.
-            for (; i + 4 <= end; i += 4) {
-                const T *y0 = Y + i * k, *y1 = y0 + k, *y2 = y1 + k, *y3 = y2 + k;
-                for (int j = 0; j < k; ++j) {
-                    const T a0 = y0[j], a1 = y1[j], a2 = y2[j], a3 = y3[j];
-                    T* __restrict row = P + std::int64_t(j) * k;
-#pragma omp simd
-                    for (int l = 0; l < dim.size(); ++l) row[l] += a0 * y0[l] + a1 * y1[l] + a2 * y2[l] + a3 * y3[l];
-                }
-            }
-            for (; i < end; ++i) {
-                const T* y = Y + i * k;
-                for (int j = 0; j < k; ++j) axpy(y[j], y, P + std::int64_t(j) * k, dim);
-            }
-        }
+        for (std::int64_t c = 0; c < chunks; ++c)
+            gramian_chunk(Y, gramian_chunk_begin(n, c), gramian_chunk_begin(n, c + 1), dim, partial.data() + c * kk);
 #pragma omp for schedule(static)
         for (std::int64_t e = 0; e < kk; ++e) {
             T acc = 0;
@@ -269,21 +282,26 @@ void cholesky_solve(const RowSystem<T, Dim>& sys, T* __restrict x, RowScratch<T>
     for (int j = 0; j < k; ++j) r[j] = b[j] - r[j];
 }
 
-// One half-step: solves every row of X (rows.rows x k) against the fixed side Y (n_fixed x k).
-// Returns sum_rows f(x_row) (see the header comment) when want_loss, else 0.
-// The rows are run in batches so that Ctrl-C is seen between batches.
-template <class T, class Dim, class Term>
-double als_half_step(const CsrRows& rows, T* X, const T* Y, std::int64_t n_fixed, Dim dim, const ALSSolver& solver,
-                     const Term& term, bool want_loss, const PassSettings& settings) {
+// Threads for solving `rows` (a parallel region costs more than it saves below a few million flops per
+// thread); the result does not depend on the count either way.
+template <class Dim>
+int solve_threads(const CsrRows& rows, Dim dim, const ALSSolver& solver, const PassSettings& settings) {
     const int k = dim.size();
-    // Small half-steps run on fewer threads (a parallel region costs more than it saves below a few million
-    // flops per thread); the result does not depend on the count either way.
     const double products = solver.cholesky ? k / 3.0 + 1 : solver.cg_steps + 1.0;  // A-products per row
     const double flops = products * (double(rows.rows) * k * k + 2.0 * double(rows.indptr[rows.rows]) * k);
-    const int threads = int(std::min<double>(resolve_threads(settings.threads), 1 + flops / 4e6));
-    const int gramian_threads = int(std::min<double>(threads, 1 + double(n_fixed) * k * k / 4e6));
-    std::vector<T> G(std::size_t(k) * k);
-    gramian(Y, n_fixed, dim, G.data(), gramian_threads);
+    return int(std::min<double>(resolve_threads(settings.threads), 1 + flops / 4e6));
+}
+
+// Solves every row of X (rows.rows x k) against the fixed rows Y that `rows` indexes, whose whole side has
+// the Gramian G. Returns sum_rows f(x_row) (see the header comment) when want_loss, else 0. Each row depends
+// on G, its own Y rows and the term only, so any subset of rows gives the bits of the whole half-step (the
+// blocked fits of socialrec/distributed solve one block of rows with it).
+// The rows are run in batches so that Ctrl-C is seen between batches.
+template <class T, class Dim, class Term>
+double als_solve_rows(const CsrRows& rows, T* X, const T* Y, const T* G, Dim dim, const ALSSolver& solver,
+                      const Term& term, bool want_loss, const PassSettings& settings) {
+    const int k = dim.size();
+    const int threads = solve_threads(rows, dim, solver, settings);
     std::vector<double> row_loss(want_loss ? rows.rows : 0, 0.0);
     const T alpha = T(solver.alpha), lambda = T(solver.regularization);
 
@@ -302,7 +320,7 @@ double als_half_step(const CsrRows& rows, T* X, const T* Y, std::int64_t n_fixed
 #pragma omp for schedule(dynamic, 16)
             for (std::int64_t u = begin; u < end; ++u) {
                 const std::int64_t first = rows.indptr[u];
-                RowSystem<T, Dim> sys{G.data(), Y, rows.indices + first, rows.values + first,
+                RowSystem<T, Dim> sys{G, Y, rows.indices + first, rows.values + first,
                                       rows.indptr[u + 1] - first, alpha, lambda, dim};
                 if (Term::enabled) sys.shift = lambda + term.template shift<T>(u);
                 const double confidence = sys.rhs(scratch.b.data());
@@ -324,6 +342,18 @@ double als_half_step(const CsrRows& rows, T* X, const T* Y, std::int64_t n_fixed
     double total = 0;
     for (double v : row_loss) total += v;
     return total;
+}
+
+// One half-step: the Gramian of the whole fixed side Y (n_fixed x k), then every row of X solved against it.
+template <class T, class Dim, class Term>
+double als_half_step(const CsrRows& rows, T* X, const T* Y, std::int64_t n_fixed, Dim dim, const ALSSolver& solver,
+                     const Term& term, bool want_loss, const PassSettings& settings) {
+    const int k = dim.size();
+    const int gramian_threads =
+        int(std::min<double>(solve_threads(rows, dim, solver, settings), 1 + double(n_fixed) * k * k / 4e6));
+    std::vector<T> G(std::size_t(k) * k);
+    gramian(Y, n_fixed, dim, G.data(), gramian_threads);
+    return als_solve_rows(rows, X, Y, G.data(), dim, solver, term, want_loss, settings);
 }
 
 // sum_rows |x_row|^2 (in double, rows in order).

@@ -7,6 +7,7 @@
 // per variant, so models build in parallel and a change rebuilds one model only.
 #pragma once
 #include "socialrec/models/als.hpp"
+#include "socialrec/models/als_blocks.hpp"
 #include "socialrec/models/biased_mf.hpp"
 #include "socialrec/models/svdpp.hpp"
 #include "socialrec/models/trustsvd.hpp"
@@ -32,7 +33,9 @@
     X(sorec_epoch, SoRecArgs) \
     X(social_mf_epoch, SocialMFArgs) \
     X(als_epoch, ALSArgs) \
-    X(social_als_epoch, SocialALSArgs)
+    X(social_als_epoch, SocialALSArgs) \
+    X(als_block_solve, ALSBlockArgs) \
+    X(als_gramian_partials, ALSGramianArgs)
 
 namespace socialrec {
 

@@ -1,0 +1,167 @@
+"""socialrec.distributed on a Dask LocalCluster (2 worker processes): the blocked ALS / SocialALS equal the
+single-machine fit bit for bit for any number of blocks, and the fitted model is an ordinary one."""
+import numpy as np
+import pytest
+
+import socialrec as sr
+
+pytest.importorskip("distributed", reason='socialrec.distributed needs socialrec[dask]: '
+                                          'pip install "dask[dataframe]" distributed')
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    # 1300 users (6 Gramian chunks), 700 items (3 chunks): up to 6 / 3 blocks
+    return sr.datasets.synthetic(n_users=1300, n_items=700, density=0.02, seed=3)
+
+
+def _same_fit(single, blocked):
+    for key, value in single.parameters_.items():
+        np.testing.assert_array_equal(blocked.parameters_[key], value, err_msg=key)
+    assert len(blocked.history) == len(single.history)
+    for a, b in zip(single.history, blocked.history):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-9)  # summed per block: last bits only
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 5])
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_blocked_als_equals_single_machine(client, data, blocks, solver):
+    params = dict(factors=8, epochs=3, solver=solver, seed=1)
+    single = sr.ALS(**params).fit(data)
+    blocked = sr.distributed.fit(sr.ALS(**params), data, client=client, blocks=blocks)
+    _same_fit(single, blocked)
+
+
+@pytest.mark.parametrize("blocks", [2, 3, 6])
+@pytest.mark.parametrize("similarity", ["edges", "normalized"])
+def test_blocked_social_als_equals_single_machine(client, data, blocks, similarity):
+    params = dict(factors=16, epochs=3, social_regularization=2.0, similarity=similarity, seed=2)
+    single = sr.SocialALS(**params).fit(data)
+    blocked = sr.distributed.fit(sr.SocialALS(**params), data, client=client, blocks=blocks)
+    _same_fit(single, blocked)
+
+
+def test_social_als_float64_and_validation(client, data):
+    train, test = sr.split.train_test_split(data, test_size=0.2, seed=0)
+    params = dict(factors=10, epochs=2, social_regularization=0.5, dtype="float64", seed=4)
+    single = sr.SocialALS(**params).fit(train, validation=test)
+    blocked = sr.distributed.fit(sr.SocialALS(**params), train, client=client, blocks=3, validation=test)
+    _same_fit(single, blocked)
+    assert blocked.history[-1]["val_ndcg"] == single.history[-1]["val_ndcg"]
+
+
+def test_fitted_model_is_ordinary(client, data, tmp_path):
+    model = sr.distributed.fit(sr.SocialALS(factors=8, epochs=2), data, client=client)
+    assert "_run_epoch_on_device" not in vars(model)  # the hooks are gone
+    ids, scores = model.recommend([0, 1], n=5)
+    assert ids.shape == (2, 5)
+    model.save(tmp_path / "m.npz")
+    loaded = sr.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.recommend([0, 1], n=5)[0], ids)
+
+
+def test_unsupported_model_and_bad_blocks(client, data):
+    with pytest.raises(TypeError, match="distributed fits"):
+        sr.distributed.fit(sr.BPR(), data, client=client)
+    with pytest.raises(ValueError, match="blocks"):
+        sr.distributed.fit(sr.ALS(), data, client=client, blocks=0)
+
+
+def test_missing_dask_names_the_extra(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.startswith("dask"):
+            raise ImportError("no dask here")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(ImportError, match=r"socialrec\[dask\]"):
+        sr.distributed.fit(sr.ALS(), None)
+
+
+# -- DSGD (BiasedMF) --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def split(data):
+    return sr.split.train_test_split(data, test_size=0.2, seed=0)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "adaptive"])
+def test_dsgd_one_block_equals_single_machine(client, split, schedule):
+    train, _ = split
+    params = dict(factors=8, epochs=4, learning_rate_schedule=schedule, seed=5)
+    single = sr.BiasedMF(**params).fit(train)
+    blocked = sr.distributed.fit(sr.BiasedMF(**params), train, client=client, blocks=1)
+    for key, value in single.parameters_.items():
+        np.testing.assert_array_equal(blocked.parameters_[key], value, err_msg=key)
+    assert [h["loss"] for h in blocked.history] == [h["loss"] for h in single.history]
+
+
+@pytest.mark.parametrize("d", [2, 4])
+def test_dsgd_rmse_within_one_percent(client, split, d):
+    train, test = split
+    single = sr.BiasedMF(seed=0).fit(train)
+    blocked = sr.distributed.fit(sr.BiasedMF(seed=0), train, client=client, blocks=d)
+    a, b = sr.metrics.rmse(single, test), sr.metrics.rmse(blocked, test)
+    assert abs(b - a) <= 0.01 * a, (a, b)
+    assert not np.array_equal(blocked.parameters_["user_factors"], single.parameters_["user_factors"])
+
+
+# -- checkpoints and a lost worker (last: they kill a worker of the shared cluster) ------------------------
+@pytest.mark.parametrize("model_class", [sr.SocialALS, sr.BiasedMF])
+def test_checkpoints(client, split, tmp_path, model_class):
+    train, _ = split
+    params = dict(factors=8, epochs=4, seed=6)
+    single = model_class(**params).fit(train)
+    blocked = sr.distributed.fit(model_class(**params), train, client=client, blocks=1 if model_class is
+                                 sr.BiasedMF else 3, checkpoint=tmp_path / "ck", checkpoint_every=2)
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == ["epoch-00001.npz", "epoch-00003.npz", "latest"]
+    epoch, saved = sr.distributed.load_checkpoint(tmp_path / "ck")
+    assert epoch == 3
+    for key, value in single.parameters_.items():  # restarting the blocks from a checkpoint changes nothing
+        np.testing.assert_array_equal(blocked.parameters_[key], value, err_msg=key)
+        np.testing.assert_array_equal(saved[key], value, err_msg=key)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        sr.distributed.fit(model_class(**params), train, client=client, checkpoint=tmp_path, checkpoint_every=0)
+
+
+@pytest.mark.parametrize("when", ["between epochs", "during an epoch"])
+def test_lost_worker_is_recomputed(client, data, when):
+    import os
+    import signal
+    import threading
+
+    params = dict(factors=16, epochs=5, social_regularization=1.0, seed=7, solver="cholesky")
+    single = sr.SocialALS(**params).fit(data)
+    killed = []
+
+    def kill_a_worker():
+        pids = client.run(os.getpid)
+        pid = pids[sorted(pids)[0]]
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    def callback(model, record):
+        if record["epoch"] == 1 and not killed:
+            if when == "between epochs":
+                kill_a_worker()
+            else:
+                threading.Timer(0.02, kill_a_worker).start()
+
+    blocked = sr.distributed.fit(sr.SocialALS(**params), data, client=client, blocks=6, callback=callback)
+    assert killed
+    _same_fit(single, blocked)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it
