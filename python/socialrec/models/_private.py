@@ -1,0 +1,44 @@
+"""Private training of an SGD model (``privacy=PrivacyBudget(...)``): the hooks ``fit`` calls for it.
+
+A model that supports DP-SGD names its released arrays (``_dp_released``: rows indexed by item), its
+user-side arrays (``_dp_private``: rows indexed by user) and gives per-rating gradients of its objective's
+terms (``_dp_gradients``); the mechanism is ``socialrec.privacy.dp_sgd`` (spec: ``socialrec.reference.
+dp_biased_mf``). The fit's ``privacy_`` dict reports ε, δ, the unit, the accountant, the noise multiplier,
+the sampling rate and the steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..privacy import dp_sgd
+from ..privacy.budget import PrivacyBudget
+
+
+def is_budget(value):
+    """The ``privacy`` hyper-parameter's rule: None or a ``PrivacyBudget``."""
+    return value is None or isinstance(value, PrivacyBudget)
+
+
+class PrivateMixin:
+    """``_private_prepare`` / ``_private_epoch`` for a model's ``_prepare`` / ``_run_epoch``."""
+
+    _dp_released = ("item_factors", "item_bias")
+    _dp_private = ("user_factors", "user_bias")
+
+    def _private_prepare(self, train):
+        """Bounds the data, calibrates the noise and charges the budget (before any step)."""
+        bounded = dp_sgd.bounded(self.privacy, train, self.seed_)
+        engine = dp_sgd.DPSGD(self.privacy, bounded, self.epochs, self.seed_)
+        self.privacy_ = engine.report
+        return {"dp": engine, "train": bounded}
+
+    def _private_epoch(self, state, settings):
+        names = [n for n in self._dp_released if n in self.parameters_]
+        private = [n for n in self._dp_private if n in self.parameters_]
+        state["dp"].run_epoch(self.parameters_, self._dp_gradients, names, private,
+                              self.epoch_learning_rate(settings["epoch"]))
+        return self._loss(state["train"])
+
+    def _dp_item_rows(self, rated):
+        """Every item row active under privacy (whether an item has raters is data), else ``rated``."""
+        return np.ones_like(rated) if self.privacy is not None else rated

@@ -1,0 +1,117 @@
+"""The DP-SGD driver of the models (``Model(privacy=PrivacyBudget(...))``): NumPy, vectorised per step.
+
+Implementation note: this is the Python/NumPy driver (no C++ kernel yet). Every step's random draws -- the
+Poisson mask of the units and the standard normal noise -- come from ``numpy.random.default_rng([seed, 3,
+step])`` exactly as ``socialrec.reference.dp_biased_mf.draws`` specifies, so the driver and the reference
+(plain loops) see the same draws and agree to rounding in float64 (tests/test_privacy.py, 1e-10). A C++ step
+would take the mask and the noise as arrays from here and keep that equality testable.
+
+What is protected: the *released* parameters (item factors and biases, and whatever a model lists in its
+``_dp_released``) are updated only by the noisy sum of clipped unit contributions, so they -- and anything
+computed from them alone -- are (ε, δ)-differentially private for the budget's unit. The user-side
+parameters (user factors and biases) are updated from each user's own data without noise: they are not
+protected against whoever sees them and must stay with the user (fold-in of a user from the released items
+is the deployment this supports). Contribution bounding (``bounding``) runs before training.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from .budget import PrivacyBudgetExceeded
+from .bounding import bound_contributions
+
+DP_STREAM = 3  # the draws' stream id (reference/dp_biased_mf.py DP_STREAM)
+
+
+def steps_per_epoch(sampling_rate):
+    """An epoch of DP-SGD: ``ceil(1 / q)`` steps, about one pass over the units in expectation."""
+    return int(math.ceil(1.0 / sampling_rate - 1e-9))
+
+
+class DPSGD:
+    """Training state of one private fit: the units, the calibrated noise, the step counter.
+
+    Parameters
+    ----------
+    budget : PrivacyBudget
+    train : Dataset
+        The bounded training data (``bounded`` builds it).
+    epochs : int
+        The fit's epochs; the noise is calibrated for ``epochs * steps_per_epoch`` steps and the budget is
+        charged for them before any step runs (``PrivacyBudgetExceeded`` when it cannot pay).
+    seed : int
+    """
+
+    def __init__(self, budget, train, epochs, seed):
+        if budget.unit == "user":
+            offsets = np.asarray(train.ratings.indptr, dtype=np.int64)
+        elif budget.unit == "rating":
+            offsets = np.arange(train.ratings.nnz + 1, dtype=np.int64)
+        else:
+            raise ValueError(f"unit={budget.unit!r}: this model's DP-SGD protects a 'user' or a 'rating' (it reads"
+                             " no trust graph, so an edge-level guarantee would protect nothing it uses)")
+        users, items, values = train.user_item_arrays()
+        self.users, self.items, self.values = users, items, values.astype(np.float64)
+        self.unit_of_rating = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        self.n_units, self.n_items = len(offsets) - 1, train.n_items
+        self.seed, self.budget = int(seed), budget
+        self.per_epoch = steps_per_epoch(budget.sampling_rate)
+        self.total_steps = int(epochs) * self.per_epoch
+        self.noise_multiplier = budget.noise_multiplier(self.total_steps)
+        spent = budget.spend(budget.sampling_rate, self.noise_multiplier, self.total_steps)
+        self.report = budget.report(self.noise_multiplier, self.total_steps, spent)
+        self.report["steps_per_epoch"] = self.per_epoch
+        self.steps_done = 0
+
+    def draws(self, step, noise_columns):
+        rng = np.random.default_rng([self.seed, DP_STREAM, int(step)])
+        mask = rng.random(self.n_units) < self.budget.sampling_rate
+        noise = rng.standard_normal((self.n_items, noise_columns)) if self.noise_multiplier > 0 else None
+        return mask, noise
+
+    def run_epoch(self, params, gradients, released, private, learning_rate):
+        """``steps_per_epoch`` steps on ``params`` (in place).
+
+        ``gradients(params, users, items, values)`` returns per-rating gradient rows ``{name: array}`` for the
+        ``released`` names (rows indexed by item) and the ``private`` names (rows indexed by user); the noise
+        columns follow the order of ``released`` (a 1-D array takes one column).
+        """
+        widths = [1 if params[n].ndim == 1 else params[n].shape[1] for n in released]
+        C, scale = self.budget.clip_norm, self.noise_multiplier * self.budget.clip_norm
+        for _ in range(self.per_epoch):
+            if self.steps_done >= self.total_steps:
+                raise PrivacyBudgetExceeded(f"DP-SGD was calibrated and charged for {self.total_steps} steps; "
+                                            "refusing to take more")
+            mask, noise = self.draws(self.steps_done, sum(widths))
+            self.steps_done += 1
+            sel = np.flatnonzero(mask[self.unit_of_rating])
+            u, i, r = self.users[sel], self.items[sel], self.values[sel]
+            grads = gradients(params, u, i, r)
+            rows = [grads[n].reshape(len(sel), -1) for n in released]
+            norm2 = np.bincount(self.unit_of_rating[sel], weights=sum((g * g).sum(axis=1) for g in rows),
+                                minlength=self.n_units)
+            norm = np.sqrt(norm2)
+            with np.errstate(divide="ignore"):
+                factor = np.where(norm > C, C / np.where(norm > 0, norm, 1.0), 1.0)  # min(1, C / ‖g_unit‖)
+            to_items = sp.csr_matrix((factor[self.unit_of_rating[sel]], (i, np.arange(len(sel)))),
+                                     shape=(self.n_items, len(sel)))
+            to_users = sp.csr_matrix((np.ones(len(sel)), (u, np.arange(len(sel)))),
+                                     shape=(params[private[0]].shape[0], len(sel)))
+            column = 0
+            for name, g, width in zip(released, rows, widths):
+                total = to_items @ g  # Σ over the batch of the clipped rows
+                if noise is not None:
+                    total = total + scale * noise[:, column:column + width]
+                column += width
+                params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
+            for name in private:
+                total = to_users @ grads[name].reshape(len(sel), -1)
+                params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
+
+
+def bounded(budget, train, seed):
+    """The training data after the budget's contribution bounding (``bounding.bound_contributions``)."""
+    return bound_contributions(train, budget.max_ratings, budget.max_edges, seed)
