@@ -32,7 +32,7 @@ def _dp_accounting():
 
 
 @contextlib.contextmanager
-def _quiet():
+def quiet():
     """dp-accounting logs a warning (through absl) for every Rényi order whose series does not converge
     and that it leaves out; the result is still a valid bound, so those warnings are silenced here."""
     log = logging.getLogger("absl")
@@ -51,7 +51,7 @@ def dp_sgd_event(sampling_rate, noise_multiplier, steps):
                                    int(steps))
 
 
-def _accountant(accountant):
+def make_accountant(accountant):
     dpa = _dp_accounting()
     if accountant == "rdp":
         return dpa.rdp.RdpAccountant()
@@ -81,9 +81,9 @@ def epsilon(sampling_rate, noise_multiplier, steps, delta, accountant="rdp"):
         return 0.0
     if noise_multiplier <= 0:
         return math.inf
-    acc = _accountant(accountant)
-    acc.compose(dp_sgd_event(float(sampling_rate), float(noise_multiplier), int(steps)))
-    with _quiet():
+    acc = make_accountant(accountant)
+    with quiet():
+        acc.compose(dp_sgd_event(float(sampling_rate), float(noise_multiplier), int(steps)))
         return float(acc.get_epsilon(float(delta)))
 
 

@@ -105,11 +105,11 @@ class PrivacyBudget:
             return 0.0
         if any(sigma <= 0 and steps > 0 for _, sigma, steps in runs):
             return math.inf
-        acc = accounting._accountant(self.accountant)
-        for q, sigma, steps in runs:
-            if steps > 0:
-                acc.compose(accounting.dp_sgd_event(q, sigma, steps))
-        with accounting._quiet():
+        acc = accounting.make_accountant(self.accountant)
+        with accounting.quiet():
+            for q, sigma, steps in runs:
+                if steps > 0:
+                    acc.compose(accounting.dp_sgd_event(q, sigma, steps))
             return float(acc.get_epsilon(self.delta))
 
     def spend(self, sampling_rate, noise_multiplier, steps):
