@@ -12,6 +12,7 @@ import socialrec as sr
 from socialrec import reference
 from socialrec.privacy import (PrivacyBudget, PrivacyBudgetExceeded, accounting, anonymize_ids, bound_contributions,
                                calibrate_noise_multiplier, epsilon, hash_ids, suppress_rare_items)
+from socialrec.models._private import PrivateMixin
 from socialrec.reference import _spec, dp_biased_mf
 
 dp_accounting = pytest.importorskip("dp_accounting", reason="needs the extra socialrec[privacy] (dp-accounting)")
@@ -129,6 +130,17 @@ def test_driver_equals_reference_in_float64(small, unit, biased):
     budget = PrivacyBudget(4.0, 1e-5, unit, sampling_rate=0.5, clip_norm=0.5, max_ratings=None)
     model = _fit(small, budget, epochs=2, biased=biased, learning_rate=0.05)
     assert model.privacy_["noise_multiplier"] > 0
+    expected = dp_biased_mf.fit(_spec.spec_of(model), small, model.privacy_)
+    for name, value in expected.items():
+        np.testing.assert_allclose(model.parameters_[name], value, rtol=0, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("unit", ["user", "rating"])
+def test_numpy_step_equals_reference_in_float64(small, unit, monkeypatch):
+    """The generic NumPy step (models without a C++ step) on BiasedMF's gradients."""
+    monkeypatch.setattr(sr.BiasedMF, "_dp_step", PrivateMixin._dp_step)
+    budget = PrivacyBudget(4.0, 1e-5, unit, sampling_rate=0.5, clip_norm=0.5, max_ratings=None)
+    model = _fit(small, budget, epochs=2, learning_rate=0.05)
     expected = dp_biased_mf.fit(_spec.spec_of(model), small, model.privacy_)
     for name, value in expected.items():
         np.testing.assert_allclose(model.parameters_[name], value, rtol=0, atol=1e-10, err_msg=name)

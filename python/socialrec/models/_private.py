@@ -33,11 +33,19 @@ class PrivateMixin:
         return {"dp": engine, "train": bounded}
 
     def _private_epoch(self, state, settings):
+        engine = state["dp"]
         names = [n for n in self._dp_released if n in self.parameters_]
         private = [n for n in self._dp_private if n in self.parameters_]
-        state["dp"].run_epoch(self.parameters_, self._dp_gradients, names, private,
-                              self.epoch_learning_rate(settings["epoch"]))
+        columns = sum(1 if self.parameters_[n].ndim == 1 else self.parameters_[n].shape[1] for n in names)
+        step = self._dp_step(engine, names, private)
+        engine.run_epoch(self.parameters_, step, columns, self.epoch_learning_rate(settings["epoch"]))
         return self._loss(state["train"])
+
+    def _dp_step(self, engine, released, private):
+        """The step ``run_epoch`` calls: the NumPy step over ``_dp_gradients`` (a model with a C++ step
+        overrides this)."""
+        return lambda params, sampled, noise, rate: engine.numpy_step(params, sampled, noise, rate,
+                                                                      self._dp_gradients, released, private)
 
     def _dp_item_rows(self, rated):
         """Every item row active under privacy (whether an item has raters is data), else ``rated``."""

@@ -186,6 +186,15 @@ class BiasedMF(PrivateMixin, DeviceMixin, SGDModel):
         hyper = {**state["hyper"], "learning_rate": self.epoch_learning_rate(settings["epoch"])}
         return device.run_epoch("biased_mf_epoch", {**self.parameters_, **state}, hyper, settings)
 
+    def _dp_step(self, engine, released, private):
+        """The C++ DP-SGD step (``_core.dp_mf_step``, cpp/include/socialrec/dp_sgd.hpp)."""
+        hyper = {**self._hyper(), "clip_norm": engine.budget.clip_norm,
+                 "noise_scale": engine.noise_multiplier * engine.budget.clip_norm}
+
+        def step(params, sampled, noise, rate):
+            _core.dp_mf_step({**params, **engine.kernel_arrays(sampled, noise)}, {**hyper, "learning_rate": rate})
+        return step
+
     def _dp_gradients(self, params, users, items, values):
         """Per-rating gradients of the rating terms (reference/dp_biased_mf.py rule 3), float64."""
         p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}

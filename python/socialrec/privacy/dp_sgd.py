@@ -1,10 +1,11 @@
 """The DP-SGD driver of the models (``Model(privacy=PrivacyBudget(...))``): NumPy, vectorised per step.
 
-Implementation note: this is the Python/NumPy driver (no C++ kernel yet). Every step's random draws -- the
-Poisson mask of the units and the standard normal noise -- come from ``numpy.random.default_rng([seed, 3,
-step])`` exactly as ``socialrec.reference.dp_biased_mf.draws`` specifies, so the driver and the reference
-(plain loops) see the same draws and agree to rounding in float64 (tests/test_privacy.py, 1e-10). A C++ step
-would take the mask and the noise as arrays from here and keep that equality testable.
+Where the draws are made: here, in NumPy. Every step's random draws -- the Poisson mask of the units and the
+standard normal noise -- come from ``numpy.random.default_rng([seed, 3, step])`` exactly as
+``socialrec.reference.dp_biased_mf.draws`` specifies and are handed to the step: BiasedMF's C++ step
+(``_core.dp_mf_step``, cpp/include/socialrec/dp_sgd.hpp) or the vectorised NumPy step (``numpy_step``, for
+any model that gives per-rating gradients). The reference (plain loops) makes the same draws, so each step
+agrees with it to rounding in float64 (tests/test_privacy.py, 1e-10).
 
 What is protected: the *released* parameters (item factors and biases, and whatever a model lists in its
 ``_dp_released``) are updated only by the noisy sum of clipped unit contributions, so they -- and anything
@@ -54,7 +55,8 @@ class DPSGD:
             raise ValueError(f"unit={budget.unit!r}: this model's DP-SGD protects a 'user' or a 'rating' (it reads"
                              " no trust graph, so an edge-level guarantee would protect nothing it uses)")
         users, items, values = train.user_item_arrays()
-        self.users, self.items, self.values = users, items, values.astype(np.float64)
+        self.unit_offsets = offsets
+        self.users, self.items, self.values32, self.values = users, items, values, values.astype(np.float64)
         self.unit_of_rating = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         self.n_units, self.n_items = len(offsets) - 1, train.n_items
         self.seed, self.budget = int(seed), budget
@@ -72,44 +74,52 @@ class DPSGD:
         noise = rng.standard_normal((self.n_items, noise_columns)) if self.noise_multiplier > 0 else None
         return mask, noise
 
-    def run_epoch(self, params, gradients, released, private, learning_rate):
-        """``steps_per_epoch`` steps on ``params`` (in place).
-
-        ``gradients(params, users, items, values)`` returns per-rating gradient rows ``{name: array}`` for the
-        ``released`` names (rows indexed by item) and the ``private`` names (rows indexed by user); the noise
-        columns follow the order of ``released`` (a 1-D array takes one column).
-        """
-        widths = [1 if params[n].ndim == 1 else params[n].shape[1] for n in released]
-        C, scale = self.budget.clip_norm, self.noise_multiplier * self.budget.clip_norm
+    def run_epoch(self, params, step, noise_columns, learning_rate):
+        """``steps_per_epoch`` steps on ``params`` (in place): each draws its mask and noise (``draws``) and
+        calls ``step(params, sampled_unit_ids, noise, learning_rate)`` (the C++ step, or ``numpy_step``)."""
         for _ in range(self.per_epoch):
             if self.steps_done >= self.total_steps:
                 raise PrivacyBudgetExceeded(f"DP-SGD was calibrated and charged for {self.total_steps} steps; "
                                             "refusing to take more")
-            mask, noise = self.draws(self.steps_done, sum(widths))
+            mask, noise = self.draws(self.steps_done, noise_columns)
             self.steps_done += 1
-            sel = np.flatnonzero(mask[self.unit_of_rating])
-            u, i, r = self.users[sel], self.items[sel], self.values[sel]
-            grads = gradients(params, u, i, r)
-            rows = [grads[n].reshape(len(sel), -1) for n in released]
-            norm2 = np.bincount(self.unit_of_rating[sel], weights=sum((g * g).sum(axis=1) for g in rows),
-                                minlength=self.n_units)
-            norm = np.sqrt(norm2)
-            with np.errstate(divide="ignore"):
-                factor = np.where(norm > C, C / np.where(norm > 0, norm, 1.0), 1.0)  # min(1, C / ‖g_unit‖)
-            to_items = sp.csr_matrix((factor[self.unit_of_rating[sel]], (i, np.arange(len(sel)))),
-                                     shape=(self.n_items, len(sel)))
-            to_users = sp.csr_matrix((np.ones(len(sel)), (u, np.arange(len(sel)))),
-                                     shape=(params[private[0]].shape[0], len(sel)))
-            column = 0
-            for name, g, width in zip(released, rows, widths):
-                total = to_items @ g  # Σ over the batch of the clipped rows
-                if noise is not None:
-                    total = total + scale * noise[:, column:column + width]
-                column += width
-                params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
-            for name in private:
-                total = to_users @ grads[name].reshape(len(sel), -1)
-                params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
+            step(params, np.flatnonzero(mask), noise, learning_rate)
+
+    def kernel_arrays(self, sampled, noise):
+        """The data arrays of ``_core.dp_mf_step`` for one step."""
+        return {"unit_offsets": self.unit_offsets, "users": self.users, "items": self.items,
+                "values": self.values32, "sampled": sampled.astype(np.int64), "noise": noise}
+
+    def numpy_step(self, params, sampled, noise, learning_rate, gradients, released, private):
+        """One step in NumPy for any model: ``gradients(params, users, items, values)`` returns per-rating
+        gradient rows ``{name: array}`` (float64) for the ``released`` names (rows indexed by item) and the
+        ``private`` names (rows indexed by user); the noise columns follow the order of ``released`` (a 1-D
+        array takes one column). The rules of reference/dp_biased_mf.py, vectorised (sums in another order)."""
+        chosen = np.zeros(self.n_units, dtype=bool)
+        chosen[sampled] = True
+        sel = np.flatnonzero(chosen[self.unit_of_rating])
+        u, i, r = self.users[sel], self.items[sel], self.values[sel]
+        grads = gradients(params, u, i, r)
+        rows = [grads[n].reshape(len(sel), -1) for n in released]
+        widths = [g.shape[1] for g in rows]
+        C, scale = self.budget.clip_norm, self.noise_multiplier * self.budget.clip_norm
+        norm = np.sqrt(np.bincount(self.unit_of_rating[sel], weights=sum((g * g).sum(axis=1) for g in rows),
+                                   minlength=self.n_units))
+        factor = np.where(norm > C, C / np.where(norm > 0, norm, 1.0), 1.0)  # min(1, C / ‖g_unit‖)
+        to_items = sp.csr_matrix((factor[self.unit_of_rating[sel]], (i, np.arange(len(sel)))),
+                                 shape=(self.n_items, len(sel)))
+        to_users = sp.csr_matrix((np.ones(len(sel)), (u, np.arange(len(sel)))),
+                                 shape=(params[private[0]].shape[0], len(sel)))
+        column = 0
+        for name, g, width in zip(released, rows, widths):
+            total = to_items @ g  # Σ over the batch of the clipped rows
+            if noise is not None:
+                total = total + scale * noise[:, column:column + width]
+            column += width
+            params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
+        for name in private:
+            total = to_users @ grads[name].reshape(len(sel), -1)
+            params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
 
 
 def bounded(budget, train, seed):
