@@ -15,6 +15,7 @@ steps), at most 128 ratings per user; ε = ∞ is the same mechanism without noi
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -102,5 +103,43 @@ def run(args):
                          "learning_rate": LEARNING_RATE, "epochs": epochs}}
 
 
+def plot(record, folder):
+    """bench/results/privacy.png: test RMSE against ε (log axis; ∞ drawn at the right) per data set, the
+    non-private RMSE as a dashed line. Skipped without matplotlib (socialrec[bench])."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    names = sorted({r["dataset"] for r in record["rows"]})
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        rows = [r for r in record["rows"] if r["dataset"] == name]
+        base = next(r["rmse"] for r in rows if r["epsilon"] == "non-private")
+        private = [r for r in rows if r["epsilon"] != "non-private"]
+        finite = [r for r in private if r["epsilon"] != math.inf]
+        xs = [r["epsilon"] for r in finite]
+        ax.plot(xs, [r["rmse"] for r in finite], "o-", label="BiasedMF, DP-SGD (user level)")
+        for r in private:
+            if r["epsilon"] == math.inf:
+                ax.plot([max(xs) * 2], [r["rmse"]], "s", color="C1", label="same mechanism, no noise (ε = ∞)")
+        ax.axhline(base, ls="--", color="gray", label="non-private BiasedMF")
+        ax.axhline(base * (1 + GOAL), ls=":", color="gray", label="non-private + 6%")
+        ax.set_xscale("log")
+        ax.set_xlabel("ε (δ = 1e-5)")
+        ax.set_ylabel("test RMSE")
+        ax.set_title(name)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(folder, "privacy.png")
+    fig.savefig(path, dpi=110)
+    return path
+
+
 if __name__ == "__main__":
-    _common.main("privacy", run, add_arguments, __doc__)
+    import sys
+
+    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else _common.RESULTS
+    plot(_common.main("privacy", run, add_arguments, __doc__), out)
