@@ -115,7 +115,18 @@ def test_privacy_report(small):
     p = model.privacy_
     assert {"epsilon", "delta", "unit", "accountant", "noise_multiplier", "sampling_rate", "steps"} <= set(p)
     assert (p["unit"], p["accountant"], p["sampling_rate"], p["steps"]) == ("user", "rdp", 0.5, 6)
-    assert p["epsilon"] == pytest.approx(epsilon(0.5, p["noise_multiplier"], 6, 1e-5))
+    assert p["epsilon"] == pytest.approx(epsilon(0.5, p["noise_multiplier"], 6, 1e-5,
+                                                 release_noise=p["mean_noise_multiplier"]))
+
+
+def test_private_mean_is_the_noisy_mean_of_user_means(small):
+    model = _fit(small, _budget(4.0, sampling_rate=0.5))
+    rule = dp_biased_mf.private_mean(small, 1, model.privacy_["mean_noise_multiplier"])
+    assert float(model.parameters_["global_bias"]) == pytest.approx(rule, abs=1e-12)
+    r = small.ratings
+    exact = np.mean([r.data[r.indptr[u]:r.indptr[u + 1]].mean() for u in range(r.shape[0]) if r.indptr[u + 1] > r.indptr[u]])
+    assert dp_biased_mf.private_mean(small, 1, 0.0) == pytest.approx(exact)
+    assert rule != pytest.approx(exact, abs=1e-6)
 
 
 def test_edge_unit_is_refused_by_a_model_without_trust(small):
@@ -157,29 +168,42 @@ def test_noiseless_unclipped_full_batch_is_gradient_descent(small):
                                    err_msg=name)
 
 
-@settings(deadline=None, max_examples=12)
-@given(seed=st.integers(0, 2**16), clip=st.sampled_from([0.05, 0.3, 2.0]), user=st.integers(0, 39))
-def test_clipping_bounds_every_users_contribution(small, seed, clip, user):
-    """Neighbouring data sets (with and without one user's ratings) give released parameters (item factors
-    and biases) at most γ C apart after one noiseless full-batch step."""
-    gamma = 0.1
-    with_user = _fit(small, _budget(clip_norm=clip), learning_rate=gamma, seed=seed)
-    ratings = small.ratings.tolil()
-    ratings.rows[user], ratings.data[user] = [], []
-    without = _fit(small.with_ratings(ratings.tocsr()), _budget(clip_norm=clip), learning_rate=gamma, seed=seed)
-    diff = np.concatenate([(with_user.parameters_[n] - without.parameters_[n]).ravel()
-                           for n in ("item_factors", "item_bias")])
+@settings(deadline=None, max_examples=20)
+@given(seed=st.integers(0, 2**16), clip=st.sampled_from([0.05, 0.3, 2.0]), user=st.integers(0, 39),
+       biased=st.booleans())
+def test_clipping_bounds_every_users_contribution(small, seed, clip, user, biased):
+    """One C++ step with and without one user's unit in the batch (neighbouring data for that step, σ = 0):
+    the released parameters (item factors and biases) end at most γ C apart."""
+    gamma, d = 0.1, 4
+    rng = np.random.default_rng(seed)
+    users, items, values = small.user_item_arrays()
+    start = {"user_factors": rng.normal(0, 1, (small.n_users, d)), "item_factors": rng.normal(0, 1, (small.n_items, d))}
+    if biased:
+        start.update(user_bias=rng.normal(0, 1, small.n_users), item_bias=rng.normal(0, 1, small.n_items))
+    hyper = {"factors": d, "biased": biased, "global_bias": 3.0, "learning_rate": gamma, "regularization": 0.1,
+             "bias_regularization": 0.1, "clip_norm": clip, "noise_scale": 0.0}
+
+    def step(sampled):
+        params = {k: v.copy() for k, v in start.items()}
+        sr._core.dp_mf_step({**params, "unit_offsets": small.ratings.indptr.astype(np.int64), "users": users,
+                             "items": items, "values": values, "sampled": np.asarray(sampled, dtype=np.int64),
+                             "noise": None}, hyper)
+        return np.concatenate([params[n].ravel() for n in ("item_factors", "item_bias") if n in params])
+
+    everyone = np.arange(small.n_users)
+    diff = step(everyone) - step(everyone[everyone != user])
     assert np.linalg.norm(diff) <= gamma * clip * (1 + 1e-9)
 
 
 def test_noise_scale_matches_the_calibration(small):
+    """(PMF: no private mean, whose noise would move the items too.)"""
     gamma, clip = 0.01, 0.7
     budget = _budget(2.0, clip_norm=clip)
-    noisy = _fit(small, budget, learning_rate=gamma)
-    clean = _fit(small, _budget(clip_norm=clip), learning_rate=gamma)
+    noisy = _fit(small, budget, learning_rate=gamma, biased=False)
+    clean = _fit(small, _budget(clip_norm=clip), learning_rate=gamma, biased=False)
     sigma = noisy.privacy_["noise_multiplier"]
-    assert sigma == calibrate_noise_multiplier(2.0, 1e-5, 1.0, 1)
-    _, noise = dp_biased_mf.draws(1, 0, small.n_users, 1.0, (small.n_items, 11), sigma)
+    assert sigma == calibrate_noise_multiplier(2.0, 1e-5, 1.0, 1, release_noise=budget.mean_noise_multiplier)
+    _, noise = dp_biased_mf.draws(1, 0, small.n_users, 1.0, (small.n_items, 10), sigma)
     drift = (noisy.parameters_["item_factors"] - clean.parameters_["item_factors"]) / (-gamma * sigma * clip)
     np.testing.assert_allclose(drift, noise[:, :10], atol=1e-9)
     assert np.std(drift) == pytest.approx(1.0, abs=0.1)

@@ -30,6 +30,9 @@ class PrivateMixin:
         bounded = dp_sgd.bounded(self.privacy, train, self.seed_)
         engine = dp_sgd.DPSGD(self.privacy, bounded, self.epochs, self.seed_)
         self.privacy_ = engine.report
+        if "global_bias" in self.parameters_:  # the data's mean is not public: its private release
+            self.parameters_["global_bias"][...] = dp_sgd.private_mean(bounded, self.seed_,
+                                                                       self.privacy.mean_noise_multiplier)
         return {"dp": engine, "train": bounded}
 
     def _private_epoch(self, state, settings):

@@ -92,8 +92,8 @@ class BiasedMF(PrivateMixin, DeviceMixin, SGDModel):
     privacy : socialrec.privacy.PrivacyBudget or None, default None
         Train by DP-SGD (``socialrec.privacy``): Poisson-sampled units, each unit's contribution to the
         released item factors and biases clipped and noised for the budget's (ε, δ) and unit; user factors and
-        biases stay on the user's side. ``μ`` is then the midpoint of ``rating_scale`` (public), not the data's
-        mean. ``privacy_`` reports the mechanism. CPU, constant schedule only.
+        biases stay on the user's side. ``μ`` is then released privately (a noisy mean of the users' mean ratings,
+        accounted with the rest). ``privacy_`` reports the mechanism. CPU, constant schedule only.
 
     Defaults (issue 15's protocol, bench/README.md "Defaults protocol"): ``d = 10``; the rest were chosen on
     FilmTrust *and* Epinions together -- on each, a validation part (10% of the judged split's training part; the
@@ -134,8 +134,7 @@ class BiasedMF(PrivateMixin, DeviceMixin, SGDModel):
         if self.biased:
             p["user_bias"] = np.zeros(train.n_users, self._np_dtype)
             p["item_bias"] = np.zeros(train.n_items, self._np_dtype)
-            mu = train.ratings.data.mean() if self.privacy is None else 0.5 * sum(train.rating_scale)  # public
-            p["global_bias"] = np.array(float(mu), dtype=self._np_dtype)
+            p["global_bias"] = np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)  # privacy: replaced
         return p
 
     def _uniform(self, rng, shape, active):

@@ -44,11 +44,13 @@ def quiet():
         log.setLevel(level)
 
 
-def dp_sgd_event(sampling_rate, noise_multiplier, steps):
-    """The ``dp_accounting.DpEvent`` of ``steps`` Poisson-sampled Gaussian steps."""
+def dp_sgd_event(sampling_rate, noise_multiplier, steps, release_noise=0.0):
+    """The ``dp_accounting.DpEvent`` of ``steps`` Poisson-sampled Gaussian steps, composed with one Gaussian
+    release of noise multiplier ``release_noise`` on the full data (the private global mean) when it is > 0."""
     dpa = _dp_accounting()
-    return dpa.SelfComposedDpEvent(dpa.PoissonSampledDpEvent(sampling_rate, dpa.GaussianDpEvent(noise_multiplier)),
-                                   int(steps))
+    event = dpa.SelfComposedDpEvent(dpa.PoissonSampledDpEvent(sampling_rate, dpa.GaussianDpEvent(noise_multiplier)),
+                                    int(steps))
+    return dpa.ComposedDpEvent([event, dpa.GaussianDpEvent(release_noise)]) if release_noise > 0 else event
 
 
 def make_accountant(accountant):
@@ -60,8 +62,8 @@ def make_accountant(accountant):
     raise ValueError(f"accountant={accountant!r} must be one of {ACCOUNTANTS}")
 
 
-def epsilon(sampling_rate, noise_multiplier, steps, delta, accountant="rdp"):
-    """ε of ``steps`` DP-SGD steps at ``delta`` (``inf`` without noise).
+def epsilon(sampling_rate, noise_multiplier, steps, delta, accountant="rdp", release_noise=0.0):
+    """ε of ``steps`` DP-SGD steps (and the release of ``dp_sgd_event``) at ``delta`` (``inf`` without noise).
 
     Parameters
     ----------
@@ -72,6 +74,8 @@ def epsilon(sampling_rate, noise_multiplier, steps, delta, accountant="rdp"):
     steps : int >= 0
     delta : float in (0, 1)
     accountant : {"rdp", "pld"}
+    release_noise : float >= 0
+        Noise multiplier of one extra Gaussian release on the whole data (0: none).
 
     Returns
     -------
@@ -83,12 +87,13 @@ def epsilon(sampling_rate, noise_multiplier, steps, delta, accountant="rdp"):
         return math.inf
     acc = make_accountant(accountant)
     with quiet():
-        acc.compose(dp_sgd_event(float(sampling_rate), float(noise_multiplier), int(steps)))
+        acc.compose(dp_sgd_event(float(sampling_rate), float(noise_multiplier), int(steps), float(release_noise)))
         return float(acc.get_epsilon(float(delta)))
 
 
 @functools.lru_cache(maxsize=256)
-def calibrate_noise_multiplier(target_epsilon, delta, sampling_rate, steps, accountant="rdp", tolerance=1e-3):
+def calibrate_noise_multiplier(target_epsilon, delta, sampling_rate, steps, accountant="rdp", tolerance=1e-3,
+                               release_noise=0.0):
     """The smallest noise multiplier σ (to a relative ``tolerance``) with ``epsilon(q, σ, steps, δ) <= target``.
 
     Bisection on σ: ε falls as σ grows, so the bracket [lo, hi] keeps ε(lo) > target >= ε(hi); ``hi`` starts
@@ -97,7 +102,7 @@ def calibrate_noise_multiplier(target_epsilon, delta, sampling_rate, steps, acco
     if not math.isfinite(target_epsilon):
         return 0.0
     def over(sigma):
-        return epsilon(sampling_rate, sigma, steps, delta, accountant) > target_epsilon
+        return epsilon(sampling_rate, sigma, steps, delta, accountant, release_noise) > target_epsilon
     lo, hi = 0.0, 1.0
     while over(hi):
         lo, hi = hi, 2.0 * hi

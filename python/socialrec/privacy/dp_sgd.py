@@ -25,6 +25,7 @@ from .budget import PrivacyBudgetExceeded
 from .bounding import bound_contributions
 
 DP_STREAM = 3  # the draws' stream id (reference/dp_biased_mf.py DP_STREAM)
+MEAN_STREAM = 4  # the private mean's draws (reference/dp_biased_mf.py MEAN_STREAM)
 
 
 def steps_per_epoch(sampling_rate):
@@ -120,6 +121,24 @@ class DPSGD:
         for name in private:
             total = to_users @ grads[name].reshape(len(sel), -1)
             params[name] -= (learning_rate * total.reshape(params[name].shape)).astype(params[name].dtype)
+
+
+def private_mean(train, seed, mean_noise_multiplier):
+    """The global mean ``μ`` by the Gaussian mechanism at user level (rule: reference/dp_biased_mf.py
+    ``private_mean``): the noisy mean over users of each user's mean rating, mapped into the rating scale."""
+    lo, hi = train.rating_scale
+    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    if half == 0:
+        return mid
+    counts = np.diff(train.ratings.indptr)
+    rated = counts > 0
+    sums = np.add.reduceat(train.ratings.data.astype(np.float64), train.ratings.indptr[:-1][rated])
+    S, N = float(np.sum((sums / counts[rated] - mid) / half)), float(rated.sum())
+    if mean_noise_multiplier > 0:
+        z = np.random.default_rng([int(seed), MEAN_STREAM]).standard_normal(2)
+        S += mean_noise_multiplier * math.sqrt(2.0) * z[0]
+        N += mean_noise_multiplier * math.sqrt(2.0) * z[1]
+    return mid + half * min(1.0, max(-1.0, S / max(N, 1.0)))
 
 
 def bounded(budget, train, seed):

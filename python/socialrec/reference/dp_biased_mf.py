@@ -30,8 +30,7 @@ The mechanism, for global step ``t`` = 0, 1, ... (epoch ``t // steps_per_epoch``
 (tests/test_privacy.py checks it against ``reference.biased_mf.gradient``).
 
 Initial parameters: ``biased_mf.initial_parameters``'s draws with every item row active (whether an item has
-raters is data; the released start must not depend on it) and ``μ`` the midpoint of ``rating_scale`` (the
-scale is public; the data's mean is not).
+raters is data; the released start must not depend on it) and ``μ`` the private mean (``private_mean``).
 """
 from __future__ import annotations
 
@@ -65,14 +64,40 @@ def units(train, unit):
     return offsets, users, r.indices, r.data
 
 
-def initial_parameters(spec, train, rng):
+MEAN_STREAM = 4
+
+
+def private_mean(train, seed, mean_noise_multiplier):
+    """``μ``, released by the Gaussian mechanism at user level: with ``m``, ``h`` the midpoint and half-width
+    of the (public) rating scale, each user with ratings contributes ``((mean_u − m) / h, 1)`` (L2 norm at
+    most √2) to the sums ``(S, N)``; ``z = default_rng([seed, 4]).standard_normal(2)`` (drawn only when the
+    noise multiplier ``s`` > 0); ``μ = m + h · clip((S + s√2 z_0) / max(N + s√2 z_1, 1), −1, 1)``."""
+    lo, hi = train.rating_scale
+    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    if half == 0:
+        return mid
+    r = train.ratings
+    S, N = 0.0, 0.0
+    for u in range(r.shape[0]):
+        values = r.data[r.indptr[u]:r.indptr[u + 1]].astype(np.float64)
+        if len(values):
+            S += (math.fsum(values.tolist()) / len(values) - mid) / half
+            N += 1.0
+    if mean_noise_multiplier > 0:
+        z = np.random.default_rng([int(seed), MEAN_STREAM]).standard_normal(2)
+        S += mean_noise_multiplier * math.sqrt(2.0) * z[0]
+        N += mean_noise_multiplier * math.sqrt(2.0) * z[1]
+    return mid + half * min(1.0, max(-1.0, S / max(N, 1.0)))
+
+
+def initial_parameters(spec, train, rng, mean_noise_multiplier=0.0):
     draw = _init.normal if spec.init == "normal" else _init.uniform
     everyone = np.ones(train.n_items, dtype=bool)
     p = {"user_factors": draw(spec, rng, train.n_users, _init.has_entries(train.ratings, 1)),
          "item_factors": draw(spec, rng, train.n_items, everyone)}
     if spec.biased:
         p["user_bias"], p["item_bias"] = _init.zeros(spec, train.n_users), _init.zeros(spec, train.n_items)
-        p["global_bias"] = np.array(0.5 * (train.rating_scale[0] + train.rating_scale[1]), dtype=spec.np_dtype)
+        p["global_bias"] = np.array(private_mean(train, spec.seed, mean_noise_multiplier), dtype=spec.np_dtype)
     return p
 
 
@@ -127,9 +152,11 @@ def fit(spec, train, mechanism):
     """Train ``spec``'s BiasedMF privately on ``train`` (already bounded); returns the parameter dict.
 
     ``mechanism``: a dict with ``unit``, ``noise_multiplier``, ``clip_norm``, ``sampling_rate`` and
-    ``steps_per_epoch`` (a fitted model's ``privacy_`` holds them); ``spec.epochs`` epochs are run.
+    ``steps_per_epoch`` and ``mean_noise_multiplier`` (a fitted model's ``privacy_`` holds them);
+    ``spec.epochs`` epochs are run.
     """
-    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()))
+    params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()),
+                                mechanism["mean_noise_multiplier"])
     offsets, users, items, values = units(train, mechanism["unit"])
     n_units = len(offsets) - 1
     d = params["item_factors"].shape[1]
