@@ -40,6 +40,7 @@ BENCHMARKS = {
     "warm_start": 600,
     "link_prediction": 1800,
     "distributed": 900,
+    "privacy": 1200,
 }
 
 

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from ._errors import CudaError, DivergenceError, NotFittedError, UnverifiedCudaWarning  # noqa: F401
 from ._ids import UnknownIdError  # noqa: F401
 from .data import Dataset  # noqa: F401
-from . import datasets, features, split, metrics, reference  # noqa: F401
+from . import datasets, features, split, metrics, privacy, reference  # noqa: F401
 from ._backend import build_info  # noqa: F401
 from .evaluate import cross_validate, evaluate  # noqa: F401
 from .tuning import compare, tune  # noqa: F401  (Optuna is imported when they run: socialrec[tune])

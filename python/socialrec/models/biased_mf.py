@@ -6,6 +6,7 @@ import numpy as np
 from .. import _core, _gpu
 from .._validate import is_real as _is_real
 from . import device
+from ._private import PrivateMixin, is_budget
 from .base import register
 from .device import DeviceMixin
 from .sgd import SCALINGS, SGDModel, penalty_weights, rated_mask
@@ -15,7 +16,7 @@ INITS = ("normal", "uniform")
 
 
 @register
-class BiasedMF(DeviceMixin, SGDModel):
+class BiasedMF(PrivateMixin, DeviceMixin, SGDModel):
     """Biased matrix factorisation (``biased=False``: PMF), trained by SGD.
 
     Prediction ``r̂_ui = μ + b_u + b_i + p_u·q_i`` (PMF: ``p_u·q_i``), ``μ`` the training mean (fixed).
@@ -107,6 +108,11 @@ class BiasedMF(DeviceMixin, SGDModel):
         host.
     progress : bool, default False
         Show a progress bar over epochs.
+    privacy : socialrec.privacy.PrivacyBudget or None, default None
+        Train by DP-SGD (``socialrec.privacy``): Poisson-sampled units, each unit's contribution to the
+        released item factors and biases clipped and noised for the budget's (ε, δ) and unit; user factors and
+        biases stay on the user's side. ``μ`` is then released privately (a noisy mean of the users' mean ratings,
+        accounted with the rest). ``privacy_`` reports the mechanism. CPU, constant schedule only.
 
     Defaults (issue 15's protocol, bench/README.md "Defaults protocol"): ``d = 10``; the rest were chosen on
     FilmTrust *and* Epinions together -- on each, a validation part (10% of the judged split's training part; the
@@ -121,36 +127,44 @@ class BiasedMF(DeviceMixin, SGDModel):
     search_space = {"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 0.5),
                     "bias_regularization": ("log", 1e-3, 0.5)}
     _params = {"factors": 10, "epochs": 18, "learning_rate": 0.014, "learning_rate_schedule": "constant",
-               "learning_rate_decay": 1.0, "regularization": 0.2, "bias_regularization": 0.09, "regularization_scaling": "occurrence", "biased": True,
-               "init": "normal", "init_std": 0.1}
+               "learning_rate_decay": 1.0, "regularization": 0.2, "bias_regularization": 0.09,
+               "regularization_scaling": "occurrence", "biased": True, "init": "normal", "init_std": 0.1,
+               "privacy": None}
     _fitted_params = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
     _BIAS_PARAMETERS = ("user_bias", "item_bias", "global_bias")  # load: the arrays a fitted model holds
     _checks = {"learning_rate_schedule": (lambda v: v in SCHEDULES, "'constant' or 'adaptive'"),
                "learning_rate_decay": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
                "init": (lambda v: v in INITS, "'normal' or 'uniform'"),
-               "regularization_scaling": (lambda v: v in SCALINGS, "'occurrence', 'sqrt_count' or 'count'")}
+               "regularization_scaling": (lambda v: v in SCALINGS, "'occurrence', 'sqrt_count' or 'count'"),
+               "privacy": (is_budget, "None or a socialrec.privacy.PrivacyBudget")}
 
     def _check_extra(self):
         super()._check_extra()
         if self.regularization_scaling != "occurrence" and self.learning_rate_schedule != "constant":
             raise ValueError(f"regularization_scaling={self.regularization_scaling!r} needs "
                              "learning_rate_schedule='constant' (the weighted penalties have no RPCS step yet)")
+        if self.privacy is not None and self.learning_rate_schedule != "constant":
+            raise ValueError("BiasedMF: privacy= trains with learning_rate_schedule='constant' only")
+        if self.privacy is not None and self.regularization_scaling != "occurrence":
+            raise ValueError("BiasedMF: privacy= trains with regularization_scaling='occurrence' only (the private "
+                             "step has no per-row penalty weights)")
 
     def _cuda_training_unsupported(self):
         if self.learning_rate_schedule != "constant":
             return f"learning_rate_schedule={self.learning_rate_schedule!r}"
         if self.regularization_scaling != "occurrence":
             return f"regularization_scaling={self.regularization_scaling!r}"
-        return None
+        return "privacy=" if self.privacy is not None else None
 
     def _init_parameters(self, train, rng):
         draw = self._normal if self.init == "normal" else self._uniform
+        items = self._dp_item_rows(rated_mask(train.ratings, 0))
         p = {"user_factors": draw(rng, (train.n_users, self.factors), rated_mask(train.ratings, 1)),
-             "item_factors": draw(rng, (train.n_items, self.factors), rated_mask(train.ratings, 0))}
+             "item_factors": draw(rng, (train.n_items, self.factors), items)}
         if self.biased:
             p["user_bias"] = np.zeros(train.n_users, self._np_dtype)
             p["item_bias"] = np.zeros(train.n_items, self._np_dtype)
-            p["global_bias"] = np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)
+            p["global_bias"] = np.array(float(train.ratings.data.mean()), dtype=self._np_dtype)  # privacy: replaced
         return p
 
     def _uniform(self, rng, shape, active):
@@ -177,6 +191,8 @@ class BiasedMF(DeviceMixin, SGDModel):
                 "item_weight": penalty_weights(data.ratings.getnnz(axis=0), self.regularization_scaling)}
 
     def _prepare(self, train):
+        if self.privacy is not None:
+            return self._private_prepare(train)
         state = {"grid": self._rating_grid(train), "hyper": self._hyper(), "schedule": {}}
         if self.regularization_scaling != "occurrence":
             state["grid"] = {**state["grid"], **self._penalty_weights(train)}
@@ -186,6 +202,8 @@ class BiasedMF(DeviceMixin, SGDModel):
         return state
 
     def _run_epoch(self, state, settings):
+        if "dp" in state:
+            return self._private_epoch(state, settings)
         hyper = {**state["hyper"], "learning_rate": self.epoch_learning_rate(settings["epoch"])}
         return _core.biased_mf_epoch({**self.parameters_, **state["grid"], **state["schedule"]}, hyper, settings)
 
@@ -205,6 +223,29 @@ class BiasedMF(DeviceMixin, SGDModel):
     def _run_epoch_cuda(self, state, settings):
         hyper = {**state["hyper"], "learning_rate": self.epoch_learning_rate(settings["epoch"])}
         return device.run_epoch("biased_mf_epoch", {**self.parameters_, **state}, hyper, settings)
+
+    def _dp_step(self, engine, released, private):
+        """The C++ DP-SGD step (``_core.dp_mf_step``, cpp/include/socialrec/dp_sgd.hpp)."""
+        hyper = {**self._hyper(), "clip_norm": engine.budget.clip_norm,
+                 "noise_scale": engine.noise_multiplier * engine.budget.clip_norm}
+
+        def step(params, sampled, noise, rate):
+            _core.dp_mf_step({**params, **engine.kernel_arrays(sampled, noise)}, {**hyper, "learning_rate": rate})
+        return step
+
+    def _dp_gradients(self, params, users, items, values):
+        """Per-rating gradients of the rating terms (reference/dp_biased_mf.py rule 3), float64."""
+        p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+        P, Q = p["user_factors"][users], p["item_factors"][items]
+        prediction = np.einsum("ij,ij->i", P, Q)
+        if self.biased:
+            prediction += p["global_bias"] + p["user_bias"][users] + p["item_bias"][items]
+        e = (values - prediction)[:, None]
+        g = {"item_factors": self.regularization * Q - e * P, "user_factors": self.regularization * P - e * Q}
+        if self.biased:
+            g["item_bias"] = self.bias_regularization * p["item_bias"][items] - e[:, 0]
+            g["user_bias"] = self.bias_regularization * p["user_bias"][users] - e[:, 0]
+        return g
 
     def _scoring_parts(self):
         p = self.parameters_

@@ -1,0 +1,55 @@
+"""Private training of an SGD model (``privacy=PrivacyBudget(...)``): the hooks ``fit`` calls for it.
+
+A model that supports DP-SGD names its released arrays (``_dp_released``: rows indexed by item), its
+user-side arrays (``_dp_private``: rows indexed by user) and gives per-rating gradients of its objective's
+terms (``_dp_gradients``); the mechanism is ``socialrec.privacy.dp_sgd`` (spec: ``socialrec.reference.
+dp_biased_mf``). The fit's ``privacy_`` dict reports ε, δ, the unit, the accountant, the noise multiplier,
+the sampling rate and the steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..privacy import dp_sgd
+from ..privacy.budget import PrivacyBudget
+
+
+def is_budget(value):
+    """The ``privacy`` hyper-parameter's rule: None or a ``PrivacyBudget``."""
+    return value is None or isinstance(value, PrivacyBudget)
+
+
+class PrivateMixin:
+    """``_private_prepare`` / ``_private_epoch`` for a model's ``_prepare`` / ``_run_epoch``."""
+
+    _dp_released = ("item_factors", "item_bias")
+    _dp_private = ("user_factors", "user_bias")
+
+    def _private_prepare(self, train):
+        """Bounds the data, calibrates the noise and charges the budget (before any step)."""
+        bounded = dp_sgd.bounded(self.privacy, train, self.seed_)
+        engine = dp_sgd.DPSGD(self.privacy, bounded, self.epochs, self.seed_)
+        self.privacy_ = engine.report
+        if "global_bias" in self.parameters_:  # the data's mean is not public: its private release
+            self.parameters_["global_bias"][...] = dp_sgd.private_mean(bounded, self.seed_,
+                                                                       self.privacy.mean_noise_multiplier)
+        return {"dp": engine, "train": bounded}
+
+    def _private_epoch(self, state, settings):
+        engine = state["dp"]
+        names = [n for n in self._dp_released if n in self.parameters_]
+        private = [n for n in self._dp_private if n in self.parameters_]
+        columns = sum(1 if self.parameters_[n].ndim == 1 else self.parameters_[n].shape[1] for n in names)
+        step = self._dp_step(engine, names, private)
+        engine.run_epoch(self.parameters_, step, columns, self.epoch_learning_rate(settings["epoch"]))
+        return self._loss(state["train"])
+
+    def _dp_step(self, engine, released, private):
+        """The step ``run_epoch`` calls: the NumPy step over ``_dp_gradients`` (a model with a C++ step
+        overrides this)."""
+        return lambda params, sampled, noise, rate: engine.numpy_step(params, sampled, noise, rate,
+                                                                      self._dp_gradients, released, private)
+
+    def _dp_item_rows(self, rated):
+        """Every item row active under privacy (whether an item has raters is data), else ``rated``."""
+        return np.ones_like(rated) if self.privacy is not None else rated

@@ -1,0 +1,55 @@
+"""Contribution bounding: at most ``m`` ratings and ``e`` outgoing trust edges per user.
+
+The unit of privacy bounds what one unit may contribute. DP-SGD's per-unit clipping already bounds a user's
+influence on the released parameters; keeping at most ``m`` ratings (and ``e`` edges) per user in addition
+keeps a heavy user's clipped contribution from being spread thin over thousands of items and keeps the
+user-side gradient steps stable. Which entries are kept is random and data-independent: each row's entries
+are ranked by uniform keys drawn from ``numpy.random.default_rng([seed, stream])`` (stream 1 for ratings, 2
+for trust) and the ``m`` (or ``e``) with the smallest keys are kept, so the same seed keeps the same entries.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..data import Dataset
+
+RATING_STREAM, TRUST_STREAM = 1, 2
+
+
+def keep_per_row(matrix, limit, seed, stream):
+    """A copy of CSR ``matrix`` with at most ``limit`` entries per row, chosen at random (see module)."""
+    m = sp.csr_matrix(matrix, copy=True)
+    if limit is None or m.nnz == 0 or np.diff(m.indptr).max() <= limit:
+        return m
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    keys = np.random.default_rng([int(seed), stream]).random(m.nnz)
+    order = np.lexsort((keys, rows))  # by row, then by key
+    rank = np.empty(m.nnz, dtype=np.int64)
+    rank[order] = np.arange(m.nnz) - m.indptr[rows[order]]  # position of each entry inside its row's order
+    keep = rank < limit
+    out = sp.csr_matrix((m.data[keep], m.indices[keep], np.concatenate(([0], np.cumsum(np.minimum(
+        np.diff(m.indptr), limit))))), shape=m.shape)
+    out.has_canonical_format = True
+    return out
+
+
+def bound_contributions(data, max_ratings=None, max_edges=None, seed=0):
+    """``data`` with at most ``max_ratings`` ratings and ``max_edges`` outgoing trust edges per user.
+
+    Parameters
+    ----------
+    data : Dataset
+    max_ratings, max_edges : int or None
+        ``None`` keeps every entry of that kind.
+    seed : int
+        Chooses the entries kept (the same seed, the same entries).
+
+    Returns
+    -------
+    Dataset
+        A new dataset in the same id space (the input is not modified).
+    """
+    ratings = keep_per_row(data.ratings, max_ratings, seed, RATING_STREAM)
+    trust = keep_per_row(data.trust, max_edges, seed, TRUST_STREAM)
+    return Dataset._new(ratings, trust, data.user_ids, data.item_ids, data.rating_scale)
