@@ -119,6 +119,18 @@ def test_privacy_report(small):
                                                  release_noise=p["mean_noise_multiplier"]))
 
 
+def test_a_private_model_saves_its_guarantee_not_its_budget(small, tmp_path):
+    model = _fit(small, _budget(4.0, sampling_rate=0.5), epochs=2)
+    model.save(tmp_path / "m.npz")
+    loaded = sr.load(tmp_path / "m.npz")
+    assert loaded.privacy is None and loaded.privacy_ == model.privacy_  # the released result and its (eps, delta)
+    users, items = small.ratings.nonzero()
+    np.testing.assert_array_equal(loaded.predict(users[:20], items[:20], ids="index"),
+                                  model.predict(users[:20], items[:20], ids="index"))
+    sr.BiasedMF(epochs=1).fit(small).save(tmp_path / "plain.npz")
+    assert not hasattr(sr.load(tmp_path / "plain.npz"), "privacy_")
+
+
 def test_private_mean_is_the_noisy_mean_of_user_means(small):
     model = _fit(small, _budget(4.0, sampling_rate=0.5))
     rule = dp_biased_mf.private_mean(small, 1, model.privacy_["mean_noise_multiplier"])

@@ -51,10 +51,17 @@ class PersistMixin:
         its mode; a directory raises ``IsADirectoryError`` and anything else but a regular file at ``path``
         (a device node, a FIFO) ``FileExistsError`` (models/_atomic.py)."""
         self._require_fitted()
+        params = self.get_params()
+        fit = {**{k: getattr(self, k) for k in self._FIT_ATTRS}, "best_epoch_": self.best_epoch_}
+        if params.get("privacy") is not None:
+            # A private fit saves what it released and its guarantee (privacy_), not the budget object: that
+            # is the accountant of one training run, and a file must not hand a spent budget back as new.
+            params["privacy"] = None
+            fit["privacy_"] = getattr(self, "privacy_", None)
         meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "class": type(self).__name__,
-            "params": self.get_params(),
-            "fit": {**{k: getattr(self, k) for k in self._FIT_ATTRS}, "best_epoch_": self.best_epoch_},
+            "params": params,
+            "fit": fit,
             "history": self.history, "socialrec_version": __version__,
         }
         arrays = {f"param/{k}": v for k, v in self.parameters_.items()}
@@ -264,6 +271,12 @@ def _model_from_meta(cls, meta, device):
     if not is_int(model.seed_):
         raise ValueError(f"seed_ = {model.seed_!r} is not an integer")
     model.best_epoch_ = fit.get("best_epoch_")  # optional: files written before it was saved lack it
+    report = fit.get("privacy_")  # a private fit's guarantee (optional: only private fits write it)
+    if report is not None:
+        if not (isinstance(report, dict) and all(isinstance(k, str) and (v is None or isinstance(v, (str, int, float)))
+                                                 for k, v in report.items())):
+            raise ValueError("privacy_ must be a record of names to numbers or strings")
+        model.privacy_ = report
     if model.best_epoch_ is not None and not (is_int(model.best_epoch_) and model.best_epoch_ >= 0):
         raise ValueError(f"best_epoch_ = {model.best_epoch_!r} is not an epoch number")
     try:
