@@ -17,36 +17,15 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
+#include "socialrec/isa.hpp"
 #include "socialrec/parallel.hpp"
+#include "socialrec/topk_args.hpp"
 
-namespace socialrec {
-
-// Sorted id lists per row of a CSR matrix (indptr int64, indices int32); a row without a list is empty.
-struct IdLists {
-    const std::int64_t* indptr = nullptr;
-    const std::int32_t* indices = nullptr;
-    std::int64_t rows = 0;  // number of lists (indptr has rows + 1 entries)
-};
-
-template <class T>
-struct TopKArgs {
-    const T* scores = nullptr;              // rows x cols, row-major: one tile of columns of the score matrix
-    std::int64_t rows = 0, cols = 0;
-    const T* item_offset = nullptr;         // optional, cols: added to every row before ranking (item bias)
-    const std::int64_t* columns = nullptr;  // optional, cols: item id of each column, strictly increasing
-    std::int64_t column_start = 0;          // without `columns`: item id of column 0 (ids are consecutive)
-    const std::int64_t* row_list = nullptr; // optional, rows: which exclusion list applies to each row
-    IdLists exclude;                        // item ids excluded per list, each list sorted ascending
-    std::int64_t n = 0;                     // list length
-    std::int64_t* best_ids = nullptr;       // rows x n, in/out: best first, -1 pads
-    T* best_scores = nullptr;               // rows x n, in/out: -inf pads
-    bool merge = false;                     // the best_* lists already hold earlier tiles (of lower ids)
-    bool finish = true;                     // sort the lists best first (else leave them unordered for the
-                                            // next tile: sorting after every tile costs more than the scan)
-    int threads = 1;
-};
+SOCIALREC_KERNELS_BEGIN
 
 namespace topk_detail {
 
@@ -62,30 +41,10 @@ inline bool better(const Entry<T>& a, const Entry<T>& b) {
     return a.score > b.score || (a.score == b.score && a.id < b.id);
 }
 
-// Items excluded for one row: a sorted list of ids.
-struct Exclusion {
-    const std::int32_t* begin = nullptr;
-    const std::int32_t* end = nullptr;
-    bool contains(std::int64_t id) const { return begin != end && std::binary_search(begin, end, id); }
-};
-
-inline Exclusion exclusion_of(const IdLists& lists, std::int64_t list) {
-    if (lists.indptr == nullptr) return {};
-    return {lists.indices + lists.indptr[list], lists.indices + lists.indptr[list + 1]};
-}
-
-// True when every list that `used[0..count)` names is sorted ascending (checked once per call by the binding).
-inline bool lists_sorted(const IdLists& lists, const std::int64_t* used, std::int64_t count) {
-    for (std::int64_t r = 0; r < count; ++r) {
-        const Exclusion e = exclusion_of(lists, used[r]);
-        if (!std::is_sorted(e.begin, e.end)) return false;
-    }
-    return true;
-}
-
 // Bit j of the result is set when score row[j] (+ offset[j]) beats `threshold`, for j < kChunk: one
 // vectorised comparison per chunk instead of a branch per column (NaN compares false). The sum is rounded
-// to T exactly as the scalar `T(row[j] + offset[j])` is.
+// to T exactly as the scalar `T(row[j] + offset[j])` is. The intrinsics are guarded by the instruction set the
+// variant is compiled for (__AVX2__: the avx2 and avx512 variants; __SSE2__: the x86-64 baseline).
 constexpr std::int64_t kChunk = 32;
 
 #if defined(__AVX2__)
@@ -110,7 +69,29 @@ inline std::uint32_t chunk_mask(const double* row, const double* offset, double 
     }
     return mask;
 }
-#else
+#elif defined(__SSE2__)  // the x86-64 baseline variant: the same test, four floats or two doubles per compare
+inline std::uint32_t chunk_mask(const float* row, const float* offset, float threshold) {
+    const __m128 t = _mm_set1_ps(threshold);
+    std::uint32_t mask = 0;
+    for (int v = 0; v < 8; ++v) {
+        __m128 x = _mm_loadu_ps(row + 4 * v);
+        if (offset) x = _mm_add_ps(x, _mm_loadu_ps(offset + 4 * v));
+        mask |= std::uint32_t(_mm_movemask_ps(_mm_cmpgt_ps(x, t))) << (4 * v);
+    }
+    return mask;
+}
+
+inline std::uint32_t chunk_mask(const double* row, const double* offset, double threshold) {
+    const __m128d t = _mm_set1_pd(threshold);
+    std::uint32_t mask = 0;
+    for (int v = 0; v < 16; ++v) {
+        __m128d x = _mm_loadu_pd(row + 2 * v);
+        if (offset) x = _mm_add_pd(x, _mm_loadu_pd(offset + 2 * v));
+        mask |= std::uint32_t(_mm_movemask_pd(_mm_cmpgt_pd(x, t))) << (2 * v);
+    }
+    return mask;
+}
+#else  // other CPUs (aarch64: NEON by the compiler's vectoriser): one compare per column
 template <class T>
 inline std::uint32_t chunk_mask(const T* row, const T* offset, T threshold) {
     std::uint32_t mask = 0;
@@ -221,4 +202,4 @@ void topk_select(const TopKArgs<T>& a) {
     errors.rethrow();
 }
 
-}  // namespace socialrec
+SOCIALREC_KERNELS_END
