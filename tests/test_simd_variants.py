@@ -92,51 +92,57 @@ def test_variants_select_the_same_top_n(tmp_path):
 # The leak to catch is an AVX instruction that code outside the AVX variants can reach by direct calls/jumps.
 _AVX_OPERAND = re.compile(r"%[yz]mm\d+|%k[0-7]\b")
 _VARIANT_CODE = re.compile(r"isa_avx2|isa_avx512|kernel_table_avx")
-_CALL = re.compile(r"^(?:call|jmp|j[a-z]+)\s+[0-9a-f]+ <(.+)>\s*$")
-
-
-def _symbol(name):
-    """A disassembler label without its offset (+0x..), @plt or @@version."""
-    return re.sub(r"\+0x[0-9a-f]+$", "", name).split("@")[0]
+_CALL = re.compile(r"^(?:call|jmp|j[a-z]+)\s+([0-9a-f]+) <(.+)>\s*$")
 
 
 def _avx_reachable_from_baseline(disassembly):
     """{function: first AVX instruction} for the AVX-using functions that code outside the AVX variants may run.
 
-    (Calls through pointers are not followed: a function only ever called that way counts as an entry point.)"""
-    avx, calls, function = {}, {}, None
+    Functions are told apart by address: a TU-local function (a `.constprop` clone, say) has the same name in
+    every object that made one. Calls through pointers are not followed: a function only ever called that
+    way counts as an entry point."""
+    names, avx, calls, current = {}, {}, {}, None
     for line in disassembly.splitlines():
-        header = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
+        header = re.match(r"^([0-9a-f]+) <(.*)>:$", line)
         if header:
-            function = _symbol(header.group(1))
-            calls.setdefault(function, set())
+            current = int(header.group(1), 16)
+            names[current] = header.group(2)
+            calls[current] = set()
             continue
         parts = line.split("\t")
-        if function is None or len(parts) < 2:
+        if current is None or len(parts) < 2:
             continue
         instruction = parts[1].strip()
         if instruction.startswith("v") or _AVX_OPERAND.search(instruction):
-            avx.setdefault(function, instruction)
+            avx.setdefault(current, instruction)
         target = _CALL.match(instruction)
-        if target and _symbol(target.group(1)) != function:
-            calls[function].add(_symbol(target.group(1)))
+        if target:
+            calls[current].add((int(target.group(1), 16), target.group(2)))
+    by_name = {}
+    for address, name in names.items():
+        by_name.setdefault(name.split("@")[0], []).append(address)
+    callers = {}
+    for caller, targets in calls.items():
+        for address, label in targets:
+            if "@plt" in label:  # an exported function, called through the PLT: every definition of that name
+                callees = [a for a in by_name.get(label.split("@")[0], []) if "@plt" not in names[a]]
+            else:
+                callees = [address] if address in names and address != caller else []
+            for callee in callees:
+                callers.setdefault(callee, set()).add(caller)
     # Variant-private: called directly, and only by AVX-variant code or other variant-private functions (the
     # largest such set). Everything else outside the variants may run on a baseline CPU: functions that
     # baseline code calls, and those with no direct caller (entry points, reached through pointers).
-    callers = {}
-    for caller, callees in calls.items():
-        for callee in callees:
-            callers.setdefault(callee, set()).add(caller)
-    outside = {f for f in calls if not _VARIANT_CODE.search(f)}
-    private = {f for f in outside if callers.get(f)}
+    outside = {a for a, name in names.items() if not _VARIANT_CODE.search(name)}
+    private = {a for a in outside if callers.get(a)}
     changed = True
     while changed:
         changed = False
-        for f in list(private):
-            if any(c in outside and c not in private for c in callers[f]):
-                private.discard(f)
+        for a in list(private):
+            if any(c in outside and c not in private for c in callers[a]):
+                private.discard(a)
                 changed = True
-    return {f: avx[f] for f in outside - private if f in avx}
+    return {names[a]: avx[a] for a in outside - private if a in avx}
 
 
 @pytest.mark.skipif(not (X86_64 and sys.platform.startswith("linux")), reason="x86-64 ELF check")

@@ -19,9 +19,14 @@ flags=(-std=c++17 -O2 -fPIC -fopenmp -fopenmp-simd -fvisibility=hidden -Wall -Ic
        -I"$py_inc" -I"$pb_inc")
 mkdir -p "$out/obj"
 version_defs=(-DSOCIALREC_VERSION="\"$version\"" -DSOCIALREC_COMPILER="\"GNU $($cxx -dumpfullversion) (aarch64 cross)\"")
-compile() {  # compile SOURCE [DEFINES...] into $out/obj
+compile() {  # compile SOURCE [DEFINES...] into $out/obj (kept when newer than every source; KEEP=0: always)
   local src=$1; shift
-  "$cxx" "${flags[@]}" "$@" -c "$src" -o "$out/obj/$(echo "${src#cpp/src/}" | tr / _).o"
+  local obj
+  obj="$out/obj/$(echo "${src#cpp/src/}" | tr / _).o"
+  if [ "${KEEP:-1}" = 1 ] && [ -f "$obj" ] && [ -z "$(find cpp -newer "$obj" -name '*.[ch]pp' | head -1)" ]; then
+    return 0
+  fi
+  "$cxx" "${flags[@]}" "$@" -c "$src" -o "$obj"
 }
 start=$(date +%s)
 running=0
