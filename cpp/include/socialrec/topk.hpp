@@ -69,25 +69,28 @@ inline std::uint32_t chunk_mask(const double* row, const double* offset, double 
     }
     return mask;
 }
-#elif defined(__SSE2__)  // the x86-64 baseline variant: the same test, four floats or two doubles per compare
-inline std::uint32_t chunk_mask(const float* row, const float* offset, float threshold) {
-    const __m128 t = _mm_set1_ps(threshold);
-    std::uint32_t mask = 0;
-    for (int v = 0; v < 8; ++v) {
-        __m128 x = _mm_loadu_ps(row + 4 * v);
-        if (offset) x = _mm_add_ps(x, _mm_loadu_ps(offset + 4 * v));
-        mask |= std::uint32_t(_mm_movemask_ps(_mm_cmpgt_ps(x, t))) << (4 * v);
-    }
-    return mask;
-}
+#elif defined(__SSE2__)  // the x86-64 baseline variant: the same test, 16 bytes (4 floats, 2 doubles) per compare
+// The four operations of the test for floats (__m128) and doubles (__m128d), overloaded on the type.
+struct Sse2 {
+    static __m128 set1(float t) { return _mm_set1_ps(t); }
+    static __m128d set1(double t) { return _mm_set1_pd(t); }
+    static __m128 load(const float* p) { return _mm_loadu_ps(p); }
+    static __m128d load(const double* p) { return _mm_loadu_pd(p); }
+    static __m128 add(__m128 a, __m128 b) { return _mm_add_ps(a, b); }
+    static __m128d add(__m128d a, __m128d b) { return _mm_add_pd(a, b); }
+    static int greater(__m128 a, __m128 b) { return _mm_movemask_ps(_mm_cmpgt_ps(a, b)); }  // NaN: false
+    static int greater(__m128d a, __m128d b) { return _mm_movemask_pd(_mm_cmpgt_pd(a, b)); }
+};
 
-inline std::uint32_t chunk_mask(const double* row, const double* offset, double threshold) {
-    const __m128d t = _mm_set1_pd(threshold);
+template <class T>
+inline std::uint32_t chunk_mask(const T* row, const T* offset, T threshold) {
+    constexpr int lanes = 16 / int(sizeof(T));
+    const auto t = Sse2::set1(threshold);
     std::uint32_t mask = 0;
-    for (int v = 0; v < 16; ++v) {
-        __m128d x = _mm_loadu_pd(row + 2 * v);
-        if (offset) x = _mm_add_pd(x, _mm_loadu_pd(offset + 2 * v));
-        mask |= std::uint32_t(_mm_movemask_pd(_mm_cmpgt_pd(x, t))) << (2 * v);
+    for (int v = 0; v < kChunk / lanes; ++v) {
+        auto x = Sse2::load(row + lanes * v);
+        if (offset) x = Sse2::add(x, Sse2::load(offset + lanes * v));
+        mask |= std::uint32_t(Sse2::greater(x, t)) << (lanes * v);
     }
     return mask;
 }
