@@ -6,7 +6,7 @@
 #include <string>
 
 #include "bindings.hpp"
-#include "socialrec/topk.hpp"
+#include "socialrec/topk_args.hpp"
 
 namespace socialrec::bind {
 

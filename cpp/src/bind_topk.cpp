@@ -1,9 +1,11 @@
 // socialrec._core.topk_select / lists_sorted: row-wise top-n of a dense score tile (socialrec/topk.hpp).
-// Not an SGD kernel: compiled once, for the baseline instruction set, with the bindings.
+// The binding is compiled once, for the baseline instruction set; the scan itself is a kernel variant
+// (kernels().topk_select_*), chosen at import with the others.
 #include <string>
+#include <type_traits>
 
 #include "bind_arrays.hpp"
-#include "socialrec/topk.hpp"
+#include "socialrec/topk_args.hpp"
 
 namespace socialrec::bind {
 namespace {
@@ -42,13 +44,16 @@ void select(const py::array& scores_obj, std::int64_t n, const py::object& item_
     if (lists) {
         a.row_list = lists->data();
         a.exclude = id_lists(*indptr, *indices, a.row_list, a.rows, "exclude");
-        if (check_sorted && !topk_detail::lists_sorted(a.exclude, a.row_list, a.rows))
+        if (check_sorted && !lists_sorted(a.exclude, a.row_list, a.rows))
             throw py::value_error("exclude_indices must be sorted ascending within each row (CSR sort_indices)");
     }
     a.best_ids = output<std::int64_t>(best_ids, "best_ids", a.rows, n);
     a.best_scores = output<T>(best_scores, "best_scores", a.rows, n);
     py::gil_scoped_release release;
-    topk_select(a);
+    if constexpr (std::is_same_v<T, double>)
+        kernels().topk_select_f64(a);
+    else
+        kernels().topk_select_f32(a);
 }
 
 bool sorted_rows(const py::object& indptr, const py::object& indices, const py::object& rows) {
@@ -57,7 +62,7 @@ bool sorted_rows(const py::object& indptr, const py::object& indices, const py::
     const auto r = *optional_input<std::int64_t>(rows, "rows", -1);
     const IdLists lists = id_lists(p, i, r.data(), r.shape(0), "exclude");
     py::gil_scoped_release release;
-    return topk_detail::lists_sorted(lists, r.data(), r.shape(0));
+    return lists_sorted(lists, r.data(), r.shape(0));
 }
 
 const Registrar registrar{[](py::module_& m) {

@@ -4,34 +4,13 @@
 #include <cstring>
 
 #include "bindings.hpp"
+#include "simd_dispatch.hpp"
 #include "socialrec/parallel.hpp"
 
 namespace socialrec::bind {
 
 namespace {
 const KernelTable* g_kernels = nullptr;
-
-// Picks the widest compiled variant this CPU supports; SOCIALREC_SIMD=<name> forces one (for tests).
-const KernelTable* choose_kernels() {
-    const char* forced = std::getenv("SOCIALREC_SIMD");
-    auto wanted = [&](const char* name) { return forced == nullptr || std::strcmp(forced, name) == 0; };
-#if defined(SOCIALREC_HAVE_NATIVE)
-    if (wanted("native")) return &kernel_table_native();
-#endif
-#if defined(SOCIALREC_HAVE_AVX512)
-    if (wanted("avx512") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
-        return &kernel_table_avx512();
-#endif
-#if defined(SOCIALREC_HAVE_AVX2)
-    if (wanted("avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return &kernel_table_avx2();
-#endif
-#if defined(SOCIALREC_HAVE_GENERIC)
-    if (wanted("generic")) return &kernel_table_generic();
-#endif
-    return nullptr;
-}
 }  // namespace
 
 const KernelTable& kernels() { return *g_kernels; }
@@ -41,14 +20,10 @@ const KernelTable& kernels() { return *g_kernels; }
 PYBIND11_MODULE(_core, m) {
     using namespace socialrec;
     m.doc() = "socialrec C++ kernels (see socialrec.reference for their executable specification)";
-    bind::g_kernels = bind::choose_kernels();
-    if (bind::g_kernels == nullptr) {
-        const char* forced = std::getenv("SOCIALREC_SIMD");
-        throw std::runtime_error(forced ? std::string("SOCIALREC_SIMD=") + forced +
-                                              " names no kernel variant this build and CPU support"
-                                        : std::string("this CPU lacks the instruction set socialrec was built for "
-                                                      "(x86-64 builds need AVX2 + FMA)"));
-    }
+    // The widest kernel variant this CPU runs, or the one SOCIALREC_SIMD names (simd_dispatch.cpp).
+    const bind::SimdChoice simd = bind::choose_simd(std::getenv("SOCIALREC_SIMD"));
+    if (simd.table == nullptr) throw std::runtime_error(simd.error);
+    bind::g_kernels = simd.table;
 
     py::dict info;
     info["version"] = SOCIALREC_VERSION;
@@ -59,20 +34,13 @@ PYBIND11_MODULE(_core, m) {
     info["openmp"] = false;
 #endif
     info["simd"] = bind::g_kernels->isa;
-    py::list variants;
-#if defined(SOCIALREC_HAVE_AVX2)
-    variants.append("avx2");
-#endif
-#if defined(SOCIALREC_HAVE_AVX512)
-    variants.append("avx512");
-#endif
-#if defined(SOCIALREC_HAVE_NATIVE)
-    variants.append("native");
-#endif
-#if defined(SOCIALREC_HAVE_GENERIC)
-    variants.append("generic");
-#endif
-    info["simd_variants"] = variants;
+    auto names = [](const std::vector<std::string>& v) {
+        py::list out;
+        for (const auto& name : v) out.append(name);
+        return out;
+    };
+    info["simd_variants"] = names(simd.compiled);    // compiled into this build, narrowest first
+    info["simd_supported"] = names(simd.supported);  // those this CPU can run (SOCIALREC_SIMD may name one)
     m.attr("build_info") = info;
     m.def("max_threads", &max_threads, "Number of threads OpenMP would use (1 without OpenMP).");
     m.attr("MAX_THREADS") = kMaxThreads;  // the cap of every parallel region (socialrec/parallel.hpp)

@@ -19,6 +19,7 @@
 #include "socialrec/models/sorec.hpp"
 #include "socialrec/models/soreg.hpp"
 #include "socialrec/models/trustmf.hpp"
+#include "socialrec/topk_args.hpp"
 #include "socialrec/types.hpp"
 
 #define SOCIALREC_KERNEL_LIST(X) \
@@ -46,7 +47,9 @@ struct KernelTable {
     double (*name##_f64)(const Args<double>&, const PassSettings&);
     SOCIALREC_KERNEL_LIST(SOCIALREC_DECLARE_ENTRY)
 #undef SOCIALREC_DECLARE_ENTRY
-
+    // The top-n scan of recommend()/rank (socialrec/topk.hpp): a variant too, for its vector compare.
+    void (*topk_select_f32)(const TopKArgs<float>&);
+    void (*topk_select_f64)(const TopKArgs<double>&);
 };
 
 // Explicit instantiation of one kernel for float and double, in the current variant's namespace.
@@ -58,9 +61,11 @@ struct KernelTable {
     }                                                                                             \
     }
 
+// One per variant (CMakeLists.txt): baseline (x86-64: SSE2; aarch64: NEON; others: what the compiler
+// assumes), avx2 (AVX2 + FMA), avx512 (F, VL, BW, DQ) and native (SOCIALREC_NATIVE=ON: -march=native).
+const KernelTable& kernel_table_baseline();
 const KernelTable& kernel_table_avx2();
 const KernelTable& kernel_table_avx512();
 const KernelTable& kernel_table_native();
-const KernelTable& kernel_table_generic();
 
 }  // namespace socialrec

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "socialrec/parallel.hpp"
-#include "socialrec/topk.hpp"
+#include "socialrec/topk_args.hpp"
 
 namespace socialrec {
 
@@ -29,8 +29,8 @@ struct RankingArgs {
 namespace metrics_detail {
 
 // One user's ids as a sorted range: the CSR row itself when sorted, else a sorted copy in `buffer`.
-inline topk_detail::Exclusion sorted_row(const IdLists& lists, std::int64_t u, std::vector<std::int32_t>& buffer) {
-    topk_detail::Exclusion e = topk_detail::exclusion_of(lists, u);
+inline Exclusion sorted_row(const IdLists& lists, std::int64_t u, std::vector<std::int32_t>& buffer) {
+    Exclusion e = exclusion_of(lists, u);
     if (std::is_sorted(e.begin, e.end)) return e;
     buffer.assign(e.begin, e.end);
     std::sort(buffer.begin(), buffer.end());
@@ -46,7 +46,7 @@ inline std::int64_t distinct_in_range(const std::int32_t* first, const std::int3
 }
 
 // Number of distinct values of sorted `a` that also appear in sorted `b`.
-inline std::int64_t distinct_common(const topk_detail::Exclusion& a, const topk_detail::Exclusion& b) {
+inline std::int64_t distinct_common(const Exclusion& a, const Exclusion& b) {
     std::int64_t count = 0;
     for (const std::int32_t* p = a.begin; p != a.end; ++p)
         if ((p == a.begin || *p != p[-1]) && b.contains(*p)) ++count;
@@ -71,8 +71,8 @@ inline void ranking_metrics(const RankingArgs& a) {
 #endif
         for (std::int64_t r = 0; r < a.rows; ++r) errors.run([&] {
             const std::int64_t u = a.users[r];
-            const topk_detail::Exclusion relevant = sorted_row(a.test, u, test_buffer);
-            const topk_detail::Exclusion excluded = sorted_row(a.exclude, u, exclude_buffer);
+            const Exclusion relevant = sorted_row(a.test, u, test_buffer);
+            const Exclusion excluded = sorted_row(a.exclude, u, exclude_buffer);
             const std::int64_t n_relevant = distinct_in_range(relevant.begin, relevant.end, a.n_items);  // |T_u|
             const std::int64_t n_candidates = a.n_items - distinct_in_range(excluded.begin, excluded.end, a.n_items);
             const std::int64_t n_positive = n_relevant - distinct_common(relevant, excluded);  // |T_u \ S_u|

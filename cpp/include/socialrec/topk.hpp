@@ -17,36 +17,15 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
+#include "socialrec/isa.hpp"
 #include "socialrec/parallel.hpp"
+#include "socialrec/topk_args.hpp"
 
-namespace socialrec {
-
-// Sorted id lists per row of a CSR matrix (indptr int64, indices int32); a row without a list is empty.
-struct IdLists {
-    const std::int64_t* indptr = nullptr;
-    const std::int32_t* indices = nullptr;
-    std::int64_t rows = 0;  // number of lists (indptr has rows + 1 entries)
-};
-
-template <class T>
-struct TopKArgs {
-    const T* scores = nullptr;              // rows x cols, row-major: one tile of columns of the score matrix
-    std::int64_t rows = 0, cols = 0;
-    const T* item_offset = nullptr;         // optional, cols: added to every row before ranking (item bias)
-    const std::int64_t* columns = nullptr;  // optional, cols: item id of each column, strictly increasing
-    std::int64_t column_start = 0;          // without `columns`: item id of column 0 (ids are consecutive)
-    const std::int64_t* row_list = nullptr; // optional, rows: which exclusion list applies to each row
-    IdLists exclude;                        // item ids excluded per list, each list sorted ascending
-    std::int64_t n = 0;                     // list length
-    std::int64_t* best_ids = nullptr;       // rows x n, in/out: best first, -1 pads
-    T* best_scores = nullptr;               // rows x n, in/out: -inf pads
-    bool merge = false;                     // the best_* lists already hold earlier tiles (of lower ids)
-    bool finish = true;                     // sort the lists best first (else leave them unordered for the
-                                            // next tile: sorting after every tile costs more than the scan)
-    int threads = 1;
-};
+SOCIALREC_KERNELS_BEGIN
 
 namespace topk_detail {
 
@@ -62,30 +41,10 @@ inline bool better(const Entry<T>& a, const Entry<T>& b) {
     return a.score > b.score || (a.score == b.score && a.id < b.id);
 }
 
-// Items excluded for one row: a sorted list of ids.
-struct Exclusion {
-    const std::int32_t* begin = nullptr;
-    const std::int32_t* end = nullptr;
-    bool contains(std::int64_t id) const { return begin != end && std::binary_search(begin, end, id); }
-};
-
-inline Exclusion exclusion_of(const IdLists& lists, std::int64_t list) {
-    if (lists.indptr == nullptr) return {};
-    return {lists.indices + lists.indptr[list], lists.indices + lists.indptr[list + 1]};
-}
-
-// True when every list that `used[0..count)` names is sorted ascending (checked once per call by the binding).
-inline bool lists_sorted(const IdLists& lists, const std::int64_t* used, std::int64_t count) {
-    for (std::int64_t r = 0; r < count; ++r) {
-        const Exclusion e = exclusion_of(lists, used[r]);
-        if (!std::is_sorted(e.begin, e.end)) return false;
-    }
-    return true;
-}
-
 // Bit j of the result is set when score row[j] (+ offset[j]) beats `threshold`, for j < kChunk: one
 // vectorised comparison per chunk instead of a branch per column (NaN compares false). The sum is rounded
-// to T exactly as the scalar `T(row[j] + offset[j])` is.
+// to T exactly as the scalar `T(row[j] + offset[j])` is. The intrinsics are guarded by the instruction set the
+// variant is compiled for (__AVX2__: the avx2 and avx512 variants; __SSE2__: the x86-64 baseline).
 constexpr std::int64_t kChunk = 32;
 
 #if defined(__AVX2__)
@@ -110,7 +69,32 @@ inline std::uint32_t chunk_mask(const double* row, const double* offset, double 
     }
     return mask;
 }
-#else
+#elif defined(__SSE2__)  // the x86-64 baseline variant: the same test, 16 bytes (4 floats, 2 doubles) per compare
+// The four operations of the test for floats (__m128) and doubles (__m128d), overloaded on the type.
+struct Sse2 {
+    static __m128 set1(float t) { return _mm_set1_ps(t); }
+    static __m128d set1(double t) { return _mm_set1_pd(t); }
+    static __m128 load(const float* p) { return _mm_loadu_ps(p); }
+    static __m128d load(const double* p) { return _mm_loadu_pd(p); }
+    static __m128 add(__m128 a, __m128 b) { return _mm_add_ps(a, b); }
+    static __m128d add(__m128d a, __m128d b) { return _mm_add_pd(a, b); }
+    static int greater(__m128 a, __m128 b) { return _mm_movemask_ps(_mm_cmpgt_ps(a, b)); }  // NaN: false
+    static int greater(__m128d a, __m128d b) { return _mm_movemask_pd(_mm_cmpgt_pd(a, b)); }
+};
+
+template <class T>
+inline std::uint32_t chunk_mask(const T* row, const T* offset, T threshold) {
+    constexpr int lanes = 16 / int(sizeof(T));
+    const auto t = Sse2::set1(threshold);
+    std::uint32_t mask = 0;
+    for (int v = 0; v < kChunk / lanes; ++v) {
+        auto x = Sse2::load(row + lanes * v);
+        if (offset) x = Sse2::add(x, Sse2::load(offset + lanes * v));
+        mask |= std::uint32_t(Sse2::greater(x, t)) << (lanes * v);
+    }
+    return mask;
+}
+#else  // other CPUs (aarch64: NEON by the compiler's vectoriser): one compare per column
 template <class T>
 inline std::uint32_t chunk_mask(const T* row, const T* offset, T threshold) {
     std::uint32_t mask = 0;
@@ -221,4 +205,4 @@ void topk_select(const TopKArgs<T>& a) {
     errors.rethrow();
 }
 
-}  // namespace socialrec
+SOCIALREC_KERNELS_END
