@@ -128,9 +128,11 @@ def test_bad_features_refused():
         sr.BiasedMF(epochs=1).fit(DATA, item_features=Features(np.ones((1, 2)), ids=["x"]))
     with pytest.raises(ValueError, match="feature_regularization"):
         sr.BiasedMF(epochs=1).fit(DATA, item_features=Features(np.ones((1, 2)), ids=[0]), feature_regularization=0)
+    with pytest.raises(TypeError, match="do not fit"):  # 3.5 on integer ids would become 3 (another item)
+        sr.BiasedMF(epochs=1).fit(DATA, item_features=Features(np.ones((1, 2)), ids=[3.5]))
 
 
-def test_split_of_the_data_scores_a_model_grown_by_feature_ids():
+def test_split_of_the_data_scores_a_model_grown_by_feature_ids(tmp_path):
     """Feature rows of ids the data lacks append them to the model's maps; the data's own test split (and a
     validation fraction) still score against it: the split's ids are a prefix of the model's."""
     ds = sr.datasets.synthetic(n_users=60, n_items=40, seed=0)
@@ -145,6 +147,8 @@ def test_split_of_the_data_scores_a_model_grown_by_feature_ids():
     other = sr.Dataset.from_arrays([0], [0], [3.0], n_users=60, n_items=41)  # not the data's shape: refused
     with pytest.raises(ValueError, match="index space"):
         sr.metrics.rmse(model, other)
+    model.save(tmp_path / "grown.npz")  # the record of appended ids travels with the file
+    assert sr.metrics.rmse(sr.load(tmp_path / "grown.npz"), test) == pytest.approx(expected)
     plain = sr.BiasedMF(epochs=1, seed=0).fit(sr.Dataset.from_arrays([0, 1], [0, 1], [3.0, 4.0], n_items=4))
     with pytest.raises(ValueError, match="index space"):  # a model that appended nothing pads nothing
         sr.metrics.rmse(plain, sr.Dataset.from_arrays([0], [0], [3.0], n_users=2, n_items=3))

@@ -35,6 +35,13 @@ def test_symmetric_graphs_hold_out_both_directions_of_a_pair():
     held, kept = _edges(test.trust), _edges(train.trust)
     assert all((v, u) in held for u, v in held) and all((v, u) in kept for u, v in kept)
     assert len(held) == 2 * round(0.2 * (t.nnz // 2))
+    # a friendship graph stored both ways with unequal weights is symmetric too: pairs still go together
+    w = t.copy()
+    w.data = np.random.default_rng(0).uniform(0.5, 1.0, w.nnz).astype(np.float32)
+    train, test = sr.split.train_test_split(sr.Dataset.from_sparse(ds.ratings, trust=w), test_size=0.0,
+                                            trust_test_size=0.2, seed=3)
+    held = _edges(test.trust)
+    assert all((v, u) in held for u, v in held) and len(held) == 2 * round(0.2 * (t.nnz // 2))
 
 
 @pytest.mark.parametrize("bad", [{"trust_test_size": 1.0}, {"trust_test_size": -0.1}, {"test_size": 0.0},
@@ -112,3 +119,16 @@ def test_link_prediction_needs_held_out_edges():
 
 def _no_trust(ds):
     return sr.Dataset.from_sparse(ds.ratings, trust=sp.csr_matrix(ds.trust.shape), rating_scale=ds.rating_scale)
+
+
+def test_link_prediction_without_train_uses_the_models_own_graph_and_checks_max_users():
+    ds = sr.datasets.synthetic(n_users=80, n_items=30, seed=4)
+    train, test = sr.split.train_test_split(ds, test_size=0.0, trust_test_size=0.2, seed=1)
+    model = sr.TrustMF(epochs=2, seed=0).fit(train)
+    assert sr.metrics.link_prediction(model, test) == sr.metrics.link_prediction(model, test, train=train)
+    with pytest.raises(ValueError, match="max_users=0"):
+        sr.metrics.link_prediction(model, test, max_users=0)
+    del model.trust_graph_  # as a file saved before models kept their graph: the refit message, not scipy's
+    model.trust_graph_ = None
+    with pytest.raises(ValueError, match="fit it again"):
+        sr.metrics.link_prediction(model, test)

@@ -253,3 +253,33 @@ def test_keyed_hashing_and_rare_item_suppression(small):
     assert np.array_equal(left, np.where(raters >= 8, raters, 0))
     with pytest.raises(ValueError, match="k="):
         suppress_rare_items(small, 0)
+
+
+# -- what a private fit refuses (review of issue 19) -------------------------------------------------------------
+def test_a_private_fit_refuses_what_the_accountant_does_not_cover(small):
+    import copy
+
+    plain = sr.BiasedMF(epochs=1, seed=0).fit(small)
+    plain.set_params(privacy=_budget(4.0, sampling_rate=0.5))
+    with pytest.raises(ValueError, match="warm_start"):
+        plain.fit(small, warm_start=True)
+    with pytest.raises(ValueError, match="early stopping"):
+        sr.BiasedMF(privacy=_budget(4.0)).fit(small, early_stopping=True)
+    with pytest.raises(ValueError, match="early stopping"):
+        sr.BiasedMF(privacy=_budget(4.0)).fit(small, validation=0.1)
+    features = sr.features.Features(np.ones((small.n_items, 2)), small.item_ids)
+    with pytest.raises(ValueError, match="feature prior"):
+        sr.BiasedMF(privacy=_budget(4.0)).fit(small, item_features=features)
+    with pytest.raises(ValueError, match="distributed"):
+        sr.distributed.fit(sr.BiasedMF(privacy=_budget(4.0)), small)
+    private = _fit(small, _budget(4.0, sampling_rate=0.5))
+    with pytest.raises(ValueError, match="fold_in_items"):
+        private.fold_in_items((np.array([0]), np.array([small.n_items]), np.array([3.0])))
+    # copies share the budget's record: a copy cannot spend a fresh budget
+    twin = copy.deepcopy(sr.BiasedMF(privacy=private.privacy))
+    assert twin.privacy is private.privacy
+    with pytest.raises(PrivacyBudgetExceeded):
+        twin.fit(small)
+    # a later non-private fit drops the guarantee of the private one
+    private.set_params(privacy=None).fit(small)
+    assert not hasattr(private, "privacy_")

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from . import _frames
 
-__all__ = ["Features", "tags", "text_embeddings", "TEXT_EXTRA"]
+__all__ = ["Features", "tags", "text_embeddings"]
 
 TEXT_EXTRA = 'pip install "socialrec[text]" (or pip install wordllama)'
 

@@ -251,9 +251,11 @@ def link_prediction(model, test, train=None, k=10, *, max_users=None, seed=0):
     dict: ``auc``, ``ndcg`` (floats) and ``users`` (the trusters scored).
     """
     check_n(k, "k")
+    if max_users is not None:
+        check_n(max_users, "max_users")
     model._require_fitted()
     held = model_space(model, test, "test").trust.tocsr()
-    known = model.trust_graph_ if train is None else model_space(model, train, "train").trust.tocsr()
+    known = model._known_trust() if train is None else model_space(model, train, "train").trust.tocsr()
     known = _links.binary(known)
     held = _links.binary(held)
     held = (held - held.multiply(known)).tocsr()  # an edge in both parts is known, not held out

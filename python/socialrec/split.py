@@ -151,10 +151,13 @@ def train_test_split(ds, test_size=0.2, seed=0, *, trust_test_size=0.0):
 
 def _trust_split(trust, fraction, rng):
     """(kept, held-out) CSR parts of ``trust`` (train_test_split's trust rule)."""
-    t = trust.tocsr()
+    t = trust.tocsr(copy=True)
+    t.sum_duplicates()  # canonical: sorted column indices, no repeats (the reverse-edge lookup below needs it)
     rows = np.repeat(np.arange(t.shape[0], dtype=np.int64), np.diff(t.indptr))
     cols = t.indices.astype(np.int64)
-    symmetric = t.nnz > 0 and (t != t.T).nnz == 0
+    structure = sp.csr_matrix((np.ones(t.nnz, np.int8), t.indices, t.indptr), shape=t.shape)
+    # a friendship graph is symmetric in its edges, whatever their weights: both directions go together
+    symmetric = t.nnz > 0 and (structure != structure.T).nnz == 0
     units = np.flatnonzero(rows < cols) if symmetric else np.arange(t.nnz)
     n_held = round(fraction * len(units))
     if n_held == 0 or n_held == len(units):

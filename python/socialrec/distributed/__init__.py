@@ -31,7 +31,7 @@ from ..models.biased_mf import BiasedMF
 from . import _als, _checkpoint, _dask, _dsgd
 from ._checkpoint import load_checkpoint
 
-__all__ = ["fit", "load_checkpoint", "SUPPORTED"]
+__all__ = ["fit", "load_checkpoint"]
 
 SUPPORTED = ("ALS", "SocialALS", "BiasedMF")
 
@@ -65,6 +65,11 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
     A worker lost during the fit is recomputed by Dask from the tasks that made its results (every block,
     its data included, is the result of a task), and the fit goes on with the same result.
     """
+    if getattr(model, "privacy", None) is not None:
+        raise ValueError("socialrec.distributed has no private (DP-SGD) fit; fit privacy=... models in one process")
+    if getattr(model, "regularization_scaling", "occurrence") != "occurrence":
+        raise ValueError(f"socialrec.distributed: regularization_scaling={model.regularization_scaling!r} needs "
+                         "the global rating counts in every block (not implemented); use 'occurrence'")
     client = _dask.resolve_client(client)
     submit = _dask.Submitter(client)
     if blocks is None:

@@ -59,7 +59,11 @@ def _appended(ids, n, features, side):
                         f"({old.dtype})")
     if old.dtype.kind == "O" or isinstance(extra[0], str):
         return np.array(old.tolist() + extra, dtype=object), len(extra)
-    return np.concatenate([old, np.asarray(extra, dtype=old.dtype)]), len(extra)
+    cast = np.asarray(extra, dtype=old.dtype)
+    changed = [raw for raw, v in zip(extra, cast.tolist()) if raw != v]
+    if changed:  # 3.5 -> 3 on integer ids would merge two ids or move a row
+        raise TypeError(f"{side}_features ids {changed[:3]} do not fit the data's {side} id dtype {old.dtype}")
+    return np.concatenate([old, cast]), len(extra)
 
 
 def grown(data, trust, user_features, item_features):

@@ -481,6 +481,10 @@ class FoldInMixin:
         ALS models, at most 50 damped Newton steps for the logistic-link and BPR models. The raters' seen
         items gain the new items. ``new`` as in ``fold_in_users`` (no trust edges); unknown raters raise
         ``UnknownIdError`` naming each; ``known="refit"`` re-solves a known item's row from the ratings given.
+        A privately trained model (``privacy_``) refuses: item rows are what it released under its budget.
         """
+        if getattr(self, "privacy_", None) is not None:
+            raise ValueError(f"{type(self).__name__}: fold_in_items would write item rows computed without "
+                             "privacy into the parameters this private fit released (privacy_); refit instead")
         fold_in(self, "item", new, None, known, {"user": user, "item": item, "rating": rating})
         return self

@@ -52,6 +52,10 @@ class FollowMixin:
     """``recommend_users`` of every model and baseline; ``_link_scores`` is the fallback (friends of
     friends by user-vector cosine) unless the model's file overrides it with its trust predictor."""
 
+    def _known_trust(self):
+        """The training trust graph on the host (a CUDA fit's too), or the ``ValueError`` of ``fitted_trust``."""
+        return fitted_trust(self)
+
     def recommend_users(self, users, n=10, exclude_known=True, *, ids="raw"):
         """Who each user should trust or follow next: the ``n`` users this model scores highest as trustees.
 

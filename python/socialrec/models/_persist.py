@@ -53,6 +53,8 @@ class PersistMixin:
         self._require_fitted()
         params = self.get_params()
         fit = {**{k: getattr(self, k) for k in self._FIT_ATTRS}, "best_epoch_": self.best_epoch_}
+        if getattr(self, "grown_from_", None) is not None:  # fit appended feature ids: the data's own shape
+            fit["grown_from_"] = [int(n) for n in self.grown_from_]
         if params.get("privacy") is not None:
             # A private fit saves what it released and its guarantee (privacy_), not the budget object: that
             # is the accountant of one training run, and a file must not hand a spent budget back as new.
@@ -271,6 +273,13 @@ def _model_from_meta(cls, meta, device):
     if not is_int(model.seed_):
         raise ValueError(f"seed_ = {model.seed_!r} is not an integer")
     model.best_epoch_ = fit.get("best_epoch_")  # optional: files written before it was saved lack it
+    grown = fit.get("grown_from_")  # optional: a fit with features that appended ids writes it
+    if grown is not None:
+        if not (isinstance(grown, list) and len(grown) == 2 and all(is_int(n) for n in grown)
+                and 1 <= grown[0] <= model.n_users_ and 1 <= grown[1] <= model.n_items_):
+            raise ValueError(f"grown_from_ = {grown!r} is not the (users, items) shape of the data before "
+                             "feature ids were appended")
+        model.grown_from_ = tuple(int(n) for n in grown)
     report = fit.get("privacy_")  # a private fit's guarantee (optional: only private fits write it)
     if report is not None:
         if not (isinstance(report, dict) and all(isinstance(k, str) and (v is None or isinstance(v, (str, int, float)))

@@ -168,6 +168,7 @@ class TrainingMixin:
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable(model, record), got {type(callback).__name__}")
         early_stopping = _patience(early_stopping)
+        _check_private_fit(self, warm_start, early_stopping, validation, user_features, item_features)
         if early_stopping is not None and validation is None:
             validation = DEFAULT_VALIDATION_FRACTION
         seed = self.seed if self.seed is not None else int(cast(int, np.random.SeedSequence().entropy) % (1 << 63))
@@ -212,9 +213,13 @@ class TrainingMixin:
             raise
         self.history: list = []
         self._train_loop(state, threads, validation, early_stopping, callback)
-        for side, features in (("user", user_features), ("item", item_features)):
-            if features is not None and self.fitted:
-                _features.apply_prior(self, train, features, side, float(feature_regularization))
+        try:  # the feature prior completes the fit: if it fails, the model is as it was before this fit
+            for side, features in (("user", user_features), ("item", item_features)):
+                if features is not None and self.fitted:
+                    _features.apply_prior(self, train, features, side, float(feature_regularization))
+        except BaseException:
+            self._restore_snapshot(previous)
+            raise
         return self
 
     def _carve_validation(self, data, trust, fraction, seed):
@@ -359,3 +364,21 @@ class TrainingMixin:
     def _run_epoch(self, state, settings):  # pragma: no cover - abstract
         raise NotImplementedError
 
+
+
+def _check_private_fit(model, warm_start, early_stopping, validation, user_features, item_features):
+    """What a private fit (``privacy=PrivacyBudget``) refuses: anything that would put data into the released
+    parameters, or choose among them, outside the accountant (issue 19's guarantee covers DP-SGD only)."""
+    if getattr(model, "privacy", None) is None:
+        return
+    name = type(model).__name__
+    if warm_start:
+        raise ValueError(f"{name}(privacy=...): warm_start=True would start from parameters the budget does not "
+                         "cover; fit from scratch")
+    if early_stopping is not None or is_real(validation):
+        raise ValueError(f"{name}(privacy=...): early stopping and validation=<fraction> choose the epoch on "
+                         "private ratings outside the accountant; fit a fixed number of epochs (validation= a "
+                         "public Dataset only reports)")
+    if user_features is not None or item_features is not None:
+        raise ValueError(f"{name}(privacy=...): the feature prior is fitted outside the accountant (and its "
+                         "cold rows would reveal which items have ratings); fit without features")

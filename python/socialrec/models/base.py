@@ -196,6 +196,7 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin, ExplainMixin
     def _clear_fit(self):
         self.parameters_ = None
         self.best_epoch_ = None  # set by a fit with early stopping
+        self.__dict__.pop("privacy_", None)  # a private fit's guarantee belongs to that fit only
         self._invalidate()
 
     def _invalidate(self):

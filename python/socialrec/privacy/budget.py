@@ -81,6 +81,14 @@ class PrivacyBudget:
     def __eq__(self, other):
         return isinstance(other, PrivacyBudget) and self._key() == other._key()
 
+    # One budget is one record of what was spent: a copy (sklearn.clone, copy.deepcopy of a model) shares it,
+    # so copies of a model cannot each spend a fresh budget; their second fit is refused like any other.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __hash__(self):  # without what was spent, which changes
         return hash(self._key()[:-1])
 
