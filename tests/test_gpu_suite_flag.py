@@ -32,7 +32,8 @@ def tmp(tmp_path_factory):
 def test_without_the_flag_a_missing_device_skips(tmp):
     run = _run(tmp)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "skipped" in run.stdout and "failed" not in run.stdout
+    summary = run.stdout.strip().splitlines()[-1]
+    assert "skipped" in summary and "failed" not in summary, summary
     for line in ("NVIDIA driver:", "socialrec CUDA runtime:", "CuPy:", "CUDA devices:"):
         assert line in run.stdout, f"{line!r} missing from the header:\n{run.stdout[:2000]}"
     assert run.stdout.index("NVIDIA driver:") < run.stdout.index("collected")  # reported first
@@ -42,5 +43,6 @@ def test_with_the_flag_a_missing_device_fails(tmp):
     run = _run(tmp, SOCIALREC_REQUIRE_GPU="1")
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     assert "SOCIALREC_REQUIRE_GPU=1 but the GPU tests cannot run" in run.stdout
-    assert "skipped" not in run.stdout.splitlines()[-1]
+    summary = run.stdout.strip().splitlines()[-1]
+    assert ("failed" in summary or "error" in summary) and "skipped" not in summary and "passed" not in summary, summary
     assert "SOCIALREC_REQUIRE_GPU: 1" in run.stdout

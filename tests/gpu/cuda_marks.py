@@ -65,10 +65,12 @@ def version_lines():
             f"SOCIALREC_REQUIRE_GPU: {'1: a missing device fails the suite' if REQUIRE_GPU else 'unset: skip'}"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def require_gpu():
     """Fail the test (not skip it) when CUDA cannot run here: the ``requires_cuda`` mark under
-    ``SOCIALREC_REQUIRE_GPU=1``. Exposed by tests/gpu/conftest.py."""
+    ``SOCIALREC_REQUIRE_GPU=1``. Exposed by tests/gpu/conftest.py. Session-scoped so that it runs before the
+    modules' fixtures (``cp`` would fail first, on the import of CuPy, hiding the reason); pytest counts its
+    failure as an error of each test."""
     reason = cuda_skip_reason()
     if reason is not None:
         pytest.fail(f"SOCIALREC_REQUIRE_GPU=1 but the GPU tests cannot run: {reason}", pytrace=False)
