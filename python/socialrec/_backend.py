@@ -14,6 +14,7 @@ cannot run, and while the kernels are unverified it warns once per process (``Un
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from typing import Any, Dict
 
@@ -21,6 +22,10 @@ from . import _core, _gpu_status
 from ._errors import CudaError, UnverifiedCudaWarning
 
 _WARNED: set = set()
+
+# Why CUDA cannot be used in this process although the probe found a device: a sticky fault (``mark_lost``,
+# ``_faults``) or a fork after the parent initialised CUDA (``_after_fork_in_child``). None while usable.
+_LOST_REASON = None
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,6 +62,38 @@ def _probe():
     return devices, None
 
 
+def _state():
+    """``_probe()``, unless CUDA was lost in this process since (a sticky fault, a fork): then ([], why)."""
+    if _LOST_REASON is not None:
+        return [], _LOST_REASON
+    return _probe()
+
+
+def mark_lost(reason):
+    """CUDA cannot be used again in this process (``reason`` says why): clear the cached probe, and make
+    ``cuda_available()`` False and ``device="cuda"`` raise ``CudaError`` with ``reason`` from now on."""
+    global _LOST_REASON
+    _LOST_REASON = reason
+    getattr(_probe, "cache_clear", lambda: None)()
+
+
+def _after_fork_in_child():
+    """``os.register_at_fork`` hook: a child forked after its parent initialised CUDA (a successful cached probe)
+    inherits a context it cannot use, so CUDA is marked lost there (models fall back to the CPU: see
+    ``models/device.py`` ``_on_load``); otherwise the cached probe is only cleared, and the child probes again."""
+    info = getattr(_probe, "cache_info", None)
+    initialised = info is not None and info().currsize > 0 and bool(_probe()[0])
+    if initialised:
+        mark_lost("this process was forked from one that had initialised CUDA, which a forked child cannot use "
+                  "(start workers with the 'spawn' or 'forkserver' method to use the GPU in them)")
+    else:
+        getattr(_probe, "cache_clear", lambda: None)()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @functools.lru_cache(maxsize=None)
 def cupy_version():
     """CuPy's version string, or None when CuPy cannot be imported."""
@@ -69,7 +106,7 @@ def cupy_version():
 
 def cuda_devices():
     """Names of the CUDA devices the built back-end can see ([] when not built or none present)."""
-    return list(_probe()[0])
+    return list(_state()[0])
 
 
 def _warn_once(key, message, category=RuntimeWarning):
@@ -84,7 +121,7 @@ def cuda_available(warn=True):
 
     A CUDA build without a usable device (or without CuPy) warns once per process when ``warn``.
     """
-    devices, reason = _probe()
+    devices, reason = _state()
     if cuda_module() is None:
         return False  # a CPU-only build is a normal configuration: no warning
     if not devices:
@@ -101,7 +138,7 @@ def cuda_available(warn=True):
 
 def require_cuda():
     """Raise ``RuntimeError`` (``socialrec.CudaError`` for driver problems) naming what is missing."""
-    devices, reason = _probe()
+    devices, reason = _state()
     if cuda_module() is None:
         raise RuntimeError(f"{reason}; use device='cpu'")
     if not devices:
@@ -152,7 +189,7 @@ def build_info() -> Dict[str, Any]:
     """
     info = dict(_core.build_info)
     mod = cuda_module()
-    devices, reason = _probe()
+    devices, reason = _state()
     info["cuda_built"] = mod is not None
     info["cuda_archs"] = list(getattr(mod, "archs", [])) if mod is not None else []
     info["cuda_version"] = int(getattr(mod, "cuda_version", 0)) if mod is not None else None

@@ -1,9 +1,17 @@
-"""Fixtures of the GPU tests (tests/gpu): every module there is marked ``requires_cuda`` (cuda_marks.py)."""
+"""Fixtures of the GPU tests (tests/gpu): every module there is marked ``requires_cuda`` (cuda_marks.py).
+
+The session header (run as ``pytest tests/gpu ...``, which makes this an initial conftest) reports the driver,
+CUDA runtime and CuPy versions first; ``SOCIALREC_REQUIRE_GPU=1`` turns skips into failures (cuda_marks.py)."""
 from __future__ import annotations
 
 import pytest
 
 import socialrec as sr
+from cuda_marks import require_gpu, version_lines  # noqa: F401 - require_gpu: the fixture requires_cuda uses
+
+
+def pytest_report_header(config):
+    return version_lines()
 
 
 @pytest.fixture(scope="module")

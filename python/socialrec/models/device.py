@@ -14,6 +14,12 @@ which users and items those draws keep: n_users / n_items numbers); every other 
 on the device from ``_gpu.DeviceRatings`` (ratings and trust), so device input is never copied to the host; ``dtype="float16"`` stores the factor matrices in half precision on the device
 (biases stay float32; compute is float32); ``to("cpu")`` widens them to float32. Outputs follow the input:
 CuPy in, CuPy out.
+
+Faults: a kernel fault or an out-of-memory reaches the device entry points (a fit's preparation and epochs,
+predict, recommend, similar, ranking metrics) as CuPy's error at the next synchronisation; they re-raise it as
+``socialrec.CudaError`` (``_faults.device_errors``), and a sticky fault marks CUDA unusable for the process.
+A CUDA model unpickled or loaded where CUDA cannot run (no device, a sticky fault, a forked worker) is placed
+on the CPU with a warning (``_on_load``).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _arrays, _backend, _gpu, _interop
+from .._faults import device_errors
 from ._follow import host_graph
 from ._queries import check_ids, id_space, results
 
@@ -111,13 +118,20 @@ class DeviceMixin:
         return clone
 
     def _on_load(self):
+        """Place a loaded (or unpickled) model's host arrays: on CUDA when it resolves there and the copy to
+        the device succeeds, else on the CPU with a ``RuntimeWarning`` naming why (the arrays are untouched
+        by a failed placement: the host ones are put back first)."""
+        host = dict(self.__dict__)
         try:
             device = self._resolve_device()
-        except (RuntimeError, ValueError, ImportError) as e:
+            with device_errors("placing the loaded model"):
+                self._place(device)
+        except (RuntimeError, ValueError, ImportError) as e:  # CudaError is a RuntimeError
             warnings.warn(f"{type(self).__name__} was saved with device={self.device!r} but {e}; loaded on the "
                           "CPU", RuntimeWarning, stacklevel=3)
-            device = "cpu"
-        self._place(device)
+            self.__dict__.clear()
+            self.__dict__.update(host)
+            self._place("cpu")
 
     # -- fitting ----------------------------------------------------------------------------------------------
     def _cuda_training_unsupported(self):
@@ -154,13 +168,23 @@ class DeviceMixin:
     def _prepare_on_device(self, train):
         if self._device != "cuda":
             return self._prepare(train)
-        self.parameters_ = {k: _gpu.to_device(v, self._storage_dtype(k, v)) for k, v in self.parameters_.items()}
-        return self._prepare_cuda(train)
+        with device_errors(f"{type(self).__name__}.fit (preparing the device state)"):
+            self.parameters_ = {k: _gpu.to_device(v, self._storage_dtype(k, v)) for k, v in self.parameters_.items()}
+            return self._prepare_cuda(train)
 
     def _run_epoch_on_device(self, state, settings):
         if self._device != "cuda":
             return self._run_epoch(state, settings)
-        return self._run_epoch_cuda(state, settings)
+        with device_errors(f"{type(self).__name__}.fit (epoch {settings.get('epoch', '?')})"):
+            return float(self._run_epoch_cuda(state, settings))  # float(): a pending fault surfaces here
+
+    def _restore_or_unfit(self, backup):
+        """As ``Model._restore_or_unfit``; after a sticky fault the device arrays cannot be read back, so the
+        model is left unfitted rather than raising a second error while restoring."""
+        if self._device == "cuda" and _backend._LOST_REASON is not None:
+            self._clear_fit()
+            return
+        super()._restore_or_unfit(backup)
 
     def _prepare_cuda(self, train):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -215,14 +239,16 @@ class DeviceMixin:
         i = _gpu.index_array(self._device_query("item", items, "items", ids), self.n_items_, "items")
         if u.shape != i.shape:
             raise ValueError(f"users and items must have the same length ({len(u)} != {len(i)})")
-        out = self._apply_link(_gpu.raw_scores(self._scoring(), u, i))
-        return out if on_device else out.get()
+        with device_errors(f"{type(self).__name__}.predict"):
+            out = self._apply_link(_gpu.raw_scores(self._scoring(), u, i))
+            return out if on_device else out.get()
 
     def _top_items(self, users, n, exclude_seen, columns, row_exclude, batch_size):
         """``Model._top_items`` on the device for a model on CUDA (``users`` host or device indices)."""
         if self._device == "cuda":
-            return _gpu.recommend(self, users, n=n, exclude_seen=exclude_seen, items=columns, batch_size=batch_size,
-                                  row_exclude=row_exclude)
+            with device_errors(f"{type(self).__name__}.recommend"):
+                return _gpu.recommend(self, users, n=n, exclude_seen=exclude_seen, items=columns,
+                                      batch_size=batch_size, row_exclude=row_exclude)
         return super()._top_items(_host_input(users, "users"), n, exclude_seen, columns, row_exclude, batch_size)
 
     def _similar(self, side, query, n, ids):
@@ -233,8 +259,9 @@ class DeviceMixin:
             return results(id_space(self, side), top, cosines, "index", on_device)
         self._require_fitted()
         check_ids(ids)
-        top, cosines = _gpu.similar(self._scoring()[f"{side}_vectors"],
-                                    self._device_query(side, query, f"{side}s", ids), n)
+        with device_errors(f"{type(self).__name__}.similar_{side}s"):
+            top, cosines = _gpu.similar(self._scoring()[f"{side}_vectors"],
+                                        self._device_query(side, query, f"{side}s", ids), n)
         return results(id_space(self, side), top, cosines, ids, on_device)
 
     def _ranking_values(self, users, test, exclude, k):
@@ -244,7 +271,8 @@ class DeviceMixin:
             return super()._ranking_values(users, test, exclude, k)
         if k > _gpu.topk_limit():
             return self._host_copy()._ranking_values(users, test, exclude, k)
-        return _gpu.ranking_values(self, users, test, exclude, k)
+        with device_errors(f"{type(self).__name__}: ranking metrics"):
+            return _gpu.ranking_values(self, users, test, exclude, k)
 
     def loss(self, data):
         data = _host_matrix(data)
