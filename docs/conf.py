@@ -7,13 +7,17 @@ its compiled module is there). The API reference pages are written from ``docs/a
 """
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import pathlib
 import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent
 ROOT = DOCS.parent
-if list((ROOT / "python" / "socialrec").glob("_core*")):  # a checkout with a dev build: document it
+# a checkout with a dev build (a compiled _core next to the sources, not only its _core.pyi stub): document it;
+# otherwise the installed package
+_SOURCES = ROOT / "python" / "socialrec"
+if any(next(_SOURCES.glob(f"_core*{suffix}"), None) for suffix in importlib.machinery.EXTENSION_SUFFIXES):
     sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(DOCS))
 

@@ -17,7 +17,10 @@ MODULE = ROOT / "tests" / "gpu" / "test_cuda_topk.py"
 
 def _run(tmp_path, **env):
     environ = {k: v for k, v in os.environ.items() if k != "SOCIALREC_REQUIRE_GPU"}
-    environ.update(PYTHONPATH=os.pathsep.join([str(ROOT / "python"), environ.get("PYTHONPATH", "")]),
+    import socialrec  # the package this run tests (a checkout's python/ or an install), not the tree's sources
+
+    package_parent = str(pathlib.Path(socialrec.__file__).resolve().parents[1])
+    environ.update(PYTHONPATH=os.pathsep.join([package_parent, environ.get("PYTHONPATH", "")]),
                    CUDA_VISIBLE_DEVICES="", **env)
     # -rs -rf: the skip / failure reasons in the summary; cwd tmp_path: nothing written in the tree
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rsf", str(MODULE)],
