@@ -148,9 +148,7 @@ def _arrow_strings(series):
 def _arrow_codes(arr, series, label):
     """``(codes, uniques)`` of an Arrow string column by Arrow's dictionary encoding (in order of first
     appearance, as ``pandas.factorize``); a missing id is a ``ValueError`` naming its row."""
-    pc = sys.modules.get("pyarrow.compute")
-    if pc is None:
-        import pyarrow.compute as pc
+    import pyarrow.compute as pc  # pyarrow is loaded already: the column is Arrow-backed
     if arr.null_count:
         valid = np.concatenate([c.is_valid().to_numpy(zero_copy_only=False) for c in arr.chunks])
         raise _first_missing(~valid, series, label)
