@@ -111,8 +111,9 @@ def id_column(series, label):
 def id_columns(columns):
     """``[id_column(series, label) for series, label in columns]``, with Arrow-backed string columns (pandas'
     default ``str`` dtype when pyarrow is installed) numbered in parallel threads: their C++ numbering
-    (``_core.number_strings``) releases the GIL, so a user and an item column take the time of one on two cores. Other columns are
-    numbered in the calling thread (pandas' hash table over Python objects holds the GIL)."""
+    (``_core.number_strings``) releases the GIL, so a user and an item column take the time of one on two
+    cores. Other columns are numbered in the calling thread (pandas' hash table over Python objects holds the
+    GIL)."""
     columns = list(columns)
     threaded = [k for k, (series, _) in enumerate(columns) if _arrow_strings(series) is not None]
     if len(threaded) < 2 or sum(len(columns[k][0]) for k in threaded) < _THREADED_IDS:
