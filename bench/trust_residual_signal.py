@@ -12,7 +12,8 @@ A, and judged on half B, so nothing is chosen on the ratings it is scored on:
 
 * ``item, trustees``: what u's trustees thought of item i beyond the baseline, sum of their residuals on i over
   (count + 5) -- a social neighbourhood model (trust-based collaborative filtering);
-* ``item, both directions`` / ``item, 2 hops``: the same over u's trusters and trustees / everyone within two hops;
+* ``item, both directions`` / ``item, 2 hops``: the same over u's trusters and trustees / everyone within two hops
+  (skipped where that graph has more than 5 million pairs: Epinions);
 * ``user, trustees``: u's trustees' mean bias (a social prior on b_u, what SocialMF/SoReg-style terms pull towards);
 * ``item, random graph``: the first signal over a graph with the same out-degrees and random trustees (what no
   signal looks like);
@@ -34,6 +35,7 @@ import _common
 import socialrec as sr
 
 SHRINK = 5.0  # neighbours' residual sums are divided by (count + SHRINK)
+MAX_TWO_HOP = 5_000_000  # pairs within two hops, above which that signal is skipped
 
 
 def _arrays(d):
@@ -67,21 +69,32 @@ def _lookup(m, rows, cols):
     return np.where(len(keys) and keys[at] == want, data[at] if len(keys) else 0.0, 0.0)
 
 
+def _neighbour_sums(g, resid, rated, vu, vi):
+    """For each pair (vu[k], vi[k]): the sum of the residuals on item vi[k] of vu[k]'s neighbours in g, and how
+    many of them rated it; computed on the rows of the distinct users asked about only."""
+    users, row = np.unique(vu, return_inverse=True)
+    sub = g[users]
+    return _lookup(sub @ resid, row, vi), _lookup(sub @ rated, row, vi)
+
+
 def _graphs(trust, rng):
     t = trust.tocsr().astype(np.float64)
     t.data[:] = 1.0
     both = ((t + t.T) > 0).astype(np.float64).tocsr()
-    two = ((both @ both + both) > 0).astype(np.float64).tolil()
-    two.setdiag(0)
-    two = two.tocsr()
-    two.eliminate_zeros()
+    graphs = {"item, trustees": t, "item, both directions": both}
+    reach = both @ both  # two hops: skipped where it would not fit in memory (Epinions: tens of GB with the ratings)
+    if reach.nnz <= MAX_TWO_HOP:
+        two = ((reach + both) > 0).astype(np.float64).tolil()
+        two.setdiag(0)
+        two = two.tocsr()
+        two.eliminate_zeros()
+        graphs["item, 2 hops"] = two
     rand = t.copy()
     rand.indices = rng.integers(0, t.shape[0], len(rand.indices)).astype(rand.indices.dtype)
     rand.sum_duplicates()
     rand.data[:] = 1.0
     rand.sort_indices()
-    return {"item, trustees": t, "item, both directions": both, "item, 2 hops": two, "item, random graph": rand,
-            "user, trustees": t}
+    return graphs | {"item, random graph": rand, "user, trustees": t}
 
 
 def one_seed(train, seed, scale):
@@ -110,8 +123,7 @@ def one_seed(train, seed, scale):
             count = deg[vu]
             s = (g @ bu)[vu] / (count + SHRINK)
         else:
-            s = _lookup(g @ resid, vu, vi)
-            count = _lookup(g @ rated, vu, vi)
+            s, count = _neighbour_sums(g, resid, rated, vu, vi)
             s = s / (count + SHRINK)
         out[name] = _add_signal(s, count, base, vr, half_a, scale)
     model = sr.BiasedMF(factors=10, seed=seed).fit(fit)
