@@ -3,6 +3,8 @@
 #
 #   tools/sanitize.sh                 # build into build-asan/ and run the whole suite
 #   tools/sanitize.sh tests/test_models.py -k BiasedMF     # extra arguments go to pytest
+#   tools/sanitize.sh --build-only    # only build (and check the instrumentation), e.g. in the background
+#   tools/sanitize.sh --no-build tests/test_fuzz.py        # only run the tests against an earlier build
 #
 # The sanitized build lives apart from the normal one: build-asan/ holds the objects and build-asan/pkg/ a
 # copy of python/socialrec with the sanitized _core, so python/socialrec keeps its own module.
@@ -14,6 +16,11 @@
 # Exit status: pytest's (non-zero on any failure or sanitizer report); the summary line says clean or not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step=all
+case "${1:-}" in
+  --build-only) step=build; shift ;;
+  --no-build) step=test; shift ;;
+esac
 build=${SOCIALREC_ASAN_BUILD_DIR:-build-asan}
 py=${PYTHON:-python3}
 
@@ -21,22 +28,26 @@ export SOCIALREC_SIMD=${SOCIALREC_SIMD:-avx2}
 # Only the variant that runs is compiled (SOCIALREC_ASAN_VARIANTS="avx2;avx512" builds both, e.g. to run the
 # AVX-512 kernels under ASan with SOCIALREC_SIMD=avx512); on non-x86 CPUs the one portable variant.
 case "$(uname -m)" in x86_64|amd64) variants=${SOCIALREC_ASAN_VARIANTS:-$SOCIALREC_SIMD} ;; *) variants="" ;; esac
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCIALREC_SANITIZE=ON \
-  -DSOCIALREC_ONLY_VARIANTS="$variants" -DSOCIALREC_CUDA=OFF -DPython_EXECUTABLE="$(command -v "$py")" \
-  -Dpybind11_DIR="$("$py" -m pybind11 --cmakedir)" >/dev/null
-cmake --build "$build" -j "${JOBS:-2}"
+if [ "$step" != test ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCIALREC_SANITIZE=ON \
+    -DSOCIALREC_ONLY_VARIANTS="$variants" -DSOCIALREC_CUDA=OFF -DPython_EXECUTABLE="$(command -v "$py")" \
+    -Dpybind11_DIR="$("$py" -m pybind11 --cmakedir)" >/dev/null
+  cmake --build "$build" -j "${JOBS:-2}"
 
-# The flags must reach every object, the per-ISA kernel libraries included: each object has to call ASan.
-uninstrumented=0
-while IFS= read -r obj; do
-  if ! nm -u "$obj" | grep '__asan_init' >/dev/null; then  # not grep -q: nm's SIGPIPE would fail pipefail
-    echo "sanitize: not instrumented: $obj" >&2
-    uninstrumented=1
-  fi
-done < <(find "$build/CMakeFiles" -name '*.o')
-[ "$uninstrumented" = 0 ] || { echo "sanitize: FAILED (objects built without -fsanitize)"; exit 1; }
-find "$build/CMakeFiles" -path '*kernels_*' -name '*.o' | grep . >/dev/null \
-  || { echo "sanitize: FAILED (no kernel objects found to check)"; exit 1; }
+  # The flags must reach every object, the per-ISA kernel libraries included: each object has to call ASan.
+  uninstrumented=0
+  while IFS= read -r obj; do
+    if ! nm -u "$obj" | grep '__asan_init' >/dev/null; then  # not grep -q: nm's SIGPIPE would fail pipefail
+      echo "sanitize: not instrumented: $obj" >&2
+      uninstrumented=1
+    fi
+  done < <(find "$build/CMakeFiles" -name '*.o')
+  [ "$uninstrumented" = 0 ] || { echo "sanitize: FAILED (objects built without -fsanitize)"; exit 1; }
+  find "$build/CMakeFiles" -path '*kernels_*' -name '*.o' | grep . >/dev/null \
+    || { echo "sanitize: FAILED (no kernel objects found to check)"; exit 1; }
+fi
+[ "$step" != build ] || { echo "sanitize: built $build (instrumented)"; exit 0; }
+ls "$build"/_core*.so >/dev/null 2>&1 || { echo "sanitize: FAILED (no sanitized _core in $build: build it first)"; exit 1; }
 
 rm -rf "$build/pkg"
 mkdir -p "$build/pkg"
