@@ -123,5 +123,46 @@ def test_default_search_space_searches_the_scaling_with_wider_penalties(name):
     space = resolve_search_space(cls)
     assert space["regularization_scaling"] == ("choice", ["occurrence", "sqrt_count"])
     for key in ("regularization", "bias_regularization"):
-        kind, low, high = space[key]
-        assert kind == "log" and high >= 15.0 and low <= 1e-3, (key, space[key])
+        kind, low, high, moves = space[key]  # the range moves with the scaling (30x for "sqrt_count")
+        assert kind == "log" and moves == {"by": "regularization_scaling", "sqrt_count": 30.0, "count": 100.0}
+    assert space["regularization"][1:3] == getattr(sr, name)().search_space["regularization"][1:3]
+
+
+class _Trial:
+    """A stand-in Optuna trial: every range gives its low end, a choice its last value; records the names."""
+
+    def __init__(self):
+        self.names = {}
+
+    def suggest_float(self, name, low, high, log=False):
+        self.names[name] = (low, high)
+        return low
+
+    def suggest_categorical(self, name, values):
+        self.names[name] = tuple(values)
+        return values[-1]
+
+    def suggest_int(self, name, low, high):
+        return low
+
+
+def test_penalty_ranges_move_with_the_scaling():
+    """A trial that draws "sqrt_count" searches λ 30x higher, under its own name; a fixed "count" moves it 100x;
+    without a scaling in the space, the class default ("occurrence") keeps the plain range."""
+    from socialrec.tuning import _suggest
+    space = resolve_search_space(sr.SoReg)
+    trial = _Trial()
+    params = _suggest(trial, space, sr.SoReg._defaults)
+    assert params["regularization_scaling"] == "sqrt_count"
+    low, high = sr.SoReg.search_space["regularization"][1:3]
+    assert trial.names["regularization|regularization_scaling=sqrt_count"] == (low * 30, high * 30)
+    assert params["regularization"] == low * 30
+    fixed = {k: v for k, v in space.items() if k != "regularization_scaling"}
+    trial = _Trial()
+    params = _suggest(trial, fixed, {**sr.SoReg._defaults, "regularization_scaling": "count"})
+    assert trial.names["regularization|regularization_scaling=count"] == (low * 100, high * 100)
+    trial = _Trial()
+    _suggest(trial, fixed, sr.SoReg._defaults)
+    assert trial.names["regularization"] == (low, high)
+    with pytest.raises(ValueError, match="expected"):
+        resolve_search_space(sr.SoReg, {"regularization": ("log", 1e-3, 1.0, {"sqrt_count": 30.0})})

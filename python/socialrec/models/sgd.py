@@ -46,16 +46,22 @@ def penalty_weights(counts, scaling):
     return np.where(counts > 0, 1.0 / np.maximum(counts, 1.0), 0.0)
 
 
-def with_penalty_scaling(space, widen=30.0):
+# How far a weighted form moves the penalties' search ranges: a rating carries only c^-½ (1/c) of λ, so the same
+# shrinkage takes a larger λ; on Epinions tuned BiasedMF's λ moved from .14 ("occurrence") to 5.7 ("sqrt_count"),
+# about 40x (bench/README.md, "Penalty scaling").
+PENALTY_RANGE_FACTORS = {"by": "regularization_scaling", "sqrt_count": 30.0, "count": 100.0}
+
+
+def with_penalty_scaling(space):
     """A default search space (``sr.tune``) with ``regularization_scaling`` searched over "occurrence" and
-    "sqrt_count", and the upper bounds of ``regularization`` and ``bias_regularization`` widened ``widen``-fold:
-    a weighted rating carries only ``c^-½`` of ``λ``, so on Epinions tuned BiasedMF's λ moved from .14
-    ("occurrence") to 5.7 ("sqrt_count"), about 40x (bench/README.md, "Penalty scaling"). "count" is not searched
-    by default (it did not pay on Epinions within 20 trials, TPE kept λ_b far below its optimum there)."""
+    "sqrt_count", the ranges of ``regularization`` and ``bias_regularization`` moving with it (30x for
+    "sqrt_count", 100x for "count" when that is fixed; ``tuning.resolve_search_space``): one flat range wide
+    enough for both cost BiasedMF .0017 validation RMSE on Epinions in 20 trials (bench/README.md). "count" is
+    not searched by default (it did not pay on Epinions within 20 trials: TPE kept λ_b far below its optimum)."""
     out = dict(space)
     for name in ("regularization", "bias_regularization"):
         kind, low, high = out[name]
-        out[name] = (kind, low, high * widen)
+        out[name] = (kind, low, high, PENALTY_RANGE_FACTORS)
     out["regularization_scaling"] = ("choice", ["occurrence", "sqrt_count"])
     return out
 
