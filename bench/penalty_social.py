@@ -71,6 +71,8 @@ def main():
     ap.add_argument("--scaling", choices=["sqrt_count", "count"], default=None,
                     help="fix regularization_scaling for every model (default: searched by each model's space)")
     ap.add_argument("--tag", default=None)
+    ap.add_argument("--include", default=None,
+                    help="a result file of an earlier run (same protocol) whose rows join this one's summary")
     ap.add_argument("--quick", action="store_true", help="FilmTrust fold 0, 2 trials, 15 epochs, 3 models")
     a = ap.parse_args()
     if a.quick:
@@ -85,8 +87,11 @@ def main():
     command = (f"bench/penalty_social.py --dataset {a.dataset} --trials {a.trials} --factors {a.factors} "
                f"--max-epochs {a.max_epochs} --models {' '.join(a.models)}"
                + (f" --scaling {a.scaling}" if a.scaling else "") + (f" --tag {a.tag}" if a.tag else "")
-               + (" --quick" if a.quick else ""))
+               + (" --quick" if a.quick else "") + (f" --include {a.include}" if a.include else ""))
     rows, start = [], time.perf_counter()
+    if a.include:
+        with open(a.include) as fh:
+            rows = [dict(r, included=True) for r in json.load(fh)["rows"]]
 
     def write(complete):
         with open(out, "w") as fh:
