@@ -24,6 +24,8 @@ SCALINGS = ("occurrence", "sqrt_count", "count")
 # A rating carries λ c^-½ or λ / c under the weighted forms, so the same shrinkage takes a larger λ: their penalties
 # are searched over a wider range (BiasedMF's default space, 1e-3 to .5, is for "occurrence").
 WEIGHTED_SPACE = {"regularization": ("log", 0.01, 30.0), "bias_regularization": ("log", 0.01, 30.0)}
+# "occurrence" keeps the ranges BiasedMF searched before its default space took regularization_scaling
+OCCURRENCE_SPACE = {"regularization": ("log", 1e-3, 0.5), "bias_regularization": ("log", 1e-3, 0.5)}
 
 
 def add_arguments(ap):
@@ -44,7 +46,7 @@ def run(args):
     for scaling in args.scalings:
         start = time.perf_counter()
         res = sr.tune(sr.BiasedMF, train, n_trials=args.trials, seed=0, refit=False,
-                      search_space=None if scaling == "occurrence" else WEIGHTED_SPACE,
+                      search_space=OCCURRENCE_SPACE if scaling == "occurrence" else WEIGHTED_SPACE,
                       params={"factors": args.factors, "epochs": args.max_epochs, "regularization_scaling": scaling})
         p = res.best_params
         rows.append({"scaling": scaling, "validation_rmse": round(res.best_value, 4), "epochs": p["epochs"],

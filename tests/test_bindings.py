@@ -32,6 +32,13 @@ CASES = [
     ("SoReg", {"regularizer": "SR2"}),
     ("RSTE", {}),
     ("TrustMF", {}),
+    # regularization_scaling (issue 15): the branches that read user_weight / item_weight
+    ("SVDpp", {"regularization_scaling": "count"}),
+    ("SoRec", {"regularization_scaling": "sqrt_count"}),
+    ("SocialMF", {"regularization_scaling": "sqrt_count"}),
+    ("SoReg", {"regularizer": "SR2", "regularization_scaling": "sqrt_count"}),
+    ("RSTE", {"regularization_scaling": "sqrt_count"}),
+    ("TrustMF", {"regularization_scaling": "count"}),
     ("BPR", {}),
     ("SBPR", {}),
     ("ALS", {}),

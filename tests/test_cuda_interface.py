@@ -415,16 +415,20 @@ def test_adaptive_schedule_trains_on_the_cpu_only(monkeypatch):
     assert sr.BiasedMF(learning_rate_schedule="adaptive")._resolve_device() == "cuda"
 
 
-def test_weighted_penalties_train_on_the_cpu_only(monkeypatch):
+@pytest.mark.parametrize("name", ["BiasedMF", "SVDpp", "SoRec", "SocialMF", "SoReg", "TrustMF", "RSTE"])
+def test_weighted_penalties_train_on_the_cpu_only(monkeypatch, name):
     """regularization_scaling other than "occurrence" has no CUDA kernel yet: device="cuda" refuses it before any
-    work, "auto" trains it on the CPU."""
+    work, "auto" trains it on the CPU (every model that takes it; issue 15)."""
     mock_backend(monkeypatch, devices=("NVIDIA H200",), verified=True)
     ds = sr.datasets.synthetic(n_users=30, n_items=20, seed=0)
+    cls = getattr(sr, name)
     for scaling in ("sqrt_count", "count"):
         with pytest.raises(ValueError, match=f"regularization_scaling='{scaling}' is not available with device='cuda'"):
-            sr.BiasedMF(device="cuda", regularization_scaling=scaling).fit(ds)
-    model = sr.BiasedMF(regularization_scaling="count", epochs=2).fit(ds)
+            cls(device="cuda", regularization_scaling=scaling).fit(ds)
+    model = cls(regularization_scaling="count", epochs=2).fit(ds)
     assert model.device_ == "cpu" and isinstance(model.parameters_["user_factors"], np.ndarray)
+    # TrustSVD's own weighted form is no refusal: its kernels (CPU and CUDA) train it
+    assert sr.TrustSVD()._cuda_training_unsupported() is None
 
 
 # ---------------------------------------------------------------------------------------------------------

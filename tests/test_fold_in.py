@@ -346,7 +346,11 @@ def test_parameters_on_a_cuda_device_are_refused(monkeypatch):
 # ``True``: the model's objective holds edges into the new user too and fold-in counts them.
 STATIONARY = {"BiasedMF": False, "PMF": False, "SVDpp": False, "TrustSVD": False, "SoRec": True, "SocialMF": False,
               "RSTE": False, "TrustMF": True, "SoReg-SR2-sim1": True, "BPR": False, "SBPR": False,
-              "ALS-cholesky": False, "SocialALS": True}
+              "ALS-cholesky": False, "SocialALS": True,
+              # regularization_scaling (issue 15): the folded row solves the weighted penalty
+              "BiasedMF-sqrt-count": False, "SVDpp-sqrt-count": False, "SoRec-sqrt-count": True,
+              "SocialMF-sqrt-count": False, "RSTE-sqrt-count": False, "TrustMF-count": True,
+              "SoReg-SR2-sim1-count": True}
 
 
 def _loss_gradient_vanishes(m, full, n_rows, row, h=1e-5):
@@ -393,7 +397,9 @@ def test_folded_row_is_a_stationary_point_of_the_models_loss(name):
 
 # fold_in_items, likewise (SVD++/TrustSVD leave the item's y at 0 and SBPR uses BPR's item terms: not checked)
 ITEM_STATIONARY = ["BiasedMF", "PMF", "SoRec", "SocialMF", "RSTE", "TrustMF", "SoReg-SR2-sim1", "BPR", "ALS-cholesky",
-                   "SocialALS"]
+                   "SocialALS",
+                   "BiasedMF-sqrt-count", "SoRec-sqrt-count", "SocialMF-count-unbiased", "RSTE-count-unbiased",
+                   "TrustMF-count", "SoReg-SR2-sim1-count"]
 
 
 @pytest.mark.parametrize("name", ITEM_STATIONARY)

@@ -104,7 +104,7 @@ def test_tune_finds_a_planted_best_setting(small):
     # A learning rate of 1e-6 learns nothing in a few epochs; .02 does. The search must pick it.
     res = sr.tune(sr.BiasedMF, train, n_trials=6, seed=0, params={"factors": 2, "epochs": 10},
                   search_space={"learning_rate": ("choice", [1e-6, 0.02]), "regularization": None,
-                                "bias_regularization": None})
+                                "bias_regularization": None, "regularization_scaling": None})
     assert res.best_params["learning_rate"] == 0.02
     values = {t["params"]["learning_rate"]: t["value"] for t in res.trials if t["state"] == "complete"}
     assert set(values) == {1e-6, 0.02}

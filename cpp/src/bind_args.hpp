@@ -123,6 +123,18 @@ auto read_field(const Dicts& d, const char*, Nested& nested) -> decltype(read_ar
 #define SOCIALREC_READ_JOIN(x, end) SOCIALREC_READ_PASTE(x, end)
 #define SOCIALREC_READ_PASTE(x, end) x##end
 
+// regularization_scaling's per-row penalty weights (issue 15), optional (absent or hyper 'weighted' false:
+// "occurrence", no weights): a.weighted, and when it is set the float64 arrays 'user_weight' (n_users) and
+// 'item_weight' (n_items) of the rating term.
+template <class Args>
+void read_penalty_weights(const Dicts& d, Args& a, std::int64_t n_users, std::int64_t n_items) {
+    a.weighted = d.hyper.contains("weighted") && scalar<bool>(d.hyper, "weighted");
+    if (!a.weighted) return;
+    SOCIALREC_READ((user_weight)(item_weight));
+    check_size(d.arrays, "user_weight", n_users);
+    check_size(d.arrays, "item_weight", n_items);
+}
+
 // The read_args of an argument struct whose members are all read by name.
 #define SOCIALREC_ARGS(Args, members)                \
     template <class T>                               \

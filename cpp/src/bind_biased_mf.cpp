@@ -20,14 +20,8 @@ void read_args(const Dicts& d, BiasedMFArgs<T>& a) {
         check_shape(d.arrays, "user_accumulators", {rows_of(d.arrays, "user_factors")});
         check_shape(d.arrays, "item_accumulators", {rows_of(d.arrays, "item_factors")});
     }
-    // optional (absent: "occurrence", no weights): regularization_scaling's per-row penalty weights, float64
-    a.weighted = d.hyper.contains("weighted") && scalar<bool>(d.hyper, "weighted");
-    if (a.weighted) {
-        if (a.adaptive) throw py::value_error("the penalty weights ('weighted') need the constant schedule");
-        SOCIALREC_READ((user_weight)(item_weight));
-        check_size(d.arrays, "user_weight", n_users);
-        check_size(d.arrays, "item_weight", n_items);
-    }
+    read_penalty_weights(d, a, n_users, n_items);
+    if (a.weighted && a.adaptive) throw py::value_error("the penalty weights ('weighted') need the constant schedule");
 }
 
 SOCIALREC_EPOCH(biased_mf_epoch, BiasedMFArgs, "One SGD epoch of BiasedMF/PMF over the rating grid; returns the epoch loss.")

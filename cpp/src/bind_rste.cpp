@@ -13,6 +13,7 @@ void read_args(const Dicts& d, RSTEArgs<T>& a) {
     const std::int64_t n_users = check_factor_matrix(d.arrays, "user_factors", a.factors);
     const std::int64_t n_items = check_factor_matrix(d.arrays, "item_factors", a.factors);
     if (a.biased) check_biases(d.arrays, n_users, n_items);
+    read_penalty_weights(d, a, n_users, n_items);
     // the rating groups: users with ratings, their offsets into the records, the records' ids
     check_ids(a.rating_users.records, a.rating_users.size, n_users, "rating_users");
     const std::int64_t n_ratings = size_of(d.arrays, "ratings");

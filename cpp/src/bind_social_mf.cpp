@@ -14,6 +14,7 @@ void read_args(const Dicts& d, SocialMFArgs<T>& a) {
     const std::int64_t items = check_factor_matrix(d.arrays, "item_factors", a.factors);
     check_grid(a.grid, users, items, "grid");
     if (a.biased) check_biases(d.arrays, users, items);
+    read_penalty_weights(d, a, users, items);
     const std::int64_t n_edges = size_of(d.arrays, "trustees");
     if (size_of(d.arrays, "trust_offsets") != users + 1 || size_of(d.arrays, "trust_weights") != n_edges)
         throw py::value_error("trust_offsets / trustees / trust_weights do not form an n_users x n_users CSR");

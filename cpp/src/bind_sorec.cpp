@@ -16,6 +16,7 @@ void read_args(const Dicts& d, SoRecArgs<T>& a) {
     check_grid(a.grid, n_users, n_items, "grid");
     check_grid(a.link_grid, n_users, n_users, "link_grid");
     if (a.biased) check_biases(d.arrays, n_users, n_items);
+    read_penalty_weights(d, a, n_users, n_items);
 }
 
 SOCIALREC_EPOCH(sorec_epoch, SoRecArgs,

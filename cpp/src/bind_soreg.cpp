@@ -18,6 +18,7 @@ void read_args(const Dicts& d, SoRegArgs<T>& a) {
     const std::int64_t n_items = check_factor_matrix(d.arrays, "item_factors", a.factors);
     check_grid(a.grid, n_users, n_items, "grid");
     if (a.biased) check_biases(d.arrays, n_users, n_items);
+    read_penalty_weights(d, a, n_users, n_items);
     if (a.average_based) {
         check_ids(a.social_users.records, a.social_users.size, n_users, "social_users");
         check_size(d.arrays, "trust_offsets", n_users + 1);

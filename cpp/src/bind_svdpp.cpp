@@ -12,6 +12,7 @@ void read_args(const Dicts& d, SVDppArgs<T>& a) {
     check_factor_matrix(d.arrays, "implicit_factors", a.factors, n_items);
     check_biases(d.arrays, n_users, n_items);
     check_user_groups(d.arrays, a.groups, n_users, n_items);
+    read_penalty_weights(d, a, n_users, n_items);
 }
 
 SOCIALREC_EPOCH(svdpp_epoch, SVDppArgs, "One SGD epoch of SVD++ (user-grouped rating pass); returns the epoch loss.")

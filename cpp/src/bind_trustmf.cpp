@@ -25,6 +25,7 @@ void read_args(const Dicts& d, TrustMFArgs<T>& a) {
         check_size(d.arrays, "trustee_user_bias", n_users);
         check_size(d.arrays, "trustee_item_bias", n_items);
     }
+    read_penalty_weights(d, a, n_users, n_items);
 }
 
 SOCIALREC_EPOCH(trustmf_epoch, TrustMFArgs,

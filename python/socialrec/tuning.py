@@ -51,6 +51,11 @@ def resolve_search_space(model_class, overrides=None):
     - ``("float", low, high)``: a float drawn uniformly;
     - ``("int", low, high)``: an integer in [low, high];
     - ``("choice", [a, b, ...])``: one of the listed values;
+    - ``("log", low, high, {"by": other, value: factor, ...})`` (likewise ``"float"``): a range that moves with
+      another hyper-parameter's value, [low, high] times ``factor`` when ``other`` is ``value`` (1 for a value not
+      listed; ``other`` searched first, or fixed, or the class default). The models' default spaces widen the
+      penalties so with ``regularization_scaling`` (``models.sgd.with_penalty_scaling``): each scaling then gets
+      the same number of decades where its optimum lies, instead of one flat range holding both;
     - any other value: fixed (not searched); ``None`` removes a name from the default space.
     """
     space = dict(getattr(model_class, "search_space", {}) or {})
@@ -75,20 +80,45 @@ def _check_spec(name, spec):
         if len(spec) != 2 or not list(spec[1]):
             raise ValueError(f"search_space[{name!r}] = {spec!r}: expected ('choice', [values...])")
         return
+    if kind in ("log", "float") and len(spec) == 4:  # a range that moves with another hyper-parameter
+        factors = spec[3]
+        if not (isinstance(factors, dict) and isinstance(factors.get("by"), str)
+                and all(v > 0 for k, v in factors.items() if k != "by")):
+            raise ValueError(f"search_space[{name!r}] = {spec!r}: expected ({kind!r}, low, high, "
+                             "{'by': name, value: factor > 0, ...})")
+        spec = spec[:3]
     if len(spec) != 3 or not spec[1] < spec[2]:
         raise ValueError(f"search_space[{name!r}] = {spec!r}: expected ({kind!r}, low, high) with low < high")
     if kind == "log" and spec[1] <= 0:
         raise ValueError(f"search_space[{name!r}] = {spec!r}: a log range needs low > 0")
 
 
-def _suggest(trial, space):
+def _moves_with(spec):
+    """The hyper-parameter a range moves with (``("log", low, high, {"by": name, ...})``), else None."""
+    return spec[3]["by"] if isinstance(spec, tuple) and len(spec) == 4 and isinstance(spec[3], dict) else None
+
+
+def _suggest(trial, space, given=None):
+    """One trial's values. ``given``: the values of names not searched (fixed ones, then the class defaults),
+    which a moving range reads when its ``by`` is not in ``space``. A moved range is suggested under its own
+    name (``"regularization|regularization_scaling=sqrt_count"``), so that the sampler models each range apart."""
     params = {}
-    for name, spec in space.items():
+    for name in sorted(space, key=lambda n: _moves_with(space[n]) is not None):  # the ranges' `by` first
+        spec = space[name]
         kind = spec[0] if isinstance(spec, tuple) and spec else None
+        label, low, high = name, None, None
+        if kind in ("log", "float"):
+            low, high = spec[1], spec[2]
+            by = _moves_with(spec)
+            if by is not None:
+                value = params[by] if by in params else (given or {}).get(by)
+                factor = spec[3].get(value, 1.0)
+                if factor != 1.0:
+                    label, low, high = f"{name}|{by}={value}", low * factor, high * factor
         if kind == "log":
-            params[name] = trial.suggest_float(name, spec[1], spec[2], log=True)
+            params[name] = trial.suggest_float(label, low, high, log=True)
         elif kind == "float":
-            params[name] = trial.suggest_float(name, spec[1], spec[2])
+            params[name] = trial.suggest_float(label, low, high)
         elif kind == "int":
             params[name] = trial.suggest_int(name, spec[1], spec[2])
         elif kind == "choice":
@@ -281,7 +311,7 @@ def tune(model_class: Any, train: Data, n_trials: int = 50, timeout: Optional[fl
     rows = []
 
     def objective(trial):
-        trial_params = {"seed": seed, **_suggest(trial, space), **fixed}
+        trial_params = {"seed": seed, **_suggest(trial, space, {**model_class._defaults, **fixed}), **fixed}
         model = model_class(**trial_params)
         best = {"value": math.inf, "epoch": -1}
         state = {"since": 0, "pruned": False}

@@ -131,7 +131,7 @@ def _user_svdpp(model, fold, params, j, u, trust=False):
         z = z + _trust_sum(params, trustees)
     Q = params["item_factors"][items]
     offsets = float(params["global_bias"]) + params["item_bias"][items] + Q @ z
-    scale = np.sqrt(n) if trust else n  # Σ over the n ratings of the per-rating weight (|I_u|^-½ in TrustSVD)
+    scale = _penalty_total(model, n)  # Σ over the n ratings of the per-rating weight (|I_u|^-½ in TrustSVD)
     prob, slots = _rating_block("user_factors", "user_bias", u, Q, offsets, r, "square",
                                 model.regularization * scale, model.bias_regularization * scale, k)
     if trust and len(trustees):
@@ -152,7 +152,8 @@ def _logistic_rating_block(model, fold, params, j, u, factors="user_factors", it
     biased = _biased(model, params)
     offsets = float(params["global_bias"]) + (params[item_bias][items] if biased else 0.0)
     return _rating_block(factors, bias if biased else None, u, params[items_name][items], offsets, _unit(model, r),
-                         "logistic", model.regularization * n, model.bias_regularization * n, k)
+                         "logistic", model.regularization * _penalty_total(model, n),
+                         model.bias_regularization * _penalty_total(model, n), k)
 
 
 def _link_target(model, fold, src, dst):
@@ -206,7 +207,8 @@ def _user_soreg(model, fold, params, j, u):
     n, k, biased = len(items), model.factors, model.biased
     offsets = float(params["global_bias"]) + (params["item_bias"][items] if biased else 0.0)
     prob, slots = _rating_block("user_factors", "user_bias" if biased else None, u, params["item_factors"][items],
-                                offsets, r, "square", model.regularization * n, model.bias_regularization * n, k)
+                                offsets, r, "square", model.regularization * _penalty_total(model, n),
+                                model.bias_regularization * _penalty_total(model, n), k)
     U, beta = params["user_factors"], model.social_regularization
     if model.regularizer == "SR2":
         for f in np.concatenate([fold.out_edges(u)[0], fold.in_edges(u)[0]]):
@@ -229,8 +231,9 @@ def _user_rste(model, fold, params, j, u):
     alpha = float(model.alpha) if len(trustees) else 1.0
     social = (1.0 - alpha) * ((w / w.sum()) @ params["user_factors"][trustees]) if len(trustees) else np.zeros(k)
     offsets = float(params["global_bias"]) + (params["item_bias"][items] if biased else 0.0) + V @ social
+    scale = _penalty_total(model, n)
     return [_rating_block("user_factors", "user_bias" if biased else None, u, alpha * V, offsets, _unit(model, r),
-                          "logistic", model.regularization * n, model.bias_regularization * n, k)]
+                          "logistic", model.regularization * scale, model.bias_regularization * scale, k)]
 
 
 def _trust_values(fold, weights):
@@ -365,8 +368,8 @@ def _item_trustmf(model, fold, params, j, i):
                                                   "trustee_user_factors", "trustee_user_bias")):
         offsets = float(params["global_bias"]) + (params[user_bias][users] if biased else 0.0)
         out.append(_rating_block(factors, bias if biased else None, i, params[users_name][users], offsets,
-                                 _unit(model, r), "logistic", model.regularization * n,
-                                 model.bias_regularization * n, k))
+                                 _unit(model, r), "logistic", model.regularization * _penalty_total(model, n),
+                                 model.bias_regularization * _penalty_total(model, n), k))
     return out
 
 

@@ -9,7 +9,7 @@ from . import device
 from ._private import PrivateMixin, is_budget
 from .base import register
 from .device import DeviceMixin
-from .sgd import SCALINGS, SGDModel, penalty_weights, rated_mask
+from .sgd import PenaltyScalingMixin, SCALINGS, SGDModel, rated_mask, with_penalty_scaling
 
 SCHEDULES = ("constant", "adaptive")
 INITS = ("normal", "uniform")
@@ -124,8 +124,8 @@ class BiasedMF(PrivateMixin, DeviceMixin, SGDModel):
     """
 
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 0.5),
-                    "bias_regularization": ("log", 1e-3, 0.5)}
+    search_space = with_penalty_scaling({"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 0.5),
+                                         "bias_regularization": ("log", 1e-3, 0.5)})
     _params = {"factors": 10, "epochs": 18, "learning_rate": 0.014, "learning_rate_schedule": "constant",
                "learning_rate_decay": 1.0, "regularization": 0.2, "bias_regularization": 0.09,
                "regularization_scaling": "occurrence", "biased": True, "init": "normal", "init_std": 0.1,
@@ -184,11 +184,7 @@ class BiasedMF(PrivateMixin, DeviceMixin, SGDModel):
                 "regularization": self.regularization, "bias_regularization": self.bias_regularization,
                 "weighted": self.regularization_scaling != "occurrence"}
 
-    def _penalty_weights(self, data):
-        """``{"user_weight", "item_weight"}``: the per-rating penalty weights of ``regularization_scaling`` from
-        ``data``'s counts ``|I_u|``, ``|U_i|`` (float64)."""
-        return {"user_weight": penalty_weights(data.ratings.getnnz(axis=1), self.regularization_scaling),
-                "item_weight": penalty_weights(data.ratings.getnnz(axis=0), self.regularization_scaling)}
+    _penalty_weights = PenaltyScalingMixin._penalty_weights  # the weights from data's counts |I_u|, |U_i|
 
     def _prepare(self, train):
         if self.privacy is not None:

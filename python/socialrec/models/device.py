@@ -135,8 +135,10 @@ class DeviceMixin:
 
     # -- fitting ----------------------------------------------------------------------------------------------
     def _cuda_training_unsupported(self):
-        """Hook: a description of the hyper-parameter setting the CUDA kernels cannot train with, or None."""
-        return None
+        """Hook: a description of the hyper-parameter setting the CUDA kernels cannot train with, or None (or what a
+        base later in the MRO says: sgd.PenaltyScalingMixin)."""
+        parent = getattr(super(), "_cuda_training_unsupported", None)
+        return parent() if parent is not None else None
 
     def _resolve_device(self, training=False):
         """As ``Model._resolve_device``; for training, a setting the CUDA kernels lack (``_cuda_training_unsupported``)

@@ -10,13 +10,13 @@ from . import device
 from .base import UNIT_INTERVAL, register
 from ._explain import bias_parts, csr_row, host64
 from .device import DeviceMixin
-from .sgd import SGDModel, rated_mask
+from .sgd import PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling
 from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
                       unit_values)
 
 
 @register
-class RSTE(DeviceMixin, SGDModel):
+class RSTE(DeviceMixin, PenaltyScalingMixin, SGDModel):
     """RSTE: each rating is explained by an ensemble of the user's own taste and the tastes of the users
     they trust (Ma, King, Lyu, "Learning to recommend with social trust ensemble", SIGIR 2009).
 
@@ -80,6 +80,13 @@ class RSTE(DeviceMixin, SGDModel):
         ``λ`` on ``U_u`` and ``V_i``, once per rating.
     bias_regularization : float, default 0.0007
         ``λ_b`` on ``b_u`` and ``b_i``, once per rating (unused with ``biased=False``).
+    regularization_scaling : {"occurrence", "sqrt_count", "count"}, default "occurrence"
+        How the penalties (λ on ``U_u`` and ``V_i``, λ_b on the biases) are spread over the ratings: each rating
+        carries them weighted by 1, ``c^-½`` or ``1/c``, ``c`` the row's training count (``|I_u|`` for the
+        user's own rows, ``|U_i|`` for the item's), so that a row's penalty totals ``λ c``, ``λ √c`` (TrustSVD's
+        weighted λ, Guo et al. AAAI 2015 eq. 6) or ``λ`` (as BiasedMF's; issue 15). The trustees' rows, which a
+        rating reaches through the ensemble, carry no penalty from it (as with "occurrence"). CPU only:
+        ``device="cuda"`` refuses the weighted forms and ``"auto"`` trains them on the CPU.
     biased : bool, default True
         User and item biases inside the link; ``False`` is the paper's model (no ``user_bias``/``item_bias``).
     alpha : float, default 0.49
@@ -113,8 +120,9 @@ class RSTE(DeviceMixin, SGDModel):
     _link = "logistic"
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5), "alpha": ("float", 0.0, 1.0),
-                    "bias_regularization": ("log", 1e-4, 0.5)}
+    search_space = with_penalty_scaling({
+        "learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5), "alpha": ("float", 0.0, 1.0),
+        "bias_regularization": ("log", 1e-4, 0.5)})
     _params = {"factors": 10, "epochs": 22, "learning_rate": 0.18, "regularization": 0.0023,
                "bias_regularization": 0.0007, "biased": True, "alpha": 0.49, "deterministic": True, "init_std": 0.1}
     _checks = {"alpha": UNIT_INTERVAL}
@@ -140,12 +148,13 @@ class RSTE(DeviceMixin, SGDModel):
         self.trust_indptr_ = arrays["trust_offsets"].copy()
         self.trust_indices_ = arrays["trust_dst"].copy()
         self.trust_weight_ = arrays["trust_weight"].copy()
-        return {"arrays": arrays, "hyper": self._hyper()}
+        return {"arrays": {**arrays, **self._weight_arrays(train)}, "hyper": self._hyper()}
 
     def _hyper(self):
         return {"factors": self.factors, "alpha": float(self.alpha), "learning_rate": self.learning_rate,
                 "global_bias": float(self.parameters_["global_bias"]), "biased": self.biased,
-                "regularization": self.regularization, "bias_regularization": self.bias_regularization}
+                "regularization": self.regularization, "bias_regularization": self.bias_regularization,
+                **self._scaling_hyper()}
 
     def _run_epoch(self, state, settings):
         return _core.rste_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
@@ -254,13 +263,11 @@ def objective(model, params, data):
     Z = ensemble(model, U, _normalised_trust(data.trust))
     users, items, values = data.user_item_arrays()
     x = float(params["global_bias"]) + np.einsum("ij,ij->i", Z[users], V[items])
-    penalty = 0.0
+    biases = None
     if model.biased:
-        bu = np.asarray(params["user_bias"], dtype=np.float64)[users]
-        bi = np.asarray(params["item_bias"], dtype=np.float64)[items]
-        x = x + bu + bi
-        penalty = 0.5 * model.bias_regularization * (np.sum(bu * bu) + np.sum(bi * bi))
+        biases = tuple(np.asarray(params[k], dtype=np.float64) for k in ("user_bias", "item_bias"))
+        x = x + biases[0][users] + biases[1][items]
     g = 1.0 / (1.0 + np.exp(-x))
     e = unit_values(values, objective_scale(model, data)).astype(np.float64) - g
-    Uu, Vi = U[users], V[items]
-    return 0.5 * np.sum(e * e) + 0.5 * model.regularization * (np.sum(Uu * Uu) + np.sum(Vi * Vi)) + penalty
+    # the penalties with regularization_scaling's weights (PenaltyScalingMixin._rating_penalty)
+    return 0.5 * np.sum(e * e) + model._rating_penalty(data, users, items, U, V, biases)

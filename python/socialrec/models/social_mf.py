@@ -11,7 +11,7 @@ from ._explain import bias_parts, host64, pull_parts, row_weights
 from ._follow import fitted_trust
 from .device import DeviceMixin
 from ._social import check_positive_trust, logistic, objective_scale, rating_offset, unit_values
-from .sgd import LogisticRatingModel, rated_mask
+from .sgd import LogisticRatingModel, rated_mask, with_penalty_scaling
 
 
 @register
@@ -73,6 +73,12 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
         ``λ_T``, the weight of the trust-propagation term.
     bias_regularization : float, default 0.005
         ``λ_b`` on the biases (with ``biased=True``).
+    regularization_scaling : {"occurrence", "sqrt_count", "count"}, default "occurrence"
+        How the rating term's penalties (λ on ``U_u`` and ``V_i``, λ_b on the biases) are spread over the ratings:
+        each rating carries them weighted by 1, ``c^-½`` or ``1/c``, ``c`` the row's training count (``|I_u|`` for a
+        user row, ``|U_i|`` for an item row), so that a row's penalty totals ``λ c``, ``λ √c`` (TrustSVD's weighted
+        λ, Guo et al. AAAI 2015 eq. 6) or ``λ`` (as BiasedMF's; issue 15). The trust term has no L2 penalty to
+        scale. CPU only: ``device="cuda"`` refuses the weighted forms and ``"auto"`` trains them on the CPU.
     biased : bool, default True
         User and item biases inside the link (above); ``False`` gives the paper's model. Both train on the
         CPU and on CUDA.
@@ -123,8 +129,9 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
-                    "social_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)}
+    search_space = with_penalty_scaling({
+        "learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
+        "social_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)})
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 0.1, "bias_regularization": 0.005, "biased": True, "offset": True,
                "deterministic": True, "init_std": 0.1}
@@ -152,7 +159,8 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
                 "trust_weights": weights.astype(self._np_dtype)}
 
     def _prepare(self, train):
-        return {"grid": self._rating_grid(train), "trust": self._trust_state(train), "hyper": self._hyper()}
+        return {"grid": {**self._rating_grid(train), **self._weight_arrays(train)}, "trust": self._trust_state(train),
+                "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
         arrays = {**self.parameters_, **state["grid"], **state["trust"]}
@@ -172,13 +180,11 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
 
     def _loss(self, data):
         p = {k: np.asarray(v, dtype=np.float64) for k, v in self.parameters_.items()}
-        U, V = p["user_factors"], p["item_factors"]
+        U = p["user_factors"]
         users, items, values = data.user_item_arrays()
-        P, Q = U[users], V[items]
         x = self._rating_logits(p, users, items)
         e = unit_values(values, objective_scale(self, data)).astype(np.float64) - logistic(x)
-        total = 0.5 * np.sum(e * e) + 0.5 * self.regularization * (np.sum(P * P) + np.sum(Q * Q))
-        total += self._bias_penalty(p, users, items)
+        total = 0.5 * np.sum(e * e) + self._rating_term_penalty(p, data, users, items)
         offsets, trustees, weights = normalised_trust(data.trust)
         trusters = np.flatnonzero(np.diff(offsets) > 0)
         mean = np.zeros_like(U)

@@ -10,7 +10,7 @@ from .base import register
 from ._explain import host64
 from .device import DeviceMixin
 from ._social import logistic, objective_scale, rating_offset, trust_grid, unit_values
-from .sgd import LogisticRatingModel, rated_mask
+from .sgd import LogisticRatingModel, rated_mask, with_penalty_scaling
 
 
 @register
@@ -72,6 +72,13 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         ``λ_C``, the weight of the trust factorisation relative to the ratings.
     bias_regularization : float, default 0.005
         ``λ_b`` on the biases (with ``biased=True``).
+    regularization_scaling : {"occurrence", "sqrt_count", "count"}, default "occurrence"
+        How the rating term's penalties (λ on ``U_u`` and ``V_i``, λ_b on the biases) are spread over the ratings:
+        each rating carries them weighted by 1, ``c^-½`` or ``1/c``, ``c`` the row's training count (``|I_u|`` for a
+        user row, ``|U_i|`` for an item row), so that a row's penalty totals ``λ c``, ``λ √c`` (TrustSVD's weighted
+        λ, Guo et al. AAAI 2015 eq. 6) or ``λ`` (as BiasedMF's; issue 15). The link term keeps its ``λ_C λ`` per
+        edge (an edge's rows are not scaled by the truster's out-degree: the trust term is weighted by ``λ_C``
+        already). CPU only: ``device="cuda"`` refuses the weighted forms and ``"auto"`` trains them on the CPU.
     biased : bool, default True
         User and item biases inside the rating term's link (above); ``False`` gives the paper's model. Both
         train on the CPU and on CUDA.
@@ -117,8 +124,9 @@ class SoRec(DeviceMixin, LogisticRatingModel):
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
-                    "social_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)}
+    search_space = with_penalty_scaling({
+        "learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
+        "social_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)})
     _params = {"factors": 10, "epochs": 80, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "offset": True,
                "init_std": 0.1}
@@ -149,7 +157,8 @@ class SoRec(DeviceMixin, LogisticRatingModel):
                           self._np_dtype.itemsize)
 
     def _prepare(self, train):
-        return {"grid": self._rating_grid(train), "link_grid": self._link_grid(train), "hyper": self._hyper()}
+        return {"grid": {**self._rating_grid(train), **self._weight_arrays(train)}, "link_grid": self._link_grid(train),
+                "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
         arrays = {**self.parameters_, **state["grid"], "link_grid": state["link_grid"]}
@@ -173,8 +182,8 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         lam = self.regularization
         users, items, values = data.user_item_arrays()
         r = unit_values(values, objective_scale(self, data)).astype(np.float64)
-        total = _pair_loss(U[users], V[items], r, lam, logits=self._rating_logits(p, users, items))
-        total += self._bias_penalty(p, users, items)
+        total = _pair_loss(U[users], V[items], r, 0.0, logits=self._rating_logits(p, users, items))
+        total += self._rating_term_penalty(p, data, users, items)
         src, dst, target = link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
 

@@ -10,7 +10,7 @@ from .base import NON_NEGATIVE, register
 from ._explain import bias_parts, host64, pull_parts, row_weights
 from ._follow import fitted_trust
 from .device import DeviceMixin
-from .sgd import SGDModel, factor_scoring_parts, rated_mask
+from .sgd import PenaltyScalingMixin, SGDModel, factor_scoring_parts, rated_mask, with_penalty_scaling
 from ._social import has_rows, row_normalised, trust_csr
 
 SIMILARITIES = (None, "pcc", "vss")
@@ -18,7 +18,7 @@ REGULARIZERS = ("SR1", "SR2")
 
 
 @register
-class SoReg(DeviceMixin, SGDModel):
+class SoReg(DeviceMixin, PenaltyScalingMixin, SGDModel):
     """SoReg: PMF whose user factors are pulled towards those of the users they trust, weighted by how
     similarly the two rate (Ma, Zhou, Liu, Lyu, King, "Recommender systems with social regularization",
     WSDM 2011).
@@ -82,6 +82,13 @@ class SoReg(DeviceMixin, SGDModel):
         ``λ`` on ``U_u`` and ``V_i``, once per rating (λ₁ = λ₂ in the paper).
     bias_regularization : float, default 0.1
         ``λ_b`` on ``b_u`` and ``b_i``, once per rating (unused with ``biased=False``).
+    regularization_scaling : {"occurrence", "sqrt_count", "count"}, default "occurrence"
+        How the rating term's penalties (λ on ``U_u`` and ``V_i``, λ_b on ``b_u``, ``b_i``) are spread over the
+        ratings: each rating carries them weighted by 1, ``c^-½`` or ``1/c``, ``c`` the row's training count
+        (``|I_u|`` for a user row, ``|U_i|`` for an item row), so that a row's penalty totals ``λ c``, ``λ √c``
+        (TrustSVD's weighted λ, Guo et al. AAAI 2015 eq. 6) or ``λ`` (as BiasedMF's; issue 15). The social term has
+        no L2 penalty to scale. CPU only: ``device="cuda"`` refuses the weighted forms and ``"auto"`` trains them on
+        the CPU.
     biased : bool, default True
         User and item biases in the prediction; ``False`` is the paper's model (no ``user_bias``/``item_bias``).
     social_regularization : float, default 0.1
@@ -116,8 +123,9 @@ class SoReg(DeviceMixin, SGDModel):
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 1.0),
-                    "social_regularization": ("log", 1e-3, 1.0), "bias_regularization": ("log", 1e-4, 0.5)}
+    search_space = with_penalty_scaling({
+        "learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 1.0),
+        "social_regularization": ("log", 1e-3, 1.0), "bias_regularization": ("log", 1e-4, 0.5)})
     _params = {"factors": 10, "epochs": 60, "learning_rate": 0.01, "regularization": 0.1,
                "bias_regularization": 0.1, "biased": True, "social_regularization": 0.1, "regularizer": "SR2",
                "similarity": "pcc", "deterministic": True, "init_std": 0.1}
@@ -156,13 +164,13 @@ class SoReg(DeviceMixin, SGDModel):
         return {"factors": self.factors, "average_based": self.regularizer == "SR1", "biased": self.biased,
                 "learning_rate": self.learning_rate, "regularization": self.regularization,
                 "bias_regularization": self.bias_regularization,
-                "social_regularization": self.social_regularization}
+                "social_regularization": self.social_regularization, **self._scaling_hyper()}
 
     def _prepare(self, train):
         sim = self.__dict__.pop("_train_sim", None)
         sim = self._edge_similarity(train) if sim is None else sim
         return {"arrays": {**_centred_grid(self, train, self.parameters_["global_bias"]),
-                           **_social_state(train, sim, self.regularizer)},
+                           **_social_state(train, sim, self.regularizer), **self._weight_arrays(train)},
                 "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
@@ -295,13 +303,12 @@ def objective(model, params, data, sim):
     Uu, Vi = U[users], V[items]
     centred = (values.astype(np.float64) - float(params["global_bias"])).astype(np.float32)
     e = centred - np.einsum("ij,ij->i", Uu, Vi)
-    total = 0.0
+    biases = None
     if model.biased:
-        bu = np.asarray(params["user_bias"], dtype=np.float64)[users]
-        bi = np.asarray(params["item_bias"], dtype=np.float64)[items]
-        e = e - bu - bi
-        total = 0.5 * model.bias_regularization * (np.sum(bu * bu) + np.sum(bi * bi))
-    total += 0.5 * np.sum(e * e) + 0.5 * model.regularization * (np.sum(Uu * Uu) + np.sum(Vi * Vi))
+        biases = (np.asarray(params["user_bias"], dtype=np.float64), np.asarray(params["item_bias"], dtype=np.float64))
+        e = e - biases[0][users] - biases[1][items]
+    # the penalties with regularization_scaling's weights (PenaltyScalingMixin._rating_penalty)
+    total = 0.5 * np.sum(e * e) + model._rating_penalty(data, users, items, U, V, biases)
     src, dst, _ = data.trust_arrays()
     beta = model.social_regularization
     if model.regularizer == "SR2":

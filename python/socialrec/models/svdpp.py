@@ -10,7 +10,7 @@ from . import device
 from .base import register
 from ._explain import bias_parts, csr_row, host64, sum_parts
 from .device import DeviceMixin
-from .sgd import SGDModel, rated_mask
+from .sgd import PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling
 
 
 def normalised_sum(indptr, indices, n_rows, n_cols, Y):
@@ -37,7 +37,7 @@ def normalised_rows(indptr, indices, n_cols):
 
 
 @register
-class SVDpp(DeviceMixin, SGDModel):
+class SVDpp(DeviceMixin, PenaltyScalingMixin, SGDModel):
     """SVD++ (Koren 2008): biased matrix factorisation with implicit feedback, trained by SGD.
 
     Prediction ``r̂_ui = μ + b_u + b_i + q_i·(p_u + |I_u|^-½ Σ_{j∈I_u} y_j)``, ``I_u`` the items ``u`` rated in
@@ -76,6 +76,12 @@ class SVDpp(DeviceMixin, SGDModel):
         ``λ`` on ``p``, ``q`` and ``y`` (Koren 2008).
     bias_regularization : float, default 0.0015
         ``λ_b`` on the biases (Koren 2008).
+    regularization_scaling : {"occurrence", "sqrt_count", "count"}, default "occurrence"
+        How the penalties are spread over the ratings: each rating (u, i) carries ``λ w_u ‖p_u‖²``, ``λ w_i
+        ‖q_i‖²``, ``λ Σ_{j∈I_u} w_j ‖y_j‖²`` and ``λ_b (w_u b_u² + w_i b_i²)``, with ``w = 1``, ``c^-½`` or ``1/c``
+        and ``c`` the row's training count (``|I_u|`` for a user, ``|U_i|`` for an item and for ``y_i``; as
+        BiasedMF's, issue 15). ``"sqrt_count"`` is TrustSVD's weighted λ (Guo et al. AAAI 2015, eq. 6) without
+        the trust. CPU only: ``device="cuda"`` refuses the weighted forms and ``"auto"`` trains them on the CPU.
     init_std : float, default 0.1
         ``p``, ``q``, ``y`` start as ``N(0, init_std²)``; rows of users/items without training ratings are 0
         (such users predict with the biases alone).
@@ -103,8 +109,8 @@ class SVDpp(DeviceMixin, SGDModel):
     """
 
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 1e-3, 0.03), "regularization": ("log", 1e-3, 0.5),
-                    "bias_regularization": ("log", 1e-3, 0.5)}
+    search_space = with_penalty_scaling({"learning_rate": ("log", 1e-3, 0.03), "regularization": ("log", 1e-3, 0.5),
+                                         "bias_regularization": ("log", 1e-3, 0.5)})
     _params = {"factors": 10, "epochs": 35, "learning_rate": 0.007, "regularization": 0.3,
                "bias_regularization": 0.0015, "init_std": 0.1, "deterministic": True}
     _PARAMETERS: tuple = ("user_factors", "item_factors", "implicit_factors", "user_bias", "item_bias", "global_bias")
@@ -130,10 +136,10 @@ class SVDpp(DeviceMixin, SGDModel):
     def _hyper(self):
         return {"factors": self.factors, "global_bias": float(self.parameters_["global_bias"]),
                 "learning_rate": self.learning_rate, "regularization": self.regularization,
-                "bias_regularization": self.bias_regularization}
+                "bias_regularization": self.bias_regularization, **self._scaling_hyper()}
 
     def _prepare(self, train):
-        return {"arrays": self._user_groups(train), "hyper": self._hyper()}
+        return {"arrays": {**self._user_groups(train), **self._weight_arrays(train)}, "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):
         kernel = getattr(_core, self._kernel)
@@ -166,7 +172,8 @@ class SVDpp(DeviceMixin, SGDModel):
                 "item_bias": p["item_bias"], "global_bias": float(p["global_bias"])}
 
     def _loss(self, data):
-        return svdpp_loss(self, self.parameters_, data)
+        w = self._penalty_weights(data)
+        return svdpp_loss(self, self.parameters_, data, item_penalty=w["item_weight"], user_penalty=w["user_weight"])
 
     _explain_similar_items = False  # the score sums over the rated items: they are parts (models/_explain.py)
 

@@ -8,7 +8,8 @@ from . import device
 from .base import NON_NEGATIVE, register
 from ._explain import host64
 from .device import DeviceMixin
-from .sgd import LogisticBiasMixin, SGDModel, rated_mask, zero_biases
+from .sgd import (LogisticBiasMixin, PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling,
+                  zero_biases)
 from ._social import logit_offset, objective_scale, trust_grid, unit_values
 
 # parameter name -> (rows: "users" or "items", what makes a row active)
@@ -23,7 +24,7 @@ _MATRICES = (
 
 
 @register
-class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
+class TrustMF(DeviceMixin, PenaltyScalingMixin, LogisticBiasMixin, SGDModel):
     """TrustMF: users are embedded twice, as trusters and as trustees, and each embedding is fitted to
     both the ratings and the trust graph (Yang, Lei, Liu, Liu, "Social collaborative filtering by trust",
     IJCAI 2013; extended in IEEE TPAMI 2017).
@@ -108,6 +109,13 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
         ``λ_T``, the weight of the trust terms (the paper's setting ``λ_T = 1``).
     bias_regularization : float, default 0.005
         ``λ_b`` on the biases (with ``biased=True``).
+    regularization_scaling : {"occurrence", "sqrt_count", "count"}, default "occurrence"
+        How the rating term's penalties (λ on each model's user and item rows, λ_b on their biases) are spread over
+        the ratings: each rating carries them weighted by 1, ``c^-½`` or ``1/c``, ``c`` the row's training count
+        (``|I_u|`` for a user row, ``|U_i|`` for an item row), so that a row's penalty totals ``λ c``, ``λ √c``
+        (TrustSVD's weighted λ, Guo et al. AAAI 2015 eq. 6) or ``λ`` (as BiasedMF's; issue 15). The trust terms keep
+        their ``λ`` per edge. CPU only: ``device="cuda"`` refuses the weighted forms and ``"auto"`` trains them on
+        the CPU.
     biased : bool, default True
         Each model's user and item biases inside its rating term's link (above); ``False`` gives the paper's
         model. Both train on the CPU and on CUDA.
@@ -131,8 +139,9 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
     _link = "logistic"
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
-    search_space = {"learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
-                    "trust_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)}
+    search_space = with_penalty_scaling({
+        "learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),
+        "trust_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)})
     _params = {"factors": 10, "epochs": 100, "learning_rate": 0.1, "regularization": 0.005,
                "trust_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "init_std": 0.1}
     _PARAMETERS = ("user_factors", "item_factors", "trustee_factors", "trustee_user_factors", "trustee_item_factors",
@@ -155,13 +164,13 @@ class TrustMF(DeviceMixin, LogisticBiasMixin, SGDModel):
 
     def _prepare(self, train):
         arrays = _training_state(self, train)
-        return {"arrays": arrays, "hyper": self._hyper()}
+        return {"arrays": {**arrays, **self._weight_arrays(train)}, "hyper": self._hyper()}
 
     def _hyper(self):
         return {"factors": self.factors, "learning_rate": self.learning_rate,
                 "global_bias": float(self.parameters_["global_bias"]),
                 "regularization": self.regularization, "trust_regularization": self.trust_regularization,
-                **self._bias_hyper()}
+                **self._bias_hyper(), **self._scaling_hyper()}
 
     def _run_epoch(self, state, settings):
         return _core.trustmf_epoch({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
@@ -266,12 +275,16 @@ def objective(model, params, data):
     src, dst, t = data.trust_arrays()
     t = trust_targets(t).astype(np.float64)
     lam, lam_t, b = model.regularization, model.trust_regularization, float(p["global_bias"])
-    truster = trustee = None  # each model's (user biases, item biases, lambda_b) with biased=True
+    # each model's (user biases, item biases, 0) with biased=True: their penalty λ_b is _rating_penalty's
+    truster = trustee = None
     if model.biased:
-        truster = (p["user_bias"], p["item_bias"], model.bias_regularization)
-        trustee = (p["trustee_user_bias"], p["trustee_item_bias"], model.bias_regularization)
-    return (_pair_terms(p["user_factors"], p["item_factors"], users, items, r, 1.0, lam, b, truster)
+        truster = (p["user_bias"], p["item_bias"], 0.0)
+        trustee = (p["trustee_user_bias"], p["trustee_item_bias"], 0.0)
+    # the rating terms' penalties apart (regularization_scaling's weights, PenaltyScalingMixin._rating_penalty)
+    return (_pair_terms(p["user_factors"], p["item_factors"], users, items, r, 1.0, 0.0, b, truster)
+            + model._rating_penalty(data, users, items, p["user_factors"], p["item_factors"], truster)
             + _pair_terms(p["user_factors"], p["trustee_factors"], src, dst, t, lam_t, lam)
-            + _pair_terms(p["trustee_user_factors"], p["trustee_item_factors"], users, items, r, 1.0, lam, b,
+            + _pair_terms(p["trustee_user_factors"], p["trustee_item_factors"], users, items, r, 1.0, 0.0, b,
                           trustee)
+            + model._rating_penalty(data, users, items, p["trustee_user_factors"], p["trustee_item_factors"], trustee)
             + _pair_terms(p["trustee_truster_factors"], p["trustee_user_factors"], src, dst, t, lam_t, lam))

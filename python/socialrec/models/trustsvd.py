@@ -60,6 +60,10 @@ class TrustSVD(SVDpp):
         ``λ_b`` on the biases (weighted as above); the paper's FilmTrust setting (one λ for everything).
     social_regularization : float, default 0.1
         ``λ_t``, the weight of the trust-prediction term; the paper's FilmTrust setting.
+    regularization_scaling : {"sqrt_count"}, default "sqrt_count"
+        SVD++'s option (issue 15), fixed here: TrustSVD's objective is the weighted form above (each rating
+        carries its rows' penalties weighted by ``|I_u|^-½``, ``|U_j|^-½``, ``|T+_v|^-½``, Guo et al. eq. 6), the
+        one its kernels (CPU and CUDA) train; ``"occurrence"`` and ``"count"`` are not implemented for it.
     init_std : float, default 0.1
         ``p, q, y, w`` start as ``N(0, init_std²)``; rows that no observation touches are 0.
     deterministic : bool, default True
@@ -93,8 +97,12 @@ class TrustSVD(SVDpp):
                     "bias_regularization": ("log", 0.01, 2.0), "social_regularization": ("log", 0.01, 2.0)}
     _params = {"factors": 10, "epochs": 32, "learning_rate": 0.011, "regularization": 1.2,
                "bias_regularization": 1.2, "social_regularization": 0.1, "init_std": 0.1,
-               "deterministic": True}
-    _checks = {"social_regularization": NON_NEGATIVE}
+               "deterministic": True, "regularization_scaling": "sqrt_count"}
+    _checks = {"social_regularization": NON_NEGATIVE,
+               "regularization_scaling": (lambda v: v == "sqrt_count",
+                                          "'sqrt_count' (TrustSVD's objective is the weighted form, Guo et al. eq. 6)")}
+    # the weights are TrustSVD's own (its kernel's TrustPart): SVD++'s weight arrays and CUDA refusal do not apply
+    _weighted = False
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_")
     _PARAMETERS = SVDpp._PARAMETERS + ("trustee_factors",)
     _kernel = "trustsvd_epoch"

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import _init, sgd
+from ._penalty import penalty_weights
 from ._trust import normalised_trust
 
 SPECIFIES = ("RSTE",)
@@ -54,9 +55,11 @@ def fit(spec, train):
     if spec.biased:
         bu, bi = params["user_bias"], params["item_bias"]
     t_off, t_dst, t_w = state["trust_offsets"], state["trust_dst"], state["trust_weight"]
+    w_user, w_item = penalty_weights(spec, train)  # regularization_scaling's (1: "occurrence", exact)
 
     def user_step(u, ratings):
         lo, hi = t_off[u], t_off[u + 1]
+        lam_u, lam_bu = lam * dt(w_user[u]), lam_b * dt(w_user[u])
         own = alpha if hi > lo else dt(1)
         rest = dt(1) - alpha
         neighbours = np.zeros(U.shape[1], dtype=dt)
@@ -65,6 +68,7 @@ def fit(spec, train):
         grad = np.zeros(U.shape[1], dtype=dt)
         for r in ratings:
             i, value = int(r[1]), dt(r[2])
+            lam_i, lam_bi = lam * dt(w_item[i]), lam_b * dt(w_item[i])
             p, q = U[u].copy(), V[i].copy()
             z = own * p + rest * neighbours
             if spec.biased:  # the kernel's order: ((b + b_u) + b_i) + z·V_i
@@ -74,10 +78,10 @@ def fit(spec, train):
                 g = dt(1) / (dt(1) + np.exp(-(b + z @ q)))
             d = (value - g) * g * (dt(1) - g)
             if spec.biased:
-                bu[u] = b_u + gamma * (d - lam_b * b_u)
-                bi[i] = b_i + gamma * (d - lam_b * b_i)
-            U[u] = p + gamma * (d * own * q - lam * p)
-            V[i] = q + gamma * (d * z - lam * q)
+                bu[u] = b_u + gamma * (d - lam_bu * b_u)
+                bi[i] = b_i + gamma * (d - lam_bi * b_i)
+            U[u] = p + gamma * (d * own * q - lam_u * p)
+            V[i] = q + gamma * (d * z - lam_i * q)
             grad += d * q
         for k in range(lo, hi):
             U[t_dst[k]] += gamma * rest * dt(t_w[k]) * grad
@@ -117,10 +121,12 @@ def loss(spec, params, data):
     U, V = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors"))
     bu, bi = _biases(spec, params, len(U), len(V))
     lam_b = spec.bias_regularization if spec.biased else 0.0
+    w_user, w_item = penalty_weights(spec, data)
     total = 0.0
     for u, i, e, _, _, _, _, _ in _terms(spec, params, data):
-        total += 0.5 * e * e + 0.5 * spec.regularization * (U[u] @ U[u] + V[i] @ V[i])
-        total += 0.5 * lam_b * (bu[u] ** 2 + bi[i] ** 2)
+        w_u, w_i = w_user[u], w_item[i]
+        total += 0.5 * e * e + 0.5 * spec.regularization * (w_u * (U[u] @ U[u]) + w_i * (V[i] @ V[i]))
+        total += 0.5 * lam_b * (w_u * bu[u] ** 2 + w_i * bi[i] ** 2)
     return total
 
 
@@ -131,12 +137,13 @@ def gradient(spec, params, data):
     if spec.biased:
         g["user_bias"], g["item_bias"] = np.zeros_like(bu), np.zeros_like(bi)
     lam = spec.regularization
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, _, d, z, own, dst, w in _terms(spec, params, data):
-        g["user_factors"][u] += -d * own * V[i] + lam * U[u]
-        g["item_factors"][i] += -d * z + lam * V[i]
+        g["user_factors"][u] += -d * own * V[i] + lam * w_user[u] * U[u]
+        g["item_factors"][i] += -d * z + lam * w_item[i] * V[i]
         if spec.biased:
-            g["user_bias"][u] += -d + spec.bias_regularization * bu[u]
-            g["item_bias"][i] += -d + spec.bias_regularization * bi[i]
+            g["user_bias"][u] += -d + spec.bias_regularization * w_user[u] * bu[u]
+            g["item_bias"][i] += -d + spec.bias_regularization * w_item[i] * bi[i]
         for v, s in zip(dst, w):
             g["user_factors"][v] += -d * (1.0 - spec.alpha) * s * V[i]
     return g

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _init, sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
+from ._penalty import penalty_weights
 from ._trust import normalised_trust
 
 SPECIFIES = ("SocialMF",)
@@ -43,6 +44,7 @@ def fit(spec, train):
     gamma, lam, lam_t = spec.learning_rate, spec.regularization, spec.social_regularization
     step = dt(gamma) * dt(lam_t)
     b, biases = params["global_bias"], _init.rating_biases(spec, params)
+    w_user, w_item = penalty_weights(spec, train)  # the rating term's (regularization_scaling)
 
     def user_step(u):
         u = int(u)
@@ -56,7 +58,8 @@ def fit(spec, train):
 
     for epoch in range(spec.epochs):
         sgd.grid_pass(grid, spec.seed, epoch, sgd.RATING_PASS,
-                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b, biases=biases))
+                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b, biases=biases,
+                                                weights=(w_user[u], w_item[i])))
         sgd.flat_pass(trust["trusters"], spec.seed, epoch, sgd.USER_PASS, user_step)
     return params
 
@@ -82,9 +85,10 @@ def _user_terms(params, data):
 
 def loss(spec, params, data):
     total, b, biases = 0.0, float(params["global_bias"]), _init.rating_biases(spec, params)
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, r in _ratings(spec, data):
         total += pair_loss(params["user_factors"], params["item_factors"], u, i, r, spec.regularization,
-                           offset=b, biases=biases)
+                           offset=b, biases=biases, weights=(w_user[u], w_item[i]))
     for _, d, _ in _user_terms(params, data):
         total += 0.5 * spec.social_regularization * (d @ d)
     return total
@@ -96,9 +100,11 @@ def gradient(spec, params, data):
     lam_t, b = spec.social_regularization, float(params["global_bias"])
     biases = _init.rating_biases(spec, params)
     bias_grads = (grad["user_bias"], grad["item_bias"]) if spec.biased else None
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, r in _ratings(spec, data):
         pair_gradient(grad["user_factors"], grad["item_factors"], params["user_factors"], params["item_factors"],
-                      u, i, r, spec.regularization, offset=b, biases=biases, bias_grads=bias_grads)
+                      u, i, r, spec.regularization, offset=b, biases=biases, bias_grads=bias_grads,
+                      weights=(w_user[u], w_item[i]))
     for u, d, edges in _user_terms(params, data):
         grad["user_factors"][u] += lam_t * d
         for v, w in edges:

@@ -7,6 +7,7 @@ import math
 
 from . import _init, sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
+from ._penalty import penalty_weights
 
 SPECIFIES = ("SoRec",)
 
@@ -52,41 +53,47 @@ def fit(spec, train):
     U, V, Z = params["user_factors"], params["item_factors"], params["link_factors"]
     gamma, lam, lam_c = spec.learning_rate, spec.regularization, spec.social_regularization
     b, biases = params["global_bias"], _init.rating_biases(spec, params)
+    w_user, w_item = penalty_weights(spec, train)  # the rating term's (regularization_scaling); edges: 1
     for epoch in range(spec.epochs):
         sgd.grid_pass(grid, spec.seed, epoch, sgd.RATING_PASS,
-                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b, biases=biases))
+                      lambda u, i, r: pair_step(U, V, u, i, r, gamma, lam, offset=b, biases=biases,
+                                                weights=(w_user[u], w_item[i])))
         sgd.grid_pass(link_grid, spec.seed, epoch, sgd.LINK_PASS,
                       lambda u, k, c: pair_step(U, Z, u, k, c, gamma, lam, lam_c, lam_c))
     return params
 
 
 def _observations(spec, params, data):
-    """(A, B, row a, row b, target, data weight, penalty weight, offset, bias names) for every rating and
-    trust edge; bias names: ("user_bias", "item_bias") for a rating with ``biased``, else None."""
+    """(A, B, row a, row b, target, data weight, penalty weight, offset, bias names, row weights) for every
+    rating and trust edge; bias names: ("user_bias", "item_bias") for a rating with ``biased``, else None; row
+    weights: regularization_scaling's (w_u, w_i) for a rating, (1, 1) for an edge."""
     users, items, values = data.user_item_arrays()
     targets = _init.unit_values(values, spec.objective_scale(data)).astype(np.float64)
     b = float(params["global_bias"])
     names = ("user_bias", "item_bias") if spec.biased else None
+    w_user, w_item = penalty_weights(spec, data)
     for k in range(len(users)):
-        yield "user_factors", "item_factors", int(users[k]), int(items[k]), float(targets[k]), 1.0, 1.0, b, names
+        u, i = int(users[k]), int(items[k])
+        yield "user_factors", "item_factors", u, i, float(targets[k]), 1.0, 1.0, b, names, (w_user[u], w_item[i])
     src, dst, c = link_targets(data.trust)
     lam_c = spec.social_regularization
     for k in range(len(src)):
-        yield "user_factors", "link_factors", int(src[k]), int(dst[k]), float(c[k]), lam_c, lam_c, 0.0, None
+        yield "user_factors", "link_factors", int(src[k]), int(dst[k]), float(c[k]), lam_c, lam_c, 0.0, None, (1.0, 1.0)
 
 
 def loss(spec, params, data):
     total = 0.0
-    for A, B, a, b, target, w_d, w_p, offset, names in _observations(spec, params, data):
+    for A, B, a, b, target, w_d, w_p, offset, names, rows in _observations(spec, params, data):
         total += pair_loss(params[A], params[B], a, b, target, spec.regularization, w_d, w_p, offset,
-                           _init.named_biases(spec, params, names))
+                           _init.named_biases(spec, params, names), rows)
     return total
 
 
 def gradient(spec, params, data):
     """Gradient of ``loss`` with respect to U, V, Z and, with ``biased``, b_u and b_i (b is fixed)."""
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
-    for A, B, a, b, target, w_d, w_p, offset, names in _observations(spec, params, data):
+    for A, B, a, b, target, w_d, w_p, offset, names, rows in _observations(spec, params, data):
         pair_gradient(grad[A], grad[B], params[A], params[B], a, b, target, spec.regularization, w_d, w_p,
-                      offset, _init.named_biases(spec, params, names), names and (grad[names[0]], grad[names[1]]))
+                      offset, _init.named_biases(spec, params, names), names and (grad[names[0]], grad[names[1]]),
+                      rows)
     return grad

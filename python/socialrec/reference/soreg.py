@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import _init, sgd
+from ._penalty import penalty_weights
 from ._trust import csr_arrays
 
 SPECIFIES = ("SoReg",)
@@ -107,19 +108,22 @@ def fit(spec, train):
     lam_b = dt(spec.bias_regularization)
     if spec.biased:
         bu, bi = params["user_bias"], params["item_bias"]
+    w_user, w_item = penalty_weights(spec, train)  # regularization_scaling's (1: "occurrence", exact)
 
     def rating_step(u, i, r):
+        lam_u, lam_i = lam * dt(w_user[u]), lam * dt(w_item[i])
+        lam_bu, lam_bi = lam_b * dt(w_user[u]), lam_b * dt(w_item[i])
         p, q = U[u].copy(), V[i].copy()
         prediction = p @ q
         if spec.biased:  # the kernel's order: U_u·V_i + (b_u + b_i) (BiasedMF's step with μ = 0 on r − μ)
             b_u, b_i = bu[u], bi[i]
             prediction = prediction + (dt(0) + b_u + b_i)
         e = dt(r) - prediction
-        U[u] = p + gamma * (e * q - lam * p)
-        V[i] = q + gamma * (e * p - lam * q)
+        U[u] = p + gamma * (e * q - lam_u * p)
+        V[i] = q + gamma * (e * p - lam_i * q)
         if spec.biased:
-            bu[u] = b_u + gamma * (e - lam_b * b_u)
-            bi[i] = b_i + gamma * (e - lam_b * b_i)
+            bu[u] = b_u + gamma * (e - lam_bu * b_u)
+            bi[i] = b_i + gamma * (e - lam_bi * b_i)
 
     def edge_step(edge):
         u, f, s = int(edge[0]), int(edge[1]), dt(edge[2])
@@ -188,9 +192,12 @@ def loss(spec, params, data):
     lam_b = spec.bias_regularization if spec.biased else 0.0
     total = 0.0
     users, items, values = data.user_item_arrays()
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, r in zip(users, items, _centred(values, params)):
         e = float(r) - bu[u] - bi[i] - U[u] @ V[i]
-        total += 0.5 * e * e + 0.5 * lam * (U[u] @ U[u] + V[i] @ V[i]) + 0.5 * lam_b * (bu[u] ** 2 + bi[i] ** 2)
+        w_u, w_i = w_user[u], w_item[i]
+        total += (0.5 * e * e + 0.5 * lam * (w_u * (U[u] @ U[u]) + w_i * (V[i] @ V[i]))
+                  + 0.5 * lam_b * (w_u * bu[u] ** 2 + w_i * bi[i] ** 2))
     for u, neighbours in _social_terms(spec, data, _similarity(spec, data)):
         if spec.regularizer == "SR2":
             (f, s), = neighbours
@@ -211,13 +218,15 @@ def gradient(spec, params, data):
         g["user_bias"], g["item_bias"] = np.zeros_like(bu), np.zeros_like(bi)
     lam, beta = spec.regularization, spec.social_regularization
     users, items, values = data.user_item_arrays()
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, r in zip(users, items, _centred(values, params)):
         e = float(r) - bu[u] - bi[i] - U[u] @ V[i]
-        g["user_factors"][u] += -e * V[i] + lam * U[u]
-        g["item_factors"][i] += -e * U[u] + lam * V[i]
+        w_u, w_i = w_user[u], w_item[i]
+        g["user_factors"][u] += -e * V[i] + lam * w_u * U[u]
+        g["item_factors"][i] += -e * U[u] + lam * w_i * V[i]
         if spec.biased:
-            g["user_bias"][u] += -e + spec.bias_regularization * bu[u]
-            g["item_bias"][i] += -e + spec.bias_regularization * bi[i]
+            g["user_bias"][u] += -e + spec.bias_regularization * w_u * bu[u]
+            g["item_bias"][i] += -e + spec.bias_regularization * w_i * bi[i]
     for u, neighbours in _social_terms(spec, data, _similarity(spec, data)):
         if spec.regularizer == "SR2":
             (f, s), = neighbours

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import _init, sgd
+from ._penalty import penalty_weights
 
 SPECIFIES = ("SVDpp",)
 
@@ -31,13 +32,21 @@ def user_groups(train):
     return sgd.pack_user_groups(users, items, values, train.n_users)
 
 
-def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
+def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None, weights=None):
     """The step of one user's group of ratings. ``trust``: None (SVD++) or a dict with ``W``, ``offsets``,
     ``trustees``, ``item_weight``, ``trustee_weight`` (TrustSVD: weighted penalties and the trustee sum).
+    ``weights`` (SVD++ only): None, or regularization_scaling's (w_user, w_item): λ w_u on p_u (λ_b w_u on b_u),
+    λ w_i on q_i and y_i (λ_b w_i on b_i).
 
     Ratings step p, q, b one by one with the cached implicit sum z; then each y_i (and w_v) takes one proximal
     step on the group's term: ``y <- (y + γ |I_u|^-½ g) / (1 + γ |I_u| λ_y)``, g the summed e·q of the group."""
     dt = P.dtype.type
+
+    def item_penalty(i):
+        """The weight of item i's rows: TrustSVD's |U_i|^-½, SVD++'s w_i, else 1."""
+        if trust is not None:
+            return dt(trust["item_weight"][i])
+        return dt(weights[1][i]) if weights is not None else dt(1)
 
     def step(u, segment):
         n = len(segment)
@@ -57,10 +66,12 @@ def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
                 z = z + s_trust * t
         lam_p = lam * s_items if trust is not None else lam
         lam_bu = lam_b * s_items if trust is not None else lam_b
+        if weights is not None:
+            lam_p, lam_bu = lam * dt(weights[0][u]), lam_b * dt(weights[0][u])
         g = np.zeros_like(z)
         for rec in segment:
             i = int(rec["item"])
-            c_i = dt(trust["item_weight"][i]) if trust is not None else dt(1)
+            c_i = item_penalty(i)
             lam_q, lam_bi = lam * c_i, lam_b * c_i
             p, q = P[u].copy(), Q[i].copy()
             b_u, b_i = bu[u], bi[i]
@@ -73,7 +84,7 @@ def group_step(P, Q, Y, bu, bi, mu, gamma, lam, lam_b, trust=None):
         n_t = dt(n)
         for rec in segment:  # one proximal step per y_i on the group's term (penalty counted per rating)
             i = int(rec["item"])
-            lam_y = lam * dt(trust["item_weight"][i]) if trust is not None else lam
+            lam_y = lam * item_penalty(i)
             shrink = dt(1) / (dt(1) + gamma * n_t * lam_y)
             Y[i] = (Y[i] + gamma * (s_items * g)) * shrink
         if len(trustees):
@@ -93,7 +104,8 @@ def fit(spec, train):
     dt = params["user_factors"].dtype.type
     step = group_step(params["user_factors"], params["item_factors"], params["implicit_factors"],
                       params["user_bias"], params["item_bias"], dt(params["global_bias"]),
-                      dt(spec.learning_rate), dt(spec.regularization), dt(spec.bias_regularization))
+                      dt(spec.learning_rate), dt(spec.regularization), dt(spec.bias_regularization),
+                      weights=penalty_weights(spec, train))
     for epoch in range(spec.epochs):
         sgd.grouped_pass(groups["rating_users"], groups["rating_records"], groups["rating_offsets"],
                          spec.seed, epoch, sgd.RATING_PASS, step)
@@ -123,12 +135,17 @@ def rating_terms(params, data, trust_graph=None):
 
 
 def loss(spec, params, data):
+    """Σ_(u,i) ½ e² + ½ λ (w_u ‖p_u‖² + w_i ‖q_i‖² + Σ_{j∈I_u} w_j ‖y_j‖²) + ½ λ_b (w_u b_u² + w_i b_i²), the
+    weights ``penalty_weights`` (1 with "occurrence")."""
     lam, lam_b = spec.regularization, spec.bias_regularization
     P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    w_user, w_item = penalty_weights(spec, data)
     total = 0.0
     for u, i, e, x, items in rating_terms(params, data):
-        total += 0.5 * e * e + 0.5 * lam * (P[u] @ P[u] + Q[i] @ Q[i] + sum(Y[j] @ Y[j] for j in items))
-        total += 0.5 * lam_b * (float(params["user_bias"][u]) ** 2 + float(params["item_bias"][i]) ** 2)
+        total += 0.5 * e * e + 0.5 * lam * (w_user[u] * (P[u] @ P[u]) + w_item[i] * (Q[i] @ Q[i])
+                                            + sum(w_item[j] * (Y[j] @ Y[j]) for j in items))
+        total += 0.5 * lam_b * (w_user[u] * float(params["user_bias"][u]) ** 2
+                                + w_item[i] * float(params["item_bias"][i]) ** 2)
     return total
 
 
@@ -137,11 +154,12 @@ def gradient(spec, params, data):
     g = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}
     lam, lam_b = spec.regularization, spec.bias_regularization
     P, Q, Y = (np.asarray(params[k], dtype=np.float64) for k in ("user_factors", "item_factors", "implicit_factors"))
+    w_user, w_item = penalty_weights(spec, data)
     for u, i, e, x, items in rating_terms(params, data):
-        g["user_factors"][u] += -e * Q[i] + lam * P[u]
-        g["item_factors"][i] += -e * x + lam * Q[i]
-        g["user_bias"][u] += -e + lam_b * float(params["user_bias"][u])
-        g["item_bias"][i] += -e + lam_b * float(params["item_bias"][i])
+        g["user_factors"][u] += -e * Q[i] + lam * w_user[u] * P[u]
+        g["item_factors"][i] += -e * x + lam * w_item[i] * Q[i]
+        g["user_bias"][u] += -e + lam_b * w_user[u] * float(params["user_bias"][u])
+        g["item_bias"][i] += -e + lam_b * w_item[i] * float(params["item_bias"][i])
         for j in items:
-            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items)) + lam * Y[j]
+            g["implicit_factors"][j] += -e * Q[i] / math.sqrt(len(items)) + lam * w_item[j] * Y[j]
     return g

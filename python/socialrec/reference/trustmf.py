@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _init, sgd
 from ._logistic import pair_gradient, pair_loss, pair_step
+from ._penalty import penalty_weights
 
 SPECIFIES = ("TrustMF",)
 
@@ -76,6 +77,7 @@ def fit(spec, train):
     grids = {"ratings": {k: state[k] for k in ("records", "offsets", "blocks")}, "trust": state["trust_grid"]}
     gamma, lam, lam_t = spec.learning_rate, spec.regularization, spec.trust_regularization
     bias = params["global_bias"]
+    rows = _row_weights(spec, train)
 
     def both(kind):
         # data weight and offset: ratings 1 and b, edges lambda_T and 0; the penalty weight is 1
@@ -84,7 +86,7 @@ def fit(spec, train):
 
         def step(a, b, y):
             for P, Q, biases in pairs:
-                pair_step(P, Q, a, b, y, gamma, lam, weight, 1.0, offset, biases)
+                pair_step(P, Q, a, b, y, gamma, lam, weight, 1.0, offset, biases, rows(kind, a, b))
         return step
 
     for epoch in range(spec.epochs):
@@ -105,34 +107,42 @@ def _biases(spec, params, prefix):
     return _init.named_biases(spec, params, _bias_names(spec, prefix))
 
 
+def _row_weights(spec, data):
+    """rows(kind, a, b): the penalty weights of a term's two rows: regularization_scaling's (w_u, w_i) from
+    ``data``'s rating counts for both models' rating terms, (1, 1) for the trust terms (their per-edge penalty)."""
+    w_user, w_item = penalty_weights(spec, data)
+    return lambda kind, a, b: (w_user[a], w_item[b]) if kind == "ratings" else (1.0, 1.0)
+
+
 def _observations(spec, params, data):
-    """Yields (P, Q, a, b, y, weight, offset, bias prefix) for every term of the objective."""
+    """Yields (P, Q, a, b, y, weight, offset, bias prefix, row weights) for every term of the objective."""
     users, items, values = data.user_item_arrays()
     r = _init.unit_values(values, spec.objective_scale(data))
     src, dst, t = data.trust_arrays()
     t = trust_targets(t)
     offset = float(params["global_bias"])
+    rows = _row_weights(spec, data)
     for P, Q, kind, prefix in _TERMS:
         if kind == "ratings":
             for a, b, y in zip(users, items, r):
-                yield P, Q, int(a), int(b), float(y), 1.0, offset, prefix
+                yield P, Q, int(a), int(b), float(y), 1.0, offset, prefix, rows(kind, int(a), int(b))
         else:
             for a, b, y in zip(src, dst, t):
-                yield P, Q, int(a), int(b), float(y), spec.trust_regularization, 0.0, prefix
+                yield P, Q, int(a), int(b), float(y), spec.trust_regularization, 0.0, prefix, (1.0, 1.0)
 
 
 def loss(spec, params, data):
     total = 0.0
-    for P, Q, a, b, y, w, offset, prefix in _observations(spec, params, data):
+    for P, Q, a, b, y, w, offset, prefix, rows in _observations(spec, params, data):
         total += pair_loss(params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset,
-                           _biases(spec, params, prefix))
+                           _biases(spec, params, prefix), rows)
     return total
 
 
 def gradient(spec, params, data):
     grad = {k: np.zeros_like(v, dtype=np.float64) for k, v in params.items() if k != "global_bias"}  # b is fixed
-    for P, Q, a, b, y, w, offset, prefix in _observations(spec, params, data):
+    for P, Q, a, b, y, w, offset, prefix, rows in _observations(spec, params, data):
         names = _bias_names(spec, prefix)
         pair_gradient(grad[P], grad[Q], params[P], params[Q], a, b, y, spec.regularization, w, 1.0, offset,
-                      _biases(spec, params, prefix), names and (grad[names[0]], grad[names[1]]))
+                      _biases(spec, params, prefix), names and (grad[names[0]], grad[names[1]]), rows)
     return grad

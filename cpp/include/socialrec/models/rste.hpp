@@ -10,6 +10,11 @@
 // (the last term only when biased). With e = r~ - g(x) and d = e g(x) (1 - g(x)), its gradient is
 // -d a_u V_i + lambda U_u on U_u (a_u = alpha, or 1 without out-links), -d z_u + lambda V_i on V_i,
 // -d (1 - alpha) S_uv V_i on each out-neighbour U_v, and -d + lambda_b b on b_u and on b_i.
+// weighted (regularization_scaling "sqrt_count" / "count", issue 15; the Weighted flag): lambda and lambda_b
+// on the user's rows (U_u, b_u) scaled by w_u, on the item's (V_i, b_i) by w_i, read from the float64 arrays
+// user_weight / item_weight (|I_u|^-1/2, |U_i|^-1/2, resp. 1/|I_u|, 1/|U_i|), each step using lambda * T(w)
+// in this order; the out-neighbours' U_v take no penalty from u's ratings (as before). The unweighted step
+// compiles as before.
 //
 // Schedule: ratings grouped by user (grouped_pass over users with ratings; the user's ratings shuffled).
 // The neighbour term N_u = sum_v S_uv U_v is computed once per user, and the out-neighbours' gradient is
@@ -47,6 +52,9 @@ struct RSTEArgs {
     double learning_rate;
     double regularization;
     double bias_regularization;  // lambda_b (unused when !biased)
+    bool weighted = false;                // regularization_scaling other than "occurrence"
+    const double* user_weight = nullptr;  // n_users, w_u (read only when weighted)
+    const double* item_weight = nullptr;  // n_items, w_i (read only when weighted)
 };
 
 }  // namespace socialrec
@@ -54,7 +62,8 @@ struct RSTEArgs {
 SOCIALREC_KERNELS_BEGIN
 
 // Biased: b_u + b_i inside the link (a template parameter: the unbiased step compiles as without biases).
-template <class T, class Dim, bool Biased>
+// Weighted: the rows' penalty weights (see the top).
+template <class T, class Dim, bool Biased, bool Weighted = false>
 struct RSTEUserStep {
     const RSTEArgs<T>* a;
     Dim dim;
@@ -74,9 +83,22 @@ struct RSTEUserStep {
         for (std::int64_t k = t0; k < t1; ++k)
             axpy(T(a->trust_weight[k]), U + std::int64_t(a->trust_dst[k]) * dim.size(), neighbours, dim);
         T* __restrict u = U + std::int64_t(user) * dim.size();
+        T lam_u = lambda, lamb_u = lambda_b;  // the user's penalties (scaled by w_u when Weighted)
+        if constexpr (Weighted) {
+            lam_u = lambda * T(a->user_weight[user]);
+            lamb_u = lambda_b * T(a->user_weight[user]);
+        }
         double loss = 0.0;
         for (std::int64_t r = 0; r < n; ++r) {
             T* __restrict v = a->item_factors + std::int64_t(first[r].item) * dim.size();
+            T lam_i = lambda, lamb_i = lambda_b;  // the item's (scaled by w_i when Weighted)
+            double penalty;                       // lam_u/2 |U_u|^2 + lam_i/2 |V_i|^2 at the old rows
+            if constexpr (Weighted) {
+                lam_i = lambda * T(a->item_weight[first[r].item]);
+                lamb_i = lambda_b * T(a->item_weight[first[r].item]);
+                penalty = 0.5 * (double(lam_u) * double(squared_norm(u, dim)) +
+                                 double(lam_i) * double(squared_norm(v, dim)));
+            }
 #pragma omp simd
             for (int j = 0; j < dim.size(); ++j) z[j] = own * u[j] + rest * neighbours[j];
             // z . V_i and |U_u|^2 + |V_i|^2 with vec.hpp (`omp simd reduction` adds lanes serially, GCC 12)
@@ -87,22 +109,23 @@ struct RSTEUserStep {
                 b_i = a->item_bias[first[r].item];
             }
             const T g = Biased ? logistic(offset + b_u + b_i + s.dot) : logistic(offset + s.dot);
-            const T norms = s.norms;
+            if constexpr (!Weighted) penalty = 0.5 * double(lambda) * double(s.norms);
             const T e = T(first[r].value) - g;
             const T d = e * g * (T(1) - g);
             if constexpr (Biased) {  // b += gamma (d - lambda_b b), with the old b
-                a->user_bias[user] = b_u + gamma * (d - lambda_b * b_u);
-                a->item_bias[first[r].item] = b_i + gamma * (d - lambda_b * b_i);
+                a->user_bias[user] = b_u + gamma * (d - lamb_u * b_u);
+                a->item_bias[first[r].item] = b_i + gamma * (d - lamb_i * b_i);
             }
 #pragma omp simd
             for (int j = 0; j < dim.size(); ++j) {
                 const T uj = u[j], vj = v[j];
-                u[j] = uj + gamma * (d * own * vj - lambda * uj);
-                v[j] = vj + gamma * (d * z[j] - lambda * vj);
+                u[j] = uj + gamma * (d * own * vj - lam_u * uj);
+                v[j] = vj + gamma * (d * z[j] - lam_i * vj);
                 grad[j] += d * vj;
             }
-            loss += 0.5 * double(e) * double(e) + 0.5 * double(lambda) * double(norms);
-            if constexpr (Biased) loss += 0.5 * double(lambda_b) * (double(b_u) * b_u + double(b_i) * b_i);
+            loss += 0.5 * double(e) * double(e) + penalty;
+            if constexpr (Biased)
+                loss += 0.5 * (double(lamb_u) * (double(b_u) * b_u) + double(lamb_i) * (double(b_i) * b_i));
         }
         // The delayed out-neighbour step: U_v += gamma (1 - alpha) S_uv sum_r d_r V_i(r).
         for (std::int64_t k = t0; k < t1; ++k)
@@ -115,13 +138,17 @@ template <class T>
 double rste_epoch(const RSTEArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         // biased: std::true_type / std::false_type, so that the branch is taken once per pass, not per rating
-        auto run = [&](auto biased) {
-            RSTEUserStep<T, decltype(dim), decltype(biased)::value> step{
+        // weighted likewise (regularization_scaling's penalty weights)
+        auto run = [&](auto biased, auto weighted) {
+            RSTEUserStep<T, decltype(dim), decltype(biased)::value, decltype(weighted)::value> step{
                 &a, dim, T(a.learning_rate), T(a.regularization), T(a.alpha), T(a.global_bias),
                 T(a.bias_regularization)};
             return grouped_pass(a.rating_users, a.ratings, a.rating_offsets, kRatingPass, settings, step);
         };
-        return a.biased ? run(std::true_type{}) : run(std::false_type{});
+        auto with_weights = [&](auto biased) {
+            return a.weighted ? run(biased, std::true_type{}) : run(biased, std::false_type{});
+        };
+        return a.biased ? with_weights(std::true_type{}) : with_weights(std::false_type{});
     });
 }
 

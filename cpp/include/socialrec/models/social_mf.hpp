@@ -13,6 +13,8 @@
 //   rating (u, i):  1/2 (r~_ui - g(b + b_u + b_i + U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)
 //                   + lambda_b/2 (b_u^2 + b_i^2)
 // (Koren, Bell, Volinsky 2009 through the link); the trust term does not involve the biases.
+// weighted (regularization_scaling "sqrt_count" / "count", issue 15): the rating term's penalties scaled by the
+// rows' weights w_u, w_i (logistic_pair.hpp, Weighted); the trust term has no L2 penalty to scale.
 //
 // The user pass touches arbitrary rows of U, so it cannot be stratified: it runs as flat_pass (single order
 // when deterministic, else Hogwild). Reference: socialrec/reference/social_mf.py.
@@ -46,6 +48,9 @@ struct SocialMFArgs {
     T* user_bias;                  // b_u, n_users (read only when biased)
     T* item_bias;                  // b_i, n_items (read only when biased)
     double bias_regularization;    // lambda_b (read only when biased)
+    bool weighted = false;         // regularization_scaling other than "occurrence" (rating term only)
+    const double* user_weight = nullptr;  // n_users, w_u of the rating term's user rows (read only when weighted)
+    const double* item_weight = nullptr;  // n_items, w_i of the rating term's item rows (read only when weighted)
 };
 
 }  // namespace socialrec
@@ -82,16 +87,19 @@ double social_mf_epoch(const SocialMFArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate);
-        // biased: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
-        auto run = [&](auto biased) {
-            const LogisticPairStep<T, Dim, false, decltype(biased)::value> rating{
+        // biased, weighted: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
+        auto run = [&](auto biased, auto weighted) {
+            const LogisticPairStep<T, Dim, false, decltype(biased)::value, decltype(weighted)::value> rating{
                 a.user_factors, a.item_factors, dim, gamma, T(a.regularization), T(1), T(1), T(a.global_bias),
-                a.user_bias, a.item_bias, T(a.bias_regularization)};
+                a.user_bias, a.item_bias, T(a.bias_regularization), a.user_weight, a.item_weight};
             return grid_pass(a.grid, kRatingPass, settings, rating);
+        };
+        auto with_weights = [&](auto biased) {
+            return a.weighted ? run(biased, std::true_type{}) : run(biased, std::false_type{});
         };
         const SocialMFUserStep<T, Dim> user{a.user_factors, a.trust_offsets, a.trustees, a.trust_weights,
                                             dim, gamma, T(a.social_regularization)};
-        const double loss = a.biased ? run(std::true_type{}) : run(std::false_type{});
+        const double loss = a.biased ? with_weights(std::true_type{}) : with_weights(std::false_type{});
         if (a.social_regularization == 0) return loss;  // lambda_T = 0: the plain logistic model, no user pass
         return loss + flat_pass(a.trusters, kUserPass, settings, user);
     });

@@ -11,6 +11,8 @@
 //   rating (u, i):  1/2 (r~_ui - g(b + b_u + b_i + U_u . V_i))^2 + lambda/2 (|U_u|^2 + |V_i|^2)
 //                   + lambda_b/2 (b_u^2 + b_i^2)
 // (Koren, Bell, Volinsky 2009 through the link); the link term has no biases.
+// weighted (regularization_scaling "sqrt_count" / "count", issue 15): the rating term's penalties scaled by the
+// rows' weights w_u, w_i (logistic_pair.hpp, Weighted); the link term keeps lambda_C lambda per edge.
 //
 // Both passes touch one row of U and one row of a second matrix (V, or Z), so both are bipartite and run on the
 // stratified grid (sgd.hpp grid_pass): the link pass uses a user-block x user-block grid of edge records.
@@ -42,6 +44,9 @@ struct SoRecArgs {
     T* user_bias;                  // b_u, n_users (read only when biased)
     T* item_bias;                  // b_i, n_items (read only when biased)
     double bias_regularization;    // lambda_b (read only when biased)
+    bool weighted = false;         // regularization_scaling other than "occurrence" (rating term only)
+    const double* user_weight = nullptr;  // n_users, w_u of the rating term's user rows (read only when weighted)
+    const double* item_weight = nullptr;  // n_items, w_i of the rating term's item rows (read only when weighted)
 };
 
 }  // namespace socialrec
@@ -57,14 +62,17 @@ double sorec_epoch(const SoRecArgs<T>& a, const PassSettings& settings) {
         // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_C, lambda_C, 0
         const LogisticPairStep<T, Dim> link{a.user_factors, a.link_factors, dim, gamma, lambda, lambda_c, lambda_c,
                                             T(0)};
-        // biased: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
-        auto run = [&](auto biased) {
-            const LogisticPairStep<T, Dim, false, decltype(biased)::value> rating{
+        // biased, weighted: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
+        auto run = [&](auto biased, auto weighted) {
+            const LogisticPairStep<T, Dim, false, decltype(biased)::value, decltype(weighted)::value> rating{
                 a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1), T(a.global_bias),
-                a.user_bias, a.item_bias, T(a.bias_regularization)};
+                a.user_bias, a.item_bias, T(a.bias_regularization), a.user_weight, a.item_weight};
             return grid_pass(a.grid, kRatingPass, settings, rating);
         };
-        const double loss = a.biased ? run(std::true_type{}) : run(std::false_type{});
+        auto with_weights = [&](auto biased) {
+            return a.weighted ? run(biased, std::true_type{}) : run(biased, std::false_type{});
+        };
+        const double loss = a.biased ? with_weights(std::true_type{}) : with_weights(std::false_type{});
         return loss + grid_pass(a.link_grid, kLinkPass, settings, link);
     });
 }

@@ -44,6 +44,9 @@ struct SoRegArgs {
     double regularization;
     double bias_regularization;  // lambda_b (unused when !biased)
     double social_regularization;
+    bool weighted = false;                // regularization_scaling other than "occurrence" (rating term only)
+    const double* user_weight = nullptr;  // n_users, w_u (read only when weighted)
+    const double* item_weight = nullptr;  // n_items, w_i (read only when weighted)
 };
 
 }  // namespace socialrec
@@ -111,13 +114,18 @@ double soreg_epoch(const SoRegArgs<T>& a, const PassSettings& settings) {
         using Dim = decltype(dim);
         const T gamma = T(a.learning_rate), lambda = T(a.regularization), beta = T(a.social_regularization);
         // biased: std::true_type / std::false_type, so that the branch is taken once per pass, not per rating
-        auto rating_pass = [&](auto biased) {
-            BiasedMFStep<T, Dim, decltype(biased)::value> rating{a.user_factors, a.item_factors, a.user_bias,
-                                                                 a.item_bias, dim, T(0), gamma, lambda,
-                                                                 T(a.bias_regularization)};
+        // weighted (regularization_scaling, issue 15): BiasedMF's weighted step (biased_mf.hpp); the social term
+        // has no L2 penalty to scale
+        auto rating_pass = [&](auto biased, auto weighted) {
+            BiasedMFStep<T, Dim, decltype(biased)::value, false, decltype(weighted)::value> rating{
+                a.user_factors, a.item_factors, a.user_bias, a.item_bias, dim, T(0), gamma, lambda,
+                T(a.bias_regularization), nullptr, nullptr, a.user_weight, a.item_weight};
             return grid_pass(a.grid, kRatingPass, settings, rating);
         };
-        double loss = a.biased ? rating_pass(std::true_type{}) : rating_pass(std::false_type{});
+        auto with_weights = [&](auto biased) {
+            return a.weighted ? rating_pass(biased, std::true_type{}) : rating_pass(biased, std::false_type{});
+        };
+        double loss = a.biased ? with_weights(std::true_type{}) : with_weights(std::false_type{});
         if (a.average_based) {
             SoRegUserStep<T, Dim> step{a.user_factors, a.trust_offsets, a.trust_dst, a.trust_sim, dim, gamma, beta};
             loss += flat_pass(a.social_users, kUserPass, settings, step);

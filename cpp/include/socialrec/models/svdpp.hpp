@@ -15,10 +15,19 @@
 // |I_u| lambda/2 |y_j|^2, taken as one proximal step. Counted once per user instead, TrustSVD's w (same
 // step) was regularised far less than its data pulled and overfitted FilmTrust). Reference:
 // socialrec/reference/svdpp.py.
+//
+// Penalty weights (SVD++'s regularization_scaling, issue 15; the Weighted flag): every penalty is scaled by its
+// row's weight, read from the float64 arrays user_weight (w_u of p_u, b_u) and item_weight (w_i of q_i, b_i
+// and w_j of y_j): the caller's |I_u|^-1/2 and |U_i|^-1/2 ("sqrt_count": TrustSVD's rating part without the
+// trust), resp. 1/|I_u| and 1/|U_i| ("count"):
+//   sum_(u,i) [1/2 e_ui^2 + lambda/2 (w_u |p_u|^2 + w_i |q_i|^2 + sum_{j in I_u} w_j |y_j|^2)
+//              + lambda_b/2 (w_u b_u^2 + w_i b_i^2)],
+// each step using lambda * T(w) (and lambda_b * T(w)) in this order. The unweighted step compiles as before.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "socialrec/row_buffer.hpp"
 #include "socialrec/sgd.hpp"
@@ -49,6 +58,9 @@ struct SVDppArgs {
     double learning_rate;
     double regularization;
     double bias_regularization;
+    bool weighted = false;                // regularization_scaling other than "occurrence"
+    const double* user_weight = nullptr;  // n_users, w_u (read only when weighted)
+    const double* item_weight = nullptr;  // n_items, w_i (read only when weighted)
 };
 
 }  // namespace socialrec
@@ -70,8 +82,9 @@ struct TrustPart {
 // How many trustee rows the TrustSVD rating step asks for ahead of summing them.
 constexpr std::int64_t kTrusteeLookahead = 8;
 
-// One user's group of ratings. TrustAware = false: SVD++ (uniform penalties); true: TrustSVD.
-template <class T, class Dim, bool TrustAware>
+// One user's group of ratings. TrustAware = false: SVD++ (uniform penalties, or with Weighted the rows'
+// weights of user_weight / item_weight, see the top); true: TrustSVD (its own weights in `trust`).
+template <class T, class Dim, bool TrustAware, bool Weighted = false>
 struct UserGroupStep {
     T* P;
     T* Q;
@@ -81,6 +94,15 @@ struct UserGroupStep {
     TrustPart<T> trust;  // used only when TrustAware
     Dim dim;
     T mu, gamma, lambda, lambda_b;
+    const double* user_weight = nullptr;  // Weighted only: w_u of p_u and b_u
+    const double* item_weight = nullptr;  // Weighted only: w_i of q_i, b_i and y_i
+
+    // The penalty weight of item i's rows: TrustSVD's |U_i|^-1/2, SVD++'s w_i when Weighted, else 1.
+    SOCIALREC_INLINE T item_penalty(std::int32_t i) const {
+        if constexpr (TrustAware) return T(trust.item_weight[i]);
+        else if constexpr (Weighted) return T(item_weight[i]);
+        else return T(1);
+    }
 
     // grouped_pass look-ahead. Two users ahead: p_u, b_u and (TrustSVD) u's offsets in the trust CSR; one
     // user ahead: u's list of trustees, which the visit reads first to ask for their rows.
@@ -140,9 +162,14 @@ struct UserGroupStep {
             axpy(s_trust, t, z, dim);
         }
 
-        // Weighted-lambda (TrustSVD): the user's penalties are scaled by |I_u|^-1/2 on every rating.
-        const T lam_p = TrustAware ? lambda * s_items : lambda;
-        const T lam_bu = TrustAware ? lambda_b * s_items : lambda_b;
+        // Weighted-lambda (TrustSVD): the user's penalties are scaled by |I_u|^-1/2 on every rating; SVD++
+        // Weighted: by w_u.
+        T lam_p = TrustAware ? lambda * s_items : lambda;
+        T lam_bu = TrustAware ? lambda_b * s_items : lambda_b;
+        if constexpr (Weighted && !TrustAware) {
+            lam_p = lambda * T(user_weight[u]);
+            lam_bu = lambda_b * T(user_weight[u]);
+        }
         // p_u and b_u change with every rating of u and nothing else writes them during u's visit: step copies
         // (written back after the loop), so that a rating's step does not wait for its predecessor's stores.
         T* const p_shared = P + std::int64_t(u) * k;
@@ -154,7 +181,7 @@ struct UserGroupStep {
         for (std::int64_t r = 0; r < n; ++r) {
             const RatingRecord& rec = ratings[r];
             if (r + ahead < n) prefetch_row(Q + std::int64_t(ratings[r + ahead].item) * k, dim);
-            const T c_i = TrustAware ? T(trust.item_weight[rec.item]) : T(1);
+            const T c_i = item_penalty(rec.item);
             const T lam_q = lambda * c_i, lam_bi = lambda_b * c_i;
             T* __restrict q = Q + std::int64_t(rec.item) * k;
             const T b_i = bi[rec.item];
@@ -185,7 +212,7 @@ struct UserGroupStep {
         const T n_t = T(n);
         for (std::int64_t r = 0; r < n; ++r) {
             const std::int32_t i = ratings[r].item;
-            const T lam_y = TrustAware ? lambda * T(trust.item_weight[i]) : lambda;
+            const T lam_y = (TrustAware || Weighted) ? lambda * item_penalty(i) : lambda;
             const T shrink = T(1) / (T(1) + gamma * n_t * lam_y);
             T* __restrict y = Y + std::int64_t(i) * k;
             const T norm_y = squared_norm(y, dim);
@@ -215,10 +242,16 @@ template <class T>
 double svdpp_epoch(const SVDppArgs<T>& a, const PassSettings& settings) {
     return dispatch_dim(a.factors, [&](auto dim) {
         using Dim = decltype(dim);
-        UserGroupStep<T, Dim, false> step{a.user_factors, a.item_factors, a.implicit_factors, a.user_bias,
-                                          a.item_bias, TrustPart<T>{}, dim, T(a.global_bias),
-                                          T(a.learning_rate), T(a.regularization), T(a.bias_regularization)};
-        return grouped_pass(a.groups.rating_users, a.groups.rating_records, a.groups.rating_offsets, kRatingPass, settings, step);
+        // weighted: std::true_type / std::false_type, one step type each (chosen once per epoch)
+        auto run = [&](auto weighted) {
+            UserGroupStep<T, Dim, false, decltype(weighted)::value> step{
+                a.user_factors, a.item_factors, a.implicit_factors, a.user_bias, a.item_bias, TrustPart<T>{}, dim,
+                T(a.global_bias), T(a.learning_rate), T(a.regularization), T(a.bias_regularization),
+                a.user_weight, a.item_weight};
+            return grouped_pass(a.groups.rating_users, a.groups.rating_records, a.groups.rating_offsets, kRatingPass,
+                                settings, step);
+        };
+        return a.weighted ? run(std::true_type{}) : run(std::false_type{});
     });
 }
 

@@ -51,6 +51,9 @@ struct TrustMFArgs {
     T* trustee_user_bias;       // c'  n_users (the trustee model's)
     T* trustee_item_bias;       // c'  n_items
     double bias_regularization; // lambda_b (read only when biased)
+    bool weighted = false;         // regularization_scaling other than "occurrence" (rating term only)
+    const double* user_weight = nullptr;  // n_users, w_u of both rating terms' user rows (read only when weighted)
+    const double* item_weight = nullptr;  // n_items, w_i of both rating terms' item rows (read only when weighted)
 };
 
 }  // namespace socialrec
@@ -87,19 +90,25 @@ double trustmf_epoch(const TrustMFArgs<T>& a, const PassSettings& settings) {
                 b = T(a.global_bias), lambda_b = T(a.bias_regularization);
         // (gamma, lambda, data weight, penalty weight, offset): ratings 1, 1, b; edges lambda_T, 1, 0
         // biased: std::true_type / std::false_type, one rating step type each (chosen once per epoch)
-        auto rating_pass = [&](auto biased) {
-            using RatingStep = LogisticPairStep<T, decltype(dim), /*InlineExp=*/true, decltype(biased)::value>;
+        // weighted (regularization_scaling, issue 15): both rating terms' penalties scaled by w_u, w_i (the
+        // same rating counts for both models); the trust terms keep their per-edge penalty
+        auto rating_pass = [&](auto biased, auto weighted) {
+            using RatingStep = LogisticPairStep<T, decltype(dim), /*InlineExp=*/true, decltype(biased)::value,
+                                                decltype(weighted)::value>;
             const BothModels<RatingStep> ratings{
                 RatingStep{a.user_factors, a.item_factors, dim, gamma, lambda, T(1), T(1), b, a.user_bias,
-                           a.item_bias, lambda_b},
+                           a.item_bias, lambda_b, a.user_weight, a.item_weight},
                 RatingStep{a.trustee_user_factors, a.trustee_item_factors, dim, gamma, lambda, T(1), T(1), b,
-                           a.trustee_user_bias, a.trustee_item_bias, lambda_b}};
+                           a.trustee_user_bias, a.trustee_item_bias, lambda_b, a.user_weight, a.item_weight}};
             return grid_pass(a.grid, kRatingPass, settings, ratings);
+        };
+        auto with_weights = [&](auto biased) {
+            return a.weighted ? rating_pass(biased, std::true_type{}) : rating_pass(biased, std::false_type{});
         };
         const BothModels<Step> trust{
             Step{a.user_factors, a.trustee_factors, dim, gamma, lambda, lambda_t, T(1), T(0)},
             Step{a.trustee_truster_factors, a.trustee_user_factors, dim, gamma, lambda, lambda_t, T(1), T(0)}};
-        const double loss = a.biased ? rating_pass(std::true_type{}) : rating_pass(std::false_type{});
+        const double loss = a.biased ? with_weights(std::true_type{}) : with_weights(std::false_type{});
         return loss + grid_pass(a.trust_grid, kLinkPass, settings, trust);
     });
 }
