@@ -1,12 +1,20 @@
 """The blocked ALS / SocialALS of socialrec.distributed without Dask: its tasks run in this process through an
 in-process submitter, and the result must equal the single-machine fit bit for bit (the C++ block solve and
 the partial Gramians reproduce the half-step exactly); the block kernels reject malformed blocks."""
+import importlib.util
+
 import numpy as np
 import pytest
 
 import socialrec as sr
 from socialrec import _core
 from socialrec.distributed import _als, _blocks, _checkpoint, _dsgd
+
+
+# The engines ask dask.distributed whether they run inside a worker (_dask.worker_threads), so the fits need the
+# extra even in process; the block kernels' tests below do not.
+needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                reason='the blocked engines import dask.distributed: pip install "socialrec[dask]"')
 
 
 class Done:
@@ -59,6 +67,7 @@ def data():
     return sr.datasets.synthetic(n_users=1300, n_items=700, density=0.02, seed=3)
 
 
+@needs_dask
 @pytest.mark.parametrize("blocks", [1, 2, 4, 6, 100])
 @pytest.mark.parametrize("model_class, extra", [(sr.ALS, {}), (sr.SocialALS, {"social_regularization": 3.0}),
                                                 (sr.SocialALS, {"social_regularization": 0.0})])
@@ -71,6 +80,7 @@ def test_blocked_fit_equals_single_machine(data, blocks, model_class, extra):
     assert blocked.history[-1]["loss"] == pytest.approx(single.history[-1]["loss"], rel=1e-9)
 
 
+@needs_dask
 def test_dsgd_one_block_equals_single_machine(data):
     single = sr.BiasedMF(factors=8, epochs=3, seed=2).fit(data)
     blocked = _fit_in_process(sr.BiasedMF(factors=8, epochs=3, seed=2), data, 1, engine=_dsgd.DSGD)
