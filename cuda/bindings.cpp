@@ -65,7 +65,9 @@ Executor executor_of(const py::dict& settings) {
     if (name == "device") return Executor::device;
     if (name == "host") return Executor::host;
     if (name == "host_interleaved") return Executor::host_interleaved;
-    throw py::value_error("settings['executor'] must be 'device', 'host' or 'host_interleaved', got '" + name + "'");
+    if (name == "host_warp") return Executor::host_warp;
+    throw py::value_error("settings['executor'] must be 'device', 'host', 'host_interleaved' or 'host_warp', got '" +
+                          name + "'");
 }
 
 double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream, Executor executor) {

@@ -29,6 +29,7 @@
 
 #include "common.cuh"
 #include "hd_team.cuh"
+#include "host_warp.hpp"
 #include "rows.cuh"
 #include "sgd.hpp"
 
@@ -150,10 +151,25 @@ struct PreemptedSlices : hd::SerialCopySlices<T> {
     }
 };
 
+// by_layout's functor for the host_warp executor: the step on 32 lane threads with the device's layout <V, RESIDENT>.
+template <class Visit>
+struct HostWarpRun {
+    const std::vector<std::int64_t>& entries;
+    int k;
+    std::uint64_t key;
+    Visit& visit;
+    double* loss_out;
+    template <int V, bool RESIDENT>
+    void operator()() const {
+        *loss_out = hd::run_host_warp<V, RESIDENT>(entries, k, key, visit);
+    }
+};
+
 // The host executor (sgd.hpp Executor::host): visit(team, rows, i, loss) for the entries i of the epoch's chunk
 // order, chunk by chunk, with the team of one and float copies of rows of k elements of T (hd_team.hpp
 // SerialCopySlices); the summed terms go to *loss_out (host memory). One "warp" visits every chunk: the device's
-// order without its concurrency. Executor::host_interleaved models two warps racing: the entries are taken in
+// order without its concurrency. Executor::host_warp runs each entry on 32 lane threads (host_warp.hpp) with the
+// device's row layout for k. Executor::host_interleaved models two warps racing: the entries are taken in
 // pairs of the same order, and the second of a pair runs whole between the first one's loads and its first
 // write, the window in which a warp's write can lose another warp's update (the tests of issue 25, item 5).
 template <class T, class Visit>
@@ -163,6 +179,10 @@ void run_on_host(std::int64_t n, const Order& order, int k, double* loss_out, Vi
     for (std::uint64_t t = 0; t < order.chunks; ++t) {
         const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
         for (std::int64_t i = first; i < std::min(first + kWarp, n); ++i) entries.push_back(i);
+    }
+    if (pass_executor() == Executor::host_warp) {
+        by_layout(k, HostWarpRun<Visit>{entries, k, order.round_key, visit, loss_out});
+        return;
     }
     const bool interleaved = pass_executor() == Executor::host_interleaved;
     double loss = 0.0;

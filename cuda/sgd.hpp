@@ -43,7 +43,9 @@ struct GroupedPassArgs {
 // for one epoch call (bindings.hpp def_cuda_epoch). host_interleaved ("host_interleaved") is the host executor
 // with a schedule of two racing warps (sgd.cuh run_on_host): the second entry of each pair runs between the first
 // one's loads and its first write, so a test can show that no update is lost (issue 25, item 5).
-enum class Executor : std::int32_t { device = 0, host = 1, host_interleaved = 2 };
+// host_warp ("host_warp") runs each step on 32 host threads, one a lane, with the device's row layout and warp
+// collectives (host_warp.hpp): the warp-indexing code of the steps, checked without a GPU (issue 25, item 3).
+enum class Executor : std::int32_t { device = 0, host = 1, host_interleaved = 2, host_warp = 3 };
 
 // The executor of the calling thread's passes (Executor::device unless an ExecutorScope says otherwise).
 Executor pass_executor();

@@ -174,3 +174,95 @@ def test_the_sampler_finds_the_last_free_item():
     got = MOD.host_draw_samples(indptr, consumed, np.zeros(1, np.int32), np.zeros(1, np.int32), n_items, None,
                                 None, None, 11, 0, 4)
     assert (got[3] == free).all()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# item 3 without a GPU: the step templates on a full warp of 32 lanes (settings["executor"] = "host_warp")
+# ------------------------------------------------------------------------------------------------------------
+class WarpCheckKernels:
+    """socialrec._cuda on a fake device (tests/fake_cupy.py) whose every epoch runs twice: on a copy with the
+    team of one (executor "host"), and for real on 32 lane threads with the device's row layout and warp
+    collectives (executor "host_warp", cuda/host_warp.hpp); the two must agree to float32 rounding (the only
+    difference is the order of the sums). A lane indexing the wrong elements, a missing reduction or broadcast,
+    or a bias written by every lane fails it."""
+
+    archs, cuda_version, TOPK_MAX_N, SVDPP_MAX_FACTORS = ["fake"], 13000, 2048, 256
+
+    def __init__(self):
+        self.epochs = []
+
+    def devices(self):
+        return ["fake device (host warp)"]
+
+    def shuffle_keys(self, keys, n, seed, stream):
+        import fake_cupy
+
+        fake_cupy.ARRAYS[keys][:] = np.random.default_rng(seed).permutation(n).astype(np.uint64)
+
+    def sample_key(self, seed, epoch):
+        return MOD.sample_key(seed, epoch)
+
+    def __getattr__(self, name):
+        if not name.endswith("_epoch"):
+            raise AttributeError(name)
+        real = getattr(MOD, name)
+
+        def epoch(arrays, hyper, settings, stream=0):
+            serial = {key: ({k: wrap(np.array(v)) for k, v in value.items()} if isinstance(value, dict)
+                            else wrap(np.array(value))) for key, value in arrays.items()}
+            want = real(serial, hyper, {**settings, "executor": "host"})
+            got = real(arrays, hyper, {**settings, "executor": "host_warp"})
+            for key, value in serial.items():
+                if key.endswith("_factors") or key.endswith("_bias"):
+                    a, b = np.asarray(arrays[key], np.float64), np.asarray(value, np.float64)
+                    if value.dtype == np.float16:  # rounding decided on values that may differ in a last bit
+                        ulp = np.spacing(np.abs(b).astype(np.float16)).astype(np.float64)
+                        assert (np.abs(a - b) <= 2 * ulp + 1e-6).all(), (name, key)
+                    else:
+                        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6, err_msg=f"{name} {key}")
+            assert got == pytest.approx(want, rel=1e-5), name
+            self.epochs.append(name)
+            return got
+
+        return epoch
+
+
+@pytest.fixture
+def warp_device(monkeypatch):
+    import fake_cupy
+
+    kernels = WarpCheckKernels()
+    fake_cupy.install(monkeypatch, kernels, kernels.devices())
+    yield kernels
+    fake_cupy.ARRAYS.clear()
+
+
+@pytest.fixture(scope="module")
+def small():
+    import socialrec as sr
+
+    return sr.datasets.synthetic(n_users=40, n_items=30, density=0.12, trust_per_user=3, seed=6)
+
+
+def _warp_cases():
+    import socialrec as sr
+    from device_structures import cuda_models
+
+    cases = []
+    for name, cls in cuda_models("rating").items():
+        for k in (8, 64, 300):
+            if cls._cuda_max_factors and k > cls._cuda_max_factors:
+                continue
+            cases.append(pytest.param(cls, {"factors": k}, id=f"{name}-{k}"))
+    cases.append(pytest.param(sr.SoReg, {"factors": 40, "regularizer": "SR1"}, id="SoReg-SR1-40"))
+    cases.append(pytest.param(sr.RSTE, {"factors": 37, "dtype": "float16"}, id="RSTE-37-float16"))
+    cases.append(pytest.param(sr.SocialMF, {"factors": 64, "dtype": "float16"}, id="SocialMF-64-float16"))
+    for name, cls in cuda_models("ranking").items():
+        cases.append(pytest.param(cls, {"factors": 33}, id=f"{name}-33"))
+    return cases
+
+
+@pytest.mark.parametrize("cls, params", _warp_cases())
+def test_a_full_warp_team_on_the_host_equals_the_team_of_one(warp_device, small, cls, params):
+    cls(device="cuda", epochs=2, seed=0, **params).fit(small)
+    assert len(warp_device.epochs) == 2
