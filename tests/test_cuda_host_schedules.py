@@ -96,28 +96,29 @@ def test_mean_pull_keeps_the_updates_other_warps_make_to_a_user_row():
 
 
 def test_an_interleaved_schedule_changes_nothing_without_a_shared_row():
-    """Two users who share no row: the racing schedule gives the serial result (the schedule itself is sound)."""
-    arrays = mean_pull_arrays(np.random.default_rng(2), [0, 1])
-    arrays["trust"]["neighbours"] = np.array([2, 2], np.int32)  # B trusts C now: A and B share only C, read-only
-    arrays["trust"]["weights"] = np.ones(2, np.float32)
-    arrays["user_factors"][2] = 0.0
-    arrays["trust"]["users"] = np.array([0, 1], np.int32)
+    """A (0) trusts C (2), B (1) trusts D (3): no row in common, so the racing schedule gives the serial result
+    (the schedule itself changes nothing but the order)."""
+    arrays = mean_pull_arrays(np.random.default_rng(2), [0, 1], n_users=4)
+    arrays["trust"]["offsets"] = np.array([0, 1, 2, 2, 2], np.int64)
+    arrays["trust"]["neighbours"] = np.array([2, 3], np.int32)
     serial, loss_serial = run("social_mf_epoch", arrays, MEAN_PULL_HYPER, "host")
     racing, loss_racing = run("social_mf_epoch", arrays, MEAN_PULL_HYPER, "host_interleaved")
-    np.testing.assert_allclose(racing["user_factors"][:2], serial["user_factors"][:2], rtol=0, atol=1e-6)
-    assert loss_racing == pytest.approx(loss_serial, rel=1e-6)
+    np.testing.assert_array_equal(racing["user_factors"], serial["user_factors"])
+    assert loss_racing == loss_serial
+    assert not np.array_equal(serial["user_factors"], arrays["user_factors"])
 
 
 def test_float16_rows_take_steps_below_half_an_ulp():
-    """Mean-pull steps of about 1e-4 on rows near 1 (a float16 ulp there is 2^-10 ~ 1e-3): with round-to-nearest
-    no row moved; with stochastic rounding the rows drift as in float32 on average."""
+    """Mean-pull steps of about 2e-3 |D| ~ 2e-4 on rows in [1, 1.25] (a float16 ulp there is 2^-10 ~ 1e-3, so
+    round-to-nearest drops every step: no row moved); with stochastic rounding the rows drift as in float32 on
+    average. (A NumPy simulation of this ring gave float32 5.2e-3, stochastic 5.3e-3, nearest 0.)"""
     rng = np.random.default_rng(4)
     n = 64
     start = (1.0 + 0.25 * rng.random((n, K))).astype(np.float16).astype(np.float32)
     offsets = np.arange(n + 1, dtype=np.int64)
     trust = {"users": np.arange(n, dtype=np.int32), "offsets": offsets,
              "neighbours": ((np.arange(n) + 1) % n).astype(np.int32), "weights": np.ones(n, np.float32)}
-    hyper = {**MEAN_PULL_HYPER, "learning_rate": 1e-4 / 0.25, "social_regularization": 0.25}
+    hyper = {**MEAN_PULL_HYPER, "learning_rate": 2e-3 / 0.25, "social_regularization": 0.25}
     moved = {}
     for dtype in (np.float32, np.float16):
         arrays = {"ratings": {"a": np.zeros(0, np.int32), "b": np.zeros(0, np.int32),
@@ -129,7 +130,7 @@ def test_float16_rows_take_steps_below_half_an_ulp():
             arrays = {key: (value if isinstance(value, dict) else np.asarray(value)) for key, value in arrays.items()}
         moved[dtype] = np.asarray(arrays["user_factors"], np.float64) - start
     step32, step16 = np.abs(moved[np.float32]).mean(), np.abs(moved[np.float16]).mean()
-    assert step32 > 1e-3  # the float32 rows moved by about an ulp of float16 in 20 epochs
+    assert step32 > 2e-3  # the float32 rows moved by a few ulps of float16 in 20 epochs
     assert np.count_nonzero(moved[np.float16]) > 0.5 * moved[np.float16].size
     assert step16 == pytest.approx(step32, rel=0.15), (step16, step32)
     assert np.abs(moved[np.float16] - moved[np.float32]).mean() < 0.5 * step32
