@@ -144,9 +144,18 @@ struct PreemptedSlices : hd::SerialCopySlices<T> {
             run();
         }
     }
-    void store(T* m, std::int64_t row, int s, const hd::RowCopy& x) const { yield(), Base::store(m, row, s, x); }
-    void add(T* m, std::int64_t row, int s, const hd::RowCopy& d) const { yield(), Base::add(m, row, s, d); }
-    void store_change(T* m, std::int64_t row, int s, const hd::RowCopy& x, const hd::RowCopy& x0) const {
+    // Member templates (M = T): nvcc checks no execution space on implicitly instantiated templates, and the
+    // __host__ __device__ step templates call these from their lambdas.
+    template <class M>
+    void store(M* m, std::int64_t row, int s, const hd::RowCopy& x) const {
+        yield(), Base::store(m, row, s, x);
+    }
+    template <class M>
+    void add(M* m, std::int64_t row, int s, const hd::RowCopy& d) const {
+        yield(), Base::add(m, row, s, d);
+    }
+    template <class M>
+    void store_change(M* m, std::int64_t row, int s, const hd::RowCopy& x, const hd::RowCopy& x0) const {
         yield(), Base::store_change(m, row, s, x, x0);
     }
 };

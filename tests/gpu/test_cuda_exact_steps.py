@@ -32,8 +32,8 @@ VARIANTS = {"SoReg-SR1": ("SoReg", {"regularizer": "SR1", "similarity": None})}
 @pytest.fixture(scope="module")
 def tiny():
     """About 24 ratings and 16 trust links: every pass of every model has at most 32 entries."""
-    ds = sr.datasets.synthetic(n_users=8, n_items=6, density=0.5, trust_per_user=2, seed=4)
-    assert ds.n_ratings <= 32 and ds.trust.nnz <= 32
+    ds = sr.datasets.synthetic(n_users=8, n_items=6, density=0.5, trust_per_user=2, n_communities=2, seed=4)
+    assert ds.nnz <= 32 and ds.n_trust <= 32
     return ds
 
 
@@ -158,6 +158,7 @@ def test_interleaving_warps_keep_every_rste_update(cp):
     want = np.asarray(on_host["user_factors"])[0] - start
     got = cp.asnumpy(on_device["user_factors"])[0] - start
     assert np.abs(want).max() > 1e-3  # the trusters' steps add up to a visible change
-    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-6)
+    # 4096 float32 additions onto a row of ~0.3 in another order: rounding differences of ~3e-8 each, ~2e-6 in all
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
     np.testing.assert_allclose(cp.asnumpy(on_device["user_factors"])[1:], np.asarray(on_host["user_factors"])[1:],
                                rtol=1e-4, atol=1e-6)
