@@ -10,7 +10,9 @@
 // CSR group in order (the device reads it 32 at a time and shuffles the same values out). HostLaneSlices mirrors
 // WarpSlices: lane `lane` holds elements lane*V .. lane*V + V - 1 of each slice of 32 V elements of a row; stores
 // round float16 stochastically with the device's bits (rounding.hpp); add() needs no atomics (lanes hold disjoint
-// elements, and one warp runs at a time). Host-only; included by sgd.cuh (nvcc's host side).
+// elements, and one warp runs at a time). Host-only (included by sgd.cuh, run by sgd.cuh run_on_host); the members
+// are marked __host__ __device__ with the exec-space check off only because the steps' __host__ __device__ lambdas
+// call them: nothing here runs on a device.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "hd_team.hpp"  // SOCIALREC_HD, SOCIALREC_HD_TEMPLATE
 #include "rounding.hpp"
 
 namespace socialrec::cuda::hd {
@@ -56,24 +59,27 @@ struct HostWarpShared {
 struct HostWarpTeam {
     int lane;
     HostWarpShared* shared;
-    int rank() const { return lane; }
-    int size() const { return kHostWarp; }
+    SOCIALREC_HD int rank() const { return lane; }
+    SOCIALREC_HD int size() const { return kHostWarp; }
 
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    T sum(T v) const {
+    SOCIALREC_HD T sum(T v) const {
         T values[1] = {v};
         butterfly<T, 1>(values);
         return values[0];
     }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void sum2(T& a, T& b) const {
+    SOCIALREC_HD void sum2(T& a, T& b) const {
         T values[2] = {a, b};
         butterfly<T, 2>(values);
         a = values[0];
         b = values[1];
     }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void sum4(T& a, T& b, T& c, T& d) const {
+    SOCIALREC_HD void sum4(T& a, T& b, T& c, T& d) const {
         T values[4] = {a, b, c, d};
         butterfly<T, 4>(values);
         a = values[0];
@@ -81,22 +87,28 @@ struct HostWarpTeam {
         c = values[2];
         d = values[3];
     }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    T broadcast(T v) const {
+    SOCIALREC_HD T broadcast(T v) const {
         T all[kHostWarp];
         exchange<T>(v, 0, all);
         return all[0];
     }
-    std::uint32_t ballot(bool p) const {
+    SOCIALREC_HD_TEMPLATE
+    template <int = 0>
+    SOCIALREC_HD std::uint32_t ballot(bool p) const {
         int all[kHostWarp];
         exchange<int>(p ? 1 : 0, 0, all);
         std::uint32_t mask = 0;
         for (int l = 0; l < kHostWarp; ++l) mask |= std::uint32_t(all[l] != 0) << l;
         return mask;
     }
-    void sync() const { shared->barrier.wait(); }
+    SOCIALREC_HD_TEMPLATE
+    template <int = 0>
+    SOCIALREC_HD void sync() const { shared->barrier.wait(); }
+    SOCIALREC_HD_TEMPLATE
     template <bool WithValues = true, class Visit>
-    void for_each_member(const std::int64_t* offsets, const std::int32_t* items, const float* values, int u,
+    SOCIALREC_HD void for_each_member(const std::int64_t* offsets, const std::int32_t* items, const float* values, int u,
                          Visit&& visit) const {
         for (std::int64_t e = offsets[u]; e < offsets[std::int64_t(u) + 1]; ++e)
             visit(int(items[e]), WithValues ? values[e] : 0.0f);
@@ -105,8 +117,9 @@ struct HostWarpTeam {
 private:
     // Every lane's value of slot `s` into all[], after every lane has written it; the second wait keeps a lane
     // from overwriting the slot before every lane has read it.
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void exchange(T v, int s, T (&all)[kHostWarp]) const {
+    SOCIALREC_HD void exchange(T v, int s, T (&all)[kHostWarp]) const {
         static_assert(sizeof(T) <= 8, "a lane exchanges at most 8 bytes a slot");
         std::memcpy(shared->slots[s][lane], &v, sizeof(T));
         shared->barrier.wait();
@@ -114,8 +127,9 @@ private:
         shared->barrier.wait();
     }
     // The device's warp_allreduce on N chains: v[m] += v[m ^ offset] for offset 16, 8, 4, 2, 1.
+    SOCIALREC_HD_TEMPLATE
     template <class T, int N>
-    void butterfly(T (&values)[N]) const {
+    SOCIALREC_HD void butterfly(T (&values)[N]) const {
         T all[N][kHostWarp];
         for (int c = 0; c < N; ++c) std::memcpy(shared->slots[c][lane], &values[c], sizeof(T));
         shared->barrier.wait();
@@ -137,9 +151,9 @@ private:
 template <int V>
 struct LaneSlice {
     float v[V];
-    static constexpr int size() { return V; }
-    float& operator[](int m) { return v[m]; }
-    const float& operator[](int m) const { return v[m]; }
+    SOCIALREC_HD static constexpr int size() { return V; }
+    SOCIALREC_HD float& operator[](int m) { return v[m]; }
+    SOCIALREC_HD const float& operator[](int m) const { return v[m]; }
 };
 
 // rows.cuh WarpSlices on host memory, for one lane.
@@ -151,25 +165,28 @@ struct HostLaneSlices {
     int lane = 0;
     std::uint64_t key = 0;
     std::uint64_t entry = 0;
-    int count() const { return RESIDENT ? 1 : (k + kHostWarp * V - 1) / (kHostWarp * V); }
-    int element(int s, int j) const { return s * kHostWarp * V + lane * V + j; }
+    SOCIALREC_HD int count() const { return RESIDENT ? 1 : (k + kHostWarp * V - 1) / (kHostWarp * V); }
+    SOCIALREC_HD int element(int s, int j) const { return s * kHostWarp * V + lane * V + j; }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void load(const T* matrix, std::int64_t row, int s, Slice& x) const {
+    SOCIALREC_HD void load(const T* matrix, std::int64_t row, int s, Slice& x) const {
         for (int j = 0; j < V; ++j) {
             const int f = element(s, j);
             x.v[j] = f < k ? float(matrix[row * k + f]) : 0.0f;
         }
     }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void store(T* matrix, std::int64_t row, int s, const Slice& x) const {
+    SOCIALREC_HD void store(T* matrix, std::int64_t row, int s, const Slice& x) const {
         const std::uint64_t h = row_hash(key, entry, row);
         for (int j = 0; j < V; ++j) {
             const int f = element(s, j);
             if (f < k) matrix[row * k + f] = Rounding<T>::store(x.v[j], element_bits(h, f));
         }
     }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void add(T* matrix, std::int64_t row, int s, const Slice& delta) const {
+    SOCIALREC_HD void add(T* matrix, std::int64_t row, int s, const Slice& delta) const {
         const std::uint64_t h = row_hash(key, entry, row);
         for (int j = 0; j < V; ++j) {
             const int f = element(s, j);
@@ -177,13 +194,14 @@ struct HostLaneSlices {
                 matrix[row * k + f] = Rounding<T>::store(float(matrix[row * k + f]) + delta.v[j], element_bits(h, f));
         }
     }
+    SOCIALREC_HD_TEMPLATE
     template <class T>
-    void store_change(T* matrix, std::int64_t row, int s, const Slice& x, const Slice& x0) const {
+    SOCIALREC_HD void store_change(T* matrix, std::int64_t row, int s, const Slice& x, const Slice& x0) const {
         Slice delta;
         for (int j = 0; j < V; ++j) delta.v[j] = x.v[j] - x0.v[j];
         add(matrix, row, s, delta);
     }
-    void temp(int, Slice&) const {}
+    SOCIALREC_HD void temp(int, Slice&) const {}
 };
 
 // Runs visit(team, rows, i, loss) for each entry i of `entries`, in order, on 32 lane threads with the layout

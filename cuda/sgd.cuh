@@ -144,18 +144,21 @@ struct PreemptedSlices : hd::SerialCopySlices<T> {
             run();
         }
     }
-    // Member templates (M = T): nvcc checks no execution space on implicitly instantiated templates, and the
-    // __host__ __device__ step templates call these from their lambdas.
+    // __host__ __device__ with the exec-space check off (host-only all the same): the steps' __host__ __device__
+    // lambdas call them.
+    SOCIALREC_HD_TEMPLATE
     template <class M>
-    void store(M* m, std::int64_t row, int s, const hd::RowCopy& x) const {
+    SOCIALREC_HD void store(M* m, std::int64_t row, int s, const hd::RowCopy& x) const {
         yield(), Base::store(m, row, s, x);
     }
+    SOCIALREC_HD_TEMPLATE
     template <class M>
-    void add(M* m, std::int64_t row, int s, const hd::RowCopy& d) const {
+    SOCIALREC_HD void add(M* m, std::int64_t row, int s, const hd::RowCopy& d) const {
         yield(), Base::add(m, row, s, d);
     }
+    SOCIALREC_HD_TEMPLATE
     template <class M>
-    void store_change(M* m, std::int64_t row, int s, const hd::RowCopy& x, const hd::RowCopy& x0) const {
+    SOCIALREC_HD void store_change(M* m, std::int64_t row, int s, const hd::RowCopy& x, const hd::RowCopy& x0) const {
         yield(), Base::store_change(m, row, s, x, x0);
     }
 };
