@@ -3,7 +3,8 @@
 #   bash bench/gpu_check.sh smoke   # < 5 min: versions first, build once (or use a carried build), exact device tests
 #   bash bench/gpu_check.sh suite   # the rest of tests/gpu (statistical: RMSE / NDCG against the CPU) + device-free CUDA tests
 #   bash bench/gpu_check.sh bench   # bench/gpu_sgd.py model by model, then bench/gpu_als.py (BENCH_ARGS="--quick" to shrink)
-#   bash bench/gpu_check.sh all     # the three in turn (a machine with time to spare)
+#   bash bench/gpu_check.sh sanitize  # compute-sanitizer memcheck, then racecheck, on tiny fits (GPU only, < 600 s)
+#   bash bench/gpu_check.sh all     # smoke, suite and bench in turn (a machine with time to spare)
 # Every stage writes under $OUT (default ./gpu-check-out) as it goes -- summary.txt gets one line per step, logs
 # are tee'd line by line, benchmark JSON is copied after each model -- so a timeout loses nothing already measured.
 # Each step runs under `timeout` within STAGE_SECONDS (default 560) so the command itself ends before 600 s.
@@ -87,7 +88,22 @@ SMOKE=(tests/gpu/test_cuda_topk.py tests/gpu/test_cuda_metrics.py tests/gpu/test
        tests/gpu/test_cuda_biased_mf.py::test_parameters_are_cupy_and_start_where_the_cpu_starts
        tests/gpu/test_cuda_biased_mf.py::test_predict_matches_the_same_parameters_on_the_cpu
        tests/gpu/test_cuda_biased_mf.py::test_cuda_error_translation
-       tests/gpu/test_cuda_social.py::test_parameters_start_where_the_cpu_starts)
+       tests/gpu/test_cuda_social.py::test_parameters_start_where_the_cpu_starts
+       tests/gpu/test_cuda_exact_steps.py)
+
+# The sanitizer's tiny fits (issue 25, item 3): one-warp epochs of a record pass (BiasedMF), a logistic pair with
+# its link pass (SoRec), the mean pull (SocialMF), the grouped passes (SVD++, TrustSVD's link, RSTE), the sampled
+# pass, the device pool check, top-N and one ALS epoch. memcheck: out-of-bounds and misaligned accesses, leaks;
+# racecheck: shared-memory hazards (top-N's sort, ALS's block solves, the loss reduction).
+SANITIZE=("tests/gpu/test_cuda_exact_steps.py::test_one_warp_epochs_equal_the_host_replay[8-float32-BiasedMF]"
+          "tests/gpu/test_cuda_exact_steps.py::test_one_warp_epochs_equal_the_host_replay[8-float16-SoRec]"
+          "tests/gpu/test_cuda_exact_steps.py::test_one_warp_epochs_equal_the_host_replay[64-float32-SocialMF]"
+          "tests/gpu/test_cuda_exact_steps.py::test_one_warp_epochs_equal_the_host_replay[8-float32-TrustSVD]"
+          "tests/gpu/test_cuda_exact_steps.py::test_one_warp_epochs_equal_the_host_replay[64-float16-RSTE]"
+          tests/gpu/test_cuda_exact_steps.py::test_one_sample_ranking_epochs_equal_the_host_replay
+          tests/gpu/test_cuda_exact_steps.py::test_a_saturated_pool_user_is_refused_on_the_device
+          tests/gpu/test_cuda_topk.py
+          tests/gpu/test_cuda_als.py::test_one_epoch_matches_the_cpu)
 
 smoke() {
   versions
@@ -100,7 +116,8 @@ suite() {
   local deselect=()
   for t in "${SMOKE[@]}"; do deselect+=(--deselect "$t"); done
   tests suite tests/gpu "${deselect[@]}" tests/test_cuda_interface.py tests/test_cuda_steps.py \
-    tests/test_cuda_fake_device.py tests/test_cuda_python_glue.py tests/test_cuda_host_math.py tests/test_cuda_als_interface.py tests/test_cuda_faults.py
+    tests/test_cuda_fake_device.py tests/test_cuda_python_glue.py tests/test_cuda_host_math.py tests/test_cuda_als_interface.py tests/test_cuda_faults.py \
+    tests/test_cuda_host_schedules.py
 }
 
 bench() {
@@ -124,11 +141,27 @@ bench() {
   [ "$rc" -eq 0 ] || status=1
 }
 
+sanitize() {  # compute-sanitizer (from the toolkit) around pytest; a reported error fails the step
+  use_build || { say "sanitize: no CUDA build here (run the smoke stage first on this machine)"; exit 1; }
+  local cs=${COMPUTE_SANITIZER:-$(command -v compute-sanitizer || echo "$(dirname "$CUDACXX")/compute-sanitizer")}
+  for tool in memcheck racecheck; do
+    local start=$(date +%s)
+    timeout "$(left)" "$cs" --tool "$tool" --error-exitcode 99 --target-processes all \
+      $([ "$tool" = memcheck ] && echo --leak-check full) \
+      python3 -m pytest -p no:cacheprovider -q -x "${SANITIZE[@]}" 2>&1 | tee "$OUT/sanitize_$tool.log"
+    local rc=${PIPESTATUS[0]}
+    say "sanitize $tool: exit $rc in $(( $(date +%s) - start )) s: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' \
+      "$OUT/sanitize_$tool.log" | tail -1)"
+    [ "$rc" -eq 0 ] || status=1
+  done
+}
+
 case "$STAGE" in
   smoke) smoke ;;
+  sanitize) sanitize ;;
   suite) suite ;;
   bench) bench ;;
   all) STAGE_SECONDS=${STAGE_SECONDS:-1680}; DEADLINE=$(( $(date +%s) + STAGE_SECONDS )); smoke; suite; bench ;;
-  *) echo "usage: bash bench/gpu_check.sh smoke|suite|bench|all" >&2; exit 2 ;;
+  *) echo "usage: bash bench/gpu_check.sh smoke|suite|bench|sanitize|all" >&2; exit 2 ;;
 esac
 exit $status

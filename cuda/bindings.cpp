@@ -64,11 +64,14 @@ Executor executor_of(const py::dict& settings) {
     const auto name = settings["executor"].cast<std::string>();
     if (name == "device") return Executor::device;
     if (name == "host") return Executor::host;
-    throw py::value_error("settings['executor'] must be 'device' or 'host', got '" + name + "'");
+    if (name == "host_interleaved") return Executor::host_interleaved;
+    if (name == "host_warp") return Executor::host_warp;
+    throw py::value_error("settings['executor'] must be 'device', 'host', 'host_interleaved' or 'host_warp', got '" +
+                          name + "'");
 }
 
 double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream, Executor executor) {
-    if (executor == Executor::host) {
+    if (executor != Executor::device) {
         double total = 0.0;
         for (std::int64_t p = 0; p < passes; ++p) total += loss[p];
         return total;

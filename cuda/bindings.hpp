@@ -156,7 +156,8 @@ struct Registrar {
 // memory with the host executor).
 double read_loss(const double* loss, std::int64_t passes, cudaStream_t stream, Executor executor);
 
-// settings["executor"]: "device" (the default) or "host" (sgd.hpp Executor: the passes on host memory).
+// settings["executor"]: "device" (the default), "host", "host_interleaved" or "host_warp" (sgd.hpp Executor: the
+// passes on host memory).
 Executor executor_of(const py::dict& settings);
 
 // One pass of an epoch bound to its Args: pass(at, slot) launches it on at's stream with its loss in *slot.

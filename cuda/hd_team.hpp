@@ -19,6 +19,8 @@
 #pragma once
 #include <cstdint>
 
+#include "rounding.hpp"
+
 #if defined(__CUDACC__)
 #define SOCIALREC_HD __host__ __device__ __forceinline__
 // The templates below are instantiated with device-only teams in the kernels and with SerialTeam on the
@@ -88,6 +90,13 @@ struct SerialSlices {
     SOCIALREC_HD int count() const { return 1; }
     SOCIALREC_HD void load(float* matrix, std::int64_t row, int, RowView& x) const { x = {matrix + row * k, k}; }
     SOCIALREC_HD void store(float*, std::int64_t, int, const RowView&) const {}
+    // The row += delta (on the device an atomic increment; here the row is changed at once).
+    SOCIALREC_HD void add(float* matrix, std::int64_t row, int, const RowView& delta) const {
+        for (int j = 0; j < k; ++j) matrix[row * k + j] += delta[j];
+    }
+    // Writes a loaded row x, which started as x0, as the increment x - x0 (the device's store_change, which keeps
+    // other warps' increments made meanwhile): nothing to do here, x is a view of the row.
+    SOCIALREC_HD void store_change(float*, std::int64_t, int, const RowView&, const RowView&) const {}
     SOCIALREC_HD void temp(int j, RowView& x) const { x = {scratch + std::int64_t(j) * k, k}; }
 };
 
@@ -112,13 +121,17 @@ struct RowCopy {
 };
 
 // The host executor's layout of rows of k elements of T (float, or __half where nvcc compiles it): as on the
-// device, a step's slice is a float copy of the row, loaded (widened) and stored (rounded once) explicitly, so
-// that float16 storage and rows met twice behave as on the device. temp() gives a slice its own buffer.
+// device, a step's slice is a float copy of the row, loaded (widened) and stored (rounded once, stochastically
+// for half: rounding.hpp, with the pass's `key` and the entry number `entry`, as the device) explicitly, so that
+// float16 storage and rows met twice behave as on the device. add() and store_change() write increments, as the
+// device's atomics. temp() gives a slice its own buffer.
 template <class T>
 struct SerialCopySlices {
     static constexpr bool kResident = true;
     using Slice = RowCopy;
     int k = 0;
+    std::uint64_t key = 0;    // the pass's rounding key (sgd.hpp ChunkOrder::round_key)
+    std::uint64_t entry = 0;  // the entry being stepped (record, user or sample number)
     SOCIALREC_HD int count() const { return 1; }
     SOCIALREC_HD void load(const T* matrix, std::int64_t row, int, RowCopy& x) const {
         x.resize(k);
@@ -127,7 +140,19 @@ struct SerialCopySlices {
     }
     SOCIALREC_HD void store(T* matrix, std::int64_t row, int, const RowCopy& x) const {
         T* r = matrix + row * k;
-        for (int j = 0; j < k; ++j) r[j] = T(x.x[j]);
+        const std::uint64_t h = row_hash(key, entry, row);
+        for (int j = 0; j < k; ++j) r[j] = Rounding<T>::store(x.x[j], element_bits(h, j));
+    }
+    SOCIALREC_HD void add(T* matrix, std::int64_t row, int, const RowCopy& delta) const {
+        T* r = matrix + row * k;
+        const std::uint64_t h = row_hash(key, entry, row);
+        for (int j = 0; j < k; ++j) r[j] = Rounding<T>::store(float(r[j]) + delta.x[j], element_bits(h, j));
+    }
+    SOCIALREC_HD void store_change(T* matrix, std::int64_t row, int, const RowCopy& x, const RowCopy& x0) const {
+        T* r = matrix + row * k;
+        const std::uint64_t h = row_hash(key, entry, row);
+        for (int j = 0; j < k; ++j)
+            r[j] = Rounding<T>::store(float(r[j]) + (x.x[j] - x0.x[j]), element_bits(h, j));
     }
     SOCIALREC_HD void temp(int, RowCopy& x) const { x.resize(k); }
 };

@@ -39,6 +39,7 @@ ChunkOrder epoch_chunk_order(std::int64_t n_records, std::uint64_t seed, std::in
     order.chunks = std::uint64_t((n_records + kWarp - 1) / kWarp);
     if (order.chunks >= (std::uint64_t(1) << 32))
         throw std::invalid_argument("the CUDA passes support fewer than 2^37 records");
+    order.round_key = stream_seed(seed, std::uint64_t(epoch), pass, 2);
     if (order.chunks <= 1) return order;
     // The same stream family as the CPU passes (rng.hpp): pass id `pass` (kRatingPass, kLinkPass, ...), block 0.
     SplitMix64 gen(stream_seed(seed, std::uint64_t(epoch), pass, 0));

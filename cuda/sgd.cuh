@@ -20,13 +20,16 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "common.cuh"
 #include "hd_team.cuh"
+#include "host_warp.hpp"
 #include "rows.cuh"
 #include "sgd.hpp"
 
@@ -38,7 +41,7 @@ __device__ __forceinline__ std::uint64_t warp_count() { return std::uint64_t(gri
 
 inline Order order_of(std::int64_t n, std::uint64_t seed, std::int64_t epoch, std::uint64_t pass) {
     const ChunkOrder c = epoch_chunk_order(n, seed, epoch, pass);
-    return Order{c.chunks, c.a, c.b};
+    return Order{c.chunks, c.a, c.b, c.round_key};
 }
 
 // The chunks of one epoch's order taken by this warp: chunk(first, count) for each, `first` its first entry
@@ -51,20 +54,20 @@ __device__ __forceinline__ void for_each_chunk(std::int64_t n, const Order& orde
     }
 }
 
-// Visits the ids of one epoch's chunk order, a warp per id: every lane calls visit(id) for each of the
-// chunk's ids in turn (user lists of the grouped passes).
+// Visits the ids of one epoch's chunk order, a warp per id: every lane calls visit(id, i) for each of the
+// chunk's ids ids[i] in turn (user lists of the grouped passes).
 template <class Visit>
 __device__ __forceinline__ void for_each_in_order(const std::int32_t* __restrict__ ids, std::int64_t n,
                                                   const Order& order, Visit&& visit) {
     const int lane = lane_id();
     for_each_chunk(n, order, [&](std::int64_t first, int count) {
         const int mine = first + lane < n ? ids[first + lane] : 0;
-        for (int j = 0; j < count; ++j) visit(__shfl_sync(kFullMask, mine, j));
+        for (int j = 0; j < count; ++j) visit(__shfl_sync(kFullMask, mine, j), first + j);
     });
 }
 
-// The same over (a, b, c) records stored as three arrays: every lane calls visit(a, b, c) for each record of
-// the chunk in turn (rating records, trust edges).
+// The same over (a, b, c) records stored as three arrays: every lane calls visit(a, b, c, i) for each record i
+// of the chunk in turn (rating records, trust edges).
 template <class Visit>
 __device__ __forceinline__ void for_each_record_in_order(const std::int32_t* __restrict__ as,
                                                          const std::int32_t* __restrict__ bs,
@@ -81,7 +84,7 @@ __device__ __forceinline__ void for_each_record_in_order(const std::int32_t* __r
             c = values[idx];
         }
         for (int j = 0; j < count; ++j)
-            visit(__shfl_sync(kFullMask, a, j), __shfl_sync(kFullMask, b, j), __shfl_sync(kFullMask, c, j));
+            visit(__shfl_sync(kFullMask, a, j), __shfl_sync(kFullMask, b, j), __shfl_sync(kFullMask, c, j), first + j);
     });
 }
 
@@ -127,18 +130,91 @@ void with_slice_width(int k, Fn&& fn) {
     }
 }
 
+// A host layout that lets another entry run to its end just before this one's first write (the interleaved
+// host schedule, sgd.hpp Executor::host_interleaved): `preempt` runs once, then the writes go on as
+// SerialCopySlices'.
+template <class T>
+struct PreemptedSlices : hd::SerialCopySlices<T> {
+    using Base = hd::SerialCopySlices<T>;
+    std::function<void()>* preempt = nullptr;  // called (and cleared) before the first write
+    void yield() const {
+        if (preempt && *preempt) {
+            const std::function<void()> run = std::move(*preempt);
+            *preempt = nullptr;
+            run();
+        }
+    }
+    // __host__ __device__ with the exec-space check off (host-only all the same): the steps' __host__ __device__
+    // lambdas call them.
+    SOCIALREC_HD_TEMPLATE
+    template <class M>
+    SOCIALREC_HD void store(M* m, std::int64_t row, int s, const hd::RowCopy& x) const {
+        yield(), Base::store(m, row, s, x);
+    }
+    SOCIALREC_HD_TEMPLATE
+    template <class M>
+    SOCIALREC_HD void add(M* m, std::int64_t row, int s, const hd::RowCopy& d) const {
+        yield(), Base::add(m, row, s, d);
+    }
+    SOCIALREC_HD_TEMPLATE
+    template <class M>
+    SOCIALREC_HD void store_change(M* m, std::int64_t row, int s, const hd::RowCopy& x, const hd::RowCopy& x0) const {
+        yield(), Base::store_change(m, row, s, x, x0);
+    }
+};
+
+// by_layout's functor for the host_warp executor: the step on 32 lane threads with the device's layout <V, RESIDENT>.
+template <class Visit>
+struct HostWarpRun {
+    const std::vector<std::int64_t>& entries;
+    int k;
+    std::uint64_t key;
+    Visit& visit;
+    double* loss_out;
+    template <int V, bool RESIDENT>
+    void operator()() const {
+        *loss_out = hd::run_host_warp<V, RESIDENT>(entries, k, key, visit);
+    }
+};
+
 // The host executor (sgd.hpp Executor::host): visit(team, rows, i, loss) for the entries i of the epoch's chunk
 // order, chunk by chunk, with the team of one and float copies of rows of k elements of T (hd_team.hpp
 // SerialCopySlices); the summed terms go to *loss_out (host memory). One "warp" visits every chunk: the device's
-// order without its concurrency.
+// order without its concurrency. Executor::host_warp runs each entry on 32 lane threads (host_warp.hpp) with the
+// device's row layout for k. Executor::host_interleaved models two warps racing: the entries are taken in
+// pairs of the same order, and the second of a pair runs whole between the first one's loads and its first
+// write, the window in which a warp's write can lose another warp's update (the tests of issue 25, item 5).
 template <class T, class Visit>
 void run_on_host(std::int64_t n, const Order& order, int k, double* loss_out, Visit&& visit) {
     const hd::SerialTeam team;
-    const hd::SerialCopySlices<T> rows{k};
-    double loss = 0.0;
+    std::vector<std::int64_t> entries;
     for (std::uint64_t t = 0; t < order.chunks; ++t) {
         const std::int64_t first = std::int64_t(order.chunk(t)) * kWarp;
-        for (std::int64_t i = first; i < std::min(first + kWarp, n); ++i) visit(team, rows, i, loss);
+        for (std::int64_t i = first; i < std::min(first + kWarp, n); ++i) entries.push_back(i);
+    }
+    if (pass_executor() == Executor::host_warp) {
+        by_layout(k, HostWarpRun<Visit>{entries, k, order.round_key, visit, loss_out});
+        return;
+    }
+    const bool interleaved = pass_executor() == Executor::host_interleaved;
+    double loss = 0.0;
+    for (std::size_t e = 0; e < entries.size(); e += interleaved ? 2 : 1) {
+        const std::int64_t i = entries[e];
+        hd::SerialCopySlices<T> rows{k, order.round_key, std::uint64_t(i)};
+        if (!interleaved || e + 1 == entries.size()) {
+            visit(team, rows, i, loss);
+            continue;
+        }
+        const std::int64_t second = entries[e + 1];
+        std::function<void()> preempt = [&] {
+            const hd::SerialCopySlices<T> other{k, order.round_key, std::uint64_t(second)};
+            visit(team, other, second, loss);
+        };
+        PreemptedSlices<T> first;
+        static_cast<hd::SerialCopySlices<T>&>(first) = rows;
+        first.preempt = &preempt;
+        visit(team, first, i, loss);
+        first.yield();  // an entry that wrote nothing still lets the second run
     }
     *loss_out = loss;
 }
@@ -157,10 +233,12 @@ __global__ void __launch_bounds__(kBlock)
                       double* loss_out) {
     const int lane = lane_id();
     const hd::WarpTeam team{lane};
-    const WarpSlices<V, RESIDENT> rows{row.k, row.full, lane};
+    WarpSlices<V, RESIDENT> rows{row.k, row.full, lane, order.round_key};
     double loss = 0.0;
-    for_each_record_in_order(as, bs, values, n, order,
-                             [&](int a, int b, float c) { loss += step(team, rows, a, b, c); });
+    for_each_record_in_order(as, bs, values, n, order, [&](int a, int b, float c, std::int64_t i) {
+        rows.entry = std::uint64_t(i);
+        loss += step(team, rows, a, b, c);
+    });
     add_block_loss(loss, loss_out);  // lane 0 of each warp holds its warp's sum
 }
 
@@ -192,7 +270,7 @@ template <class Step>
 void launch_per_record(const std::int32_t* as, const std::int32_t* bs, const float* values, std::int64_t n,
                        const Step& step, const RowShape& row, const Order& order, std::uint64_t per_warp,
                        double* loss, const char* name, cudaStream_t stream) {
-    if (pass_executor() == Executor::host)
+    if (host_executor())
         return run_on_host<StorageOf<Step>>(n, order, row.k, loss, [&](const auto& team, const auto& rows,
                                                                       std::int64_t i, double& sum) {
             sum += step(team, rows, as[i], bs[i], values[i]);
@@ -209,9 +287,12 @@ __global__ void __launch_bounds__(kBlock) per_user_kernel(const std::int32_t* __
                                                           Step step, RowShape row, Order order, double* loss_out) {
     const int lane = lane_id();
     const hd::WarpTeam team{lane};
-    const WarpSlices<V, RESIDENT> rows{row.k, row.full, lane};
+    WarpSlices<V, RESIDENT> rows{row.k, row.full, lane, order.round_key};
     double loss = 0.0;
-    for_each_in_order(users, n, order, [&](const int u) { step.group(team, rows, u, loss); });
+    for_each_in_order(users, n, order, [&](const int u, std::int64_t i) {
+        rows.entry = std::uint64_t(i);
+        step.group(team, rows, u, loss);
+    });
     add_block_loss(loss, loss_out);
 }
 
@@ -238,7 +319,7 @@ struct UserLaunch {
 template <bool AnyLength = false, class Step, class Args>
 void launch_per_user(const Args& a, const Step& step, const RowShape& row, const Order& order, const char* name,
                      cudaStream_t stream) {
-    if (pass_executor() == Executor::host)
+    if (host_executor())
         return run_on_host<StorageOf<Step>>(a.n, order, row.k, a.loss, [&](const auto& team, const auto& rows,
                                                                           std::int64_t i, double& sum) {
             step.group(team, rows, a.users[i], sum);
@@ -272,7 +353,7 @@ inline void begin_pass(double* loss, const char* name, std::int32_t factors, std
     if (n < 0) throw std::invalid_argument(std::string(name) + ": negative number of records");
     if (factors <= 0) throw std::invalid_argument(std::string(name) + ": factors must be positive");
     if (loss == nullptr) throw std::invalid_argument(std::string(name) + ": null loss buffer");
-    if (pass_executor() == Executor::host)
+    if (host_executor())
         *loss = 0.0;
     else
         check(cudaMemsetAsync(loss, 0, sizeof(double), stream), "cudaMemsetAsync(loss)");

@@ -40,11 +40,18 @@ struct GroupedPassArgs {
 // serially over host memory, with the team of one, in the epoch's chunk order (sgd.cuh run_on_host), and the
 // loss slots are host memory. The host executor is the fake device of the tests (tests/test_cuda_fake_device.py
 // runs the real epoch bindings, pass lists included, on NumPy arrays); settings["executor"] = "host" selects it
-// for one epoch call (bindings.hpp def_cuda_epoch).
-enum class Executor : std::int32_t { device = 0, host = 1 };
+// for one epoch call (bindings.hpp def_cuda_epoch). host_interleaved ("host_interleaved") is the host executor
+// with a schedule of two racing warps (sgd.cuh run_on_host): the second entry of each pair runs between the first
+// one's loads and its first write, so a test can show that no update is lost (issue 25, item 5).
+// host_warp ("host_warp") runs each step on 32 host threads, one a lane, with the device's row layout and warp
+// collectives (host_warp.hpp): the warp-indexing code of the steps, checked without a GPU (issue 25, item 3).
+enum class Executor : std::int32_t { device = 0, host = 1, host_interleaved = 2, host_warp = 3 };
 
 // The executor of the calling thread's passes (Executor::device unless an ExecutorScope says otherwise).
 Executor pass_executor();
+
+// True when the passes run on host memory (either host executor).
+inline bool host_executor() { return pass_executor() != Executor::device; }
 
 // Sets the calling thread's executor for its lifetime.
 class ExecutorScope {
@@ -63,8 +70,10 @@ void shuffle_keys(std::uint64_t* keys, std::int64_t n, std::uint64_t seed, cudaS
 
 // Chunk order of one epoch: chunk(t) = (a * t + b) mod chunks, a coprime to chunks (a bijection on
 // [0, chunks)). Exposed for tests (module.cpp binds it).
+// round_key: the pass's key for the stochastic rounding of float16 rows (rounding.hpp), stream_seed(seed, epoch,
+// pass, 2) of the same family (block 1 of the rating pass seeds the once-per-fit shuffle).
 struct ChunkOrder {
-    std::uint64_t chunks = 0, a = 1, b = 0;
+    std::uint64_t chunks = 0, a = 1, b = 0, round_key = 0;
 };
 // `pass` is the CPU passes' pass id (socialrec/types.hpp PassId), so that the rating and the link pass of one
 // epoch visit their chunks in unrelated orders.

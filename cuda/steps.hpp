@@ -255,11 +255,7 @@ SOCIALREC_HD double sbpr_term(const SBPRCoef& k, float norms, float norm_k, floa
 // ---------------------------------------------------------------------------------------------------------
 constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
 
-SOCIALREC_HD std::uint64_t mix64(std::uint64_t z) {  // SplitMix64's finaliser (rng.hpp splitmix64_mix)
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+using hd::mix64;  // SplitMix64's finaliser (rng.hpp splitmix64_mix; rounding.hpp)
 
 SOCIALREC_HD std::uint64_t mul_high(std::uint64_t a, std::uint64_t b) {
 #if defined(__CUDA_ARCH__)
@@ -303,12 +299,56 @@ struct SamplerData {
     const std::int32_t* social_counts;
 };
 
+// Entries of the sorted row a[0 .. n) that are <= j (an upper bound by bisection).
+SOCIALREC_HD std::int64_t count_at_most(const std::int32_t* a, std::int64_t n, std::int32_t j) {
+    std::int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] <= j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+// The m-th (from 0) item of [0, n_items) in neither sorted row a nor b (disjoint, no repeats), m < the number of
+// such items: the smallest j with j + 1 - |a <= j| - |b <= j| > m, by bisection on j.
+SOCIALREC_HD std::int32_t nth_outside(std::int64_t m, std::int32_t n_items, const std::int32_t* a, std::int64_t na,
+                                      const std::int32_t* b, std::int64_t nb) {
+    std::int32_t lo = 0, hi = n_items - 1;
+    while (lo < hi) {
+        const std::int32_t mid = lo + (hi - lo) / 2;
+        if (std::int64_t(mid) + 1 - count_at_most(a, na, mid) - count_at_most(b, nb, mid) > m)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+// Rejections before draw_outside picks its item exactly (a user who consumed nearly every item); far above what
+// a practical catalogue needs, so the draws stay those of sampling.hpp's rejection loop.
+constexpr int kMaxRejections = 1 << 16;
+
+// A uniform item outside the sorted rows a and b (disjoint, no repeats), or -1 when there is none (a user who
+// has consumed every item: issue 25, item 8 -- the rejection loop alone would never end). Rejection sampling as
+// sampling.hpp; after kMaxRejections tries the item is picked by rank among the free ones (still uniform).
 SOCIALREC_HD std::int32_t draw_outside(std::int32_t n_items, const std::int32_t* a, std::int64_t na,
                                        const std::int32_t* b, std::int64_t nb, CounterStream& gen) {
-    for (;;) {
+    const std::int64_t free = std::int64_t(n_items) - na - nb;
+    if (free <= 0) return -1;
+    for (int tries = 0; tries < kMaxRejections; ++tries) {
         const auto j = static_cast<std::int32_t>(gen.below(std::uint64_t(n_items)));
         if (!sorted_contains(a, na, j) && !sorted_contains(b, nb, j)) return j;
     }
+    return nth_outside(static_cast<std::int64_t>(gen.below(std::uint64_t(free))), n_items, a, na, b, nb);
+}
+
+// True when pool user u has consumed every item, so that no negative can be drawn for it (ranking_pass refuses
+// such a pool before any update).
+SOCIALREC_HD bool pool_user_saturated(const std::int64_t* indptr, std::int32_t u, std::int32_t n_items) {
+    return indptr[std::int64_t(u) + 1] - indptr[u] >= n_items;
 }
 
 SOCIALREC_HD RankingSample draw_sample(const SamplerData& d, CounterStream& gen) {

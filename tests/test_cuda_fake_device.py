@@ -143,6 +143,20 @@ def test_rating_models_on_the_fake_device(fake_device, social_split, name, dtype
     assert rmse_gpu <= (1.01 if dtype == "float32" else 1.02) * rmse_cpu, (rmse_gpu, rmse_cpu)
 
 
+@pytest.fixture(scope="module")
+def second_split():
+    """Another shape (more items than users, sparser, denser trust) for the float16 tolerance (issue 25, item 6)."""
+    ds = sr.datasets.synthetic(n_users=250, n_items=400, density=0.04, trust_per_user=8, seed=9)
+    return sr.split.train_test_split(ds, test_size=0.2, seed=1)
+
+
+@pytest.mark.parametrize("name", RATING)
+def test_float16_on_a_second_dataset(fake_device, second_split, name):
+    """float16 storage (stochastically rounded, cuda/rounding.hpp) within the same 2% of the CPU's test RMSE on a
+    second dataset."""
+    test_rating_models_on_the_fake_device(fake_device, second_split, name, "float16")
+
+
 @pytest.mark.parametrize("name", RATING)
 def test_cuda_epoch_loss_is_the_objective(fake_device, social_split, name):
     cls, params = RATING[name]

@@ -37,8 +37,8 @@ struct RankingPassArgs {
 void ranking_pass(const RankingPassArgs& args, std::uint64_t seed, std::int64_t epoch, cudaStream_t stream);
 
 // The BPR and SBPR steps on a drawn sample (steps.hpp draw_sample; social < 0: BPR's triple), returning the
-// sample's terms evaluated before the step. Every member reads the biases (one broadcast load on the device);
-// rank 0 alone writes them.
+// sample's terms evaluated before the step. Rank 0 alone reads the biases (broadcast to the team, so that every
+// member steps with the same coefficients although other warps write them) and writes them.
 template <class T>
 struct RankingStep {
     using Storage = T;  // the factors' storage type
@@ -74,7 +74,10 @@ struct RankingStep {
     SOCIALREC_HD_TEMPLATE
     template <class Team, class Slices>
     SOCIALREC_HD double bpr(const Team& team, const Slices& rows, const step::RankingSample& s) const {
-        const float b_i = bias[s.item], b_j = bias[s.negative];
+        // Rank 0 reads the biases, which other warps may be writing, and broadcasts them: every member then
+        // steps with the same e (issue 25, item 4).
+        const float b_i = team.broadcast(team.rank() == 0 ? bias[s.item] : 0.0f);
+        const float b_j = team.broadcast(team.rank() == 0 ? bias[s.negative] : 0.0f);
         typename Slices::Slice p, qi, qj;
         float dot = 0.0f, norms = 0.0f;
         for (int c = 0; c < rows.count(); ++c) {
@@ -107,7 +110,9 @@ struct RankingStep {
     SOCIALREC_HD_TEMPLATE
     template <class Team, class Slices>
     SOCIALREC_HD double sbpr(const Team& team, const Slices& rows, const step::RankingSample& s) const {
-        const float b_i = bias[s.item], b_k = bias[s.social], b_j = bias[s.negative];
+        const float b_i = team.broadcast(team.rank() == 0 ? bias[s.item] : 0.0f);  // as bpr(): rank 0 reads
+        const float b_k = team.broadcast(team.rank() == 0 ? bias[s.social] : 0.0f);
+        const float b_j = team.broadcast(team.rank() == 0 ? bias[s.negative] : 0.0f);
         typename Slices::Slice p, qi, qk, qj;
         float x_ik = 0.0f, x_kj = 0.0f, norms = 0.0f, norm_k = 0.0f;
         for (int c = 0; c < rows.count(); ++c) {

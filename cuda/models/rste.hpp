@@ -33,7 +33,8 @@ void rste_pass(const RSTEPassArgs& args, std::uint64_t seed, std::int64_t epoch,
 //     U_u += gamma (d a_u V_i - lambda U_u),  V_i += gamma (d z - lambda V_i),  grad += d V_i (old);
 //   then U_v += gamma (1 - alpha) S_uv grad for each out-neighbour v (the delayed neighbour step).
 // Adds the terms 1/2 e^2 + lambda/2 (|U_u|^2 + |V_i|^2) (steps.hpp logistic_term) to `loss`. U_u, N and grad
-// stay with the team for the group (registers on the device: factors <= 256).
+// stay with the team for the group (registers on the device: factors <= 256). U_u's change over the group and
+// the neighbours' steps are written as increments (atomic on the device), which keeps concurrent updates.
 // Biased (bu set; rste.hpp's Biased): x = (b + b_u + b_i) + z . V_i (the user's own bias, not mixed with the
 // trustees'), b_u += gamma (d - lambda_b b_u), b_i likewise, with the old biases, and the terms gain
 // lambda_b/2 (b_u^2 + b_i^2); rank 0 alone reads and writes the biases, so its loss holds those terms.
@@ -69,6 +70,10 @@ struct RSTEStep {
             for (int f = 0; f < nb.size(); ++f) nb[f] = fmaf(w, y[f], nb[f]);
         }
         rows.load(U, u, 0, x);
+        typename Slices::Slice x0;  // U_u as loaded: the group's change is written as x - x0 (below)
+        rows.temp(3, x0);
+        SOCIALREC_UNROLL
+        for (int f = 0; f < x0.size(); ++f) x0[f] = x[f];
         team.for_each_member(offsets, items, values, u, [&](const int i, const float target) {
             rows.load(V, i, 0, y);
             typename Slices::Slice z;
@@ -100,13 +105,16 @@ struct RSTEStep {
             rows.store(V, i, 0, y);
             loss += step::logistic_term(coef.e, norms, 1.0f, 1.0f, lambda);
         });
-        rows.store(U, u, 0, x);
+        // Other warps step U_u as their out-neighbour while this one holds it (the delayed step below): U_u is
+        // written as the increment x - x0 and the neighbours' steps as increments, both atomic on the device,
+        // so that no warp overwrites another's update (issue 25, item 5).
+        rows.store_change(U, u, 0, x, x0);
+        rows.temp(2, y);  // y holds a step now, not a row (on the host it was a view of the last V_i)
         for (std::int64_t e = t0; e < t1; ++e) {  // the delayed out-neighbour step
             const float step_size = gamma * rest * weights[e];
-            rows.load(U, trustees[e], 0, y);
             SOCIALREC_UNROLL
-            for (int f = 0; f < grad.size(); ++f) y[f] = step::rste_neighbour(y[f], grad[f], step_size);
-            rows.store(U, trustees[e], 0, y);
+            for (int f = 0; f < grad.size(); ++f) y[f] = step::rste_neighbour(0.0f, grad[f], step_size);
+            rows.add(U, trustees[e], 0, y);
         }
     }
 };

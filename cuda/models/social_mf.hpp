@@ -35,7 +35,9 @@ void mean_pull_pass(const MeanPullArgs& args, std::uint64_t seed, std::int64_t e
 //   D = U_u - sum_v w_v U_v;  U_u -= gamma lambda D;  U_v += gamma lambda w_v D;  adds lambda/2 |D|^2
 // to `loss`.
 // Column f of D depends on column f of the rows only, so the step finishes one slice of columns (D's slice,
-// then U_u's and every U_v's) before the next: the result is that of the CPU's whole-row order.
+// then U_u's and every U_v's) before the next: the result is that of the CPU's whole-row order. U_u and the U_v
+// are written as increments (atomic on the device), so that the users pulling U_u in other warps keep their
+// steps (issue 25, item 5).
 template <class T>
 struct MeanPullStep {
     using Storage = T;  // the factors' storage type
@@ -50,13 +52,14 @@ struct MeanPullStep {
     SOCIALREC_HD void group(const Team& team, const Slices& rows, int u, double& loss) const {
         const float step_size = gamma * weight;
         const std::int64_t begin = offsets[u], end = offsets[std::int64_t(u) + 1];
-        typename Slices::Slice own, d, y;
+        typename Slices::Slice own, own0, d, y;
         rows.temp(0, d);
+        rows.temp(1, own0);
         float squared = 0.0f;
         for (int s = 0; s < rows.count(); ++s) {
             rows.load(U, u, s, own);
             SOCIALREC_UNROLL
-            for (int j = 0; j < d.size(); ++j) d[j] = own[j];
+            for (int j = 0; j < d.size(); ++j) d[j] = own0[j] = own[j];
             for (std::int64_t e = begin; e < end; ++e) {  // D = U_u - sum_v w_v U_v (this slice)
                 const float w = weights[e];
                 rows.load(U, neighbours[e], s, y);
@@ -68,13 +71,13 @@ struct MeanPullStep {
                 squared = fmaf(d[j], d[j], squared);
                 own[j] = step::mean_pull_own(own[j], d[j], step_size);
             }
-            rows.store(U, u, s, own);
+            rows.store_change(U, u, s, own, own0);  // increments: other warps pull U_u meanwhile (item 5)
+            rows.temp(2, y);
             for (std::int64_t e = begin; e < end; ++e) {
                 const float w = weights[e];
-                rows.load(U, neighbours[e], s, y);
                 SOCIALREC_UNROLL
-                for (int j = 0; j < d.size(); ++j) y[j] = step::mean_pull_neighbour(y[j], d[j], step_size, w);
-                rows.store(U, neighbours[e], s, y);
+                for (int j = 0; j < d.size(); ++j) y[j] = step::mean_pull_neighbour(0.0f, d[j], step_size, w);
+                rows.add(U, neighbours[e], s, y);
             }
         }
         loss += step::mean_pull_term(weight, team.sum(squared));

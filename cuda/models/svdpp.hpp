@@ -121,11 +121,14 @@ struct SVDppStep {
         }
         const float lambda_p = trust_aware ? lambda * s : lambda;
         const float lambda_bu = trust_aware ? lambda_b * s : lambda_b;
-        float b_u = bu[u];  // every member: the team alone steps u, so b_u and p_u stay with it
+        // b_u and p_u stay with the team for the group (it alone steps u). Rank 0 reads the biases and broadcasts
+        // them, as biased_mf.hpp: b_i is written by other warps meanwhile, and members reading it apart could
+        // step with different errors and let their copies of b_u drift (issue 25, item 4).
+        float b_u = team.broadcast(team.rank() == 0 ? bu[u] : 0.0f);
         team.for_each_member(offsets, items, values, u, [&](const int i, const float rating) {
             const float c_i = trust_aware ? item_weight[i] : 1.0f;
             const float lambda_q = lambda * c_i, lambda_bi = lambda_b * c_i;
-            const float b_i = bi[i];
+            const float b_i = team.broadcast(team.rank() == 0 ? bi[i] : 0.0f);
             rows.load(Q, i, 0, x);
             float dot_pq = 0.0f, dot_zq = 0.0f, norm_p = 0.0f, norm_q = 0.0f;
             SOCIALREC_UNROLL
