@@ -155,59 +155,96 @@ def run(args):
     score, metric = (ndcg, "ndcg") if ranking else (rmse, "rmse")
     held = split_users(ds)
     rows = []
-    for name in model_names(args):
-        cls, make = getattr(sr, name), factory(name, args)
-        fitted = None
-        for m in ([0, 1, 3, 5] if cls.uses_trust else [1, 3, 5]):
-            train, given, edges, scored, eligible = pieces(ds, held, m)
-            if fitted is None:
-                fitted = make().fit(train)
-            folded = pickle.loads(pickle.dumps(fitted))
-            new_users = ds.user_ids[eligible]
-            start = time.perf_counter()
-            folded.fold_in_users(given, trust=edges)
-            fold_s = time.perf_counter() - start
-            single = []
-            for one in new_users[:6]:  # the first is a warm-up (scipy's and NumPy's first calls)
-                alone = pickle.loads(pickle.dumps(fitted))
-                mine = given[0] == one
-                own_edges = (((edges[0] == one) & ~np.isin(edges[1], new_users))
-                             | ((edges[1] == one) & ~np.isin(edges[0], new_users)))
-                start = time.perf_counter()
-                alone.fold_in_users(tuple(a[mine] for a in given), trust=(edges[0][own_edges], edges[1][own_edges]))
-                single.append(time.perf_counter() - start)
-            single_s = float(np.median(single[1:]))
-            tu, ti, tv = train.user_item_arrays()
-            ts, td, _ = train.trust_arrays()
-            refit_data = sr.Dataset.from_raw(
-                np.concatenate([train.user_ids[tu], given[0]]), np.concatenate([train.item_ids[ti], given[1]]),
-                np.concatenate([tv.astype(float), given[2]]),
-                trust_src=np.concatenate([train.user_ids[ts], edges[0]]),
-                trust_dst=np.concatenate([train.user_ids[td], edges[1]]), rating_scale=ds.rating_scale)
-            start = time.perf_counter()
-            refit = make().fit(refit_data)
-            refit_s = time.perf_counter() - start
-            row = {"model": name, "m": m, "users": int(len(new_users)), "scored": int(len(scored[2])),
-                   f"fold_{metric}": round(score(folded, scored), 4),
-                   f"refit_{metric}": round(score(refit, scored), 4),
-                   "fold_ms_per_user": round(1000 * fold_s / len(new_users), 3),
-                   "single_ms": round(1000 * single_s, 3), "refit_s": round(refit_s, 2),
-                   "speedup": int(refit_s / single_s)}
-            row[f"{metric}_ratio"] = round(row[f"fold_{metric}"] / row[f"refit_{metric}"], 4)
-            if ranking:
-                row["popular_ndcg"] = round(popular_ndcg(train, given, scored), 4)
-            elif m == 0:
-                parts = fitted._scoring()
-                u, i, r = scored
-                idx = fitted._query("item", i, "items", "raw")
-                base = fitted._apply_link(parts["global_bias"] + np.asarray(parts["item_bias"], float)[idx])
-                row["unknown_rmse"] = round(float(np.sqrt(np.mean((base - r) ** 2))), 4)
-            rows.append(row)
-            print(row, flush=True)
-    baseline = "popular_ndcg" if ranking else "unknown_rmse"
-    columns = ["model", "m", "users", "scored", f"fold_{metric}", f"refit_{metric}", f"{metric}_ratio", baseline,
+    with _common.blas_one_thread():  # two threads on two loaded cores made one 64x64 Gramian take 0.06-1.6 s
+        for name in model_names(args):
+            rows.extend(compare(ds, held, name, args, score, metric, ranking))
+    baseline = ["popular_ndcg"] if ranking else ["unknown_rmse", "zero_factor_rmse", "trustee_bias_rmse"]
+    columns = ["model", "m", "users", "scored", f"fold_{metric}", f"refit_{metric}", f"{metric}_ratio", *baseline,
                "fold_ms_per_user", "single_ms", "refit_s", "speedup"]
     return {"rows": rows, "columns": columns}
+
+
+def compare(ds, held, name, args, score, metric, ranking):
+    """The rows of one model: fold-in vs refit for each m."""
+    cls, make = getattr(sr, name), factory(name, args)
+    rows, fitted = [], None
+    counts = [0, 1, 3, 5] if not (ranking and args.quick) else [0, 1]  # LastFM --quick: m <= 1
+    for m in (counts if cls.uses_trust else [c for c in counts if c]):
+        train, given, edges, scored, eligible = pieces(ds, held, m)
+        if fitted is None:
+            fitted = make().fit(train)
+        folded = pickle.loads(pickle.dumps(fitted))
+        new_users = ds.user_ids[eligible]
+        start = time.perf_counter()
+        folded.fold_in_users(given, trust=edges)
+        fold_s = time.perf_counter() - start
+        single = []
+        for one in new_users[:6]:  # the first is a warm-up (scipy's and NumPy's first calls)
+            alone = pickle.loads(pickle.dumps(fitted))
+            mine = given[0] == one
+            own_edges = (((edges[0] == one) & ~np.isin(edges[1], new_users))
+                         | ((edges[1] == one) & ~np.isin(edges[0], new_users)))
+            start = time.perf_counter()
+            alone.fold_in_users(tuple(a[mine] for a in given), trust=(edges[0][own_edges], edges[1][own_edges]))
+            single.append(time.perf_counter() - start)
+        single_s = float(np.median(single[1:]))
+        tu, ti, tv = train.user_item_arrays()
+        ts, td, _ = train.trust_arrays()
+        refit_data = sr.Dataset.from_raw(
+            np.concatenate([train.user_ids[tu], given[0]]), np.concatenate([train.item_ids[ti], given[1]]),
+            np.concatenate([tv.astype(float), given[2]]),
+            trust_src=np.concatenate([train.user_ids[ts], edges[0]]),
+            trust_dst=np.concatenate([train.user_ids[td], edges[1]]), rating_scale=ds.rating_scale)
+        start = time.perf_counter()
+        refit = make().fit(refit_data)
+        refit_s = time.perf_counter() - start
+        row = {"model": name, "m": m, "users": int(len(new_users)), "scored": int(len(scored[2])),
+               f"fold_{metric}": round(score(folded, scored), 4),
+               f"refit_{metric}": round(score(refit, scored), 4),
+               "fold_ms_per_user": round(1000 * fold_s / len(new_users), 3),
+               "single_ms": round(1000 * single_s, 3), "refit_s": round(refit_s, 2),
+               "speedup": int(refit_s / single_s)}
+        row[f"{metric}_ratio"] = round(row[f"fold_{metric}"] / row[f"refit_{metric}"], 4)
+        if ranking:
+            row["popular_ndcg"] = round(popular_ndcg(train, given, scored), 4)
+        elif m == 0:
+            parts = fitted._scoring()
+            u, i, r = scored
+            idx = fitted._query("item", i, "items", "raw")
+            base = fitted._apply_link(parts["global_bias"] + np.asarray(parts["item_bias"], float)[idx])
+            row["unknown_rmse"] = round(float(np.sqrt(np.mean((base - r) ** 2))), 4)
+            row.update(friends_only_variants(fitted, folded, edges, scored))
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def friends_only_variants(fitted, folded, edges, scored):
+    """Why a friends-only user's fold-in scores as it does (a diagnosis, not a model): the RMSE with the folded
+    users' factor rows set to 0 (``zero_factor_rmse``: what the social factor adds), and with their user bias,
+    which the objective leaves free (no rating, no social bias term: fold-in keeps the least-norm 0), set to
+    the mean bias of their known trustees (``trustee_bias_rmse``)."""
+    if "user_bias" not in folded.parameters_:
+        return {}
+    n_old = fitted.n_users_
+    src = folded._query("user", edges[0], "users", "raw")
+    dst = folded._query("user", edges[1], "users", "raw")
+    out = {}
+    for what in ("zero_factor", "trustee_bias"):
+        variant = pickle.loads(pickle.dumps(folded))
+        params = {k: np.array(v) for k, v in variant.parameters_.items()}
+        if what == "zero_factor":
+            params["user_factors"][n_old:] = 0.0
+        else:
+            mine = (src >= n_old) & (dst < n_old)
+            total = np.bincount(src[mine], weights=params["user_bias"][dst[mine]], minlength=variant.n_users_)
+            count = np.bincount(src[mine], minlength=variant.n_users_)
+            has = np.flatnonzero((count > 0) & (np.arange(variant.n_users_) >= n_old))
+            params["user_bias"][has] = total[has] / count[has]
+        variant.parameters_ = params
+        variant._invalidate()
+        out[f"{what}_rmse"] = round(rmse(variant, scored), 4)
+    return out
 
 
 def add_arguments(ap):
