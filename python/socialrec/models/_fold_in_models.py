@@ -307,14 +307,16 @@ def _wrmf_block(model, fold, params, j, row, factors, others):
     is xᵀ G x + Σ_given [(c − 1) z² − 2 c z + c] with z = y·x and G = YᵀY, the Gramian of the whole other side,
     computed once per fold-in (``fold.cache``). So a row costs O(k² |given|), not O(k² |items|)."""
     cols, values = _ratings(fold, j)
-    Y = params[others]
-    key = ("gramian", others)
+    key = ("float64", others)  # a float32 model's factors, cast once (the sums below are float64)
     if key not in fold.cache:
-        fold.cache[key] = Y.T @ Y
+        fold.cache[key] = np.asarray(params[others], dtype=np.float64)
+        fold.cache[("gramian", others)] = fold.cache[key].T @ fold.cache[key]
+    Y = fold.cache[key]
     prob = RowProblem(model.factors)
-    R = 2.0 * fold.cache[key]
+    R = 2.0 * fold.cache[("gramian", others)]
     if len(cols):
-        c = 1.0 + model.alpha * _confidence.weights(values, model.confidence, model.epsilon)
+        # c as the per-item form computed it (in the weights' dtype), then summed in float64
+        c = np.asarray(1.0 + model.alpha * _confidence.weights(values, model.confidence, model.epsilon), np.float64)
         Yg = Y[cols]
         R = R + 2.0 * (Yg.T * (c - 1.0)) @ Yg
         prob.add_quadratic(R, 2.0 * Yg.T @ c)
