@@ -38,7 +38,7 @@ A model whose parameters live on a CUDA device is refused with a ``ValueError``:
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, TypeVar
 
 import numpy as np
@@ -78,7 +78,8 @@ class Fold:
     ``rows``: indices of the folded rows; ``ratings``: CSR, row j = the ratings of ``rows[j]`` (columns: the
     other side's indices; values as given); ``src``/``dst``/``weights``: the edges touching a folded user
     (user side), in user indices; ``seen``: the grown seen-items CSR (indptr, indices); ``n_users``,
-    ``n_items``: the grown sizes; ``fitted``: the model's other fitted arrays, grown ({attribute: value})."""
+    ``n_items``: the grown sizes; ``fitted``: the model's other fitted arrays, grown ({attribute: value});
+    ``cache``: what the model functions compute once per fold-in from fixed parameters (ALS's Gramian)."""
 
     side: str
     rows: np.ndarray
@@ -90,6 +91,7 @@ class Fold:
     n_users: int
     n_items: int
     fitted: Optional[dict] = None
+    cache: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.folded = np.zeros(self.n_users if self.side == "user" else self.n_items, bool)

@@ -304,17 +304,28 @@ def _user_sbpr(model, fold, params, j, u):
 
 
 def _wrmf_block(model, fold, params, j, row, factors, others):
-    """WRMF's row solve (Hu et al. 2008 eq. 4), in the ½-form of the objective: rows over every item of the
-    other side with weight 2 c (c = 1 + α w on the given entries, 1 elsewhere), target 1 or 0, and 2 λ."""
+    """WRMF's row solve (Hu et al. 2008 eq. 4), in the ½-form of the objective: ½ Σ_j w_j (t_j − y_j·x)² over
+    every row y_j of the other side, w_j = 2 c_j (c = 1 + α w on the given entries, 1 elsewhere), t = 1 on the
+    given entries and 0 elsewhere, plus ½ 2λ ‖x‖². Written without a row per item (implicit's trick): the sum
+    is xᵀ G x + Σ_given [(c − 1) z² − 2 c z + c] with z = y·x and G = YᵀY, the Gramian of the whole other side,
+    computed once per fold-in (``fold.cache``). So a row costs O(k² |given|), not O(k² |items|)."""
     cols, values = _ratings(fold, j)
-    Y = params[others]
-    w = np.ones(len(Y)) * 2.0
-    t = np.zeros(len(Y))
-    if len(cols):
-        w[cols] = 2.0 * (1.0 + model.alpha * _confidence.weights(values, model.confidence, model.epsilon))
-        t[cols] = 1.0
+    key = ("float64", others)  # a float32 model's factors, cast once (the sums below are float64)
+    if key not in fold.cache:
+        fold.cache[key] = np.asarray(params[others], dtype=np.float64)
+        fold.cache[("gramian", others)] = fold.cache[key].T @ fold.cache[key]
+    Y = fold.cache[key]
     prob = RowProblem(model.factors)
-    prob.add_rows("square", Y, 0.0, t, w)
+    R = 2.0 * fold.cache[("gramian", others)]
+    if len(cols):
+        # c as the per-item form computed it (in the weights' dtype), then summed in float64
+        c = np.asarray(1.0 + model.alpha * _confidence.weights(values, model.confidence, model.epsilon), np.float64)
+        Yg = Y[cols]
+        R = R + 2.0 * (Yg.T * (c - 1.0)) @ Yg
+        prob.add_quadratic(R, 2.0 * Yg.T @ c)
+        prob.const += float(np.sum(c))
+    else:
+        prob.add_quadratic(R)
     prob.add_ridge(2.0 * model.regularization, slice(None))
     return prob, [(factors, row, slice(None))]
 
