@@ -167,13 +167,18 @@ def interaction_arrays(ratings, xp=np):
     """Sorted CSR rows of each user's items and the pool of positive pairs (interactions of users with at
     least one unconsumed item), as the C++ sampler and the reference take them. ``xp`` = CuPy: from a CUDA
     fit's ``DeviceRatings`` (canonical already), on the device."""
-    r = binary(ratings) if xp is np else ratings
+    if xp is not np:
+        r = ratings
+        indptr, indices = r.indptr.astype(xp.int64), r.indices.astype(xp.int32)
+    else:  # a Dataset's CSR is canonical already: its int32 indices are used as they are, not copied
+        r = ratings if sp.isspmatrix_csr(ratings) and ratings.has_canonical_format else binary(ratings)
+        indptr, indices = np.asarray(r.indptr, dtype=np.int64), np.asarray(r.indices, dtype=np.int32)
     n_users, n_items = r.shape
-    indptr = r.indptr.astype(xp.int64)
-    indices = r.indices.astype(xp.int32)
     counts = xp.diff(indptr)
     users = rows_of(indptr, xp)
     keep = (counts < n_items)[users]
+    if bool(keep.all()):  # the usual case (nobody consumed every item): the pool is every interaction, no copy
+        return {"indptr": indptr, "indices": indices, "pool_users": users, "pool_items": indices}
     return {"indptr": indptr, "indices": indices, "pool_users": xp.ascontiguousarray(users[keep]),
             "pool_items": xp.ascontiguousarray(indices[keep])}
 
