@@ -5,7 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _gpu
-from .._arrays import chunks, expand_rows, offsets_of, rows_of, sorted_member
+from .._arrays import bincount, chunks, expand_rows, offsets_of, rows_of, sorted_member
 from . import device
 from .base import register
 from .device import DeviceMixin
@@ -187,11 +187,23 @@ def social_matrix(ratings, trust):
     """SBPR's social items: entry (u, k) = s_uk, the number of u's friends (trust out-neighbours) who consumed
     k, for the items k that u did not consume; canonical CSR of int32 counts."""
     r, f = binary(ratings), binary(trust)
-    s = (f @ r).tocsr()
-    s = (s - s.multiply(r)).tocsr()
-    s.eliminate_zeros()
-    s.sort_indices()
-    return sp.csr_matrix((np.rint(s.data).astype(np.int32), s.indices, s.indptr), shape=s.shape)
+    # Rows of trusters in runs of about PAIRS_PER_CHUNK (friend, item) pairs, each run's product finished and
+    # packed as int32 before the next: the product's float64 / int64 temporaries (several times the result,
+    # which is often ten times the ratings) exist for one run at a time. Rows are independent: same result.
+    pairs = np.zeros(f.shape[0] + 1, dtype=np.int64)  # pairs before each truster's first edge
+    np.cumsum(bincount(rows_of(f.indptr), f.shape[0], weights=np.diff(r.indptr)[f.indices]).astype(np.int64),
+              out=pairs[1:])
+    counts, items, lengths = [], [], [np.zeros(1, dtype=np.int64)]
+    for u0, u1 in chunks(pairs) or [(0, f.shape[0])]:
+        s = (f[u0:u1] @ r).tocsr()
+        s = (s - s.multiply(r[u0:u1])).tocsr()
+        s.eliminate_zeros()
+        s.sort_indices()
+        counts.append(np.rint(s.data).astype(np.int32))
+        items.append(s.indices.astype(np.int32))
+        lengths.append(np.diff(s.indptr).astype(np.int64))
+    indptr = np.cumsum(np.concatenate(lengths))
+    return sp.csr_matrix((np.concatenate(counts), np.concatenate(items), indptr), shape=(f.shape[0], r.shape[1]))
 
 
 def device_social_matrix(ratings, trust, xp):
