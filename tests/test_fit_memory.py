@@ -178,13 +178,18 @@ def test_writeable_or_unclean_input_is_still_copied_and_cleaned(data, tmp_path):
     assert any("self-loop" in str(w.message) for w in caught)
 
 
-def test_bad_memory_mapped_input_is_refused(tmp_path):
-    bad = np.array([0, 5], dtype=np.int32)  # column 5 of a 2-column matrix
-    bad.flags.writeable = False
+@pytest.mark.parametrize("read_only", [True, False])
+def test_out_of_range_indices_are_refused(read_only):
+    bad = np.array([0, 5], dtype=np.int32)  # column 5 of a 2-column matrix: scipy builds it without a word
     values = np.ones(2, dtype=np.float32)
-    values.flags.writeable = False
-    with pytest.raises(ValueError):
-        sr.Dataset.from_sparse(sp.csr_matrix((values, bad, np.array([0, 1, 2])), shape=(2, 2)))
+    for a in (bad, values):
+        a.flags.writeable = not read_only
+    for fmt in (sp.csr_matrix, sp.csc_matrix):
+        with pytest.raises(ValueError, match="indices"):
+            sr.Dataset.from_sparse(fmt((values, bad, np.array([0, 1, 2])), shape=(2, 2)))
+
+
+def test_bad_memory_mapped_input_is_refused():
     nan = np.array([np.nan, 1.0], dtype=np.float32)
     nan.flags.writeable = False
     ok = np.array([0, 1], dtype=np.int32)

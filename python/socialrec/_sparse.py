@@ -32,8 +32,17 @@ def csr(rows, cols, values, shape):
     return m
 
 
+def check_compressed(m):
+    """ValueError unless a CSR/CSC input is well formed (indices inside the shape, offsets from 0 to nnz and
+    non-decreasing): scipy checks only lengths when one is built from arrays, and its conversions assume the
+    rest. Checked on a new matrix over the same arrays, so the caller's object is left as it is."""
+    if m.format in ("csr", "csc"):
+        type(m)((m.data, m.indices, m.indptr), shape=m.shape).check_format(full_check=True)
+
+
 def canonical_copy(m, dtype=np.float32):
     """A canonical CSR copy of any scipy sparse matrix/array (duplicates summed, zeros kept)."""
+    check_compressed(m)
     out = sp.csr_matrix(m, dtype=dtype, copy=True)
     out.sum_duplicates()  # sorts indices; never drops explicit zeros
     return out
