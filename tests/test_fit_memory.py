@@ -111,7 +111,7 @@ def test_sbprs_social_items_by_runs_of_trusters_equal_one_product(data, monkeypa
     s.eliminate_zeros()
     s.sort_indices()
     for limit in (1 << 22, 64, 1):
-        monkeypatch.setattr(_arrays, "PAIRS_PER_CHUNK", limit)
+        monkeypatch.setattr(bpr, "SOCIAL_PAIRS_PER_RUN", limit)
         got = bpr.social_matrix(data.ratings, data.trust)
         np.testing.assert_array_equal(got.indptr, s.indptr)
         np.testing.assert_array_equal(got.indices, s.indices)

@@ -13,8 +13,8 @@ import numpy as np
 # Pairs (entries of expanded rows) handled at once by ``chunks``: bounds the temporaries of the device
 # builders (a few int64/float64 arrays per pair) to some hundred MiB.
 PAIRS_PER_CHUNK = 1 << 22
-# Entries per step of ``map_chunks`` (host): its float64 temporaries stay near 8 MiB whatever the data size.
-ENTRIES_PER_CHUNK = 1 << 20
+# Entries per step of ``map_chunks`` (host): its float64 temporaries stay near 2 MiB whatever the data size.
+ENTRIES_PER_CHUNK = 1 << 18
 
 
 def map_chunks(fn, values, out):

@@ -183,18 +183,21 @@ def interaction_arrays(ratings, xp=np):
             "pool_items": xp.ascontiguousarray(indices[keep])}
 
 
+SOCIAL_PAIRS_PER_RUN = 1 << 20  # social_matrix: (friend, item) pairs per run, about 30 MiB of temporaries
+
+
 def social_matrix(ratings, trust):
     """SBPR's social items: entry (u, k) = s_uk, the number of u's friends (trust out-neighbours) who consumed
     k, for the items k that u did not consume; canonical CSR of int32 counts."""
     r, f = binary(ratings), binary(trust)
-    # Rows of trusters in runs of about PAIRS_PER_CHUNK (friend, item) pairs, each run's product finished and
+    # Rows of trusters in runs of about SOCIAL_PAIRS_PER_RUN (friend, item) pairs, each run's product finished and
     # packed as int32 before the next: the product's float64 / int64 temporaries (several times the result,
     # which is often ten times the ratings) exist for one run at a time. Rows are independent: same result.
     pairs = np.zeros(f.shape[0] + 1, dtype=np.int64)  # pairs before each truster's first edge
     np.cumsum(bincount(rows_of(f.indptr), f.shape[0], weights=np.diff(r.indptr)[f.indices]).astype(np.int64),
               out=pairs[1:])
     counts, items, lengths = [], [], [np.zeros(1, dtype=np.int64)]
-    for u0, u1 in chunks(pairs) or [(0, f.shape[0])]:
+    for u0, u1 in chunks(pairs, limit=SOCIAL_PAIRS_PER_RUN) or [(0, f.shape[0])]:
         s = (f[u0:u1] @ r).tocsr()
         s = (s - s.multiply(r[u0:u1])).tocsr()
         s.eliminate_zeros()
