@@ -149,7 +149,7 @@ def shared_csr(m):
         return None
     if m.data.flags.writeable or m.indices.flags.writeable:
         return None
-    m.check_format(full_check=True)  # indices in range, offsets from 0 to nnz and non-decreasing: else ValueError
+    check_compressed(m)  # indices in range, offsets from 0 to nnz and non-decreasing: else ValueError
     if not m.has_canonical_format:
         return None
     indptr = m.indptr.copy() if m.indptr.flags.writeable else m.indptr
