@@ -47,6 +47,8 @@ def child(spec):
 
     base_libs = rss_bytes()
     ds = _common.uniform_ratings(spec["ratings"], spec["users"], spec["items"], n_edges=spec.get("edges", 0))
+    if spec.get("binarized"):  # the ranking models' implicit data (every rating an interaction of value 1)
+        ds = ds.binarized()
     mats = [ds.ratings] + ([ds.trust] if ds.n_trust else [])
     data_bytes = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in mats)
     try:  # hand the heap freed while building the data back to the system, so that it is not counted
@@ -65,10 +67,10 @@ def child(spec):
     out = {**spec, "ratings": ds.nnz, "edges": ds.n_trust, "rss_start": base, "rss_libraries": base_libs,
            "rss_before_fit": before_fit, "data_bytes": data_bytes, "peak_reset": reset, "epoch_s": {}}
     with _common.blas_one_thread():
-        for threads in (1, 2):
+        for threads in spec.get("threads", (1, 2)):
             cls = getattr(sr, spec["model"])
-            model = cls(factors=spec["k"], epochs=EPOCHS, dtype="float32", num_threads=threads, seed=0,
-                        **_common.parallel_mode(cls)).fit(ds)
+            model = cls(factors=spec["k"], epochs=spec.get("epochs", EPOCHS), dtype="float32", num_threads=threads,
+                        seed=0, **_common.parallel_mode(cls)).fit(ds)
             out["epoch_s"][str(threads)] = float(np.median([h["seconds"] for h in model.history[1:]]))
             out["param_bytes"] = int(sum(np.asarray(v).nbytes for v in model.parameters_.values()))
             del model

@@ -32,8 +32,17 @@ def csr(rows, cols, values, shape):
     return m
 
 
+def check_compressed(m):
+    """ValueError unless a CSR/CSC input is well formed (indices inside the shape, offsets from 0 to nnz and
+    non-decreasing): scipy checks only lengths when one is built from arrays, and its conversions assume the
+    rest. Checked on a new matrix over the same arrays, so the caller's object is left as it is."""
+    if m.format in ("csr", "csc"):
+        type(m)((m.data, m.indices, m.indptr), shape=m.shape).check_format(full_check=True)
+
+
 def canonical_copy(m, dtype=np.float32):
     """A canonical CSR copy of any scipy sparse matrix/array (duplicates summed, zeros kept)."""
+    check_compressed(m)
     out = sp.csr_matrix(m, dtype=dtype, copy=True)
     out.sum_duplicates()  # sorts indices; never drops explicit zeros
     return out
@@ -127,6 +136,37 @@ def warn_dropped_trust(n_loops, n_zero, stacklevel):
             UserWarning,
             stacklevel=stacklevel,
         )
+
+
+def shared_csr(m):
+    """``m`` as a canonical float32 CSR that uses its arrays as they are, when it can do so safely: a CSR of
+    float32 values and int32 column indices, both read-only (``np.load(path, mmap_mode="r")`` gives such
+    arrays), already canonical (sorted column indices, no duplicate entries) and well formed; else None, and
+    the caller copies. Read-only is what makes sharing safe: nothing can change the values through the
+    dataset or through the caller's arrays. The row offsets are copied if writeable (``n_rows + 1`` of them)."""
+    if not (sp.issparse(m) and m.format == "csr" and m.data.dtype == np.float32 and m.indices.dtype == np.int32
+            and m.ndim == 2):
+        return None
+    if m.data.flags.writeable or m.indices.flags.writeable:
+        return None
+    check_compressed(m)  # indices in range, offsets from 0 to nnz and non-decreasing: else ValueError
+    if not m.has_canonical_format:
+        return None
+    indptr = m.indptr.copy() if m.indptr.flags.writeable else m.indptr
+    indptr.flags.writeable = False
+    out = sp.csr_matrix((m.data, m.indices, indptr), shape=m.shape)
+    out.has_sorted_indices = True
+    out.has_canonical_format = True
+    return out
+
+
+def shared_trust(trust, n_users):
+    """``shared_csr`` of a trust matrix that is clean already (square, ``n_users`` a side, no self-loop, no
+    stored zero, finite), else None (``clean_sparse_trust`` copies and cleans it)."""
+    t = shared_csr(trust) if sp.issparse(trust) and trust.shape == (n_users, n_users) else None
+    if t is None or not np.isfinite(t.data).all() or (t.data == 0).any():
+        return None
+    return None if (rows_of(t.indptr) == t.indices).any() else t
 
 
 def clean_sparse_trust(trust, n_users):

@@ -25,7 +25,8 @@ import scipy.sparse as sp
 from . import _frames
 from ._factorize import map_ids_factorized, map_ids_of_codes
 from ._ids import IdIndex, check_unique_ids, raw_array
-from ._sparse import build_trust, canonical_copy, clean_sparse_trust, csr, dedupe, rows_of
+from ._sparse import (build_trust, canonical_copy, clean_sparse_trust, csr, dedupe, rows_of, shared_csr,
+                      shared_trust)
 from ._validate import (check_count, check_finite_sparse, check_lengths, check_range, check_scale, index_array, plain,
                         value_array)
 
@@ -429,7 +430,19 @@ class Dataset:
         Returns
         -------
         Dataset
-            Holds copies; the inputs are never modified.
+            Holds copies; the inputs are never modified. One exception, which never copies what cannot change:
+            a ``csr_matrix`` of float32 values and int32 indices whose value and index arrays are read-only
+            and already canonical (a trust matrix: also without self-loops and stored zeros) is used as it
+            is. Memory-mapped ``.npy`` files are such arrays, so a large data set is not loaded twice (nor
+            held in memory: the pages are the file's)::
+
+                for name in ("data", "indices", "indptr"):      # once: ds.ratings is float32 / int32
+                    np.save(f"{folder}/{name}.npy", getattr(ds.ratings, name))
+                arrays = [np.load(f"{folder}/{name}.npy", mmap_mode="r") for name in ("data", "indices", "indptr")]
+                ds = sr.Dataset.from_sparse(sp.csr_matrix(tuple(arrays), shape=shape))   # no copy of the ratings
+
+            (``csr_matrix``, not ``csr_array``: scipy gives a ``csr_array`` with int64 row offsets int64
+            column indices too, a copy.) The files must not change while the dataset is in use.
         """
         if not sp.issparse(ratings):
             raise TypeError(
@@ -440,20 +453,24 @@ class Dataset:
             raise ValueError(f"ratings must be 2-D, got shape {ratings.shape}")
         if ratings.dtype.kind not in "biuf":
             raise TypeError(f"ratings has dtype {ratings.dtype}; expected real numbers")
-        r64 = canonical_copy(ratings, dtype=np.float64)
-        if r64.nnz == 0:
+        r = shared_csr(ratings)  # read-only canonical float32 input (memory-mapped .npy files): used, not copied
+        if r is None:
+            r = canonical_copy(ratings, dtype=np.float64)
+        if r.nnz == 0:
             raise ValueError("no ratings: the ratings matrix stores no entries")
-        check_finite_sparse(r64, "ratings")
-        n_users, n_items = r64.shape
+        check_finite_sparse(r, "ratings")
+        n_users, n_items = r.shape
         check_count(n_users, "n_users")
         check_count(n_items, "n_items")
-        scale = _scale_of(r64.data, rating_scale)
-        r = sp.csr_matrix(r64, dtype=np.float32)
-        r.has_canonical_format = True
+        scale = _scale_of(r.data, rating_scale)
+        if r.dtype != np.float32:
+            r = sp.csr_matrix(r, dtype=np.float32)
+            r.has_canonical_format = True
         if trust is None:
             t = sp.csr_matrix((n_users, n_users), dtype=np.float32)
         else:
-            t = clean_sparse_trust(trust, n_users)
+            t = shared_trust(trust, n_users)
+            t = clean_sparse_trust(trust, n_users) if t is None else t
         user_ids = cls._check_ids(user_ids, n_users, "user_ids", "n_users")
         item_ids = cls._check_ids(item_ids, n_items, "item_ids", "n_items")
         return cls._new(r, t, user_ids, item_ids, scale)

@@ -22,10 +22,14 @@ fit, the given data for ``loss(data)``. ``w`` is rounded to float32, the precisi
 """
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
+
+from .._arrays import ENTRIES_PER_CHUNK, map_chunks
 
 CONFIDENCES = ("log", "linear")
 
@@ -42,7 +46,11 @@ def log_scale(values, epsilon, xp=np):
     n = int(values.size)
     if n == 0:
         return 1.0
-    total = math.fsum(values.tolist()) if xp is np else float(xp.sum(values.astype(xp.float64)))
+    if xp is np:  # fsum is exact whatever the grouping: fed by chunks, not one Python float per value at once
+        step = ENTRIES_PER_CHUNK
+        total = math.fsum(itertools.chain.from_iterable(values[s:s + step].tolist() for s in range(0, n, step)))
+    else:
+        total = float(xp.sum(values.astype(xp.float64)))
     return total / n if total > 0 else 1.0
 
 
@@ -52,14 +60,18 @@ def weights(values, confidence, epsilon, xp=np):
     if confidence == "linear":
         return xp.asarray(values).astype(xp.float32)
     eps = log_scale(values, epsilon, xp)
+    if xp is np:  # on the host chunk by chunk: no float64 temporaries of every value at once
+        values = np.asarray(values)
+        return map_chunks(lambda v: np.log2(1.0 + v.astype(np.float64) / eps), values,
+                          np.empty(len(values), dtype=np.float32))
     return xp.log2(1.0 + xp.asarray(values).astype(xp.float64) / eps).astype(xp.float32)
 
 
 def weighted_matrix(matrix, confidence, epsilon):
-    """A copy of the scipy CSR ``matrix`` whose stored values are replaced by their weights (float32)."""
-    m = matrix.tocsr(copy=True)
-    m.data = weights(m.data, confidence, epsilon)
-    return m
+    """The scipy CSR ``matrix`` with its stored values replaced by their weights (float32): new values, the
+    structure (indices, indptr) shared with ``matrix``, not copied."""
+    m = matrix.tocsr()
+    return sp.csr_matrix((weights(m.data, confidence, epsilon), m.indices, m.indptr), shape=m.shape)
 
 
 def warn_if_heavy_tailed(values, alpha, name):

@@ -6,13 +6,20 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _engine, _gpu
-from .._arrays import bincount, rows_of
+from .._arrays import bincount, map_chunks, rows_of
 
 
 def unit_values(values, rating_scale):
     """Min-max mapping r~ = (r - r_min) / (r_max - r_min) (DESIGN §4), as float32."""
     lo, hi = rating_scale
     return ((np.asarray(values, dtype=np.float64) - lo) / (hi - lo)).astype(np.float32)
+
+
+def unit_values_in_place(values, rating_scale):
+    """``values[...] = unit_values(values, rating_scale)`` (a float32 array or a record field), chunk by chunk
+    (``_arrays.map_chunks``): the same float64 arithmetic and float32 rounding, so the same numbers, without
+    the float64 copy of every value that ``unit_values`` holds at once."""
+    map_chunks(lambda part: unit_values(part, rating_scale), values, values)
 
 
 def objective_scale(model, data):

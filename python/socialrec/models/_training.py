@@ -30,10 +30,24 @@ from . import _features, _warm
 _T = TypeVar("_T")  # fit returns the model itself
 
 
+def _read_only(a):
+    """A read-only view of array ``a`` (``a`` itself stays as writeable as it was)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _kept_trust(trust):
-    """The training trust graph that ``explain`` and ``recommend_users`` read (models/_follow.py): a copy of a
-    host CSR; a CUDA fit's ``DeviceTrust`` as it is (fit never copies device input to the host; a query does)."""
-    return trust.copy() if sp.issparse(trust) else trust
+    """The training trust graph that ``explain`` and ``recommend_users`` read (models/_follow.py): a host CSR
+    over read-only views of the training data's arrays (a Dataset's attributes are read-only by contract, so
+    the model shares them rather than holding a second copy of every edge); a CUDA fit's ``DeviceTrust`` as it
+    is (fit never copies device input to the host; a query does)."""
+    if not sp.issparse(trust):
+        return trust
+    t = trust.tocsr()
+    kept = sp.csr_matrix((_read_only(t.data), _read_only(t.indices), _read_only(t.indptr)), shape=t.shape)
+    kept.has_sorted_indices = t.has_sorted_indices
+    return kept
 
 
 DEFAULT_VALIDATION_FRACTION = 0.1  # fit(early_stopping=...) without validation holds this much out

@@ -5,7 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _gpu
-from .._arrays import chunks, expand_rows, offsets_of, rows_of, sorted_member
+from .._arrays import bincount, chunks, expand_rows, offsets_of, rows_of, sorted_member
 from . import device
 from .base import register
 from .device import DeviceMixin
@@ -167,26 +167,46 @@ def interaction_arrays(ratings, xp=np):
     """Sorted CSR rows of each user's items and the pool of positive pairs (interactions of users with at
     least one unconsumed item), as the C++ sampler and the reference take them. ``xp`` = CuPy: from a CUDA
     fit's ``DeviceRatings`` (canonical already), on the device."""
-    r = binary(ratings) if xp is np else ratings
+    if xp is not np:
+        r = ratings
+        indptr, indices = r.indptr.astype(xp.int64), r.indices.astype(xp.int32)
+    else:  # a Dataset's CSR is canonical already: its int32 indices are used as they are, not copied
+        r = ratings if sp.isspmatrix_csr(ratings) and ratings.has_canonical_format else binary(ratings)
+        indptr, indices = np.asarray(r.indptr, dtype=np.int64), np.asarray(r.indices, dtype=np.int32)
     n_users, n_items = r.shape
-    indptr = r.indptr.astype(xp.int64)
-    indices = r.indices.astype(xp.int32)
     counts = xp.diff(indptr)
     users = rows_of(indptr, xp)
     keep = (counts < n_items)[users]
+    if bool(keep.all()):  # the usual case (nobody consumed every item): the pool is every interaction, no copy
+        return {"indptr": indptr, "indices": indices, "pool_users": users, "pool_items": indices}
     return {"indptr": indptr, "indices": indices, "pool_users": xp.ascontiguousarray(users[keep]),
             "pool_items": xp.ascontiguousarray(indices[keep])}
+
+
+SOCIAL_PAIRS_PER_RUN = 1 << 20  # social_matrix: (friend, item) pairs per run, about 30 MiB of temporaries
 
 
 def social_matrix(ratings, trust):
     """SBPR's social items: entry (u, k) = s_uk, the number of u's friends (trust out-neighbours) who consumed
     k, for the items k that u did not consume; canonical CSR of int32 counts."""
     r, f = binary(ratings), binary(trust)
-    s = (f @ r).tocsr()
-    s = (s - s.multiply(r)).tocsr()
-    s.eliminate_zeros()
-    s.sort_indices()
-    return sp.csr_matrix((np.rint(s.data).astype(np.int32), s.indices, s.indptr), shape=s.shape)
+    # Rows of trusters in runs of about SOCIAL_PAIRS_PER_RUN (friend, item) pairs, each run's product finished and
+    # packed as int32 before the next: the product's float64 / int64 temporaries (several times the result,
+    # which is often ten times the ratings) exist for one run at a time. Rows are independent: same result.
+    pairs = np.zeros(f.shape[0] + 1, dtype=np.int64)  # pairs before each truster's first edge
+    np.cumsum(bincount(rows_of(f.indptr), f.shape[0], weights=np.diff(r.indptr)[f.indices]).astype(np.int64),
+              out=pairs[1:])
+    counts, items, lengths = [], [], [np.zeros(1, dtype=np.int64)]
+    for u0, u1 in chunks(pairs, limit=SOCIAL_PAIRS_PER_RUN) or [(0, f.shape[0])]:
+        s = (f[u0:u1] @ r).tocsr()
+        s = (s - s.multiply(r[u0:u1])).tocsr()
+        s.eliminate_zeros()
+        s.sort_indices()
+        counts.append(np.rint(s.data).astype(np.int32))
+        items.append(s.indices.astype(np.int32))
+        lengths.append(np.diff(s.indptr).astype(np.int64))
+    indptr = np.cumsum(np.concatenate(lengths))
+    return sp.csr_matrix((np.concatenate(counts), np.concatenate(items), indptr), shape=(f.shape[0], r.shape[1]))
 
 
 def device_social_matrix(ratings, trust, xp):

@@ -5,14 +5,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core, _gpu
-from .._engine import RECORD_DTYPE
+from .._engine import pack_user_groups_csr
 from . import device
 from .base import UNIT_INTERVAL, register
 from ._explain import bias_parts, csr_row, host64
 from .device import DeviceMixin
 from .sgd import PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling
 from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
-                      unit_values)
+                      unit_values, unit_values_in_place)
 
 
 @register
@@ -231,14 +231,12 @@ def _initial_parameters(model, train, rng):
 
 def _training_state(train):
     """Ratings grouped by user (value mapped to [0, 1]) and the row-normalised trust CSR."""
-    users, items, values = train.user_item_arrays()
-    ratings = np.empty(len(users), dtype=RECORD_DTYPE)
-    ratings["user"], ratings["item"] = users, items
-    ratings["value"] = unit_values(values, train.rating_scale)
-    rating_offsets = train.ratings.indptr.astype(np.int64)
+    r = train.ratings
+    groups = pack_user_groups_csr(r.indptr, r.indices, r.data)  # the records straight from the CSR arrays
+    unit_values_in_place(groups["rating_records"]["value"], train.rating_scale)
     offsets, dst, weight = trust_csr(train.trust)
-    return {"rating_users": np.flatnonzero(has_rows(rating_offsets)).astype(np.int32), "ratings": ratings,
-            "rating_offsets": rating_offsets, "trust_offsets": offsets, "trust_dst": dst,
+    return {"rating_users": groups["rating_users"], "ratings": groups["rating_records"],
+            "rating_offsets": groups["rating_offsets"], "trust_offsets": offsets, "trust_dst": dst,
             "trust_weight": row_normalised(offsets, weight)}
 
 

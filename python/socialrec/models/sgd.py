@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _engine
 from .._arrays import inverse_sqrt
-from ._social import unit_values
+from ._social import unit_values_in_place
 from .base import BOOL, NON_NEGATIVE, Model
 
 
@@ -166,9 +166,9 @@ class LogisticRatingModel(PenaltyScalingMixin, LogisticBiasMixin, SGDModel):
         return zero_biases(self, train) if self.biased else {}
 
     def _rating_grid(self, train):
-        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4)."""
+        """The rating grid with values min-max mapped to [0, 1] (DESIGN §4), in place."""
         grid = super()._rating_grid(train)
-        grid["records"]["value"] = unit_values(grid["records"]["value"], train.rating_scale)
+        unit_values_in_place(grid["records"]["value"], train.rating_scale)
         return grid
 
     def _hyper(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _engine, _gpu
-from .._arrays import bincount, chunks, expand_rows, rows_of, sorted_member
+from .._arrays import bincount, chunks, expand_rows, map_chunks, rows_of, sorted_member
 from . import device
 from .base import NON_NEGATIVE, register
 from ._explain import bias_parts, host64, pull_parts, row_weights
@@ -279,7 +279,8 @@ def co_rated_similarity(indptr, indices, values, n_items, src, dst, kind, xp):
 def _centred_grid(model, train, global_bias):
     """The rating grid with r − μ as record values (float32)."""
     grid = model._rating_grid(train)
-    grid["records"]["value"] = (grid["records"]["value"].astype(np.float64) - float(global_bias)).astype(np.float32)
+    mu = float(global_bias)
+    map_chunks(lambda v: v.astype(np.float64) - mu, grid["records"]["value"], grid["records"]["value"])  # in place
     return grid
 
 
