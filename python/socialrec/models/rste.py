@@ -11,7 +11,7 @@ from .base import UNIT_INTERVAL, register
 from ._explain import bias_parts, csr_row, host64
 from .device import DeviceMixin
 from .sgd import PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling
-from ._social import (check_positive_trust, has_rows, logit_offset, objective_scale, row_normalised, trust_csr,
+from ._social import (check_positive_trust, logit_offset, objective_scale, row_normalised, trust_csr,
                       unit_values, unit_values_in_place)
 
 
