@@ -1,12 +1,14 @@
 """Shared pieces of the SGD rating models: parameter initialisation and the rating grid."""
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import numpy as np
 
 from .. import _engine
 from .._arrays import inverse_sqrt
 from ._social import unit_values_in_place
-from .base import BOOL, NON_NEGATIVE, Model
+from .base import BOOL, NON_NEGATIVE, Check, Model
 
 
 class SGDModel(Model):
@@ -74,8 +76,8 @@ class PenaltyScalingMixin:
     ``|I_u|``, ``|U_i|``. The social terms keep their own penalties (each model's docstring says how). CPU
     only: CUDA refuses a weighted setting (``device="auto"`` then trains on the CPU)."""
 
-    _params = {"regularization_scaling": "occurrence"}
-    _checks = {"regularization_scaling": (lambda v: v in SCALINGS, "'occurrence', 'sqrt_count' or 'count'")}
+    _params: Dict[str, Any] = {"regularization_scaling": "occurrence"}
+    _checks: Dict[str, Check] = {"regularization_scaling": (lambda v: v in SCALINGS, "'occurrence', 'sqrt_count' or 'count'")}
 
     @property
     def _weighted(self):
