@@ -441,8 +441,8 @@ class Dataset:
                 arrays = [np.load(f"{folder}/{name}.npy", mmap_mode="r") for name in ("data", "indices", "indptr")]
                 ds = sr.Dataset.from_sparse(sp.csr_matrix(tuple(arrays), shape=shape))   # no copy of the ratings
 
-            (``csr_matrix``, not ``csr_array``: scipy gives a ``csr_array`` with int64 row offsets int64
-            column indices too, a copy.) The files must not change while the dataset is in use.
+            (Use ``csr_matrix``: scipy may give a ``csr_array`` built from these arrays int64 column indices,
+            which is a copy.) The files must not change while the dataset is in use.
         """
         if not sp.issparse(ratings):
             raise TypeError(
