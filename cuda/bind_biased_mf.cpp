@@ -8,15 +8,16 @@ namespace {
 EpochPlan read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
     BiasedMFDeviceArgs a;
     a.n = size_of(arrays, "values");
-    a.users = device_ptr<const std::int32_t>(arrays, "users", a.n);
-    a.items = device_ptr<const std::int32_t>(arrays, "items", a.n);
+    const std::int64_t n_users = rows_of(arrays, "user_factors"), n_items = rows_of(arrays, "item_factors");
+    a.users = device_ids(arrays, "users", a.n, n_users);
+    a.items = device_ids(arrays, "items", a.n, n_items);
     a.values = device_ptr<const float>(arrays, "values", a.n);
     SOCIALREC_READ(hyper, a, factors, biased, global_bias, learning_rate, regularization, bias_regularization);
     a.storage = storage_of(arrays);
     SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
     if (a.biased) {
-        a.user_bias = device_ptr<float>(arrays, "user_bias");
-        a.item_bias = device_ptr<float>(arrays, "item_bias");
+        a.user_bias = device_ptr<float>(arrays, "user_bias", n_users);
+        a.item_bias = device_ptr<float>(arrays, "item_bias", n_items);
     }
     return {bind_pass(biased_mf_pass, a)};
 }

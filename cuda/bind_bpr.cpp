@@ -11,13 +11,15 @@ RankingPassArgs read_bpr(const py::dict& arrays, const py::dict& hyper) {
     SOCIALREC_READ(hyper, a, factors, learning_rate, regularization, bias_regularization);
     a.storage = storage_of(arrays);
     SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
-    a.n_items = static_cast<std::int32_t>(size_of(arrays, "item_bias"));
+    const std::int64_t n_users = rows_of(arrays, "user_factors");
+    a.n_items = static_cast<std::int32_t>(rows_of(arrays, "item_factors"));
     a.item_bias = device_ptr<float>(arrays, "item_bias", a.n_items);
-    a.indptr = device_ptr<const std::int64_t>(arrays, "indptr");
-    a.indices = device_ptr<const std::int32_t>(arrays, "indices");
+    const std::int64_t n_seen = size_of(arrays, "indices");
+    a.indptr = device_offsets(arrays, "indptr", n_users, n_seen);
+    a.indices = device_ids(arrays, "indices", n_seen, a.n_items);
     a.n_pool = size_of(arrays, "pool_users");
-    a.pool_users = device_ptr<const std::int32_t>(arrays, "pool_users", a.n_pool);
-    a.pool_items = device_ptr<const std::int32_t>(arrays, "pool_items", a.n_pool);
+    a.pool_users = device_ids(arrays, "pool_users", a.n_pool, n_users);
+    a.pool_items = device_ids(arrays, "pool_items", a.n_pool, a.n_items);
     a.n_samples = a.n_pool;  // one epoch: as many samples as positive pairs (bpr.hpp)
     return a;
 }
@@ -25,9 +27,11 @@ RankingPassArgs read_bpr(const py::dict& arrays, const py::dict& hyper) {
 RankingPassArgs read_sbpr(const py::dict& arrays, const py::dict& hyper) {
     RankingPassArgs a = read_bpr(arrays, hyper);
     const std::int64_t n_social = size_of(arrays, "social_items");
-    a.social_indptr = device_ptr<const std::int64_t>(arrays, "social_indptr");
-    a.social_items = device_ptr<const std::int32_t>(arrays, "social_items", n_social);
+    a.social_indptr = device_offsets(arrays, "social_indptr", rows_of(arrays, "user_factors"), n_social);
+    a.social_items = device_ids(arrays, "social_items", n_social, a.n_items);
     a.social_counts = device_ptr<const std::int32_t>(arrays, "social_counts", n_social);
+    if (n_social > 0 && extremes(arrays, "social_counts").first < 1)  // s_uk, a count (sbpr.hpp)
+        throw py::value_error("'social_counts' must be positive");
     SOCIALREC_READ(hyper, a, social_weight);
     return a;
 }

@@ -9,18 +9,19 @@ namespace {
 
 EpochPlan read_rste(const py::dict& arrays, const py::dict& hyper) {
     RSTEPassArgs a;
-    read_groups(arrays, a);  // the groups sit at the top of RSTE's state
+    const std::int64_t n_users = rows_of(arrays, "user_factors"), n_items = rows_of(arrays, "item_factors");
+    read_groups(arrays, a, n_users, n_items);  // the groups sit at the top of RSTE's state
     const std::int64_t n_trust = size_of(arrays, "trustees");
-    a.trust_offsets = device_ptr<const std::int64_t>(arrays, "trust_offsets");
-    a.trustees = device_ptr<const std::int32_t>(arrays, "trustees", n_trust);
+    a.trust_offsets = device_offsets(arrays, "trust_offsets", n_users, n_trust);
+    a.trustees = device_ids(arrays, "trustees", n_trust, n_users);
     a.trust_weights = device_ptr<const float>(arrays, "trust_weights", n_trust);
     a.storage = storage_of(arrays);
     SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors);
     SOCIALREC_READ(hyper, a, factors, global_bias, alpha, learning_rate, regularization);
     if (scalar<bool>(hyper, "biased")) {  // b_u, b_i inside the link (rste.hpp), float32, one per user / item
         SOCIALREC_READ(hyper, a, bias_regularization);
-        a.user_bias = device_ptr<float>(arrays, "user_bias", size_of(arrays, "user_factors") / a.factors);
-        a.item_bias = device_ptr<float>(arrays, "item_bias", size_of(arrays, "item_factors") / a.factors);
+        a.user_bias = device_ptr<float>(arrays, "user_bias", n_users);
+        a.item_bias = device_ptr<float>(arrays, "item_bias", n_items);
     }
     a.pass = kRatingPass;
     return {bind_pass(rste_pass, a)};

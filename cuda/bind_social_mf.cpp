@@ -10,7 +10,8 @@ namespace socialrec::cuda::bind {
 namespace {
 
 EpochPlan read_social_mf(const py::dict& arrays, const py::dict& hyper) {
-    auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass);
+    auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass, "user_factors",
+                                                  "item_factors");
     void* user_factors = factor_ptr(arrays, "user_factors", ratings.storage, -1);
     ratings.sides[0] = LogisticSide{user_factors, factor_ptr(arrays, "item_factors", ratings.storage, -1), 1.0f,
                                     1.0f, scalar<float>(hyper, "global_bias")};
@@ -20,7 +21,7 @@ EpochPlan read_social_mf(const py::dict& arrays, const py::dict& hyper) {
     MeanPullArgs trust;
     SOCIALREC_READ(hyper, trust, factors, learning_rate);
     trust.storage = ratings.storage;
-    read_user_list(nested(arrays, "trust"), trust);
+    read_user_list(nested(arrays, "trust"), trust, rows_of(arrays, "user_factors"));
     trust.user_factors = user_factors;
     trust.weight = scalar<float>(hyper, "social_regularization");
     if (trust.weight == 0.0f) trust.n = 0;  // lambda_T = 0: the plain logistic model, no user pass (CPU alike)

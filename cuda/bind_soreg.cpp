@@ -15,8 +15,9 @@ EpochPlan read_soreg(const py::dict& arrays, const py::dict& hyper) {
     void* user_factors = factor_ptr(arrays, "user_factors", storage, -1);
     const py::dict records = nested(arrays, "ratings");  // (u, i, r - mu)
     ratings.n = size_of(records, "values");
-    ratings.users = device_ptr<const std::int32_t>(records, "a", ratings.n);
-    ratings.items = device_ptr<const std::int32_t>(records, "b", ratings.n);
+    const std::int64_t n_users = rows_of(arrays, "user_factors"), n_items = rows_of(arrays, "item_factors");
+    ratings.users = device_ids(records, "a", ratings.n, n_users);
+    ratings.items = device_ids(records, "b", ratings.n, n_items);
     ratings.values = device_ptr<const float>(records, "values", ratings.n);
     ratings.user_factors = user_factors;
     ratings.item_factors = factor_ptr(arrays, "item_factors", storage, -1);
@@ -25,12 +26,12 @@ EpochPlan read_soreg(const py::dict& arrays, const py::dict& hyper) {
     ratings.global_bias = 0;  // the records hold r - mu (soreg.hpp: BiasedMF's step with mu = 0)
     if (ratings.biased) {     // additive b_u, b_i (soreg.hpp), float32, one per user / item
         SOCIALREC_READ(hyper, ratings, bias_regularization);
-        ratings.user_bias = device_ptr<float>(arrays, "user_bias", size_of(arrays, "user_factors") / ratings.factors);
-        ratings.item_bias = device_ptr<float>(arrays, "item_bias", size_of(arrays, "item_factors") / ratings.factors);
+        ratings.user_bias = device_ptr<float>(arrays, "user_bias", n_users);
+        ratings.item_bias = device_ptr<float>(arrays, "item_bias", n_items);
     }
     if (scalar<bool>(hyper, "average_based")) {  // SR1: beta pulls each user towards the Sim-weighted mean
         MeanPullArgs users;                       // of its trustees ("users" in the state)
-        read_user_list(nested(arrays, "users"), users);
+        read_user_list(nested(arrays, "users"), users, n_users);
         SOCIALREC_READ(hyper, users, factors, learning_rate);
         users.weight = scalar<float>(hyper, "social_regularization");
         users.storage = storage;
@@ -39,7 +40,7 @@ EpochPlan read_soreg(const py::dict& arrays, const py::dict& hyper) {
         return {bind_pass(biased_mf_pass, ratings), bind_pass(mean_pull_pass, users)};
     }
     // SR2: one step per edge with Sim > 0 ("edges" in the state)
-    auto edges = records_pass<EdgePassArgs>(arrays, hyper, "edges", kLinkPass);
+    auto edges = records_pass<EdgePassArgs>(arrays, hyper, "edges", kLinkPass, "user_factors", "user_factors");
     SOCIALREC_READ(hyper, edges, social_regularization);
     edges.user_factors = user_factors;
     return {bind_pass(biased_mf_pass, ratings), bind_pass(soreg_edge_pass, edges)};

@@ -8,11 +8,13 @@ namespace socialrec::cuda::bind {
 
 SVDppPassArgs read_svdpp_pass(const py::dict& arrays, const py::dict& hyper) {
     SVDppPassArgs a;
-    read_groups(nested(arrays, "groups"), a);
+    const std::int64_t n_users = rows_of(arrays, "user_factors");
+    const std::int64_t n_items = same_rows(arrays, {"item_factors", "implicit_factors"});
+    read_groups(nested(arrays, "groups"), a, n_users, n_items);
     a.storage = storage_of(arrays);
     SOCIALREC_READ_FACTORS(arrays, a, user_factors, item_factors, implicit_factors);
-    a.user_bias = device_ptr<float>(arrays, "user_bias");
-    a.item_bias = device_ptr<float>(arrays, "item_bias");
+    a.user_bias = device_ptr<float>(arrays, "user_bias", n_users);
+    a.item_bias = device_ptr<float>(arrays, "item_bias", n_items);
     SOCIALREC_READ(hyper, a, factors, global_bias, learning_rate, regularization, bias_regularization);
     a.pass = kRatingPass;
     return a;

@@ -16,7 +16,11 @@ EpochPlan read_trustmf(const py::dict& arrays, const py::dict& hyper) {
     void* trustee_user_factors = factor("trustee_user_factors");
     const auto global_bias = scalar<float>(hyper, "global_bias");
     const auto lambda_t = scalar<float>(hyper, "trust_regularization");
-    auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass);
+    // each record's ids index both models' matrices: the two user sides (and the trust sides) must have equal rows
+    same_rows(arrays, {"user_factors", "trustee_user_factors", "trustee_factors", "trustee_truster_factors"});
+    same_rows(arrays, {"item_factors", "trustee_item_factors"});
+    auto ratings = records_pass<LogisticPassArgs>(arrays, hyper, "ratings", kRatingPass, "user_factors",
+                                                  "item_factors");
     ratings.sides[0] = LogisticSide{user_factors, factor("item_factors"), 1.0f, 1.0f, global_bias};
     ratings.sides[1] = LogisticSide{trustee_user_factors, factor("trustee_item_factors"), 1.0f, 1.0f, global_bias};
     if (biased(hyper)) {  // each model's own b_u, b_i inside its rating term's link (trustmf.hpp)
@@ -24,7 +28,7 @@ EpochPlan read_trustmf(const py::dict& arrays, const py::dict& hyper) {
         read_side_biases(arrays, hyper, ratings.sides[1], "trustee_user_bias", "trustee_user_factors",
                          "trustee_item_bias", "trustee_item_factors");
     }
-    auto trust = records_pass<LogisticPassArgs>(arrays, hyper, "trust", kLinkPass);
+    auto trust = records_pass<LogisticPassArgs>(arrays, hyper, "trust", kLinkPass, "user_factors", "trustee_factors");
     trust.sides[0] = LogisticSide{user_factors, factor("trustee_factors"), lambda_t, 1.0f, 0.0f};
     trust.sides[1] = LogisticSide{factor("trustee_truster_factors"), trustee_user_factors, lambda_t, 1.0f, 0.0f};
     for (LogisticPassArgs* pass : {&ratings, &trust}) {

@@ -11,16 +11,17 @@ EpochPlan read_trustsvd(const py::dict& arrays, const py::dict& hyper) {
     SVDppPassArgs ratings = read_svdpp_pass(arrays, hyper);
     const py::dict trust = nested(arrays, "trust");
     const std::int64_t n_trust = size_of(trust, "trustees");
+    const std::int64_t n_users = same_rows(arrays, {"user_factors", "trustee_factors"});
     ratings.trustee_factors = factor_ptr(arrays, "trustee_factors", ratings.storage, -1);
-    ratings.trust_offsets = device_ptr<const std::int64_t>(trust, "offsets");
-    ratings.trustees = device_ptr<const std::int32_t>(trust, "trustees", n_trust);
-    ratings.item_weight = device_ptr<const float>(trust, "item_weight");
-    ratings.trustee_weight = device_ptr<const float>(trust, "trustee_weight");
+    ratings.trust_offsets = device_offsets(trust, "offsets", n_users, n_trust);
+    ratings.trustees = device_ids(trust, "trustees", n_trust, n_users);
+    ratings.item_weight = device_ptr<const float>(trust, "item_weight", rows_of(arrays, "item_factors"));
+    ratings.trustee_weight = device_ptr<const float>(trust, "trustee_weight", n_users);
     TrustLinkPassArgs links;  // the trusters' edges, each truster's shuffled once
     links.n = size_of(trust, "trusters");
-    links.users = device_ptr<const std::int32_t>(trust, "trusters", links.n);
+    links.users = device_ids(trust, "trusters", links.n, n_users);
     links.offsets = ratings.trust_offsets;
-    links.items = device_ptr<const std::int32_t>(trust, "link_trustees", n_trust);
+    links.items = device_ids(trust, "link_trustees", n_trust, n_users);
     links.values = device_ptr<const float>(trust, "link_values", n_trust);
     links.trustee_weight = ratings.trustee_weight;
     links.user_factors = ratings.user_factors;

@@ -45,6 +45,57 @@ std::int64_t size_of(const py::dict& arrays, const char* key) {
     return arrays[key].attr("size").cast<std::int64_t>();
 }
 
+std::int64_t rows_of(const py::dict& arrays, const char* key) {
+    if (!arrays.contains(key)) throw py::key_error(std::string("missing array '") + key + "'");
+    const py::tuple shape = arrays[key].attr("shape");
+    if (shape.size() != 2) throw py::value_error(std::string("'") + key + "' must be a matrix");
+    return shape[0].cast<std::int64_t>();
+}
+
+namespace {
+
+// x.item() of a reduction's 0-d result (CuPy: waits for the current stream).
+template <class T>
+T item(const py::object& x) {
+    return x.attr("item")().cast<T>();
+}
+
+}  // namespace
+
+std::pair<std::int64_t, std::int64_t> extremes(const py::dict& arrays, const char* key) {
+    const py::object x = arrays[key];
+    return {item<std::int64_t>(x.attr("min")()), item<std::int64_t>(x.attr("max")())};
+}
+
+void check_ids(const py::dict& arrays, const char* key, std::int64_t bound) {
+    if (size_of(arrays, key) == 0) return;
+    const auto [lo, hi] = extremes(arrays, key);
+    if (lo < 0 || hi >= bound)
+        throw py::index_error(std::string("'") + key + "' holds ids in [" + std::to_string(lo) + ", " +
+                              std::to_string(hi) + "], outside [0, " + std::to_string(bound) + ")");
+}
+
+std::int64_t same_rows(const py::dict& arrays, std::initializer_list<const char*> keys) {
+    const std::int64_t rows = rows_of(arrays, *keys.begin());
+    for (const char* key : keys)
+        if (rows_of(arrays, key) != rows)
+            throw py::value_error(std::string("'") + key + "' has " + std::to_string(rows_of(arrays, key)) +
+                                  " rows, '" + *keys.begin() + "' " + std::to_string(rows));
+    return rows;
+}
+
+void check_offsets(const py::dict& arrays, const char* key, std::int64_t rows, std::int64_t end) {
+    const py::object offsets = arrays[key];
+    const auto first = item<std::int64_t>(offsets[py::int_(0)]), last = item<std::int64_t>(offsets[py::int_(rows)]);
+    if (first != 0 || last != end)
+        throw py::value_error(std::string("'") + key + "' runs from " + std::to_string(first) + " to " +
+                              std::to_string(last) + ", expected 0 to " + std::to_string(end));
+    // compared, not subtracted: hostile offsets near the int64 limits cannot wrap around
+    const py::object next = offsets[py::slice(1, rows + 1, 1)], previous = offsets[py::slice(0, rows, 1)];
+    if (rows > 0 && item<bool>(next.attr("__lt__")(previous).attr("any")()))
+        throw py::value_error(std::string("'") + key + "' decreases");
+}
+
 py::dict nested(const py::dict& arrays, const char* key) {
     if (!arrays.contains(key)) throw py::key_error(std::string("missing '") + key + "'");
     return arrays[key].cast<py::dict>();

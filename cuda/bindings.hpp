@@ -14,9 +14,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -60,6 +62,38 @@ void check_factor_shapes(const py::dict& arrays, const py::dict& hyper);
 
 // Number of elements of arrays[key].
 std::int64_t size_of(const py::dict& arrays, const char* key);
+
+// Rows of the factor matrix arrays[key] (a rows x factors matrix once check_factor_shapes has run): the bound of
+// the ids that index it.
+std::int64_t rows_of(const py::dict& arrays, const char* key);
+
+// What the kernels index without checking (issue 22 item 5, as cpp/src/bind_checks.hpp for the CPU): checked once
+// per epoch call, before any launch, by the array's own reductions (CuPy's min/max on the current stream; NumPy's
+// for the host replays), so that an out-of-range id or a backward offset raises instead of reaching the device.
+// Raises IndexError unless every entry of arrays[key] lies in [0, bound) (an empty array passes).
+void check_ids(const py::dict& arrays, const char* key, std::int64_t bound);
+// The smallest and largest entry of the non-empty integer array arrays[key] (the reductions check_ids runs).
+std::pair<std::int64_t, std::int64_t> extremes(const py::dict& arrays, const char* key);
+// Raises ValueError unless the factor matrices arrays[keys...] have the same number of rows (matrices that the
+// same ids index, as TrustMF's two models' user and item sides); returns it.
+std::int64_t same_rows(const py::dict& arrays, std::initializer_list<const char*> keys);
+// Raises ValueError unless the rows + 1 entries of arrays[key] start at 0, never decrease and end at `end`.
+void check_offsets(const py::dict& arrays, const char* key, std::int64_t rows, std::int64_t end);
+
+// arrays[key] as int32 ids of `size` entries (size < 0: any), each in [0, bound).
+inline const std::int32_t* device_ids(const py::dict& arrays, const char* key, std::int64_t size, std::int64_t bound) {
+    const auto* ids = static_cast<const std::int32_t*>(device_data(arrays, key, "int32", size));
+    check_ids(arrays, key, bound);
+    return ids;
+}
+
+// arrays[key] as the int64 offsets of `rows` rows into `end` members (check_offsets).
+inline const std::int64_t* device_offsets(const py::dict& arrays, const char* key, std::int64_t rows,
+                                          std::int64_t end) {
+    const auto* offsets = static_cast<const std::int64_t*>(device_data(arrays, key, "int64", rows + 1));
+    check_offsets(arrays, key, rows, end);
+    return offsets;
+}
 
 template <class T>
 T scalar(const py::dict& values, const char* key) {
@@ -108,40 +142,42 @@ struct Epoch {
 py::dict nested(const py::dict& arrays, const char* key);
 
 // (a, b, value) records of an ordered pass: the dict {a, b, values} (int32, int32, float32; models/device.py
-// `records`), copied into the pass's fields of the same names.
+// `records`), copied into the pass's fields of the same names; a indexes `a_rows` rows, b `b_rows`.
 template <class PassArgs>
-void read_records(const py::dict& records, PassArgs& pass) {
+void read_records(const py::dict& records, PassArgs& pass, std::int64_t a_rows, std::int64_t b_rows) {
     pass.n = size_of(records, "values");
-    pass.a = device_ptr<const std::int32_t>(records, "a", pass.n);
-    pass.b = device_ptr<const std::int32_t>(records, "b", pass.n);
+    pass.a = device_ids(records, "a", pass.n, a_rows);
+    pass.b = device_ids(records, "b", pass.n, b_rows);
     pass.values = device_ptr<const float>(records, "values", pass.n);
 }
 
 // The owners of a per-user pass and their CSR offsets: {users, offsets, ...} into the pass's fields of the same
-// names; returns the number of members (entries of `members`).
+// names, for `n_users` users (the offsets are indexed by user id); returns the number of members (entries of
+// `members`).
 template <class PassArgs>
-std::int64_t read_owners(const py::dict& d, PassArgs& pass, const char* members) {
+std::int64_t read_owners(const py::dict& d, PassArgs& pass, const char* members, std::int64_t n_users) {
     pass.n = size_of(d, "users");
-    pass.users = device_ptr<const std::int32_t>(d, "users", pass.n);
-    pass.offsets = device_ptr<const std::int64_t>(d, "offsets");
-    return size_of(d, members);
+    pass.users = device_ids(d, "users", pass.n, n_users);
+    const std::int64_t n_members = size_of(d, members);
+    pass.offsets = device_offsets(d, "offsets", n_users, n_members);
+    return n_members;
 }
 
 // A mean-pull pass's users and their weighted neighbours: the dict {users, offsets, neighbours, weights}
-// (models/device.py `mean_pull_state`) into the pass's fields of the same names.
+// (models/device.py `mean_pull_state`) into the pass's fields of the same names; n_users rows of U.
 template <class PassArgs>
-void read_user_list(const py::dict& state, PassArgs& pass) {
-    const std::int64_t edges = read_owners(state, pass, "neighbours");
-    pass.neighbours = device_ptr<const std::int32_t>(state, "neighbours", edges);
+void read_user_list(const py::dict& state, PassArgs& pass, std::int64_t n_users) {
+    const std::int64_t edges = read_owners(state, pass, "neighbours", n_users);
+    pass.neighbours = device_ids(state, "neighbours", edges, n_users);
     pass.weights = device_ptr<const float>(state, "weights", edges);
 }
 
 // A user-grouped pass's groups: {users, offsets, items, values} (models/device.py `user_groups`) into the
-// pass's fields of the same names.
+// pass's fields of the same names; n_users x n_items ratings.
 template <class PassArgs>
-void read_groups(const py::dict& groups, PassArgs& pass) {
-    const std::int64_t ratings = read_owners(groups, pass, "values");
-    pass.items = device_ptr<const std::int32_t>(groups, "items", ratings);
+void read_groups(const py::dict& groups, PassArgs& pass, std::int64_t n_users, std::int64_t n_items) {
+    const std::int64_t ratings = read_owners(groups, pass, "values", n_users);
+    pass.items = device_ids(groups, "items", ratings, n_items);
     pass.values = device_ptr<const float>(groups, "values", ratings);
 }
 
@@ -172,12 +208,14 @@ BoundPass bind_pass(void (*pass)(const Args&, std::uint64_t, std::int64_t, cudaS
 // An epoch's passes in the order they run; pass p writes its summed terms to loss slot p.
 using EpochPlan = std::vector<BoundPass>;
 
-// The fields a pass over (a, b, value) records arrays[key] shares (read_records): the records, factors,
-// learning_rate, the factors' storage and the pass id. The caller reads the pass's own fields.
+// The fields a pass over (a, b, value) records arrays[key] shares (read_records): the records, whose a and b
+// index the rows of the factor matrices arrays[a_rows] and arrays[b_rows], factors, learning_rate, the factors'
+// storage and the pass id. The caller reads the pass's own fields.
 template <class PassArgs>
-PassArgs records_pass(const py::dict& arrays, const py::dict& hyper, const char* key, std::uint64_t pass) {
+PassArgs records_pass(const py::dict& arrays, const py::dict& hyper, const char* key, std::uint64_t pass,
+                      const char* a_rows, const char* b_rows) {
     PassArgs a;
-    read_records(nested(arrays, key), a);
+    read_records(nested(arrays, key), a, rows_of(arrays, a_rows), rows_of(arrays, b_rows));
     SOCIALREC_READ(hyper, a, factors, learning_rate);
     a.storage = storage_of(arrays);
     a.pass = pass;

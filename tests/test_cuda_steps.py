@@ -392,7 +392,7 @@ def test_kernel_entry_points_are_bound(mod):
     assert mod.SVDPP_MAX_FACTORS == 256
     # Bad sizes are ValueErrors before anything touches the driver (host arrays stand in for CuPy ones).
     k = 300
-    groups = {"users": np.zeros(1, np.int32), "offsets": np.array([0, 1], np.int64), "items": np.zeros(1, np.int32),
+    groups = {"users": np.zeros(1, np.int32), "offsets": np.array([0, 1, 1], np.int64), "items": np.zeros(1, np.int32),
               "values": np.ones(1, np.float32)}
     arrays = {**{key: np.zeros((2, k), np.float32) for key in ("user_factors", "item_factors", "implicit_factors")},
               "user_bias": np.zeros(2, np.float32), "item_bias": np.zeros(2, np.float32),
