@@ -78,6 +78,21 @@ def cosine_on(reach, vectors, users):
     return out
 
 
+def undirected(graph):
+    """The binary undirected adjacency (CSR) of a trust graph: an edge either way makes two users neighbours."""
+    a = binary(graph)
+    return binary(a + a.T)
+
+
+def adamic_adar_weights(adjacency):
+    """Adamic–Adar's weight of each user as a shared neighbour, ``1 / log |Γ(w)|`` (0 below two neighbours: a
+    shared neighbour has at least the two users it joins, so the logarithm is positive where it counts)."""
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    w = np.zeros(len(degree))
+    w[degree > 1] = 1.0 / np.log(degree[degree > 1])
+    return w
+
+
 def neighbourhood_scores(adjacency, users, weights=None):
     """``A[users] @ diag(weights) @ A`` as a dense float64 block: common neighbours (``weights`` None) or any
     weighted count over the shared neighbours (Adamic–Adar: ``1 / log degree``) of an undirected
