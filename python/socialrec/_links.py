@@ -103,6 +103,26 @@ def neighbourhood_scores(adjacency, users, weights=None):
     return np.asarray((left @ adjacency).todense(), dtype=np.float64)
 
 
+def with_closure(link_scores, closure, graph):
+    """A function ``users -> (len(users), n_users)`` float64 scores: ``link_scores(users)`` plus ``closure``
+    times the Adamic–Adar score on the undirected ``graph`` (the training trust graph, or a function returning
+    it, called only when ``closure`` is not 0): ``recommend_users``' and ``metrics.link_prediction``'s
+    ``closure=`` option. A bad ``closure`` is a ``ValueError`` naming it."""
+    if not (isinstance(closure, (int, float, np.integer, np.floating)) and not isinstance(closure, (bool, np.bool_))
+            and np.isfinite(closure) and closure >= 0):
+        raise ValueError(f"closure={closure!r} must be a finite number >= 0 (the weight of Adamic–Adar)")
+    if closure == 0:
+        return lambda users: np.array(link_scores(users), dtype=np.float64)
+    adjacency = undirected(graph() if callable(graph) else graph)
+    weights = adamic_adar_weights(adjacency)
+
+    def scores(users):
+        out = np.array(link_scores(users), dtype=np.float64)
+        out += float(closure) * neighbourhood_scores(adjacency, users, weights)  # Adamic & Adar 2003
+        return out
+    return scores
+
+
 def ranks_auc(scores, positives):
     """AUC of one truster: the share of (held-out trustee, other candidate) pairs that ``scores`` orders
     right, ties counted half. ``scores``: the candidates' scores (excluded users already dropped);

@@ -242,8 +242,8 @@ def link_prediction(model, test, train=None, k=10, *, closure=0.0, max_users=Non
     k : int
         The NDCG cut-off.
     closure : float, default 0.0
-        ``recommend_users``' option: add ``closure`` times the Adamic–Adar score of the model's training graph
-        to its scores (the same candidates and protocol for every ``closure``).
+        ``recommend_users``' option: add ``closure`` times the Adamic–Adar score of the training graph (``train``'s,
+        or the model's own) to its scores (the same candidates and protocol for every ``closure``).
     max_users : int, optional
         Score at most this many trusters, drawn uniformly without replacement by
         ``numpy.random.default_rng(seed).choice`` (for large graphs); None scores every one.
@@ -268,7 +268,7 @@ def link_prediction(model, test, train=None, k=10, *, closure=0.0, max_users=Non
         raise ValueError("test holds no held-out trust edge (split with trust_test_size > 0)")
     if max_users is not None and max_users < len(users):
         users = np.sort(np.random.default_rng(seed).choice(users, int(max_users), replace=False))
-    scorer = model._link_scorer(closure)
+    scorer = _links.with_closure(model._link_scores, closure, known)
     aucs, ndcgs = [], []
     for start in range(0, len(users), _links.BATCH):
         block = users[start:start + _links.BATCH]

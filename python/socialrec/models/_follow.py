@@ -101,7 +101,7 @@ class FollowMixin:
         one = np.ndim(users) == 0 and not isinstance(users, (list, tuple))
         idx = space.to_index([users] if one else users, "users", ids).indices
         known = fitted_trust(self)
-        scorer = self._link_scorer(closure)
+        scorer = _links.with_closure(self._link_scores, closure, known)
         tops, values = [], []
         for start in range(0, len(idx), _links.BATCH):
             block = idx[start:start + _links.BATCH]
@@ -114,21 +114,8 @@ class FollowMixin:
         return space.to_raw(top, ids), value
 
     def _link_scorer(self, closure=0.0):
-        """A function ``users -> (len(users), n_users)`` float64 scores: ``_link_scores`` plus ``closure`` times
-        Adamic–Adar on the training graph (``recommend_users``' option; ``sr.metrics.link_prediction`` too)."""
-        if not (isinstance(closure, (int, float, np.integer, np.floating)) and not isinstance(closure, bool)
-                and np.isfinite(closure) and closure >= 0):
-            raise ValueError(f"closure={closure!r} must be a finite number >= 0 (the weight of Adamic–Adar)")
-        if closure == 0:
-            return lambda users: np.array(self._link_scores(users), dtype=np.float64)
-        adjacency = _links.undirected(fitted_trust(self))
-        weights = _links.adamic_adar_weights(adjacency)
-
-        def scores(users):
-            out = np.array(self._link_scores(users), dtype=np.float64)
-            out += float(closure) * _links.neighbourhood_scores(adjacency, users, weights)
-            return out
-        return scores
+        """``_links.with_closure`` of this model's ``_link_scores`` over its training graph."""
+        return _links.with_closure(self._link_scores, closure, lambda: fitted_trust(self))
 
     def _link_scores(self, users):
         """The fallback: cosine of the scoring user vectors over the friends of friends (``-inf`` beyond)."""
