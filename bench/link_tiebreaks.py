@@ -1,6 +1,6 @@
 """Why the trust predictors barely move Adamic–Adar (issue 24): Adamic–Adar with its ties broken four ways.
 
-    python bench/link_tiebreaks.py            # FilmTrust, LastFM, Epinions (~5 min on 2 busy cores)
+    python bench/link_tiebreaks.py            # FilmTrust, LastFM, Epinions (~1 min on 2 busy cores)
     python bench/link_tiebreaks.py --quick    # FilmTrust only
 
 The split and the metric are bench/link_prediction.py's (``train_test_split(ds, test_size=0.0,
