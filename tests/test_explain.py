@@ -81,15 +81,47 @@ def test_every_social_model_names_trustees_and_svdpp_names_items():
         kinds[case.name] = {e["kind"] for u, i in zip(users, items) for e in model.explain(u, i, n=None,
                                                                                              ids="index")
                             if e["part"]}
-    for name in ("TrustSVD", "SocialMF", "SoReg", "RSTE", "SocialALS", "SBPR"):
+    for name in ("TrustSVD", "SocialMF", "SoReg", "RSTE", "SocialALS", "SBPR", "SoRec", "TrustMF"):
         assert "trustee" in kinds[name], name
     for name in ("SVDpp", "TrustSVD"):
         assert "item" in kinds[name], name
-    for name in ("BiasedMF", "SoRec", "TrustMF", "BPR", "ALS"):
+    for name in ("BiasedMF", "BPR", "ALS"):
         assert kinds[name] <= {"bias", "user"}, name
 
 
-@pytest.mark.parametrize("name", ["TrustSVD", "SocialMF", "SBPR", "BiasedMF"])
+@pytest.mark.parametrize("name", ["SoRec", "TrustMF"])
+def test_sorec_and_trustmf_trustee_parts_are_the_link_terms_share_of_the_user_row(name):
+    """SoRec's and TrustMF's trustee parts: the link terms' pull on the user row at the first-order condition,
+    ``Σ_k β_k Z_k = (link terms' gradient on the row, penalty apart) / P_u``. Checked against the reference
+    gradient: the full objective's gradient minus the ratings-only one is ``λ' |T_u| P_row − λ_w Σ_k e g' Z_k``
+    (``λ'``: the link terms' penalty per edge, ``λ_w`` their weight)."""
+    model, ds = _fitted(next(c for c in _CASES if c.name == name))
+    u_, i_, v_ = ds.user_item_arrays()
+    no_trust = sr.Dataset.from_arrays(u_, i_, v_, n_users=ds.n_users, n_items=ds.n_items)
+    full = sr.reference.gradient(model, ds)["user_factors"]
+    ratings_only = sr.reference.gradient(model, no_trust)["user_factors"]
+    row = np.asarray(model.parameters_["user_factors"], dtype=np.float64)
+    lam = model.regularization
+    weight, per_edge = ((model.social_regularization, model.social_regularization * lam) if name == "SoRec"
+                        else (model.trust_regularization, lam))
+    assert model.regularization_scaling == "occurrence"  # P_u below: λ per rating
+    checked = 0
+    for u in np.flatnonzero(np.diff(ds.trust.indptr) > 0)[:10]:
+        degree = ds.trust.indptr[u + 1] - ds.trust.indptr[u]
+        penalty = lam * (ds.ratings.indptr[u + 1] - ds.ratings.indptr[u]) + per_edge * degree
+        pull = (per_edge * degree * row[u] - (full[u] - ratings_only[u])) / penalty  # Σ_k β_k Z_k
+        for i in range(0, ds.n_items, 7):
+            q = np.asarray(model._scoring()["item_vectors"][i], dtype=np.float64)
+            parts = model.explain(int(u), i, n=None, ids="index")
+            trustees = sum(e["contribution"] for e in parts if e["kind"] == "trustee")
+            expected = (pull @ q) / (1 if name == "SoRec" else 2)  # TrustMF's z_u = (B_u + W'_u)/2
+            assert abs(trustees - expected) <= 1e-10 * max(1.0, abs(expected)), (u, i)
+            assert weight > 0 and sum(e["kind"] == "trustee" for e in parts) == degree
+            checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("name", ["TrustSVD", "SocialMF", "SBPR", "BiasedMF", "SoRec", "TrustMF"])
 def test_explanations_speak_raw_ids(name):
     case = next(c for c in _CASES if c.name == name)
     model, ds = _fitted(case)

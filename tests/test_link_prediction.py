@@ -132,3 +132,42 @@ def test_link_prediction_without_train_uses_the_models_own_graph_and_checks_max_
     model.trust_graph_ = None
     with pytest.raises(ValueError, match="fit it again"):
         sr.metrics.link_prediction(model, test)
+
+
+def test_closure_adds_adamic_adar_and_a_large_weight_ranks_by_it_first():
+    """``recommend_users(closure=w)``: the trust predictor plus ``w`` times Adamic–Adar of the training graph;
+    a large ``w`` lists users in Adamic–Adar order and lets the predictor order the ties."""
+    ds = sr.datasets.synthetic(n_users=200, n_items=40, seed=6)
+    train, test = sr.split.train_test_split(ds, test_size=0.0, trust_test_size=0.1, seed=0)
+    model = sr.TrustMF(factors=8, epochs=10, seed=0, num_threads=1).fit(train)
+    users = np.arange(0, 200, 7, dtype=np.int64)
+    own = model._link_scores(users)
+    aa = sr.baselines.AdamicAdar().fit(train)._link_scores(users)
+    np.testing.assert_allclose(model._link_scorer(0.5)(users), own + 0.5 * aa, rtol=0, atol=1e-12)
+    plain = model.recommend_users(users, n=12, ids="index")
+    same = model.recommend_users(users, n=12, closure=0.0, ids="index")
+    assert all(np.array_equal(a, b) for a, b in zip(plain, same))
+    ids, _ = model.recommend_users(users, n=30, closure=1e6, ids="index")
+    assert np.any(ids != model.recommend_users(users, n=30, ids="index")[0])
+    for r in range(len(users)):
+        a, s = aa[r][ids[r]], own[r][ids[r]]
+        assert np.all(np.diff(a) <= 1e-9), r  # Adamic-Adar first
+        tied = np.diff(a) == 0
+        assert np.all(np.diff(s)[tied] <= 1e-9), r  # its ties by the trust predictor
+    # link_prediction scores the same option under the same protocol
+    got = sr.metrics.link_prediction(model, test, train=train, closure=1e6)
+    assert got != sr.metrics.link_prediction(model, test, train=train)
+    baseline = sr.baselines.AdamicAdar().fit(train)  # (1 + w) AA ranks as AA does
+    assert (sr.metrics.link_prediction(baseline, test, train=train, closure=3.0)
+            == sr.metrics.link_prediction(baseline, test, train=train))
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1", True, None])
+def test_bad_closure_raises(bad):
+    ds = sr.datasets.synthetic(n_users=60, n_items=30, seed=0)
+    train, test = sr.split.train_test_split(ds, test_size=0.0, trust_test_size=0.2, seed=0)
+    model = sr.baselines.CommonNeighbours().fit(train)
+    with pytest.raises(ValueError, match="closure="):
+        model.recommend_users([0], n=3, closure=bad)
+    with pytest.raises(ValueError, match="closure="):
+        sr.metrics.link_prediction(model, test, train=train, closure=bad)

@@ -78,6 +78,21 @@ def cosine_on(reach, vectors, users):
     return out
 
 
+def undirected(graph):
+    """The binary undirected adjacency (CSR) of a trust graph: an edge either way makes two users neighbours."""
+    a = binary(graph)
+    return binary(a + a.T)
+
+
+def adamic_adar_weights(adjacency):
+    """Adamic–Adar's weight of each user as a shared neighbour, ``1 / log |Γ(w)|`` (0 below two neighbours: a
+    shared neighbour has at least the two users it joins, so the logarithm is positive where it counts)."""
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    w = np.zeros(len(degree))
+    w[degree > 1] = 1.0 / np.log(degree[degree > 1])
+    return w
+
+
 def neighbourhood_scores(adjacency, users, weights=None):
     """``A[users] @ diag(weights) @ A`` as a dense float64 block: common neighbours (``weights`` None) or any
     weighted count over the shared neighbours (Adamic–Adar: ``1 / log degree``) of an undirected
@@ -86,6 +101,26 @@ def neighbourhood_scores(adjacency, users, weights=None):
     if weights is not None:
         left = left @ sp.diags(weights)
     return np.asarray((left @ adjacency).todense(), dtype=np.float64)
+
+
+def with_closure(link_scores, closure, graph):
+    """A function ``users -> (len(users), n_users)`` float64 scores: ``link_scores(users)`` plus ``closure``
+    times the Adamic–Adar score on the undirected ``graph`` (the training trust graph, or a function returning
+    it, called only when ``closure`` is not 0): ``recommend_users``' and ``metrics.link_prediction``'s
+    ``closure=`` option. A bad ``closure`` is a ``ValueError`` naming it."""
+    if not (isinstance(closure, (int, float, np.integer, np.floating)) and not isinstance(closure, (bool, np.bool_))
+            and np.isfinite(closure) and closure >= 0):
+        raise ValueError(f"closure={closure!r} must be a finite number >= 0 (the weight of Adamic–Adar)")
+    if closure == 0:
+        return lambda users: np.array(link_scores(users), dtype=np.float64)
+    adjacency = undirected(graph() if callable(graph) else graph)
+    weights = adamic_adar_weights(adjacency)
+
+    def scores(users):
+        out = np.array(link_scores(users), dtype=np.float64)
+        out += float(closure) * neighbourhood_scores(adjacency, users, weights)  # Adamic & Adar 2003
+        return out
+    return scores
 
 
 def ranks_auc(scores, positives):

@@ -12,7 +12,6 @@ truster, so they work wherever a model's trust predictor does: ``recommend_users
 """
 from __future__ import annotations
 
-import numpy as np
 
 from . import _links
 from ._errors import NotFittedError
@@ -32,8 +31,7 @@ class _NeighbourhoodBaseline(FollowMixin):
         self.n_users_, self.n_items_ = data.ratings.shape
         self.user_ids_, self.item_ids_ = data.user_ids, data.item_ids
         self.trust_graph_ = data.trust.tocsr()
-        a = _links.binary(self.trust_graph_)
-        self.adjacency_ = _links.binary(a + a.T)  # undirected: an edge either way
+        self.adjacency_ = _links.undirected(self.trust_graph_)
         return self
 
     def _require_fitted(self):
@@ -70,7 +68,4 @@ class AdamicAdar(_NeighbourhoodBaseline):
     logarithm is positive. Used like :class:`CommonNeighbours`."""
 
     def _weights(self):
-        degree = np.asarray(self.adjacency_.sum(axis=1)).ravel()
-        w = np.zeros(len(degree))
-        w[degree > 1] = 1.0 / np.log(degree[degree > 1])
-        return w
+        return _links.adamic_adar_weights(self.adjacency_)

@@ -216,7 +216,7 @@ def ranking(model, test, train=None, k=10, users=None, relevant=None, ids="raw")
     return out
 
 
-def link_prediction(model, test, train=None, k=10, *, max_users=None, seed=0):
+def link_prediction(model, test, train=None, k=10, *, closure=0.0, max_users=None, seed=0):
     """Link prediction: how well ``model`` ranks the held-out trust edges of ``test`` among all users.
 
     Candidates: for each truster ``u`` with at least one held-out edge in ``test.trust``, every user of the
@@ -241,6 +241,9 @@ def link_prediction(model, test, train=None, k=10, *, max_users=None, seed=0):
         The training part (its trust graph's edges are no candidates).
     k : int
         The NDCG cut-off.
+    closure : float, default 0.0
+        ``recommend_users``' option: add ``closure`` times the Adamic–Adar score of the training graph (``train``'s,
+        or the model's own) to its scores (the same candidates and protocol for every ``closure``).
     max_users : int, optional
         Score at most this many trusters, drawn uniformly without replacement by
         ``numpy.random.default_rng(seed).choice`` (for large graphs); None scores every one.
@@ -265,10 +268,11 @@ def link_prediction(model, test, train=None, k=10, *, max_users=None, seed=0):
         raise ValueError("test holds no held-out trust edge (split with trust_test_size > 0)")
     if max_users is not None and max_users < len(users):
         users = np.sort(np.random.default_rng(seed).choice(users, int(max_users), replace=False))
+    scorer = _links.with_closure(model._link_scores, closure, known)
     aucs, ndcgs = [], []
     for start in range(0, len(users), _links.BATCH):
         block = users[start:start + _links.BATCH]
-        scores = _links.excluded(np.array(model._link_scores(block), dtype=np.float64), block, known, True)
+        scores = _links.excluded(scorer(block), block, known, True)
         top, _ = _links.top_k(scores, k)
         for r, u in enumerate(block):
             positives = held.indices[held.indptr[u]:held.indptr[u + 1]]

@@ -77,6 +77,23 @@ def pull_parts(u, own, neighbours, weights, vectors, q):
     return [("user", u, own_part)] + [("trustee", int(v), float(c)) for v, c in zip(neighbours, shares)]
 
 
+def link_shares(own, link_vectors, targets, weight, penalty):
+    """The weights ``β_k`` with which a logistic link term writes a user's factor row at its first-order
+    condition (SoRec's and TrustMF's social attribution).
+
+    The user's row ``P_u`` takes part in rating terms and in link terms ``weight · ½ (t_uk − g(P_u·Z_k))²``, one
+    per trustee ``k``, and carries the L2 penalty ``½ penalty ‖P_u‖²`` in all (``penalty``: λ summed over
+    those terms). Where the gradient vanishes, ``penalty · P_u = (rating terms' pulls) + Σ_k weight e_uk
+    g'(x_uk) Z_k`` with ``e_uk = t_uk − g(x_uk)``, ``x_uk = P_u·Z_k``, ``g' = g (1 − g)``: trustee ``k``'s share
+    of ``P_u`` is ``β_k Z_k``, ``β_k = weight e_uk g'(x_uk) / penalty``. ``own``: ``P_u``; ``link_vectors``:
+    the rows ``Z_k``; ``targets``: ``t_uk`` (float64). Zeros when ``penalty`` is not positive."""
+    if not penalty > 0:
+        return np.zeros(len(targets))
+    x = link_vectors @ own
+    g = 1.0 / (1.0 + np.exp(-x))
+    return weight * (targets - g) * g * (1.0 - g) / penalty
+
+
 class ExplainMixin:
     """``explain`` of every model; the model's file supplies ``_explain_parts`` where the default (biases plus
     ``z_u·q_i`` as one user part) is not its split."""

@@ -7,10 +7,11 @@ from .. import _core, _gpu
 from .._arrays import bincount, rows_of
 from . import device
 from .base import register
-from ._explain import host64
+from ._explain import bias_parts, csr_row, host64, link_shares, pull_parts
+from ._follow import fitted_trust
 from .device import DeviceMixin
 from ._social import logistic, objective_scale, rating_offset, trust_grid, unit_values
-from .sgd import LogisticRatingModel, rated_mask, with_penalty_scaling
+from .sgd import LogisticRatingModel, penalty_weights, rated_mask, with_penalty_scaling
 
 
 @register
@@ -53,10 +54,15 @@ class SoRec(DeviceMixin, LogisticRatingModel):
     exactly that plain model (Salakhutdinov & Mnih's PMF with the logistic link).
 
     Explanations and who to follow:
-    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` (the user's own part), which sum to the logit
-    inside ``g``; then the most similar rated items (cosine of ``V``, not parts of the sum). SoRec's trustees
-    shape ``U_u`` only through training (``Z``), so no trustee part. ``recommend_users``: the trust predictor
-    ``g(U_u·Z_v)``.
+    ``explain`` (models/_explain.py): the biases and ``U_u·V_i`` split by the terms that shape ``U_u``. The
+    rating logit holds no trustee, but the link terms write ``U_u``: at the objective's first-order condition
+    ``P_u U_u = Σ_i e_ui g'_ui V_i + λ_C Σ_k e_uk g'_uk Z_k`` (``P_u`` = λ summed over u's rating and link terms,
+    ``e_uk = c*_uk − g(U_u·Z_k)``), so trustee ``k``'s part is ``β_k Z_k·V_i`` with
+    ``β_k = λ_C e_uk g'_uk / P_u`` (``_explain.link_shares``: which trustees' link terms pulled ``U_u`` towards
+    ``V_i``, and how far), and the user part is the rest of ``U_u·V_i`` (the rated items' pulls and whatever
+    training left off the optimum). The parts sum to the logit inside ``g`` exactly; then the most similar rated
+    items (cosine of ``V``, not parts of the sum). ``recommend_users``: the trust predictor ``g(U_u·Z_v)``;
+    ``closure=`` adds Adamic–Adar.
 
     Parameters
     ----------
@@ -186,6 +192,23 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         total += self._rating_term_penalty(p, data, users, items)
         src, dst, target = link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the biases, ``β_k Z_k·V_i`` per trustee ``k`` (``_explain.link_shares`` over u's
+        training edges with their targets c*_uk) and the rest of ``U_u·V_i`` as the user's own part."""
+        p = self.parameters_
+        t = fitted_trust(self)
+        trustees = csr_row(t.indptr, t.indices, u)
+        in_degree = np.bincount(t.indices, minlength=t.shape[1]).astype(np.float64)[trustees]
+        targets = np.sqrt(in_degree / (len(trustees) + in_degree))  # c*_uk (Ma et al. eq. 8)
+        own, Z = host64(p["user_factors"][u]), host64(p["link_factors"])
+        rated = len(csr_row(self.seen_indptr_, self.seen_indices_, u))
+        # λ over U_u's terms: the rating terms' (regularization_scaling) and λ_C λ per link term
+        penalty = self.regularization * (rated * float(penalty_weights([rated], self.regularization_scaling)[0])
+                                         + self.social_regularization * len(trustees))
+        weights = link_shares(own, Z[trustees], targets, self.social_regularization, penalty)
+        q = host64(p["item_factors"][i])
+        return bias_parts(self, u, i) + pull_parts(u, own, trustees, weights, Z, q)
 
     def _link_scores(self, users):
         """recommend_users' scores: the trust the link term predicts, ``g(U_u·Z_v)`` (Ma et al. eq. 9)."""

@@ -6,10 +6,11 @@ import numpy as np
 from .. import _core, _gpu
 from . import device
 from .base import NON_NEGATIVE, register
-from ._explain import host64
+from ._explain import bias_parts, csr_row, host64, link_shares, pull_parts
+from ._follow import fitted_trust
 from .device import DeviceMixin
-from .sgd import (LogisticBiasMixin, PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling,
-                  zero_biases)
+from .sgd import (LogisticBiasMixin, PenaltyScalingMixin, SGDModel, penalty_weights, rated_mask,
+                  with_penalty_scaling, zero_biases)
 from ._social import logit_offset, objective_scale, trust_grid, unit_values
 
 # parameter name -> (rows: "users" or "items", what makes a row active)
@@ -90,10 +91,15 @@ class TrustMF(DeviceMixin, PenaltyScalingMixin, LogisticBiasMixin, SGDModel):
     vectors are averaged).
 
     Explanations and who to follow:
-    ``explain`` (models/_explain.py): the averaged biases and ``((B_u + W'_u)/2)·((V_i + V'_i)/2)`` as the
-    user's own part, which sum to the logit inside ``g``; then the most similar rated items (not parts). The
-    trustees shape ``B_u`` only through training, so no trustee part. ``recommend_users``: the trust
-    predictor ``g((B_u·W_v + B'_u·W'_v)/2)``, the mean of the two models' logits.
+    ``explain`` (models/_explain.py): the averaged biases and ``z_u·q_i``, ``z_u = (B_u + W'_u)/2``,
+    ``q_i = (V_i + V'_i)/2``, split by the terms that shape the truster vector ``B_u``: at the objective's
+    first-order condition ``P_u B_u = Σ_i e_ui g'_ui V_i + λ_T Σ_k e_uk g'_uk W_k`` (``P_u`` = λ summed over u's
+    rating and trust terms, ``e_uk = t_uk − g(B_u·W_k)``), so trustee ``k``'s part is ``½ β_k W_k·q_i`` with
+    ``β_k = λ_T e_uk g'_uk / P_u`` (``_explain.link_shares``), and the user part is the rest of ``z_u·q_i``
+    (rated items, the users who trust u through ``W'_u``, and whatever training left off the optimum). The
+    parts sum to the logit inside ``g`` exactly; then the most similar rated items (not parts).
+    ``recommend_users``: the trust predictor ``g((B_u·W_v + B'_u·W'_v)/2)``, the mean of the two models'
+    logits; ``closure=`` adds Adamic–Adar.
 
     Parameters
     ----------
@@ -199,6 +205,24 @@ class TrustMF(DeviceMixin, PenaltyScalingMixin, LogisticBiasMixin, SGDModel):
 
     def _loss(self, data):
         return objective(self, self.parameters_, data)
+
+    def _explain_parts(self, u, i):
+        """explain's parts: the averaged biases, ``½ β_k W_k·q_i`` per trustee ``k`` (``_explain.link_shares``
+        over u's training edges with their targets t_uk) and the rest of ``z_u·q_i`` as the user's own part."""
+        p = self.parameters_
+        t = fitted_trust(self)
+        trustees = csr_row(t.indptr, t.indices, u)
+        values = np.asarray(t.data, dtype=np.float64)
+        targets = values[t.indptr[u]:t.indptr[u + 1]] / values.max() if len(trustees) else values[:0]
+        B, W = host64(p["user_factors"][u]), host64(p["trustee_factors"])
+        rated = len(csr_row(self.seen_indptr_, self.seen_indices_, u))
+        # λ over B_u's terms: the truster model's rating terms (regularization_scaling) and λ per trust term
+        penalty = self.regularization * (rated * float(penalty_weights([rated], self.regularization_scaling)[0])
+                                         + len(trustees))
+        weights = link_shares(B, W[trustees], targets, self.trust_regularization, penalty) / 2
+        s = self._scoring()
+        own, q = host64(s["user_vectors"][u]), host64(s["item_vectors"][i])
+        return bias_parts(self, u, i) + pull_parts(u, own, trustees, weights, W, q)
 
     def _link_scores(self, users):
         """recommend_users' scores: ``g`` of the mean of the two models' trust logits,
