@@ -38,17 +38,21 @@ def load(name):
     return list(sr.split.kfold(ds, k=5, seed=0))
 
 
+def best_pairs(rows):
+    """{fold: (best social row, best non-social row)}, each chosen by validation RMSE (never test)."""
+    out = {}
+    for f in sorted({r["fold"] for r in rows}):
+        social = [r for r in rows if r["fold"] == f and r["social"]]
+        plain = [r for r in rows if r["fold"] == f and not r["social"]]
+        if social and plain:
+            out[f] = (min(social, key=lambda r: r["validation"]), min(plain, key=lambda r: r["validation"]))
+    return out
+
+
 def summary(rows):
     """Best social and best non-social by validation (per fold), their test RMSE per segment (folds pooled:
     the square root of the count-weighted mean squared error)."""
-    folds = sorted({r["fold"] for r in rows})
-    picks = []
-    for f in folds:
-        fold_rows = [r for r in rows if r["fold"] == f]
-        social = [r for r in fold_rows if r["social"]]
-        plain = [r for r in fold_rows if not r["social"]]
-        if social and plain:
-            picks.append((min(social, key=lambda r: r["validation"]), min(plain, key=lambda r: r["validation"])))
+    picks = list(best_pairs(rows).values())
     out = {"best": [(s["model"], p["model"]) for s, p in picks]}
     for seg in SEGMENTS:
         n = sum(s["test"][seg]["n"] for s, _ in picks)
