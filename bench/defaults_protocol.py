@@ -70,8 +70,10 @@ def phase_tune(args, models):
         train, inner, val = splits(name)
         for cls in models:
             start = time.perf_counter()
-            res = sr.tune(cls, train, n_trials=args.trials, validation=0.1, seed=0, refit=False,
-                          params={"factors": FACTORS, "epochs": MAX_EPOCHS})
+            fixed = {"factors": FACTORS, "epochs": MAX_EPOCHS}
+            if args.scaling and "regularization_scaling" in cls._defaults:
+                fixed["regularization_scaling"] = args.scaling  # the space's λ ranges move with it
+            res = sr.tune(cls, train, n_trials=args.trials, validation=0.1, seed=0, refit=False, params=fixed)
             row = {"dataset": name, "model": cls.__name__, "tuned_val_rmse": res.best_value,
                    "tuned_params": res.best_params, "tune_seconds": time.perf_counter() - start,
                    "trials": len(res.trials)}
@@ -114,6 +116,23 @@ def scaled_defaults(cls, factor=30.0):
     return {"regularization_scaling": "sqrt_count", **{k: cls._defaults[k] * factor for k in keys}}
 
 
+def best_pairs_by_scaling(cls, tuned):
+    """{regularization_scaling: (params on data set 1, params on data set 2)}: for each scaling tuned on two
+    data sets, the best tuned setting of each (a model without the option has the one key None)."""
+    best = {}
+    for t in tuned:
+        scaling = t["tuned_params"].get("regularization_scaling", cls._defaults.get("regularization_scaling"))
+        key = (scaling, t["dataset"])
+        if key not in best or t["tuned_val_rmse"] < best[key]["tuned_val_rmse"]:
+            best[key] = t
+    pairs = {}
+    for scaling in {s for s, _ in best}:
+        rows = [t for (s, _), t in best.items() if s == scaling]
+        if len(rows) == 2:
+            pairs[scaling] = (rows[0]["tuned_params"], rows[1]["tuned_params"])
+    return pairs
+
+
 def phase_defaults(args, models):
     """Scores each model's current defaults and the tuned candidates (from the tune phase's JSON and
     ``--optima``) on every data set; a data set's optimum is the best tuned value known for it; the candidate
@@ -139,16 +158,16 @@ def phase_defaults(args, models):
         for t in mine:
             if args.skip_scored and t["source"].startswith("defaults_protocol_tune_"):
                 continue  # scored in round 1 (defaults_protocol_defaults_round1.json)
-            candidates[f"tuned on {t['dataset']} ({t['source']})"] = {k: v for k, v in t["tuned_params"].items()
-                                                                      if k != "factors"}
-        scalings = {t["tuned_params"].get("regularization_scaling", cls._defaults.get("regularization_scaling"))
-                    for t in best.values()}
-        if len(best) == 2 and len(scalings) == 1:  # the geometric mean of the two optima (epochs: the larger)
-            a, b = (t["tuned_params"] for t in best.values())
-            candidates["geometric mean"] = {k: (max(a[k], b[k]) if k == "epochs" else (a[k] * b[k]) ** 0.5)
-                                            for k in a if k in b and k != "factors"
-                                            and isinstance(a[k], (int, float))}
-            candidates["geometric mean"].update({"regularization_scaling": s for s in scalings if s})
+            params = {k: v for k, v in t["tuned_params"].items() if k != "factors"}
+            if params not in candidates.values():  # the same row may come in several files
+                candidates[f"tuned on {t['dataset']} ({t['source']})"] = params
+        for scaling, (a, b) in best_pairs_by_scaling(cls, mine).items():
+            # the geometric mean of the two data sets' optima with one scaling (epochs: the larger count)
+            label = "geometric mean" + (f" ({scaling})" if scaling else "")
+            candidates[label] = {k: (max(a[k], b[k]) if k == "epochs" else (a[k] * b[k]) ** 0.5)
+                                 for k in a if k in b and k != "factors" and isinstance(a[k], (int, float))}
+            if scaling:
+                candidates[label]["regularization_scaling"] = scaling
         if args.scaled_defaults and scaled_defaults(cls) is not None:
             candidates["defaults, sqrt_count, penalties x30"] = scaled_defaults(cls)
         candidates.update(extra.get(cls.__name__, {}))
@@ -275,6 +294,8 @@ def main():
     ap.add_argument("--optima", nargs="+", default=None,
                     help="defaults phase: more tuned results (a tune phase's or penalty_social's Epinions JSON); "
                          "their optima join the tune files' and their settings become candidates")
+    ap.add_argument("--scaling", choices=["occurrence", "sqrt_count", "count"], default=None,
+                    help="tune phase: fix regularization_scaling (default: the search space searches it)")
     ap.add_argument("--skip-scored", action="store_true",
                     help="defaults phase: do not re-score the tune files' optima (round 1 scored them)")
     ap.add_argument("--scaled-defaults", action="store_true",
