@@ -71,17 +71,18 @@ def main():
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--factors", type=int, default=10)
     ap.add_argument("--max-epochs", type=int, default=150)
-    ap.add_argument("--models", nargs="+", default=MODELS)
+    ap.add_argument("--models", nargs="*", default=MODELS,
+                    help="the models to tune (none: only join the --include files' rows into one summary)")
     ap.add_argument("--scaling", choices=["sqrt_count", "count"], default=None,
                     help="fix regularization_scaling for every model (default: searched by each model's space)")
     ap.add_argument("--tag", default=None)
-    ap.add_argument("--include", default=None,
-                    help="a result file of an earlier run (same protocol) whose rows join this one's summary")
+    ap.add_argument("--include", nargs="+", default=None,
+                    help="result files of earlier runs (same protocol) whose rows join this one's summary")
     ap.add_argument("--quick", action="store_true", help="FilmTrust fold 0, 2 trials, 15 epochs, 3 models")
     a = ap.parse_args()
     if a.quick:
         a.dataset, a.trials, a.max_epochs, a.models = "filmtrust", 2, 15, ["BiasedMF", "SoReg", "RSTE"]
-    splits = load(a.dataset)[:1] if a.quick else load(a.dataset)
+    splits = [] if not a.models else load(a.dataset)[:1] if a.quick else load(a.dataset)
     fixed = {"factors": a.factors, "epochs": a.max_epochs}
     if a.scaling:
         fixed["regularization_scaling"] = a.scaling
@@ -91,11 +92,11 @@ def main():
     command = (f"bench/penalty_social.py --dataset {a.dataset} --trials {a.trials} --factors {a.factors} "
                f"--max-epochs {a.max_epochs} --models {' '.join(a.models)}"
                + (f" --scaling {a.scaling}" if a.scaling else "") + (f" --tag {a.tag}" if a.tag else "")
-               + (" --quick" if a.quick else "") + (f" --include {a.include}" if a.include else ""))
+               + (" --quick" if a.quick else "") + (f" --include {' '.join(a.include)}" if a.include else ""))
     rows, start = [], time.perf_counter()
-    if a.include:
-        with open(a.include) as fh:
-            rows = [dict(r, included=True) for r in json.load(fh)["rows"]]
+    for path in a.include or []:
+        with open(path) as fh:
+            rows += [dict(r, included=True) for r in json.load(fh)["rows"] if not r.get("included")]
 
     def write(complete):
         with open(out, "w") as fh:
