@@ -140,7 +140,8 @@ def phase_defaults(args, models):
     tuned = []
     for name in args.datasets:  # the tune phase's output, one file per data set (--tag _<dataset>)
         with open(os.path.join(_common.RESULTS, f"defaults_protocol_tune_{name}.json")) as f:
-            tuned += [dict(r, source=f"defaults_protocol_tune_{name}.json") for r in json.load(f)["rows"]]
+            source = f"defaults_protocol_tune_{name}.json"
+            tuned += [dict(r, source=source, round1=True) for r in json.load(f)["rows"]]
     tuned += read_optima(args.optima or [])
     data = {name: splits(name) for name in args.datasets}
     extra = json.loads(args.candidates) if args.candidates else {}
@@ -156,7 +157,7 @@ def phase_defaults(args, models):
         optimum = {d: t["tuned_val_rmse"] for d, t in best.items()}
         candidates = {"defaults": {}}
         for t in mine:
-            if args.skip_scored and t["source"].startswith("defaults_protocol_tune_"):
+            if args.skip_scored and t.get("round1"):
                 continue  # scored in round 1 (defaults_protocol_defaults_round1.json)
             params = {k: v for k, v in t["tuned_params"].items() if k != "factors"}
             if params not in candidates.values():  # the same row may come in several files
