@@ -115,10 +115,11 @@ def main():
                    f"--boot {a.boot}", **out}, fh, indent=1, default=str)
     print(f"{'segment':<20} {'folds mean':>10} {'folds sd':>9} {'seeds mean':>10} {'seed sd':>8} {'boot sd':>8}")
     for seg, d in out["segments"].items():
-        fmt = lambda v: f"{v:+.4f}" if isinstance(v, float) else "-"  # noqa: E731
+        diff = lambda v: f"{v:+.4f}" if isinstance(v, float) else "-"  # noqa: E731
+        sd = lambda v: f"{v:.4f}" if isinstance(v, float) else "-"  # noqa: E731
         seeds = d.get("seeds", {})
-        print(f"{seg:<20} {fmt(d['folds']['mean']):>10} {fmt(d['folds']['sd']):>9} {fmt(seeds.get('mean')):>10} "
-              f"{fmt(seeds.get('sd_within_fold')):>8} {fmt(d.get('bootstrap_sd')):>8}")
+        print(f"{seg:<20} {diff(d['folds']['mean']):>10} {sd(d['folds']['sd']):>9} {diff(seeds.get('mean')):>10} "
+              f"{sd(seeds.get('sd_within_fold')):>8} {sd(d.get('bootstrap_sd')):>8}")
     print("wrote", path)
 
 
