@@ -3,6 +3,8 @@
     PYTHONPATH=python python bench/penalty_social.py --dataset epinions --trials 20
     PYTHONPATH=python python bench/penalty_social.py --dataset epinions --trials 20 --scaling sqrt_count --tag sqrt
     PYTHONPATH=python python bench/penalty_social.py --quick          # FilmTrust fold 0, 2 trials, 3 models
+    PYTHONPATH=python python bench/penalty_social.py --dataset epinions --scaling sqrt_count --models \
+        --include a.json b.json --tag all                              # earlier runs' rows, one summary
 
 The protocol of ``bench/compare_social.py`` (``sr.compare``: every model tuned by ``sr.tune`` with the same
 budget on 10% of the training part, factors 10, at most ``--max-epochs`` epochs with early stopping; the best
