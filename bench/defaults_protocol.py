@@ -70,8 +70,10 @@ def phase_tune(args, models):
         train, inner, val = splits(name)
         for cls in models:
             start = time.perf_counter()
-            res = sr.tune(cls, train, n_trials=args.trials, validation=0.1, seed=0, refit=False,
-                          params={"factors": FACTORS, "epochs": MAX_EPOCHS})
+            fixed = {"factors": FACTORS, "epochs": MAX_EPOCHS}
+            if args.scaling and "regularization_scaling" in cls._defaults:
+                fixed["regularization_scaling"] = args.scaling  # the space's λ ranges move with it
+            res = sr.tune(cls, train, n_trials=args.trials, validation=0.1, seed=0, refit=False, params=fixed)
             row = {"dataset": name, "model": cls.__name__, "tuned_val_rmse": res.best_value,
                    "tuned_params": res.best_params, "tune_seconds": time.perf_counter() - start,
                    "trials": len(res.trials)}
@@ -84,13 +86,63 @@ def phase_tune(args, models):
     return rows
 
 
+def read_optima(paths):
+    """Tuned optima from more result files, as tune-phase rows: a tune phase's own output, or
+    ``bench/penalty_social.py``'s (same split, validation part and ``sr.tune`` call; its data set is in its
+    command). Rows whose JSON has no data set (penalty_social's FilmTrust folds are not the judged split) are
+    refused rather than guessed."""
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            doc = json.load(f)
+        for r in doc["rows"]:
+            if "tuned_val_rmse" in r:
+                rows.append(dict(r, source=os.path.basename(path)))
+                continue
+            if "--dataset epinions" not in doc["command"]:
+                raise ValueError(f"{path}: only penalty_social's Epinions rows are on the judged split")
+            rows.append({"dataset": "epinions", "model": r["model"], "tuned_val_rmse": r["validation"],
+                         "tuned_params": r["params"], "source": os.path.basename(path)})
+    return rows
+
+
+def scaled_defaults(cls, factor=30.0):
+    """The defaults with ``regularization_scaling="sqrt_count"`` and every rating penalty (λ, λ_b) times
+    ``factor``: a weighted rating carries about 1/30 of λ, the ratio the default search spaces use
+    (``models.sgd.with_penalty_scaling``). None for a model without the option or already weighted."""
+    if cls._defaults.get("regularization_scaling") != "occurrence":
+        return None
+    keys = [k for k in ("regularization", "bias_regularization") if k in cls._defaults]
+    return {"regularization_scaling": "sqrt_count", **{k: cls._defaults[k] * factor for k in keys}}
+
+
+def best_pairs_by_scaling(cls, tuned):
+    """{regularization_scaling: (params on data set 1, params on data set 2)}: for each scaling tuned on two
+    data sets, the best tuned setting of each (a model without the option has the one key None)."""
+    best = {}
+    for t in tuned:
+        scaling = t["tuned_params"].get("regularization_scaling", cls._defaults.get("regularization_scaling"))
+        key = (scaling, t["dataset"])
+        if key not in best or t["tuned_val_rmse"] < best[key]["tuned_val_rmse"]:
+            best[key] = t
+    pairs = {}
+    for scaling in {s for s, _ in best}:
+        rows = [t for (s, _), t in best.items() if s == scaling]
+        if len(rows) == 2:
+            pairs[scaling] = (rows[0]["tuned_params"], rows[1]["tuned_params"])
+    return pairs
+
+
 def phase_defaults(args, models):
-    """Scores each model's current defaults and the tuned candidates (from the tune phase's JSON) on every
-    data set; the candidate with the smallest worst gap is reported."""
+    """Scores each model's current defaults and the tuned candidates (from the tune phase's JSON and
+    ``--optima``) on every data set; a data set's optimum is the best tuned value known for it; the candidate
+    with the smallest worst gap is reported."""
     tuned = []
     for name in args.datasets:  # the tune phase's output, one file per data set (--tag _<dataset>)
         with open(os.path.join(_common.RESULTS, f"defaults_protocol_tune_{name}.json")) as f:
-            tuned += json.load(f)["rows"]
+            source = f"defaults_protocol_tune_{name}.json"
+            tuned += [dict(r, source=source, round1=True) for r in json.load(f)["rows"]]
+    tuned += read_optima(args.optima or [])
     data = {name: splits(name) for name in args.datasets}
     extra = json.loads(args.candidates) if args.candidates else {}
     rows = []
@@ -98,25 +150,40 @@ def phase_defaults(args, models):
         mine = [t for t in tuned if t["model"] == cls.__name__ and t["dataset"] in data]
         if not mine:
             continue
+        best = {}  # data set -> its best tuned row (the optimum)
+        for t in mine:
+            if t["dataset"] not in best or t["tuned_val_rmse"] < best[t["dataset"]]["tuned_val_rmse"]:
+                best[t["dataset"]] = t
+        optimum = {d: t["tuned_val_rmse"] for d, t in best.items()}
         candidates = {"defaults": {}}
-        tuned_params = [{k: v for k, v in t["tuned_params"].items() if k != "factors"} for t in mine]
-        for t, params in zip(mine, tuned_params):
-            candidates[f"tuned on {t['dataset']}"] = params
-        if len(tuned_params) == 2:  # the geometric mean of the two optima (epochs: the larger count)
-            a, b = tuned_params
-            candidates["geometric mean"] = {k: (max(a[k], b[k]) if k == "epochs" else (a[k] * b[k]) ** 0.5)
-                                            for k in a if k in b and isinstance(a[k], (int, float))}
+        for t in mine:
+            if args.skip_scored and t.get("round1"):
+                continue  # scored in round 1 (defaults_protocol_defaults_round1.json)
+            params = {k: v for k, v in t["tuned_params"].items() if k != "factors"}
+            if params not in candidates.values():  # the same row may come in several files
+                candidates[f"tuned on {t['dataset']} ({t['source']})"] = params
+        for scaling, (a, b) in best_pairs_by_scaling(cls, mine).items():
+            # the geometric mean of the two data sets' optima with one scaling (epochs: the larger count)
+            label = "geometric mean" + (f" ({scaling})" if scaling else "")
+            candidates[label] = {k: (max(a[k], b[k]) if k == "epochs" else (a[k] * b[k]) ** 0.5)
+                                 for k in a if k in b and k != "factors" and isinstance(a[k], (int, float))}
+            if scaling:
+                candidates[label]["regularization_scaling"] = scaling
+        if args.scaled_defaults and scaled_defaults(cls) is not None:
+            candidates["defaults, sqrt_count, penalties x30"] = scaled_defaults(cls)
         candidates.update(extra.get(cls.__name__, {}))
         if args.only_defaults:
             candidates = {"defaults": {}}
         for label, params in candidates.items():
             row = {"model": cls.__name__, "candidate": label, "params": params}
             worst = 0.0
-            for t in mine:
-                _, inner, val = data[t["dataset"]]
+            for name, (_, inner, val) in data.items():
+                if name not in optimum:
+                    continue
                 s = score(cls, params, inner, val)
-                gap = s["val_rmse"] - t["tuned_val_rmse"]
-                row[t["dataset"]] = {"val_rmse": s["val_rmse"], "gap": gap, "best_epoch": s["best_epoch"]}
+                gap = s["val_rmse"] - optimum[name]
+                row[name] = {"val_rmse": s["val_rmse"], "gap": gap, "best_epoch": s["best_epoch"],
+                             "optimum": optimum[name]}
                 worst = max(worst, gap)
             row["worst_gap"] = worst
             rows.append(row)
@@ -225,6 +292,16 @@ def main():
     ap.add_argument("--max-epochs", type=int, default=80, help="joint phase: the most epochs a trial trains")
     ap.add_argument("--tag-in", default="_round1", help="joint phase: the defaults phase's output to start from")
     ap.add_argument("--only-defaults", action="store_true", help="defaults phase: score the current defaults only")
+    ap.add_argument("--optima", nargs="+", default=None,
+                    help="defaults phase: more tuned results (a tune phase's or penalty_social's Epinions JSON); "
+                         "their optima join the tune files' and their settings become candidates")
+    ap.add_argument("--scaling", choices=["occurrence", "sqrt_count", "count"], default=None,
+                    help="tune phase: fix regularization_scaling (default: the search space searches it)")
+    ap.add_argument("--skip-scored", action="store_true",
+                    help="defaults phase: do not re-score the tune files' optima (round 1 scored them)")
+    ap.add_argument("--scaled-defaults", action="store_true",
+                    help='defaults phase: also score the defaults with regularization_scaling="sqrt_count" and '
+                         "λ, λ_b x30")
     ap.add_argument("--tag", default="", help="suffix of the output file name")
     args = ap.parse_args()
     models = [m.cls for m in sr.models.registry("rating") if args.models is None or m.name in args.models]

@@ -3,6 +3,8 @@
     PYTHONPATH=python python bench/penalty_social.py --dataset epinions --trials 20
     PYTHONPATH=python python bench/penalty_social.py --dataset epinions --trials 20 --scaling sqrt_count --tag sqrt
     PYTHONPATH=python python bench/penalty_social.py --quick          # FilmTrust fold 0, 2 trials, 3 models
+    PYTHONPATH=python python bench/penalty_social.py --dataset epinions --scaling sqrt_count --models \
+        --include a.json b.json --tag all                              # earlier runs' rows, one summary
 
 The protocol of ``bench/compare_social.py`` (``sr.compare``: every model tuned by ``sr.tune`` with the same
 budget on 10% of the training part, factors 10, at most ``--max-epochs`` epochs with early stopping; the best
@@ -38,17 +40,21 @@ def load(name):
     return list(sr.split.kfold(ds, k=5, seed=0))
 
 
+def best_pairs(rows):
+    """{fold: (best social row, best non-social row)}, each chosen by validation RMSE (never test)."""
+    out = {}
+    for f in sorted({r["fold"] for r in rows}):
+        social = [r for r in rows if r["fold"] == f and r["social"]]
+        plain = [r for r in rows if r["fold"] == f and not r["social"]]
+        if social and plain:
+            out[f] = (min(social, key=lambda r: r["validation"]), min(plain, key=lambda r: r["validation"]))
+    return out
+
+
 def summary(rows):
     """Best social and best non-social by validation (per fold), their test RMSE per segment (folds pooled:
     the square root of the count-weighted mean squared error)."""
-    folds = sorted({r["fold"] for r in rows})
-    picks = []
-    for f in folds:
-        fold_rows = [r for r in rows if r["fold"] == f]
-        social = [r for r in fold_rows if r["social"]]
-        plain = [r for r in fold_rows if not r["social"]]
-        if social and plain:
-            picks.append((min(social, key=lambda r: r["validation"]), min(plain, key=lambda r: r["validation"])))
+    picks = list(best_pairs(rows).values())
     out = {"best": [(s["model"], p["model"]) for s, p in picks]}
     for seg in SEGMENTS:
         n = sum(s["test"][seg]["n"] for s, _ in picks)
@@ -67,17 +73,18 @@ def main():
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--factors", type=int, default=10)
     ap.add_argument("--max-epochs", type=int, default=150)
-    ap.add_argument("--models", nargs="+", default=MODELS)
+    ap.add_argument("--models", nargs="*", default=MODELS,
+                    help="the models to tune (none: only join the --include files' rows into one summary)")
     ap.add_argument("--scaling", choices=["sqrt_count", "count"], default=None,
                     help="fix regularization_scaling for every model (default: searched by each model's space)")
     ap.add_argument("--tag", default=None)
-    ap.add_argument("--include", default=None,
-                    help="a result file of an earlier run (same protocol) whose rows join this one's summary")
+    ap.add_argument("--include", nargs="+", default=None,
+                    help="result files of earlier runs (same protocol) whose rows join this one's summary")
     ap.add_argument("--quick", action="store_true", help="FilmTrust fold 0, 2 trials, 15 epochs, 3 models")
     a = ap.parse_args()
     if a.quick:
         a.dataset, a.trials, a.max_epochs, a.models = "filmtrust", 2, 15, ["BiasedMF", "SoReg", "RSTE"]
-    splits = load(a.dataset)[:1] if a.quick else load(a.dataset)
+    splits = [] if not a.models else load(a.dataset)[:1] if a.quick else load(a.dataset)
     fixed = {"factors": a.factors, "epochs": a.max_epochs}
     if a.scaling:
         fixed["regularization_scaling"] = a.scaling
@@ -87,11 +94,11 @@ def main():
     command = (f"bench/penalty_social.py --dataset {a.dataset} --trials {a.trials} --factors {a.factors} "
                f"--max-epochs {a.max_epochs} --models {' '.join(a.models)}"
                + (f" --scaling {a.scaling}" if a.scaling else "") + (f" --tag {a.tag}" if a.tag else "")
-               + (" --quick" if a.quick else "") + (f" --include {a.include}" if a.include else ""))
+               + (" --quick" if a.quick else "") + (f" --include {' '.join(a.include)}" if a.include else ""))
     rows, start = [], time.perf_counter()
-    if a.include:
-        with open(a.include) as fh:
-            rows = [dict(r, included=True) for r in json.load(fh)["rows"]]
+    for path in a.include or []:
+        with open(path) as fh:
+            rows += [dict(r, included=True) for r in json.load(fh)["rows"] if not r.get("included")]
 
     def write(complete):
         with open(out, "w") as fh:
