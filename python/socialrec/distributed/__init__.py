@@ -28,12 +28,13 @@ import os
 from .._validate import is_int
 from ..models.als import ALS
 from ..models.biased_mf import BiasedMF
-from . import _als, _checkpoint, _dask, _dsgd
+from ..models.social_mf import SocialMF
+from . import _als, _checkpoint, _dask, _dsgd, _social_dsgd
 from ._checkpoint import load_checkpoint
 
 __all__ = ["fit", "load_checkpoint"]
 
-SUPPORTED = ("ALS", "SocialALS", "BiasedMF")
+SUPPORTED = ("ALS", "SocialALS", "BiasedMF", "SocialMF")
 
 
 def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, early_stopping=None, callback=None,
@@ -82,6 +83,8 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
         engine = _als.BlockedALS(model, submit, int(blocks), sync, checkpoints)
     elif type(model) is BiasedMF:
         engine = _dsgd.DSGD(model, submit, int(blocks), sync, checkpoints)
+    elif type(model) is SocialMF:
+        engine = _social_dsgd.SocialDSGD(model, submit, int(blocks), sync, checkpoints)
     else:
         raise TypeError(f"socialrec.distributed fits {', '.join(SUPPORTED)}; got {type(model).__name__}")
     if model.device == "cuda":

@@ -3,6 +3,7 @@ and the few Dask calls the engines share (the client, the workers, submitting a 
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 
 EXTRA = 'pip install "socialrec[dask]"  (dask[dataframe] and distributed)'
@@ -40,9 +41,15 @@ def worker_addresses(client):
 
 
 def worker_threads():
-    """Inside a task: the threads of the worker running it (its kernels use that many); elsewhere 0 (all)."""
+    """Inside a task: the threads of the worker running it (its kernels use that many); elsewhere 0 (all).
+
+    A Dask worker has imported ``distributed`` before it runs a task, so a process that has not (a blocked fit
+    run in process, as the tests do) is no worker: 0, without importing Dask (which it may not have)."""
+    module = sys.modules.get("distributed")
+    if module is None:
+        return 0
     try:
-        return int(distributed_module().get_worker().state.nthreads)
+        return int(module.get_worker().state.nthreads)
     except (ValueError, AttributeError):
         return 0
 
