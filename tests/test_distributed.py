@@ -120,6 +120,92 @@ def test_dsgd_rmse_within_one_percent(client, split, d):
     assert not np.array_equal(blocked.parameters_["user_factors"], single.parameters_["user_factors"])
 
 
+# -- DSGD (SocialMF: the trust term as a social sub-epoch with stale foreign trustees) ---------------------
+def test_social_dsgd_one_block_equals_single_machine(client, split):
+    train, _ = split
+    params = dict(factors=8, epochs=4, social_regularization=1.0, seed=5)
+    single = sr.SocialMF(**params).fit(train)
+    blocked = sr.distributed.fit(sr.SocialMF(**params), train, client=client, blocks=1)
+    for key, value in single.parameters_.items():
+        np.testing.assert_array_equal(blocked.parameters_[key], value, err_msg=key)
+    assert [h["loss"] for h in blocked.history] == [h["loss"] for h in single.history]
+
+
+@pytest.mark.parametrize("d", [2, 4])
+def test_social_dsgd_rmse_within_one_percent(client, split, d):
+    train, test = split
+    params = dict(epochs=10, social_regularization=1.0, seed=0)
+    single = sr.SocialMF(**params).fit(train)
+    blocked = sr.distributed.fit(sr.SocialMF(**params), train, client=client, blocks=d)
+    a, b = sr.metrics.rmse(single, test), sr.metrics.rmse(blocked, test)
+    assert abs(b - a) <= 0.01 * a, (a, b)
+    assert not np.array_equal(blocked.parameters_["user_factors"], single.parameters_["user_factors"])
+
+
+# -- dask.dataframe input ---------------------------------------------------------------------------------
+def _frames(data, string_ids):
+    import pandas as pd
+
+    u, i, v = data.user_item_arrays()
+    s, d, _ = data.trust_arrays()
+    name = (lambda x: np.array([f"u{k}" for k in x], dtype=object)) if string_ids else (lambda x: 7 * x + 3)
+    ratings = pd.DataFrame({"user": name(u), "item": 5 * i, "rating": v}).sort_values("user", kind="stable")
+    return ratings, pd.DataFrame({"truster": name(s), "trustee": name(d)})
+
+
+def _same_dataset(a, b):
+    assert list(a.user_ids) == list(b.user_ids) and a.user_ids.dtype == b.user_ids.dtype
+    assert list(a.item_ids) == list(b.item_ids)
+    for x, y in ((a.ratings, b.ratings), (a.trust, b.trust)):
+        assert x.shape == y.shape and (x != y).nnz == 0
+
+
+@pytest.mark.parametrize("string_ids", [False, True])
+def test_parquet_input_equals_in_memory(client, data, tmp_path, string_ids):
+    dd = pytest.importorskip("dask.dataframe")
+    pytest.importorskip("pyarrow", reason="Parquet needs pyarrow")
+    ratings, trust = _frames(data, string_ids)
+    dd.from_pandas(ratings, npartitions=3, sort=False).to_parquet(tmp_path / "r")  # 3 files, split by users
+    dd.from_pandas(trust, npartitions=2, sort=False).to_parquet(tmp_path / "t")
+    frame, edges = dd.read_parquet(tmp_path / "r"), dd.read_parquet(tmp_path / "t")
+    assert frame.npartitions == 3
+    memory = sr.Dataset.from_pandas(ratings, trust)
+    _same_dataset(sr.distributed._frame.dataset(client, frame, edges), memory)
+    params = dict(factors=6, epochs=2, social_regularization=1.0, seed=1)
+    single = sr.SocialALS(**params).fit(memory)
+    fitted = sr.distributed.fit(sr.SocialALS(**params), frame, client=client, trust=edges, blocks=2)
+    _same_fit(single, fitted)
+    assert list(fitted.user_ids_) == list(memory.user_ids)
+    np.testing.assert_array_equal(fitted.recommend(memory.user_ids[:3], n=4)[0],
+                                  single.recommend(memory.user_ids[:3], n=4)[0])
+
+
+def test_text_input_equals_load_files(client, data, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    ratings, trust = _frames(data, False)
+    for part, rows in enumerate(np.array_split(np.arange(len(ratings)), 2)):  # two files, split by users
+        ratings.iloc[rows].to_csv(tmp_path / f"r{part}.txt", sep=" ", header=False, index=False)
+    trust.to_csv(tmp_path / "t.txt", sep=" ", header=False, index=False)
+    (tmp_path / "r.txt").write_text((tmp_path / "r0.txt").read_text() + (tmp_path / "r1.txt").read_text())
+    memory = sr.datasets.load_files(tmp_path / "r.txt", tmp_path / "t.txt")
+    frame = dd.read_csv(str(tmp_path / "r[01].txt"), sep=" ", header=None, names=["user", "item", "rating"])
+    edges = dd.read_csv(str(tmp_path / "t.txt"), sep=" ", header=None, names=["truster", "trustee"])
+    assert frame.npartitions == 2
+    _same_dataset(sr.distributed._frame.dataset(client, frame, edges), memory)
+    params = dict(factors=6, epochs=2, seed=1)
+    single = sr.SocialMF(**params).fit(memory)
+    fitted = sr.distributed.fit(sr.SocialMF(**params), frame, client=client, trust=edges.compute(), blocks=1)
+    _same_fit(single, fitted)
+
+
+def test_dask_frame_missing_column(client, data):
+    dd = pytest.importorskip("dask.dataframe")
+    ratings, _ = _frames(data, False)
+    with pytest.raises(ValueError, match="no column 'rating'"):
+        sr.distributed.fit(sr.ALS(), dd.from_pandas(ratings.rename(columns={"rating": "r"}), npartitions=2),
+                           client=client)
+
+
 # -- checkpoints and a lost worker (last: they kill a worker of the shared cluster) ------------------------
 @pytest.mark.parametrize("model_class", [sr.SocialALS, sr.BiasedMF])
 def test_checkpoints(client, split, tmp_path, model_class):

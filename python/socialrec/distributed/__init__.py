@@ -29,7 +29,7 @@ from .._validate import is_int
 from ..models.als import ALS
 from ..models.biased_mf import BiasedMF
 from ..models.social_mf import SocialMF
-from . import _als, _checkpoint, _dask, _dsgd, _social_dsgd
+from . import _als, _checkpoint, _dask, _dsgd, _frame, _social_dsgd
 from ._checkpoint import load_checkpoint
 
 __all__ = ["fit", "load_checkpoint"]
@@ -45,8 +45,11 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
     ----------
     model : ALS, SocialALS or BiasedMF
         An unfitted (or fitted: refitted) model; its hyper-parameters, seed and epochs are used as by ``fit``.
-    data : Dataset, or anything ``model.fit`` takes (with ``trust=``)
-        Training data.
+    data : Dataset, dask.dataframe.DataFrame, or anything ``model.fit`` takes (with ``trust=``)
+        Training data. A Dask DataFrame (e.g. ``dd.read_parquet`` or ``dd.read_csv`` of files partitioned by
+        users) has the columns ``user``, ``item``, ``rating``, and ``trust`` then is a Dask or pandas DataFrame
+        with ``truster``, ``trustee`` (or None): the ids are numbered on the workers, as
+        ``Dataset.from_pandas`` numbers them, without the rows meeting in one place (``_frame``).
     client : dask.distributed.Client, optional
         The cluster; None takes this process's default client (``distributed.get_client()``).
     blocks : int, optional
@@ -72,6 +75,8 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
         raise ValueError(f"socialrec.distributed: regularization_scaling={model.regularization_scaling!r} needs "
                          "the global rating counts in every block (not implemented); use 'occurrence'")
     client = _dask.resolve_client(client)
+    if _frame.is_dask_frame(data):  # id maps on the workers, then the ratings as codes (_frame)
+        data, trust = _frame.dataset(client, data, trust), None
     submit = _dask.Submitter(client)
     if blocks is None:
         blocks = len(submit.workers)
