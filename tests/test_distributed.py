@@ -188,7 +188,8 @@ def test_text_input_equals_load_files(client, data, tmp_path):
     trust.to_csv(tmp_path / "t.txt", sep=" ", header=False, index=False)
     (tmp_path / "r.txt").write_text((tmp_path / "r0.txt").read_text() + (tmp_path / "r1.txt").read_text())
     memory = sr.datasets.load_files(tmp_path / "r.txt", tmp_path / "t.txt")
-    frame = dd.read_csv(str(tmp_path / "r[01].txt"), sep=" ", header=None, names=["user", "item", "rating"])
+    frame = dd.read_csv([str(tmp_path / f"r{part}.txt") for part in range(2)], sep=" ", header=None,
+                        names=["user", "item", "rating"])
     edges = dd.read_csv(str(tmp_path / "t.txt"), sep=" ", header=None, names=["truster", "trustee"])
     assert frame.npartitions == 2
     _same_dataset(sr.distributed._frame.dataset(client, frame, edges), memory)
