@@ -13,46 +13,8 @@ from socialrec import _core
 from socialrec.distributed import _als, _blocks, _checkpoint, _dask, _dsgd, _social_dsgd
 
 
-class Done:
-    """A finished 'future'."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-def _resolve(x):
-    if isinstance(x, Done):
-        return x.value
-    if isinstance(x, list):
-        return [_resolve(v) for v in x]
-    if isinstance(x, dict):  # Dask resolves the futures in a dict argument's values too
-        return {k: _resolve(v) for k, v in x.items()}
-    return x
-
-
-class InProcess:
-    """Submitter's interface, running every task at once here."""
-
-    def __init__(self):
-        self.client = self
-        self.calls = 0
-
-    def __call__(self, fn, *args, block=None):
-        self.calls += 1
-        return Done(fn(*[_resolve(a) for a in args]))
-
-    def data(self, value, block=None):
-        return Done(value)
-
-    def gather(self, futures):
-        return [f.value for f in futures]
-
-
 def _fit_in_process(model, data, blocks, engine=_als.BlockedALS):
-    eng = engine(model, InProcess(), blocks, False, _checkpoint.Checkpoints(None, 1))
+    eng = engine(model, _dask.InProcess(), blocks, False, _checkpoint.Checkpoints(None, 1))
     model._prepare_on_device, model._run_epoch_on_device = eng.prepare, eng.run_epoch
     try:
         return model.fit(data)
