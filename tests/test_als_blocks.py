@@ -66,6 +66,19 @@ def test_social_dsgd_rmse_within_one_percent(data, d):
     assert not np.array_equal(blocked.parameters_["user_factors"], single.parameters_["user_factors"])
 
 
+@pytest.mark.parametrize("d", [2, 4])
+def test_social_dsgd_takes_every_trust_step(data, d):
+    # One epoch with a small step: the blocked epoch differs from the single-machine one only by the order of
+    # the steps and the one-sub-epoch-old foreign trustees (second order in the step), so far less than the
+    # epoch moved the factors; dropping the steps on foreign trustees (the deltas) would leave a first-order gap.
+    params = dict(factors=8, epochs=1, learning_rate=1e-3, social_regularization=10.0, seed=0)
+    start = sr.SocialMF(**{**params, "learning_rate": 1e-12}).fit(data).parameters_["user_factors"]
+    single = sr.SocialMF(**params).fit(data).parameters_["user_factors"]
+    blocked = _fit_in_process(sr.SocialMF(**params), data, d, engine=_social_dsgd.SocialDSGD)
+    gap = np.abs(blocked.parameters_["user_factors"] - single).max()
+    assert gap < 0.02 * np.abs(single - start).max(), (gap, np.abs(single - start).max())
+
+
 def test_social_block_local_ids():
     # 6 users in blocks [0, 3) and [3, 6); edges 0->1, 0->4, 2->5, 2->4, 4->0
     trust = sr.Dataset.from_arrays([0], [0], [1.0], [0, 0, 2, 2, 4], [1, 4, 5, 4, 0]).trust
