@@ -14,11 +14,16 @@ own C++ kernels on the workers:
 * **BiasedMF** (PMF with ``biased=False``): stratified SGD (DSGD, ``_dsgd``) on ``blocks × blocks`` blocks of
   ratings, ``blocks`` of them at a time in parallel, each running the model's own C++ epoch on its block.
   ``blocks=1`` equals the single-machine deterministic fit exactly.
+* **SocialMF**: the same DSGD for the rating term; the trust term runs as a social sub-epoch per user block
+  in the epoch's last stratum, reading other blocks' trustees one sub-epoch old (``_social_dsgd`` says exactly
+  what is stale and why an epoch still descends SocialMF's objective). ``blocks=1``: exactly the
+  single-machine fit.
 
-Limits today: ``data`` is a Dataset (or what ``model.fit`` takes) in this process, which draws the initial
-factors (the single-machine draws, hence the equality), cuts the blocks and receives the fitted factors (an
-ordinary model holds them all); input from a ``dask.dataframe`` and a model that stays distributed are not
-written yet. Dask is imported when a function here runs, never at ``import socialrec``.
+Input: a Dataset (or what ``model.fit`` takes), or a ``dask.dataframe`` DataFrame (``_frame``: the id maps are
+built from each partition's distinct ids, the partitions coded on the workers). This process draws the
+initial factors (the single-machine draws, hence the equality), cuts the blocks and receives the fitted
+factors (an ordinary model holds them all); a model that stays distributed is not written yet. Dask is
+imported when a function here runs, never at ``import socialrec``.
 """
 from __future__ import annotations
 
@@ -43,7 +48,7 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
 
     Parameters
     ----------
-    model : ALS, SocialALS or BiasedMF
+    model : ALS, SocialALS, BiasedMF or SocialMF
         An unfitted (or fitted: refitted) model; its hyper-parameters, seed and epochs are used as by ``fit``.
     data : Dataset, dask.dataframe.DataFrame, or anything ``model.fit`` takes (with ``trust=``)
         Training data. A Dask DataFrame (e.g. ``dd.read_parquet`` or ``dd.read_csv`` of files partitioned by
@@ -55,7 +60,7 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
     blocks : int, optional
         Blocks per side (users, items); None: one per worker. ALS: a side of n rows has at most
         ``min(64, ceil(n / 256))`` blocks (the chunks its Gramian is summed over), so fewer may be used; the
-        result does not depend on it. BiasedMF: DSGD's ``d`` (``d × d`` blocks of ratings).
+        result does not depend on it. BiasedMF, SocialMF: DSGD's ``d`` (``d × d`` blocks of ratings).
     trust, validation, early_stopping, callback
         As in ``model.fit``. With validation, early stopping or a callback the factors are gathered to this
         process after every epoch (else only at the end).
