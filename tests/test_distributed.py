@@ -99,44 +99,29 @@ def split(data):
     return sr.split.train_test_split(data, test_size=0.2, seed=0)
 
 
-@pytest.mark.parametrize("schedule", ["constant", "adaptive"])
-def test_dsgd_one_block_equals_single_machine(client, split, schedule):
+DSGD_MODELS = [(sr.BiasedMF, {"learning_rate_schedule": "constant"}),
+               (sr.BiasedMF, {"learning_rate_schedule": "adaptive"}),
+               (sr.SocialMF, {"social_regularization": 1.0})]  # SocialMF: the trust term as a social sub-epoch
+
+
+@pytest.mark.parametrize("model_class, extra", DSGD_MODELS)
+def test_dsgd_one_block_equals_single_machine(client, split, model_class, extra):
     train, _ = split
-    params = dict(factors=8, epochs=4, learning_rate_schedule=schedule, seed=5)
-    single = sr.BiasedMF(**params).fit(train)
-    blocked = sr.distributed.fit(sr.BiasedMF(**params), train, client=client, blocks=1)
+    params = dict(factors=8, epochs=4, seed=5, **extra)
+    single = model_class(**params).fit(train)
+    blocked = sr.distributed.fit(model_class(**params), train, client=client, blocks=1)
     for key, value in single.parameters_.items():
         np.testing.assert_array_equal(blocked.parameters_[key], value, err_msg=key)
     assert [h["loss"] for h in blocked.history] == [h["loss"] for h in single.history]
 
 
 @pytest.mark.parametrize("d", [2, 4])
-def test_dsgd_rmse_within_one_percent(client, split, d):
+@pytest.mark.parametrize("model_class, extra", [(sr.BiasedMF, {}),
+                                                (sr.SocialMF, {"epochs": 10, "social_regularization": 1.0})])
+def test_dsgd_rmse_within_one_percent(client, split, d, model_class, extra):
     train, test = split
-    single = sr.BiasedMF(seed=0).fit(train)
-    blocked = sr.distributed.fit(sr.BiasedMF(seed=0), train, client=client, blocks=d)
-    a, b = sr.metrics.rmse(single, test), sr.metrics.rmse(blocked, test)
-    assert abs(b - a) <= 0.01 * a, (a, b)
-    assert not np.array_equal(blocked.parameters_["user_factors"], single.parameters_["user_factors"])
-
-
-# -- DSGD (SocialMF: the trust term as a social sub-epoch with stale foreign trustees) ---------------------
-def test_social_dsgd_one_block_equals_single_machine(client, split):
-    train, _ = split
-    params = dict(factors=8, epochs=4, social_regularization=1.0, seed=5)
-    single = sr.SocialMF(**params).fit(train)
-    blocked = sr.distributed.fit(sr.SocialMF(**params), train, client=client, blocks=1)
-    for key, value in single.parameters_.items():
-        np.testing.assert_array_equal(blocked.parameters_[key], value, err_msg=key)
-    assert [h["loss"] for h in blocked.history] == [h["loss"] for h in single.history]
-
-
-@pytest.mark.parametrize("d", [2, 4])
-def test_social_dsgd_rmse_within_one_percent(client, split, d):
-    train, test = split
-    params = dict(epochs=10, social_regularization=1.0, seed=0)
-    single = sr.SocialMF(**params).fit(train)
-    blocked = sr.distributed.fit(sr.SocialMF(**params), train, client=client, blocks=d)
+    single = model_class(seed=0, **extra).fit(train)
+    blocked = sr.distributed.fit(model_class(seed=0, **extra), train, client=client, blocks=d)
     a, b = sr.metrics.rmse(single, test), sr.metrics.rmse(blocked, test)
     assert abs(b - a) <= 0.01 * a, (a, b)
     assert not np.array_equal(blocked.parameters_["user_factors"], single.parameters_["user_factors"])
