@@ -9,10 +9,11 @@ may live in any user block, so it cannot be stratified. Each user block ``a`` ow
 and runs them as its **social sub-epoch**, right after its rating block of the epoch's last stratum, in the
 same task and the same C++ call (the single-machine epoch's order: rating pass, then user pass). The call sees
 ``a``'s own rows, which are current, followed by copies of its trusters' **foreign trustees** (rows of other
-user blocks), read as they were at the end of the previous sub-epoch (the stratum before the last). The kernel's step on a term is exact for
-that point: ``U_u -= γ λ_T D_u`` on the truster and ``U_v += γ λ_T T_uv D_u`` on every trustee. Steps on own rows
-stay; the steps on a foreign copy (its value after the pass minus before) are sent to the row's block and
-added there once all blocks' sub-epochs are done (``add_deltas``).
+user blocks), read as they were at the end of the previous sub-epoch (the stratum before the last). The
+kernel's step on a term is exact for that point: ``U_u -= γ λ_T D_u`` on the truster and
+``U_v += γ λ_T T_uv D_u`` on every trustee (later terms of the block read the copy with the block's own steps,
+as one machine would). Steps on own rows stay; the steps on a foreign copy (its value after the pass minus
+before) are sent to the row's block and added there once all blocks' sub-epochs are done (``add_deltas``).
 
 Staleness, exactly: (1) a term whose trustee ``v`` is in another block reads ``U_v`` one sub-epoch old (it
 misses the last stratum's rating steps on ``v`` and the other blocks' trust steps on ``v`` of this epoch);
