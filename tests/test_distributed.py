@@ -195,13 +195,13 @@ def test_dask_frame_missing_column(client, data):
 
 
 # -- checkpoints and a lost worker (last: they kill a worker of the shared cluster) ------------------------
-@pytest.mark.parametrize("model_class", [sr.SocialALS, sr.BiasedMF])
+@pytest.mark.parametrize("model_class", [sr.SocialALS, sr.BiasedMF, sr.SocialMF])
 def test_checkpoints(client, split, tmp_path, model_class):
     train, _ = split
     params = dict(factors=8, epochs=4, seed=6)
     single = model_class(**params).fit(train)
-    blocked = sr.distributed.fit(model_class(**params), train, client=client, blocks=1 if model_class is
-                                 sr.BiasedMF else 3, checkpoint=tmp_path / "ck", checkpoint_every=2)
+    blocked = sr.distributed.fit(model_class(**params), train, client=client, blocks=3 if model_class is
+                                 sr.SocialALS else 1, checkpoint=tmp_path / "ck", checkpoint_every=2)
     assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == ["epoch-00001.npz", "epoch-00003.npz", "latest"]
     epoch, saved = sr.distributed.load_checkpoint(tmp_path / "ck")
     assert epoch == 3
