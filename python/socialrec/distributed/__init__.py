@@ -14,11 +14,16 @@ own C++ kernels on the workers:
 * **BiasedMF** (PMF with ``biased=False``): stratified SGD (DSGD, ``_dsgd``) on ``blocks × blocks`` blocks of
   ratings, ``blocks`` of them at a time in parallel, each running the model's own C++ epoch on its block.
   ``blocks=1`` equals the single-machine deterministic fit exactly.
+* **SocialMF**: the same DSGD for the rating term; the trust term runs as a social sub-epoch per user block
+  in the epoch's last stratum, reading other blocks' trustees one sub-epoch old (``_social_dsgd`` says exactly
+  what is stale and why an epoch still descends SocialMF's objective). ``blocks=1``: exactly the
+  single-machine fit.
 
-Limits today: ``data`` is a Dataset (or what ``model.fit`` takes) in this process, which draws the initial
-factors (the single-machine draws, hence the equality), cuts the blocks and receives the fitted factors (an
-ordinary model holds them all); input from a ``dask.dataframe`` and a model that stays distributed are not
-written yet. Dask is imported when a function here runs, never at ``import socialrec``.
+Input: a Dataset (or what ``model.fit`` takes), or a ``dask.dataframe`` DataFrame (``_frame``: the id maps are
+built from each partition's distinct ids, the partitions coded on the workers). This process draws the
+initial factors (the single-machine draws, hence the equality), cuts the blocks and receives the fitted
+factors (an ordinary model holds them all); a model that stays distributed is not written yet. Dask is
+imported when a function here runs, never at ``import socialrec``.
 """
 from __future__ import annotations
 
@@ -28,12 +33,13 @@ import os
 from .._validate import is_int
 from ..models.als import ALS
 from ..models.biased_mf import BiasedMF
-from . import _als, _checkpoint, _dask, _dsgd
+from ..models.social_mf import SocialMF
+from . import _als, _checkpoint, _dask, _dsgd, _frame, _social_dsgd
 from ._checkpoint import load_checkpoint
 
 __all__ = ["fit", "load_checkpoint"]
 
-SUPPORTED = ("ALS", "SocialALS", "BiasedMF")
+SUPPORTED = ("ALS", "SocialALS", "BiasedMF", "SocialMF")
 
 
 def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, early_stopping=None, callback=None,
@@ -42,16 +48,19 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
 
     Parameters
     ----------
-    model : ALS, SocialALS or BiasedMF
+    model : ALS, SocialALS, BiasedMF or SocialMF
         An unfitted (or fitted: refitted) model; its hyper-parameters, seed and epochs are used as by ``fit``.
-    data : Dataset, or anything ``model.fit`` takes (with ``trust=``)
-        Training data.
+    data : Dataset, dask.dataframe.DataFrame, or anything ``model.fit`` takes (with ``trust=``)
+        Training data. A Dask DataFrame (e.g. ``dd.read_parquet`` or ``dd.read_csv`` of files partitioned by
+        users) has the columns ``user``, ``item``, ``rating``, and ``trust`` then is a Dask or pandas DataFrame
+        with ``truster``, ``trustee`` (or None): the ids are numbered on the workers, as
+        ``Dataset.from_pandas`` numbers them, without the rows meeting in one place (``_frame``).
     client : dask.distributed.Client, optional
         The cluster; None takes this process's default client (``distributed.get_client()``).
     blocks : int, optional
         Blocks per side (users, items); None: one per worker. ALS: a side of n rows has at most
         ``min(64, ceil(n / 256))`` blocks (the chunks its Gramian is summed over), so fewer may be used; the
-        result does not depend on it. BiasedMF: DSGD's ``d`` (``d × d`` blocks of ratings).
+        result does not depend on it. BiasedMF, SocialMF: DSGD's ``d`` (``d × d`` blocks of ratings).
     trust, validation, early_stopping, callback
         As in ``model.fit``. With validation, early stopping or a callback the factors are gathered to this
         process after every epoch (else only at the end).
@@ -71,6 +80,8 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
         raise ValueError(f"socialrec.distributed: regularization_scaling={model.regularization_scaling!r} needs "
                          "the global rating counts in every block (not implemented); use 'occurrence'")
     client = _dask.resolve_client(client)
+    if _frame.is_dask_frame(data):  # id maps on the workers, then the ratings as codes (_frame)
+        data, trust = _frame.dataset(client, data, trust), None
     submit = _dask.Submitter(client)
     if blocks is None:
         blocks = len(submit.workers)
@@ -82,6 +93,8 @@ def fit(model, data, client=None, blocks=None, *, trust=None, validation=None, e
         engine = _als.BlockedALS(model, submit, int(blocks), sync, checkpoints)
     elif type(model) is BiasedMF:
         engine = _dsgd.DSGD(model, submit, int(blocks), sync, checkpoints)
+    elif type(model) is SocialMF:
+        engine = _social_dsgd.SocialDSGD(model, submit, int(blocks), sync, checkpoints)
     else:
         raise TypeError(f"socialrec.distributed fits {', '.join(SUPPORTED)}; got {type(model).__name__}")
     if model.device == "cuda":

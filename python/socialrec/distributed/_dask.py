@@ -3,6 +3,7 @@ and the few Dask calls the engines share (the client, the workers, submitting a 
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 
 EXTRA = 'pip install "socialrec[dask]"  (dask[dataframe] and distributed)'
@@ -40,9 +41,15 @@ def worker_addresses(client):
 
 
 def worker_threads():
-    """Inside a task: the threads of the worker running it (its kernels use that many); elsewhere 0 (all)."""
+    """Inside a task: the threads of the worker running it (its kernels use that many); elsewhere 0 (all).
+
+    A Dask worker has imported ``distributed`` before it runs a task, so a process that has not (a blocked fit
+    run in process, as the tests do) is no worker: 0, without importing Dask (which it may not have)."""
+    module = sys.modules.get("distributed")
+    if module is None:
+        return 0
     try:
-        return int(distributed_module().get_worker().state.nthreads)
+        return int(module.get_worker().state.nthreads)
     except (ValueError, AttributeError):
         return 0
 
@@ -77,3 +84,44 @@ class Submitter:
 
 def _identity(value):
     return value
+
+
+class InProcess:
+    """The ``Submitter`` interface without Dask: every task runs at once, here, its arguments' futures (also
+    inside lists and dicts, as Dask resolves them) replaced by their values. The engines' results do not depend
+    on where their tasks run, so this gives a distributed fit's exact result in one process (the tests' and
+    bench/distributed_dsgd.py's way of running the engines without a cluster)."""
+
+    def __init__(self):
+        self.client = self  # the engines gather through ``submit.client``
+        self.calls = 0
+
+    def __call__(self, fn, *args, block=None):
+        self.calls += 1
+        return Done(fn(*[_resolved(a) for a in args]))
+
+    def data(self, value, block=None):
+        return Done(value)
+
+    def gather(self, futures):
+        return [f.result() for f in futures]
+
+
+class Done:
+    """A finished 'future'."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _resolved(x):
+    if isinstance(x, Done):
+        return x.value
+    if isinstance(x, list):
+        return [_resolved(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _resolved(v) for k, v in x.items()}
+    return x
