@@ -1,9 +1,13 @@
-"""The row problem of fold-in: one parameter row (a factor vector, with its bias where the model has one)
-minimising a model's own objective with every other parameter fixed (models/_fold_in.py builds the problems,
-models/_fold_in_models.py writes each model's terms).
+"""The row problem of fold-in and its reference solver: the executable specification of the C++ kernel
+``socialrec._core.fold_in_solve`` (cpp/include/socialrec/fold_in.hpp mirrors ``solve``, ``RowProblem.value``
+and ``RowProblem.derivatives`` line by line; the two agree to 1e-10 in float64, tests/test_fold_in.py).
+
+Fold-in (DESIGN §2b) gives one parameter row (a factor vector, with its bias where the model has one) the
+minimiser of a model's own objective with every other parameter fixed; models/_fold_in.py builds the
+problems, models/_fold_in_models.py writes each model's terms, models/_fold_in_kernel.py packs a batch of
+problems for the kernel.
 
 Every model's terms in one row ``θ`` (dimension d) take one of three forms:
-
 * **rows** ``j``: ``w_j ℓ(t_j, o_j + a_j·θ)`` with ``ℓ`` per row
     - ``"square"``   ½ (t − z)²                 (identity-link ratings, TrustSVD's trust term)
     - ``"logistic"`` ½ (t − g(z))², g logistic  (the [0, 1] models' ratings and links; Ma et al. 2008 eq. 4)
@@ -46,10 +50,12 @@ class RowProblem:
     R: Optional[np.ndarray] = None
     s: Optional[np.ndarray] = None
     const: float = 0.0
+    penalty: Optional[np.ndarray] = None        # the part of diag(R) that ``add_ridge`` put there (L2 penalties)
 
     def __post_init__(self):
         self.R = np.zeros((self.dim, self.dim))
         self.s = np.zeros(self.dim)
+        self.penalty = np.zeros(self.dim)
 
     def add_rows(self, kind, A, o, t, w=1.0):
         """Observation rows ``w_j ℓ_kind(t_j, o_j + A_j·θ)``; ``w`` a scalar or one weight per row."""
@@ -70,6 +76,7 @@ class RowProblem:
         """``½ weight θ_c²`` for each coordinate c in ``coords`` (a slice or index array)."""
         idx = np.arange(self.dim)[coords]
         self.R[idx, idx] += weight
+        self.penalty[idx] += weight
 
     def add_pull(self, weight, anchor, coords=slice(None)):
         """``½ weight ‖θ_coords − anchor‖²`` (a pull toward a fixed row)."""
@@ -84,6 +91,23 @@ class RowProblem:
         self.R += R
         if s is not None:
             self.s += s
+
+    def centred(self, prior):
+        """The problem in ``ε = θ − prior`` with its L2 penalties centred on ``prior``: every observation term
+        reads ``prior + ε`` (row and pair offsets gain ``A·prior``; the quadratic's non-penalty part, e.g.
+        WRMF's Gramian or a pull, is expanded around ``prior``), while each ``add_ridge`` penalty ½ w θ_c²
+        becomes ½ w ε_c². That is a feature prior ``q = W x + ε`` with ε regularised toward 0 (issue 17);
+        the least-norm minimiser of a problem with no term at all is ε = 0, i.e. θ = prior. A zero ``prior``
+        gives this very problem back (the same numbers)."""
+        prior = np.asarray(prior, dtype=np.float64)
+        out = RowProblem(self.dim)
+        data = self.R - np.diag(self.penalty)  # the non-penalty quadratic
+        out.R, out.penalty = self.R.copy(), self.penalty.copy()
+        out.s = self.s - data @ prior
+        out.const = self.const + 0.5 * prior @ data @ prior - self.s @ prior
+        out.rows = [(kind, A, o + A @ prior, t, w) for kind, A, o, t, w in self.rows]
+        out.pairs = [(w, A, oa + A @ prior, B, ob + B @ prior, scale) for w, A, oa, B, ob, scale in self.pairs]
+        return out
 
     @property
     def quadratic(self):
