@@ -104,11 +104,16 @@ def lightfm_row(train, tags, held, users, truth, quick):
             "fit_s": round(fit_s, 1)}
 
 
-def run(args):
+def load_binary():
+    """(LastFM with every listen set to 1, its artist features)."""
     ds, artists = sr.datasets.load_lastfm(_common.data_folder("lastfm"), item_features=True)
     r = ds.ratings.copy()
     r.data[:] = 1.0
-    ds = ds.with_ratings(r)
+    return ds.with_ratings(r), artists
+
+
+def run(args):
+    ds, artists = load_binary()
     train, held, test = split_items(ds)
     users = np.flatnonzero(test.getnnz(axis=1) > 0)
     cold = np.flatnonzero(held)
@@ -164,10 +169,7 @@ def given_listens(test, cold, m, seed=0):
 
 def fold_in_run(args):
     """The --fold-in protocol (module docstring)."""
-    ds, artists = sr.datasets.load_lastfm(_common.data_folder("lastfm"), item_features=True)
-    r = ds.ratings.copy()
-    r.data[:] = 1.0
-    ds = ds.with_ratings(r)
+    ds, artists = load_binary()
     _, held, test = split_items(ds)
     warm = np.flatnonzero(~held)
     cold = np.flatnonzero(held)
@@ -182,6 +184,10 @@ def fold_in_run(args):
     start = time.perf_counter()
     base = sr.ALS(factors=k, seed=0, num_threads=2, **settings).fit(known, item_features=warm_tags)
     fit_s = time.perf_counter() - start
+    fmap = base.item_feature_map_
+    X = cold_tags.matrix
+    has_tags = np.asarray(abs(X).sum(axis=1)).ravel() > 0
+    prior_only = np.where(has_tags[:, None], np.asarray(X @ fmap["weights"]) + fmap["intercept"], 0.0)
     rows = []
     for m in (0, 1, 3):
         gu, gi = given_listens(test, cold, m)
@@ -192,10 +198,13 @@ def fold_in_run(args):
         scored = np.flatnonzero(truth[users][:, cold].getnnz(axis=1) > 0)
         t = truth[users[scored]][:, cold].toarray() > 0
         given_mask = sp.csr_matrix((np.ones(len(gu)), (gu, gi)), shape=ds.ratings.shape)[users[scored]][:, cold]
-        for label, features in (("fold-in, no features", None), ("fold-in from the tags prior", cold_tags)):
+        variants = [("fold-in, no features", None), ("fold-in from the tags prior", cold_tags)]
+        if m == 0:  # the prior itself, not moved by the fold-in's objective (= the post-hoc prior of fit)
+            variants.append(("tags prior only (no fold-in)", "prior"))
+        for label, features in variants:
             model = pickle.loads(pickle.dumps(base))
             start = time.perf_counter()
-            if len(gu) or features is not None:
+            if (features is not None and not isinstance(features, str)) or len(gu):
                 model.fold_in_items((ds.user_ids[gu], ds.item_ids[gi], np.ones(len(gu))), item_features=features)
             fold_s = time.perf_counter() - start
             item_pos = {x: j for j, x in enumerate(model.item_ids_.tolist())}
@@ -205,6 +214,8 @@ def fold_in_run(args):
             U = np.asarray(parts["user_vectors"], np.float64)[[user_pos[x] for x in ds.user_ids[users[scored]].tolist()]]
             V = np.zeros((len(cold), U.shape[1]))
             V[idx >= 0] = np.asarray(parts["item_vectors"], np.float64)[idx[idx >= 0]]
+            if isinstance(features, str):
+                V = prior_only
             scores = U @ V.T
             scores[given_mask.toarray() > 0] = -np.inf
             ndcg, auc = quality(scores, t)

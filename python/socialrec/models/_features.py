@@ -165,14 +165,16 @@ def apply_prior(model, train, features, side, alpha):
     cold = _cold(model, side, train)
     fit_rows, target_rows = np.flatnonzero(~cold & nonzero), np.flatnonzero(cold & nonzero)
     setattr(model, f"{side}_feature_fit_", {"warm_rows": int(len(fit_rows)), "cold_rows": int(len(target_rows))})
-    if not len(target_rows) or not len(fit_rows):
+    if not len(fit_rows):
         return
     names = row_arrays(model, side)
     host = {k: _gpu.to_host(model.parameters_[k]) for k in names}
     columns = [np.asarray(host[k], np.float64).reshape(n, -1) for k in names]
     Y = np.hstack(columns)
-    W, c = ridge(X[fit_rows], Y[fit_rows], alpha)
+    W, c = ridge(X[fit_rows], Y[fit_rows], alpha)  # kept for fold-in even when no id is cold now
     setattr(model, f"{side}_feature_map_", {"weights": W, "intercept": c, "arrays": list(names)})
+    if not len(target_rows):
+        return
     predicted = np.asarray(X[target_rows] @ W) + c
     at = 0
     for k, block in zip(names, columns):
