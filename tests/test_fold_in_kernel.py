@@ -104,8 +104,8 @@ def test_kernel_refuses_malformed_input():
                        ("row_kind", np.full_like(arrays["row_kind"], 7)), ("pair_na", arrays["pair_na"] + 10**6),
                        ("dims", np.array([0]))):
         with pytest.raises(ValueError, match="fold_in_solve"):
-            _core.fold_in_solve({**arrays, key: value}, reference.MAX_STEPS, reference.GRADIENT_TOL)
+            _core.fold_in_solve({**arrays, key: value}, reference.MAX_STEPS, reference.GRADIENT_TOL, reference.SLACK)
     with pytest.raises(TypeError):
-        _core.fold_in_solve({**arrays, "mats": arrays["mats"].astype(np.float32)}, 50, 1e-10)
+        _core.fold_in_solve({**arrays, "mats": arrays["mats"].astype(np.float32)}, 50, 1e-10, 1e-13)
     with pytest.raises(ValueError, match="backend"):
         _fold_in_kernel.solve_all([], "gpu")

@@ -15,7 +15,7 @@ void check(bool ok, const std::string& what) {
 // [lo, lo + n) inside [0, size)
 bool inside(std::int64_t lo, std::int64_t n, std::int64_t size) { return lo >= 0 && n >= 0 && lo <= size - n; }
 
-py::tuple fold_in_solve(const py::dict& a, int max_steps, double gradient_tol, int threads) {
+py::tuple fold_in_solve(const py::dict& a, int max_steps, double gradient_tol, double slack, int threads) {
     std::int64_t P, n_mats, n_consts, n_row_data, n_pair_data, B, G;
     const auto* dims = input_data<std::int64_t>(a, "dims", &P);
     const auto* mat_offsets = input_data<std::int64_t>(a, "mat_offsets", P);
@@ -74,7 +74,7 @@ py::tuple fold_in_solve(const py::dict& a, int max_steps, double gradient_tol, i
     double* t = theta.mutable_data();
     double* v = values.mutable_data();
     std::int64_t* s = steps.mutable_data();
-    const fold_in::Settings settings{max_steps, gradient_tol, threads};
+    const fold_in::Settings settings{max_steps, gradient_tol, slack, threads};
     without_gil([&] {
         fold_in::solve_all(problems, theta_offsets.data(), settings, t, v, s);
         return 0;
@@ -84,7 +84,7 @@ py::tuple fold_in_solve(const py::dict& a, int max_steps, double gradient_tol, i
 
 const Registrar registrar{[](py::module_& m) {
     m.def("fold_in_solve", &fold_in_solve, py::arg("arrays"), py::arg("max_steps"), py::arg("gradient_tol"),
-          py::arg("threads") = 0,
+          py::arg("slack"), py::arg("threads") = 0,
           "Minimise a batch of packed fold-in row problems (socialrec/fold_in.hpp); returns (theta, values, "
           "steps): the minimisers concatenated, each problem's final objective and its accepted Newton steps.");
 }};

@@ -10,7 +10,8 @@
 //   * a quadratic  ½ θ'Rθ − s·θ + c (the L2 penalties and the pulls toward fixed rows).
 // solve() minimises one problem: by one linear solve when every term is quadratic, else by at most max_steps
 // damped Newton steps from θ = 0 (Gauss–Newton curvature for the logistic squared error, whose Hessian is
-// not PSD) with an Armijo backtracking line search that accepts only a step that lowers the objective.
+// not PSD) with an Armijo backtracking line search that accepts only a step that lowers the objective (up to
+// its rounding), and one last full Newton step once the gradient is below the tolerance.
 //
 // This is a line-by-line mirror of socialrec/reference/fold_in.py (solve, RowProblem.value, .derivatives):
 // the same operations in the same order, so that the two agree to rounding in float64 (tests/test_fold_in.py).
@@ -51,6 +52,7 @@ struct Problem {
 struct Settings {
     int max_steps;         // Newton steps at most (reference: MAX_STEPS)
     double gradient_tol;   // stop when max |g| <= tol (1 + |f|) (reference: GRADIENT_TOL)
+    double slack;          // objective changes below slack (1 + |f|) are rounding (reference: SLACK)
     int threads;
 };
 
@@ -232,11 +234,13 @@ inline bool lu_solve(double* lu, int n, const double* rhs, double* x, int* piv) 
 inline void least_norm_solve(const double* M, int n, const double* rhs, double* x) {
     std::vector<double> a(M, M + std::size_t(n) * n), V(std::size_t(n) * n, 0.0);
     for (int i = 0; i < n; ++i) V[std::size_t(i) * n + i] = 1.0;
+    double total = 0.0;
+    for (double v : a) total += v * v;
     for (int sweep = 0; sweep < 100; ++sweep) {
         double off = 0.0;
         for (int i = 0; i < n; ++i)
             for (int j = i + 1; j < n; ++j) off += a[std::size_t(i) * n + j] * a[std::size_t(i) * n + j];
-        if (off == 0.0) break;
+        if (off <= 1e-34 * total) break;  // off-diagonal mass below rounding: diagonal
         for (int p = 0; p < n; ++p)
             for (int q = p + 1; q < n; ++q) {
                 const double apq = a[std::size_t(p) * n + q];
@@ -306,16 +310,27 @@ inline Outcome solve(const Problem& p, const Settings& settings, double* theta, 
         derivatives(p, theta, s);
         double gmax = 0.0;
         for (int i = 0; i < d; ++i) gmax = std::max(gmax, std::fabs(s.g[i]));
-        if (gmax <= settings.gradient_tol * (1.0 + std::fabs(f))) break;
+        const bool converged = gmax <= settings.gradient_tol * (1.0 + std::fabs(f));
         for (int i = 0; i < d; ++i) s.H[std::size_t(i) * d + i] += 1e-12;  // keeps flat directions invertible
         newton_direction(s.H, s.g, d, s);
+        const double noise = settings.slack * (1.0 + std::fabs(f));  // f's rounding decides nothing
+        if (converged) {  // one last full Newton step: θ at the minimiser to rounding, whatever the rounding
+            for (int i = 0; i < d; ++i) s.cand[i] = theta[i] + s.step[i];
+            const double fc = value(p, s.cand.data(), s.za);
+            if (fc <= f + noise) {
+                std::copy(s.cand.begin(), s.cand.end(), theta);
+                f = fc;
+                ++steps;
+            }
+            break;
+        }
         const double slope = dot(s.g.data(), s.step.data(), d);
         double size = 1.0, fc = f;
         bool accepted = false;
         for (int back = 0; back < 40; ++back) {  // Armijo backtracking: a sufficient decrease only
             for (int i = 0; i < d; ++i) s.cand[i] = theta[i] + size * s.step[i];
             fc = value(p, s.cand.data(), s.za);
-            if (fc <= f && fc <= f + 1e-4 * size * slope) {
+            if (fc <= f + noise && fc <= f + 1e-4 * size * slope + noise) {
                 accepted = true;
                 break;
             }

@@ -74,6 +74,7 @@ def solve_all(problems, backend="cpp", threads=0):
     if backend == "reference" or not problems:
         solved = [reference.solve(p) for p in problems]
         return [theta for theta, _ in solved], [trace for _, trace in solved]
-    theta, _, _ = _core.fold_in_solve(pack(problems), reference.MAX_STEPS, reference.GRADIENT_TOL, int(threads))
+    theta, _, _ = _core.fold_in_solve(pack(problems), reference.MAX_STEPS, reference.GRADIENT_TOL,
+                                      reference.SLACK, int(threads))
     ends = np.cumsum([p.dim for p in problems])
     return np.split(theta, ends[:-1]), None

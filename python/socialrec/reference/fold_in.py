@@ -21,7 +21,9 @@ Every model's terms in one row ``θ`` (dimension d) take one of three forms:
 normal equations ``(Aᵀ W A + R) θ = Aᵀ W (t − o) + s`` (the least-norm solution where that system is singular,
 e.g. no observation at all: θ = 0); otherwise by at most ``MAX_STEPS`` Newton steps (Gauss–Newton for the
 logistic squared error, whose exact Hessian is not PSD) with a backtracking line search from θ = 0 that
-only accepts a step that lowers the objective, so the objective never increases.
+only accepts a step that lowers the objective (up to its rounding, ``SLACK``), so the objective never
+increases; once the gradient is below the tolerance, one last full Newton step puts θ at the minimiser to
+rounding (so that two implementations that round differently return the same θ).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import numpy as np
 
 MAX_STEPS = 50          # Newton steps of a non-quadratic row at most
 GRADIENT_TOL = 1e-10    # stop when the gradient's max-norm is below this (times 1 + |f|)
+SLACK = 1e-13           # objective changes below this (times 1 + |f|) are rounding: the line search ignores them
 KINDS = ("square", "logistic", "softplus")
 
 
@@ -184,16 +187,25 @@ def solve(problem, start=None, max_steps=MAX_STEPS):
         return theta, trace
     for _ in range(max_steps):
         g, H = problem.derivatives(theta)
-        if np.max(np.abs(g), initial=0.0) <= GRADIENT_TOL * (1.0 + abs(f)):
-            break
+        converged = np.max(np.abs(g), initial=0.0) <= GRADIENT_TOL * (1.0 + abs(f))
         # a tiny ridge keeps H invertible where the terms leave a direction flat (no observations on it)
         step = _newton_direction(H + 1e-12 * np.eye(problem.dim), g)
+        if converged:
+            # one last full Newton step (quadratic convergence: it leaves θ at rounding of the minimiser), so
+            # that the answer does not depend on which side of the tolerance rounding put the last gradient
+            candidate = theta + step
+            fc = problem.value(candidate)
+            if fc <= f + SLACK * (1.0 + abs(f)):
+                theta, f = candidate, fc
+                trace.append(f)
+            break
         slope = float(g @ step)
         size, accepted = 1.0, False
+        noise = SLACK * (1.0 + abs(f))  # differences of f below its rounding decide nothing
         for _ in range(40):  # backtracking (Armijo): accept only a sufficient decrease
             candidate = theta + size * step
             fc = problem.value(candidate)
-            if fc <= f and fc <= f + 1e-4 * size * slope:
+            if fc <= f + noise and fc <= f + 1e-4 * size * slope + noise:
                 accepted = True
                 break
             size *= 0.5
