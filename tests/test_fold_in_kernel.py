@@ -109,3 +109,17 @@ def test_kernel_refuses_malformed_input():
         _core.fold_in_solve({**arrays, "mats": arrays["mats"].astype(np.float32)}, 50, 1e-10, 1e-13)
     with pytest.raises(ValueError, match="backend"):
         _fold_in_kernel.solve_all([], "gpu")
+
+
+def test_auto_sends_large_pair_problems_to_the_reference(monkeypatch):
+    rng = np.random.default_rng(5)
+    problems = [_random_problem(rng, 3), _random_problem(rng, 3, pairs=False), _random_problem(rng, 4)]
+    want, _ = _fold_in_kernel.solve_all(problems, "reference")
+    calls = []
+    original = reference.solve
+    monkeypatch.setattr(reference, "solve", lambda p, *a: calls.append(p) or original(p, *a))
+    monkeypatch.setattr(_fold_in_kernel, "LARGE_PAIRS", 40)  # (3 + 7) * 3² = 90 > 40 >= 0: the pair problems
+    got, _ = _fold_in_kernel.solve_all(problems, "auto")
+    assert calls == [problems[0], problems[2]]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=0, atol=TOL * (1 + np.max(np.abs(w))))

@@ -414,12 +414,13 @@ def _centred(model, side, built, fold, params, priors):
     return out
 
 
-def fold_in(model, side, new, trust=None, known="error", columns=None, backend="cpp", features=None):
+def fold_in(model, side, new, trust=None, known="error", columns=None, backend="auto", features=None):
     """``model.fold_in_users`` / ``fold_in_items`` (module docstring); returns each solved block's objective
     trace (last sweep) with ``backend="reference"`` (the NumPy solver, for the tests), else None.
 
     Every row problem of a sweep is built from the parameters as they stood before it and solved in one
-    batch (``_fold_in_kernel.solve_all``: the C++ kernel on the model's ``num_threads``, or the reference).
+    batch (``_fold_in_kernel.solve_all``: the C++ kernel on the model's ``num_threads``, the reference for
+    BPR/SBPR rows over thousands of item pairs, or, ``backend="reference"``, the reference for all).
     Rows linked to each other by edges among the folded users are solved in three such sweeps (Jacobi: each
     sweep reads the others' values of the sweep before); otherwise one sweep, exact per row."""
     fold, grown, params, priors = prepare(model, side, new, trust, known, columns, features)

@@ -4,7 +4,11 @@ fold_in.hpp), whose executable specification is ``socialrec.reference.fold_in.so
 ``solve_all(problems, backend)`` returns one θ per problem: ``backend="cpp"`` packs every problem into flat
 float64 arrays (the layout below), hands them to the kernel once (GIL released, OpenMP over the problems) and
 splits its answer; ``backend="reference"`` solves them one by one in NumPy (and also returns each problem's
-objective trace, for the tests).
+objective trace, for the tests); ``backend="auto"`` (what fold-in uses) sends a problem whose pair groups
+make its Hessian a product over thousands of items (BPR/SBPR: ``Σ (|A| + |B|) d² > LARGE_PAIRS``) to the
+reference, whose BLAS products are faster there than the kernel's portable loops (bench/fold_in_kernel.py:
+BPR on LastFM 0.7x), and every other problem to the kernel (SocialMF, SoRec on FilmTrust: 4-6x per user
+in a batch). Both give the same θ to 1e-10 (tests/test_fold_in_kernel.py), so the split is a speed choice.
 
 Layout (one entry per problem unless stated; offsets index the flat arrays named after them):
 ``dims``; ``mat_offsets`` into ``mats`` = R (d × d, row-major) then s (d); ``consts``; ``row_start`` (P + 1)
@@ -20,7 +24,8 @@ import numpy as np
 from .. import _core
 from ..reference import fold_in as reference
 
-BACKENDS = ("cpp", "reference")
+BACKENDS = ("auto", "cpp", "reference")
+LARGE_PAIRS = 2_000_000  # Σ over pair groups of (|A| + |B|) d² above which "auto" solves a problem in NumPy
 _KIND = {kind: code for code, kind in enumerate(reference.KINDS)}
 
 
@@ -66,7 +71,7 @@ def pack(problems):
     }
 
 
-def solve_all(problems, backend="cpp", threads=0):
+def solve_all(problems, backend="auto", threads=0):
     """(thetas, traces): the minimiser of each problem, and (reference backend only, else None) each one's
     objective trace."""
     if backend not in BACKENDS:
@@ -74,6 +79,12 @@ def solve_all(problems, backend="cpp", threads=0):
     if backend == "reference" or not problems:
         solved = [reference.solve(p) for p in problems]
         return [theta for theta, _ in solved], [trace for _, trace in solved]
+    if backend == "auto":
+        large = [sum((len(A) + len(B)) * p.dim ** 2 for _, A, _, B, *_ in p.pairs) > LARGE_PAIRS for p in problems]
+        if any(large):
+            small = [p for p, big in zip(problems, large) if not big]
+            fast = iter(solve_all(small, "cpp", threads)[0])
+            return [reference.solve(p)[0] if big else next(fast) for p, big in zip(problems, large)], None
     theta, _, _ = _core.fold_in_solve(pack(problems), reference.MAX_STEPS, reference.GRADIENT_TOL,
                                       reference.SLACK, int(threads))
     ends = np.cumsum([p.dim for p in problems])
