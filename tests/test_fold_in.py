@@ -498,3 +498,19 @@ def test_a_model_may_carry_its_own_fold_in_terms():
     model.fold_in_users(([1000, 1000], ds.item_ids[:2], [4.0, 2.0]))
     assert calls, "the class's own fold-in terms were not used"
     assert np.isfinite(model.predict([1000], [ds.item_ids[0]])).all()
+
+
+def test_folded_users_out_edges_join_the_kept_trust_graph():
+    m = sr.SocialMF(factors=3, epochs=2, seed=0, num_threads=1).fit(DATA)
+    before = m.trust_graph_.toarray()
+    m.fold_in_users(NEW, trust=NEW_TRUST)
+    after = m.trust_graph_.toarray()
+    n = DATA.n_users
+    assert after.shape == (n + 3, n + 3)
+    np.testing.assert_array_equal(after[:n, :n], before)  # the fitted rows as they were
+    assert not after[:n, n:].any()  # a known truster's edge to a folded user is not kept (its row is fitted)
+    u = {raw: int(np.flatnonzero(m.user_ids_ == raw)[0]) for raw in (101, 500, 502)}
+    want = np.zeros((3, n + 3))
+    want[0, u[101]] = 1.0  # 500 -> 101
+    want[2, u[101]] = 1.0  # 502 -> 101
+    np.testing.assert_array_equal(after[n:], want)

@@ -459,6 +459,17 @@ def _grown_trust(model, fold):
     graph = host_graph(getattr(model, "trust_graph_", None))
     if graph is None:
         return None
+    n_old = graph.shape[0]
+    mine = fold.folded[fold.src]
+    if np.all(fold.rows >= n_old):  # new users only: their rows appended, the fitted rows untouched (O(new))
+        src, dst, w = fold.src[mine], fold.dst[mine], fold.weights[mine]
+        order = np.lexsort((dst, src))
+        counts = np.bincount(src - n_old, minlength=fold.n_users - n_old)
+        indptr = np.asarray(graph.indptr, np.int64)
+        return sp.csr_matrix((np.concatenate([graph.data, w[order].astype(graph.data.dtype)]),
+                              np.concatenate([graph.indices, dst[order].astype(graph.indices.dtype)]),
+                              np.concatenate([indptr, indptr[-1] + np.cumsum(counts)])),
+                             shape=(fold.n_users, fold.n_users))
     old = graph.tocoo()
     keep, mine = ~fold.folded[old.row], fold.folded[fold.src]  # a refitted known user's row is replaced
     rows = np.concatenate([old.row[keep], fold.src[mine]])
