@@ -175,6 +175,8 @@ def compare(ds, held, name, args, score, metric, ranking):
     cls, make = getattr(sr, name), factory(name, args)
     rows, fitted = [], None
     counts = [0, 1, 3, 5] if not (ranking and args.quick) else [0, 1]  # LastFM --quick: m <= 1
+    if args.counts:
+        counts = [int(c) for c in args.counts.split(",")]
     for m in (counts if cls.uses_trust else [c for c in counts if c]):
         train, given, edges, scored, eligible = pieces(ds, held, m)
         given_all, edges_all = given, edges
@@ -278,6 +280,7 @@ def add_arguments(ap):
     ap.add_argument("--pair-users", type=int, default=12, help="LastFM BPR/SBPR: fold in and score the first N "
                                                               "eligible users only (0: all); the refit sees all")
     ap.add_argument("--models", default=None, help="comma-separated model names (default: all of MODELS)")
+    ap.add_argument("--counts", default=None, help="comma-separated m (interactions given; default 0,1,3,5)")
 
 
 if __name__ == "__main__":

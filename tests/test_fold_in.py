@@ -12,7 +12,8 @@ import pytest
 
 import socialrec as sr
 from model_suite import CASES
-from socialrec.models import _fold_in, _fold_in_math
+from socialrec.models import _fold_in
+from socialrec.reference import fold_in as _fold_in_math
 
 # raw ids that are not indices: users 100.., items 1000..
 N_USERS, N_ITEMS = 60, 40
@@ -206,7 +207,7 @@ def test_training_user_folds_back_to_a_row_at_least_as_good(case):
     tolerance = PREDICTION_TOLERANCE[case.cls] * (2.5 if case.name == "SocialALS-normalized" else 1)
     for raw in (100, 117, 133):
         new, trust = _training_rows(data, raw)
-        fold, _, params = _fold_in.prepare(m, "user", new, trust, known="refit")
+        fold, _, params, _ = _fold_in.prepare(m, "user", new, trust, known="refit")
         row = int(fold.rows[0])
         for problem, slots in (b for b in _fold_in.blocks(m, fold, params) if b[1][0][1] == row):
             fitted = _fold_in.read_slots(params, slots)
@@ -227,12 +228,12 @@ def test_iterative_fold_in_objective_never_increases(case):
     data = DATA.binarized() if case.ranking else DATA
     m = case.make(dtype="float64").fit(data)
     values = NEW[2] if not case.ranking else [1.0] * 4
-    traces = _fold_in.fold_in(m, "user", (NEW[0], NEW[1], values), NEW_TRUST)
+    traces = _fold_in.fold_in(m, "user", (NEW[0], NEW[1], values), NEW_TRUST, backend="reference")
     assert traces and any(len(t) > 2 for t in traces)
     for t in traces:
         assert np.all(np.diff(t) <= 1e-12 * (1 + abs(t[0]))), t
         assert t[-1] <= t[0]
-    for t in _fold_in.fold_in(m, "item", ([100, 101, 102], [7777, 7777, 7777], values[:3]), None):
+    for t in _fold_in.fold_in(m, "item", ([100, 101, 102], [7777, 7777, 7777], values[:3]), None, backend="reference"):
         assert np.all(np.diff(t) <= 1e-12 * (1 + abs(t[0]))), t
 
 
@@ -280,7 +281,7 @@ def test_wrmf_row_from_the_gramian_is_the_per_item_objective(social):
 
     m = (sr.SocialALS if social else sr.ALS)(factors=4, epochs=3, seed=0, dtype="float64").fit(DATA.binarized())
     given = ([500, 500, 500], [1000, 1003, 1007], [1.0, 3.0, 2.0])
-    fold, _, params = _fold_in.prepare(m, "user", given)
+    fold, _, params, _ = _fold_in.prepare(m, "user", given)
     problem, _ = _fold_in_models._wrmf_block(m, fold, params, 0, int(fold.rows[0]), "user_factors",
                                              "item_factors")
     Y = np.asarray(m.parameters_["item_factors"], dtype=np.float64)
@@ -497,3 +498,19 @@ def test_a_model_may_carry_its_own_fold_in_terms():
     model.fold_in_users(([1000, 1000], ds.item_ids[:2], [4.0, 2.0]))
     assert calls, "the class's own fold-in terms were not used"
     assert np.isfinite(model.predict([1000], [ds.item_ids[0]])).all()
+
+
+def test_folded_users_out_edges_join_the_kept_trust_graph():
+    m = sr.SocialMF(factors=3, epochs=2, seed=0, num_threads=1).fit(DATA)
+    before = m.trust_graph_.toarray()
+    m.fold_in_users(NEW, trust=NEW_TRUST)
+    after = m.trust_graph_.toarray()
+    n = DATA.n_users
+    assert after.shape == (n + 3, n + 3)
+    np.testing.assert_array_equal(after[:n, :n], before)  # the fitted rows as they were
+    assert not after[:n, n:].any()  # a known truster's edge to a folded user is not kept (its row is fitted)
+    u = {raw: int(np.flatnonzero(m.user_ids_ == raw)[0]) for raw in (101, 500, 502)}
+    want = np.zeros((3, n + 3))
+    want[0, u[101]] = 1.0  # 500 -> 101
+    want[2, u[101]] = 1.0  # 502 -> 101
+    np.testing.assert_array_equal(after[n:], want)

@@ -20,6 +20,13 @@ ignore the prior; warm rows are left exactly as the plain fit trained them.
   the data's id map before training (columns/rows without ratings: cold); a known id without a feature row
   has x = 0.
 * features of zeros (or none for the cold ids) change nothing: the fit is the plain model's, exactly.
+
+The map is kept (``model.{side}_feature_map_``: W, c and the names of the arrays it predicts; pickling keeps
+it, ``save`` does not) so that ``fold_in_items(new, item_features=F)`` / ``fold_in_users(..., user_features=F)``
+give a new id with a non-zero feature row the prior ``c + W^T x`` (``fold_in_priors``): its fold-in centres
+the row's L2 penalties on that prior (``reference.fold_in.RowProblem.centred``), so an id with no
+interaction keeps the prior and each interaction moves it from there. A zero feature row (or none) is the
+plain fold-in, exactly.
 """
 from __future__ import annotations
 
@@ -144,7 +151,7 @@ def _cold(model, side, train):
 def forget(model):
     """Drop a previous fit's records of its feature maps (``{side}_feature_fit_``) and of the shape its data had
     before feature ids were appended (``grown_from_``: the data's own splits are scored in the grown space)."""
-    for name in ("user_feature_fit_", "item_feature_fit_", "grown_from_"):
+    for name in ("user_feature_fit_", "item_feature_fit_", "user_feature_map_", "item_feature_map_", "grown_from_"):
         model.__dict__.pop(name, None)
 
 
@@ -158,13 +165,16 @@ def apply_prior(model, train, features, side, alpha):
     cold = _cold(model, side, train)
     fit_rows, target_rows = np.flatnonzero(~cold & nonzero), np.flatnonzero(cold & nonzero)
     setattr(model, f"{side}_feature_fit_", {"warm_rows": int(len(fit_rows)), "cold_rows": int(len(target_rows))})
-    if not len(target_rows) or not len(fit_rows):
+    if not len(fit_rows):
         return
     names = row_arrays(model, side)
     host = {k: _gpu.to_host(model.parameters_[k]) for k in names}
     columns = [np.asarray(host[k], np.float64).reshape(n, -1) for k in names]
     Y = np.hstack(columns)
-    W, c = ridge(X[fit_rows], Y[fit_rows], alpha)
+    W, c = ridge(X[fit_rows], Y[fit_rows], alpha)  # kept for fold-in even when no id is cold now
+    setattr(model, f"{side}_feature_map_", {"weights": W, "intercept": c, "arrays": list(names)})
+    if not len(target_rows):
+        return
     predicted = np.asarray(X[target_rows] @ W) + c
     at = 0
     for k, block in zip(names, columns):
@@ -174,3 +184,27 @@ def apply_prior(model, train, features, side, alpha):
         at += width
         model.parameters_[k] = _gpu.to_device(value, value.dtype) if _gpu.is_cupy(model.parameters_[k]) else value
     model._invalidate()
+
+
+def fold_in_priors(model, side, raw_ids, features):
+    """(priors, has): for each raw id, ``c + W^T x`` (one row per id, the arrays of ``side`` side by side as
+    in ``apply_prior``) where its feature row ``x`` is non-zero (``has``), else zeros; ``features`` None gives
+    None. The model must have been fitted with features of that side (its kept map; module docstring)."""
+    if features is None:
+        return None
+    features = as_features(features, f"{side}_features")
+    fmap = getattr(model, f"{side}_feature_map_", None)
+    if fmap is None:
+        raise ValueError(f"{type(model).__name__} keeps no {side} feature map: fold in with {side}_features= "
+                         f"after fit(..., {side}_features=...) on this model object (save/load and a fit whose "
+                         f"{side} features had no warm id with a non-zero row keep none)")
+    W, c = fmap["weights"], fmap["intercept"]
+    if features.n_features != W.shape[0]:
+        raise ValueError(f"{side}_features has {features.n_features} columns; the model was fitted with "
+                         f"{W.shape[0]}")
+    X = features.rows_for(raw_ids)
+    has = np.asarray((abs(X) if sp.issparse(X) else np.abs(X)).sum(axis=1)).ravel() > 0
+    priors = np.zeros((len(has), len(c)))
+    if has.any():
+        priors[has] = np.asarray(X[np.flatnonzero(has)] @ W) + c
+    return priors, has

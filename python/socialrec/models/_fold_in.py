@@ -2,7 +2,7 @@
 
 ``model.fold_in_users(new)`` gives every user of ``new`` a parameter row that minimises the model's own
 objective over that row with every other parameter fixed (models/_fold_in_models.py: each model's terms;
-models/_fold_in_math.py: the solver); ``fold_in_items`` likewise for items. Afterwards ``predict``,
+socialrec/reference/fold_in.py: the solver, and its C++ twin through models/_fold_in_kernel.py); ``fold_in_items`` likewise for items. Afterwards ``predict``,
 ``recommend``, ``similar_*``, ``save``/``load`` and pickling treat them as any fitted id.
 
 This module is the generic part: reading ``new`` in its accepted forms, checking all of it before anything
@@ -48,7 +48,7 @@ from .. import _frames, _gpu
 from .._ids import unknown_ids
 from .._typing import Data
 from ..data import Dataset
-from . import _fold_in_math, _fold_in_models
+from . import _features, _fold_in_kernel, _fold_in_models
 from ._follow import host_graph
 from ._queries import id_space
 
@@ -219,13 +219,15 @@ def _indices(space, values, name, unknown_ok=True):
     return space.to_index(values, name, "raw", unknown_ok=unknown_ok)
 
 
-def plan(model, side, obs, known):
+def plan(model, side, obs, known, extra=None):
     """Check ``obs`` against the model and work out the grown index space: returns (Fold, the grown id map of
-    ``side``) without touching the model."""
+    ``side``) without touching the model. ``extra``: raw ids of ``side`` folded even without a rating (items
+    with a feature row: ``fold_in_items(item_features=)``); the known ones among them are left alone."""
+    extra = np.asarray([] if extra is None else extra)
     if known not in KNOWN:
         raise ValueError(f"known={known!r} must be 'error' (a known id is refused) or 'refit' (its row is "
                          "re-solved from the ratings given)")
-    if not len(obs.values) and not len(obs.src):
+    if not len(obs.values) and not len(obs.src) and not len(extra):
         raise ValueError("nothing to fold in: new holds no rating and no trust edge")
     if side == "item" and len(obs.src):
         raise ValueError("fold_in_items takes ratings only; new holds trust edges (fold users in with "
@@ -240,6 +242,8 @@ def plan(model, side, obs, known):
         raise unknown_ids(other_name, f"{other_name}s", other_raw[bad], bad,
                           prefix=f"fold_in_{side}s needs known {other_name}s; unknown {other_name} id(s)")
     candidates = np.concatenate([folded_raw, obs.src, obs.dst]) if side == "user" else folded_raw
+    if len(extra):
+        candidates = np.array(candidates.tolist() + extra.tolist(), dtype=object)
     if candidates.dtype.kind == "O" or folded_raw.dtype != candidates.dtype:
         candidates = np.array(candidates.tolist(), dtype=object) if len(candidates) else candidates
     candidates = _unique_in_order(candidates)
@@ -342,16 +346,20 @@ def _grown_parameters(model, side, n_grown):
     return params
 
 
-def prepare(model, side, new, trust=None, known="error", columns=None):
-    """Everything a fold-in needs, checked, without touching the model: (fold, grown ids, grown params)."""
+def prepare(model, side, new, trust=None, known="error", columns=None, features=None):
+    """Everything a fold-in needs, checked, without touching the model: (fold, grown ids, grown params,
+    priors: None, or (prior rows, has) of the folded rows from ``features``, ``_features.fold_in_priors``)."""
     model._require_fitted()
     columns = {"user": "user", "item": "item", "rating": "rating", "truster": "truster", "trustee": "trustee",
                "weight": None, **(columns or {})}
-    obs = read(new, trust, columns, implicit=model._link == "score")
-    fold, grown = plan(model, side, obs, known)
+    obs = read((np.array([]), np.array([]), np.array([])) if new is None else new, trust, columns,
+               implicit=model._link == "score")
+    features = _features.as_features(features, f"{side}_features")
+    fold, grown = plan(model, side, obs, known, None if features is None else features.ids)
     params = _grown_parameters(model, side, fold.n_users if side == "user" else fold.n_items)
     fold.fitted = _fold_in_models.grown_fitted(model, fold)
-    return fold, grown, params
+    priors = _features.fold_in_priors(model, side, grown[fold.rows], features)
+    return fold, grown, params, priors
 
 
 def blocks(model, fold, params):
@@ -380,21 +388,52 @@ def write_slots(params, slots, theta):
             at += width
 
 
-def fold_in(model, side, new, trust=None, known="error", columns=None):
-    """``model.fold_in_users`` / ``fold_in_items`` (module docstring); returns each solved block's objective
-    trace (last sweep), for the tests.
+def _centred(model, side, built, fold, params, priors):
+    """The blocks of rows with a feature prior centred on it (``RowProblem.centred``); those rows' parameter
+    entries start at the prior (entries no block solves keep it: SVD++'s implicit factor of a new item)."""
+    if priors is None:
+        return built
+    rows, has = priors
+    at, layout = 0, {}
+    for name in _fold_in_models.row_arrays(model, side):
+        width = int(np.prod(params[name].shape[1:], dtype=np.int64))
+        layout[name] = (at, width)
+        at += width
+    slot_of = {int(r): j for j, r in enumerate(fold.rows)}
+    for j in np.flatnonzero(has):
+        for name, (start, width) in layout.items():
+            params[name][fold.rows[j]] = rows[j, start:start + width].reshape(params[name].shape[1:])
+    out = []
+    for problem, slots in built:
+        j = slot_of[int(slots[0][1])]
+        if has[j]:
+            prior = read_slots(params, slots)  # the prior just written
+            problem = problem.centred(prior)
+            slots = [("+prior", prior)] + slots
+        out.append((problem, slots))
+    return out
 
-    Rows linked to each other by edges among the folded users are solved in turn, three Gauss–Seidel sweeps
-    (each row's problem reads the others' newest values); otherwise one pass, exact per row."""
-    fold, grown, params = prepare(model, side, new, trust, known, columns)
+
+def fold_in(model, side, new, trust=None, known="error", columns=None, backend="auto", features=None):
+    """``model.fold_in_users`` / ``fold_in_items`` (module docstring); returns each solved block's objective
+    trace (last sweep) with ``backend="reference"`` (the NumPy solver, for the tests), else None.
+
+    Every row problem of a sweep is built from the parameters as they stood before it and solved in one
+    batch (``_fold_in_kernel.solve_all``: the C++ kernel on the model's ``num_threads``, the reference for
+    BPR/SBPR rows over thousands of item pairs, or, ``backend="reference"``, the reference for all).
+    Rows linked to each other by edges among the folded users are solved in three such sweeps (Jacobi: each
+    sweep reads the others' values of the sweep before); otherwise one sweep, exact per row."""
+    fold, grown, params, priors = prepare(model, side, new, trust, known, columns, features)
     linked = side == "user" and len(fold.src) and np.any(np.isin(fold.src, fold.rows) & np.isin(fold.dst, fold.rows))
-    traces = []
+    traces = None
     for _ in range(3 if linked else 1):
-        traces = []
-        for problem, slots in blocks(model, fold, params):
-            theta, trace = _fold_in_math.solve(problem)
+        built = _centred(model, side, blocks(model, fold, params), fold, params, priors)
+        thetas, traces = _fold_in_kernel.solve_all([problem for problem, _ in built], backend,
+                                                   getattr(model, "num_threads", 0))
+        for (_, slots), theta in zip(built, thetas):
+            if slots[0][0] == "+prior":  # a centred block solved for ε = θ − prior
+                theta, slots = slots[0][1] + theta, slots[1:]
             write_slots(params, slots, theta)
-            traces.append(trace)
     _commit(model, side, fold, grown, params)
     return traces
 
@@ -420,6 +459,17 @@ def _grown_trust(model, fold):
     graph = host_graph(getattr(model, "trust_graph_", None))
     if graph is None:
         return None
+    n_old = graph.shape[0]
+    mine = fold.folded[fold.src]
+    if np.all(fold.rows >= n_old):  # new users only: their rows appended, the fitted rows untouched (O(new))
+        src, dst, w = fold.src[mine], fold.dst[mine], fold.weights[mine]
+        order = np.lexsort((dst, src))
+        counts = np.bincount(src - n_old, minlength=fold.n_users - n_old)
+        indptr = np.asarray(graph.indptr, np.int64)
+        return sp.csr_matrix((np.concatenate([graph.data, w[order].astype(graph.data.dtype)]),
+                              np.concatenate([graph.indices, dst[order].astype(graph.indices.dtype)]),
+                              np.concatenate([indptr, indptr[-1] + np.cumsum(counts)])),
+                             shape=(fold.n_users, fold.n_users))
     old = graph.tocoo()
     keep, mine = ~fold.folded[old.row], fold.folded[fold.src]  # a refitted known user's row is replaced
     rows = np.concatenate([old.row[keep], fold.src[mine]])
@@ -474,8 +524,8 @@ class FoldInMixin:
                                                   "truster": truster, "trustee": trustee, "weight": weight})
         return self
 
-    def fold_in_items(self: _F, new: Data, *, known: str = "error", user: str = "user", item: str = "item",
-                      rating: Optional[str] = "rating") -> _F:
+    def fold_in_items(self: _F, new: Optional[Data] = None, *, known: str = "error", user: str = "user",
+                      item: str = "item", rating: Optional[str] = "rating", item_features: Any = None) -> _F:
         """Add the items of ``new`` (their ratings by known users, raw ids) without retraining; returns ``self``.
 
         Each item gets the row [q_i, b_i] minimising the model's own objective with every user parameter fixed
@@ -483,10 +533,18 @@ class FoldInMixin:
         ALS models, at most 50 damped Newton steps for the logistic-link and BPR models. The raters' seen
         items gain the new items. ``new`` as in ``fold_in_users`` (no trust edges); unknown raters raise
         ``UnknownIdError`` naming each; ``known="refit"`` re-solves a known item's row from the ratings given.
+
+        ``item_features`` (``sr.features.Features`` or a DataFrame indexed by raw id; the columns the model was
+        fitted with, ``fit(..., item_features=)``): a new item with a non-zero feature row starts from the
+        fitted feature map's prior ``c + W^T x`` (models/_features.py) and its fold-in centres the row's L2
+        penalties there, so an item with no rating keeps the prior (every unknown id of ``item_features`` is
+        folded in, rated or not; ``new`` may then be None) and each rating moves it from there. A zero
+        feature row is the plain fold-in, exactly.
         A privately trained model (``privacy_``) refuses: item rows are what it released under its budget.
         """
         if getattr(self, "privacy_", None) is not None:
             raise ValueError(f"{type(self).__name__}: fold_in_items would write item rows computed without "
                              "privacy into the parameters this private fit released (privacy_); refit instead")
-        fold_in(self, "item", new, None, known, {"user": user, "item": item, "rating": rating})
+        fold_in(self, "item", new, None, known, {"user": user, "item": item, "rating": rating},
+                features=item_features)
         return self

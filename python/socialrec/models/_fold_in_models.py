@@ -1,5 +1,5 @@
 """Each model's fold-in terms: the part of its own objective (the class docstrings, DESIGN §4) that involves one
-folded row, every other parameter fixed, written as ``_fold_in_math.RowProblem`` blocks.
+folded row, every other parameter fixed, written as ``reference.fold_in.RowProblem`` blocks.
 
 One table, by model class name (a subclass finds its base's entry): ``USER[name](model, fold, params, j, u)`` and
 ``ITEM[name](...)`` return the blocks of folded row ``u`` (``j``: its position in ``fold.rows``), each a
@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from .._arrays import inverse_sqrt
 from . import _confidence
-from ._fold_in_math import RowProblem
+from ..reference.fold_in import RowProblem
 from ._social import unit_values
 
 

@@ -11,6 +11,9 @@ from the data, by the rules written in each module's docstrings (tests/test_refe
 as a dict keyed like ``model.parameters_``; ``loss(model, data)`` and ``gradient(model, data)`` give the
 objective and its full gradient at ``model``'s current parameters (or at ``params=`` when given).
 
+``socialrec.reference.fold_in``: fold-in's row problem and its solver (the specification of the C++
+``_core.fold_in_solve``).
+
 ``model`` may also be a class name with its hyper-parameters, so that no model object is needed::
 
     reference.fit("TrustSVD", train, hyper=model.get_params())

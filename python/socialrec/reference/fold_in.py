@@ -1,9 +1,13 @@
-"""The row problem of fold-in: one parameter row (a factor vector, with its bias where the model has one)
-minimising a model's own objective with every other parameter fixed (models/_fold_in.py builds the problems,
-models/_fold_in_models.py writes each model's terms).
+"""The row problem of fold-in and its reference solver: the executable specification of the C++ kernel
+``socialrec._core.fold_in_solve`` (cpp/include/socialrec/fold_in.hpp mirrors ``solve``, ``RowProblem.value``
+and ``RowProblem.derivatives`` line by line; the two agree to 1e-10 in float64, tests/test_fold_in.py).
+
+Fold-in (DESIGN §2b) gives one parameter row (a factor vector, with its bias where the model has one) the
+minimiser of a model's own objective with every other parameter fixed; models/_fold_in.py builds the
+problems, models/_fold_in_models.py writes each model's terms, models/_fold_in_kernel.py packs a batch of
+problems for the kernel.
 
 Every model's terms in one row ``θ`` (dimension d) take one of three forms:
-
 * **rows** ``j``: ``w_j ℓ(t_j, o_j + a_j·θ)`` with ``ℓ`` per row
     - ``"square"``   ½ (t − z)²                 (identity-link ratings, TrustSVD's trust term)
     - ``"logistic"`` ½ (t − g(z))², g logistic  (the [0, 1] models' ratings and links; Ma et al. 2008 eq. 4)
@@ -17,7 +21,9 @@ Every model's terms in one row ``θ`` (dimension d) take one of three forms:
 normal equations ``(Aᵀ W A + R) θ = Aᵀ W (t − o) + s`` (the least-norm solution where that system is singular,
 e.g. no observation at all: θ = 0); otherwise by at most ``MAX_STEPS`` Newton steps (Gauss–Newton for the
 logistic squared error, whose exact Hessian is not PSD) with a backtracking line search from θ = 0 that
-only accepts a step that lowers the objective, so the objective never increases.
+only accepts a step that lowers the objective (up to its rounding, ``SLACK``), so the objective never
+increases; once the gradient is below the tolerance, one last full Newton step puts θ at the minimiser to
+rounding (so that two implementations that round differently return the same θ).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ import numpy as np
 
 MAX_STEPS = 50          # Newton steps of a non-quadratic row at most
 GRADIENT_TOL = 1e-10    # stop when the gradient's max-norm is below this (times 1 + |f|)
+SLACK = 1e-13           # objective changes below this (times 1 + |f|) are rounding: the line search ignores them
 KINDS = ("square", "logistic", "softplus")
 
 
@@ -46,10 +53,12 @@ class RowProblem:
     R: Optional[np.ndarray] = None
     s: Optional[np.ndarray] = None
     const: float = 0.0
+    penalty: Optional[np.ndarray] = None        # the part of diag(R) that ``add_ridge`` put there (L2 penalties)
 
     def __post_init__(self):
         self.R = np.zeros((self.dim, self.dim))
         self.s = np.zeros(self.dim)
+        self.penalty = np.zeros(self.dim)
 
     def add_rows(self, kind, A, o, t, w=1.0):
         """Observation rows ``w_j ℓ_kind(t_j, o_j + A_j·θ)``; ``w`` a scalar or one weight per row."""
@@ -70,6 +79,7 @@ class RowProblem:
         """``½ weight θ_c²`` for each coordinate c in ``coords`` (a slice or index array)."""
         idx = np.arange(self.dim)[coords]
         self.R[idx, idx] += weight
+        self.penalty[idx] += weight
 
     def add_pull(self, weight, anchor, coords=slice(None)):
         """``½ weight ‖θ_coords − anchor‖²`` (a pull toward a fixed row)."""
@@ -84,6 +94,23 @@ class RowProblem:
         self.R += R
         if s is not None:
             self.s += s
+
+    def centred(self, prior):
+        """The problem in ``ε = θ − prior`` with its L2 penalties centred on ``prior``: every observation term
+        reads ``prior + ε`` (row and pair offsets gain ``A·prior``; the quadratic's non-penalty part, e.g.
+        WRMF's Gramian or a pull, is expanded around ``prior``), while each ``add_ridge`` penalty ½ w θ_c²
+        becomes ½ w ε_c². That is a feature prior ``q = W x + ε`` with ε regularised toward 0 (issue 17);
+        the least-norm minimiser of a problem with no term at all is ε = 0, i.e. θ = prior. A zero ``prior``
+        gives this very problem back (the same numbers)."""
+        prior = np.asarray(prior, dtype=np.float64)
+        out = RowProblem(self.dim)
+        data = self.R - np.diag(self.penalty)  # the non-penalty quadratic
+        out.R, out.penalty = self.R.copy(), self.penalty.copy()
+        out.s = self.s - data @ prior
+        out.const = self.const + 0.5 * prior @ data @ prior - self.s @ prior
+        out.rows = [(kind, A, o + A @ prior, t, w) for kind, A, o, t, w in self.rows]
+        out.pairs = [(w, A, oa + A @ prior, B, ob + B @ prior, scale) for w, A, oa, B, ob, scale in self.pairs]
+        return out
 
     @property
     def quadratic(self):
@@ -160,16 +187,25 @@ def solve(problem, start=None, max_steps=MAX_STEPS):
         return theta, trace
     for _ in range(max_steps):
         g, H = problem.derivatives(theta)
-        if np.max(np.abs(g), initial=0.0) <= GRADIENT_TOL * (1.0 + abs(f)):
-            break
+        converged = np.max(np.abs(g), initial=0.0) <= GRADIENT_TOL * (1.0 + abs(f))
         # a tiny ridge keeps H invertible where the terms leave a direction flat (no observations on it)
         step = _newton_direction(H + 1e-12 * np.eye(problem.dim), g)
+        if converged:
+            # one last full Newton step (quadratic convergence: it leaves θ at rounding of the minimiser), so
+            # that the answer does not depend on which side of the tolerance rounding put the last gradient
+            candidate = theta + step
+            fc = problem.value(candidate)
+            if fc <= f + SLACK * (1.0 + abs(f)):
+                theta, f = candidate, fc
+                trace.append(f)
+            break
         slope = float(g @ step)
         size, accepted = 1.0, False
+        noise = SLACK * (1.0 + abs(f))  # differences of f below its rounding decide nothing
         for _ in range(40):  # backtracking (Armijo): accept only a sufficient decrease
             candidate = theta + size * step
             fc = problem.value(candidate)
-            if fc <= f and fc <= f + 1e-4 * size * slope:
+            if fc <= f + noise and fc <= f + 1e-4 * size * slope + noise:
                 accepted = True
                 break
             size *= 0.5
