@@ -322,11 +322,12 @@ class IdIndex:
             return np.full(len(q), -1, dtype=np.int64)
         numeric = ids.dtype.kind in "iuf" and q.dtype.kind in "iuf" and not _promotion_merges_ids([ids, q])
         if numeric or (ids.dtype.kind in "US" and q.dtype.kind == ids.dtype.kind):
-            if self._sorter is None:
-                self._sorter = np.argsort(ids, kind="stable")
-            sids = ids[self._sorter]
+            if self._sorter is None:  # (order, ids in that order), kept: a fold-in asks once per call
+                order = np.argsort(ids, kind="stable")
+                self._sorter = (order, ids[order])
+            order, sids = self._sorter
             pos = np.minimum(np.searchsorted(sids, q), len(sids) - 1)
-            return np.where(sids[pos] == q, self._sorter[pos], -1).astype(np.int64)
+            return np.where(sids[pos] == q, order[pos], -1).astype(np.int64)
         table, values = self.table(), q.tolist()
         try:  # one dict lookup per id, in C
             out = np.fromiter(map(table.get, values, repeat(-1)), dtype=np.int64, count=len(values))
