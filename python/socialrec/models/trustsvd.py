@@ -107,6 +107,13 @@ class TrustSVD(SVDpp):
     _PARAMETERS = SVDpp._PARAMETERS + ("trustee_factors",)
     _kernel = "trustsvd_epoch"
 
+    def _check_extra(self):
+        if self.privacy is not None:  # SVDpp's parameter, inherited: TrustSVD has no private fit yet
+            raise ValueError("TrustSVD(privacy=...) is not supported yet: its weighted penalties |U_j|^-1/2 and "
+                             "|T+_v|^-1/2 read other users' counts (docs/PRIVACY.md); a private TrustSVD needs "
+                             "per-occurrence penalties (issue 19). SVDpp and SoRec train privately")
+        super()._check_extra()
+
     def _init_parameters(self, train, rng):
         t = train.trust.tocsr()
         trusting, trusted = np.asarray(t.getnnz(axis=1) > 0), np.asarray(t.getnnz(axis=0) > 0)
