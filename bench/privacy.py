@@ -2,8 +2,8 @@
 social model with a private fit: a user's ratings *and* trust edges are one unit) trained by DP-SGD, next to
 their non-private fits, and the training cost of the private fit against the non-private one.
 
-    PYTHONPATH=python python bench/privacy.py [--quick] [--datasets filmtrust epinions] [--models BiasedMF SoRec]
-        [--epsilons 1 10 inf]
+    PYTHONPATH=python python bench/privacy.py [--quick] [--datasets filmtrust epinions]
+        [--models BiasedMF SoRec] [--epsilons 1 10 inf]
 
 Protocol: FilmTrust 5-fold (``split.kfold(ds, 5, seed=0)``; --quick: fold 0) and Epinions one 80/20 split
 (``train_test_split(seed=0)``; --quick: the first 2,000 users and the items they rated); predictions clipped to the rating scale.

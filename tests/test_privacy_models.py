@@ -165,7 +165,8 @@ def test_svdpp_clipping_bounds_every_users_contribution(social, seed, clip, user
     rated items included) end at most γ C apart."""
     gamma, d = 0.1, 4
     rng = np.random.default_rng(seed)
-    start = {"user_factors": rng.normal(0, 1, (social.n_users, d)), "item_factors": rng.normal(0, 1, (social.n_items, d)),
+    start = {"user_factors": rng.normal(0, 1, (social.n_users, d)),
+             "item_factors": rng.normal(0, 1, (social.n_items, d)),
              "implicit_factors": rng.normal(0, 1, (social.n_items, d)), "user_bias": rng.normal(0, 1, social.n_users),
              "item_bias": rng.normal(0, 1, social.n_items), "global_bias": np.array(3.0)}
     model = _svdpp(None, factors=d)

@@ -18,24 +18,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "socialrec/dp_step.hpp"
+
 namespace socialrec {
 
 template <class T>
-struct DPSVDppStepArgs {
-    T* user_factors;      // n_users x factors (p, user side)
-    T* item_factors;      // n_items x factors (q, released)
+struct DPSVDppStepArgs : dp::UserStepArgs<T> {  // always biased
     T* implicit_factors;  // n_items x factors (y, released)
-    T* user_bias;         // n_users
-    T* item_bias;         // n_items
-    const std::int64_t* rating_offsets;  // n_users + 1
-    const std::int32_t* items;
-    const float* values;
-    const std::int64_t* sampled;  // the batch's user ids
-    std::int64_t n_sampled;
     const double* noise;  // n_items x (2 factors + 1), standard normal; nullptr: no noise
-    std::int64_t n_users, n_items;
-    std::int32_t factors;
-    double global_bias, learning_rate, regularization, bias_regularization, clip_norm, noise_scale;
 };
 
 template <class T>
@@ -45,8 +35,8 @@ void dp_svdpp_step(const DPSVDppStepArgs<T>& a) {
     std::vector<T> GQ(std::size_t(a.n_items * d), T(0)), GY(std::size_t(a.n_items * d), T(0));
     std::vector<T> GP(std::size_t(a.n_users * d), T(0)), Gbi(std::size_t(a.n_items), T(0));
     std::vector<T> Gbu(std::size_t(a.n_users), T(0));
-    std::vector<T> x(std::size_t(d)), e_q(std::size_t(d));
-    std::vector<T> unit_q, unit_b, unit_y;  // the user's released rows until its clipping factor is known
+    std::vector<T> x(std::size_t(d), T(0)), e_q(std::size_t(d), T(0));  // x_u and sum_i e_i q_i
+    dp::UnitRows<T> unit;
     for (std::int64_t s_ = 0; s_ < a.n_sampled; ++s_) {
         const std::int64_t u = a.sampled[s_];
         const std::int64_t first = a.rating_offsets[u], last = a.rating_offsets[u + 1], n = last - first;
@@ -57,20 +47,17 @@ void dp_svdpp_step(const DPSVDppStepArgs<T>& a) {
         for (std::int64_t k = first; k < last; ++k)
             for (std::int64_t f = 0; f < d; ++f) x[std::size_t(f)] += a.implicit_factors[a.items[k] * d + f];
         for (std::int64_t f = 0; f < d; ++f) {
-            x[std::size_t(f)] = p[f] + s * x[std::size_t(f)];
+            x[std::size_t(f)] = p[f] + s * x[std::size_t(f)];  // x_u = p_u + |R_u|^-1/2 sum y_j
             e_q[std::size_t(f)] = T(0);
         }
-        unit_q.assign(std::size_t(n * d), T(0));
-        unit_b.assign(std::size_t(n), T(0));
-        unit_y.assign(std::size_t(n * d), T(0));
-        double norm2 = 0;
+        unit.clear();
         for (std::int64_t k = first; k < last; ++k) {
             const std::int64_t i = a.items[k];
             const T* q = a.item_factors + i * d;
             T dot = 0;
             for (std::int64_t f = 0; f < d; ++f) dot += x[std::size_t(f)] * q[f];
             const T e = T(a.values[k]) - (mu + a.user_bias[u] + a.item_bias[i] + dot);
-            T* gq = unit_q.data() + (k - first) * d;
+            T* gq = unit.add(GQ.data() + i * d, d);
             T* gp = GP.data() + u * d;
             T gq2 = 0;
             for (std::int64_t f = 0; f < d; ++f) {
@@ -79,54 +66,32 @@ void dp_svdpp_step(const DPSVDppStepArgs<T>& a) {
                 e_q[std::size_t(f)] += e * q[f];
                 gq2 += gq[f] * gq[f];
             }
-            const T gb = lambda_b * a.item_bias[i] - e;
-            unit_b[std::size_t(k - first)] = gb;
+            T* gb = unit.add(Gbi.data() + i, 1);
+            *gb = lambda_b * a.item_bias[i] - e;
             Gbu[std::size_t(u)] += lambda_b * a.user_bias[u] - e;
-            norm2 += double(gq2) + double(gb) * double(gb);
+            unit.add_norm2(double(gq2) + double(*gb) * double(*gb));
         }
-        const T n_lambda = T(n) * lambda;
+        const T n_lambda = T(n) * lambda;  // every rating's term carries lambda/2 sum_j |y_j|^2
         for (std::int64_t k = first; k < last; ++k) {
-            const T* y = a.implicit_factors + a.items[k] * d;
-            T* gy = unit_y.data() + (k - first) * d;
+            const std::int64_t j = a.items[k];
+            const T* y = a.implicit_factors + j * d;
+            T* gy = unit.add(GY.data() + j * d, d);
             T gy2 = 0;
             for (std::int64_t f = 0; f < d; ++f) {
                 gy[f] = n_lambda * y[f] - s * e_q[std::size_t(f)];
                 gy2 += gy[f] * gy[f];
             }
-            norm2 += double(gy2);
+            unit.add_norm2(double(gy2));
         }
-        const double norm = std::sqrt(norm2);
-        const T c = T(norm == 0 || norm <= a.clip_norm ? 1.0 : a.clip_norm / norm);
-        for (std::int64_t k = first; k < last; ++k) {
-            const std::int64_t i = a.items[k];
-            for (std::int64_t f = 0; f < d; ++f) {
-                GQ[std::size_t(i * d + f)] += c * unit_q[std::size_t((k - first) * d + f)];
-                GY[std::size_t(i * d + f)] += c * unit_y[std::size_t((k - first) * d + f)];
-            }
-            Gbi[std::size_t(i)] += c * unit_b[std::size_t(k - first)];
-        }
+        unit.clip_into_totals(a.clip_norm);
     }
     const T gamma = T(a.learning_rate), scale = T(a.noise_scale);
-    const std::int64_t width = 2 * d + 1;
-    for (std::int64_t i = 0; i < a.n_items; ++i) {
-        const double* xi = a.noise ? a.noise + i * width : nullptr;
-        for (std::int64_t f = 0; f < d; ++f) {
-            T gq = GQ[std::size_t(i * d + f)], gy = GY[std::size_t(i * d + f)];
-            if (xi) {
-                gq += scale * T(xi[f]);
-                gy += scale * T(xi[d + 1 + f]);
-            }
-            a.item_factors[i * d + f] -= gamma * gq;
-            a.implicit_factors[i * d + f] -= gamma * gy;
-        }
-        T gb = Gbi[std::size_t(i)];
-        if (xi) gb += scale * T(xi[d]);
-        a.item_bias[i] -= gamma * gb;
-    }
-    for (std::int64_t u = 0; u < a.n_users; ++u) {
-        for (std::int64_t f = 0; f < d; ++f) a.user_factors[u * d + f] -= gamma * GP[std::size_t(u * d + f)];
-        a.user_bias[u] -= gamma * Gbu[std::size_t(u)];
-    }
+    const std::int64_t width = 2 * d + 1;  // the noise's columns: q | b_i | y
+    dp::descend(a.item_factors, GQ, a.n_items, d, a.noise, width, 0, gamma, scale);
+    dp::descend(a.item_bias, Gbi, a.n_items, 1, a.noise, width, d, gamma, scale);
+    dp::descend(a.implicit_factors, GY, a.n_items, d, a.noise, width, d + 1, gamma, scale);
+    dp::descend<T>(a.user_factors, GP, a.n_users, d, nullptr, 0, 0, gamma, scale);
+    dp::descend<T>(a.user_bias, Gbu, a.n_users, 1, nullptr, 0, 0, gamma, scale);
 }
 
 }  // namespace socialrec

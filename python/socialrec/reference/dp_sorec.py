@@ -53,18 +53,9 @@ import math
 
 import numpy as np
 
-from . import _init
+from . import _dp, _init
 from ._logistic import g, pair_gradient
-from .dp_biased_mf import DP_STREAM, private_mean
-
-def draws(seed, step, n_units, sampling_rate, noise_shapes, noise_multiplier):
-    """(mask, list of noise arrays or None) of step ``step``: the mask, then one standard normal array per
-    shape in ``noise_shapes`` in that order (rule 1)."""
-    rng = np.random.default_rng([int(seed), DP_STREAM, int(step)])
-    mask = rng.random(n_units) < sampling_rate
-    noise = [rng.standard_normal(shape) for shape in noise_shapes] if noise_multiplier > 0 else None
-    return mask, noise
-
+from .dp_biased_mf import private_mean
 
 def private_offset(spec, train, mean_noise_multiplier):
     """``b`` of rule 2: ``logit`` of the private mean mapped to [0, 1] (clamped to [1e-6, 1 − 1e-6]), or 0."""
@@ -134,23 +125,13 @@ def step(spec, params, sampled, ratings, edges, noise, gamma, clip_norm, noise_m
             GU[u] += lam_c * (lam * U[u] - ge * Z[k])
             rows.append((GZ, k, g_z))
             norm2 += float(g_z @ g_z)
-        norm = math.sqrt(norm2)
-        c = dt(1.0 if norm == 0 or norm <= clip_norm else clip_norm / norm)
-        for total, row, grad in rows:
-            total[row] += c * grad
-    if noise is not None:
-        scale = dt(noise_multiplier * clip_norm)
-        GV += scale * noise[0][:, :d].astype(dt)
-        GZ += scale * noise[1].astype(dt)
-        if biased:
-            Gbi += scale * noise[0][:, d].astype(dt)
-    gamma = dt(gamma)
-    U -= gamma * GU
-    V -= gamma * GV
-    Z -= gamma * GZ
+        _dp.clip_into(rows, norm2, clip_norm, dt)
+    item_noise, link_noise = noise if noise is not None else (None, None)
+    blocks = [(U, GU, None), (V, GV, item_noise[:, :d] if noise is not None else None),
+              (Z, GZ, link_noise)]
     if biased:
-        bu -= gamma * Gbu
-        bi -= gamma * Gbi
+        blocks += [(bu, Gbu, None), (bi, Gbi, item_noise[:, d] if noise is not None else None)]
+    _dp.descend(blocks, gamma, noise_multiplier * clip_norm)
 
 
 def fit(spec, train, mechanism):
@@ -160,13 +141,10 @@ def fit(spec, train, mechanism):
     params = initial_parameters(spec, train, np.random.default_rng(spec.require_seed()),
                                 mechanism["mean_noise_multiplier"])
     ratings, edges = unit_ratings(train), unit_edges(train)
-    d = spec.factors
-    shapes = [(train.n_items, d + 1 if spec.biased else d), (train.n_users, d)]
-    sigma, C, q = mechanism["noise_multiplier"], mechanism["clip_norm"], mechanism["sampling_rate"]
-    for t in range(spec.epochs * mechanism["steps_per_epoch"]):
-        mask, noise = draws(spec.seed, t, train.n_users, q, shapes, sigma)
-        step(spec, params, [int(u) for u in np.flatnonzero(mask)], ratings, edges, noise, spec.learning_rate, C,
-             sigma)
+    shapes = [(train.n_items, spec.factors + 1 if spec.biased else spec.factors), (train.n_users, spec.factors)]
+    _dp.run(spec, mechanism, train.n_users, shapes,
+            lambda sampled, noise: step(spec, params, sampled, ratings, edges, noise, spec.learning_rate,
+                                        mechanism["clip_norm"], mechanism["noise_multiplier"]))
     return params
 
 

@@ -35,8 +35,8 @@ import math
 
 import numpy as np
 
-from . import _init
-from .dp_biased_mf import draws, private_mean
+from . import _dp, _init
+from .dp_biased_mf import private_mean
 
 
 def initial_parameters(spec, train, rng, mean_noise_multiplier=0.0):
@@ -50,7 +50,8 @@ def initial_parameters(spec, train, rng, mean_noise_multiplier=0.0):
 
 
 def step(spec, params, sampled, ratings, noise, gamma, clip_norm, noise_multiplier):
-    """One DP-SGD step (rules 2-5) on ``params`` in place; ``ratings[u]``: user u's (i, r) in CSR order."""
+    """One DP-SGD step (rules 2-5) on ``params`` in place; ``ratings[u]``: user u's (i, r) in CSR order;
+    ``noise``: [the (n_items, 2 d + 1) draw] or None."""
     P, Q, Y = params["user_factors"], params["item_factors"], params["implicit_factors"]
     bu, bi = params["user_bias"], params["item_bias"]
     dt = P.dtype.type
@@ -83,21 +84,11 @@ def step(spec, params, sampled, ratings, noise, gamma, clip_norm, noise_multipli
             g_y = dt(n) * lam * Y[j] - s * e_q
             rows.append((GY, j, g_y))
             norm2 += float(g_y @ g_y)
-        norm = math.sqrt(norm2)
-        c = dt(1.0 if norm == 0 or norm <= clip_norm else clip_norm / norm)
-        for total, row, grad in rows:
-            total[row] += c * grad
-    if noise is not None:
-        scale = dt(noise_multiplier * clip_norm)
-        GQ += scale * noise[:, :d].astype(dt)
-        Gbi += scale * noise[:, d].astype(dt)
-        GY += scale * noise[:, d + 1:].astype(dt)
-    gamma = dt(gamma)
-    P -= gamma * GP
-    Q -= gamma * GQ
-    Y -= gamma * GY
-    bu -= gamma * Gbu
-    bi -= gamma * Gbi
+        _dp.clip_into(rows, norm2, clip_norm, dt)
+    xi = noise[0] if noise is not None else None
+    _dp.descend([(P, GP, None), (Q, GQ, None if xi is None else xi[:, :d]), (bu, Gbu, None),
+                 (bi, Gbi, None if xi is None else xi[:, d]), (Y, GY, None if xi is None else xi[:, d + 1:])],
+                gamma, noise_multiplier * clip_norm)
 
 
 def fit(spec, train, mechanism):
@@ -108,9 +99,7 @@ def fit(spec, train, mechanism):
     r = train.ratings
     ratings = [[(int(r.indices[k]), float(r.data[k])) for k in range(r.indptr[u], r.indptr[u + 1])]
                for u in range(r.shape[0])]
-    shape = (train.n_items, 2 * spec.factors + 1)
-    sigma, C, q = mechanism["noise_multiplier"], mechanism["clip_norm"], mechanism["sampling_rate"]
-    for t in range(spec.epochs * mechanism["steps_per_epoch"]):
-        mask, noise = draws(spec.seed, t, train.n_users, q, shape, sigma)
-        step(spec, params, [int(u) for u in np.flatnonzero(mask)], ratings, noise, spec.learning_rate, C, sigma)
+    _dp.run(spec, mechanism, train.n_users, [(train.n_items, 2 * spec.factors + 1)],
+            lambda sampled, noise: step(spec, params, sampled, ratings, noise, spec.learning_rate,
+                                        mechanism["clip_norm"], mechanism["noise_multiplier"]))
     return params
