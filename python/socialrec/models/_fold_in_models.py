@@ -158,7 +158,10 @@ def _logistic_rating_block(model, fold, params, j, u, factors="user_factors", it
 
 def _link_target(model, fold, src, dst):
     """SoRec's c*_uk = sqrt(d⁻(k) / (d⁺(u) + d⁻(k))) (Ma et al. CIKM 2008 eq. 8): the training degrees
-    (``trust_degree_``, kept by fit; a model loaded from an older file has none) plus the given edges."""
+    (``trust_degree_``, kept by fit; a model loaded from an older file has none) plus the given edges. A
+    private fit trained every edge to 1 (reference/dp_sorec.py) and kept no degrees: 1."""
+    if getattr(model, "privacy_", None) is not None:
+        return 1.0
     d_out = np.count_nonzero(fold.src == src)
     d_in = np.count_nonzero(fold.dst == dst)
     degree = getattr(model, "trust_degree_", None)

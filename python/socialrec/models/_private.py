@@ -1,6 +1,7 @@
 """Private training of an SGD model (``privacy=PrivacyBudget(...)``): the hooks ``fit`` calls for it.
 
-A model that supports DP-SGD names its released arrays (``_dp_released``: rows indexed by item), its
+A model that supports DP-SGD names its released arrays (``_dp_released``: rows indexed by item, and those in
+``_dp_released_by_user`` by user), its
 user-side arrays (``_dp_private``: rows indexed by user) and gives per-rating gradients of its objective's
 terms (``_dp_gradients``); the mechanism is ``socialrec.privacy.dp_sgd`` (spec: ``socialrec.reference.
 dp_biased_mf``). The fit's ``privacy_`` dict reports ε, δ, the unit, the accountant, the noise multiplier,
@@ -24,9 +25,17 @@ class PrivateMixin:
 
     _dp_released = ("item_factors", "item_bias")
     _dp_private = ("user_factors", "user_bias")
+    # released arrays whose rows are users (SoRec's link factors): their noise is drawn after the items' noise,
+    # in this order (privacy.dp_sgd.DPSGD.draws); the numpy_step handles item-indexed arrays only
+    _dp_released_by_user: tuple = ()
+    _dp_units = ("user", "rating", "edge")  # the units the model's DP-SGD supports (the driver refuses the rest)
+    _dp_unit_refusal = ""  # why the other units are refused (docs/PRIVACY.md)
 
     def _private_prepare(self, train):
         """Bounds the data, calibrates the noise and charges the budget (before any step)."""
+        if self.privacy.unit not in self._dp_units:
+            raise ValueError(f"{type(self).__name__}(privacy=...): unit={self.privacy.unit!r} is not supported, "
+                             f"only {self._dp_units}: {self._dp_unit_refusal}")
         bounded = dp_sgd.bounded(self.privacy, train, self.seed_)
         engine = dp_sgd.DPSGD(self.privacy, bounded, self.epochs, self.seed_)
         self.privacy_ = engine.report
@@ -37,11 +46,14 @@ class PrivateMixin:
 
     def _private_epoch(self, state, settings):
         engine = state["dp"]
-        names = [n for n in self._dp_released if n in self.parameters_]
+        by_user = [n for n in self._dp_released_by_user if n in self.parameters_]
+        names = [n for n in self._dp_released if n in self.parameters_ and n not in by_user]
         private = [n for n in self._dp_private if n in self.parameters_]
         columns = sum(1 if self.parameters_[n].ndim == 1 else self.parameters_[n].shape[1] for n in names)
         step = self._dp_step(engine, names, private)
-        engine.run_epoch(self.parameters_, step, columns, self.epoch_learning_rate(settings["epoch"]))
+        engine.run_epoch(self.parameters_, step, columns, self.epoch_learning_rate(settings["epoch"]),
+                         [self.parameters_[n].shape for n in by_user])
+        self.privacy_["steps_taken"] = engine.steps_done  # after a finished epoch (a callback may stop the fit)
         return self._loss(state["train"])
 
     def _dp_step(self, engine, released, private):

@@ -120,6 +120,9 @@ class Model(TrainingMixin, PersistMixin, SklearnMixin, FoldInMixin, ExplainMixin
 
     def __init__(self, **params):
         unknown = sorted(set(params) - set(self._defaults))
+        refusal = getattr(self, "_privacy_refusal", None)
+        if "privacy" in unknown and refusal:  # a model whose DP-SGD guarantee would not hold (docs/PRIVACY.md)
+            raise TypeError(f"{type(self).__name__}(privacy=...) is refused: {refusal}")
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {unknown}; "
                             f"accepted: {sorted(self._defaults)}")

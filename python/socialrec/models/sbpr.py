@@ -72,6 +72,10 @@ class SBPR(BPR):
     """
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # issue 19: no DP-SGD (docs/PRIVACY.md "Models without a private fit"); base.Model.__init__ raises this
+    _privacy_refusal = ("its sampled pairs read the friends' consumption (items a friend bought are ranked "
+                        "between the user's own and the rest), so one user's data would reach the released item "
+                        "factors through every friend's contribution (no clipping bounds it)")
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"learning_rate": ("log", 5e-3, 0.2), "regularization": ("log", 1e-4, 0.1),
                     "social_weight": ("float", 0.0, 1.0), "bias_regularization": ("log", 1e-4, 0.1)}

@@ -128,6 +128,10 @@ class SocialMF(DeviceMixin, LogisticRatingModel):
     """
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # issue 19: no DP-SGD (docs/PRIVACY.md "Models without a private fit"); base.Model.__init__ raises this
+    _privacy_refusal = ("its trust term pulls U_u towards the trustees' U_v and pushes gradients into U_v, "
+                        "user-side factors shaped by the trustees' own ratings, so one user's data would reach "
+                        "the released item factors through other users' contributions (no clipping bounds it)")
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = with_penalty_scaling({
         "learning_rate": ("log", 0.01, 0.5), "regularization": ("log", 1e-4, 0.5),

@@ -9,13 +9,14 @@ from . import device
 from .base import register
 from ._explain import bias_parts, csr_row, host64, link_shares, pull_parts
 from ._follow import fitted_trust
+from ._private import PrivateMixin, is_budget
 from .device import DeviceMixin
 from ._social import logistic, objective_scale, rating_offset, trust_grid, unit_values
 from .sgd import LogisticRatingModel, penalty_weights, rated_mask, with_penalty_scaling
 
 
 @register
-class SoRec(DeviceMixin, LogisticRatingModel):
+class SoRec(PrivateMixin, DeviceMixin, LogisticRatingModel):
     """SoRec (Ma, Yang, Lyu, King, CIKM 2008): ratings and trust factorised with shared user factors.
 
     Ratings are min-max mapped to ``r̃ = (r − r_min)/(r_max − r_min)`` and predicted as
@@ -107,6 +108,13 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         copied to the host.
     progress : bool, default False
         Show a progress bar over epochs.
+    privacy : socialrec.privacy.PrivacyBudget or None, default None
+        Train by DP-SGD at user level (``unit="user"`` only: a user's ratings and outgoing edges are one unit):
+        each sampled user's contribution to the released ``V``, ``b_i`` and ``Z`` is clipped and noised; ``U``
+        and ``b_u`` stay on the user's side. The private model fits every edge to the target 1 (the paper's
+        c* reads the trustees' in-degrees, the other users' data), starts every item and link row drawn and
+        takes ``b`` from the private mean (docs/PRIVACY.md, reference/dp_sorec.py). CPU,
+        ``regularization_scaling="occurrence"`` only.
 
     Notes
     -----
@@ -135,22 +143,42 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         "social_regularization": ("log", 0.01, 10.0), "bias_regularization": ("log", 1e-4, 0.5)})
     _params = {"factors": 10, "epochs": 80, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "offset": True,
-               "init_std": 0.1}
+               "init_std": 0.1, "privacy": None}
+    _checks = {**LogisticRatingModel._checks, "privacy": (is_budget, "None or a socialrec.privacy.PrivacyBudget")}
     _PARAMETERS = LogisticRatingModel._PARAMETERS + ("link_factors",)
+    # DP-SGD (models/_private.py): released V, b_i (rows by item) and Z (rows by user); U, b_u user side
+    _dp_released = ("item_factors", "item_bias", "link_factors")
+    _dp_released_by_user = ("link_factors",)
+    _dp_units = ("user",)
+    _dp_unit_refusal = ("one rating or edge of a user moves U_u, which all the user's other ratings and edges "
+                        "read, so only the user is a unit whose influence the clipping bounds")
 
     # the trust graph's out- and in-degrees (rows 0, 1): fold-in's link targets c*_uk (models/_fold_in_models.py)
     _OPTIONAL_FIT_ARRAYS = ("trust_degree_",)
 
+    def _check_extra(self):
+        super()._check_extra()
+        if self.privacy is not None and self.regularization_scaling != "occurrence":
+            raise ValueError("SoRec: privacy= trains with regularization_scaling='occurrence' only (the weighted "
+                             "penalties read every row's count, the other users' data)")
+
+    def _cuda_training_unsupported(self):
+        return "privacy=" if self.privacy is not None else super()._cuda_training_unsupported()
+
     def _init_parameters(self, train, rng):
         trust = train.trust
-        self.trust_degree_ = np.stack([np.asarray(trust.getnnz(axis=1), dtype=np.int64),
-                                       np.asarray(trust.getnnz(axis=0), dtype=np.int64)])
+        if self.privacy is None:  # fold-in's link targets; a private fit keeps no degrees (the others' data)
+            self.trust_degree_ = np.stack([np.asarray(trust.getnnz(axis=1), dtype=np.int64),
+                                           np.asarray(trust.getnnz(axis=0), dtype=np.int64)])
+        else:
+            self.__dict__.pop("trust_degree_", None)
         trusters = np.asarray(trust.getnnz(axis=1) > 0)
-        trustees = np.asarray(trust.getnnz(axis=0) > 0)
+        trustees = self._dp_item_rows(np.asarray(trust.getnnz(axis=0) > 0))  # every row under privacy
         return {
             "user_factors": self._normal(rng, (train.n_users, self.factors),
                                          rated_mask(train.ratings, 1) | trusters),
-            "item_factors": self._normal(rng, (train.n_items, self.factors), rated_mask(train.ratings, 0)),
+            "item_factors": self._normal(rng, (train.n_items, self.factors),
+                                         self._dp_item_rows(rated_mask(train.ratings, 0))),
             "link_factors": self._normal(rng, (train.n_users, self.factors), trustees),
             "global_bias": rating_offset(self, train),
             **self._init_biases(train),
@@ -163,10 +191,44 @@ class SoRec(DeviceMixin, LogisticRatingModel):
                           self._np_dtype.itemsize)
 
     def _prepare(self, train):
+        if self.privacy is not None:
+            state = self._private_prepare(train)
+            if self.offset:  # b from the private mean (reference/dp_sorec.py private_offset)
+                lo, hi = train.rating_scale
+                mean = (float(self.parameters_["global_bias"]) - lo) / (hi - lo)  # _private_prepare's private mean
+                mean = min(max(mean, 1e-6), 1 - 1e-6)
+                self.parameters_["global_bias"][...] = np.log(mean / (1 - mean))
+            else:
+                self.parameters_["global_bias"][...] = 0.0
+            return state
         return {"grid": {**self._rating_grid(train), **self._weight_arrays(train)}, "link_grid": self._link_grid(train),
                 "hyper": self._hyper()}
 
+    def epoch_learning_rate(self, epoch):
+        """The step of epoch ``epoch``: ``learning_rate`` (constant)."""
+        return self.learning_rate
+
+    def _dp_step(self, engine, released, private):
+        """The C++ DP-SGD step (``_core.dp_sorec_step``, cpp/include/socialrec/dp_sorec.hpp)."""
+        train = engine.train
+        users, items, values = train.user_item_arrays()
+        trust = train.trust.tocsr()
+        data = {"rating_offsets": np.asarray(train.ratings.indptr, dtype=np.int64), "items": items,
+                "values": unit_values(values, train.rating_scale),
+                "edge_offsets": np.asarray(trust.indptr, dtype=np.int64),
+                "trustees": trust.indices.astype(np.int32), "targets": private_link_targets(trust)}
+        hyper = {**self._hyper(), "clip_norm": engine.budget.clip_norm,
+                 "noise_scale": engine.noise_multiplier * engine.budget.clip_norm}
+
+        def step(params, sampled, noise, rate):
+            item_noise, link_noise = noise if noise is not None else (None, None)
+            _core.dp_sorec_step({**params, **data, "sampled": sampled.astype(np.int64), "item_noise": item_noise,
+                                 "link_noise": link_noise}, {**hyper, "learning_rate": rate})
+        return step
+
     def _run_epoch(self, state, settings):
+        if "dp" in state:
+            return self._private_epoch(state, settings)
         arrays = {**self.parameters_, **state["grid"], "link_grid": state["link_grid"]}
         return _core.sorec_epoch(arrays, state["hyper"], settings)
 
@@ -191,6 +253,8 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         total = _pair_loss(U[users], V[items], r, 0.0, logits=self._rating_logits(p, users, items))
         total += self._rating_term_penalty(p, data, users, items)
         src, dst, target = link_targets(data.trust)
+        if self.privacy is not None:
+            target = private_link_targets(data.trust)
         return total + self.social_regularization * _pair_loss(U[src], Z[dst], target, lam)
 
     def _explain_parts(self, u, i):
@@ -201,6 +265,8 @@ class SoRec(DeviceMixin, LogisticRatingModel):
         trustees = csr_row(t.indptr, t.indices, u)
         in_degree = np.bincount(t.indices, minlength=t.shape[1]).astype(np.float64)[trustees]
         targets = np.sqrt(in_degree / (len(trustees) + in_degree))  # c*_uk (Ma et al. eq. 8)
+        if getattr(self, "privacy_", None) is not None:  # a private fit's targets are 1 (private_link_targets)
+            targets = np.ones_like(targets)
         own, Z = host64(p["user_factors"][u]), host64(p["link_factors"])
         rated = len(csr_row(self.seen_indptr_, self.seen_indices_, u))
         # λ over U_u's terms: the rating terms' (regularization_scaling) and λ_C λ per link term
@@ -221,6 +287,12 @@ def link_targets(trust, xp=np):
     (Ma et al. CIKM 2008, eq. 8), computed in float64 (``xp``: NumPy, or CuPy for a ``DeviceTrust``)."""
     trust = trust.tocsr()
     return rows_of(trust.indptr, xp), trust.indices.astype(xp.int32), link_target_values(trust, xp)
+
+
+def private_link_targets(trust):
+    """The private model's target of every edge of ``trust``: 1 (the edge itself; c* would read the
+    trustees' in-degrees, which the other users' edges set: reference/dp_sorec.py)."""
+    return np.ones(trust.nnz, dtype=np.float64)
 
 
 def link_target_values(trust, xp=np):

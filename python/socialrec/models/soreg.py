@@ -122,6 +122,10 @@ class SoReg(DeviceMixin, PenaltyScalingMixin, SGDModel):
     """
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
+    # issue 19: no DP-SGD (docs/PRIVACY.md "Models without a private fit"); base.Model.__init__ raises this
+    _privacy_refusal = ("its social regularizer couples U_u with the trustees' U_v (both user-side, each shaped "
+                        "by its own user's ratings) and its similarity weights read both users' ratings, so one "
+                        "user's data would reach the released item factors through other users' contributions")
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = with_penalty_scaling({
         "learning_rate": ("log", 1e-3, 0.05), "regularization": ("log", 1e-3, 1.0),

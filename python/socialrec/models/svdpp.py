@@ -10,6 +10,7 @@ from . import device
 from .base import register
 from ._explain import bias_parts, csr_row, host64, sum_parts
 from .device import DeviceMixin
+from ._private import PrivateMixin, is_budget
 from .sgd import PenaltyScalingMixin, SGDModel, rated_mask, with_penalty_scaling
 
 
@@ -37,7 +38,7 @@ def normalised_rows(indptr, indices, n_cols):
 
 
 @register
-class SVDpp(DeviceMixin, PenaltyScalingMixin, SGDModel):
+class SVDpp(PrivateMixin, DeviceMixin, PenaltyScalingMixin, SGDModel):
     """SVD++ (Koren 2008): biased matrix factorisation with implicit feedback, trained by SGD.
 
     Prediction ``r̂_ui = μ + b_u + b_i + q_i·(p_u + |I_u|^-½ Σ_{j∈I_u} y_j)``, ``I_u`` the items ``u`` rated in
@@ -94,6 +95,11 @@ class SVDpp(DeviceMixin, PenaltyScalingMixin, SGDModel):
         As in :class:`BiasedMF` (same defaults).
     dtype : {"float32", "float64", "float16"}, default "float32"
         ``"float16"`` (CUDA only) stores ``p``, ``q``, ``y`` in half precision; biases float32, compute float32.
+    privacy : socialrec.privacy.PrivacyBudget or None, default None
+        Train by DP-SGD at user level (``unit="user"`` only: one rating is in ``I_u``, which all the user's
+        other ratings read): each sampled user's contribution to the released ``q``, ``b_i`` and ``y`` is
+        clipped and noised; ``p_u``, ``b_u`` stay on the user's side; ``μ`` is the private mean
+        (docs/PRIVACY.md, reference/dp_svdpp.py). CPU, ``regularization_scaling="occurrence"`` only.
     device : {"auto", "cpu", "cuda"}, default "auto"
         On CUDA (``factors`` ≤ 256) one warp takes one user's group at a time, Hogwild over users (users
         shuffled once per fit and visited in a per-epoch chunk order, each user's ratings in a once-shuffled
@@ -112,7 +118,13 @@ class SVDpp(DeviceMixin, PenaltyScalingMixin, SGDModel):
     search_space = with_penalty_scaling({"learning_rate": ("log", 1e-3, 0.03), "regularization": ("log", 1e-3, 0.5),
                                          "bias_regularization": ("log", 1e-3, 0.5)})
     _params = {"factors": 10, "epochs": 35, "learning_rate": 0.007, "regularization": 0.3,
-               "bias_regularization": 0.0015, "init_std": 0.1, "deterministic": True}
+               "bias_regularization": 0.0015, "init_std": 0.1, "deterministic": True, "privacy": None}
+    _checks = {"privacy": (is_budget, "None or a socialrec.privacy.PrivacyBudget")}
+    # DP-SGD (models/_private.py): released q, b_i, y (noise columns in this order); p, b_u user side
+    _dp_released = ("item_factors", "item_bias", "implicit_factors")
+    _dp_units = ("user",)
+    _dp_unit_refusal = ("one rating (u, i) is in I_u, which all of u's other ratings read through the implicit "
+                        "sum (and it moves p_u), so only the user is a unit whose influence the clipping bounds")
     _PARAMETERS: tuple = ("user_factors", "item_factors", "implicit_factors", "user_bias", "item_bias", "global_bias")
     _kernel = "svdpp_epoch"
     _cuda_max_factors = device.SVDPP_MAX_FACTORS  # a user's p, z and gradient stay in a warp's registers
@@ -120,7 +132,7 @@ class SVDpp(DeviceMixin, PenaltyScalingMixin, SGDModel):
     def _init_parameters(self, train, rng, user_rows=None):
         """p, q, y drawn in that order (rows without ratings start at 0), zero biases, the mean rating;
         ``user_rows`` (TrustSVD: users with ratings or trustees) overrides which rows of p are drawn."""
-        rated_users, rated_items = rated_mask(train.ratings, 1), rated_mask(train.ratings, 0)
+        rated_users, rated_items = rated_mask(train.ratings, 1), self._dp_item_rows(rated_mask(train.ratings, 0))
         users = rated_users if user_rows is None else user_rows
         return {"user_factors": self._normal(rng, (train.n_users, self.factors), users),
                 "item_factors": self._normal(rng, (train.n_items, self.factors), rated_items),
@@ -138,10 +150,40 @@ class SVDpp(DeviceMixin, PenaltyScalingMixin, SGDModel):
                 "learning_rate": self.learning_rate, "regularization": self.regularization,
                 "bias_regularization": self.bias_regularization, **self._scaling_hyper()}
 
+    def _check_extra(self):
+        super()._check_extra()
+        if self.privacy is not None and self.regularization_scaling != "occurrence":
+            raise ValueError(f"{type(self).__name__}: privacy= trains with regularization_scaling='occurrence' only "
+                             "(the weighted penalties read every item's number of raters, the other users' data)")
+
+    def _cuda_training_unsupported(self):
+        return "privacy=" if self.privacy is not None else super()._cuda_training_unsupported()
+
     def _prepare(self, train):
+        if self.privacy is not None:
+            return self._private_prepare(train)
         return {"arrays": {**self._user_groups(train), **self._weight_arrays(train)}, "hyper": self._hyper()}
 
+    def epoch_learning_rate(self, epoch):
+        """The step of epoch ``epoch``: ``learning_rate`` (constant)."""
+        return self.learning_rate
+
+    def _dp_step(self, engine, released, private):
+        """The C++ DP-SGD step (``_core.dp_svdpp_step``, cpp/include/socialrec/dp_svdpp.hpp)."""
+        _, items, values = engine.train.user_item_arrays()
+        data = {"rating_offsets": np.asarray(engine.train.ratings.indptr, dtype=np.int64), "items": items,
+                "values": values}
+        hyper = {**self._hyper(), "clip_norm": engine.budget.clip_norm,
+                 "noise_scale": engine.noise_multiplier * engine.budget.clip_norm}
+
+        def step(params, sampled, noise, rate):
+            _core.dp_svdpp_step({**params, **data, "sampled": sampled.astype(np.int64), "noise": noise},
+                                {**hyper, "learning_rate": rate})
+        return step
+
     def _run_epoch(self, state, settings):
+        if "dp" in state:
+            return self._private_epoch(state, settings)
         kernel = getattr(_core, self._kernel)
         return kernel({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 

@@ -81,6 +81,9 @@ class TrustSVD(SVDpp):
         weights and the link order are built on the device, so ``cupyx.scipy.sparse`` ratings and trust are
         never copied to the host; the order inside each truster takes ``n_trust`` uniform draws of the host
         generator (uploaded), as the CPU path's order does.
+    privacy : None, default None
+        Inherited from :class:`SVDpp`; TrustSVD has no private fit yet and refuses a budget (its weighted
+        penalties read the other users' counts: docs/PRIVACY.md).
 
     Defaults (issue 15's protocol, bench/README.md "Defaults protocol"): ``d = 10``; the rest were chosen on
     FilmTrust *and* Epinions together -- on each, a validation part (10% of the judged split's training part; the
@@ -106,6 +109,13 @@ class TrustSVD(SVDpp):
     _FIT_ARRAYS = ("trust_indptr_", "trust_indices_")
     _PARAMETERS = SVDpp._PARAMETERS + ("trustee_factors",)
     _kernel = "trustsvd_epoch"
+
+    def _check_extra(self):
+        if self.privacy is not None:  # SVDpp's parameter, inherited: TrustSVD has no private fit yet
+            raise ValueError("TrustSVD(privacy=...) is not supported yet: its weighted penalties |U_j|^-1/2 and "
+                             "|T+_v|^-1/2 read other users' counts (docs/PRIVACY.md); a private TrustSVD needs "
+                             "per-occurrence penalties (issue 19). SVDpp and SoRec train privately")
+        super()._check_extra()
 
     def _init_parameters(self, train, rng):
         t = train.trust.tocsr()

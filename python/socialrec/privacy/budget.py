@@ -111,8 +111,24 @@ class PrivacyBudget:
         ``epsilon=inf``. Only a fresh budget can be calibrated (what was spent is not split)."""
         if self.spent:
             raise PrivacyBudgetExceeded(f"{self!r} was already spent by an earlier fit; create a new budget")
+        floor = self.mean_epsilon()
+        if self.epsilon <= floor:
+            raise ValueError(f"PrivacyBudget: epsilon={self.epsilon:g} is not above what the private global mean "
+                             f"alone costs (epsilon={floor:.4g} at delta={self.delta:g}, its noise multiplier "
+                             f"{self.mean_noise_multiplier:g}), so no DP-SGD noise can meet it: raise epsilon "
+                             f"(or delta)")
         return accounting.calibrate_noise_multiplier(self.epsilon, self.delta, self.sampling_rate, int(steps),
                                                      self.accountant, release_noise=self.mean_noise_multiplier)
+
+    def mean_epsilon(self):
+        """ε of the private mean's release alone (one Gaussian mechanism, ``mean_noise_multiplier``) at
+        ``delta``: the least any private fit spends; 0 for ``epsilon=inf``."""
+        if not self.private:
+            return 0.0
+        acc = accounting.make_accountant(self.accountant)
+        with accounting.quiet():
+            acc.compose(accounting._dp_accounting().GaussianDpEvent(self.mean_noise_multiplier))
+            return float(acc.get_epsilon(self.delta))
 
     def spent_epsilon(self, extra=()):
         """ε of every fit charged so far (plus ``extra`` (q, σ, steps, release noise) tuples), composed."""

@@ -61,28 +61,35 @@ class DPSGD:
         self.unit_of_rating = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         self.n_units, self.n_items = len(offsets) - 1, train.n_items
         self.seed, self.budget = int(seed), budget
+        self.train = train  # the bounded data (a model's own step may read more of it, e.g. the trust graph)
         self.per_epoch = steps_per_epoch(budget.sampling_rate)
         self.total_steps = int(epochs) * self.per_epoch
         self.noise_multiplier = budget.noise_multiplier(self.total_steps)
         spent = budget.spend(budget.sampling_rate, self.noise_multiplier, self.total_steps)
         self.report = budget.report(self.noise_multiplier, self.total_steps, spent)
         self.report["steps_per_epoch"] = self.per_epoch
+        self.report["steps_taken"] = 0  # steps whose updates the parameters hold (the model sets it per epoch)
         self.steps_done = 0
 
-    def draws(self, step, noise_columns):
+    def draws(self, step, noise_columns, extra_noise=()):
+        """(mask, noise) of step ``step``: the Poisson mask, then (when σ > 0) standard normal noise of shape
+        (n_items, noise_columns) and, after it, one array per shape in ``extra_noise`` (released arrays not
+        indexed by item, e.g. SoRec's link factors); with ``extra_noise`` the noise is the list of all."""
         rng = np.random.default_rng([self.seed, DP_STREAM, int(step)])
         mask = rng.random(self.n_units) < self.budget.sampling_rate
-        noise = rng.standard_normal((self.n_items, noise_columns)) if self.noise_multiplier > 0 else None
-        return mask, noise
+        if self.noise_multiplier <= 0:
+            return mask, None
+        noise = rng.standard_normal((self.n_items, noise_columns))
+        return mask, ([noise] + [rng.standard_normal(shape) for shape in extra_noise] if extra_noise else noise)
 
-    def run_epoch(self, params, step, noise_columns, learning_rate):
+    def run_epoch(self, params, step, noise_columns, learning_rate, extra_noise=()):
         """``steps_per_epoch`` steps on ``params`` (in place): each draws its mask and noise (``draws``) and
         calls ``step(params, sampled_unit_ids, noise, learning_rate)`` (the C++ step, or ``numpy_step``)."""
         for _ in range(self.per_epoch):
             if self.steps_done >= self.total_steps:
                 raise PrivacyBudgetExceeded(f"DP-SGD was calibrated and charged for {self.total_steps} steps; "
                                             "refusing to take more")
-            mask, noise = self.draws(self.steps_done, noise_columns)
+            mask, noise = self.draws(self.steps_done, noise_columns, extra_noise)
             self.steps_done += 1
             step(params, np.flatnonzero(mask), noise, learning_rate)
 
