@@ -146,8 +146,17 @@ def test_edge_unit_is_refused_by_a_model_without_trust(small):
         _fit(small, PrivacyBudget(1.0, 1e-5, "edge"))
 
 
+def test_rating_unit_is_refused_with_the_reason(small):
+    """Per-rating clipping would bound a rating's direct contribution only: the rating also moves p_u, which
+    the user's other ratings read, so only the user-level guarantee holds; nothing is charged."""
+    budget = PrivacyBudget(1.0, 1e-5, "rating")
+    with pytest.raises(ValueError, match="unit='rating'.*p_u.*unit='user'"):
+        _fit(small, budget)
+    assert budget.spent == []
+
+
 # -- the mechanism ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("unit", ["user", "rating"])
+@pytest.mark.parametrize("unit", ["user"])
 @pytest.mark.parametrize("biased", [True, False])
 def test_driver_equals_reference_in_float64(small, unit, biased):
     budget = PrivacyBudget(4.0, 1e-5, unit, sampling_rate=0.5, clip_norm=0.5, max_ratings=None)
@@ -158,7 +167,7 @@ def test_driver_equals_reference_in_float64(small, unit, biased):
         np.testing.assert_allclose(model.parameters_[name], value, rtol=0, atol=1e-10, err_msg=name)
 
 
-@pytest.mark.parametrize("unit", ["user", "rating"])
+@pytest.mark.parametrize("unit", ["user"])
 def test_numpy_step_equals_reference_in_float64(small, unit, monkeypatch):
     """The generic NumPy step (models without a C++ step) on BiasedMF's gradients."""
     monkeypatch.setattr(sr.BiasedMF, "_dp_step", PrivateMixin._dp_step)
@@ -283,3 +292,9 @@ def test_a_private_fit_refuses_what_the_accountant_does_not_cover(small):
     # a later non-private fit drops the guarantee of the private one
     private.set_params(privacy=None).fit(small)
     assert not hasattr(private, "privacy_")
+
+
+def test_a_private_fit_releases_no_training_loss(small):
+    """The loss is a statistic of the private data outside the accountant: history records None."""
+    model = _fit(small, _budget(), epochs=2)
+    assert [record["loss"] for record in model.history] == [None, None]

@@ -246,8 +246,12 @@ def cmd_fit(args):
     model = cls(**params)
     start = time.perf_counter()
     model.fit(data)
-    print(f"fitted {model!r} on {data.nnz} ratings in {time.perf_counter() - start:.2f} s; "
-          f"final loss {model.history[-1]['loss']:.6g}" if model.history else "fitted (0 epochs)")
+    if not model.history:
+        print("fitted (0 epochs)")
+    else:
+        loss = model.history[-1]["loss"]  # None after a private fit: the loss is not released
+        print(f"fitted {model!r} on {data.nnz} ratings in {time.perf_counter() - start:.2f} s; "
+              + ("no loss released (private fit)" if loss is None else f"final loss {loss:.6g}"))
     model.save(args.output)
     print(f"saved to {args.output}")
     return 0

@@ -28,8 +28,12 @@ class PrivateMixin:
     # released arrays whose rows are users (SoRec's link factors): their noise is drawn after the items' noise,
     # in this order (privacy.dp_sgd.DPSGD.draws); the numpy_step handles item-indexed arrays only
     _dp_released_by_user: tuple = ()
-    _dp_units = ("user", "rating", "edge")  # the units the model's DP-SGD supports (the driver refuses the rest)
-    _dp_unit_refusal = ""  # why the other units are refused (docs/PRIVACY.md)
+    _dp_units = ("user",)  # the units the model's DP-SGD supports (the driver refuses the rest)
+    # why the other units are refused (docs/PRIVACY.md): BiasedMF's, and every model's with user-side rows
+    _dp_unit_refusal = ("one rating (u, i) moves p_u, which the user's other ratings read in their released "
+                        "gradients, so per-rating clipping bounds only the rating's direct contribution; the "
+                        "guarantee that holds is the user-level one, which also protects each of the user's "
+                        "ratings (use unit='user')")
 
     def _private_prepare(self, train):
         """Bounds the data, calibrates the noise and charges the budget (before any step)."""
@@ -54,7 +58,9 @@ class PrivateMixin:
         engine.run_epoch(self.parameters_, step, columns, self.epoch_learning_rate(settings["epoch"]),
                          [self.parameters_[n].shape for n in by_user])
         self.privacy_["steps_taken"] = engine.steps_done  # after a finished epoch (a callback may stop the fit)
-        return self._loss(state["train"])
+        # The training loss is a statistic of the private data outside the accountant, so it is not released:
+        # history records loss None. The epoch still reports a blow-up (the divergence check) as nan.
+        return None if all(np.isfinite(v).all() for v in self.parameters_.values()) else float("nan")
 
     def _dp_step(self, engine, released, private):
         """The step ``run_epoch`` calls: the NumPy step over ``_dp_gradients`` (a model with a C++ step

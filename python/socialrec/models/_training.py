@@ -258,14 +258,15 @@ class TrainingMixin:
                                                  interruptible)
                 start = time.perf_counter()
                 try:
-                    loss = float(self._run_epoch_on_device(state, settings))
+                    loss = self._run_epoch_on_device(state, settings)
+                    loss = None if loss is None else float(loss)  # None: not released (a private fit)
                 except BaseException:  # Ctrl-C, MemoryError...: never keep a half-run epoch
                     self._restore_or_unfit(backup)
                     raise
                 seconds = time.perf_counter() - start
                 interruptible = seconds > 0.2
                 self._invalidate()
-                if not math.isfinite(loss):
+                if loss is not None and not math.isfinite(loss):
                     self._restore_or_unfit(backup)
                     raise DivergenceError(epoch, loss, self._divergence_hint())
                 record = {"epoch": epoch, "loss": loss, "seconds": seconds}
@@ -274,7 +275,8 @@ class TrainingMixin:
                 self.history.append(record)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "seconds")})
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
+                                     if k not in ("epoch", "seconds") and v is not None})
                 if early_stopping is not None:
                     score = record[f"val_{self._validation_metric}"]
                     score = -score if self._validation_metric in ("ndcg", "precision", "recall", "map") else score

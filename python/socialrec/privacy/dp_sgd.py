@@ -48,13 +48,9 @@ class DPSGD:
     """
 
     def __init__(self, budget, train, epochs, seed):
-        if budget.unit == "user":
-            offsets = np.asarray(train.ratings.indptr, dtype=np.int64)
-        elif budget.unit == "rating":
-            offsets = np.arange(train.ratings.nnz + 1, dtype=np.int64)
-        else:
-            raise ValueError(f"unit={budget.unit!r}: this model's DP-SGD protects a 'user' or a 'rating' (it reads"
-                             " no trust graph, so an edge-level guarantee would protect nothing it uses)")
+        if budget.unit != "user":  # the models refuse the other units first, with their reasons
+            raise ValueError(f"unit={budget.unit!r}: DP-SGD here protects a 'user' (docs/PRIVACY.md)")
+        offsets = np.asarray(train.ratings.indptr, dtype=np.int64)
         users, items, values = train.user_item_arrays()
         self.unit_offsets = offsets
         self.users, self.items, self.values32, self.values = users, items, values, values.astype(np.float64)

@@ -13,8 +13,8 @@ The mechanism, for global step ``t`` = 0, 1, ... (epoch ``t // steps_per_epoch``
 1. Draws: ``rng = numpy.random.default_rng([seed, 3, t])``; ``mask = rng.random(n_units) < q`` (Poisson
    sampling: each unit independently); then, when ``σ > 0``, ``noise = rng.standard_normal((n_items, k))``
    with ``k = d + 1`` (biased; column ``d`` is the item bias) or ``d``.
-2. Units: ``unit="user"``: unit ``u`` is user ``u`` with all its ratings (CSR order; ``n_units = n_users``);
-   ``unit="rating"``: each rating is a unit (CSR order; ``n_units`` = number of ratings).
+2. Units: ``unit="user"``: unit ``u`` is user ``u`` with all its ratings (CSR order; ``n_units = n_users``).
+   No other unit: one rating moves p_u, which u's other ratings read, so only the user-level bound holds.
 3. At the parameters before the step, for every rating (u, i, r) of every sampled unit,
    ``e = r − (μ + b_u + b_i + p_u·q_i)`` and the gradients of its term (DESIGN §4)
    ``g_q = −e p_u + λ q_i``, ``g_bi = −e + λ_b b_i`` (released side), ``g_p = −e q_i + λ p_u``,
@@ -55,13 +55,9 @@ def units(train, unit):
     """(unit offsets, users, items, values): the ratings in CSR order grouped by unit (rule 2)."""
     r = train.ratings
     users = np.repeat(np.arange(r.shape[0]), np.diff(r.indptr))
-    if unit == "user":
-        offsets = np.asarray(r.indptr, dtype=np.int64)
-    elif unit == "rating":
-        offsets = np.arange(r.nnz + 1, dtype=np.int64)
-    else:
-        raise ValueError(f"unit={unit!r}: BiasedMF's DP-SGD protects a 'user' or a 'rating' (it reads no trust)")
-    return offsets, users, r.indices, r.data
+    if unit != "user":
+        raise ValueError(f"unit={unit!r}: BiasedMF's DP-SGD protects a 'user' (rule 2)")
+    return np.asarray(r.indptr, dtype=np.int64), users, r.indices, r.data
 
 
 MEAN_STREAM = 4
