@@ -132,6 +132,8 @@ class SocialALS(ALS):
 
     def _prepare(self, train):
         state = super()._prepare(train)
+        if "dp" in state:
+            return state
         state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
         return state
 
