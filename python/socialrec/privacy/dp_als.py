@@ -39,7 +39,7 @@ import numpy as np
 
 from . import accounting
 from .budget import PrivacyBudgetExceeded
-from .bounding import bound_contributions
+from .bounding import bound_contributions_local
 
 DP_ALS_STREAM = 5  # the draws' stream id (reference/dp_als.py DP_ALS_STREAM)
 WEIGHT_BOUND = 1.0  # W: a stored entry's confidence weight w is clipped to at most this (0/1 data: unchanged)
@@ -140,33 +140,39 @@ class DPALS:
         if self.steps_done >= self.epochs:
             raise PrivacyBudgetExceeded(f"private ALS was calibrated and charged for {self.epochs} item steps; "
                                         "refusing to take more")
-        rng = np.random.default_rng([self.seed, DP_ALS_STREAM, self.steps_done])
-        self.steps_done += 1
-        Xc = clip_rows(X, self.budget.clip_norm)
-        noisy = self.noise_multiplier > 0
+        step, self.steps_done = self.steps_done, self.steps_done + 1
+        Y = np.empty((self.n_items, k))
+        for (start, end), G, A, b in self.statistics(X, k, step):
+            Y[start:end] = floor_solve(G[None] + unpack_symmetric(A, k), b, self.regularization)
+        return Y
+
+    def statistics(self, X, k, step=None):
+        """The statistics of rules 2-4 from the user factors ``X``, by chunks of items: yields ((start, end),
+        G (k x k), A (packed upper triangles, one row per item), b); with the noise of epoch ``step`` (None:
+        without noise, as the sensitivity is stated)."""
+        noisy = step is not None and self.noise_multiplier > 0
+        rng = np.random.default_rng([self.seed, DP_ALS_STREAM, step]) if noisy else None
         scale = self.noise_multiplier * self.sensitivity if noisy else 0.0
+        Xc = clip_rows(X, self.budget.clip_norm)
         G = Xc.T @ Xc
         if noisy:
             G = G + scale * unpack_symmetric(rng.standard_normal(packed_size(k)), k)
         rows, cols = np.triu_indices(k)
         outer = Xc[:, rows] * Xc[:, cols]  # per user, the packed upper triangle of x̄ x̄ᵀ
-        R = self.item_weights
-        Y = np.empty((self.n_items, k))
         for start in range(0, self.n_items, ITEM_CHUNK):
             end = min(self.n_items, start + ITEM_CHUNK)
-            block = R[start:end]
+            block = self.item_weights[start:end].astype(np.float64)
             confidence = block.copy()
-            confidence.data = 1.0 + self.alpha * block.data.astype(np.float64)
-            block = block.astype(np.float64) * self.alpha
-            A, b = block @ outer, confidence @ Xc  # Σ_u α w̄ x̄ x̄ᵀ (packed) and Σ_u (1 + α w̄) x̄, per item
+            confidence.data = 1.0 + self.alpha * confidence.data
+            A, b = self.alpha * (block @ outer), confidence @ Xc  # Σ_u α w̄ x̄ x̄ᵀ (packed), Σ_u (1 + α w̄) x̄
             if noisy:
                 z = rng.standard_normal((end - start, packed_size(k) + k))
                 A += scale * z[:, :packed_size(k)]
                 b += scale * z[:, packed_size(k):]
-            Y[start:end] = floor_solve(G[None] + unpack_symmetric(A, k), b, self.regularization)
-        return Y
+            yield (start, end), G, A, b
 
 
 def bounded(budget, train, seed):
-    """The training data after the budget's contribution bounding (``bounding.bound_contributions``)."""
-    return bound_contributions(train, budget.max_ratings, budget.max_edges, seed)
+    """The training data after the budget's contribution bounding (``bounding.bound_contributions_local``:
+    what a user keeps depends on its own data only)."""
+    return bound_contributions_local(train, budget.max_ratings, budget.max_edges, seed)
