@@ -130,18 +130,15 @@ def plot(record, folder):
                 ax.plot([max(xs) * 2], [r["ndcg"]], "s", color=f"C{n}", label=f"{name}, same mechanism, ε = ∞")
         base = next(r["ndcg"] for r in record["rows"] if r["model"] == name)
         ax.axhline(base, ls="--", color=f"C{n}", label=f"non-private {name}")
-    ax.set_xscale("log")
-    ax.set_xlabel("ε (δ = 1e-5)")
-    ax.set_ylabel("LastFM NDCG@10")
+    ax.set(xscale="log", xlabel="ε (δ = 1e-5)", ylabel="LastFM NDCG@10")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = os.path.join(folder, "privacy_als.png")
-    fig.savefig(path, dpi=110)
+    fig.savefig(path := os.path.join(folder, "privacy_als.png"), dpi=110)
     return path
 
 
 if __name__ == "__main__":
     import sys
 
-    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else _common.RESULTS
-    plot(_common.main("privacy_als", run, None, __doc__), out)
+    record = _common.main("privacy_als", run, None, __doc__)
+    plot(record, sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else _common.RESULTS)

@@ -24,7 +24,12 @@ def keep_per_row(matrix, limit, seed, stream):
         return m
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     keys = np.random.default_rng([int(seed), stream]).random(m.nnz)
-    order = np.lexsort((keys, rows))  # by row, then by key
+    return _keep_first(m, rows, np.lexsort((keys, rows)), limit)  # by row, then by key
+
+
+def _keep_first(m, rows, order, limit):
+    """The first ``limit`` entries of each row of CSR ``m`` in ``order`` (a permutation of the entries sorted by
+    row; ``rows`` the row of each entry), in their CSR order."""
     rank = np.empty(m.nnz, dtype=np.int64)
     rank[order] = np.arange(m.nnz) - m.indptr[rows[order]]  # position of each entry inside its row's order
     keep = rank < limit
@@ -83,13 +88,7 @@ def keep_per_row_local(matrix, limit, seed, stream):
         return m
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     order = np.lexsort((m.indices, entry_keys(m, seed, stream), rows))  # by row, then key, then column
-    rank = np.empty(m.nnz, dtype=np.int64)
-    rank[order] = np.arange(m.nnz) - m.indptr[rows[order]]
-    keep = rank < limit
-    out = sp.csr_matrix((m.data[keep], m.indices[keep], np.concatenate(([0], np.cumsum(np.minimum(
-        np.diff(m.indptr), limit))))), shape=m.shape)
-    out.has_canonical_format = True
-    return out
+    return _keep_first(m, rows, order, limit)
 
 
 def bound_contributions_local(data, max_ratings=None, max_edges=None, seed=0):
