@@ -41,7 +41,8 @@ def _reference_fit(model, train):
 @pytest.mark.parametrize("cls, extra", [(sr.ALS, {"solver": "cholesky"}), (sr.ALS, {"solver": "cg"}),
                                         (sr.SocialALS, {"social_regularization": 0.7}),
                                         (sr.SocialALS, {"social_regularization": 0.7, "similarity": "normalized",
-                                                        "solver": "cholesky"})])
+                                                        "solver": "cholesky"}),
+                                        (sr.ALS, {"alpha": 0.0})])
 @pytest.mark.parametrize("eps", [1.0, math.inf])
 def test_private_fit_equals_the_reference(small, cls, extra, eps):
     model = cls(privacy=_budget(eps), **MODEL, **extra).fit(small)

@@ -17,7 +17,7 @@ One epoch ``t`` (0, 1, ...):
 3. statistics: ``G = Σ_u x̄_u x̄_uᵀ``; per item ``A_i = Σ_{u∈R(i)} α w̄_ui x̄_u x̄_uᵀ``,
    ``b_i = Σ_{u∈R(i)} (1 + α w̄_ui) x̄_u``;
 4. noise, std ``σΔ`` on every released number: the upper triangles (row-major, diagonal included) of G and
-   every A_i, mirrored, and every b_i;
+   every A_i, mirrored, and every b_i (with α = 0 every A_i is 0 whatever the data: no noise, same draws);
 5. item solve: ``M_i = G̃ + Ã_i = V Λ Vᵀ``, ``y_i = V diag(1 / (max(Λ, 0) + λ)) Vᵀ b̃_i`` -- the exact solve
    of ``(M_i + λI) y = b̃_i`` when the noisy ``M_i`` is positive semi-definite (always without noise), its
    projection on that cone otherwise (post-processing, no privacy cost).
@@ -167,7 +167,8 @@ class DPALS:
             A, b = self.alpha * (block @ outer), confidence @ Xc  # Σ_u α w̄ x̄ x̄ᵀ (packed), Σ_u (1 + α w̄) x̄
             if noisy:
                 z = rng.standard_normal((end - start, packed_size(k) + k))
-                A += scale * z[:, :packed_size(k)]
+                if self.alpha != 0:  # α = 0: every A_i is 0 whatever the data, released without noise
+                    A += scale * z[:, :packed_size(k)]
                 b += scale * z[:, packed_size(k):]
             yield (start, end), G, A, b
 

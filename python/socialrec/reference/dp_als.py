@@ -21,8 +21,8 @@ Epoch ``t`` = 0, 1, ...:
 4. Draws, when σ > 0: ``rng = default_rng([seed, 5, t])``; ``z_G = rng.standard_normal(P)``,
    ``P = k(k+1)/2``; ``Z = rng.standard_normal((n_items, P + k))``. With ``s = σ Δ``
    (``Δ = sqrt(B⁴ + m (α² W² B⁴ + (1 + α W)² B²))``): the upper triangle of G (row-major, diagonal
-   included) gets ``s z_G``, that of ``A_i`` gets ``s Z[i, :P]`` (both mirrored below the diagonal), ``b_i``
-   gets ``s Z[i, P:]``.
+   included) gets ``s z_G``, that of ``A_i`` gets ``s Z[i, :P]`` (both mirrored below the diagonal; not when
+   α = 0, where every A_i is 0 whatever the data), ``b_i`` gets ``s Z[i, P:]``.
 5. Items: ``M_i = G + A_i = V Λ Vᵀ`` (``numpy.linalg.eigh``), ``y_i = V diag(1 / (max(Λ, 0) + λ)) Vᵀ b_i``,
    stored in the model's dtype.
 
@@ -97,7 +97,8 @@ def item_step(spec, Rt, L, t, mechanism):
         rng = np.random.default_rng([int(spec.seed), DP_ALS_STREAM, int(t)])
         G = G + s * symmetric(rng.standard_normal(P), k)
         Z = rng.standard_normal((Rt.shape[0], P + k))
-        A = [A[i] + s * symmetric(Z[i, :P], k) for i in range(Rt.shape[0])]
+        if spec.alpha != 0:  # α = 0: every A_i is 0 whatever the data, released as it is
+            A = [A[i] + s * symmetric(Z[i, :P], k) for i in range(Rt.shape[0])]
         b = [b[i] + s * Z[i, P:] for i in range(Rt.shape[0])]
     Y = np.zeros((Rt.shape[0], k))
     for i in range(Rt.shape[0]):
