@@ -45,7 +45,7 @@ def _reference_fit(model, train):
                                         (sr.ALS, {"alpha": 0.0})])
 @pytest.mark.parametrize("eps", [1.0, math.inf])
 def test_private_fit_equals_the_reference(small, cls, extra, eps):
-    model = cls(privacy=_budget(eps), **MODEL, **extra).fit(small)
+    model = cls(privacy=_budget(eps), **{**MODEL, **extra}).fit(small)
     assert model.privacy_["noise_multiplier"] > 0 or eps == math.inf
     expected = _reference_fit(model, small)
     for name in ("user_factors", "item_factors"):
