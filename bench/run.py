@@ -41,6 +41,7 @@ BENCHMARKS = {
     "link_prediction": 1800,
     "distributed": 900,
     "privacy": 1200,
+    "privacy_als": 2400,
     "simd_variants": 600,
 }
 

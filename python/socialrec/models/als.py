@@ -8,6 +8,8 @@ import scipy.sparse as sp
 
 from .. import _backend, _core, _engine, _gpu
 from . import _confidence
+from ._private import is_budget
+from ._private_als import PrivateALSMixin
 from .base import NON_NEGATIVE, POSITIVE, POSITIVE_INT, register
 from .device import DeviceMixin
 from .ranking import RankingModel
@@ -44,7 +46,7 @@ def csr_arrays(matrix, prefix):
 
 
 @register
-class ALS(DeviceMixin, RankingModel):
+class ALS(PrivateALSMixin, DeviceMixin, RankingModel):
     """Implicit-feedback matrix factorisation by alternating least squares (WRMF), with conjugate-gradient
     or exact Cholesky row solves.
 
@@ -134,12 +136,20 @@ class ALS(DeviceMixin, RankingModel):
         per-item masks of the initial factors, drawn on the host, are computed there.
     progress : bool, default False
         Show a progress bar over epochs.
+    privacy : socialrec.privacy.PrivacyBudget or None, default None
+        Train privately by noisy sufficient statistics (private ALS, Chien et al. ICML 2021;
+        ``socialrec.privacy.dp_als``, docs/PRIVACY.md): each epoch the user rows are solved on the users' side
+        from the released item factors, then the item factors are released from the Gramian and right-hand
+        sides of the clipped user rows (norm ``clip_norm``, weights at most 1, ``max_ratings`` items per user)
+        plus Gaussian noise for the budget's (ε, δ) at unit ``"user"``; the item solve is exact (eigenvalues of
+        the noisy matrix floored at 0). ``privacy_`` reports the mechanism. CPU only; needs a public
+        ``epsilon`` with ``confidence="log"``.
     """
 
     # sr.tune's default search space (socialrec.tuning.resolve_search_space); epochs come from early stopping
     search_space = {"regularization": ("log", 1e-3, 10.0), "alpha": ("log", 1.0, 100.0)}
     _params = {"factors": 64, "epochs": 15, "regularization": 0.01, "alpha": 40.0, "confidence": "log",
-               "epsilon": None, "solver": "cg", "cg_steps": 3, "init_std": 0.01}
+               "epsilon": None, "solver": "cg", "cg_steps": 3, "init_std": 0.01, "privacy": None}
     _checks = {
         "regularization": POSITIVE,
         "alpha": NON_NEGATIVE,
@@ -147,6 +157,7 @@ class ALS(DeviceMixin, RankingModel):
         "epsilon": (lambda v: v is None or POSITIVE[0](v), "None or a positive finite number"),
         "cg_steps": POSITIVE_INT,
         "solver": (lambda v: v in SOLVERS, "'cg' or 'cholesky'"),
+        "privacy": (is_budget, "None or a socialrec.privacy.PrivacyBudget"),
     }
     _kernel = "als_epoch"
 
@@ -168,6 +179,8 @@ class ALS(DeviceMixin, RankingModel):
                 "regularization")
 
     def _cuda_training_unsupported(self):
+        if self.privacy is not None:
+            return "privacy="
         if self.solver != "cg":
             return f"solver={self.solver!r} (CUDA runs the conjugate-gradient solver only)"
         limit = getattr(_backend.cuda_module(), "ALS_MAX_FACTORS", 2048)
@@ -184,6 +197,8 @@ class ALS(DeviceMixin, RankingModel):
         # host masks from either a scipy CSR or device ratings (DeviceRatings.getnnz returns NumPy)
         rated_users = np.asarray(train.ratings.getnnz(axis=1)) > 0
         rated_items = np.asarray(train.ratings.getnnz(axis=0)) > 0
+        if self.privacy is not None:  # whether an item has raters is data: every released row starts drawn
+            rated_items = np.ones_like(rated_items)
         return {"user_factors": normal((train.n_users, self.factors), rated_users),
                 "item_factors": normal((train.n_items, self.factors), rated_items)}
 
@@ -196,6 +211,8 @@ class ALS(DeviceMixin, RankingModel):
         return _confidence.weighted_matrix(ratings, self.confidence, self.epsilon)
 
     def _prepare(self, train):  # CPU state; on CUDA, fit calls _prepare_cuda instead (DeviceMixin)
+        if self.privacy is not None:
+            return self._private_prepare(train, csr_arrays)
         _check_solver_memory(self.factors, self._np_dtype.itemsize, max(train.n_users, train.n_items),
                              _engine.resolve_threads(self.num_threads), self.solver == "cholesky")
         weighted = self._weighted(train.ratings)
@@ -204,6 +221,8 @@ class ALS(DeviceMixin, RankingModel):
         return {"arrays": arrays, "hyper": self._hyper()}
 
     def _run_epoch(self, state, settings):  # on CUDA, fit calls _run_epoch_cuda instead
+        if "dp" in state:
+            return self._private_epoch(state, settings)
         return getattr(_core, self._kernel)({**self.parameters_, **state["arrays"]}, state["hyper"], settings)
 
     # -- CUDA (cuda/als.cu) ---------------------------------------------------------------------------------------

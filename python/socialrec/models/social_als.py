@@ -116,6 +116,11 @@ class SocialALS(ALS):
     factors, epochs, regularization, alpha, confidence, epsilon, solver, cg_steps, init_std, seed, num_threads,
     dtype, device, progress
         As in :class:`ALS` (same defaults).
+    privacy : socialrec.privacy.PrivacyBudget or None, default None
+        As in :class:`ALS`: the item factors are released by private ALS's noisy statistics, which read each
+        user's local row (solved without the graph); the graph term acts on the user side only, with the
+        friends' local rows as neighbours, so the released items are private ALS's and carry its guarantee
+        (docs/PRIVACY.md; the user-side rows are not protected, from friends included).
     """
 
     uses_trust = True  # trains on the trust graph (sr.compare's social group)
@@ -132,6 +137,8 @@ class SocialALS(ALS):
 
     def _prepare(self, train):
         state = super()._prepare(train)
+        if "dp" in state:
+            return state
         state["arrays"].update(csr_arrays(self._similarity(train.trust), "similarity"))
         return state
 

@@ -24,7 +24,12 @@ def keep_per_row(matrix, limit, seed, stream):
         return m
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     keys = np.random.default_rng([int(seed), stream]).random(m.nnz)
-    order = np.lexsort((keys, rows))  # by row, then by key
+    return _keep_first(m, rows, np.lexsort((keys, rows)), limit)  # by row, then by key
+
+
+def _keep_first(m, rows, order, limit):
+    """The first ``limit`` entries of each row of CSR ``m`` in ``order`` (a permutation of the entries sorted by
+    row; ``rows`` the row of each entry), in their CSR order."""
     rank = np.empty(m.nnz, dtype=np.int64)
     rank[order] = np.arange(m.nnz) - m.indptr[rows[order]]  # position of each entry inside its row's order
     keep = rank < limit
@@ -52,4 +57,43 @@ def bound_contributions(data, max_ratings=None, max_edges=None, seed=0):
     """
     ratings = keep_per_row(data.ratings, max_ratings, seed, RATING_STREAM)
     trust = keep_per_row(data.trust, max_edges, seed, TRUST_STREAM)
+    return Dataset._new(ratings, trust, data.user_ids, data.item_ids, data.rating_scale)
+
+
+def entry_keys(matrix, seed, stream):
+    """A uniform-looking uint64 key for every stored entry of CSR ``matrix`` that depends only on (seed,
+    stream, row, column): the SplitMix64 finaliser (Steele, Lea, Flood, OOPSLA 2014) of their mix."""
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.uint64), np.diff(matrix.indptr))
+    cols = matrix.indices.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = (np.uint64(int(seed) & (2 ** 64 - 1)) * np.uint64(0x9E3779B97F4A7C15)
+             ^ np.uint64(stream) * np.uint64(0xBF58476D1CE4E5B9)
+             ^ rows * np.uint64(0x94D049BB133111EB) ^ cols * np.uint64(0xD6E8FEB86659FD93))
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def keep_per_row_local(matrix, limit, seed, stream):
+    """As ``keep_per_row``, but the entries a row keeps depend on that row's own entries and the seed only
+    (``entry_keys``, ties by column): adding or removing another row never changes them, which is what a
+    user-level guarantee's neighbouring data sets need (``keep_per_row``'s keys follow the entries' global
+    positions, so one user's removal reshuffles every later user's choice)."""
+    m = sp.csr_matrix(matrix, copy=True)
+    m.sort_indices()
+    if limit is None or m.nnz == 0 or np.diff(m.indptr).max() <= limit:
+        return m
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, entry_keys(m, seed, stream), rows))  # by row, then key, then column
+    return _keep_first(m, rows, order, limit)
+
+
+def bound_contributions_local(data, max_ratings=None, max_edges=None, seed=0):
+    """``bound_contributions`` with ``keep_per_row_local``: each user's kept ratings and edges depend on that
+    user's own data and ``seed`` only (private ALS uses it)."""
+    ratings = keep_per_row_local(data.ratings, max_ratings, seed, RATING_STREAM)
+    trust = keep_per_row_local(data.trust, max_edges, seed, TRUST_STREAM)
     return Dataset._new(ratings, trust, data.user_ids, data.item_ids, data.rating_scale)

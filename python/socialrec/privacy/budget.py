@@ -144,10 +144,13 @@ class PrivacyBudget:
                     acc.compose(accounting.dp_sgd_event(q, sigma, steps, release))
             return float(acc.get_epsilon(self.delta))
 
-    def spend(self, sampling_rate, noise_multiplier, steps):
+    def spend(self, sampling_rate, noise_multiplier, steps, release_noise=None):
         """Charge one fit's mechanism; raises ``PrivacyBudgetExceeded`` (nothing charged) when the composed ε
-        would pass ``epsilon`` (beyond the calibration's 0.1% tolerance). Returns the ε spent in all."""
-        run = (sampling_rate, noise_multiplier, steps, self.mean_noise_multiplier)
+        would pass ``epsilon`` (beyond the calibration's 0.1% tolerance). Returns the ε spent in all.
+        ``release_noise``: the noise multiplier of the fit's one extra release (None: the private mean's,
+        ``mean_noise_multiplier``; 0: none, as private ALS)."""
+        release = self.mean_noise_multiplier if release_noise is None else release_noise
+        run = (sampling_rate, noise_multiplier, steps, release)
         if not self.private:
             self.spent.append(run)
             return math.inf
