@@ -249,6 +249,22 @@ def test_bounding_keeps_at_most_m_ratings_and_e_edges_chosen_by_the_seed(small):
     assert bound_contributions(small, seed=0).ratings.nnz == small.ratings.nnz
 
 
+def test_what_a_user_keeps_does_not_depend_on_another_users_data(small):
+    """User-level neighbours (one user's ratings and edges replaced, the id spaces public): every other user
+    keeps the same entries. (Keys by global position failed this: a user's data moved later users' keys.)"""
+    ratings, trust = small.ratings.tolil(copy=True), small.trust.tolil(copy=True)
+    ratings[0, :] = 0
+    trust[0, :] = 0
+    neighbour = sr.Dataset._new(ratings.tocsr(), trust.tocsr(), small.user_ids, small.item_ids, small.rating_scale)
+    neighbour.ratings.eliminate_zeros()
+    neighbour.trust.eliminate_zeros()
+    a = bound_contributions(small, max_ratings=2, max_edges=1, seed=3)
+    b = bound_contributions(neighbour, max_ratings=2, max_edges=1, seed=3)
+    assert np.diff(small.ratings.indptr)[1:].max() > 2  # the bound bites on the other users
+    for x, y in ((a.ratings, b.ratings), (a.trust, b.trust)):
+        assert (x[1:] != y[1:]).nnz == 0
+
+
 def test_keyed_hashing_and_rare_item_suppression(small):
     a, b = hash_ids([1, 2, 3], b"key"), hash_ids([1, 2, 3], b"other")
     assert len(set(a)) == 3 and not set(a) & set(b) and list(hash_ids([1], "key")) == [a[0]]

@@ -3,9 +3,12 @@
 The unit of privacy bounds what one unit may contribute. DP-SGD's per-unit clipping already bounds a user's
 influence on the released parameters; keeping at most ``m`` ratings (and ``e`` edges) per user in addition
 keeps a heavy user's clipped contribution from being spread thin over thousands of items and keeps the
-user-side gradient steps stable. Which entries are kept is random and data-independent: each row's entries
-are ranked by uniform keys drawn from ``numpy.random.default_rng([seed, stream])`` (stream 1 for ratings, 2
-for trust) and the ``m`` (or ``e``) with the smallest keys are kept, so the same seed keeps the same entries.
+user-side gradient steps stable. Which entries are kept is random and data-independent: each entry gets a
+uniform-looking key from (seed, stream, row, column) alone (``entry_keys``; stream 1 for ratings, 2 for trust)
+and each row keeps the ``m`` (or ``e``) with the smallest keys, so the same seed keeps the same entries, and what
+one user keeps never depends on another user's data -- which a user-level guarantee's neighbouring data sets
+(one user's data replaced, the id spaces public) need. (Until Dec 2026 the keys followed the entries' global
+positions, so one user's data reshuffled every later user's choice: found by the private-ALS sensitivity test.)
 """
 from __future__ import annotations
 
@@ -15,16 +18,6 @@ import scipy.sparse as sp
 from ..data import Dataset
 
 RATING_STREAM, TRUST_STREAM = 1, 2
-
-
-def keep_per_row(matrix, limit, seed, stream):
-    """A copy of CSR ``matrix`` with at most ``limit`` entries per row, chosen at random (see module)."""
-    m = sp.csr_matrix(matrix, copy=True)
-    if limit is None or m.nnz == 0 or np.diff(m.indptr).max() <= limit:
-        return m
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    keys = np.random.default_rng([int(seed), stream]).random(m.nnz)
-    return _keep_first(m, rows, np.lexsort((keys, rows)), limit)  # by row, then by key
 
 
 def _keep_first(m, rows, order, limit):
@@ -77,11 +70,9 @@ def entry_keys(matrix, seed, stream):
     return x
 
 
-def keep_per_row_local(matrix, limit, seed, stream):
-    """As ``keep_per_row``, but the entries a row keeps depend on that row's own entries and the seed only
-    (``entry_keys``, ties by column): adding or removing another row never changes them, which is what a
-    user-level guarantee's neighbouring data sets need (``keep_per_row``'s keys follow the entries' global
-    positions, so one user's removal reshuffles every later user's choice)."""
+def keep_per_row(matrix, limit, seed, stream):
+    """A copy of CSR ``matrix`` with at most ``limit`` entries per row: each row's smallest ``entry_keys``
+    (ties by column), so a row's choice depends on its own entries and the seed only (see module)."""
     m = sp.csr_matrix(matrix, copy=True)
     m.sort_indices()
     if limit is None or m.nnz == 0 or np.diff(m.indptr).max() <= limit:
@@ -89,11 +80,3 @@ def keep_per_row_local(matrix, limit, seed, stream):
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     order = np.lexsort((m.indices, entry_keys(m, seed, stream), rows))  # by row, then key, then column
     return _keep_first(m, rows, order, limit)
-
-
-def bound_contributions_local(data, max_ratings=None, max_edges=None, seed=0):
-    """``bound_contributions`` with ``keep_per_row_local``: each user's kept ratings and edges depend on that
-    user's own data and ``seed`` only (private ALS uses it)."""
-    ratings = keep_per_row_local(data.ratings, max_ratings, seed, RATING_STREAM)
-    trust = keep_per_row_local(data.trust, max_edges, seed, TRUST_STREAM)
-    return Dataset._new(ratings, trust, data.user_ids, data.item_ids, data.rating_scale)

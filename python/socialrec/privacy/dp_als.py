@@ -39,7 +39,7 @@ import numpy as np
 
 from . import accounting
 from .budget import PrivacyBudgetExceeded
-from .bounding import bound_contributions_local
+from .bounding import bound_contributions
 
 DP_ALS_STREAM = 5  # the draws' stream id (reference/dp_als.py DP_ALS_STREAM)
 WEIGHT_BOUND = 1.0  # W: a stored entry's confidence weight w is clipped to at most this (0/1 data: unchanged)
@@ -174,6 +174,6 @@ class DPALS:
 
 
 def bounded(budget, train, seed):
-    """The training data after the budget's contribution bounding (``bounding.bound_contributions_local``:
+    """The training data after the budget's contribution bounding (``bounding.bound_contributions``:
     what a user keeps depends on its own data only)."""
-    return bound_contributions_local(train, budget.max_ratings, budget.max_edges, seed)
+    return bound_contributions(train, budget.max_ratings, budget.max_edges, seed)
