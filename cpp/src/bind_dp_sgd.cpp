@@ -62,7 +62,7 @@ void step(const py::dict& arrays, const py::dict& hyper) {
     dp_mf_step(a);
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar dp_sgd_registrar{[](py::module_& m) {
     m.def(
         "dp_mf_step",
         [](const py::dict& arrays, const py::dict& hyper) {
