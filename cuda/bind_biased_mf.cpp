@@ -22,7 +22,7 @@ EpochPlan read_biased_mf(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(biased_mf_pass, a)};
 }
 
-const EpochBinding binding{"biased_mf_epoch", 1, &read_biased_mf,
+const EpochBinding biased_mf_binding{"biased_mf_epoch", 1, &read_biased_mf,
                            "One BiasedMF/PMF epoch (batch-Hogwild SGD over the shuffled records users, items, values); "
                            "waits for `stream` and returns the epoch loss."};
 

@@ -44,12 +44,12 @@ EpochPlan plan_sbpr(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(ranking_pass, read_sbpr(arrays, hyper))};
 }
 
-const EpochBinding bpr{"bpr_epoch", 1, &plan_bpr,
+const EpochBinding bpr_binding{"bpr_epoch", 1, &plan_bpr,
                        "One BPR epoch of n_pool samples drawn on the device; returns the loss."};
-const EpochBinding sbpr{"sbpr_epoch", 1, &plan_sbpr,
+const EpochBinding sbpr_binding{"sbpr_epoch", 1, &plan_sbpr,
                         "One SBPR epoch of n_pool samples drawn on the device; returns the loss."};
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar bpr_registrar{[](py::module_& m) {
     m.def("sample_key", &sample_key, py::arg("seed"), py::arg("epoch"),
           "The stream key of an epoch's device samples (host-side; see host_draw_samples).");
 }};

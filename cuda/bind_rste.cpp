@@ -27,7 +27,7 @@ EpochPlan read_rste(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(rste_pass, a)};
 }
 
-const EpochBinding binding{"rste_epoch", 1, &read_rste,
+const EpochBinding rste_binding{"rste_epoch", 1, &read_rste,
                            "One RSTE epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss."};
 
 }  // namespace

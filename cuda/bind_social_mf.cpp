@@ -30,7 +30,7 @@ EpochPlan read_social_mf(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(logistic_pair_pass, ratings), bind_pass(mean_pull_pass, trust)};
 }
 
-const EpochBinding binding{"social_mf_epoch", 2, &read_social_mf,
+const EpochBinding social_mf_binding{"social_mf_epoch", 2, &read_social_mf,
                            "One SocialMF epoch (rating records, then the user pass); returns the epoch loss."};
 
 }  // namespace

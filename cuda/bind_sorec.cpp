@@ -27,7 +27,7 @@ EpochPlan read_sorec(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(logistic_pair_pass, ratings), bind_pass(logistic_pair_pass, links)};
 }
 
-const EpochBinding binding{"sorec_epoch", 2, &read_sorec,
+const EpochBinding sorec_binding{"sorec_epoch", 2, &read_sorec,
                            "One SoRec epoch (rating records, then link records); returns the epoch loss."};
 
 }  // namespace

@@ -46,7 +46,7 @@ EpochPlan read_soreg(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(biased_mf_pass, ratings), bind_pass(soreg_edge_pass, edges)};
 }
 
-const EpochBinding binding{"soreg_epoch", 2, &read_soreg,
+const EpochBinding soreg_binding{"soreg_epoch", 2, &read_soreg,
                            "One SoReg epoch (PMF rating records on r - mu, then SR2's edges or SR1's users); "
                            "returns the epoch loss."};
 

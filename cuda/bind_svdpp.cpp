@@ -26,8 +26,8 @@ EpochPlan read_svdpp(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(svdpp_pass, read_svdpp_pass(arrays, hyper))};
 }
 
-const Registrar registrar{[](py::module_& m) { m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors; }};
-const EpochBinding binding{"svdpp_epoch", 1, &read_svdpp,
+const Registrar svdpp_registrar{[](py::module_& m) { m.attr("SVDPP_MAX_FACTORS") = kSVDppMaxFactors; }};
+const EpochBinding svdpp_binding{"svdpp_epoch", 1, &read_svdpp,
                            "One SVD++ epoch (user-grouped; factors <= SVDPP_MAX_FACTORS); returns the loss."};
 
 }  // namespace

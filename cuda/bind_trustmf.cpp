@@ -38,7 +38,7 @@ EpochPlan read_trustmf(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(logistic_pair_pass, ratings), bind_pass(logistic_pair_pass, trust)};
 }
 
-const EpochBinding binding{"trustmf_epoch", 2, &read_trustmf,
+const EpochBinding trustmf_binding{"trustmf_epoch", 2, &read_trustmf,
                            "One TrustMF epoch (rating records, then trust records); returns the epoch loss."};
 
 }  // namespace

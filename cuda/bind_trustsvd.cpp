@@ -32,7 +32,7 @@ EpochPlan read_trustsvd(const py::dict& arrays, const py::dict& hyper) {
     return {bind_pass(svdpp_pass, ratings), bind_pass(trust_link_pass, links)};
 }
 
-const EpochBinding binding{"trustsvd_epoch", 2, &read_trustsvd,
+const EpochBinding trustsvd_binding{"trustsvd_epoch", 2, &read_trustsvd,
                            "One TrustSVD epoch (user-grouped rating pass, then the link pass grouped by truster; "
                            "factors <= SVDPP_MAX_FACTORS); returns the epoch loss."};
 

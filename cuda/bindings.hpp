@@ -181,7 +181,10 @@ void read_groups(const py::dict& groups, PassArgs& pass, std::int64_t n_users, s
     pass.values = device_ptr<const float>(groups, "values", ratings);
 }
 
-// Binding files register themselves (no central list to edit): `static Registrar r{[](py::module_& m) {...}};`
+// Binding files register themselves (no central list to edit): `const Registrar <file>_registrar{[](py::module_& m)
+// {...}};` in an unnamed namespace. The name must be unique to the file, and so must every other name in its
+// unnamed namespace: the unity build (CMakeLists.txt, SOCIALREC_UNITY) compiles several binding files as one
+// translation unit.
 using RegisterFn = std::function<void(py::module_&)>;
 std::vector<RegisterFn>& registered_bindings();
 struct Registrar {
@@ -250,7 +253,8 @@ inline void def_cuda_epoch(py::module_& m, const char* name, std::int64_t passes
 }
 
 // An epoch entry point registered by its binding file in one declaration,
-// `const EpochBinding binding{name, passes, &read_model, doc};` (def_cuda_epoch when the module loads).
+// `const EpochBinding <model>_binding{name, passes, &read_model, doc};` (def_cuda_epoch when the module loads;
+// a name unique to the file, as a Registrar's is).
 struct EpochBinding {
     EpochBinding(const char* name, std::int64_t passes, EpochPlan (*read)(const py::dict&, const py::dict&),
                  const char* doc) {

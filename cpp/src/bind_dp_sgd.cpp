@@ -35,7 +35,7 @@ void step(const py::dict& arrays, const py::dict& hyper) {
     dp_mf_step(a);
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar dp_sgd_registrar{[](py::module_& m) {
     dp::define_step(
         m, "dp_mf_step", step<double>, step<float>,
         "One DP-SGD step of BiasedMF / PMF in place (socialrec/dp_sgd.hpp): arrays user_factors, item_factors\n"

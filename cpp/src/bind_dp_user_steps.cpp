@@ -38,7 +38,7 @@ void svdpp_step(const py::dict& arrays, const py::dict& hyper) {
     dp_svdpp_step(a);
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar dp_user_steps_registrar{[](py::module_& m) {
     dp::define_step(m, "dp_sorec_step", sorec_step<double>, sorec_step<float>,
                     "One user-level DP-SGD step of SoRec in place (socialrec/dp_sorec.hpp): arrays\n"
                     "user_factors, item_factors, link_factors (user_bias, item_bias when biased), rating_offsets,\n"

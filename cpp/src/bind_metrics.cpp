@@ -39,7 +39,7 @@ py::array_t<double> metrics(const py::object& top_ids, const py::object& users, 
     return out;
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar metrics_registrar{[](py::module_& m) {
     m.def("ranking_metrics", &metrics, py::arg("top_ids"), py::arg("users"), py::arg("test_indptr"),
           py::arg("test_indices"), py::arg("exclude_indptr") = py::none(), py::arg("exclude_indices") = py::none(),
           py::arg("n_items"), py::arg("threads") = 1,

@@ -43,7 +43,7 @@ void pack(const py::object& indptr_obj, const py::object& indices_obj, const py:
     pack_grid_csr(m, blocks, records, offsets, resolve_threads(threads));
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar pack_registrar{[](py::module_& m) {
     m.def("pack_grid_csr", &pack, py::arg("indptr"), py::arg("indices"), py::arg("values"), py::arg("n_cols"),
           py::arg("blocks"), py::arg("records"), py::arg("offsets"), py::arg("threads") = 0,
           "Fills records (nnz 12-byte (row, col, value) records) and offsets (blocks*blocks + 1 int64) with the\n"

@@ -70,7 +70,7 @@ py::array_t<double> similarity(const py::array_t<std::int64_t, py::array::c_styl
     return out;
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar soreg_registrar{[](py::module_& m) {
     m.def("edge_similarity", &similarity, py::arg("indptr"), py::arg("indices"), py::arg("values"), py::arg("src"),
           py::arg("dst"), py::arg("kind"), py::arg("threads") = 0,
           "Similarity ('pcc' mapped to (1 + pcc) / 2, or 'vss') of each pair (src[e], dst[e]) over the items both "

@@ -75,7 +75,7 @@ py::tuple number(const py::list& chunks) {
     return py::make_tuple(codes, first_rows);
 }
 
-static Registrar registrar{[](py::module_& m) {
+static Registrar string_ids_registrar{[](py::module_& m) {
     m.def("number_strings", &number, py::arg("chunks"),
           "Number string ids in order of first appearance. `chunks` is a list of (offsets, data) pairs, Arrow's\n"
           "buffers of consecutive string chunks: string k of a chunk is data[offsets[k]:offsets[k + 1]]\n"

@@ -65,7 +65,7 @@ bool sorted_rows(const py::object& indptr, const py::object& indices, const py::
     return lists_sorted(lists, r.data(), r.shape(0));
 }
 
-const Registrar registrar{[](py::module_& m) {
+const Registrar topk_registrar{[](py::module_& m) {
     m.def(
         "topk_select",
         [](const py::array& scores, std::int64_t n, const py::object& item_offset, const py::object& columns,

@@ -143,7 +143,10 @@ auto without_gil(Fn&& fn) -> decltype(fn()) {
     return result;
 }
 
-// Binding files register themselves (no central list to edit): `static Registrar r{[](py::module_& m) {...}};`
+// Binding files register themselves (no central list to edit): `const Registrar <file>_registrar{[](py::module_& m)
+// {...}};` in an unnamed namespace. The name must be unique to the file, and so must every other name in its
+// unnamed namespace: the unity build (CMakeLists.txt, SOCIALREC_UNITY) compiles several binding files as one
+// translation unit.
 using RegisterFn = void (*)(py::module_&);
 std::vector<RegisterFn>& registered_bindings();
 struct Registrar {
