@@ -1,7 +1,7 @@
 """Private ALS and SocialALS (issue 19): LastFM NDCG@10 against the user-level privacy budget ε, next to the
 non-private models, and the training cost of the private fits against the non-private ones.
 
-    SOCIALREC_DATA=/work/shared/data PYTHONPATH=python python bench/privacy_als.py [--quick]
+    PYTHONPATH=python python bench/privacy_als.py [--quick]
 
 Protocol: bench/accuracy_lastfm.py's (listens binarised; ``per_user_split(ds, 0.2, seed=0)``; NDCG@10 over the
 items seen in training, the user's training items excluded). Non-private: ALS and SocialALS at that benchmark's
