@@ -23,8 +23,8 @@ def is_budget(value):
 class PrivateMixin:
     """``_private_prepare`` / ``_private_epoch`` for a model's ``_prepare`` / ``_run_epoch``."""
 
-    _dp_released = ("item_factors", "item_bias")
-    _dp_private = ("user_factors", "user_bias")
+    _dp_released: tuple = ("item_factors", "item_bias")
+    _dp_private: tuple = ("user_factors", "user_bias")
     # released arrays whose rows are users (SoRec's link factors): their noise is drawn after the items' noise,
     # in this order (privacy.dp_sgd.DPSGD.draws); the numpy_step handles item-indexed arrays only
     _dp_released_by_user: tuple = ()

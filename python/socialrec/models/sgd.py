@@ -145,7 +145,7 @@ class LogisticBiasMixin:
     """``biased`` for the logistic-link models (SoRec, SocialMF, TrustMF): user and item biases inside the
     link, g(b + b_u + b_i + ...), on the CPU and on CUDA (cuda/models/logistic_pair.hpp)."""
 
-    _checks = {"biased": BOOL, "bias_regularization": NON_NEGATIVE}
+    _checks: Dict[str, Check] = {"biased": BOOL, "bias_regularization": NON_NEGATIVE}
     _fitted_params: tuple = SGDModel._fitted_params + ("biased",)  # the bias arrays exist only with biased=True
 
     def _bias_hyper(self):
@@ -158,7 +158,7 @@ class LogisticRatingModel(PenaltyScalingMixin, LogisticBiasMixin, SGDModel):
     g(global_bias + b_u + b_i + U_u·V_i) (DESIGN §4; the biases with ``biased=True``), a social weight, the
     optional logit(mean) offset, and ``regularization_scaling`` on the rating term (``PenaltyScalingMixin``)."""
 
-    _checks = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
+    _checks: Dict[str, Check] = {"social_regularization": NON_NEGATIVE, "offset": BOOL}
     _link = "logistic"
     _PARAMETERS: tuple = ("user_factors", "item_factors", "global_bias")
     _BIAS_PARAMETERS = ("user_bias", "item_bias")

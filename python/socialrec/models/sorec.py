@@ -1,12 +1,14 @@
 """SoRec: probabilistic matrix factorisation of the ratings and the trust graph with shared user factors."""
 from __future__ import annotations
 
+from typing import Dict
+
 import numpy as np
 
 from .. import _core, _gpu
 from .._arrays import bincount, rows_of
 from . import device
-from .base import register
+from .base import Check, register
 from ._explain import bias_parts, csr_row, host64, link_shares, pull_parts
 from ._follow import fitted_trust
 from ._private import PrivateMixin, is_budget
@@ -144,7 +146,8 @@ class SoRec(PrivateMixin, DeviceMixin, LogisticRatingModel):
     _params = {"factors": 10, "epochs": 80, "learning_rate": 0.1, "regularization": 0.005,
                "social_regularization": 1.0, "bias_regularization": 0.005, "biased": True, "offset": True,
                "init_std": 0.1, "privacy": None}
-    _checks = {**LogisticRatingModel._checks, "privacy": (is_budget, "None or a socialrec.privacy.PrivacyBudget")}
+    _checks: Dict[str, Check] = {**LogisticRatingModel._checks,
+                                 "privacy": (is_budget, "None or a socialrec.privacy.PrivacyBudget")}
     _PARAMETERS = LogisticRatingModel._PARAMETERS + ("link_factors",)
     # DP-SGD (models/_private.py): released V, b_i (rows by item) and Z (rows by user); U, b_u user side
     _dp_released = ("item_factors", "item_bias", "link_factors")
