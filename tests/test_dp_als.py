@@ -52,6 +52,13 @@ def test_private_fit_equals_the_reference(small, cls, extra, eps):
         np.testing.assert_allclose(model.parameters_[name], expected[name], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("cls", [sr.ALS, sr.SocialALS])
+def test_a_private_fit_releases_no_training_loss(small, cls):
+    """The loss is a statistic of the private data outside the accountant: history records None."""
+    model = cls(privacy=_budget(), **MODEL).fit(small)
+    assert model.history and all(record["loss"] is None for record in model.history)
+
+
 def test_noiseless_unclipped_fit_is_non_private_als():
     rng = np.random.default_rng(5)
     counts = (rng.random((25, 12)) < 0.4) * 1.0  # 0/1 data: the weight bound (1) clips nothing
