@@ -20,6 +20,13 @@ def is_budget(value):
     return value is None or isinstance(value, PrivacyBudget)
 
 
+def unreleased_loss(parameters):
+    """What a private epoch reports as its loss: the training loss is a statistic of the private data outside
+    the accountant, so it is not released (``None``: history records no loss); a blow-up of the parameters
+    still shows as nan, for the divergence check."""
+    return None if all(np.isfinite(v).all() for v in parameters.values()) else float("nan")
+
+
 class PrivateMixin:
     """``_private_prepare`` / ``_private_epoch`` for a model's ``_prepare`` / ``_run_epoch``."""
 
@@ -58,9 +65,7 @@ class PrivateMixin:
         engine.run_epoch(self.parameters_, step, columns, self.epoch_learning_rate(settings["epoch"]),
                          [self.parameters_[n].shape for n in by_user])
         self.privacy_["steps_taken"] = engine.steps_done  # after a finished epoch (a callback may stop the fit)
-        # The training loss is a statistic of the private data outside the accountant, so it is not released:
-        # history records loss None. The epoch still reports a blow-up (the divergence check) as nan.
-        return None if all(np.isfinite(v).all() for v in self.parameters_.values()) else float("nan")
+        return unreleased_loss(self.parameters_)
 
     def _dp_step(self, engine, released, private):
         """The step ``run_epoch`` calls: the NumPy step over ``_dp_gradients`` (a model with a C++ step

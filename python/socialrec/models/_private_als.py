@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _core
 from ..privacy import dp_als
+from ._private import unreleased_loss
 
 
 class PrivateALSMixin:
@@ -50,5 +51,4 @@ class PrivateALSMixin:
             _core.als_block_solve({**arrays, **state["similarity"], "block_factors": X, "neighbours": local},
                                   hyper, settings)
         Y[...] = state["dp"].item_step(local, self.factors).astype(Y.dtype)
-        # the loss on the private data is not released (history records None); a blow-up still shows as nan
-        return None if all(np.isfinite(v).all() for v in self.parameters_.values()) else float("nan")
+        return unreleased_loss(self.parameters_)
